@@ -1,0 +1,483 @@
+//! Commands and [`Session::decide`]: who may do what, when.
+//!
+//! `decide` is pure: it inspects the state and either refuses with a typed
+//! [`CommandError`] or returns the events that would carry the command out.
+//! The acting [`Viewer`] comes from the authenticated connection, never from
+//! the command itself.
+
+use crate::definition::{Delegate, SessionDef};
+use crate::error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, NotFound};
+use crate::event::Event;
+use crate::ids::{BallotId, CalendarDate, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
+use crate::session::{Commitment, EvaluationStatus, Phase, Question, QuestionStatus, Session};
+use crate::tally::Rating;
+use crate::visibility::Viewer;
+use std::collections::BTreeSet;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitmentDraft {
+    pub what: String,
+    pub unit: UnitId,
+    pub due: CalendarDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Moves the session to the next phase (`to` must be exactly the next one).
+    AdvancePhase { to: Phase },
+    /// Adds delegates while the session is preparing (CSV import).
+    ImportDelegates { delegates: Vec<Delegate> },
+    CheckIn { delegate: DelegateId },
+    /// `on_behalf_of` is required for a venue operator, optional (self) for a delegate.
+    SubmitQuestion { on_behalf_of: Option<DelegateId>, topic: TopicId, unit: UnitId, text: String },
+    ApproveQuestion { question: QuestionId },
+    RejectQuestion { question: QuestionId, reason: String },
+    MergeQuestion { question: QuestionId, into: QuestionId },
+    EditQuestion { question: QuestionId, text: String },
+    QueueQuestion { question: QuestionId },
+    ReorderQueue { order: Vec<QuestionId> },
+    SecondQuestion { question: QuestionId },
+    RequestFloor { question: QuestionId },
+    GrantFloor { venue: VenueId, question: QuestionId, answer_seconds: Option<u32> },
+    StartCountdown { seconds: u32 },
+    AddFollowUp { on_behalf_of: Option<DelegateId>, text: String },
+    RecordAnswer {
+        follow_up: Option<FollowUpId>,
+        unit: UnitId,
+        official: String,
+        summary: String,
+        commitments: Vec<CommitmentDraft>,
+    },
+    EndFloor,
+    OpenEvaluation { units: Vec<UnitId> },
+    CastBallot { ballot_id: BallotId, evaluation: EvaluationId, unit: UnitId, rating: Rating },
+    CloseEvaluation { evaluation: EvaluationId },
+}
+
+/// What the issuer is told on success, besides the events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    Done,
+    Question(QuestionId),
+    FollowUp(FollowUpId),
+    Evaluation(EvaluationId),
+    /// The accepted ballot of (delegate, unit): read it from the state after
+    /// applying the events to build the receipt. Also the reply to an
+    /// idempotent retry, which produces no events.
+    Ballot { evaluation: EvaluationId, unit: UnitId, delegate: DelegateId },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub events: Vec<Event>,
+    pub reply: Reply,
+}
+
+impl Outcome {
+    fn one(event: Event) -> Self {
+        Self { events: vec![event], reply: Reply::Done }
+    }
+}
+
+type R = Result<Outcome, CommandError>;
+
+/// Trims and bounds free text. Length is counted in characters, not bytes,
+/// because the limit is about what a person reads.
+fn text(field: &'static str, s: &str, max: usize) -> Result<String, CommandError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(Invalid::Empty { field }.into());
+    }
+    if t.chars().count() > max {
+        return Err(Invalid::TooLong { field, max }.into());
+    }
+    Ok(t.to_owned())
+}
+
+impl Session {
+    /// Decides what `cmd`, issued by `actor` at `now`, would do.
+    pub fn decide(&self, actor: &Viewer, cmd: &Command, now: Millis) -> R {
+        let at = now;
+        if matches!(actor, Viewer::Screen | Viewer::Auditor) {
+            return Err(Forbidden::ReadOnly.into());
+        }
+        let lim = self.def.limits;
+        match cmd {
+            Command::AdvancePhase { to } => {
+                moderator(actor)?;
+                if *to == self.phase {
+                    return Err(AlreadyDone::Phase.into());
+                }
+                if self.phase.next() != Some(*to) {
+                    return Err(InvalidState::Transition { from: self.phase, to: *to }.into());
+                }
+                if self.floor.is_some() {
+                    return Err(InvalidState::FloorOccupied.into());
+                }
+                if self.open_evaluation().is_some() {
+                    return Err(InvalidState::EvaluationOpen.into());
+                }
+                Ok(Outcome::one(Event::PhaseChanged { to: *to, at }))
+            }
+            Command::ImportDelegates { delegates } => {
+                moderator(actor)?;
+                self.phase_in(&[Phase::Preparing])?;
+                let existing: BTreeSet<DelegateId> = self.delegates.keys().cloned().collect();
+                SessionDef::validate_delegates(&self.def, delegates, &existing).map_err(Invalid::from)?;
+                Ok(Outcome::one(Event::DelegatesImported { delegates: delegates.clone(), at }))
+            }
+            Command::CheckIn { delegate } => {
+                self.phase_in(&[Phase::CheckIn, Phase::Questioning, Phase::Evaluation])?;
+                let d = self.delegates.get(delegate).ok_or_else(|| NotFound::Delegate(delegate.clone()))?;
+                let by_operator = match actor {
+                    Viewer::Moderator => true,
+                    Viewer::VenueOperator(v) if *v == d.venue => true,
+                    Viewer::VenueOperator(_) => return Err(Forbidden::OtherVenue.into()),
+                    Viewer::Delegate(me) if me == delegate => false,
+                    _ => return Err(Forbidden::OtherDelegate.into()),
+                };
+                if self.checked_in.contains_key(delegate) {
+                    return Err(AlreadyDone::CheckedIn(delegate.clone()).into());
+                }
+                Ok(Outcome::one(Event::CheckedIn { delegate: delegate.clone(), by_operator, at }))
+            }
+            Command::SubmitQuestion { on_behalf_of, topic, unit, text: t } => {
+                self.phase_in(&[Phase::Preparing, Phase::CheckIn, Phase::Questioning])?;
+                let (asker, by_operator) = self.speaker(actor, on_behalf_of.as_ref())?;
+                self.def.topic(topic).ok_or_else(|| NotFound::Topic(topic.clone()))?;
+                self.def.unit(unit).ok_or_else(|| NotFound::Unit(unit.clone()))?;
+                let t = text("text", t, lim.question_chars)?;
+                let asked = self.questions.values().filter(|q| q.askers.first() == Some(&asker)).count();
+                if asked >= lim.questions_per_delegate {
+                    return Err(Invalid::TooMany { what: "questions from one delegate", max: lim.questions_per_delegate }.into());
+                }
+                let question = QuestionId(self.questions.len() as u32 + 1);
+                Ok(Outcome {
+                    events: vec![Event::QuestionSubmitted {
+                        question,
+                        asker,
+                        topic: topic.clone(),
+                        unit: unit.clone(),
+                        text: t,
+                        by_operator,
+                        at,
+                    }],
+                    reply: Reply::Question(question),
+                })
+            }
+            Command::ApproveQuestion { question } => {
+                moderator(actor)?;
+                self.phase_before_close()?;
+                let q = self.get_question(*question)?;
+                if q.status != QuestionStatus::Pending {
+                    return Err(InvalidState::NotPending(*question).into());
+                }
+                Ok(Outcome::one(Event::QuestionApproved { question: *question, at }))
+            }
+            Command::RejectQuestion { question, reason } => {
+                moderator(actor)?;
+                self.phase_before_close()?;
+                let q = self.get_question(*question)?;
+                if q.status != QuestionStatus::Pending {
+                    return Err(InvalidState::NotPending(*question).into());
+                }
+                let reason = text("reason", reason, lim.reason_chars)?;
+                Ok(Outcome::one(Event::QuestionRejected { question: *question, reason, at }))
+            }
+            Command::MergeQuestion { question, into } => {
+                moderator(actor)?;
+                self.phase_before_close()?;
+                if question == into {
+                    return Err(Invalid::MergeIntoSelf.into());
+                }
+                let q = self.get_question(*question)?;
+                if !matches!(q.status, QuestionStatus::Pending | QuestionStatus::Approved | QuestionStatus::Queued) {
+                    return Err(InvalidState::Closed(*question).into());
+                }
+                let target = self.get_question(*into)?;
+                if !open_for_changes(target) {
+                    return Err(InvalidState::Closed(*into).into());
+                }
+                Ok(Outcome::one(Event::QuestionMerged { question: *question, into: *into, at }))
+            }
+            Command::EditQuestion { question, text: t } => {
+                moderator(actor)?;
+                self.phase_before_close()?;
+                let q = self.get_question(*question)?;
+                if !open_for_changes(q) {
+                    return Err(InvalidState::Closed(*question).into());
+                }
+                let t = text("text", t, lim.question_chars)?;
+                Ok(Outcome::one(Event::QuestionEdited { question: *question, text: t, at }))
+            }
+            Command::QueueQuestion { question } => {
+                moderator(actor)?;
+                self.phase_before_close()?;
+                let q = self.get_question(*question)?;
+                if q.status != QuestionStatus::Approved {
+                    return Err(InvalidState::NotApproved(*question).into());
+                }
+                Ok(Outcome::one(Event::QuestionQueued { question: *question, at }))
+            }
+            Command::ReorderQueue { order } => {
+                moderator(actor)?;
+                self.phase_before_close()?;
+                let mut a = order.clone();
+                let mut b = self.queue.clone();
+                a.sort();
+                b.sort();
+                if a != b {
+                    return Err(InvalidState::QueueMismatch.into());
+                }
+                Ok(Outcome::one(Event::QueueReordered { order: order.clone(), at }))
+            }
+            Command::SecondQuestion { question } => {
+                let Viewer::Delegate(me) = actor else { return Err(Forbidden::Role.into()) };
+                self.on_roster(me)?;
+                self.phase_before_close()?;
+                let q = self.get_question(*question)?;
+                if !matches!(q.status, QuestionStatus::Approved | QuestionStatus::Queued) {
+                    return Err(InvalidState::NotApproved(*question).into());
+                }
+                if q.askers.contains(me) {
+                    return Err(Invalid::OwnQuestion.into());
+                }
+                if q.seconders.contains(me) {
+                    return Err(AlreadyDone::Seconded(*question).into());
+                }
+                Ok(Outcome::one(Event::QuestionSeconded { question: *question, delegate: me.clone(), at }))
+            }
+            Command::RequestFloor { question } => {
+                let Viewer::VenueOperator(venue) = actor else { return Err(Forbidden::Role.into()) };
+                self.phase_in(&[Phase::Questioning])?;
+                let q = self.get_question(*question)?;
+                if !q.venues.contains(venue) {
+                    return Err(Forbidden::OtherVenue.into());
+                }
+                if !matches!(q.status, QuestionStatus::Approved | QuestionStatus::Queued) {
+                    return Err(InvalidState::NotApproved(*question).into());
+                }
+                if self.floor_requests.iter().any(|r| r.question == *question && &r.venue == venue) {
+                    return Err(AlreadyDone::FloorRequested(*question).into());
+                }
+                Ok(Outcome::one(Event::FloorRequested { question: *question, venue: venue.clone(), at }))
+            }
+            Command::GrantFloor { venue, question, answer_seconds } => {
+                moderator(actor)?;
+                self.phase_in(&[Phase::Questioning])?;
+                if self.floor.is_some() {
+                    return Err(InvalidState::FloorOccupied.into());
+                }
+                self.def.venue(venue).ok_or_else(|| NotFound::Venue(venue.clone()))?;
+                let q = self.get_question(*question)?;
+                if !matches!(q.status, QuestionStatus::Approved | QuestionStatus::Queued) {
+                    return Err(InvalidState::NotApproved(*question).into());
+                }
+                if !q.venues.contains(venue) {
+                    return Err(InvalidState::VenueNotAsking { venue: venue.clone(), question: *question }.into());
+                }
+                let secs = answer_seconds.unwrap_or(lim.answer_seconds);
+                countdown(secs, lim.max_answer_seconds)?;
+                Ok(Outcome::one(Event::FloorGranted { question: *question, venue: venue.clone(), answer_seconds: secs, at }))
+            }
+            Command::StartCountdown { seconds } => {
+                moderator(actor)?;
+                if self.floor.is_none() {
+                    return Err(InvalidState::FloorEmpty.into());
+                }
+                countdown(*seconds, lim.max_answer_seconds)?;
+                Ok(Outcome::one(Event::CountdownStarted { seconds: *seconds, at }))
+            }
+            Command::AddFollowUp { on_behalf_of, text: t } => {
+                self.phase_in(&[Phase::Questioning])?;
+                let (asker, by_operator) = self.speaker(actor, on_behalf_of.as_ref())?;
+                let floor = self.floor.as_ref().ok_or(InvalidState::FloorEmpty)?;
+                let t = text("text", t, lim.question_chars)?;
+                let q = self.get_question(floor.question)?;
+                if q.follow_ups.len() >= lim.follow_ups_per_item {
+                    return Err(Invalid::TooMany { what: "follow-ups", max: lim.follow_ups_per_item }.into());
+                }
+                let follow_up = FollowUpId(self.next_follow_up);
+                Ok(Outcome {
+                    events: vec![Event::FollowUpAdded { follow_up, asker, text: t, by_operator, at }],
+                    reply: Reply::FollowUp(follow_up),
+                })
+            }
+            Command::RecordAnswer { follow_up, unit, official, summary, commitments } => {
+                moderator(actor)?;
+                let floor = self.floor.as_ref().ok_or(InvalidState::FloorEmpty)?;
+                let q = self.get_question(floor.question)?;
+                match follow_up {
+                    None if q.answer.is_some() => return Err(AlreadyDone::Answered.into()),
+                    None => {}
+                    Some(f) => {
+                        let f = q.follow_ups.iter().find(|x| x.id == *f).ok_or(NotFound::FollowUp(*f))?;
+                        if f.answer.is_some() {
+                            return Err(AlreadyDone::Answered.into());
+                        }
+                    }
+                }
+                self.def.unit(unit).ok_or_else(|| NotFound::Unit(unit.clone()))?;
+                let official = text("official", official, lim.short_chars)?;
+                let summary = text("summary", summary, lim.answer_chars)?;
+                if commitments.len() > lim.commitments_per_answer {
+                    return Err(Invalid::TooMany { what: "commitments", max: lim.commitments_per_answer }.into());
+                }
+                let commitments = commitments
+                    .iter()
+                    .map(|c| {
+                        self.def.unit(&c.unit).ok_or_else(|| NotFound::Unit(c.unit.clone()))?;
+                        Ok(Commitment { what: text("commitment", &c.what, lim.reason_chars)?, unit: c.unit.clone(), due: c.due })
+                    })
+                    .collect::<Result<Vec<_>, CommandError>>()?;
+                Ok(Outcome::one(Event::AnswerRecorded {
+                    follow_up: *follow_up,
+                    unit: unit.clone(),
+                    official,
+                    summary,
+                    commitments,
+                    at,
+                }))
+            }
+            Command::EndFloor => {
+                moderator(actor)?;
+                let floor = self.floor.as_ref().ok_or(InvalidState::FloorEmpty)?;
+                let q = self.get_question(floor.question)?;
+                if q.answer.is_none() {
+                    return Err(InvalidState::Unanswered.into());
+                }
+                // 一问再问: every follow-up is answered before the floor moves on.
+                if let Some(f) = q.follow_ups.iter().find(|f| f.answer.is_none()) {
+                    return Err(InvalidState::FollowUpUnanswered(f.id).into());
+                }
+                Ok(Outcome::one(Event::FloorEnded { at }))
+            }
+            Command::OpenEvaluation { units } => {
+                moderator(actor)?;
+                self.phase_in(&[Phase::Evaluation])?;
+                if self.open_evaluation().is_some() {
+                    return Err(InvalidState::EvaluationOpen.into());
+                }
+                if units.is_empty() {
+                    return Err(Invalid::Empty { field: "units" }.into());
+                }
+                let mut seen = BTreeSet::new();
+                for u in units {
+                    self.def.unit(u).ok_or_else(|| NotFound::Unit(u.clone()))?;
+                    if !seen.insert(u) {
+                        return Err(Invalid::DuplicateUnit.into());
+                    }
+                }
+                let evaluation = EvaluationId(self.evaluations.len() as u32 + 1);
+                Ok(Outcome {
+                    events: vec![Event::EvaluationOpened { evaluation, units: units.clone(), at }],
+                    reply: Reply::Evaluation(evaluation),
+                })
+            }
+            Command::CastBallot { ballot_id, evaluation, unit, rating } => {
+                let Viewer::Delegate(me) = actor else { return Err(Forbidden::DelegatesOnly.into()) };
+                let id = text("ballot_id", &ballot_id.0, 64)?;
+                let ev = self.evaluations.get(evaluation).ok_or(NotFound::Evaluation(*evaluation))?;
+                let reply = Reply::Ballot { evaluation: *evaluation, unit: unit.clone(), delegate: me.clone() };
+                // An idempotent retry is answered even after the close: the
+                // ballot was accepted while the evaluation was open.
+                if let Some(b) = ev.ballots.get(&(me.clone(), unit.clone())) {
+                    if b.ballot_id.0 == id && b.rating == *rating {
+                        return Ok(Outcome { events: vec![], reply });
+                    }
+                    if b.ballot_id.0 == id {
+                        return Err(AlreadyDone::BallotIdReused(id).into());
+                    }
+                    return Err(AlreadyDone::Voted { evaluation: *evaluation, unit: unit.clone() }.into());
+                }
+                if ev.status != EvaluationStatus::Open {
+                    return Err(InvalidState::EvaluationClosed(*evaluation).into());
+                }
+                if !ev.units.contains(unit) {
+                    return Err(InvalidState::UnitNotInEvaluation { evaluation: *evaluation, unit: unit.clone() }.into());
+                }
+                if ev.ballots.iter().any(|((d, _), b)| d == me && b.ballot_id.0 == id) {
+                    return Err(AlreadyDone::BallotIdReused(id).into());
+                }
+                if !self.checked_in.contains_key(me) {
+                    return Err(InvalidState::NotCheckedIn(me.clone()).into());
+                }
+                Ok(Outcome {
+                    events: vec![Event::BallotCast {
+                        evaluation: *evaluation,
+                        unit: unit.clone(),
+                        delegate: me.clone(),
+                        ballot_id: BallotId(id),
+                        rating: *rating,
+                        at,
+                    }],
+                    reply,
+                })
+            }
+            Command::CloseEvaluation { evaluation } => {
+                moderator(actor)?;
+                let ev = self.evaluations.get(evaluation).ok_or(NotFound::Evaluation(*evaluation))?;
+                if ev.status == EvaluationStatus::Closed {
+                    return Err(AlreadyDone::EvaluationClosed(*evaluation).into());
+                }
+                Ok(Outcome { events: vec![Event::EvaluationClosed { evaluation: *evaluation, at }], reply: Reply::Evaluation(*evaluation) })
+            }
+        }
+    }
+
+    fn phase_in(&self, allowed: &[Phase]) -> Result<(), CommandError> {
+        if allowed.contains(&self.phase) { Ok(()) } else { Err(InvalidState::Phase(self.phase).into()) }
+    }
+
+    fn phase_before_close(&self) -> Result<(), CommandError> {
+        self.phase_in(&[Phase::Preparing, Phase::CheckIn, Phase::Questioning, Phase::Evaluation])
+    }
+
+    /// The acting delegate must be on the roster (an id not imported yet, or
+    /// a stale token): `decide` must never emit an event `apply` refuses.
+    fn on_roster(&self, me: &DelegateId) -> Result<(), CommandError> {
+        if self.delegates.contains_key(me) { Ok(()) } else { Err(NotFound::Delegate(me.clone()).into()) }
+    }
+
+    fn get_question(&self, id: QuestionId) -> Result<&Question, CommandError> {
+        self.questions.get(&id).ok_or_else(|| NotFound::Question(id).into())
+    }
+
+    /// Who is speaking: a delegate for themself, or an operator (or the
+    /// moderator) for a delegate of their venue. Returns (asker, by_operator).
+    fn speaker(&self, actor: &Viewer, on_behalf_of: Option<&DelegateId>) -> Result<(DelegateId, bool), CommandError> {
+        if let Viewer::Delegate(me) = actor {
+            self.on_roster(me)?;
+        }
+        match (actor, on_behalf_of) {
+            (Viewer::Delegate(me), None) => Ok((me.clone(), false)),
+            (Viewer::Delegate(me), Some(d)) if d == me => Ok((me.clone(), false)),
+            (Viewer::Delegate(_), Some(_)) => Err(Forbidden::OtherDelegate.into()),
+            (Viewer::VenueOperator(_) | Viewer::Moderator, None) => Err(Invalid::Empty { field: "on_behalf_of" }.into()),
+            (Viewer::VenueOperator(v), Some(d)) => {
+                let del = self.delegates.get(d).ok_or_else(|| NotFound::Delegate(d.clone()))?;
+                if &del.venue != v {
+                    return Err(Forbidden::OtherVenue.into());
+                }
+                Ok((d.clone(), true))
+            }
+            (Viewer::Moderator, Some(d)) => {
+                self.delegates.get(d).ok_or_else(|| NotFound::Delegate(d.clone()))?;
+                Ok((d.clone(), true))
+            }
+            (Viewer::Screen | Viewer::Auditor, _) => Err(Forbidden::ReadOnly.into()),
+        }
+    }
+}
+
+fn moderator(actor: &Viewer) -> Result<(), CommandError> {
+    if matches!(actor, Viewer::Moderator) { Ok(()) } else { Err(Forbidden::ModeratorOnly.into()) }
+}
+
+fn open_for_changes(q: &Question) -> bool {
+    matches!(q.status, QuestionStatus::Pending | QuestionStatus::Approved | QuestionStatus::Queued)
+}
+
+fn countdown(secs: u32, max: u32) -> Result<(), CommandError> {
+    if secs == 0 || secs > max { Err(Invalid::Countdown { max }.into()) } else { Ok(()) }
+}

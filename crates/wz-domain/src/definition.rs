@@ -1,0 +1,208 @@
+//! The session definition: venues, delegates, units, topics and limits.
+//!
+//! A definition is validated once ([`SessionDef::validate`]) and is immutable
+//! afterwards except for delegates imported while the session is preparing.
+
+use crate::ids::{DelegateId, TopicId, UnitId, VenueId};
+use std::collections::BTreeSet;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum VenueKind {
+    /// 主会场: the moderator's venue. Exactly one per session.
+    Main,
+    /// 分会场: a township or street liaison station.
+    Sub,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Venue {
+    pub id: VenueId,
+    pub name: String,
+    pub kind: VenueKind,
+}
+
+/// The level of a delegate (人大代表 of four levels, plus 议政代表).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DelegateLevel {
+    Province,
+    City,
+    County,
+    Township,
+    StreetDeliberation,
+}
+
+impl DelegateLevel {
+    pub const ALL: [DelegateLevel; 5] = [
+        DelegateLevel::Province,
+        DelegateLevel::City,
+        DelegateLevel::County,
+        DelegateLevel::Township,
+        DelegateLevel::StreetDeliberation,
+    ];
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delegate {
+    pub id: DelegateId,
+    pub name: String,
+    pub level: DelegateLevel,
+    /// Home venue: where the delegate checks in, votes and asks from.
+    pub venue: VenueId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unit {
+    pub id: UnitId,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topic {
+    pub id: TopicId,
+    pub name: String,
+}
+
+/// Content limits, part of the definition so replay applies the same rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum characters (Unicode scalar values) of a question or follow-up.
+    pub question_chars: usize,
+    /// Maximum characters of a rejection reason.
+    pub reason_chars: usize,
+    /// Maximum characters of an answer summary.
+    pub answer_chars: usize,
+    /// Maximum characters of short fields: names, officials, commitment text.
+    pub short_chars: usize,
+    /// Maximum questions one delegate may have asked (any status).
+    pub questions_per_delegate: usize,
+    /// Maximum follow-ups on one floor item.
+    pub follow_ups_per_item: usize,
+    /// Maximum commitments in one answer.
+    pub commitments_per_answer: usize,
+    /// Default answer countdown when the floor is granted.
+    pub answer_seconds: u32,
+    /// Longest countdown the moderator may set.
+    pub max_answer_seconds: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            question_chars: 500,
+            reason_chars: 200,
+            answer_chars: 4000,
+            short_chars: 100,
+            questions_per_delegate: 10,
+            follow_ups_per_item: 20,
+            commitments_per_answer: 20,
+            answer_seconds: 300,
+            max_answer_seconds: 3600,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionDef {
+    pub id: String,
+    pub title: String,
+    pub theme: String,
+    pub venues: Vec<Venue>,
+    pub delegates: Vec<Delegate>,
+    pub units: Vec<Unit>,
+    pub topics: Vec<Topic>,
+    pub limits: Limits,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("session id must be 1-64 characters of a-z, 0-9, '-' or '_'")]
+    BadSessionId,
+    #[error("title must not be empty")]
+    EmptyTitle,
+    #[error("there must be exactly one main venue, found {0}")]
+    MainVenueCount(usize),
+    #[error("duplicate {kind} id {id}")]
+    Duplicate { kind: &'static str, id: String },
+    #[error("{kind} id {id:?} is not a valid id (1-64 of a-z, A-Z, 0-9, '-', '_')")]
+    BadId { kind: &'static str, id: String },
+    #[error("{kind} {id} has an empty name")]
+    EmptyName { kind: &'static str, id: String },
+    #[error("delegate {delegate} names unknown venue {venue}")]
+    UnknownVenue { delegate: String, venue: String },
+    #[error("at least one unit and one topic are required")]
+    NothingToAsk,
+}
+
+/// Ids travel in URLs, CSV files and Redis keys: keep them boring.
+pub fn valid_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl SessionDef {
+    pub fn validate(&self) -> Result<(), DefinitionError> {
+        if !valid_id(&self.id) || self.id.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(DefinitionError::BadSessionId);
+        }
+        if self.title.trim().is_empty() {
+            return Err(DefinitionError::EmptyTitle);
+        }
+        let mains = self.venues.iter().filter(|v| v.kind == VenueKind::Main).count();
+        if mains != 1 {
+            return Err(DefinitionError::MainVenueCount(mains));
+        }
+        check_ids("venue", self.venues.iter().map(|v| (v.id.as_str(), v.name.as_str())))?;
+        check_ids("unit", self.units.iter().map(|v| (v.id.as_str(), v.name.as_str())))?;
+        check_ids("topic", self.topics.iter().map(|v| (v.id.as_str(), v.name.as_str())))?;
+        self.validate_delegates(&self.delegates, &BTreeSet::new())?;
+        if self.units.is_empty() || self.topics.is_empty() {
+            return Err(DefinitionError::NothingToAsk);
+        }
+        Ok(())
+    }
+
+    /// Validates delegates to be added next to `existing` ids.
+    pub fn validate_delegates(&self, new: &[Delegate], existing: &BTreeSet<DelegateId>) -> Result<(), DefinitionError> {
+        check_ids("delegate", new.iter().map(|v| (v.id.as_str(), v.name.as_str())))?;
+        for d in new {
+            if existing.contains(&d.id) {
+                return Err(DefinitionError::Duplicate { kind: "delegate", id: d.id.0.clone() });
+            }
+            if !self.venues.iter().any(|v| v.id == d.venue) {
+                return Err(DefinitionError::UnknownVenue { delegate: d.id.0.clone(), venue: d.venue.0.clone() });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn main_venue(&self) -> &Venue {
+        self.venues.iter().find(|v| v.kind == VenueKind::Main).expect("validated: one main venue")
+    }
+    pub fn venue(&self, id: &VenueId) -> Option<&Venue> {
+        self.venues.iter().find(|v| &v.id == id)
+    }
+    pub fn unit(&self, id: &UnitId) -> Option<&Unit> {
+        self.units.iter().find(|v| &v.id == id)
+    }
+    pub fn topic(&self, id: &TopicId) -> Option<&Topic> {
+        self.topics.iter().find(|v| &v.id == id)
+    }
+}
+
+fn check_ids<'a>(kind: &'static str, items: impl Iterator<Item = (&'a str, &'a str)>) -> Result<(), DefinitionError> {
+    let mut seen = BTreeSet::new();
+    for (id, name) in items {
+        if !valid_id(id) {
+            return Err(DefinitionError::BadId { kind, id: id.to_owned() });
+        }
+        if name.trim().is_empty() {
+            return Err(DefinitionError::EmptyName { kind, id: id.to_owned() });
+        }
+        if !seen.insert(id) {
+            return Err(DefinitionError::Duplicate { kind, id: id.to_owned() });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! Why a command was refused.
+//!
+//! The outer [`CommandError`] maps one-to-one onto the protocol's stable error
+//! codes; the inner enums say precisely what was wrong, for people.
+
+use crate::ids::{DelegateId, EvaluationId, FollowUpId, QuestionId, TopicId, UnitId, VenueId};
+use crate::session::Phase;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("forbidden: {0}")]
+    Forbidden(#[from] Forbidden),
+    #[error("not found: {0}")]
+    NotFound(#[from] NotFound),
+    #[error("invalid state: {0}")]
+    InvalidState(#[from] InvalidState),
+    #[error("already done: {0}")]
+    AlreadyDone(#[from] AlreadyDone),
+    #[error("invalid: {0}")]
+    Invalid(#[from] Invalid),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Forbidden {
+    #[error("only the moderator may do this")]
+    ModeratorOnly,
+    #[error("this role is read-only")]
+    ReadOnly,
+    #[error("a delegate may act only for themself")]
+    OtherDelegate,
+    #[error("a venue operator may act only for their own venue")]
+    OtherVenue,
+    #[error("only delegates cast ballots")]
+    DelegatesOnly,
+    #[error("this role may not do this")]
+    Role,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotFound {
+    #[error("no delegate {0}")]
+    Delegate(DelegateId),
+    #[error("no venue {0}")]
+    Venue(VenueId),
+    #[error("no unit {0}")]
+    Unit(UnitId),
+    #[error("no topic {0}")]
+    Topic(TopicId),
+    #[error("no question {0}")]
+    Question(QuestionId),
+    #[error("no follow-up {0} on the floor")]
+    FollowUp(FollowUpId),
+    #[error("no evaluation {0}")]
+    Evaluation(EvaluationId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidState {
+    #[error("not allowed while the session is {0:?}")]
+    Phase(Phase),
+    #[error("cannot move from {from:?} to {to:?}")]
+    Transition { from: Phase, to: Phase },
+    #[error("question {0} is not pending")]
+    NotPending(QuestionId),
+    #[error("question {0} is not approved")]
+    NotApproved(QuestionId),
+    #[error("question {0} cannot be edited or merged into any more")]
+    Closed(QuestionId),
+    #[error("something is already on the floor")]
+    FloorOccupied,
+    #[error("nothing is on the floor")]
+    FloorEmpty,
+    #[error("the question on the floor has not been answered yet")]
+    Unanswered,
+    #[error("follow-up {0} has not been answered yet")]
+    FollowUpUnanswered(FollowUpId),
+    #[error("venue {venue} is not among the venues of question {question}")]
+    VenueNotAsking { venue: VenueId, question: QuestionId },
+    #[error("an evaluation is already open")]
+    EvaluationOpen,
+    #[error("evaluation {0} is closed")]
+    EvaluationClosed(EvaluationId),
+    #[error("unit {unit} is not evaluated in evaluation {evaluation}")]
+    UnitNotInEvaluation { evaluation: EvaluationId, unit: UnitId },
+    #[error("delegate {0} has not checked in")]
+    NotCheckedIn(DelegateId),
+    #[error("the queue order must list exactly the queued questions")]
+    QueueMismatch,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AlreadyDone {
+    #[error("delegate {0} has already checked in")]
+    CheckedIn(DelegateId),
+    #[error("already seconded question {0}")]
+    Seconded(QuestionId),
+    #[error("the floor was already requested for question {0}")]
+    FloorRequested(QuestionId),
+    #[error("already answered")]
+    Answered,
+    #[error("a ballot for unit {unit} in evaluation {evaluation} was already accepted; an acknowledged ballot is final")]
+    Voted { evaluation: EvaluationId, unit: UnitId },
+    #[error("ballot id {0} was already used for a different ballot")]
+    BallotIdReused(String),
+    #[error("evaluation {0} is already closed")]
+    EvaluationClosed(EvaluationId),
+    #[error("the session is already in that phase")]
+    Phase,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("too many {what} (at most {max})")]
+    TooMany { what: &'static str, max: usize },
+    #[error("a question cannot be merged into itself")]
+    MergeIntoSelf,
+    #[error("a delegate cannot second their own question")]
+    OwnQuestion,
+    #[error("units must be listed at most once")]
+    DuplicateUnit,
+    #[error("countdown must be between 1 and {max} seconds")]
+    Countdown { max: u32 },
+    #[error("{0}")]
+    Definition(#[from] crate::definition::DefinitionError),
+}

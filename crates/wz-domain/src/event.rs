@@ -1,0 +1,152 @@
+//! Events: the durable record of everything that happened in a session.
+//!
+//! An [`Event`] is what the store keeps; a [`Change`] is what applying it
+//! touched, handed to the protocol layer so it can tell each viewer about the
+//! new state of exactly the entities that changed.
+
+use crate::definition::Delegate;
+use crate::ids::{BallotId, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
+use crate::session::{Ballot, Commitment, Evaluation, Floor, FloorRequest, Phase, Question};
+use crate::tally::Rating;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    PhaseChanged { to: Phase, at: Millis },
+    DelegatesImported { delegates: Vec<Delegate>, at: Millis },
+    CheckedIn { delegate: DelegateId, by_operator: bool, at: Millis },
+    QuestionSubmitted {
+        question: QuestionId,
+        asker: DelegateId,
+        topic: TopicId,
+        unit: UnitId,
+        text: String,
+        by_operator: bool,
+        at: Millis,
+    },
+    QuestionApproved { question: QuestionId, at: Millis },
+    QuestionRejected { question: QuestionId, reason: String, at: Millis },
+    QuestionMerged { question: QuestionId, into: QuestionId, at: Millis },
+    QuestionEdited { question: QuestionId, text: String, at: Millis },
+    QuestionQueued { question: QuestionId, at: Millis },
+    QueueReordered { order: Vec<QuestionId>, at: Millis },
+    QuestionSeconded { question: QuestionId, delegate: DelegateId, at: Millis },
+    FloorRequested { question: QuestionId, venue: VenueId, at: Millis },
+    FloorGranted { question: QuestionId, venue: VenueId, answer_seconds: u32, at: Millis },
+    CountdownStarted { seconds: u32, at: Millis },
+    FollowUpAdded { follow_up: FollowUpId, asker: DelegateId, text: String, by_operator: bool, at: Millis },
+    AnswerRecorded {
+        follow_up: Option<FollowUpId>,
+        unit: UnitId,
+        official: String,
+        summary: String,
+        commitments: Vec<Commitment>,
+        at: Millis,
+    },
+    FloorEnded { at: Millis },
+    EvaluationOpened { evaluation: EvaluationId, units: Vec<UnitId>, at: Millis },
+    BallotCast {
+        evaluation: EvaluationId,
+        unit: UnitId,
+        delegate: DelegateId,
+        ballot_id: BallotId,
+        rating: Rating,
+        at: Millis,
+    },
+    EvaluationClosed { evaluation: EvaluationId, at: Millis },
+}
+
+/// The kind of an event, without its data: names the event in messages and logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    PhaseChanged,
+    DelegatesImported,
+    CheckedIn,
+    QuestionSubmitted,
+    QuestionApproved,
+    QuestionRejected,
+    QuestionMerged,
+    QuestionEdited,
+    QuestionQueued,
+    QueueReordered,
+    QuestionSeconded,
+    FloorRequested,
+    FloorGranted,
+    CountdownStarted,
+    FollowUpAdded,
+    AnswerRecorded,
+    FloorEnded,
+    EvaluationOpened,
+    BallotCast,
+    EvaluationClosed,
+}
+
+impl Event {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::PhaseChanged { .. } => EventKind::PhaseChanged,
+            Event::DelegatesImported { .. } => EventKind::DelegatesImported,
+            Event::CheckedIn { .. } => EventKind::CheckedIn,
+            Event::QuestionSubmitted { .. } => EventKind::QuestionSubmitted,
+            Event::QuestionApproved { .. } => EventKind::QuestionApproved,
+            Event::QuestionRejected { .. } => EventKind::QuestionRejected,
+            Event::QuestionMerged { .. } => EventKind::QuestionMerged,
+            Event::QuestionEdited { .. } => EventKind::QuestionEdited,
+            Event::QuestionQueued { .. } => EventKind::QuestionQueued,
+            Event::QueueReordered { .. } => EventKind::QueueReordered,
+            Event::QuestionSeconded { .. } => EventKind::QuestionSeconded,
+            Event::FloorRequested { .. } => EventKind::FloorRequested,
+            Event::FloorGranted { .. } => EventKind::FloorGranted,
+            Event::CountdownStarted { .. } => EventKind::CountdownStarted,
+            Event::FollowUpAdded { .. } => EventKind::FollowUpAdded,
+            Event::AnswerRecorded { .. } => EventKind::AnswerRecorded,
+            Event::FloorEnded { .. } => EventKind::FloorEnded,
+            Event::EvaluationOpened { .. } => EventKind::EvaluationOpened,
+            Event::BallotCast { .. } => EventKind::BallotCast,
+            Event::EvaluationClosed { .. } => EventKind::EvaluationClosed,
+        }
+    }
+
+    pub fn at(&self) -> Millis {
+        match self {
+            Event::PhaseChanged { at, .. }
+            | Event::DelegatesImported { at, .. }
+            | Event::CheckedIn { at, .. }
+            | Event::QuestionSubmitted { at, .. }
+            | Event::QuestionApproved { at, .. }
+            | Event::QuestionRejected { at, .. }
+            | Event::QuestionMerged { at, .. }
+            | Event::QuestionEdited { at, .. }
+            | Event::QuestionQueued { at, .. }
+            | Event::QueueReordered { at, .. }
+            | Event::QuestionSeconded { at, .. }
+            | Event::FloorRequested { at, .. }
+            | Event::FloorGranted { at, .. }
+            | Event::CountdownStarted { at, .. }
+            | Event::FollowUpAdded { at, .. }
+            | Event::AnswerRecorded { at, .. }
+            | Event::FloorEnded { at }
+            | Event::EvaluationOpened { at, .. }
+            | Event::BallotCast { at, .. }
+            | Event::EvaluationClosed { at, .. } => *at,
+        }
+    }
+}
+
+/// The new state of one entity after an event, for rendering to viewers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    Phase(Phase),
+    /// Delegates added to the roster.
+    Roster(Vec<Delegate>),
+    CheckIn { delegate: DelegateId, venue: VenueId, at: Millis },
+    /// Public presence count of a venue.
+    Presence { venue: VenueId, present: u32, roster: u32 },
+    Question(Box<Question>),
+    Queue(Vec<QuestionId>),
+    FloorRequests(Vec<FloorRequest>),
+    Floor(Option<Floor>),
+    /// The evaluation's header; its results are attached once closed.
+    Evaluation(Box<Evaluation>),
+    /// One accepted ballot (secret: only its caster and the auditor see it).
+    Ballot(Ballot),
+}

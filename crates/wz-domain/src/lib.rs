@@ -1,0 +1,34 @@
+//! Pure rules of a Wenzheng questioning session (代表问政).
+//!
+//! This crate knows nothing about I/O, clocks or JSON: time is a parameter
+//! ([`Millis`]) and every state change is an [`Event`]. The hub asks
+//! [`Session::decide`] what a command would do, persists the resulting events,
+//! and only then makes them real with [`Session::apply`]. Replaying the stored
+//! events through `apply` rebuilds exactly the same state: that is what makes
+//! restarts and audits trustworthy.
+//!
+//! Architecture Invariant: `decide` never mutates; `apply` never fails for an
+//! event that `decide` produced against the same state.
+
+mod command;
+mod definition;
+mod error;
+mod event;
+mod ids;
+mod session;
+mod tally;
+mod visibility;
+
+pub use command::{Command, CommitmentDraft, Outcome, Reply};
+pub use definition::{
+    Delegate, DelegateLevel, Limits, SessionDef, Topic, Unit, Venue, VenueKind, DefinitionError,
+};
+pub use error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, NotFound};
+pub use event::{Change, Event, EventKind};
+pub use ids::{BallotId, CalendarDate, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
+pub use session::{
+    Answer, Ballot, CheckIn, Commitment, Evaluation, EvaluationStatus, Floor, FloorRequest, FollowUp, Phase,
+    Question, QuestionStatus, Session, ApplyError,
+};
+pub use tally::{Rating, RatingCounts, Results, Tally, Turnout, UnitResults};
+pub use visibility::{Perspective, Viewer};

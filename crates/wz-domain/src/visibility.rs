@@ -1,0 +1,132 @@
+//! Who sees what.
+//!
+//! A [`Viewer`] is the authenticated identity of a connection. For each
+//! applied event the hub reduces every viewer to a [`Perspective`]: all
+//! viewers with the same perspective receive byte-identical messages, so each
+//! broadcast is encoded once per perspective, not once per connection.
+//!
+//! Architecture Invariant: nobody but the caster and the auditor ever sees a
+//! ballot's choice; the public perspective never carries a delegate's identity.
+
+use crate::event::Change;
+use crate::ids::{DelegateId, VenueId};
+use crate::session::Question;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Viewer {
+    Moderator,
+    Auditor,
+    Screen,
+    VenueOperator(VenueId),
+    Delegate(DelegateId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Perspective {
+    /// Everything except individual ballots.
+    Moderator,
+    /// Everything, read-only.
+    Auditor,
+    /// What a screen sees; also what an operator or delegate sees of changes
+    /// that do not concern them.
+    Public,
+    /// An operator's view of changes concerning their venue.
+    Venue(VenueId),
+    /// A delegate's view of changes concerning themself.
+    Delegate(DelegateId),
+}
+
+impl Perspective {
+    /// The perspective from which `viewer` sees `changes`.
+    pub fn of(viewer: &Viewer, changes: &[Change]) -> Perspective {
+        match viewer {
+            Viewer::Moderator => Perspective::Moderator,
+            Viewer::Auditor => Perspective::Auditor,
+            Viewer::Screen => Perspective::Public,
+            Viewer::VenueOperator(v) if changes.iter().any(|c| concerns_venue(c, v)) => Perspective::Venue(v.clone()),
+            Viewer::Delegate(d) if changes.iter().any(|c| concerns_delegate(c, d)) => Perspective::Delegate(d.clone()),
+            _ => Perspective::Public,
+        }
+    }
+
+    /// The perspective for a full snapshot (everything concerns its owner).
+    pub fn for_snapshot(viewer: &Viewer) -> Perspective {
+        match viewer {
+            Viewer::Moderator => Perspective::Moderator,
+            Viewer::Auditor => Perspective::Auditor,
+            Viewer::Screen => Perspective::Public,
+            Viewer::VenueOperator(v) => Perspective::Venue(v.clone()),
+            Viewer::Delegate(d) => Perspective::Delegate(d.clone()),
+        }
+    }
+
+    pub fn is_staff(&self) -> bool {
+        matches!(self, Perspective::Moderator | Perspective::Auditor)
+    }
+
+    /// May this perspective see the question at all?
+    pub fn sees_question(&self, q: &Question) -> bool {
+        q.public || self.sees_askers(q)
+    }
+
+    /// May this perspective see who asked (and who seconded)?
+    pub fn sees_askers(&self, q: &Question) -> bool {
+        match self {
+            Perspective::Moderator | Perspective::Auditor => true,
+            Perspective::Venue(v) => q.venues.contains(v),
+            Perspective::Delegate(d) => q.askers.contains(d) || q.follow_ups.iter().any(|f| &f.asker == d),
+            Perspective::Public => false,
+        }
+    }
+
+    /// May this perspective see that a given delegate checked in?
+    pub fn sees_check_in(&self, delegate: &DelegateId, venue: &VenueId) -> bool {
+        match self {
+            Perspective::Moderator | Perspective::Auditor => true,
+            Perspective::Venue(v) => v == venue,
+            Perspective::Delegate(d) => d == delegate,
+            Perspective::Public => false,
+        }
+    }
+
+    /// May this perspective see an individual ballot?
+    pub fn sees_ballot(&self, delegate: &DelegateId) -> bool {
+        match self {
+            Perspective::Auditor => true,
+            Perspective::Delegate(d) => d == delegate,
+            _ => false,
+        }
+    }
+
+    /// May this perspective see roster entries of this venue?
+    pub fn sees_roster(&self, venue: &VenueId) -> bool {
+        match self {
+            Perspective::Moderator | Perspective::Auditor => true,
+            Perspective::Venue(v) => v == venue,
+            _ => false,
+        }
+    }
+
+    /// Live per-choice counts before the reveal: moderator and auditor only.
+    pub fn sees_live_counts(&self) -> bool {
+        self.is_staff()
+    }
+}
+
+fn concerns_venue(c: &Change, v: &VenueId) -> bool {
+    match c {
+        Change::Roster(ds) => ds.iter().any(|d| &d.venue == v),
+        Change::CheckIn { venue, .. } => venue == v,
+        Change::Question(q) => q.venues.contains(v),
+        _ => false,
+    }
+}
+
+fn concerns_delegate(c: &Change, d: &DelegateId) -> bool {
+    match c {
+        Change::CheckIn { delegate, .. } => delegate == d,
+        Change::Question(q) => q.askers.contains(d) || q.seconders.contains(d) || q.follow_ups.iter().any(|f| &f.asker == d),
+        Change::Ballot(b) => &b.delegate == d,
+        _ => false,
+    }
+}

@@ -1,0 +1,428 @@
+//! The session actor: single writer of one session's state.
+//!
+//! The loop drains its queue into a batch, runs every command of the batch
+//! against the state (tentatively applied, so later commands see earlier
+//! ones), writes all resulting events to the store in one append (group
+//! commit), and then, only if the store confirmed, broadcasts the events and
+//! answers the commands. If the write fails the state is restored and every
+//! command of the batch is answered `unavailable`: nothing unconfirmed is
+//! ever acknowledged or shown.
+
+use crate::HubConfig;
+use crate::credentials::PrincipalKey;
+use crate::ring::{Entry, Ring};
+use bytes::Bytes;
+use std::collections::{BTreeMap, HashMap};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{error, warn};
+use wz_domain::{Command, Perspective, Session, VenueId, Viewer};
+use wz_protocol::client::{ClientMessage, Parsed};
+use wz_protocol::server::{AckDto, ErrorDto, ServerMessage};
+use wz_protocol::{CloseCode, ErrorCode, render};
+use wz_store::DynStore;
+
+pub(crate) type ConnId = u64;
+
+pub(crate) enum ActorMsg {
+    Connect { key: PrincipalKey, since: Option<u64>, reply: oneshot::Sender<ConnParts> },
+    Disconnect { conn: ConnId },
+    Command { conn: ConnId, msg: ClientMessage },
+    Direct { viewer: Viewer, cmd: Command, reply: oneshot::Sender<crate::CommandResult> },
+    Snapshot { viewer: Viewer, reply: oneshot::Sender<String> },
+    Revoke { keys: Vec<PrincipalKey> },
+    Shutdown,
+}
+
+pub(crate) struct ConnParts {
+    pub id: ConnId,
+    pub frames: mpsc::Receiver<Bytes>,
+    pub frames_tx: mpsc::Sender<Bytes>,
+    pub close: oneshot::Receiver<CloseCode>,
+}
+
+struct Conn {
+    key: PrincipalKey,
+    viewer: Viewer,
+    /// The venue this connection counts for on the health board.
+    venue: Option<VenueId>,
+    tx: mpsc::Sender<Bytes>,
+    close: Option<oneshot::Sender<CloseCode>>,
+}
+
+/// Where a command's answer goes.
+enum ReplyTo {
+    Conn(ConnId, String),
+    Direct(oneshot::Sender<crate::CommandResult>),
+}
+
+pub(crate) struct SessionActor {
+    state: Session,
+    store: DynStore,
+    config: HubConfig,
+    rx: mpsc::Receiver<ActorMsg>,
+    conns: HashMap<ConnId, Conn>,
+    next_conn: ConnId,
+    ring: Ring,
+    stats_dirty: bool,
+    shutting_down: bool,
+}
+
+/// Commands run against the state but not yet confirmed by the store.
+struct Pending {
+    /// The state before the first command of the batch, to restore on failure.
+    before: Session,
+    /// Events to write, with the changes applying them made.
+    events: Vec<(wz_domain::Event, Vec<wz_domain::Change>)>,
+    replies: Vec<(ReplyTo, Result<AckDto, ErrorDto>)>,
+}
+
+impl SessionActor {
+    pub fn new(state: Session, store: DynStore, config: HubConfig, rx: mpsc::Receiver<ActorMsg>) -> Self {
+        let ring = Ring::new(config.resume_window);
+        Self {
+            state,
+            store,
+            config,
+            rx,
+            conns: HashMap::new(),
+            next_conn: 1,
+            ring,
+            stats_dirty: false,
+            shutting_down: false,
+        }
+    }
+
+    fn session_id(&self) -> &str {
+        &self.state.def().id
+    }
+
+    pub async fn run(mut self) {
+        let mut tick = tokio::time::interval(self.config.stats_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut batch = Vec::with_capacity(self.config.max_batch);
+        loop {
+            tokio::select! {
+                n = self.rx.recv_many(&mut batch, self.config.max_batch) => {
+                    if n == 0 {
+                        break;
+                    }
+                    self.process(std::mem::take(&mut batch)).await;
+                    if self.shutting_down {
+                        break;
+                    }
+                }
+                _ = tick.tick() => {
+                    if self.stats_dirty {
+                        self.broadcast_stats();
+                    }
+                }
+            }
+        }
+    }
+
+    async fn process(&mut self, batch: Vec<ActorMsg>) {
+        let mut pending: Option<Pending> = None;
+        for msg in batch {
+            match msg {
+                ActorMsg::Command { conn, msg } => {
+                    let Some(c) = self.conns.get(&conn) else { continue };
+                    let viewer = c.viewer.clone();
+                    let reply = ReplyTo::Conn(conn, msg.id.clone());
+                    match msg.command.into_domain() {
+                        Ok(Parsed::Ping) => {
+                            let ack = AckDto { id: msg.id, seq: self.state.seq(), result: None };
+                            // A ping answers at once; it depends on no pending state.
+                            self.reply(reply, Ok(ack));
+                        }
+                        Ok(Parsed::Command(cmd)) => self.run_command(&mut pending, viewer, &cmd, reply),
+                        Err((code, message)) => {
+                            self.reply(reply, Err(ErrorDto::new(Some(msg.id), code, message)));
+                        }
+                    }
+                }
+                ActorMsg::Direct { viewer, cmd, reply } => {
+                    self.run_command(&mut pending, viewer, &cmd, ReplyTo::Direct(reply));
+                }
+                other => {
+                    // Anything that reads state must see only confirmed state.
+                    self.commit(pending.take()).await;
+                    self.handle_other(other);
+                }
+            }
+        }
+        self.commit(pending).await;
+    }
+
+    fn run_command(&mut self, pending: &mut Option<Pending>, viewer: Viewer, cmd: &Command, reply: ReplyTo) {
+        let now = (self.config.clock)();
+        let id = match &reply {
+            ReplyTo::Conn(_, id) => Some(id.clone()),
+            ReplyTo::Direct(_) => None,
+        };
+        metrics::counter!("wz_commands_total").increment(1);
+        match self.state.decide(&viewer, cmd, now) {
+            Err(e) => {
+                let code = ErrorCode::from(&e);
+                let p = pending.get_or_insert_with(|| Pending::new(&self.state));
+                p.replies.push((reply, Err(ErrorDto::new(id, code, e.to_string()))));
+            }
+            Ok(outcome) => {
+                let p = pending.get_or_insert_with(|| Pending::new(&self.state));
+                for event in outcome.events {
+                    match self.state.apply(&event) {
+                        Ok(changes) => p.events.push((event, changes)),
+                        Err(e) => {
+                            // decide produced an event apply refuses: a bug. Refuse
+                            // the command rather than risk a wrong record.
+                            error!(session = %self.state.def().id, error = %e, "domain bug: decided event does not apply");
+                            let msg = "internal error: command refused";
+                            p.replies.push((reply, Err(ErrorDto::new(id, ErrorCode::InvalidState, msg))));
+                            return;
+                        }
+                    }
+                }
+                let result = render::ack_result(&self.state, &outcome.reply);
+                let ack = AckDto { id: id.unwrap_or_default(), seq: self.state.seq(), result };
+                p.replies.push((reply, Ok(ack)));
+            }
+        }
+    }
+
+    /// Writes the batch's events, then broadcasts and answers; or restores.
+    async fn commit(&mut self, pending: Option<Pending>) {
+        let Some(p) = pending else { return };
+        if !p.events.is_empty() {
+            let first_seq = p.before.seq() + 1;
+            let records: Vec<Bytes> =
+                p.events.iter().map(|(e, _)| Bytes::from(wz_protocol::stored::encode_event(e))).collect();
+            let started = std::time::Instant::now();
+            let written = self.store.append(self.session_id(), first_seq, records).await;
+            metrics::histogram!("wz_store_append_seconds").record(started.elapsed().as_secs_f64());
+            if let Err(e) = written {
+                warn!(session = %self.session_id(), error = %e, commands = p.replies.len(), "store write failed; nothing acknowledged");
+                metrics::counter!("wz_store_failures_total").increment(1);
+                self.state = p.before;
+                for (reply, r) in p.replies {
+                    let id = match (&reply, &r) {
+                        (_, Ok(a)) if !a.id.is_empty() => Some(a.id.clone()),
+                        (_, Err(e)) => e.id.clone(),
+                        (ReplyTo::Conn(_, id), _) => Some(id.clone()),
+                        _ => None,
+                    };
+                    let err = ErrorDto::new(id, ErrorCode::Unavailable, "the record could not be written; retry with the same id");
+                    self.reply(reply, Err(err));
+                }
+                return;
+            }
+            let mut seq = first_seq;
+            for (event, changes) in p.events {
+                self.broadcast(Entry::new(seq, event.at(), event.kind(), changes));
+                seq += 1;
+            }
+            self.stats_dirty = true;
+        }
+        for (reply, r) in p.replies {
+            self.reply(reply, r);
+        }
+    }
+
+    fn reply(&mut self, to: ReplyTo, r: Result<AckDto, ErrorDto>) {
+        match to {
+            ReplyTo::Direct(tx) => {
+                let _ = tx.send(r);
+            }
+            ReplyTo::Conn(conn, _) => {
+                match &r {
+                    Ok(_) => metrics::counter!("wz_acks_total").increment(1),
+                    Err(e) => metrics::counter!("wz_errors_total", "code" => e.code.as_str()).increment(1),
+                }
+                let msg = match r {
+                    Ok(a) => ServerMessage::Ack(a),
+                    Err(e) => ServerMessage::Error(e),
+                };
+                self.send(conn, Bytes::from(msg.encode()));
+            }
+        }
+    }
+
+    /// Sends one event to every connection, encoded once per perspective.
+    fn broadcast(&mut self, entry: Entry) {
+        let session = self.state.def().id.clone();
+        let def = self.state.def().clone();
+        let entry = self.ring.push(entry);
+        let mut dead = Vec::new();
+        for (id, c) in &self.conns {
+            let p = Perspective::of(&c.viewer, &entry.changes);
+            if let Some(bytes) = entry.bytes(&session, &def, &p)
+                && !deliver(c, bytes)
+            {
+                dead.push(*id);
+            }
+        }
+        for id in dead {
+            self.drop_slow(id);
+        }
+    }
+
+    /// Sends to one connection; a full queue closes it as a slow consumer.
+    fn send(&mut self, conn: ConnId, bytes: Bytes) {
+        if let Some(c) = self.conns.get(&conn)
+            && !deliver(c, bytes)
+        {
+            self.drop_slow(conn);
+        }
+    }
+
+    fn drop_slow(&mut self, conn: ConnId) {
+        if let Some(mut c) = self.conns.remove(&conn) {
+            if !c.tx.is_closed() {
+                warn!(session = %self.state.def().id, principal = %c.key, "closing slow consumer");
+                metrics::counter!("wz_slow_consumers_total").increment(1);
+            }
+            if let Some(close) = c.close.take() {
+                let _ = close.send(CloseCode::SlowConsumer);
+            }
+            self.stats_dirty = true;
+        }
+    }
+
+    fn handle_other(&mut self, msg: ActorMsg) {
+        match msg {
+            ActorMsg::Connect { key, since, reply } => self.connect(key, since, reply),
+            ActorMsg::Disconnect { conn } => {
+                if self.conns.remove(&conn).is_some() {
+                    self.stats_dirty = true;
+                }
+            }
+            ActorMsg::Snapshot { viewer, reply } => {
+                let snap = render::snapshot(&self.state, &viewer, &self.connection_counts(), (self.config.clock)());
+                let _ = reply.send(snap.encode());
+            }
+            ActorMsg::Revoke { keys } => {
+                let ids: Vec<ConnId> = self.conns.iter().filter(|(_, c)| keys.contains(&c.key)).map(|(id, _)| *id).collect();
+                for id in ids {
+                    if let Some(mut c) = self.conns.remove(&id)
+                        && let Some(close) = c.close.take()
+                    {
+                        let _ = close.send(CloseCode::Revoked);
+                    }
+                }
+                self.stats_dirty = true;
+            }
+            ActorMsg::Shutdown => {
+                for (_, mut c) in self.conns.drain() {
+                    if let Some(close) = c.close.take() {
+                        let _ = close.send(CloseCode::GoingAway);
+                    }
+                }
+                self.shutting_down = true;
+            }
+            ActorMsg::Command { .. } | ActorMsg::Direct { .. } => unreachable!("handled in process"),
+        }
+    }
+
+    fn connect(&mut self, key: PrincipalKey, since: Option<u64>, reply: oneshot::Sender<ConnParts>) {
+        let viewer = key.viewer();
+        let (tx, frames) = mpsc::channel(self.config.outbound_queue);
+        let (close_tx, close) = oneshot::channel();
+        let id = self.next_conn;
+        self.next_conn += 1;
+        let venue = match &viewer {
+            Viewer::Moderator => Some(self.state.def().main_venue().id.clone()),
+            Viewer::VenueOperator(v) => Some(v.clone()),
+            Viewer::Delegate(d) => self.state.delegate(d).map(|x| x.venue.clone()),
+            Viewer::Screen | Viewer::Auditor => None,
+        };
+        let conn = Conn { key, viewer: viewer.clone(), venue, tx: tx.clone(), close: Some(close_tx) };
+        // Catch-up: the missed events if the window holds them, else a snapshot.
+        let last = self.state.seq();
+        let session = self.state.def().id.clone();
+        let def = self.state.def().clone();
+        let mut catch_up: Vec<Bytes> = Vec::new();
+        let resumed = match since.filter(|s| *s <= last).and_then(|s| self.ring.since(s, last)) {
+            Some(entries) => {
+                for e in entries {
+                    let p = Perspective::of(&viewer, &e.changes);
+                    catch_up.extend(e.bytes(&session, &def, &p));
+                }
+                true
+            }
+            None => false,
+        };
+        let now = (self.config.clock)();
+        self.conns.insert(id, conn);
+        if !resumed {
+            catch_up = vec![Bytes::from(render::snapshot(&self.state, &viewer, &self.connection_counts(), now).encode())];
+        } else {
+            let p = Perspective::for_snapshot(&viewer);
+            let stats = render::stats(&self.state, &stats_perspective(&p), &self.connection_counts(), now);
+            catch_up.push(Bytes::from(ServerMessage::Stats(stats).encode()));
+        }
+        if catch_up.len() > self.config.outbound_queue {
+            // More missed events than the queue holds: a snapshot is smaller.
+            catch_up = vec![Bytes::from(render::snapshot(&self.state, &viewer, &self.connection_counts(), now).encode())];
+        }
+        metrics::counter!("wz_connects_total", "resumed" => if resumed { "yes" } else { "no" }).increment(1);
+        for b in catch_up {
+            let _ = tx.try_send(b);
+        }
+        self.stats_dirty = true;
+        let _ = reply.send(ConnParts { id, frames, frames_tx: tx, close });
+    }
+
+    fn connection_counts(&self) -> BTreeMap<VenueId, u32> {
+        let mut m = BTreeMap::new();
+        for c in self.conns.values() {
+            if let Some(v) = &c.venue
+                && !c.tx.is_closed()
+            {
+                *m.entry(v.clone()).or_insert(0) += 1;
+            }
+        }
+        m
+    }
+
+    /// Conflated live numbers: one encoding per stats perspective.
+    fn broadcast_stats(&mut self) {
+        self.stats_dirty = false;
+        self.conns.retain(|_, c| !c.tx.is_closed());
+        let now = (self.config.clock)();
+        let counts = self.connection_counts();
+        let mut cache: HashMap<Perspective, Bytes> = HashMap::new();
+        let mut dead = Vec::new();
+        for (id, c) in &self.conns {
+            let p = stats_perspective(&Perspective::for_snapshot(&c.viewer));
+            let bytes = cache
+                .entry(p.clone())
+                .or_insert_with(|| Bytes::from(ServerMessage::Stats(render::stats(&self.state, &p, &counts, now)).encode()))
+                .clone();
+            if !deliver(c, bytes) {
+                dead.push(*id);
+            }
+        }
+        for id in dead {
+            self.drop_slow(id);
+        }
+        metrics::gauge!("wz_connections", "session" => self.state.def().id.clone()).set(self.conns.len() as f64);
+    }
+}
+
+impl Pending {
+    fn new(state: &Session) -> Self {
+        Self { before: state.clone(), events: Vec::new(), replies: Vec::new() }
+    }
+}
+
+/// Stats differ only between staff and everyone else.
+fn stats_perspective(p: &Perspective) -> Perspective {
+    match p {
+        Perspective::Moderator | Perspective::Auditor => p.clone(),
+        _ => Perspective::Public,
+    }
+}
+
+/// False when the connection must go (queue full or receiver gone).
+fn deliver(c: &Conn, bytes: Bytes) -> bool {
+    c.tx.try_send(bytes).is_ok()
+}
+

@@ -1,0 +1,175 @@
+//! Messages from clients.
+//!
+//! Every client message is a JSON object with a `type`, a client-chosen `id`
+//! (1–64 characters, unique per credential; a retry reuses it) and the
+//! command's fields. The server answers each with exactly one `ack` or `error`
+//! carrying the same id. Identity is never part of a message: it comes from
+//! the credential the connection was opened with.
+
+use crate::codes::ErrorCode;
+use crate::dto::{CommitmentDto, Phase, Rating};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use wz_domain as d;
+
+/// Longest accepted command id.
+pub const MAX_ID_LEN: usize = 64;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ClientMessage {
+    pub id: String,
+    #[serde(flatten)]
+    pub command: CommandDto,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CommandDto {
+    /// Application-level heartbeat (browsers cannot send WebSocket pings); acked at once.
+    Ping,
+    AdvancePhase { to: Phase },
+    CheckIn { delegate: String },
+    SubmitQuestion {
+        /// Required for a venue operator; a delegate may omit it or name themself.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        on_behalf_of: Option<String>,
+        topic: String,
+        unit: String,
+        text: String,
+    },
+    ApproveQuestion { question: u32 },
+    RejectQuestion { question: u32, reason: String },
+    MergeQuestion { question: u32, into: u32 },
+    EditQuestion { question: u32, text: String },
+    QueueQuestion { question: u32 },
+    ReorderQueue { order: Vec<u32> },
+    SecondQuestion { question: u32 },
+    RequestFloor { question: u32 },
+    GrantFloor {
+        venue: String,
+        question: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        answer_seconds: Option<u32>,
+    },
+    StartCountdown { seconds: u32 },
+    AddFollowUp {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        on_behalf_of: Option<String>,
+        text: String,
+    },
+    RecordAnswer {
+        /// Absent: the answer to the question on the floor; present: to that follow-up.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        follow_up: Option<u32>,
+        unit: String,
+        official: String,
+        summary: String,
+        #[serde(default)]
+        commitments: Vec<CommitmentDto>,
+    },
+    EndFloor,
+    OpenEvaluation { units: Vec<String> },
+    CastBallot { ballot_id: String, evaluation: u32, unit: String, rating: Rating },
+    CloseEvaluation { evaluation: u32 },
+}
+
+/// Why a client message was refused before reaching the session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProtocolError {
+    /// The message's id when it could be read.
+    pub id: Option<String>,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Parses one text frame.
+pub fn parse(text: &str) -> Result<ClientMessage, ProtocolError> {
+    match serde_json::from_str::<ClientMessage>(text) {
+        Ok(m) if m.id.is_empty() || m.id.chars().count() > MAX_ID_LEN => Err(ProtocolError {
+            id: None,
+            code: ErrorCode::BadMessage,
+            message: format!("id must be 1-{MAX_ID_LEN} characters"),
+        }),
+        Ok(m) => Ok(m),
+        Err(e) => {
+            // Recover the id if we can, so the client can match the error to its command.
+            #[derive(Deserialize)]
+            struct Envelope {
+                id: Option<String>,
+            }
+            let id = serde_json::from_str::<Envelope>(text)
+                .ok()
+                .and_then(|e| e.id)
+                .filter(|id| !id.is_empty() && id.chars().count() <= MAX_ID_LEN);
+            Err(ProtocolError { id, code: ErrorCode::BadMessage, message: e.to_string() })
+        }
+    }
+}
+
+/// What a parsed command means.
+pub enum Parsed {
+    Ping,
+    Command(d::Command),
+}
+
+impl CommandDto {
+    /// Converts to a domain command. Fails with `invalid` for content the wire
+    /// shape allows but the domain cannot represent (e.g. an impossible date).
+    pub fn into_domain(self) -> Result<Parsed, (ErrorCode, String)> {
+        use d::Command as C;
+        let q = d::QuestionId;
+        Ok(Parsed::Command(match self {
+            CommandDto::Ping => return Ok(Parsed::Ping),
+            CommandDto::AdvancePhase { to } => C::AdvancePhase { to: to.into() },
+            CommandDto::CheckIn { delegate } => C::CheckIn { delegate: d::DelegateId(delegate) },
+            CommandDto::SubmitQuestion { on_behalf_of, topic, unit, text } => C::SubmitQuestion {
+                on_behalf_of: on_behalf_of.map(d::DelegateId),
+                topic: d::TopicId(topic),
+                unit: d::UnitId(unit),
+                text,
+            },
+            CommandDto::ApproveQuestion { question } => C::ApproveQuestion { question: q(question) },
+            CommandDto::RejectQuestion { question, reason } => C::RejectQuestion { question: q(question), reason },
+            CommandDto::MergeQuestion { question, into } => C::MergeQuestion { question: q(question), into: q(into) },
+            CommandDto::EditQuestion { question, text } => C::EditQuestion { question: q(question), text },
+            CommandDto::QueueQuestion { question } => C::QueueQuestion { question: q(question) },
+            CommandDto::ReorderQueue { order } => C::ReorderQueue { order: order.into_iter().map(q).collect() },
+            CommandDto::SecondQuestion { question } => C::SecondQuestion { question: q(question) },
+            CommandDto::RequestFloor { question } => C::RequestFloor { question: q(question) },
+            CommandDto::GrantFloor { venue, question, answer_seconds } => {
+                C::GrantFloor { venue: d::VenueId(venue), question: q(question), answer_seconds }
+            }
+            CommandDto::StartCountdown { seconds } => C::StartCountdown { seconds },
+            CommandDto::AddFollowUp { on_behalf_of, text } => {
+                C::AddFollowUp { on_behalf_of: on_behalf_of.map(d::DelegateId), text }
+            }
+            CommandDto::RecordAnswer { follow_up, unit, official, summary, commitments } => C::RecordAnswer {
+                follow_up: follow_up.map(d::FollowUpId),
+                unit: d::UnitId(unit),
+                official,
+                summary,
+                commitments: commitments
+                    .into_iter()
+                    .map(|c| {
+                        let due = d::CalendarDate::parse(&c.due)
+                            .ok_or_else(|| (ErrorCode::Invalid, format!("due {:?} is not a date YYYY-MM-DD", c.due)))?;
+                        Ok(d::CommitmentDraft { what: c.what, unit: d::UnitId(c.unit), due })
+                    })
+                    .collect::<Result<_, (ErrorCode, String)>>()?,
+            },
+            CommandDto::EndFloor => C::EndFloor,
+            CommandDto::OpenEvaluation { units } => C::OpenEvaluation { units: units.into_iter().map(d::UnitId).collect() },
+            CommandDto::CastBallot { ballot_id, evaluation, unit, rating } => C::CastBallot {
+                ballot_id: d::BallotId(ballot_id),
+                evaluation: d::EvaluationId(evaluation),
+                unit: d::UnitId(unit),
+                rating: rating.into(),
+            },
+            CommandDto::CloseEvaluation { evaluation } => C::CloseEvaluation { evaluation: d::EvaluationId(evaluation) },
+        }))
+    }
+}

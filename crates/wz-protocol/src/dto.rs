@@ -1,0 +1,330 @@
+//! Data shapes on the wire, shared by messages, snapshots and stored records.
+//!
+//! Timestamps are Unix milliseconds (`number` in TypeScript; safe up to 2^53).
+//! Enums are lower snake case strings. Optional fields are omitted when absent.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use wz_domain as d;
+
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $name:ident <=> $dom:path { $($v:ident),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($v),* }
+        impl From<$dom> for $name {
+            fn from(x: $dom) -> Self { match x { $(<$dom>::$v => $name::$v),* } }
+        }
+        impl From<$name> for $dom {
+            fn from(x: $name) -> Self { match x { $($name::$v => <$dom>::$v),* } }
+        }
+    };
+}
+
+wire_enum!(
+    /// preparing → check_in → questioning → evaluation → closed
+    Phase <=> d::Phase { Preparing, CheckIn, Questioning, Evaluation, Closed }
+);
+wire_enum!(VenueKind <=> d::VenueKind { Main, Sub });
+wire_enum!(
+    /// province / city / county / township delegates, and street deliberation delegates (议政代表)
+    Level <=> d::DelegateLevel { Province, City, County, Township, StreetDeliberation }
+);
+wire_enum!(
+    /// 满意 / 基本满意 / 不满意
+    Rating <=> d::Rating { Satisfied, BasicallySatisfied, Dissatisfied }
+);
+wire_enum!(QuestionStatus <=> d::QuestionStatus { Pending, Approved, Rejected, Merged, Queued, OnFloor, Answered });
+wire_enum!(EvaluationStatus <=> d::EvaluationStatus { Open, Closed });
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Moderator,
+    VenueOperator,
+    Delegate,
+    Screen,
+    Auditor,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct VenueDto {
+    pub id: String,
+    pub name: String,
+    pub kind: VenueKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DelegateDto {
+    pub id: String,
+    pub name: String,
+    pub level: Level,
+    pub venue: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct NamedDto {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LimitsDto {
+    pub question_chars: u32,
+    pub reason_chars: u32,
+    pub answer_chars: u32,
+    pub short_chars: u32,
+    pub questions_per_delegate: u32,
+    pub follow_ups_per_item: u32,
+    pub commitments_per_answer: u32,
+    pub answer_seconds: u32,
+    pub max_answer_seconds: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CommitmentDto {
+    pub what: String,
+    pub unit: String,
+    /// `YYYY-MM-DD`
+    pub due: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AnswerDto {
+    pub unit: String,
+    pub official: String,
+    pub summary: String,
+    pub commitments: Vec<CommitmentDto>,
+    #[ts(type = "number")]
+    pub at: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FollowUpDto {
+    pub id: u32,
+    pub venue: String,
+    /// Delegate id of the asker; only for perspectives that may see askers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub asker: Option<String>,
+    pub text: String,
+    pub by_operator: bool,
+    #[ts(type = "number")]
+    pub at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub answer: Option<AnswerDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct QuestionDto {
+    pub id: u32,
+    pub status: QuestionStatus,
+    pub topic: String,
+    pub unit: String,
+    pub text: String,
+    /// The wording as submitted, when the moderator edited it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub original_text: Option<String>,
+    pub venues: Vec<String>,
+    /// Delegate ids of the askers; omitted for perspectives that may not see them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub askers: Option<Vec<String>>,
+    pub by_operator: bool,
+    #[ts(type = "number")]
+    pub submitted_at: u64,
+    /// How many delegates seconded (附议) it: a signal for the moderator.
+    pub seconds: u32,
+    /// Only in a delegate's own view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub seconded_by_me: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub reject_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub merged_into: Option<u32>,
+    pub merged_from: Vec<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub answer: Option<AnswerDto>,
+    pub follow_ups: Vec<FollowUpDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FloorRequestDto {
+    pub question: u32,
+    pub venue: String,
+    #[ts(type = "number")]
+    pub at: u64,
+}
+
+/// What is on the floor. Remaining time = countdown_started_at + countdown_seconds·1000 − now
+/// (clients correct `now` with the `server_time` of their snapshot).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FloorDto {
+    pub question: u32,
+    pub venue: String,
+    #[ts(type = "number")]
+    pub granted_at: u64,
+    #[ts(type = "number")]
+    pub countdown_started_at: u64,
+    pub countdown_seconds: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CountsDto {
+    pub satisfied: u32,
+    pub basically_satisfied: u32,
+    pub dissatisfied: u32,
+    pub total: u32,
+    /// (满意 + 基本满意) / valid ballots in basis points (6667 = 66.67 %); absent with no ballots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub satisfaction_rate_bp: Option<u32>,
+}
+
+impl From<&d::RatingCounts> for CountsDto {
+    fn from(c: &d::RatingCounts) -> Self {
+        Self {
+            satisfied: c.satisfied,
+            basically_satisfied: c.basically_satisfied,
+            dissatisfied: c.dissatisfied,
+            total: c.total(),
+            satisfaction_rate_bp: c.satisfaction_rate_bp(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct VenueCountsDto {
+    pub venue: String,
+    pub counts: CountsDto,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LevelCountsDto {
+    pub level: Level,
+    pub counts: CountsDto,
+    /// Eligible (checked-in) delegates of this level; in final results only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub eligible: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UnitCountsDto {
+    pub unit: String,
+    pub counts: CountsDto,
+    pub by_venue: Vec<VenueCountsDto>,
+    pub by_level: Vec<LevelCountsDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct VenueTurnoutDto {
+    pub venue: String,
+    pub voted: u32,
+    pub eligible: u32,
+}
+
+/// 参评率: delegates who cast at least one ballot / checked-in delegates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TurnoutDto {
+    pub voted: u32,
+    pub eligible: u32,
+    pub by_venue: Vec<VenueTurnoutDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ResultsDto {
+    pub turnout: TurnoutDto,
+    pub units: Vec<UnitCountsDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EvaluationDto {
+    pub id: u32,
+    pub units: Vec<String>,
+    pub status: EvaluationStatus,
+    #[ts(type = "number")]
+    pub opened_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub closed_at: Option<u64>,
+    /// Revealed to everyone at close.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub results: Option<ResultsDto>,
+}
+
+/// Proof that a ballot was counted. `code` is the first 16 hex digits of
+/// SHA-256 over `wz-receipt-v1|session|evaluation|unit|delegate|ballot_id|rating|seq`,
+/// so an auditor holding the record can recompute it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReceiptDto {
+    pub evaluation: u32,
+    pub unit: String,
+    pub ballot_id: String,
+    pub rating: Rating,
+    #[ts(type = "number")]
+    pub seq: u64,
+    #[ts(type = "number")]
+    pub at: u64,
+    pub code: String,
+}
+
+/// An individual ballot: only its caster and the auditor ever receive one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct BallotDto {
+    pub delegate: String,
+    pub venue: String,
+    pub receipt: ReceiptDto,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct VenueStatsDto {
+    pub venue: String,
+    /// Checked-in delegates.
+    pub present: u32,
+    pub roster: u32,
+    /// Open connections of this venue (operators and delegates); moderator and auditor only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub connections: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LiveEvaluationDto {
+    pub evaluation: u32,
+    pub turnout: TurnoutDto,
+    /// Ballots accepted per unit (numbers only, never choices).
+    pub ballots_by_unit: Vec<UnitBallotsDto>,
+    /// Live per-choice counts: moderator and auditor only, until the reveal at close.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub live: Option<Vec<UnitCountsDto>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UnitBallotsDto {
+    pub unit: String,
+    pub ballots: u32,
+}
+
+pub(crate) fn ms(m: d::Millis) -> u64 {
+    m.0
+}
+
+wire_enum!(
+    /// Names the domain event an `event` message reports.
+    EventKind <=> d::EventKind {
+        PhaseChanged, DelegatesImported, CheckedIn, QuestionSubmitted, QuestionApproved, QuestionRejected,
+        QuestionMerged, QuestionEdited, QuestionQueued, QueueReordered, QuestionSeconded, FloorRequested,
+        FloorGranted, CountdownStarted, FollowUpAdded, AnswerRecorded, FloorEnded, EvaluationOpened,
+        BallotCast, EvaluationClosed,
+    }
+);

@@ -1,0 +1,26 @@
+//! The Wenzheng wire protocol: the only crate that knows JSON.
+//!
+//! * [`client`]: messages clients send (commands with a client-chosen id);
+//! * [`server`]: messages the server sends (snapshot, event, ack, error, stats);
+//! * [`render`]: turns domain state and changes into what one perspective may see;
+//! * [`stored`]: the versioned record format of events kept in a store;
+//! * [`definition`]: session definition files (TOML/JSON) and delegate CSV import;
+//! * [`dto`]: the data shapes shared by all of the above;
+//! * [`typescript`]: the generated TypeScript declarations for `web/`.
+//!
+//! Architecture Invariant: domain types never derive `Serialize`; every
+//! conversion between JSON and the domain happens in this crate.
+
+pub mod client;
+pub mod codes;
+pub mod definition;
+pub mod dto;
+pub mod render;
+pub mod server;
+pub mod stored;
+pub mod typescript;
+
+pub use codes::{CloseCode, ErrorCode};
+
+/// Bumped on any incompatible change to the client/server messages.
+pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,0 +1,364 @@
+//! Rendering domain state for one [`Perspective`].
+//!
+//! Architecture Invariant: every function here filters by perspective, so a
+//! caller cannot accidentally send a screen a delegate's identity or anyone
+//! but the caster and the auditor an individual ballot.
+
+use crate::dto::*;
+use crate::server::*;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use wz_domain as d;
+use wz_domain::{Change, Perspective, Session, Viewer};
+
+fn venue_counts(def: &d::SessionDef, m: &BTreeMap<d::VenueId, d::RatingCounts>) -> Vec<VenueCountsDto> {
+    def.venues
+        .iter()
+        .map(|v| VenueCountsDto { venue: v.id.0.clone(), counts: m.get(&v.id).map(CountsDto::from).unwrap_or_default() })
+        .collect()
+}
+
+fn unit_counts(def: &d::SessionDef, tally: &d::Tally, eligible_by_level: Option<&[u32; 5]>) -> Vec<UnitCountsDto> {
+    tally
+        .by_unit
+        .iter()
+        .map(|(unit, r)| UnitCountsDto {
+            unit: unit.0.clone(),
+            counts: (&r.total).into(),
+            by_venue: venue_counts(def, &r.by_venue),
+            by_level: d::DelegateLevel::ALL
+                .iter()
+                .map(|l| LevelCountsDto {
+                    level: (*l).into(),
+                    counts: (&r.by_level[l.index()]).into(),
+                    eligible: eligible_by_level.map(|e| e[l.index()]),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn turnout(def: &d::SessionDef, t: &d::Turnout) -> TurnoutDto {
+    TurnoutDto {
+        voted: t.voted,
+        eligible: t.eligible,
+        by_venue: def
+            .venues
+            .iter()
+            .map(|v| {
+                let (voted, eligible) = t.by_venue.get(&v.id).copied().unwrap_or((0, 0));
+                VenueTurnoutDto { venue: v.id.0.clone(), voted, eligible }
+            })
+            .collect(),
+    }
+}
+
+/// The public description of an evaluation; results appear once it is closed.
+pub fn evaluation(def: &d::SessionDef, ev: &d::Evaluation) -> EvaluationDto {
+    EvaluationDto {
+        id: ev.id.0,
+        units: ev.units.iter().map(|u| u.0.clone()).collect(),
+        status: ev.status.into(),
+        opened_at: ms(ev.opened_at),
+        closed_at: ev.closed_at.map(ms),
+        results: ev.results.as_ref().map(|r| ResultsDto {
+            turnout: turnout(def, &r.turnout),
+            units: unit_counts(def, &r.tally, Some(&r.eligible_by_level)),
+        }),
+    }
+}
+
+/// The receipt code: see [`ReceiptDto`].
+pub fn receipt_code(session: &str, b: &d::Ballot) -> String {
+    let rating = Rating::from(b.rating);
+    let rating = serde_json::to_value(rating).expect("enum serialises");
+    let text = format!(
+        "wz-receipt-v1|{session}|{}|{}|{}|{}|{}|{}",
+        b.evaluation.0,
+        b.unit.0,
+        b.delegate.0,
+        b.ballot_id.0,
+        rating.as_str().unwrap_or_default(),
+        b.seq
+    );
+    let digest = Sha256::digest(text.as_bytes());
+    hex::encode(&digest[..8])
+}
+
+pub fn receipt(session: &str, b: &d::Ballot) -> ReceiptDto {
+    ReceiptDto {
+        evaluation: b.evaluation.0,
+        unit: b.unit.0.clone(),
+        ballot_id: b.ballot_id.0.clone(),
+        rating: b.rating.into(),
+        seq: b.seq,
+        at: ms(b.at),
+        code: receipt_code(session, b),
+    }
+}
+
+fn ballot(session: &str, b: &d::Ballot) -> BallotDto {
+    BallotDto { delegate: b.delegate.0.clone(), venue: b.venue.0.clone(), receipt: receipt(session, b) }
+}
+
+fn answer(a: &d::Answer) -> AnswerDto {
+    AnswerDto {
+        unit: a.unit.0.clone(),
+        official: a.official.clone(),
+        summary: a.summary.clone(),
+        commitments: a
+            .commitments
+            .iter()
+            .map(|c| CommitmentDto { what: c.what.clone(), unit: c.unit.0.clone(), due: c.due.to_string() })
+            .collect(),
+        at: ms(a.at),
+    }
+}
+
+/// A question as `p` may see it, or `None` when `p` may not see it at all.
+pub fn question(q: &d::Question, p: &Perspective) -> Option<QuestionDto> {
+    if !p.sees_question(q) {
+        return None;
+    }
+    let askers = p.sees_askers(q);
+    let me = match p {
+        Perspective::Delegate(me) => Some(me),
+        _ => None,
+    };
+    Some(QuestionDto {
+        id: q.id.0,
+        status: q.status.into(),
+        topic: q.topic.0.clone(),
+        unit: q.unit.0.clone(),
+        text: q.text.clone(),
+        original_text: q.original_text.clone(),
+        venues: q.venues.iter().map(|v| v.0.clone()).collect(),
+        askers: askers.then(|| q.askers.iter().map(|a| a.0.clone()).collect()),
+        by_operator: q.by_operator,
+        submitted_at: ms(q.submitted_at),
+        seconds: q.seconders.len() as u32,
+        seconded_by_me: me.map(|me| q.seconders.contains(me)),
+        reject_reason: q.reject_reason.clone(),
+        merged_into: q.merged_into.map(|x| x.0),
+        merged_from: q.merged_from.iter().map(|x| x.0).collect(),
+        answer: q.answer.as_ref().map(answer),
+        follow_ups: q
+            .follow_ups
+            .iter()
+            .map(|f| FollowUpDto {
+                id: f.id.0,
+                venue: f.venue.0.clone(),
+                asker: (p.is_staff() || me == Some(&f.asker) || matches!(p, Perspective::Venue(v) if *v == f.venue))
+                    .then(|| f.asker.0.clone()),
+                text: f.text.clone(),
+                by_operator: f.by_operator,
+                at: ms(f.at),
+                answer: f.answer.as_ref().map(answer),
+            })
+            .collect(),
+    })
+}
+
+fn delegate(x: &d::Delegate) -> DelegateDto {
+    DelegateDto { id: x.id.0.clone(), name: x.name.clone(), level: x.level.into(), venue: x.venue.0.clone() }
+}
+
+fn floor(f: &d::Floor) -> FloorDto {
+    FloorDto {
+        question: f.question.0,
+        venue: f.venue.0.clone(),
+        granted_at: ms(f.granted_at),
+        countdown_started_at: ms(f.countdown_started_at),
+        countdown_seconds: f.countdown_seconds,
+    }
+}
+
+fn floor_requests(rs: &[d::FloorRequest]) -> Vec<FloorRequestDto> {
+    rs.iter().map(|r| FloorRequestDto { question: r.question.0, venue: r.venue.0.clone(), at: ms(r.at) }).collect()
+}
+
+/// One change as `p` may see it.
+pub fn change(session: &str, def: &d::SessionDef, c: &Change, p: &Perspective) -> Option<ChangeDto> {
+    Some(match c {
+        Change::Phase(x) => ChangeDto::Phase { phase: (*x).into() },
+        Change::Roster(ds) => {
+            let delegates: Vec<_> = ds.iter().filter(|x| p.sees_roster(&x.venue)).map(delegate).collect();
+            if delegates.is_empty() {
+                return None;
+            }
+            ChangeDto::Roster { delegates }
+        }
+        Change::CheckIn { delegate, venue, at } => {
+            if !p.sees_check_in(delegate, venue) {
+                return None;
+            }
+            ChangeDto::CheckIn { delegate: delegate.0.clone(), venue: venue.0.clone(), at: ms(*at) }
+        }
+        Change::Presence { venue, present, roster } => {
+            ChangeDto::Presence { venue: venue.0.clone(), present: *present, roster: *roster }
+        }
+        Change::Question(q) => ChangeDto::Question { question: question(q, p)? },
+        Change::Queue(order) => ChangeDto::Queue { order: order.iter().map(|q| q.0).collect() },
+        Change::FloorRequests(rs) => ChangeDto::FloorRequests { requests: floor_requests(rs) },
+        Change::Floor(f) => ChangeDto::Floor { floor: f.as_ref().map(floor) },
+        Change::Evaluation(ev) => ChangeDto::Evaluation { evaluation: evaluation(def, ev) },
+        Change::Ballot(b) => {
+            if !p.sees_ballot(&b.delegate) {
+                return None;
+            }
+            ChangeDto::Ballot { ballot: ballot(session, b) }
+        }
+    })
+}
+
+/// An event message as `p` may see it; `None` when nothing in it is visible to `p`.
+pub fn event(
+    session: &str,
+    def: &d::SessionDef,
+    seq: u64,
+    at: d::Millis,
+    kind: d::EventKind,
+    changes: &[Change],
+    p: &Perspective,
+) -> Option<ServerMessage> {
+    let changes: Vec<ChangeDto> = changes.iter().filter_map(|c| change(session, def, c, p)).collect();
+    if changes.is_empty() {
+        return None;
+    }
+    Some(ServerMessage::Event(EventDto { seq, at: ms(at), kind: kind.into(), changes }))
+}
+
+/// Live numbers, conflated by the hub on a short tick.
+pub fn stats(s: &Session, p: &Perspective, connections: &BTreeMap<d::VenueId, u32>, now: d::Millis) -> StatsDto {
+    let def = s.def();
+    let venues = def
+        .venues
+        .iter()
+        .map(|v| {
+            let (present, roster) = s.presence(&v.id);
+            VenueStatsDto {
+                venue: v.id.0.clone(),
+                present,
+                roster,
+                connections: p.is_staff().then(|| connections.get(&v.id).copied().unwrap_or(0)),
+            }
+        })
+        .collect();
+    let current = s.open_evaluation().or_else(|| s.evaluations().last());
+    let evaluation = current.map(|ev| LiveEvaluationDto {
+        evaluation: ev.id.0,
+        turnout: turnout(def, &s.turnout(ev)),
+        ballots_by_unit: ev
+            .tally
+            .by_unit
+            .iter()
+            .map(|(u, r)| UnitBallotsDto { unit: u.0.clone(), ballots: r.total.total() })
+            .collect(),
+        live: p.sees_live_counts().then(|| unit_counts(def, &ev.tally, None)),
+    });
+    StatsDto { seq: s.seq(), server_time: now.0, venues, evaluation }
+}
+
+fn you(s: &Session, viewer: &Viewer) -> YouDto {
+    let def = s.def();
+    match viewer {
+        Viewer::Moderator => YouDto {
+            role: Role::Moderator,
+            name: def.main_venue().name.clone(),
+            venue: Some(def.main_venue().id.0.clone()),
+            delegate: None,
+        },
+        Viewer::Auditor => YouDto { role: Role::Auditor, name: "auditor".into(), venue: None, delegate: None },
+        Viewer::Screen => YouDto { role: Role::Screen, name: "screen".into(), venue: None, delegate: None },
+        Viewer::VenueOperator(v) => YouDto {
+            role: Role::VenueOperator,
+            name: def.venue(v).map(|x| x.name.clone()).unwrap_or_default(),
+            venue: Some(v.0.clone()),
+            delegate: None,
+        },
+        Viewer::Delegate(id) => {
+            let dl = s.delegate(id);
+            YouDto {
+                role: Role::Delegate,
+                name: dl.map(|x| x.name.clone()).unwrap_or_default(),
+                venue: dl.map(|x| x.venue.0.clone()),
+                delegate: Some(id.0.clone()),
+            }
+        }
+    }
+}
+
+/// Everything `viewer` may see, as of the session's current sequence number.
+pub fn snapshot(s: &Session, viewer: &Viewer, connections: &BTreeMap<d::VenueId, u32>, now: d::Millis) -> ServerMessage {
+    let p = Perspective::for_snapshot(viewer);
+    let def = s.def();
+    let session = def.id.as_str();
+    let delegates = s.delegates().filter(|x| p.sees_roster(&x.venue) || p == Perspective::Delegate(x.id.clone()));
+    let checked_in = s
+        .checked_in()
+        .keys()
+        .filter(|id| s.delegate(id).is_some_and(|x| p.sees_check_in(id, &x.venue)))
+        .map(|id| id.0.clone())
+        .collect();
+    let ballots = s
+        .evaluations()
+        .flat_map(|e| e.ballots.values())
+        .filter(|b| p.sees_ballot(&b.delegate))
+        .map(|b| ballot(session, b))
+        .collect();
+    ServerMessage::Snapshot(Box::new(SnapshotDto {
+        seq: s.seq(),
+        server_time: now.0,
+        protocol: crate::PROTOCOL_VERSION,
+        you: you(s, viewer),
+        session: session_info(s),
+        delegates: delegates.map(delegate).collect(),
+        checked_in,
+        questions: s.questions().filter_map(|q| question(q, &p)).collect(),
+        queue: s.queue().iter().map(|q| q.0).collect(),
+        floor_requests: floor_requests(s.floor_requests()),
+        floor: s.floor().map(floor),
+        evaluations: s.evaluations().map(|e| evaluation(def, e)).collect(),
+        ballots,
+        stats: stats(s, &p, connections, now),
+    }))
+}
+
+pub fn session_info(s: &Session) -> SessionInfoDto {
+    let def = s.def();
+    let l = def.limits;
+    SessionInfoDto {
+        id: def.id.clone(),
+        title: def.title.clone(),
+        theme: def.theme.clone(),
+        phase: s.phase().into(),
+        venues: def.venues.iter().map(|v| VenueDto { id: v.id.0.clone(), name: v.name.clone(), kind: v.kind.into() }).collect(),
+        units: def.units.iter().map(|u| NamedDto { id: u.id.0.clone(), name: u.name.clone() }).collect(),
+        topics: def.topics.iter().map(|u| NamedDto { id: u.id.0.clone(), name: u.name.clone() }).collect(),
+        limits: LimitsDto {
+            question_chars: l.question_chars as u32,
+            reason_chars: l.reason_chars as u32,
+            answer_chars: l.answer_chars as u32,
+            short_chars: l.short_chars as u32,
+            questions_per_delegate: l.questions_per_delegate as u32,
+            follow_ups_per_item: l.follow_ups_per_item as u32,
+            commitments_per_answer: l.commitments_per_answer as u32,
+            answer_seconds: l.answer_seconds,
+            max_answer_seconds: l.max_answer_seconds,
+        },
+    }
+}
+
+/// Builds the ack result for a domain reply, reading the state after apply.
+pub fn ack_result(s: &Session, reply: &d::Reply) -> Option<AckResult> {
+    match reply {
+        d::Reply::Done => None,
+        d::Reply::Question(q) => Some(AckResult::Question(q.0)),
+        d::Reply::FollowUp(f) => Some(AckResult::FollowUp(f.0)),
+        d::Reply::Evaluation(e) => Some(AckResult::Evaluation(e.0)),
+        d::Reply::Ballot { evaluation, unit, delegate } => s
+            .evaluation(*evaluation)
+            .and_then(|e| e.ballots.get(&(delegate.clone(), unit.clone())))
+            .map(|b| AckResult::Receipt(receipt(&s.def().id, b))),
+    }
+}

@@ -1,0 +1,161 @@
+//! Messages from the server.
+//!
+//! `snapshot` is the first message on every connection (unless a resume could
+//! be served from memory); `event` messages follow in sequence order; `ack` /
+//! `error` answer commands; `stats` carries conflated live numbers (presence,
+//! turnout, and for the moderator live counts) and is latest-value-wins.
+
+use crate::codes::ErrorCode;
+use crate::dto::*;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    Snapshot(Box<SnapshotDto>),
+    Event(EventDto),
+    Ack(AckDto),
+    Error(ErrorDto),
+    Stats(StatsDto),
+}
+
+impl ServerMessage {
+    /// Encodes for the wire. Serialising our own types cannot fail.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).expect("server messages always serialise")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct YouDto {
+    pub role: Role,
+    /// Display name of the participant (delegate's name, venue name for an operator).
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub venue: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub delegate: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct SessionInfoDto {
+    pub id: String,
+    pub title: String,
+    pub theme: String,
+    pub phase: Phase,
+    pub venues: Vec<VenueDto>,
+    pub units: Vec<NamedDto>,
+    pub topics: Vec<NamedDto>,
+    pub limits: LimitsDto,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct SnapshotDto {
+    /// The last event this snapshot includes; resume from here.
+    #[ts(type = "number")]
+    pub seq: u64,
+    #[ts(type = "number")]
+    pub server_time: u64,
+    pub protocol: u32,
+    pub you: YouDto,
+    pub session: SessionInfoDto,
+    /// Roster entries this viewer may see (all for staff, own venue for operators, self for delegates).
+    pub delegates: Vec<DelegateDto>,
+    /// Checked-in delegate ids this viewer may see.
+    pub checked_in: Vec<String>,
+    pub questions: Vec<QuestionDto>,
+    pub queue: Vec<u32>,
+    pub floor_requests: Vec<FloorRequestDto>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub floor: Option<FloorDto>,
+    pub evaluations: Vec<EvaluationDto>,
+    /// The viewer's own ballots (all ballots for the auditor).
+    pub ballots: Vec<BallotDto>,
+    pub stats: StatsDto,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct EventDto {
+    #[ts(type = "number")]
+    pub seq: u64,
+    #[ts(type = "number")]
+    pub at: u64,
+    pub kind: EventKind,
+    /// New state of every entity the event touched that this viewer may see.
+    pub changes: Vec<ChangeDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "entity", rename_all = "snake_case")]
+pub enum ChangeDto {
+    Phase { phase: Phase },
+    Roster { delegates: Vec<DelegateDto> },
+    CheckIn {
+        delegate: String,
+        venue: String,
+        #[ts(type = "number")]
+        at: u64,
+    },
+    Presence { venue: String, present: u32, roster: u32 },
+    Question { question: QuestionDto },
+    Queue { order: Vec<u32> },
+    FloorRequests { requests: Vec<FloorRequestDto> },
+    Floor { floor: Option<FloorDto> },
+    Evaluation { evaluation: EvaluationDto },
+    Ballot { ballot: BallotDto },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct AckDto {
+    pub id: String,
+    /// Session sequence number once the command took effect: the state
+    /// described by events up to `seq` includes it.
+    #[ts(type = "number")]
+    pub seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub result: Option<AckResult>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AckResult {
+    Question(u32),
+    FollowUp(u32),
+    Evaluation(u32),
+    Receipt(ReceiptDto),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct ErrorDto {
+    /// The command's id; absent when the message could not be read far enough.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub id: Option<String>,
+    pub code: ErrorCode,
+    pub message: String,
+    /// True for `limit` and `unavailable`: retry later with the same id.
+    pub retryable: bool,
+}
+
+impl ErrorDto {
+    pub fn new(id: Option<String>, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { id, code, message: message.into(), retryable: code.retryable() }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct StatsDto {
+    #[ts(type = "number")]
+    pub seq: u64,
+    #[ts(type = "number")]
+    pub server_time: u64,
+    pub venues: Vec<VenueStatsDto>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub evaluation: Option<LiveEvaluationDto>,
+}

@@ -1,0 +1,248 @@
+//! The record format of events and definitions kept in a store.
+//!
+//! Every record carries a format version `v`; a reader refuses versions it
+//! does not know instead of guessing. Changing a record's shape means a new
+//! version and a reader for the old one: logs are an official record and
+//! must stay readable.
+
+use crate::definition::SessionDefinition;
+use crate::dto::{CommitmentDto, DelegateDto, Phase, Rating};
+use serde::{Deserialize, Serialize};
+use wz_domain as d;
+
+pub const EVENT_FORMAT: u32 = 1;
+pub const DEFINITION_FORMAT: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoredError {
+    #[error("record is not valid: {0}")]
+    Malformed(String),
+    #[error("record format version {0} is not supported (this build reads {1})")]
+    Version(u32, u32),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Versioned<T> {
+    v: u32,
+    #[serde(flatten)]
+    body: T,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Record {
+    PhaseChanged { to: Phase, at: u64 },
+    DelegatesImported { delegates: Vec<DelegateDto>, at: u64 },
+    CheckedIn { delegate: String, by_operator: bool, at: u64 },
+    QuestionSubmitted { question: u32, asker: String, topic: String, unit: String, text: String, by_operator: bool, at: u64 },
+    QuestionApproved { question: u32, at: u64 },
+    QuestionRejected { question: u32, reason: String, at: u64 },
+    QuestionMerged { question: u32, into: u32, at: u64 },
+    QuestionEdited { question: u32, text: String, at: u64 },
+    QuestionQueued { question: u32, at: u64 },
+    QueueReordered { order: Vec<u32>, at: u64 },
+    QuestionSeconded { question: u32, delegate: String, at: u64 },
+    FloorRequested { question: u32, venue: String, at: u64 },
+    FloorGranted { question: u32, venue: String, answer_seconds: u32, at: u64 },
+    CountdownStarted { seconds: u32, at: u64 },
+    FollowUpAdded { follow_up: u32, asker: String, text: String, by_operator: bool, at: u64 },
+    AnswerRecorded {
+        follow_up: Option<u32>,
+        unit: String,
+        official: String,
+        summary: String,
+        commitments: Vec<CommitmentDto>,
+        at: u64,
+    },
+    FloorEnded { at: u64 },
+    EvaluationOpened { evaluation: u32, units: Vec<String>, at: u64 },
+    BallotCast { evaluation: u32, unit: String, delegate: String, ballot_id: String, rating: Rating, at: u64 },
+    EvaluationClosed { evaluation: u32, at: u64 },
+}
+
+fn commitment_dto(c: &d::Commitment) -> CommitmentDto {
+    CommitmentDto { what: c.what.clone(), unit: c.unit.0.clone(), due: c.due.to_string() }
+}
+
+/// Encodes one event as a stored record.
+pub fn encode_event(e: &d::Event) -> Vec<u8> {
+    use d::Event as E;
+    let s = |x: &str| x.to_owned();
+    let body = match e {
+        E::PhaseChanged { to, at } => Record::PhaseChanged { to: (*to).into(), at: at.0 },
+        E::DelegatesImported { delegates, at } => Record::DelegatesImported {
+            delegates: delegates.iter().map(crate::definition::delegate_dto).collect(),
+            at: at.0,
+        },
+        E::CheckedIn { delegate, by_operator, at } => {
+            Record::CheckedIn { delegate: s(&delegate.0), by_operator: *by_operator, at: at.0 }
+        }
+        E::QuestionSubmitted { question, asker, topic, unit, text, by_operator, at } => Record::QuestionSubmitted {
+            question: question.0,
+            asker: s(&asker.0),
+            topic: s(&topic.0),
+            unit: s(&unit.0),
+            text: text.clone(),
+            by_operator: *by_operator,
+            at: at.0,
+        },
+        E::QuestionApproved { question, at } => Record::QuestionApproved { question: question.0, at: at.0 },
+        E::QuestionRejected { question, reason, at } => {
+            Record::QuestionRejected { question: question.0, reason: reason.clone(), at: at.0 }
+        }
+        E::QuestionMerged { question, into, at } => Record::QuestionMerged { question: question.0, into: into.0, at: at.0 },
+        E::QuestionEdited { question, text, at } => Record::QuestionEdited { question: question.0, text: text.clone(), at: at.0 },
+        E::QuestionQueued { question, at } => Record::QuestionQueued { question: question.0, at: at.0 },
+        E::QueueReordered { order, at } => Record::QueueReordered { order: order.iter().map(|q| q.0).collect(), at: at.0 },
+        E::QuestionSeconded { question, delegate, at } => {
+            Record::QuestionSeconded { question: question.0, delegate: s(&delegate.0), at: at.0 }
+        }
+        E::FloorRequested { question, venue, at } => {
+            Record::FloorRequested { question: question.0, venue: s(&venue.0), at: at.0 }
+        }
+        E::FloorGranted { question, venue, answer_seconds, at } => Record::FloorGranted {
+            question: question.0,
+            venue: s(&venue.0),
+            answer_seconds: *answer_seconds,
+            at: at.0,
+        },
+        E::CountdownStarted { seconds, at } => Record::CountdownStarted { seconds: *seconds, at: at.0 },
+        E::FollowUpAdded { follow_up, asker, text, by_operator, at } => Record::FollowUpAdded {
+            follow_up: follow_up.0,
+            asker: s(&asker.0),
+            text: text.clone(),
+            by_operator: *by_operator,
+            at: at.0,
+        },
+        E::AnswerRecorded { follow_up, unit, official, summary, commitments, at } => Record::AnswerRecorded {
+            follow_up: follow_up.map(|f| f.0),
+            unit: s(&unit.0),
+            official: official.clone(),
+            summary: summary.clone(),
+            commitments: commitments.iter().map(commitment_dto).collect(),
+            at: at.0,
+        },
+        E::FloorEnded { at } => Record::FloorEnded { at: at.0 },
+        E::EvaluationOpened { evaluation, units, at } => Record::EvaluationOpened {
+            evaluation: evaluation.0,
+            units: units.iter().map(|u| u.0.clone()).collect(),
+            at: at.0,
+        },
+        E::BallotCast { evaluation, unit, delegate, ballot_id, rating, at } => Record::BallotCast {
+            evaluation: evaluation.0,
+            unit: s(&unit.0),
+            delegate: s(&delegate.0),
+            ballot_id: s(&ballot_id.0),
+            rating: (*rating).into(),
+            at: at.0,
+        },
+        E::EvaluationClosed { evaluation, at } => Record::EvaluationClosed { evaluation: evaluation.0, at: at.0 },
+    };
+    serde_json::to_vec(&Versioned { v: EVENT_FORMAT, body }).expect("records always serialise")
+}
+
+fn version(bytes: &[u8], supported: u32) -> Result<(), StoredError> {
+    #[derive(Deserialize)]
+    struct V {
+        v: u32,
+    }
+    let v: V = serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
+    if v.v != supported {
+        return Err(StoredError::Version(v.v, supported));
+    }
+    Ok(())
+}
+
+/// Decodes one stored event record.
+pub fn decode_event(bytes: &[u8]) -> Result<d::Event, StoredError> {
+    use d::Event as E;
+    version(bytes, EVENT_FORMAT)?;
+    let r: Versioned<Record> = serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
+    let m = d::Millis;
+    let q = d::QuestionId;
+    Ok(match r.body {
+        Record::PhaseChanged { to, at } => E::PhaseChanged { to: to.into(), at: m(at) },
+        Record::DelegatesImported { delegates, at } => E::DelegatesImported {
+            delegates: delegates.into_iter().map(crate::definition::delegate_from_dto).collect(),
+            at: m(at),
+        },
+        Record::CheckedIn { delegate, by_operator, at } => {
+            E::CheckedIn { delegate: d::DelegateId(delegate), by_operator, at: m(at) }
+        }
+        Record::QuestionSubmitted { question, asker, topic, unit, text, by_operator, at } => E::QuestionSubmitted {
+            question: q(question),
+            asker: d::DelegateId(asker),
+            topic: d::TopicId(topic),
+            unit: d::UnitId(unit),
+            text,
+            by_operator,
+            at: m(at),
+        },
+        Record::QuestionApproved { question, at } => E::QuestionApproved { question: q(question), at: m(at) },
+        Record::QuestionRejected { question, reason, at } => E::QuestionRejected { question: q(question), reason, at: m(at) },
+        Record::QuestionMerged { question, into, at } => E::QuestionMerged { question: q(question), into: q(into), at: m(at) },
+        Record::QuestionEdited { question, text, at } => E::QuestionEdited { question: q(question), text, at: m(at) },
+        Record::QuestionQueued { question, at } => E::QuestionQueued { question: q(question), at: m(at) },
+        Record::QueueReordered { order, at } => E::QueueReordered { order: order.into_iter().map(q).collect(), at: m(at) },
+        Record::QuestionSeconded { question, delegate, at } => {
+            E::QuestionSeconded { question: q(question), delegate: d::DelegateId(delegate), at: m(at) }
+        }
+        Record::FloorRequested { question, venue, at } => {
+            E::FloorRequested { question: q(question), venue: d::VenueId(venue), at: m(at) }
+        }
+        Record::FloorGranted { question, venue, answer_seconds, at } => {
+            E::FloorGranted { question: q(question), venue: d::VenueId(venue), answer_seconds, at: m(at) }
+        }
+        Record::CountdownStarted { seconds, at } => E::CountdownStarted { seconds, at: m(at) },
+        Record::FollowUpAdded { follow_up, asker, text, by_operator, at } => E::FollowUpAdded {
+            follow_up: d::FollowUpId(follow_up),
+            asker: d::DelegateId(asker),
+            text,
+            by_operator,
+            at: m(at),
+        },
+        Record::AnswerRecorded { follow_up, unit, official, summary, commitments, at } => E::AnswerRecorded {
+            follow_up: follow_up.map(d::FollowUpId),
+            unit: d::UnitId(unit),
+            official,
+            summary,
+            commitments: commitments
+                .into_iter()
+                .map(|c| {
+                    let due = d::CalendarDate::parse(&c.due)
+                        .ok_or_else(|| StoredError::Malformed(format!("bad date {:?}", c.due)))?;
+                    Ok(d::Commitment { what: c.what, unit: d::UnitId(c.unit), due })
+                })
+                .collect::<Result<_, StoredError>>()?,
+            at: m(at),
+        },
+        Record::FloorEnded { at } => E::FloorEnded { at: m(at) },
+        Record::EvaluationOpened { evaluation, units, at } => E::EvaluationOpened {
+            evaluation: d::EvaluationId(evaluation),
+            units: units.into_iter().map(d::UnitId).collect(),
+            at: m(at),
+        },
+        Record::BallotCast { evaluation, unit, delegate, ballot_id, rating, at } => E::BallotCast {
+            evaluation: d::EvaluationId(evaluation),
+            unit: d::UnitId(unit),
+            delegate: d::DelegateId(delegate),
+            ballot_id: d::BallotId(ballot_id),
+            rating: rating.into(),
+            at: m(at),
+        },
+        Record::EvaluationClosed { evaluation, at } => E::EvaluationClosed { evaluation: d::EvaluationId(evaluation), at: m(at) },
+    })
+}
+
+/// Encodes a session definition as the session's header record.
+pub fn encode_definition(def: &d::SessionDef) -> Vec<u8> {
+    let body = SessionDefinition::from_domain(def);
+    serde_json::to_vec(&Versioned { v: DEFINITION_FORMAT, body }).expect("records always serialise")
+}
+
+pub fn decode_definition(bytes: &[u8]) -> Result<d::SessionDef, StoredError> {
+    version(bytes, DEFINITION_FORMAT)?;
+    let r: Versioned<SessionDefinition> =
+        serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
+    r.body.into_domain().map_err(|e| StoredError::Malformed(e.to_string()))
+}

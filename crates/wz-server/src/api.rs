@@ -1,0 +1,196 @@
+//! The REST API: session setup and reads.
+//!
+//! Reads answer from the viewer's perspective: with `Authorization: Bearer
+//! <token>` as that participant, without one as the public screen. Writes
+//! need the session's moderator credential (or the admin token to create a
+//! session). Errors are JSON `{"code": …, "message": …}` with the protocol's
+//! stable codes.
+
+use crate::app::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use wz_domain::Viewer;
+use wz_hub::{Credential, HubError, Principal, PrincipalKey};
+use wz_protocol::ErrorCode;
+use wz_protocol::definition::{SessionDefinition, delegates_into_domain, parse_delegates_csv};
+
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    v.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
+}
+
+pub struct ApiError(StatusCode, ErrorCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "code": self.1, "message": self.2 }))).into_response()
+    }
+}
+
+impl From<HubError> for ApiError {
+    fn from(e: HubError) -> Self {
+        match e {
+            HubError::NoSession(_) | HubError::NoPrincipal(_) => ApiError(StatusCode::NOT_FOUND, ErrorCode::NotFound, e.to_string()),
+            HubError::Exists(_) => ApiError(StatusCode::CONFLICT, ErrorCode::AlreadyDone, e.to_string()),
+            HubError::Definition(_) => ApiError(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, e.to_string()),
+            HubError::Store(_) | HubError::Closed | HubError::Corrupt { .. } => {
+                ApiError(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable, e.to_string())
+            }
+        }
+    }
+}
+
+fn forbidden(msg: &str) -> ApiError {
+    ApiError(StatusCode::FORBIDDEN, ErrorCode::Forbidden, msg.to_owned())
+}
+
+/// The viewer a request reads as: its credential's, or the public screen's.
+fn viewer_for(st: &AppState, session: &str, headers: &HeaderMap) -> Result<Viewer, ApiError> {
+    match bearer(headers) {
+        None => Ok(Viewer::Screen),
+        Some(t) => match st.hub.authenticate(&t) {
+            Some(p) if p.session == session => Ok(p.viewer()),
+            _ => Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Forbidden, "unknown credential for this session".into())),
+        },
+    }
+}
+
+fn moderator(st: &AppState, session: &str, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let p = bearer(headers).and_then(|t| st.hub.authenticate(&t)).filter(|p| p.session == session);
+    match p {
+        Some(p) if p.key == PrincipalKey::Moderator => Ok(p),
+        Some(_) => Err(forbidden("only the moderator may do this")),
+        None => Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Forbidden, "the moderator's credential is required".into())),
+    }
+}
+
+#[derive(Serialize)]
+struct SessionLine {
+    id: String,
+    title: String,
+}
+
+pub async fn list_sessions(State(st): State<AppState>) -> impl IntoResponse {
+    Json(st.hub.sessions().into_iter().map(|s| SessionLine { id: s.id, title: s.title }).collect::<Vec<_>>())
+}
+
+#[derive(Serialize)]
+pub struct IssuedCredential {
+    pub principal: String,
+    pub token: String,
+    pub link: String,
+}
+
+fn issued(st: &AppState, creds: &[Credential]) -> Vec<IssuedCredential> {
+    let base = st.base_url();
+    creds
+        .iter()
+        .map(|c| IssuedCredential { principal: c.key.to_string(), token: c.token.clone(), link: crate::sheet::link(&base, &c.key, &c.token) })
+        .collect()
+}
+
+/// `POST /api/sessions`: body is a session definition (JSON, or TOML with
+/// `Content-Type: application/toml`). Needs `Authorization: Bearer <admin token>`.
+pub async fn create_session(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let Some(admin) = &st.admin_token else {
+        return Err(forbidden("session creation over HTTP is disabled (start the server with --admin-token)"));
+    };
+    if bearer(&headers).as_deref() != Some(admin.as_str()) {
+        return Err(forbidden("the admin token is required"));
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, "body is not UTF-8".into()))?;
+    let is_toml = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("toml"));
+    let parsed = if is_toml { SessionDefinition::from_toml(text) } else { SessionDefinition::from_json(text) };
+    let def = parsed
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, e.to_string()))?
+        .into_domain()
+        .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, e.to_string()))?;
+    let id = def.id.clone();
+    let creds = st.hub.create_session(def).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "session": id, "credentials": issued(&st, &creds) }))).into_response())
+}
+
+async fn snapshot_value(st: &AppState, id: &str, headers: &HeaderMap) -> Result<Value, ApiError> {
+    let viewer = viewer_for(st, id, headers)?;
+    let text = st.hub.snapshot(id, viewer).await?;
+    Ok(serde_json::from_str(&text).expect("the hub renders valid JSON"))
+}
+
+/// `GET /api/sessions/{id}`: the full snapshot this viewer may see.
+pub async fn snapshot(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    Ok(Json(snapshot_value(&st, &id, &headers).await?))
+}
+
+/// `GET /api/sessions/{id}/venues`: venues with presence (and connections for staff).
+pub async fn venues(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let s = snapshot_value(&st, &id, &headers).await?;
+    Ok(Json(json!({ "venues": s["session"]["venues"], "stats": s["stats"]["venues"] })))
+}
+
+/// `GET /api/sessions/{id}/questions`: the questions this viewer may see, and the queue.
+pub async fn questions(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let s = snapshot_value(&st, &id, &headers).await?;
+    Ok(Json(json!({ "questions": s["questions"], "queue": s["queue"], "floor": s["floor"] })))
+}
+
+/// `GET /api/sessions/{id}/results`: evaluations; results appear once closed.
+pub async fn results(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let s = snapshot_value(&st, &id, &headers).await?;
+    Ok(Json(json!({ "evaluations": s["evaluations"], "live": s["stats"]["evaluation"] })))
+}
+
+/// `POST /api/sessions/{id}/delegates`: CSV body (id,name,level,venue), while preparing.
+pub async fn import_delegates(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    moderator(&st, &id, &headers)?;
+    let rows = parse_delegates_csv(&body).map_err(|e| ApiError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, e.to_string()))?;
+    let (result, creds) = st.hub.import_delegates(&id, delegates_into_domain(rows)).await?;
+    match result {
+        Ok(ack) => Ok((StatusCode::CREATED, Json(json!({ "seq": ack.seq, "credentials": issued(&st, &creds) }))).into_response()),
+        Err(e) => Err(ApiError(status_for(e.code), e.code, e.message)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReissueBody {
+    /// Principal keys such as `delegate:d017` or `operator:baiyu`.
+    principals: Vec<String>,
+}
+
+/// `POST /api/sessions/{id}/credentials/reissue`: new join links for lost
+/// cards; the old credentials stop working and their connections close (4010).
+pub async fn reissue(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap, Json(body): Json<ReissueBody>) -> Result<Response, ApiError> {
+    moderator(&st, &id, &headers)?;
+    let known = st.hub.principals(&id);
+    let mut keys = Vec::new();
+    for p in &body.principals {
+        let k = PrincipalKey::parse(p)
+            .filter(|k| known.contains(k))
+            .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("no participant {p}")))?;
+        keys.push(k);
+    }
+    let creds = st.hub.reissue(&id, &keys).await?;
+    // Keep the printed sheet current when there is one (the demo's).
+    if crate::sheet::path(&st.data_dir, &id).exists()
+        && let Err(e) = crate::sheet::append(&st.data_dir, &id, &|k| k.to_string(), &creds, &st.base_url())
+    {
+        tracing::warn!(error = %e, "could not update the credential sheet");
+    }
+    Ok(Json(json!({ "credentials": issued(&st, &creds) })).into_response())
+}
+
+fn status_for(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::BadMessage => StatusCode::BAD_REQUEST,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::InvalidState | ErrorCode::AlreadyDone => StatusCode::CONFLICT,
+        ErrorCode::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::Limit => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}

@@ -1,0 +1,147 @@
+//! The HTTP application: [`app`] builds the router, [`serve`] runs it.
+
+use crate::config::ServeArgs;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse};
+use axum::routing::{get, post};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use wz_hub::Hub;
+
+/// Limits of the WebSocket endpoint.
+#[derive(Clone, Debug)]
+pub struct SocketLimits {
+    pub max_message_bytes: usize,
+    pub ping_interval: Duration,
+    pub idle_timeout: Duration,
+    /// Consecutive rate-limited messages after which the connection is closed (4029).
+    pub max_strikes: u32,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Hub,
+    pub limits: SocketLimits,
+    pub limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    pub metrics: Option<PrometheusHandle>,
+    pub web_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub admin_token: Option<String>,
+    /// Base URL for links; filled in once the listener is bound.
+    pub public_url: Arc<std::sync::OnceLock<String>>,
+}
+
+impl AppState {
+    pub fn new(hub: Hub, args: &ServeArgs, metrics: Option<PrometheusHandle>) -> Self {
+        let per_second = NonZeroU32::new(args.rate_per_second.max(1)).expect("max(1)");
+        let burst = NonZeroU32::new(args.rate_burst.max(1)).expect("max(1)");
+        Self {
+            hub,
+            limits: SocketLimits {
+                max_message_bytes: args.max_message_bytes.clamp(1024, crate::config::MAX_MESSAGE_CEILING),
+                ping_interval: Duration::from_secs(args.ping_seconds.max(1)),
+                idle_timeout: Duration::from_secs(args.idle_seconds.max(5)),
+                max_strikes: 100,
+            },
+            limiter: Arc::new(RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst))),
+            metrics,
+            web_dir: args.web_dir.clone(),
+            data_dir: args.data_dir.clone(),
+            admin_token: args.admin_token.clone(),
+            public_url: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
+    pub fn base_url(&self) -> String {
+        self.public_url.get().cloned().unwrap_or_default()
+    }
+}
+
+/// Content-Security-Policy for every response: our own scripts only, and
+/// WebSockets to ourselves. User text is rendered as text by the pages; this
+/// is the second line of defence.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+pub fn app(state: AppState) -> Router {
+    let static_files = ServeDir::new(&state.web_dir).not_found_service(get(placeholder).with_state(()));
+    Router::new()
+        .route("/ws", get(crate::ws::upgrade))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/api/sessions", get(crate::api::list_sessions).post(crate::api::create_session))
+        .route("/api/sessions/{id}", get(crate::api::snapshot))
+        .route("/api/sessions/{id}/venues", get(crate::api::venues))
+        .route("/api/sessions/{id}/questions", get(crate::api::questions))
+        .route("/api/sessions/{id}/results", get(crate::api::results))
+        .route("/api/sessions/{id}/delegates", post(crate::api::import_delegates))
+        .route("/api/sessions/{id}/credentials/reissue", post(crate::api::reissue))
+        .fallback_service(static_files)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024))
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .with_state(state)
+}
+
+async fn readyz(axum::extract::State(st): axum::extract::State<AppState>) -> impl IntoResponse {
+    match st.hub.store().ping().await {
+        Ok(()) => (StatusCode::OK, format!("ready ({})", st.hub.store().kind())),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store unavailable: {e}")),
+    }
+}
+
+async fn metrics(axum::extract::State(st): axum::extract::State<AppState>) -> impl IntoResponse {
+    match &st.metrics {
+        Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
+        None => (StatusCode::NOT_FOUND, "metrics are disabled").into_response(),
+    }
+}
+
+async fn placeholder() -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        Html(concat!(
+            "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>问政 Wenzheng</title>",
+            "<h1>问政 Wenzheng</h1><p>服务器正在运行。前端页面尚未构建（在 web/ 中运行 npm run build）。</p>",
+            "<p>The server is running. The web pages have not been built (run <code>npm run build</code> in <code>web/</code>).</p>",
+            "<ul><li>/moderator.html — 主持人控制台 moderator console</li><li>/delegate.html — 分会场与代表 venue &amp; delegate</li>",
+            "<li>/screen.html — 大屏 public screen</li><li>/api/sessions — REST</li></ul></html>"
+        )),
+    )
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then closes every
+/// WebSocket with `going_away` (1001).
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let hub = state.hub.clone();
+    let listener = listener.tap_io(|tcp| {
+        // Small messages must not wait for Nagle.
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            hub.shutdown().await;
+        })
+        .await
+}
+
+/// Binds with a large accept backlog (tokio's default is 128): a whole
+/// county's phones reconnect at once after a network blip.
+pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}

@@ -1,0 +1,190 @@
+//! Start-up: logging, store, hub, seeding, listener; and the small subcommands.
+
+use crate::app::{AppState, bind, serve};
+use crate::config::{Cli, Command, LinksArgs, LogFormat, ServeArgs, StoreKind};
+use anyhow::{Context, bail};
+use clap::Parser;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tracing::{info, warn};
+use wz_hub::{Credential, Hub, HubConfig, PrincipalKey};
+use wz_protocol::definition::{SessionDefinition, parse_delegates_csv};
+use wz_store::{DynStore, EmbeddedStore, MemoryStore};
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => {
+            // `wenzheng` alone serves with defaults (and the environment).
+            let args = ServeArgs::parse_from(["wenzheng"]);
+            run_serve(args)
+        }
+        Some(Command::Serve(args)) => run_serve(args),
+        Some(Command::Links(args)) => links(&args),
+        Some(Command::CheckDefinition { file, delegates_csv }) => {
+            load_definition(&file, delegates_csv.as_deref()).map(|def| {
+                println!("ok: session {} with {} venues, {} delegates, {} units, {} topics", def.id, def.venues.len(), def.delegates.len(), def.units.len(), def.topics.len());
+            })
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging(args.log_format);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(serve_main(args))
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => b.try_init(),
+        LogFormat::Json => b.json().try_init(),
+    };
+}
+
+/// Reads a TOML/JSON definition, merging a delegates CSV if given.
+pub fn load_definition(file: &Path, csv: Option<&Path>) -> anyhow::Result<wz_domain::SessionDef> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut def = match file.extension().and_then(|e| e.to_str()) {
+        Some("json") => SessionDefinition::from_json(&text),
+        _ => SessionDefinition::from_toml(&text),
+    }
+    .with_context(|| format!("parsing {}", file.display()))?;
+    if let Some(csv) = csv {
+        let bytes = std::fs::read(csv).with_context(|| format!("reading {}", csv.display()))?;
+        def.delegates.extend(parse_delegates_csv(&bytes).with_context(|| format!("parsing {}", csv.display()))?);
+    }
+    def.into_domain().context("invalid session definition")
+}
+
+async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
+    let store: DynStore = match args.store {
+        StoreKind::Embedded => Arc::new(EmbeddedStore::open(&args.data_dir).with_context(|| format!("opening the store in {}", args.data_dir.display()))?),
+        StoreKind::Memory => {
+            warn!("memory store: nothing survives a restart");
+            Arc::new(MemoryStore::new())
+        }
+    };
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let hub = Hub::new(store.clone(), HubConfig { outbound_queue: args.outbound_queue.max(16), ..HubConfig::default() });
+    let loaded = hub.load_all().await.context("loading stored sessions")?;
+    info!(sessions = loaded, store = store.kind(), "store loaded");
+
+    let listener = bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(hub.clone(), &args, metrics);
+    let base = args.public_url(addr);
+    let _ = state.public_url.set(base.clone());
+
+    // Create the configured session, or the demo when the store is empty.
+    let mut created = Vec::new();
+    if let Some(file) = &args.session_file {
+        let def = load_definition(file, args.delegates_csv.as_deref())?;
+        if !hub.sessions().iter().any(|s| s.id == def.id) {
+            created.push((def.clone(), hub.create_session(def).await?));
+        }
+    } else if loaded == 0 && !args.no_demo {
+        let def = crate::demo::definition();
+        created.push((def.clone(), hub.create_session(def).await?));
+    }
+    for (def, creds) in &created {
+        let names = |k: &PrincipalKey| name_of(def, k);
+        let sheet = crate::sheet::append(&args.data_dir, &def.id, &names, creds, &base)?;
+        info!(session = %def.id, sheet = %sheet.display(), "session created; join links written");
+    }
+
+    print_banner(&args, &base, &hub, &created);
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        info!("shutting down");
+    };
+    serve(listener, state, shutdown).await?;
+    Ok(())
+}
+
+fn name_of(def: &wz_domain::SessionDef, k: &PrincipalKey) -> String {
+    match k {
+        PrincipalKey::Moderator => "主持人 moderator".into(),
+        PrincipalKey::Auditor => "审计 auditor".into(),
+        PrincipalKey::Screen => "大屏 public screen".into(),
+        PrincipalKey::Operator(v) => def.venue(v).map(|v| format!("{} 联络员", v.name)).unwrap_or_default(),
+        PrincipalKey::Delegate(d) => def.delegates.iter().find(|x| &x.id == d).map(|x| x.name.clone()).unwrap_or_default(),
+    }
+}
+
+fn print_banner(args: &ServeArgs, base: &str, hub: &Hub, created: &[(wz_domain::SessionDef, Vec<Credential>)]) {
+    // stdout, not the log: this is what a person (or a test) reads first.
+    println!("Wenzheng 问政 listening on {base}");
+    println!("  store: {} ({})", hub.store().kind(), args.data_dir.display());
+    for s in hub.sessions() {
+        println!("  session {}: {}", s.id, s.title);
+        let sheet = crate::sheet::path(&args.data_dir, &s.id);
+        let rows = created
+            .iter()
+            .find(|(d, _)| d.id == s.id)
+            .map(|(_, creds)| creds.iter().map(|c| (c.key.to_string(), crate::sheet::link(base, &c.key, &c.token))).collect::<Vec<_>>())
+            .or_else(|| {
+                // Rebuild links from the tokens: the port may differ from the first run.
+                let rows = crate::sheet::read(&sheet).ok()?;
+                Some(rows.into_iter().filter_map(|r| Some((r[0].clone(), crate::sheet::link(base, &PrincipalKey::parse(&r[0])?, &r[2])))).collect())
+            });
+        if let Some(rows) = rows {
+            for (key, label) in [("moderator", "moderator console 主持人"), ("screen", "public screen 大屏"), ("operator:baiyu", "venue operator 分会场 (白羽街道)"), ("delegate:d001", "delegate 代表 (d001)")] {
+                if let Some((_, link)) = rows.iter().find(|(k, _)| k == key) {
+                    println!("    {label}: {link}");
+                }
+            }
+            println!("    every join link: wenzheng links --data-dir {}   ({})", args.data_dir.display(), sheet.display());
+        }
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+}
+
+fn links(args: &LinksArgs) -> anyhow::Result<()> {
+    let dir = args.data_dir.join("credentials");
+    let sheet = match &args.session {
+        Some(s) => crate::sheet::path(&args.data_dir, s),
+        None => {
+            let mut sheets: Vec<_> = std::fs::read_dir(&dir)
+                .with_context(|| format!("no credential sheets in {} (has the server created a session?)", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+                .collect();
+            sheets.sort();
+            match sheets.into_iter().next() {
+                Some(p) => p,
+                None => bail!("no credential sheets in {}", dir.display()),
+            }
+        }
+    };
+    let rows = crate::sheet::read(&sheet).with_context(|| format!("reading {}", sheet.display()))?;
+    for r in rows {
+        if args.filter.as_deref().is_none_or(|f| r[0].contains(f) || r[1].contains(f)) {
+            let link = match (&args.base_url, PrincipalKey::parse(&r[0])) {
+                (Some(base), Some(k)) => crate::sheet::link(base.trim_end_matches('/'), &k, &r[2]),
+                _ => r[3].clone(),
+            };
+            println!("{}\t{}\t{}", r[0], r[1], link);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Command line and environment configuration.
+//!
+//! Every setting is a flag with an environment variable of the same meaning;
+//! `wenzheng serve --help` documents each with its default.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The hard ceiling for one WebSocket message, whatever the flag says.
+pub const MAX_MESSAGE_CEILING: usize = 64 * 1024;
+
+#[derive(Parser, Debug)]
+#[command(name = "wenzheng", version, about = "Wenzheng 问政: real-time hub for multi-venue public questioning sessions")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (the default when no subcommand is given).
+    Serve(ServeArgs),
+    /// Print join links from a credentials sheet written at session creation.
+    Links(LinksArgs),
+    /// Validate a session definition file (and optional delegates CSV) without starting anything.
+    CheckDefinition {
+        /// TOML or JSON session definition.
+        file: PathBuf,
+        /// Delegates CSV to merge into the definition.
+        #[arg(long)]
+        delegates_csv: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// Crash-safe single-file store (redb) under --data-dir.
+    Embedded,
+    /// Keeps nothing across restarts: for experiments only.
+    Memory,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Parser, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "WENZHENG_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Directory of the embedded store and the credential sheets.
+    #[arg(long, env = "WENZHENG_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Which store keeps the sessions.
+    #[arg(long, env = "WENZHENG_STORE", value_enum, default_value_t = StoreKind::Embedded)]
+    pub store: StoreKind,
+    /// Base URL used in printed join links (default: http://<bind>).
+    #[arg(long, env = "WENZHENG_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Session definition (TOML or JSON) to create at start if it does not exist yet.
+    #[arg(long, env = "WENZHENG_SESSION_FILE")]
+    pub session_file: Option<PathBuf>,
+    /// Delegates CSV (id,name,level,venue; UTF-8, BOM optional) added to --session-file.
+    #[arg(long, env = "WENZHENG_DELEGATES_CSV", requires = "session_file")]
+    pub delegates_csv: Option<PathBuf>,
+    /// Do not seed the demo session when the store is empty.
+    #[arg(long, env = "WENZHENG_NO_DEMO")]
+    pub no_demo: bool,
+    /// Built front end to serve (a placeholder page is served when it is missing).
+    #[arg(long, env = "WENZHENG_WEB_DIR", default_value = "web/dist")]
+    pub web_dir: PathBuf,
+    /// Token that allows creating sessions over the REST API (disabled when unset).
+    #[arg(long, env = "WENZHENG_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Log format.
+    #[arg(long, env = "WENZHENG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Largest accepted WebSocket message in bytes (at most 65536); larger ones close the connection with 1009.
+    #[arg(long, env = "WENZHENG_MAX_MESSAGE_BYTES", default_value_t = MAX_MESSAGE_CEILING)]
+    pub max_message_bytes: usize,
+    /// Sustained messages per second allowed per credential.
+    #[arg(long, env = "WENZHENG_RATE_PER_SECOND", default_value_t = 20)]
+    pub rate_per_second: u32,
+    /// Burst of messages allowed per credential above the sustained rate.
+    #[arg(long, env = "WENZHENG_RATE_BURST", default_value_t = 60)]
+    pub rate_burst: u32,
+    /// Messages queued per connection before the client is closed as too slow (4008).
+    #[arg(long, env = "WENZHENG_OUTBOUND_QUEUE", default_value_t = 1024)]
+    pub outbound_queue: usize,
+    /// Seconds between WebSocket pings (keeps NAT and 4G middleboxes from dropping idle sockets).
+    #[arg(long, env = "WENZHENG_PING_SECONDS", default_value_t = 25)]
+    pub ping_seconds: u64,
+    /// Seconds without any frame from a client before its connection is dropped.
+    #[arg(long, env = "WENZHENG_IDLE_SECONDS", default_value_t = 90)]
+    pub idle_seconds: u64,
+}
+
+impl ServeArgs {
+    pub fn public_url(&self, actual: SocketAddr) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{actual}")).trim_end_matches('/').to_owned()
+    }
+}
+
+#[derive(Parser, Debug, Clone)]
+pub struct LinksArgs {
+    /// Data directory the server uses.
+    #[arg(long, env = "WENZHENG_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Session id (default: the only or first sheet found).
+    #[arg(long)]
+    pub session: Option<String>,
+    /// Only participants whose key contains this text, e.g. `operator:`, `delegate:d017` or `baiyu`.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Rebuild the links for this base URL (e.g. the address phones reach the server at).
+    #[arg(long)]
+    pub base_url: Option<String>,
+}

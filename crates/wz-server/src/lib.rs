@@ -1,0 +1,12 @@
+//! The Wenzheng server: HTTP routes, the WebSocket endpoint, configuration
+//! and start-up (store, hub, demo seeding). `main.rs` only calls [`cli::main`].
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod sheet;
+pub mod ws;
+
+pub use app::{AppState, app, serve};
