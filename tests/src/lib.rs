@@ -1,0 +1,312 @@
+//! Helpers for end-to-end tests: a real server process and real WebSocket clients.
+//!
+//! [`Server`] spawns the server binary on port 0 with its own data directory,
+//! reads the address from its banner and the demo credentials from the sheet
+//! it writes. [`Client`] reads its socket in a background task into a local
+//! queue, so the server never sees a slow reader, and the test awaits the
+//! messages it expects (with a timeout that only guards against hangs).
+
+use anyhow::{Context, anyhow, bail};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+/// How long any single expected message may take before the test fails.
+pub const GUARD: Duration = Duration::from_secs(30);
+
+pub struct Server {
+    child: Child,
+    pub addr: String,
+    pub data_dir: PathBuf,
+    /// principal key (e.g. `delegate:d001`) → token
+    pub tokens: HashMap<String, String>,
+}
+
+impl Server {
+    /// Starts the server binary on `data_dir` (seeding the demo when empty).
+    pub async fn start(bin: &str, data_dir: &Path, extra: &[&str]) -> anyhow::Result<Server> {
+        let mut child = Command::new(bin)
+            .arg("serve")
+            .args(["--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .context("spawning the server")?;
+        let stdout = child.stdout.take().expect("piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = tokio::time::timeout(GUARD, async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    return Ok::<_, anyhow::Error>(rest.trim().to_owned());
+                }
+            }
+            bail!("server exited before listening")
+        })
+        .await
+        .context("server start timed out")??;
+        // Keep draining stdout so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let tokens = read_tokens(data_dir).unwrap_or_default();
+        Ok(Server { child, addr, data_dir: data_dir.to_owned(), tokens })
+    }
+
+    pub fn token(&self, key: &str) -> String {
+        self.tokens.get(key).unwrap_or_else(|| panic!("no credential {key}")).clone()
+    }
+
+    /// kill -9: no shutdown hook runs.
+    pub async fn kill(&mut self) {
+        self.child.kill().await.expect("kill");
+    }
+
+    pub async fn connect(&self, key: &str, since: Option<u64>) -> Client {
+        Client::connect(&self.addr, &self.token(key), since).await.unwrap_or_else(|e| panic!("connect {key}: {e:#}"))
+    }
+
+    /// A plain HTTP/1.1 request; returns (status, body).
+    pub async fn http(&self, method: &str, path: &str, bearer: Option<&str>, body: Option<(&str, &[u8])>) -> (u16, String) {
+        http(&self.addr, method, path, bearer, body).await.expect("http request")
+    }
+}
+
+/// Reads the credential sheet the server wrote at creation.
+pub fn read_tokens(data_dir: &Path) -> anyhow::Result<HashMap<String, String>> {
+    let dir = data_dir.join("credentials");
+    let mut out = HashMap::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let bytes = std::fs::read(entry?.path())?;
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes).to_vec();
+        let mut rdr = csv::Reader::from_reader(bytes.as_slice());
+        for rec in rdr.records() {
+            let rec = rec?;
+            out.insert(rec[0].to_owned(), rec[2].to_owned());
+        }
+    }
+    Ok(out)
+}
+
+pub async fn http(addr: &str, method: &str, path: &str, bearer: Option<&str>, body: Option<(&str, &[u8])>) -> anyhow::Result<(u16, String)> {
+    let mut s = TcpStream::connect(addr).await?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(t) = bearer {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    let payload = body.map(|(ct, b)| {
+        req.push_str(&format!("Content-Type: {ct}\r\nContent-Length: {}\r\n", b.len()));
+        b.to_vec()
+    });
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).await?;
+    if let Some(p) = payload {
+        s.write_all(&p).await?;
+    }
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status: u16 = text.split_whitespace().nth(1).ok_or_else(|| anyhow!("no status"))?.parse()?;
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    Ok((status, body))
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((len, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+type Sink = futures_util::stream::SplitSink<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>, Message>;
+
+/// What a client read: a JSON message, or the close frame (code, reason).
+#[derive(Debug, Clone)]
+pub enum Incoming {
+    Json(Value),
+    Closed(Option<(u16, String)>),
+}
+
+pub struct Client {
+    sink: Sink,
+    reader: tokio::task::JoinHandle<()>,
+    rx: mpsc::UnboundedReceiver<Incoming>,
+    next_id: u64,
+    /// Everything received, in order (for leak checks).
+    pub log: Vec<Value>,
+    /// Highest event/snapshot seq applied.
+    pub seq: u64,
+    /// Messages read past while waiting for something else.
+    backlog: std::collections::VecDeque<Value>,
+}
+
+impl Client {
+    pub async fn connect(addr: &str, token: &str, since: Option<u64>) -> anyhow::Result<Client> {
+        let mut url = format!("ws://{addr}/ws?token={token}");
+        if let Some(s) = since {
+            url.push_str(&format!("&since={s}"));
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+        let (sink, mut stream) = ws.split();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let reader = tokio::spawn(async move {
+            while let Some(m) = stream.next().await {
+                match m {
+                    Ok(Message::Text(t)) => {
+                        let v: Value = serde_json::from_str(&t).expect("server sends JSON");
+                        if tx.send(Incoming::Json(v)).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(Message::Close(f)) => {
+                        let _ = tx.send(Incoming::Closed(f.map(|f| (u16::from(f.code), f.reason.to_string()))));
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(_) => {
+                        let _ = tx.send(Incoming::Closed(None));
+                        break;
+                    }
+                }
+            }
+        });
+        Ok(Client { sink, reader, rx, next_id: 0, log: Vec::new(), seq: 0, backlog: Default::default() })
+    }
+
+    async fn read(&mut self) -> Incoming {
+        let m = tokio::time::timeout(GUARD, self.rx.recv()).await.expect("timed out waiting for a message").unwrap_or(Incoming::Closed(None));
+        if let Incoming::Json(v) = &m {
+            self.log.push(v.clone());
+            if matches!(v["type"].as_str(), Some("event" | "snapshot")) {
+                self.seq = self.seq.max(v["seq"].as_u64().unwrap_or(0));
+            }
+        }
+        m
+    }
+
+    /// The next JSON message (from the backlog first); panics on close.
+    pub async fn next(&mut self) -> Value {
+        if let Some(v) = self.backlog.pop_front() {
+            return v;
+        }
+        match self.read().await {
+            Incoming::Json(v) => v,
+            Incoming::Closed(c) => panic!("connection closed: {c:?}"),
+        }
+    }
+
+    /// Waits for the close frame, skipping messages.
+    pub async fn closed(&mut self) -> Option<(u16, String)> {
+        loop {
+            if let Incoming::Closed(c) = self.read().await {
+                return c;
+            }
+        }
+    }
+
+    /// Skips messages until one matches; earlier non-matching ones are dropped.
+    pub async fn until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let v = self.next().await;
+            if pred(&v) {
+                return v;
+            }
+        }
+    }
+
+    /// Waits for an event that carries a change of `entity` matching `pred`.
+    pub async fn change(&mut self, entity: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        self.until(|v| {
+            v["type"] == "event" && v["changes"].as_array().is_some_and(|cs| cs.iter().any(|c| c["entity"] == entity && pred(c)))
+        })
+        .await
+    }
+
+    pub async fn send_raw(&mut self, text: String) {
+        self.sink.send(Message::Text(text.into())).await.expect("send");
+    }
+
+    pub fn fresh_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("c{}", self.next_id)
+    }
+
+    /// Sends a command with the given id without waiting.
+    pub async fn send(&mut self, id: &str, mut cmd: Value) {
+        cmd["id"] = json!(id);
+        self.send_raw(cmd.to_string()).await;
+    }
+
+    /// Waits for the ack or error answering `id`, keeping other messages for later.
+    pub async fn reply(&mut self, id: &str) -> Result<Value, Value> {
+        let mut kept = Vec::new();
+        let r = loop {
+            let v = match self.backlog.pop_front() {
+                Some(v) => v,
+                None => match self.read().await {
+                    Incoming::Json(v) => v,
+                    Incoming::Closed(c) => panic!("connection closed while waiting for {id}: {c:?}"),
+                },
+            };
+            let t = v["type"].as_str().unwrap_or("");
+            if (t == "ack" || t == "error") && v["id"] == id {
+                break if t == "ack" { Ok(v) } else { Err(v) };
+            }
+            kept.push(v);
+        };
+        for v in kept.into_iter().rev() {
+            self.backlog.push_front(v);
+        }
+        r
+    }
+
+    /// Sends a command and waits for its answer.
+    pub async fn call(&mut self, cmd: Value) -> Result<Value, Value> {
+        let id = self.fresh_id();
+        self.send(&id, cmd).await;
+        self.reply(&id).await
+    }
+
+    /// Like [`call`] but panics with the error.
+    pub async fn ok(&mut self, cmd: Value) -> Value {
+        let what = cmd.to_string();
+        self.call(cmd).await.unwrap_or_else(|e| panic!("{what} failed: {e}"))
+    }
+
+    /// Drops buffered messages (keeps the log).
+    pub fn clear(&mut self) {
+        self.backlog.clear();
+    }
+
+    /// Closes the TCP connection abruptly (no close frame), like a phone losing its signal.
+    pub fn abort(self) {
+        self.reader.abort();
+        drop(self.sink);
+    }
+
+    /// Moves every message already received into the log, without waiting.
+    pub fn drain(&mut self) {
+        while let Ok(m) = self.rx.try_recv() {
+            if let Incoming::Json(v) = m {
+                self.log.push(v.clone());
+                self.backlog.push_back(v);
+            }
+        }
+    }
+}
