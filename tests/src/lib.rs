@@ -238,6 +238,10 @@ impl Client {
         .await
     }
 
+    pub async fn sink_binary(&mut self) {
+        self.sink.send(Message::Binary(vec![1u8, 2, 3].into())).await.expect("send");
+    }
+
     pub async fn send_raw(&mut self, text: String) {
         self.sink.send(Message::Text(text.into())).await.expect("send");
     }

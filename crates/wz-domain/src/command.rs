@@ -128,6 +128,13 @@ impl Session {
             }
             Command::CheckIn { delegate } => {
                 self.phase_in(&[Phase::CheckIn, Phase::Questioning, Phase::Evaluation])?;
+                // A delegate is told "not you" before "no such delegate", so
+                // the roster cannot be probed from a delegate's credential.
+                if let Viewer::Delegate(me) = actor
+                    && me != delegate
+                {
+                    return Err(Forbidden::OtherDelegate.into());
+                }
                 let d = self.delegates.get(delegate).ok_or_else(|| NotFound::Delegate(delegate.clone()))?;
                 let by_operator = match actor {
                     Viewer::Moderator => true,
@@ -197,6 +204,11 @@ impl Session {
                 let target = self.get_question(*into)?;
                 if !open_for_changes(target) {
                     return Err(InvalidState::Closed(*into).into());
+                }
+                // A public question may only go into another public one, or
+                // screens would show "merged into" a question they cannot see.
+                if q.public && !target.public {
+                    return Err(InvalidState::NotApproved(*into).into());
                 }
                 Ok(Outcome::one(Event::QuestionMerged { question: *question, into: *into, at }))
             }
@@ -327,7 +339,7 @@ impl Session {
                     .iter()
                     .map(|c| {
                         self.def.unit(&c.unit).ok_or_else(|| NotFound::Unit(c.unit.clone()))?;
-                        Ok(Commitment { what: text("commitment", &c.what, lim.reason_chars)?, unit: c.unit.clone(), due: c.due })
+                        Ok(Commitment { what: text("commitment", &c.what, lim.short_chars)?, unit: c.unit.clone(), due: c.due })
                     })
                     .collect::<Result<Vec<_>, CommandError>>()?;
                 Ok(Outcome::one(Event::AnswerRecorded {

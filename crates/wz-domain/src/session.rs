@@ -288,10 +288,11 @@ impl Session {
                 changes.push(Change::Phase(*to));
             }
             Event::DelegatesImported { delegates, .. } => {
+                if delegates.iter().any(|d| self.delegates.contains_key(&d.id)) {
+                    return Err(bad("duplicate delegate"));
+                }
                 for d in delegates {
-                    if self.delegates.insert(d.id.clone(), d.clone()).is_some() {
-                        return Err(bad("duplicate delegate"));
-                    }
+                    self.delegates.insert(d.id.clone(), d.clone());
                 }
                 changes.push(Change::Roster(delegates.clone()));
                 let venues: BTreeSet<&VenueId> = delegates.iter().map(|d| &d.venue).collect();
@@ -349,12 +350,16 @@ impl Session {
                 changes.push(Change::Question(Box::new(q.clone())));
             }
             Event::QuestionMerged { question, into, .. } => {
+                // Check both ends before changing anything: a refused event leaves no trace.
+                if question == into || !self.questions.contains_key(into) {
+                    return Err(bad("unknown merge target"));
+                }
                 let from = self.question_mut(*question).ok_or_else(|| bad("unknown question"))?;
                 from.status = QuestionStatus::Merged;
                 from.merged_into = Some(*into);
-                let (askers, venues) = (from.askers.clone(), from.venues.clone());
+                let (askers, venues, seconders) = (from.askers.clone(), from.venues.clone(), from.seconders.clone());
                 let from = Change::Question(Box::new(from.clone()));
-                let to = self.question_mut(*into).ok_or_else(|| bad("unknown merge target"))?;
+                let to = self.question_mut(*into).expect("checked above");
                 for a in askers {
                     if !to.askers.contains(&a) {
                         to.askers.push(a);
@@ -365,6 +370,14 @@ impl Session {
                         to.venues.push(v);
                     }
                 }
+                // Support carries over; an asker does not second their own question.
+                for s in seconders {
+                    if !to.askers.contains(&s) {
+                        to.seconders.insert(s);
+                    }
+                }
+                let asking: Vec<DelegateId> = to.askers.clone();
+                to.seconders.retain(|s| !asking.contains(s));
                 to.merged_from.push(*question);
                 changes.push(from);
                 changes.push(Change::Question(Box::new(to.clone())));
@@ -437,10 +450,10 @@ impl Session {
                 if follow_up.0 != self.next_follow_up {
                     return Err(bad("follow-up ids out of order"));
                 }
-                self.next_follow_up += 1;
                 let venue = self.delegates.get(asker).ok_or_else(|| bad("unknown asker"))?.venue.clone();
                 let on_floor = self.floor.as_ref().ok_or_else(|| bad("nothing on the floor"))?.question;
-                let q = self.question_mut(on_floor).ok_or_else(|| bad("unknown question"))?;
+                let q = self.questions.get_mut(&on_floor).ok_or_else(|| bad("unknown question"))?;
+                self.next_follow_up += 1;
                 q.follow_ups.push(FollowUp {
                     id: *follow_up,
                     asker: asker.clone(),
@@ -512,14 +525,22 @@ impl Session {
                     at: *at,
                     seq,
                 };
-                if ev.ballots.insert((delegate.clone(), unit.clone()), ballot.clone()).is_some() {
+                let key = (delegate.clone(), unit.clone());
+                if ev.ballots.contains_key(&key) {
                     return Err(bad("second ballot for the same delegate and unit"));
                 }
+                if !ev.units.contains(unit) {
+                    return Err(bad("ballot for a unit not in the evaluation"));
+                }
+                ev.ballots.insert(key, ballot.clone());
                 ev.tally.count(unit, &venue, level, delegate, *rating);
                 changes.push(Change::Ballot(ballot));
             }
             Event::EvaluationClosed { evaluation, at } => {
                 let ev = self.evaluations.get(evaluation).ok_or_else(|| bad("unknown evaluation"))?;
+                if ev.status == EvaluationStatus::Closed {
+                    return Err(bad("evaluation closed twice"));
+                }
                 let turnout = self.live_turnout(ev);
                 let mut eligible_by_level = [0u32; 5];
                 for id in self.checked_in.keys() {

@@ -72,7 +72,7 @@ impl AppState {
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 pub fn app(state: AppState) -> Router {
-    let static_files = ServeDir::new(&state.web_dir).not_found_service(get(placeholder).with_state(()));
+    let static_files = ServeDir::new(&state.web_dir).fallback(get(placeholder).with_state(()));
     Router::new()
         .route("/ws", get(crate::ws::upgrade))
         .route("/healthz", get(|| async { "ok" }))
