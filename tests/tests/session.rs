@@ -123,7 +123,7 @@ async fn whole_session_then_kill_and_restart() {
     moderator.ok(json!({"type": "advance_phase", "to": "check_in"})).await;
     // Odd delegates are checked in by their venue operator, even ones check in themselves.
     for (d, c) in clients.iter_mut() {
-        if num(d) % 2 == 0 {
+        if num(d).is_multiple_of(2) {
             c.ok(json!({"type": "check_in", "delegate": d})).await;
         }
     }
@@ -260,7 +260,7 @@ async fn whole_session_then_kill_and_restart() {
             let ballot = |u: usize| json!({"type": "cast_ballot", "ballot_id": format!("b-{d}-{u}"), "evaluation": evaluation, "unit": UNITS[u], "rating": rating(n, u)});
             let mut out = Vec::new();
             let mut c = c;
-            if n % 16 == 0 {
+            if n.is_multiple_of(16) {
                 c.send("first", ballot(0)).await;
                 let since = c.seq;
                 c.abort();

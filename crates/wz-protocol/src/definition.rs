@@ -85,17 +85,7 @@ impl SessionDefinition {
             delegates: def.delegates.iter().map(delegate_dto).collect(),
             units: def.units.iter().map(|u| NamedDto { id: u.id.0.clone(), name: u.name.clone() }).collect(),
             topics: def.topics.iter().map(|u| NamedDto { id: u.id.0.clone(), name: u.name.clone() }).collect(),
-            limits: Some(LimitsDto {
-                question_chars: l.question_chars as u32,
-                reason_chars: l.reason_chars as u32,
-                answer_chars: l.answer_chars as u32,
-                short_chars: l.short_chars as u32,
-                questions_per_delegate: l.questions_per_delegate as u32,
-                follow_ups_per_item: l.follow_ups_per_item as u32,
-                commitments_per_answer: l.commitments_per_answer as u32,
-                answer_seconds: l.answer_seconds,
-                max_answer_seconds: l.max_answer_seconds,
-            }),
+            limits: Some(LimitsDto::from(&l)),
         }
     }
 

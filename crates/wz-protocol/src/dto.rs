@@ -82,6 +82,22 @@ pub struct LimitsDto {
     pub max_answer_seconds: u32,
 }
 
+impl From<&d::Limits> for LimitsDto {
+    fn from(l: &d::Limits) -> Self {
+        Self {
+            question_chars: l.question_chars as u32,
+            reason_chars: l.reason_chars as u32,
+            answer_chars: l.answer_chars as u32,
+            short_chars: l.short_chars as u32,
+            questions_per_delegate: l.questions_per_delegate as u32,
+            follow_ups_per_item: l.follow_ups_per_item as u32,
+            commitments_per_answer: l.commitments_per_answer as u32,
+            answer_seconds: l.answer_seconds,
+            max_answer_seconds: l.max_answer_seconds,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CommitmentDto {
     pub what: String,

@@ -197,11 +197,11 @@ pub fn change(session: &str, def: &d::SessionDef, c: &Change, p: &Perspective) -
         Change::Presence { venue, present, roster } => {
             ChangeDto::Presence { venue: venue.0.clone(), present: *present, roster: *roster }
         }
-        Change::Question(q) => ChangeDto::Question { question: question(q, p)? },
+        Change::Question(q) => ChangeDto::Question { question: Box::new(question(q, p)?) },
         Change::Queue(order) => ChangeDto::Queue { order: order.iter().map(|q| q.0).collect() },
         Change::FloorRequests(rs) => ChangeDto::FloorRequests { requests: floor_requests(rs) },
         Change::Floor(f) => ChangeDto::Floor { floor: f.as_ref().map(floor) },
-        Change::Evaluation(ev) => ChangeDto::Evaluation { evaluation: evaluation(def, ev) },
+        Change::Evaluation(ev) => ChangeDto::Evaluation { evaluation: Box::new(evaluation(def, ev)) },
         Change::Ballot(b) => {
             if !p.sees_ballot(&b.delegate) {
                 return None;
@@ -335,17 +335,7 @@ pub fn session_info(s: &Session) -> SessionInfoDto {
         venues: def.venues.iter().map(|v| VenueDto { id: v.id.0.clone(), name: v.name.clone(), kind: v.kind.into() }).collect(),
         units: def.units.iter().map(|u| NamedDto { id: u.id.0.clone(), name: u.name.clone() }).collect(),
         topics: def.topics.iter().map(|u| NamedDto { id: u.id.0.clone(), name: u.name.clone() }).collect(),
-        limits: LimitsDto {
-            question_chars: l.question_chars as u32,
-            reason_chars: l.reason_chars as u32,
-            answer_chars: l.answer_chars as u32,
-            short_chars: l.short_chars as u32,
-            questions_per_delegate: l.questions_per_delegate as u32,
-            follow_ups_per_item: l.follow_ups_per_item as u32,
-            commitments_per_answer: l.commitments_per_answer as u32,
-            answer_seconds: l.answer_seconds,
-            max_answer_seconds: l.max_answer_seconds,
-        },
+        limits: LimitsDto::from(&l),
     }
 }
 

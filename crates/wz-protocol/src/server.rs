@@ -101,11 +101,11 @@ pub enum ChangeDto {
         at: u64,
     },
     Presence { venue: String, present: u32, roster: u32 },
-    Question { question: QuestionDto },
+    Question { question: Box<QuestionDto> },
     Queue { order: Vec<u32> },
     FloorRequests { requests: Vec<FloorRequestDto> },
     Floor { floor: Option<FloorDto> },
-    Evaluation { evaluation: EvaluationDto },
+    Evaluation { evaluation: Box<EvaluationDto> },
     Ballot { ballot: BallotDto },
 }
 
