@@ -19,7 +19,7 @@ use wz_domain::{Command, Perspective, Session, VenueId, Viewer};
 use wz_protocol::client::{ClientMessage, Parsed};
 use wz_protocol::server::{AckDto, ErrorDto, ServerMessage};
 use wz_protocol::{CloseCode, ErrorCode, render};
-use wz_store::DynStore;
+use wz_store::{DynStore, StoreError};
 
 pub(crate) type ConnId = u64;
 
@@ -68,12 +68,20 @@ pub(crate) struct SessionActor {
 }
 
 /// Commands run against the state but not yet confirmed by the store.
+#[derive(Default)]
 struct Pending {
-    /// The state before the first command of the batch, to restore on failure.
-    before: Session,
+    /// The state before the batch's first change, to restore on failure.
+    before: Option<Session>,
     /// Events to write, with the changes applying them made.
     events: Vec<(wz_domain::Event, Vec<wz_domain::Change>)>,
-    replies: Vec<(ReplyTo, Result<AckDto, ErrorDto>)>,
+    replies: Vec<(ReplyTo, Answer)>,
+}
+
+/// A command's answer, held until its batch is confirmed.
+enum Answer {
+    Done(AckDto),
+    Refused(ErrorDto),
+    Ping(String),
 }
 
 impl SessionActor {
@@ -121,7 +129,7 @@ impl SessionActor {
     }
 
     async fn process(&mut self, batch: Vec<ActorMsg>) {
-        let mut pending: Option<Pending> = None;
+        let mut pending = Pending::default();
         for msg in batch {
             match msg {
                 ActorMsg::Command { conn, msg } => {
@@ -129,14 +137,12 @@ impl SessionActor {
                     let viewer = c.viewer.clone();
                     let reply = ReplyTo::Conn(conn, msg.id.clone());
                     match msg.command.into_domain() {
-                        Ok(Parsed::Ping) => {
-                            let ack = AckDto { id: msg.id, seq: self.state.seq(), result: None };
-                            // A ping answers at once; it depends on no pending state.
-                            self.reply(reply, Ok(ack));
-                        }
+                        // Answered in order with the connection's other
+                        // commands, with the seq confirmed by then.
+                        Ok(Parsed::Ping) => pending.replies.push((reply, Answer::Ping(msg.id))),
                         Ok(Parsed::Command(cmd)) => self.run_command(&mut pending, viewer, &cmd, reply),
                         Err((code, message)) => {
-                            self.reply(reply, Err(ErrorDto::new(Some(msg.id), code, message)));
+                            pending.replies.push((reply, Answer::Refused(ErrorDto::new(Some(msg.id), code, message))));
                         }
                     }
                 }
@@ -145,7 +151,7 @@ impl SessionActor {
                 }
                 other => {
                     // Anything that reads state must see only confirmed state.
-                    self.commit(pending.take()).await;
+                    self.commit(std::mem::take(&mut pending)).await;
                     self.handle_other(other);
                 }
             }
@@ -153,7 +159,7 @@ impl SessionActor {
         self.commit(pending).await;
     }
 
-    fn run_command(&mut self, pending: &mut Option<Pending>, viewer: Viewer, cmd: &Command, reply: ReplyTo) {
+    fn run_command(&mut self, pending: &mut Pending, viewer: Viewer, cmd: &Command, reply: ReplyTo) {
         let now = (self.config.clock)();
         let id = match &reply {
             ReplyTo::Conn(_, id) => Some(id.clone()),
@@ -163,66 +169,99 @@ impl SessionActor {
         match self.state.decide(&viewer, cmd, now) {
             Err(e) => {
                 let code = ErrorCode::from(&e);
-                let p = pending.get_or_insert_with(|| Pending::new(&self.state));
-                p.replies.push((reply, Err(ErrorDto::new(id, code, e.to_string()))));
+                pending.replies.push((reply, Answer::Refused(ErrorDto::new(id, code, e.to_string()))));
             }
             Ok(outcome) => {
-                let p = pending.get_or_insert_with(|| Pending::new(&self.state));
+                if !outcome.events.is_empty() && pending.before.is_none() {
+                    // The first change of the batch: keep the state to restore
+                    // if the store does not confirm. Batches of refusals and
+                    // idempotent retries never pay for this copy.
+                    pending.before = Some(self.state.clone());
+                }
                 for event in outcome.events {
                     match self.state.apply(&event) {
-                        Ok(changes) => p.events.push((event, changes)),
+                        Ok(changes) => pending.events.push((event, changes)),
                         Err(e) => {
                             // decide produced an event apply refuses: a bug. Refuse
                             // the command rather than risk a wrong record.
                             error!(session = %self.state.def().id, error = %e, "domain bug: decided event does not apply");
                             let msg = "internal error: command refused";
-                            p.replies.push((reply, Err(ErrorDto::new(id, ErrorCode::InvalidState, msg))));
+                            pending.replies.push((reply, Answer::Refused(ErrorDto::new(id, ErrorCode::InvalidState, msg))));
                             return;
                         }
                     }
                 }
                 let result = render::ack_result(&self.state, &outcome.reply);
                 let ack = AckDto { id: id.unwrap_or_default(), seq: self.state.seq(), result };
-                p.replies.push((reply, Ok(ack)));
+                pending.replies.push((reply, Answer::Done(ack)));
             }
         }
     }
 
     /// Writes the batch's events, then broadcasts and answers; or restores.
-    async fn commit(&mut self, pending: Option<Pending>) {
-        let Some(p) = pending else { return };
-        if !p.events.is_empty() {
-            let first_seq = p.before.seq() + 1;
+    async fn commit(&mut self, p: Pending) {
+        let mut confirmed = true;
+        if let Some(before) = p.before {
+            let first_seq = before.seq() + 1;
             let records: Vec<Bytes> =
                 p.events.iter().map(|(e, _)| Bytes::from(wz_protocol::stored::encode_event(e))).collect();
             let started = std::time::Instant::now();
             let written = self.store.append(self.session_id(), first_seq, records).await;
             metrics::histogram!("wz_store_append_seconds").record(started.elapsed().as_secs_f64());
-            if let Err(e) = written {
-                warn!(session = %self.session_id(), error = %e, commands = p.replies.len(), "store write failed; nothing acknowledged");
-                metrics::counter!("wz_store_failures_total").increment(1);
-                self.state = p.before;
-                for (reply, r) in p.replies {
-                    let id = match (&reply, &r) {
-                        (_, Ok(a)) if !a.id.is_empty() => Some(a.id.clone()),
-                        (_, Err(e)) => e.id.clone(),
-                        (ReplyTo::Conn(_, id), _) => Some(id.clone()),
-                        _ => None,
-                    };
-                    let err = ErrorDto::new(id, ErrorCode::Unavailable, "the record could not be written; retry with the same id");
-                    self.reply(reply, Err(err));
+            match written {
+                Ok(()) => {
+                    for (seq, (event, changes)) in (first_seq..).zip(p.events) {
+                        self.broadcast(Entry::new(seq, event.at(), event.kind(), changes));
+                    }
+                    self.stats_dirty = true;
                 }
-                return;
+                Err(e) => {
+                    warn!(session = %self.session_id(), error = %e, commands = p.replies.len(), "store write failed; nothing acknowledged");
+                    metrics::counter!("wz_store_failures_total").increment(1);
+                    confirmed = false;
+                    self.state = before;
+                    if matches!(e, StoreError::Conflict { .. }) {
+                        // The log moved under us (a write reported as failed
+                        // that landed, or another writer): the store is the
+                        // truth, so read it back rather than stay stuck.
+                        self.reload().await;
+                    }
+                }
             }
-            let mut seq = first_seq;
-            for (event, changes) in p.events {
-                self.broadcast(Entry::new(seq, event.at(), event.kind(), changes));
-                seq += 1;
-            }
-            self.stats_dirty = true;
         }
-        for (reply, r) in p.replies {
+        let seq = self.state.seq();
+        for (reply, answer) in p.replies {
+            let r = match answer {
+                Answer::Ping(id) => Ok(AckDto { id, seq, result: None }),
+                // Refusals and acks alike were decided against state that was
+                // not confirmed: the client retries with the same id.
+                Answer::Done(_) | Answer::Refused(_) if !confirmed => {
+                    let id = match &reply {
+                        ReplyTo::Conn(_, id) => Some(id.clone()),
+                        ReplyTo::Direct(_) => None,
+                    };
+                    Err(ErrorDto::new(id, ErrorCode::Unavailable, "the record could not be written; retry with the same id"))
+                }
+                Answer::Done(ack) => Ok(ack),
+                Answer::Refused(e) => Err(e),
+            };
             self.reply(reply, r);
+        }
+    }
+
+    /// Replaces the state with what the store holds.
+    async fn reload(&mut self) {
+        let id = self.session_id().to_owned();
+        match crate::load_session(&self.store, &id).await {
+            Ok(s) => {
+                warn!(session = %id, seq = s.seq(), "session reloaded from the store");
+                self.state = s;
+                // Events that landed without being broadcast are not in the
+                // resume window: resuming clients get a snapshot.
+                self.ring = Ring::new(self.config.resume_window);
+                self.stats_dirty = true;
+            }
+            Err(e) => error!(session = %id, error = %e, "could not reload the session from the store"),
         }
     }
 
@@ -404,12 +443,6 @@ impl SessionActor {
             self.drop_slow(id);
         }
         metrics::gauge!("wz_connections", "session" => self.state.def().id.clone()).set(self.conns.len() as f64);
-    }
-}
-
-impl Pending {
-    fn new(state: &Session) -> Self {
-        Self { before: state.clone(), events: Vec::new(), replies: Vec::new() }
     }
 }
 

@@ -98,6 +98,18 @@ struct Inner {
     credentials: DashMap<String, Principal>,
 }
 
+/// Reads a session's definition and log from the store and replays it.
+pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<wz_domain::Session, HubError> {
+    let stored = store.load(id).await?.ok_or_else(|| HubError::NoSession(id.to_owned()))?;
+    let corrupt = |detail: String| HubError::Corrupt { session: id.to_owned(), detail };
+    let def = wz_protocol::stored::decode_definition(&stored.meta).map_err(|e| corrupt(e.to_string()))?;
+    let mut events = Vec::with_capacity(stored.events.len());
+    for (i, raw) in stored.events.iter().enumerate() {
+        events.push(wz_protocol::stored::decode_event(raw).map_err(|e| corrupt(format!("event {}: {e}", i + 1)))?);
+    }
+    wz_domain::Session::replay(def, &events).map_err(|e| corrupt(e.to_string()))
+}
+
 /// Cheap to clone; all clones share the same sessions.
 #[derive(Clone)]
 pub struct Hub {
@@ -112,7 +124,12 @@ pub struct SessionSummary {
 }
 
 impl Hub {
-    pub fn new(store: DynStore, config: HubConfig) -> Self {
+    pub fn new(store: DynStore, mut config: HubConfig) -> Self {
+        // Zero would stop a session (batch) or panic (tokio channels).
+        config.max_batch = config.max_batch.max(1);
+        config.actor_queue = config.actor_queue.max(1);
+        config.outbound_queue = config.outbound_queue.max(1);
+        config.resume_window = config.resume_window.max(1);
         Self { inner: Arc::new(Inner { store, config, sessions: DashMap::new(), credentials: DashMap::new() }) }
     }
 
@@ -134,16 +151,12 @@ impl Hub {
     }
 
     async fn load(&self, id: &str) -> Result<(), HubError> {
-        let stored = self.inner.store.load(id).await?.ok_or_else(|| HubError::NoSession(id.to_owned()))?;
-        let corrupt = |detail: String| HubError::Corrupt { session: id.to_owned(), detail };
-        let def = wz_protocol::stored::decode_definition(&stored.meta).map_err(|e| corrupt(e.to_string()))?;
-        let mut events = Vec::with_capacity(stored.events.len());
-        for (i, raw) in stored.events.iter().enumerate() {
-            events.push(
-                wz_protocol::stored::decode_event(raw).map_err(|e| corrupt(format!("event {}: {e}", i + 1)))?,
-            );
+        if self.inner.sessions.contains_key(id) {
+            // Already live: a second actor would be a second writer.
+            return Ok(());
         }
-        let session = wz_domain::Session::replay(def, &events).map_err(|e| corrupt(e.to_string()))?;
+        let corrupt = |detail: String| HubError::Corrupt { session: id.to_owned(), detail };
+        let session = load_session(&self.inner.store, id).await?;
         for (key, hash) in self.inner.store.credentials(id).await? {
             let key = PrincipalKey::parse(&key).ok_or_else(|| corrupt(format!("bad principal {key}")))?;
             self.inner.credentials.insert(hash, Principal { session: id.to_owned(), key });
@@ -192,6 +205,10 @@ impl Hub {
     /// revoking their old ones and closing connections that used them.
     pub async fn reissue(&self, session: &str, keys: &[PrincipalKey]) -> Result<Vec<Credential>, HubError> {
         let tx = self.sender(session)?;
+        let known = self.principals(session);
+        if let Some(k) = keys.iter().find(|k| !known.contains(k)) {
+            return Err(HubError::NoPrincipal(k.to_string()));
+        }
         let creds: Vec<Credential> = keys.iter().map(|k| Credential::issue(k.clone())).collect();
         self.save_credentials(session, &creds).await?;
         let new: std::collections::HashSet<String> = creds.iter().map(|c| c.hash()).collect();
