@@ -148,6 +148,7 @@ pub struct Client {
     reader: tokio::task::JoinHandle<()>,
     rx: mpsc::UnboundedReceiver<Incoming>,
     next_id: u64,
+    nonce: u64,
     /// Everything received, in order (for leak checks).
     pub log: Vec<Value>,
     /// Highest event/snapshot seq applied.
@@ -186,7 +187,7 @@ impl Client {
                 }
             }
         });
-        Ok(Client { sink, reader, rx, next_id: 0, log: Vec::new(), seq: 0, backlog: Default::default() })
+        Ok(Client { sink, reader, rx, next_id: 0, nonce: 0, log: Vec::new(), seq: 0, backlog: Default::default() })
     }
 
     async fn read(&mut self) -> Incoming {
@@ -246,9 +247,15 @@ impl Client {
         self.sink.send(Message::Text(text.into())).await.expect("send");
     }
 
+    /// A command id unique per credential, as the protocol requires (the
+    /// server answers a repeated id with the first answer instead of running it).
     pub fn fresh_id(&mut self) -> String {
+        static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        if self.nonce == 0 {
+            self.nonce = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        }
         self.next_id += 1;
-        format!("c{}", self.next_id)
+        format!("k{}-c{}", self.nonce, self.next_id)
     }
 
     /// Sends a command with the given id without waiting.

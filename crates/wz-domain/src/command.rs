@@ -73,6 +73,25 @@ pub struct Outcome {
     pub reply: Reply,
 }
 
+impl Reply {
+    /// The reply to a command that produced `events`, derived from the events
+    /// alone so that it can be rebuilt from the log (a retried command is
+    /// answered with its original reply, even after a restart).
+    pub fn of_events(events: &[Event]) -> Reply {
+        match events.last() {
+            Some(Event::QuestionSubmitted { question, .. }) => Reply::Question(*question),
+            Some(Event::FollowUpAdded { follow_up, .. }) => Reply::FollowUp(*follow_up),
+            Some(Event::EvaluationOpened { evaluation, .. } | Event::EvaluationClosed { evaluation, .. }) => {
+                Reply::Evaluation(*evaluation)
+            }
+            Some(Event::BallotCast { evaluation, unit, delegate, .. }) => {
+                Reply::Ballot { evaluation: *evaluation, unit: unit.clone(), delegate: delegate.clone() }
+            }
+            _ => Reply::Done,
+        }
+    }
+}
+
 impl Outcome {
     fn one(event: Event) -> Self {
         Self { events: vec![event], reply: Reply::Done }
@@ -80,6 +99,9 @@ impl Outcome {
 }
 
 type R = Result<Outcome, CommandError>;
+
+/// Longest accepted ballot id (client-chosen, unique per delegate and evaluation).
+pub const MAX_BALLOT_ID: usize = 64;
 
 /// Trims and bounds free text. Length is counted in characters, not bytes,
 /// because the limit is about what a person reads.
@@ -97,6 +119,15 @@ fn text(field: &'static str, s: &str, max: usize) -> Result<String, CommandError
 impl Session {
     /// Decides what `cmd`, issued by `actor` at `now`, would do.
     pub fn decide(&self, actor: &Viewer, cmd: &Command, now: Millis) -> R {
+        let outcome = self.decide_inner(actor, cmd, now)?;
+        debug_assert!(
+            outcome.events.is_empty() || outcome.reply == Reply::of_events(&outcome.events),
+            "a reply must be derivable from its events"
+        );
+        Ok(outcome)
+    }
+
+    fn decide_inner(&self, actor: &Viewer, cmd: &Command, now: Millis) -> R {
         let at = now;
         if matches!(actor, Viewer::Screen | Viewer::Auditor) {
             return Err(Forbidden::ReadOnly.into());
@@ -388,7 +419,14 @@ impl Session {
             }
             Command::CastBallot { ballot_id, evaluation, unit, rating } => {
                 let Viewer::Delegate(me) = actor else { return Err(Forbidden::DelegatesOnly.into()) };
-                let id = text("ballot_id", &ballot_id.0, 64)?;
+                // Not trimmed: the receipt must echo exactly the id the client sent.
+                let id = ballot_id.0.clone();
+                if id.trim().is_empty() {
+                    return Err(Invalid::Empty { field: "ballot_id" }.into());
+                }
+                if id.chars().count() > MAX_BALLOT_ID {
+                    return Err(Invalid::TooLong { field: "ballot_id", max: MAX_BALLOT_ID }.into());
+                }
                 let ev = self.evaluations.get(evaluation).ok_or(NotFound::Evaluation(*evaluation))?;
                 let reply = Reply::Ballot { evaluation: *evaluation, unit: unit.clone(), delegate: me.clone() };
                 // An idempotent retry is answered even after the close: the

@@ -134,6 +134,10 @@ pub enum DefinitionError {
     UnknownVenue { delegate: String, venue: String },
     #[error("at least one unit and one topic are required")]
     NothingToAsk,
+    #[error("limit {0} must be at least 1")]
+    ZeroLimit(&'static str),
+    #[error("answer_seconds must not exceed max_answer_seconds")]
+    AnswerSeconds,
 }
 
 /// Ids travel in URLs, CSV files and Redis keys: keep them boring.
@@ -160,9 +164,37 @@ impl SessionDef {
         if self.units.is_empty() || self.topics.is_empty() {
             return Err(DefinitionError::NothingToAsk);
         }
+        self.limits.validate()
+    }
+}
+
+impl Limits {
+    pub fn validate(&self) -> Result<(), DefinitionError> {
+        let l = self;
+        for (name, v) in [
+            ("question_chars", l.question_chars),
+            ("reason_chars", l.reason_chars),
+            ("answer_chars", l.answer_chars),
+            ("short_chars", l.short_chars),
+            ("questions_per_delegate", l.questions_per_delegate),
+            ("follow_ups_per_item", l.follow_ups_per_item),
+            ("commitments_per_answer", l.commitments_per_answer),
+            ("answer_seconds", l.answer_seconds as usize),
+            ("max_answer_seconds", l.max_answer_seconds as usize),
+        ] {
+            if v == 0 {
+                return Err(DefinitionError::ZeroLimit(name));
+            }
+        }
+        if l.answer_seconds > l.max_answer_seconds {
+            return Err(DefinitionError::AnswerSeconds);
+        }
         Ok(())
     }
 
+}
+
+impl SessionDef {
     /// Validates delegates to be added next to `existing` ids.
     pub fn validate_delegates(&self, new: &[Delegate], existing: &BTreeSet<DelegateId>) -> Result<(), DefinitionError> {
         check_ids("delegate", new.iter().map(|v| (v.id.as_str(), v.name.as_str())))?;

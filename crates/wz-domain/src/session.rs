@@ -383,9 +383,13 @@ impl Session {
                 changes.push(Change::Question(Box::new(to.clone())));
                 let before = self.queue.len();
                 self.queue.retain(|q| q != question);
-                self.floor_requests.retain(|r| r.question != *question);
                 if before != self.queue.len() {
                     changes.push(Change::Queue(self.queue.clone()));
+                }
+                let before = self.floor_requests.len();
+                self.floor_requests.retain(|r| r.question != *question);
+                if before != self.floor_requests.len() {
+                    changes.push(Change::FloorRequests(self.floor_requests.clone()));
                 }
             }
             Event::QuestionEdited { question, text, .. } => {

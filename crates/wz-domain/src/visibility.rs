@@ -74,7 +74,18 @@ impl Perspective {
         match self {
             Perspective::Moderator | Perspective::Auditor => true,
             Perspective::Venue(v) => q.venues.contains(v),
-            Perspective::Delegate(d) => q.askers.contains(d) || q.follow_ups.iter().any(|f| &f.asker == d),
+            // Asking a follow-up does not make one privy to who asked the question.
+            Perspective::Delegate(d) => q.askers.contains(d),
+            Perspective::Public => false,
+        }
+    }
+
+    /// May this perspective see who asked this follow-up?
+    pub fn sees_follow_up_asker(&self, f: &crate::session::FollowUp) -> bool {
+        match self {
+            Perspective::Moderator | Perspective::Auditor => true,
+            Perspective::Venue(v) => *v == f.venue,
+            Perspective::Delegate(d) => *d == f.asker,
             Perspective::Public => false,
         }
     }
@@ -117,7 +128,7 @@ fn concerns_venue(c: &Change, v: &VenueId) -> bool {
     match c {
         Change::Roster(ds) => ds.iter().any(|d| &d.venue == v),
         Change::CheckIn { venue, .. } => venue == v,
-        Change::Question(q) => q.venues.contains(v),
+        Change::Question(q) => q.venues.contains(v) || q.follow_ups.iter().any(|f| &f.venue == v),
         _ => false,
     }
 }

@@ -602,7 +602,7 @@ fn step(
                 .ballots[&(me.clone(), unit.clone())];
             prop_assert_eq!(
                 b.ballot_id.as_str(),
-                ballot_id.as_str().trim(),
+                ballot_id.as_str(),
                 "a retry carries the accepted ballot id"
             );
             prop_assert_eq!(b.rating, *rating, "a retry carries the accepted rating");

@@ -17,11 +17,15 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{error, warn};
 use wz_domain::{Command, Perspective, Session, VenueId, Viewer};
 use wz_protocol::client::{ClientMessage, Parsed};
+use wz_protocol::stored::RecordMeta;
 use wz_protocol::server::{AckDto, ErrorDto, ServerMessage};
 use wz_protocol::{CloseCode, ErrorCode, render};
 use wz_store::{DynStore, StoreError};
 
 pub(crate) type ConnId = u64;
+
+/// Acknowledged commands: (principal, command id) → (seq, reply).
+pub(crate) type Acked = HashMap<(String, String), (u64, wz_domain::Reply)>;
 
 pub(crate) enum ActorMsg {
     Connect { key: PrincipalKey, since: Option<u64>, reply: oneshot::Sender<ConnParts> },
@@ -57,6 +61,7 @@ enum ReplyTo {
 
 pub(crate) struct SessionActor {
     state: Session,
+    acked: Acked,
     store: DynStore,
     config: HubConfig,
     rx: mpsc::Receiver<ActorMsg>,
@@ -72,9 +77,11 @@ pub(crate) struct SessionActor {
 struct Pending {
     /// The state before the batch's first change, to restore on failure.
     before: Option<Session>,
-    /// Events to write, with the changes applying them made.
-    events: Vec<(wz_domain::Event, Vec<wz_domain::Change>)>,
+    /// Events to write, with who caused them and the changes they made.
+    events: Vec<(wz_domain::Event, RecordMeta, Vec<wz_domain::Change>)>,
     replies: Vec<(ReplyTo, Answer)>,
+    /// Command ids recorded as acknowledged by this batch, undone on failure.
+    acked: Vec<(String, String)>,
 }
 
 /// A command's answer, held until its batch is confirmed.
@@ -85,10 +92,11 @@ enum Answer {
 }
 
 impl SessionActor {
-    pub fn new(state: Session, store: DynStore, config: HubConfig, rx: mpsc::Receiver<ActorMsg>) -> Self {
+    pub fn new(state: Session, acked: Acked, store: DynStore, config: HubConfig, rx: mpsc::Receiver<ActorMsg>) -> Self {
         let ring = Ring::new(config.resume_window);
         Self {
             state,
+            acked,
             store,
             config,
             rx,
@@ -135,19 +143,31 @@ impl SessionActor {
                 ActorMsg::Command { conn, msg } => {
                     let Some(c) = self.conns.get(&conn) else { continue };
                     let viewer = c.viewer.clone();
+                    let by = c.key.to_string();
                     let reply = ReplyTo::Conn(conn, msg.id.clone());
                     match msg.command.into_domain() {
                         // Answered in order with the connection's other
                         // commands, with the seq confirmed by then.
                         Ok(Parsed::Ping) => pending.replies.push((reply, Answer::Ping(msg.id))),
-                        Ok(Parsed::Command(cmd)) => self.run_command(&mut pending, viewer, &cmd, reply),
+                        Ok(Parsed::Command(cmd)) => {
+                            // A command id seen before is answered, not run again:
+                            // a client retrying after a lost ack gets the original answer.
+                            let key = (by, msg.id.clone());
+                            if let Some((seq, r)) = self.acked.get(&key) {
+                                metrics::counter!("wz_duplicate_commands_total").increment(1);
+                                let ack = AckDto { id: msg.id, seq: *seq, result: render::ack_result(&self.state, r) };
+                                pending.replies.push((reply, Answer::Done(ack)));
+                                continue;
+                            }
+                            self.run_command(&mut pending, viewer, &cmd, reply, Some(key));
+                        }
                         Err((code, message)) => {
                             pending.replies.push((reply, Answer::Refused(ErrorDto::new(Some(msg.id), code, message))));
                         }
                     }
                 }
                 ActorMsg::Direct { viewer, cmd, reply } => {
-                    self.run_command(&mut pending, viewer, &cmd, ReplyTo::Direct(reply));
+                    self.run_command(&mut pending, viewer, &cmd, ReplyTo::Direct(reply), None);
                 }
                 other => {
                     // Anything that reads state must see only confirmed state.
@@ -159,7 +179,8 @@ impl SessionActor {
         self.commit(pending).await;
     }
 
-    fn run_command(&mut self, pending: &mut Pending, viewer: Viewer, cmd: &Command, reply: ReplyTo) {
+    /// `key` is (principal, command id) for commands from a connection.
+    fn run_command(&mut self, pending: &mut Pending, viewer: Viewer, cmd: &Command, reply: ReplyTo, key: Option<(String, String)>) {
         let now = (self.config.clock)();
         let id = match &reply {
             ReplyTo::Conn(_, id) => Some(id.clone()),
@@ -178,9 +199,14 @@ impl SessionActor {
                     // idempotent retries never pay for this copy.
                     pending.before = Some(self.state.clone());
                 }
+                let meta = RecordMeta {
+                    by: Some(key.as_ref().map_or_else(|| viewer_key(&viewer), |k| k.0.clone())),
+                    cmd: key.as_ref().map(|k| k.1.clone()),
+                };
+                let produced = !outcome.events.is_empty();
                 for event in outcome.events {
                     match self.state.apply(&event) {
-                        Ok(changes) => pending.events.push((event, changes)),
+                        Ok(changes) => pending.events.push((event, meta.clone(), changes)),
                         Err(e) => {
                             // decide produced an event apply refuses: a bug. Refuse
                             // the command rather than risk a wrong record.
@@ -193,6 +219,10 @@ impl SessionActor {
                 }
                 let result = render::ack_result(&self.state, &outcome.reply);
                 let ack = AckDto { id: id.unwrap_or_default(), seq: self.state.seq(), result };
+                if let (Some(k), true) = (key, produced) {
+                    self.acked.insert(k.clone(), (self.state.seq(), outcome.reply));
+                    pending.acked.push(k);
+                }
                 pending.replies.push((reply, Answer::Done(ack)));
             }
         }
@@ -204,13 +234,13 @@ impl SessionActor {
         if let Some(before) = p.before {
             let first_seq = before.seq() + 1;
             let records: Vec<Bytes> =
-                p.events.iter().map(|(e, _)| Bytes::from(wz_protocol::stored::encode_event(e))).collect();
+                p.events.iter().map(|(e, m, _)| Bytes::from(wz_protocol::stored::encode_record(e, m))).collect();
             let started = std::time::Instant::now();
             let written = self.store.append(self.session_id(), first_seq, records).await;
             metrics::histogram!("wz_store_append_seconds").record(started.elapsed().as_secs_f64());
             match written {
                 Ok(()) => {
-                    for (seq, (event, changes)) in (first_seq..).zip(p.events) {
+                    for (seq, (event, _, changes)) in (first_seq..).zip(p.events) {
                         self.broadcast(Entry::new(seq, event.at(), event.kind(), changes));
                     }
                     self.stats_dirty = true;
@@ -220,6 +250,9 @@ impl SessionActor {
                     metrics::counter!("wz_store_failures_total").increment(1);
                     confirmed = false;
                     self.state = before;
+                    for k in &p.acked {
+                        self.acked.remove(k);
+                    }
                     if matches!(e, StoreError::Conflict { .. }) {
                         // The log moved under us (a write reported as failed
                         // that landed, or another writer): the store is the
@@ -253,12 +286,24 @@ impl SessionActor {
     async fn reload(&mut self) {
         let id = self.session_id().to_owned();
         match crate::load_session(&self.store, &id).await {
-            Ok(s) => {
-                warn!(session = %id, seq = s.seq(), "session reloaded from the store");
-                self.state = s;
+            Ok(loaded) => {
+                warn!(session = %id, seq = loaded.session.seq(), "session reloaded from the store");
+                self.state = loaded.session;
+                self.acked = loaded.acked;
                 // Events that landed without being broadcast are not in the
-                // resume window: resuming clients get a snapshot.
+                // resume window, and connected clients never saw them: every
+                // client gets a fresh snapshot, resuming ones too.
                 self.ring = Ring::new(self.config.resume_window);
+                let now = (self.config.clock)();
+                let counts = self.connection_counts();
+                let snaps: Vec<(ConnId, Bytes)> = self
+                    .conns
+                    .iter()
+                    .map(|(id, c)| (*id, Bytes::from(render::snapshot(&self.state, &c.viewer, &counts, now).encode())))
+                    .collect();
+                for (id, b) in snaps {
+                    self.send(id, b);
+                }
                 self.stats_dirty = true;
             }
             Err(e) => error!(session = %id, error = %e, "could not reload the session from the store"),
@@ -443,6 +488,17 @@ impl SessionActor {
             self.drop_slow(id);
         }
         metrics::gauge!("wz_connections", "session" => self.state.def().id.clone()).set(self.conns.len() as f64);
+    }
+}
+
+/// The principal key of a viewer, for records of commands issued outside a socket.
+fn viewer_key(v: &Viewer) -> String {
+    match v {
+        Viewer::Moderator => "moderator".into(),
+        Viewer::Auditor => "auditor".into(),
+        Viewer::Screen => "screen".into(),
+        Viewer::VenueOperator(x) => format!("operator:{x}"),
+        Viewer::Delegate(x) => format!("delegate:{x}"),
     }
 }
 

@@ -98,16 +98,39 @@ struct Inner {
     credentials: DashMap<String, Principal>,
 }
 
+/// A session rebuilt from the store.
+pub(crate) struct Loaded {
+    pub session: wz_domain::Session,
+    /// (principal, command id) → (seq of its last event, its reply): lets a
+    /// command retried after a restart be answered instead of run again.
+    pub acked: actor::Acked,
+}
+
 /// Reads a session's definition and log from the store and replays it.
-pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<wz_domain::Session, HubError> {
+pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<Loaded, HubError> {
     let stored = store.load(id).await?.ok_or_else(|| HubError::NoSession(id.to_owned()))?;
     let corrupt = |detail: String| HubError::Corrupt { session: id.to_owned(), detail };
     let def = wz_protocol::stored::decode_definition(&stored.meta).map_err(|e| corrupt(e.to_string()))?;
-    let mut events = Vec::with_capacity(stored.events.len());
+    let mut session = wz_domain::Session::new(def);
+    let mut acked = actor::Acked::new();
+    // Records of one command are consecutive and share (by, cmd).
+    let mut run: Vec<wz_domain::Event> = Vec::new();
+    let mut run_key: Option<(String, String)> = None;
     for (i, raw) in stored.events.iter().enumerate() {
-        events.push(wz_protocol::stored::decode_event(raw).map_err(|e| corrupt(format!("event {}: {e}", i + 1)))?);
+        let (event, meta) =
+            wz_protocol::stored::decode_record(raw).map_err(|e| corrupt(format!("event {}: {e}", i + 1)))?;
+        session.apply(&event).map_err(|e| corrupt(e.to_string()))?;
+        let key = meta.by.zip(meta.cmd);
+        if key != run_key {
+            run.clear();
+        }
+        run.push(event);
+        if let Some(k) = &key {
+            acked.insert(k.clone(), (session.seq(), wz_domain::Reply::of_events(&run)));
+        }
+        run_key = key;
     }
-    wz_domain::Session::replay(def, &events).map_err(|e| corrupt(e.to_string()))
+    Ok(Loaded { session, acked })
 }
 
 /// Cheap to clone; all clones share the same sessions.
@@ -156,20 +179,20 @@ impl Hub {
             return Ok(());
         }
         let corrupt = |detail: String| HubError::Corrupt { session: id.to_owned(), detail };
-        let session = load_session(&self.inner.store, id).await?;
+        let loaded = load_session(&self.inner.store, id).await?;
         for (key, hash) in self.inner.store.credentials(id).await? {
             let key = PrincipalKey::parse(&key).ok_or_else(|| corrupt(format!("bad principal {key}")))?;
             self.inner.credentials.insert(hash, Principal { session: id.to_owned(), key });
         }
-        self.spawn(session);
+        self.spawn(loaded.session, loaded.acked);
         Ok(())
     }
 
-    fn spawn(&self, session: wz_domain::Session) {
+    fn spawn(&self, session: wz_domain::Session, acked: actor::Acked) {
         let id = session.def().id.clone();
         let title = session.def().title.clone();
         let (tx, rx) = mpsc::channel(self.inner.config.actor_queue);
-        let actor = SessionActor::new(session, self.inner.store.clone(), self.inner.config.clone(), rx);
+        let actor = SessionActor::new(session, acked, self.inner.store.clone(), self.inner.config.clone(), rx);
         tokio::spawn(actor.run());
         self.inner.sessions.insert(id, SessionHandle { tx, title });
     }
@@ -188,7 +211,7 @@ impl Hub {
         })?;
         let creds = credentials::issue_all(&def);
         self.save_credentials(&def.id, &creds).await?;
-        self.spawn(wz_domain::Session::new(def));
+        self.spawn(wz_domain::Session::new(def), actor::Acked::new());
         Ok(creds)
     }
 

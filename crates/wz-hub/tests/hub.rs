@@ -562,3 +562,33 @@ async fn a_write_whose_confirmation_was_lost_is_read_back_and_a_retry_lands_once
     let snap = h.snapshot(Viewer::Auditor).await;
     assert_eq!(snap["ballots"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_repeated_command_id_is_answered_not_run_again_even_after_a_restart() {
+    let store: wz_store::DynStore = Arc::new(wz_store::MemoryStore::new());
+    let h = Harness::start(store.clone(), quiet_config(), "s1", 6).await;
+    let (mut asker, _) = h.join(&delegate(0)).await;
+    let submit = json!({"type": "submit_question", "id": "q-once", "topic": "t1", "unit": "u1", "text": "敬老院何时改造？"});
+    let (_, first) = call(&mut asker, submit.clone()).await;
+    assert_eq!(first["result"]["question"], 1);
+    // The ack was "lost": the client retries with the same id.
+    let (seen, again) = call(&mut asker, submit.clone()).await;
+    assert_eq!(again, first, "the same answer, seq included");
+    assert!(seen.iter().all(|m| m["type"] != "event"), "nothing ran again: {seen:?}");
+    // Another credential may use the same id: ids are per credential.
+    let (mut other, _) = h.join(&delegate(1)).await;
+    let (_, theirs) = call(&mut other, submit.clone()).await;
+    assert_eq!(theirs["result"]["question"], 2);
+
+    // After a restart the answer is rebuilt from the log.
+    let hub2 = wz_hub::Hub::new(store, quiet_config());
+    hub2.load_all().await.unwrap();
+    let p = hub2.authenticate(&h.token(&delegate(0))).unwrap();
+    let mut conn = hub2.connect(&p, None).await.unwrap();
+    let (_, after) = call(&mut conn, submit).await;
+    assert_eq!(after["result"], first["result"]);
+    assert_eq!(after["seq"], first["seq"]);
+    let snap = hub2.snapshot("s1", Viewer::Moderator).await.unwrap();
+    let snap: serde_json::Value = serde_json::from_str(&snap).unwrap();
+    assert_eq!(snap["questions"].as_array().unwrap().len(), 2, "no duplicate question");
+}

@@ -49,6 +49,7 @@ pub enum Role {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
 pub struct VenueDto {
     pub id: String,
     pub name: String,
@@ -56,6 +57,7 @@ pub struct VenueDto {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
 pub struct DelegateDto {
     pub id: String,
     pub name: String,
@@ -64,12 +66,14 @@ pub struct DelegateDto {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
 pub struct NamedDto {
     pub id: String,
     pub name: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
 pub struct LimitsDto {
     pub question_chars: u32,
     pub reason_chars: u32,
@@ -99,6 +103,7 @@ impl From<&d::Limits> for LimitsDto {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
 pub struct CommitmentDto {
     pub what: String,
     pub unit: String,
@@ -202,6 +207,11 @@ pub struct CountsDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub satisfaction_rate_bp: Option<u32>,
+    /// A breakdown cell with fewer than 3 ballots: only `total` is given, so
+    /// one or two voters' choices cannot be read off (the auditor sees all).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
+    pub suppressed: bool,
 }
 
 impl From<&d::RatingCounts> for CountsDto {
@@ -212,6 +222,7 @@ impl From<&d::RatingCounts> for CountsDto {
             dissatisfied: c.dissatisfied,
             total: c.total(),
             satisfaction_rate_bp: c.satisfaction_rate_bp(),
+            suppressed: false,
         }
     }
 }

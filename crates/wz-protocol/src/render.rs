@@ -11,26 +11,37 @@ use std::collections::BTreeMap;
 use wz_domain as d;
 use wz_domain::{Change, Perspective, Session, Viewer};
 
-fn venue_counts(def: &d::SessionDef, m: &BTreeMap<d::VenueId, d::RatingCounts>) -> Vec<VenueCountsDto> {
-    def.venues
-        .iter()
-        .map(|v| VenueCountsDto { venue: v.id.0.clone(), counts: m.get(&v.id).map(CountsDto::from).unwrap_or_default() })
-        .collect()
+/// Breakdown cells with fewer ballots than this show no choices (except to
+/// the auditor): with one or two voters in a venue or level, the split would
+/// tell who chose what.
+pub const MIN_CELL: u32 = 3;
+
+fn cell(c: Option<&d::RatingCounts>, raw: bool) -> CountsDto {
+    let c = c.map(CountsDto::from).unwrap_or_default();
+    if raw || c.total == 0 || c.total >= MIN_CELL {
+        return c;
+    }
+    CountsDto { total: c.total, suppressed: true, ..CountsDto::default() }
 }
 
-fn unit_counts(def: &d::SessionDef, tally: &d::Tally, eligible_by_level: Option<&[u32; 5]>) -> Vec<UnitCountsDto> {
+fn venue_counts(def: &d::SessionDef, m: &BTreeMap<d::VenueId, d::RatingCounts>, raw: bool) -> Vec<VenueCountsDto> {
+    def.venues.iter().map(|v| VenueCountsDto { venue: v.id.0.clone(), counts: cell(m.get(&v.id), raw) }).collect()
+}
+
+fn unit_counts(def: &d::SessionDef, tally: &d::Tally, eligible_by_level: Option<&[u32; 5]>, p: &Perspective) -> Vec<UnitCountsDto> {
+    let raw = *p == Perspective::Auditor;
     tally
         .by_unit
         .iter()
         .map(|(unit, r)| UnitCountsDto {
             unit: unit.0.clone(),
             counts: (&r.total).into(),
-            by_venue: venue_counts(def, &r.by_venue),
+            by_venue: venue_counts(def, &r.by_venue, raw),
             by_level: d::DelegateLevel::ALL
                 .iter()
                 .map(|l| LevelCountsDto {
                     level: (*l).into(),
-                    counts: (&r.by_level[l.index()]).into(),
+                    counts: cell(Some(&r.by_level[l.index()]), raw),
                     eligible: eligible_by_level.map(|e| e[l.index()]),
                 })
                 .collect(),
@@ -54,7 +65,7 @@ fn turnout(def: &d::SessionDef, t: &d::Turnout) -> TurnoutDto {
 }
 
 /// The public description of an evaluation; results appear once it is closed.
-pub fn evaluation(def: &d::SessionDef, ev: &d::Evaluation) -> EvaluationDto {
+pub fn evaluation(def: &d::SessionDef, ev: &d::Evaluation, p: &Perspective) -> EvaluationDto {
     EvaluationDto {
         id: ev.id.0,
         units: ev.units.iter().map(|u| u.0.clone()).collect(),
@@ -63,7 +74,7 @@ pub fn evaluation(def: &d::SessionDef, ev: &d::Evaluation) -> EvaluationDto {
         closed_at: ev.closed_at.map(ms),
         results: ev.results.as_ref().map(|r| ResultsDto {
             turnout: turnout(def, &r.turnout),
-            units: unit_counts(def, &r.tally, Some(&r.eligible_by_level)),
+            units: unit_counts(def, &r.tally, Some(&r.eligible_by_level), p),
         }),
     }
 }
@@ -131,7 +142,8 @@ pub fn question(q: &d::Question, p: &Perspective) -> Option<QuestionDto> {
         topic: q.topic.0.clone(),
         unit: q.unit.0.clone(),
         text: q.text.clone(),
-        original_text: q.original_text.clone(),
+        // The public sees only the wording the moderator let through.
+        original_text: if askers { q.original_text.clone() } else { None },
         venues: q.venues.iter().map(|v| v.0.clone()).collect(),
         askers: askers.then(|| q.askers.iter().map(|a| a.0.clone()).collect()),
         by_operator: q.by_operator,
@@ -140,7 +152,7 @@ pub fn question(q: &d::Question, p: &Perspective) -> Option<QuestionDto> {
         seconded_by_me: me.map(|me| q.seconders.contains(me)),
         reject_reason: q.reject_reason.clone(),
         merged_into: q.merged_into.map(|x| x.0),
-        merged_from: q.merged_from.iter().map(|x| x.0).collect(),
+        merged_from: if askers { q.merged_from.iter().map(|x| x.0).collect() } else { Vec::new() },
         answer: q.answer.as_ref().map(answer),
         follow_ups: q
             .follow_ups
@@ -148,8 +160,7 @@ pub fn question(q: &d::Question, p: &Perspective) -> Option<QuestionDto> {
             .map(|f| FollowUpDto {
                 id: f.id.0,
                 venue: f.venue.0.clone(),
-                asker: (p.is_staff() || me == Some(&f.asker) || matches!(p, Perspective::Venue(v) if *v == f.venue))
-                    .then(|| f.asker.0.clone()),
+                asker: p.sees_follow_up_asker(f).then(|| f.asker.0.clone()),
                 text: f.text.clone(),
                 by_operator: f.by_operator,
                 at: ms(f.at),
@@ -201,7 +212,7 @@ pub fn change(session: &str, def: &d::SessionDef, c: &Change, p: &Perspective) -
         Change::Queue(order) => ChangeDto::Queue { order: order.iter().map(|q| q.0).collect() },
         Change::FloorRequests(rs) => ChangeDto::FloorRequests { requests: floor_requests(rs) },
         Change::Floor(f) => ChangeDto::Floor { floor: f.as_ref().map(floor) },
-        Change::Evaluation(ev) => ChangeDto::Evaluation { evaluation: Box::new(evaluation(def, ev)) },
+        Change::Evaluation(ev) => ChangeDto::Evaluation { evaluation: Box::new(evaluation(def, ev, p)) },
         Change::Ballot(b) => {
             if !p.sees_ballot(&b.delegate) {
                 return None;
@@ -254,7 +265,7 @@ pub fn stats(s: &Session, p: &Perspective, connections: &BTreeMap<d::VenueId, u3
             .iter()
             .map(|(u, r)| UnitBallotsDto { unit: u.0.clone(), ballots: r.total.total() })
             .collect(),
-        live: p.sees_live_counts().then(|| unit_counts(def, &ev.tally, None)),
+        live: p.sees_live_counts().then(|| unit_counts(def, &ev.tally, None, p)),
     });
     StatsDto { seq: s.seq(), server_time: now.0, venues, evaluation }
 }
@@ -318,7 +329,7 @@ pub fn snapshot(s: &Session, viewer: &Viewer, connections: &BTreeMap<d::VenueId,
         queue: s.queue().iter().map(|q| q.0).collect(),
         floor_requests: floor_requests(s.floor_requests()),
         floor: s.floor().map(floor),
-        evaluations: s.evaluations().map(|e| evaluation(def, e)).collect(),
+        evaluations: s.evaluations().map(|e| evaluation(def, e, &p)).collect(),
         ballots,
         stats: stats(s, &p, connections, now),
     }))

@@ -28,6 +28,26 @@ struct Versioned<T> {
     body: T,
 }
 
+/// Who caused an event and with which command id: part of the record, so the
+/// log says who did what, and a retried command is recognised after a restart.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordMeta {
+    /// Principal key, e.g. `moderator`, `operator:baiyu`, `delegate:d017`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The client's command id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cmd: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WithMeta<T> {
+    #[serde(flatten)]
+    meta: RecordMeta,
+    #[serde(flatten)]
+    body: T,
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Record {
@@ -64,8 +84,18 @@ fn commitment_dto(c: &d::Commitment) -> CommitmentDto {
     CommitmentDto { what: c.what.clone(), unit: c.unit.0.clone(), due: c.due.to_string() }
 }
 
-/// Encodes one event as a stored record.
+/// Encodes one event as a stored record, without metadata.
 pub fn encode_event(e: &d::Event) -> Vec<u8> {
+    encode_record(e, &RecordMeta::default())
+}
+
+/// Decodes one stored event record, dropping its metadata.
+pub fn decode_event(bytes: &[u8]) -> Result<d::Event, StoredError> {
+    decode_record(bytes).map(|(e, _)| e)
+}
+
+/// Encodes one event with who caused it.
+pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
     use d::Event as E;
     let s = |x: &str| x.to_owned();
     let body = match e {
@@ -138,6 +168,7 @@ pub fn encode_event(e: &d::Event) -> Vec<u8> {
         },
         E::EvaluationClosed { evaluation, at } => Record::EvaluationClosed { evaluation: evaluation.0, at: at.0 },
     };
+    let body = WithMeta { meta: meta.clone(), body };
     serde_json::to_vec(&Versioned { v: EVENT_FORMAT, body }).expect("records always serialise")
 }
 
@@ -153,14 +184,16 @@ fn version(bytes: &[u8], supported: u32) -> Result<(), StoredError> {
     Ok(())
 }
 
-/// Decodes one stored event record.
-pub fn decode_event(bytes: &[u8]) -> Result<d::Event, StoredError> {
+/// Decodes one stored event record and its metadata.
+pub fn decode_record(bytes: &[u8]) -> Result<(d::Event, RecordMeta), StoredError> {
     use d::Event as E;
     version(bytes, EVENT_FORMAT)?;
-    let r: Versioned<Record> = serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
+    let r: Versioned<WithMeta<Record>> =
+        serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
+    let meta = r.body.meta;
     let m = d::Millis;
     let q = d::QuestionId;
-    Ok(match r.body {
+    let event = match r.body.body {
         Record::PhaseChanged { to, at } => E::PhaseChanged { to: to.into(), at: m(at) },
         Record::DelegatesImported { delegates, at } => E::DelegatesImported {
             delegates: delegates.into_iter().map(crate::definition::delegate_from_dto).collect(),
@@ -231,7 +264,8 @@ pub fn decode_event(bytes: &[u8]) -> Result<d::Event, StoredError> {
             at: m(at),
         },
         Record::EvaluationClosed { evaluation, at } => E::EvaluationClosed { evaluation: d::EvaluationId(evaluation), at: m(at) },
-    })
+    };
+    Ok((event, meta))
 }
 
 /// Encodes a session definition as the session's header record.

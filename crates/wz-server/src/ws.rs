@@ -86,6 +86,15 @@ pub async fn run_socket<W, R>(
         let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
         loop {
             tokio::select! {
+                // The reader's verdict (e.g. 1009) wins over the queue closing,
+                // which follows from the reader ending.
+                biased;
+                stop = &mut stop_rx => {
+                    if let Ok(Some(code)) = stop {
+                        let _ = sink.send(close(code)).await;
+                    }
+                    break;
+                }
                 out = receiver.next() => match out {
                     Some(Outbound::Frame(first)) => {
                         if feed(&mut sink, first).await.is_err() { break; }
@@ -106,12 +115,6 @@ pub async fn run_socket<W, R>(
                 },
                 _ = ping.tick() => {
                     if sink.send(Message::Ping(Default::default())).await.is_err() { break; }
-                }
-                stop = &mut stop_rx => {
-                    if let Ok(Some(code)) = stop {
-                        let _ = sink.send(close(code)).await;
-                    }
-                    break;
                 }
             }
         }
