@@ -67,7 +67,12 @@ export type CountsDto = { satisfied: number, basically_satisfied: number, dissat
 /**
  * (满意 + 基本满意) / valid ballots in basis points (6667 = 66.67 %); absent with no ballots.
  */
-satisfaction_rate_bp?: number, };
+satisfaction_rate_bp?: number, 
+/**
+ * A breakdown cell with fewer than 3 ballots: only `total` is given, so
+ * one or two voters' choices cannot be read off (the auditor sees all).
+ */
+suppressed?: boolean, };
 
 export type VenueCountsDto = { venue: string, counts: CountsDto, };
 
