@@ -243,8 +243,10 @@ impl Client {
         self.sink.send(Message::Binary(vec![1u8, 2, 3].into())).await.expect("send");
     }
 
+    /// Sends a text frame. A connection that is already gone is not an error
+    /// here: waiting for the answer reports it.
     pub async fn send_raw(&mut self, text: String) {
-        self.sink.send(Message::Text(text.into())).await.expect("send");
+        let _ = self.sink.send(Message::Text(text.into())).await;
     }
 
     /// A command id unique per credential, as the protocol requires (the
@@ -278,6 +280,29 @@ impl Client {
             let t = v["type"].as_str().unwrap_or("");
             if (t == "ack" || t == "error") && v["id"] == id {
                 break if t == "ack" { Ok(v) } else { Err(v) };
+            }
+            kept.push(v);
+        };
+        for v in kept.into_iter().rev() {
+            self.backlog.push_front(v);
+        }
+        r
+    }
+
+    /// Like [`reply`], but `None` when the connection closes first.
+    pub async fn try_reply(&mut self, id: &str) -> Option<Result<Value, Value>> {
+        let mut kept = Vec::new();
+        let r = loop {
+            let v = match self.backlog.pop_front() {
+                Some(v) => v,
+                None => match self.read().await {
+                    Incoming::Json(v) => v,
+                    Incoming::Closed(_) => break None,
+                },
+            };
+            let t = v["type"].as_str().unwrap_or("");
+            if (t == "ack" || t == "error") && v["id"] == id {
+                break Some(if t == "ack" { Ok(v) } else { Err(v) });
             }
             kept.push(v);
         };

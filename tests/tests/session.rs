@@ -58,7 +58,9 @@ async fn stable_snapshot(server: &Server, key: &str) -> Value {
     v.as_object_mut().unwrap().remove("server_time");
     v["stats"].as_object_mut().unwrap().remove("server_time");
     for venue in v["stats"]["venues"].as_array_mut().unwrap() {
+        // Who is connected and when they last spoke are not session state.
         venue.as_object_mut().unwrap().remove("connections");
+        venue.as_object_mut().unwrap().remove("last_seen");
     }
     v
 }

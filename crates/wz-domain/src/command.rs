@@ -61,6 +61,9 @@ pub enum Reply {
     Question(QuestionId),
     FollowUp(FollowUpId),
     Evaluation(EvaluationId),
+    /// The evaluation is closed: the reply carries its final results. Closing
+    /// again is answered the same way (a double click is harmless).
+    Closed(EvaluationId),
     /// The accepted ballot of (delegate, unit): read it from the state after
     /// applying the events to build the receipt. Also the reply to an
     /// idempotent retry, which produces no events.
@@ -81,9 +84,8 @@ impl Reply {
         match events.last() {
             Some(Event::QuestionSubmitted { question, .. }) => Reply::Question(*question),
             Some(Event::FollowUpAdded { follow_up, .. }) => Reply::FollowUp(*follow_up),
-            Some(Event::EvaluationOpened { evaluation, .. } | Event::EvaluationClosed { evaluation, .. }) => {
-                Reply::Evaluation(*evaluation)
-            }
+            Some(Event::EvaluationOpened { evaluation, .. }) => Reply::Evaluation(*evaluation),
+            Some(Event::EvaluationClosed { evaluation, .. }) => Reply::Closed(*evaluation),
             Some(Event::BallotCast { evaluation, unit, delegate, .. }) => {
                 Reply::Ballot { evaluation: *evaluation, unit: unit.clone(), delegate: delegate.clone() }
             }
@@ -467,10 +469,12 @@ impl Session {
             Command::CloseEvaluation { evaluation } => {
                 moderator(actor)?;
                 let ev = self.evaluations.get(evaluation).ok_or(NotFound::Evaluation(*evaluation))?;
+                let reply = Reply::Closed(*evaluation);
                 if ev.status == EvaluationStatus::Closed {
-                    return Err(AlreadyDone::EvaluationClosed(*evaluation).into());
+                    // Idempotent: every close is answered with the same final results.
+                    return Ok(Outcome { events: vec![], reply });
                 }
-                Ok(Outcome { events: vec![Event::EvaluationClosed { evaluation: *evaluation, at }], reply: Reply::Evaluation(*evaluation) })
+                Ok(Outcome { events: vec![Event::EvaluationClosed { evaluation: *evaluation, at }], reply })
             }
         }
     }

@@ -102,8 +102,6 @@ pub enum AlreadyDone {
     Voted { evaluation: EvaluationId, unit: UnitId },
     #[error("ballot id {0} was already used for a different ballot")]
     BallotIdReused(String),
-    #[error("evaluation {0} is already closed")]
-    EvaluationClosed(EvaluationId),
     #[error("the session is already in that phase")]
     Phase,
 }

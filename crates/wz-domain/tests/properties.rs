@@ -574,8 +574,14 @@ fn step(
         Err(_) => return Ok(()),
         Ok(out) => out,
     };
+    if out.events.is_empty() && matches!(cmd, Command::CloseEvaluation { .. }) {
+        // Closing a closed evaluation is idempotent.
+        prop_assert!(matches!(out.reply, Reply::Closed(_)), "a repeated close replies with the results");
+        prop_assert_eq!(&*s, &before, "a repeated close changes nothing");
+        return Ok(());
+    }
     if out.events.is_empty() {
-        // Only an idempotent ballot retry produces nothing.
+        // Otherwise only an idempotent ballot retry produces nothing.
         prop_assert!(
             matches!(cmd, Command::CastBallot { .. }),
             "{:?} accepted without events",

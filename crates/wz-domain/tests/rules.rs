@@ -1841,14 +1841,14 @@ fn no_ballot_after_the_close_and_no_second_close() {
         ballot("b1", 1, UNITS[0], Rating::Satisfied),
     );
     assert_eq!(e, InvalidState::EvaluationClosed(EvaluationId(1)).into());
-    let e = err(
-        &mut s,
-        &mod_(),
-        Command::CloseEvaluation {
-            evaluation: EvaluationId(1),
-        },
-    );
-    assert_eq!(e, AlreadyDone::EvaluationClosed(EvaluationId(1)).into());
+    // Closing again is idempotent: no event, the same reply (the final results).
+    let before = s.clone();
+    let again = s
+        .decide(&mod_(), &Command::CloseEvaluation { evaluation: EvaluationId(1) }, Millis(99))
+        .unwrap();
+    assert!(again.events.is_empty());
+    assert_eq!(again.reply, Reply::Closed(EvaluationId(1)));
+    assert_eq!(s, before);
     let e = err(
         &mut s,
         &mod_(),

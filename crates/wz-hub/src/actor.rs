@@ -62,6 +62,16 @@ enum ReplyTo {
 pub(crate) struct SessionActor {
     state: Session,
     acked: Acked,
+    /// Store health from the hub's probe; `None` in tests that do not probe.
+    health: Option<tokio::sync::watch::Receiver<bool>>,
+    store_available: bool,
+    /// Evaluations closed for changes until an operator repairs the store.
+    review: crate::Review,
+    /// Last message from a client of each venue (the health board's heartbeat).
+    last_seen: BTreeMap<VenueId, wz_domain::Millis>,
+    /// A write failed without a definite answer (e.g. a timeout): it may
+    /// still land. Before the next batch the state is read back from the store.
+    suspect: bool,
     store: DynStore,
     config: HubConfig,
     rx: mpsc::Receiver<ActorMsg>,
@@ -97,6 +107,11 @@ impl SessionActor {
         Self {
             state,
             acked,
+            health: None,
+            store_available: true,
+            review: crate::Review::new(),
+            last_seen: BTreeMap::new(),
+            suspect: false,
             store,
             config,
             rx,
@@ -106,6 +121,17 @@ impl SessionActor {
             stats_dirty: false,
             shutting_down: false,
         }
+    }
+
+    pub fn with_health(mut self, health: tokio::sync::watch::Receiver<bool>) -> Self {
+        self.store_available = *health.borrow();
+        self.health = Some(health);
+        self
+    }
+
+    pub fn with_review(mut self, review: crate::Review) -> Self {
+        self.review = review;
+        self
     }
 
     fn session_id(&self) -> &str {
@@ -132,11 +158,36 @@ impl SessionActor {
                         self.broadcast_stats();
                     }
                 }
+                changed = health_changed(&mut self.health) => {
+                    match changed {
+                        Some(ok) => {
+                            self.set_store_available(ok);
+                            if ok && self.suspect {
+                                // Back: show clients what actually landed.
+                                self.suspect = !self.reload().await;
+                            }
+                        }
+                        None => self.health = None,
+                    }
+                }
             }
         }
     }
 
     async fn process(&mut self, batch: Vec<ActorMsg>) {
+        if self.suspect {
+            // A write that timed out may have landed since: decide this batch
+            // against what the store holds, not against our rolled-back copy.
+            if self.store_available {
+                self.suspect = !self.reload().await;
+            }
+            if self.suspect {
+                // The store is unreachable and our copy may be behind it:
+                // fail fast rather than decide against a guess.
+                self.refuse(batch);
+                return;
+            }
+        }
         let mut pending = Pending::default();
         for msg in batch {
             match msg {
@@ -144,6 +195,9 @@ impl SessionActor {
                     let Some(c) = self.conns.get(&conn) else { continue };
                     let viewer = c.viewer.clone();
                     let by = c.key.to_string();
+                    if let Some(v) = c.venue.clone() {
+                        self.seen(v);
+                    }
                     let reply = ReplyTo::Conn(conn, msg.id.clone());
                     match msg.command.into_domain() {
                         // Answered in order with the connection's other
@@ -179,6 +233,30 @@ impl SessionActor {
         self.commit(pending).await;
     }
 
+    /// Answers every command of a batch with `unavailable` (pings with the
+    /// confirmed seq) and handles everything else as usual.
+    fn refuse(&mut self, batch: Vec<ActorMsg>) {
+        let why = "the store is unavailable; retry with the same id";
+        for msg in batch {
+            match msg {
+                ActorMsg::Command { conn, msg } => {
+                    if !self.conns.contains_key(&conn) {
+                        continue;
+                    }
+                    let r = match msg.command {
+                        wz_protocol::client::CommandDto::Ping => Ok(AckDto { id: msg.id.clone(), seq: self.state.seq(), result: None }),
+                        _ => Err(ErrorDto::new(Some(msg.id.clone()), ErrorCode::Unavailable, why)),
+                    };
+                    self.reply(ReplyTo::Conn(conn, msg.id), r);
+                }
+                ActorMsg::Direct { reply, .. } => {
+                    let _ = reply.send(Err(ErrorDto::new(None, ErrorCode::Unavailable, why)));
+                }
+                other => self.handle_other(other),
+            }
+        }
+    }
+
     /// `key` is (principal, command id) for commands from a connection.
     fn run_command(&mut self, pending: &mut Pending, viewer: Viewer, cmd: &Command, reply: ReplyTo, key: Option<(String, String)>) {
         let now = (self.config.clock)();
@@ -187,6 +265,10 @@ impl SessionActor {
             ReplyTo::Direct(_) => None,
         };
         metrics::counter!("wz_commands_total").increment(1);
+        if let Some(refusal) = self.operational_refusal(cmd) {
+            pending.replies.push((reply, Answer::Refused(ErrorDto::new(id, ErrorCode::InvalidState, refusal))));
+            return;
+        }
         match self.state.decide(&viewer, cmd, now) {
             Err(e) => {
                 let code = ErrorCode::from(&e);
@@ -228,18 +310,75 @@ impl SessionActor {
         }
     }
 
+    /// Refusals that come from operations, not from the session's rules.
+    fn operational_refusal(&self, cmd: &Command) -> Option<String> {
+        match cmd {
+            Command::OpenEvaluation { .. } => self.config.evaluation_guard.as_ref().map(|why| {
+                format!("evaluations are disabled: {why}")
+            }),
+            Command::CastBallot { evaluation, .. } | Command::CloseEvaluation { evaluation } => {
+                self.review.get(&evaluation.0).map(|problems| {
+                    format!(
+                        "evaluation {} is closed for changes until an operator repairs the store ({} problem(s); first: {})",
+                        evaluation.0,
+                        problems.len(),
+                        problems.first().map_or("", String::as_str)
+                    )
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Records a venue's heartbeat; the board only needs it to within seconds,
+    /// so stats go out for it at most every 5 s per venue.
+    fn seen(&mut self, venue: VenueId) {
+        let now = (self.config.clock)();
+        let last = self.last_seen.insert(venue, now);
+        if last.is_none_or(|t| now.0.saturating_sub(t.0) >= 5_000) {
+            self.stats_dirty = true;
+        }
+    }
+
+    fn set_store_available(&mut self, ok: bool) {
+        if self.store_available != ok {
+            self.store_available = ok;
+            self.stats_dirty = true;
+        }
+    }
+
+    fn health(&self) -> render::Health {
+        let mut warnings = self.config.warnings.clone();
+        for problems in self.review.values() {
+            warnings.extend(problems.iter().cloned());
+        }
+        render::Health {
+            store_available: self.store_available,
+            warnings,
+            connections: self.connection_counts(),
+            last_seen: self.last_seen.clone(),
+        }
+    }
+
     /// Writes the batch's events, then broadcasts and answers; or restores.
     async fn commit(&mut self, p: Pending) {
         let mut confirmed = true;
         if let Some(before) = p.before {
             let first_seq = before.seq() + 1;
-            let records: Vec<Bytes> =
-                p.events.iter().map(|(e, m, _)| Bytes::from(wz_protocol::stored::encode_record(e, m))).collect();
+            let records: Vec<wz_store::Record> = p
+                .events
+                .iter()
+                .map(|(e, m, _)| {
+                    let (claim, count) = wz_protocol::stored::derived(e);
+                    wz_store::Record { data: Bytes::from(wz_protocol::stored::encode_record(e, m)), claim, count }
+                })
+                .collect();
             let started = std::time::Instant::now();
             let written = self.store.append(self.session_id(), first_seq, records).await;
             metrics::histogram!("wz_store_append_seconds").record(started.elapsed().as_secs_f64());
             match written {
                 Ok(()) => {
+                    self.set_store_available(true);
                     for (seq, (event, _, changes)) in (first_seq..).zip(p.events) {
                         self.broadcast(Entry::new(seq, event.at(), event.kind(), changes));
                     }
@@ -253,11 +392,19 @@ impl SessionActor {
                     for k in &p.acked {
                         self.acked.remove(k);
                     }
-                    if matches!(e, StoreError::Conflict { .. }) {
+                    match e {
                         // The log moved under us (a write reported as failed
-                        // that landed, or another writer): the store is the
-                        // truth, so read it back rather than stay stuck.
-                        self.reload().await;
+                        // that landed, or another writer), or the store holds a
+                        // ballot our state does not: the store is the record,
+                        // so read it back rather than stay stuck.
+                        StoreError::Conflict { .. } | StoreError::Claimed { .. } => {
+                            self.suspect = !self.reload().await;
+                        }
+                        StoreError::Unavailable(_) => {
+                            self.set_store_available(false);
+                            self.suspect = true;
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -282,8 +429,8 @@ impl SessionActor {
         }
     }
 
-    /// Replaces the state with what the store holds.
-    async fn reload(&mut self) {
+    /// Replaces the state with what the store holds; false if it could not be read.
+    async fn reload(&mut self) -> bool {
         let id = self.session_id().to_owned();
         match crate::load_session(&self.store, &id).await {
             Ok(loaded) => {
@@ -295,18 +442,22 @@ impl SessionActor {
                 // client gets a fresh snapshot, resuming ones too.
                 self.ring = Ring::new(self.config.resume_window);
                 let now = (self.config.clock)();
-                let counts = self.connection_counts();
+                let health = self.health();
                 let snaps: Vec<(ConnId, Bytes)> = self
                     .conns
                     .iter()
-                    .map(|(id, c)| (*id, Bytes::from(render::snapshot(&self.state, &c.viewer, &counts, now).encode())))
+                    .map(|(id, c)| (*id, Bytes::from(render::snapshot(&self.state, &c.viewer, &health, now).encode())))
                     .collect();
                 for (id, b) in snaps {
                     self.send(id, b);
                 }
                 self.stats_dirty = true;
+                true
             }
-            Err(e) => error!(session = %id, error = %e, "could not reload the session from the store"),
+            Err(e) => {
+                error!(session = %id, error = %e, "could not reload the session from the store");
+                false
+            }
         }
     }
 
@@ -379,7 +530,7 @@ impl SessionActor {
                 }
             }
             ActorMsg::Snapshot { viewer, reply } => {
-                let snap = render::snapshot(&self.state, &viewer, &self.connection_counts(), (self.config.clock)());
+                let snap = render::snapshot(&self.state, &viewer, &self.health(), (self.config.clock)());
                 let _ = reply.send(snap.encode());
             }
             ActorMsg::Revoke { keys } => {
@@ -417,6 +568,9 @@ impl SessionActor {
             Viewer::Delegate(d) => self.state.delegate(d).map(|x| x.venue.clone()),
             Viewer::Screen | Viewer::Auditor => None,
         };
+        if let Some(v) = venue.clone() {
+            self.seen(v);
+        }
         let conn = Conn { key, viewer: viewer.clone(), venue, tx: tx.clone(), close: Some(close_tx) };
         // Catch-up: the missed events if the window holds them, else a snapshot.
         let last = self.state.seq();
@@ -436,15 +590,15 @@ impl SessionActor {
         let now = (self.config.clock)();
         self.conns.insert(id, conn);
         if !resumed {
-            catch_up = vec![Bytes::from(render::snapshot(&self.state, &viewer, &self.connection_counts(), now).encode())];
+            catch_up = vec![Bytes::from(render::snapshot(&self.state, &viewer, &self.health(), now).encode())];
         } else {
             let p = Perspective::for_snapshot(&viewer);
-            let stats = render::stats(&self.state, &stats_perspective(&p), &self.connection_counts(), now);
+            let stats = render::stats(&self.state, &stats_perspective(&p), &self.health(), now);
             catch_up.push(Bytes::from(ServerMessage::Stats(stats).encode()));
         }
         if catch_up.len() > self.config.outbound_queue {
             // More missed events than the queue holds: a snapshot is smaller.
-            catch_up = vec![Bytes::from(render::snapshot(&self.state, &viewer, &self.connection_counts(), now).encode())];
+            catch_up = vec![Bytes::from(render::snapshot(&self.state, &viewer, &self.health(), now).encode())];
         }
         metrics::counter!("wz_connects_total", "resumed" => if resumed { "yes" } else { "no" }).increment(1);
         for b in catch_up {
@@ -471,14 +625,14 @@ impl SessionActor {
         self.stats_dirty = false;
         self.conns.retain(|_, c| !c.tx.is_closed());
         let now = (self.config.clock)();
-        let counts = self.connection_counts();
+        let health = self.health();
         let mut cache: HashMap<Perspective, Bytes> = HashMap::new();
         let mut dead = Vec::new();
         for (id, c) in &self.conns {
             let p = stats_perspective(&Perspective::for_snapshot(&c.viewer));
             let bytes = cache
                 .entry(p.clone())
-                .or_insert_with(|| Bytes::from(ServerMessage::Stats(render::stats(&self.state, &p, &counts, now)).encode()))
+                .or_insert_with(|| Bytes::from(ServerMessage::Stats(render::stats(&self.state, &p, &health, now)).encode()))
                 .clone();
             if !deliver(c, bytes) {
                 dead.push(*id);
@@ -507,6 +661,18 @@ fn stats_perspective(p: &Perspective) -> Perspective {
     match p {
         Perspective::Moderator | Perspective::Auditor => p.clone(),
         _ => Perspective::Public,
+    }
+}
+
+/// The next store health value; pending forever without a probe, `None`
+/// when the probe is gone.
+async fn health_changed(h: &mut Option<tokio::sync::watch::Receiver<bool>>) -> Option<bool> {
+    match h {
+        Some(rx) => match rx.changed().await {
+            Ok(()) => Some(*rx.borrow_and_update()),
+            Err(_) => None,
+        },
+        None => std::future::pending().await,
     }
 }
 

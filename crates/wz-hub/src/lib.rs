@@ -44,6 +44,13 @@ pub struct HubConfig {
     pub resume_window: usize,
     /// Wall clock in Unix milliseconds; tests inject their own.
     pub clock: Arc<dyn Fn() -> Millis + Send + Sync>,
+    /// When set, opening an evaluation is refused with this reason (the
+    /// store's persistence settings cannot guarantee an acknowledged ballot).
+    pub evaluation_guard: Option<String>,
+    /// Warnings shown to the moderator and the auditor (and logged).
+    pub warnings: Vec<String>,
+    /// How often the store's health is probed (drives `store_available`).
+    pub health_interval: Duration,
 }
 
 impl Default for HubConfig {
@@ -55,6 +62,9 @@ impl Default for HubConfig {
             stats_interval: Duration::from_millis(200),
             resume_window: 10_000,
             clock: Arc::new(system_clock),
+            evaluation_guard: None,
+            warnings: Vec::new(),
+            health_interval: Duration::from_secs(1),
         }
     }
 }
@@ -82,6 +92,10 @@ pub enum HubError {
     Closed,
 }
 
+/// Problems found by the start-up cross-check: evaluation id → descriptions.
+/// Evaluation 0 collects problems not tied to one evaluation.
+pub type Review = std::collections::BTreeMap<u32, Vec<String>>;
+
 /// The result of a command issued outside a WebSocket (REST).
 pub type CommandResult = Result<AckDto, ErrorDto>;
 
@@ -92,6 +106,8 @@ struct SessionHandle {
 
 struct Inner {
     store: DynStore,
+    /// Whether the store answered its last probe; sessions show it to clients.
+    health: tokio::sync::watch::Sender<bool>,
     config: HubConfig,
     sessions: DashMap<String, SessionHandle>,
     /// SHA-256 hex of a credential → who presents it.
@@ -104,6 +120,64 @@ pub(crate) struct Loaded {
     /// (principal, command id) → (seq of its last event, its reply): lets a
     /// command retried after a restart be answered instead of run again.
     pub acked: actor::Acked,
+    /// Evaluations whose stored claims or counters disagree with the log.
+    pub review: Review,
+}
+
+/// The claims and counters a log implies (the log is the record; these are
+/// derived from it and kept by the store for atomic uniqueness and fast reads).
+pub fn derived_from_log<'a>(
+    events: impl IntoIterator<Item = (u64, &'a wz_domain::Event)>,
+) -> (std::collections::BTreeMap<String, (String, u64)>, std::collections::BTreeMap<String, u64>) {
+    let mut claims = std::collections::BTreeMap::new();
+    let mut counters = std::collections::BTreeMap::new();
+    for (seq, e) in events {
+        let (claim, count) = wz_protocol::stored::derived(e);
+        if let Some((k, v)) = claim {
+            claims.insert(k, (v, seq));
+        }
+        if let Some(k) = count {
+            *counters.entry(k).or_insert(0) += 1;
+        }
+    }
+    (claims, counters)
+}
+
+/// Compares what the store holds next to the log with what the log implies;
+/// each difference names the session, the key (evaluation, unit, delegate or
+/// rating) and the log entry.
+fn cross_check(
+    id: &str,
+    events: &[wz_domain::Event],
+    claims: &std::collections::BTreeMap<String, String>,
+    counters: &std::collections::BTreeMap<String, u64>,
+) -> Review {
+    let (want_claims, want_counters) = derived_from_log((1u64..).zip(events));
+    let mut review = Review::new();
+    let mut report = |key: &str, problem: String| {
+        let ev = wz_protocol::stored::derived_evaluation(key).unwrap_or(0);
+        review.entry(ev).or_default().push(format!("session {id}: {problem}"));
+    };
+    for (k, (v, seq)) in &want_claims {
+        match claims.get(k) {
+            Some(held) if held == v => {}
+            Some(held) => report(k, format!("{k} is held by ballot {held:?} but log entry {seq} records ballot {v:?}")),
+            None => report(k, format!("{k} is missing; log entry {seq} records ballot {v:?}")),
+        }
+    }
+    for (k, held) in claims {
+        if wz_protocol::stored::derived_evaluation(k).is_some() && !want_claims.contains_key(k) {
+            report(k, format!("{k} is held by ballot {held:?} but no log entry records it"));
+        }
+    }
+    let keys: std::collections::BTreeSet<&String> = want_counters.keys().chain(counters.keys()).collect();
+    for k in keys {
+        let (want, have) = (want_counters.get(k).copied().unwrap_or(0), counters.get(k).copied().unwrap_or(0));
+        if want != have {
+            report(k, format!("counter {k} is {have} but the log has {want} such ballots"));
+        }
+    }
+    review
 }
 
 /// Reads a session's definition and log from the store and replays it.
@@ -113,6 +187,7 @@ pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<Loaded, H
     let def = wz_protocol::stored::decode_definition(&stored.meta).map_err(|e| corrupt(e.to_string()))?;
     let mut session = wz_domain::Session::new(def);
     let mut acked = actor::Acked::new();
+    let mut events = Vec::with_capacity(stored.events.len());
     // Records of one command are consecutive and share (by, cmd).
     let mut run: Vec<wz_domain::Event> = Vec::new();
     let mut run_key: Option<(String, String)> = None;
@@ -124,13 +199,15 @@ pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<Loaded, H
         if key != run_key {
             run.clear();
         }
-        run.push(event);
+        run.push(event.clone());
         if let Some(k) = &key {
             acked.insert(k.clone(), (session.seq(), wz_domain::Reply::of_events(&run)));
         }
         run_key = key;
+        events.push(event);
     }
-    Ok(Loaded { session, acked })
+    let review = cross_check(id, &events, &stored.claims, &stored.counters);
+    Ok(Loaded { session, acked, review })
 }
 
 /// Cheap to clone; all clones share the same sessions.
@@ -153,7 +230,33 @@ impl Hub {
         config.actor_queue = config.actor_queue.max(1);
         config.outbound_queue = config.outbound_queue.max(1);
         config.resume_window = config.resume_window.max(1);
-        Self { inner: Arc::new(Inner { store, config, sessions: DashMap::new(), credentials: DashMap::new() }) }
+        let (health, _) = tokio::sync::watch::channel(true);
+        let hub = Self { inner: Arc::new(Inner { store, health, config, sessions: DashMap::new(), credentials: DashMap::new() }) };
+        hub.spawn_health_probe();
+        hub
+    }
+
+    /// Probes the store on an interval so that clients learn when it is gone
+    /// (results may be stale) and when it is back, even while nobody writes.
+    fn spawn_health_probe(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        let every = self.inner.config.health_interval;
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+        rt.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                let ok = tokio::time::timeout(every.max(Duration::from_secs(1)) * 3, inner.store.ping()).await.is_ok_and(|r| r.is_ok());
+                inner.health.send_if_modified(|h| std::mem::replace(h, ok) != ok);
+            }
+        });
+    }
+
+    /// Whether the store answered its last health probe.
+    pub fn store_available(&self) -> bool {
+        *self.inner.health.borrow()
     }
 
     pub fn store(&self) -> &DynStore {
@@ -184,15 +287,22 @@ impl Hub {
             let key = PrincipalKey::parse(&key).ok_or_else(|| corrupt(format!("bad principal {key}")))?;
             self.inner.credentials.insert(hash, Principal { session: id.to_owned(), key });
         }
-        self.spawn(loaded.session, loaded.acked);
+        for (ev, problems) in &loaded.review {
+            for p in problems {
+                tracing::error!(session = %id, evaluation = ev, problem = %p, "stored tallies disagree with the log; evaluation closed for changes until repaired");
+            }
+        }
+        self.spawn(loaded.session, loaded.acked, loaded.review);
         Ok(())
     }
 
-    fn spawn(&self, session: wz_domain::Session, acked: actor::Acked) {
+    fn spawn(&self, session: wz_domain::Session, acked: actor::Acked, review: Review) {
         let id = session.def().id.clone();
         let title = session.def().title.clone();
         let (tx, rx) = mpsc::channel(self.inner.config.actor_queue);
-        let actor = SessionActor::new(session, acked, self.inner.store.clone(), self.inner.config.clone(), rx);
+        let actor = SessionActor::new(session, acked, self.inner.store.clone(), self.inner.config.clone(), rx)
+            .with_health(self.inner.health.subscribe())
+            .with_review(review);
         tokio::spawn(actor.run());
         self.inner.sessions.insert(id, SessionHandle { tx, title });
     }
@@ -211,7 +321,7 @@ impl Hub {
         })?;
         let creds = credentials::issue_all(&def);
         self.save_credentials(&def.id, &creds).await?;
-        self.spawn(wz_domain::Session::new(def), actor::Acked::new());
+        self.spawn(wz_domain::Session::new(def), actor::Acked::new(), Review::new());
         Ok(creds)
     }
 
@@ -312,6 +422,26 @@ impl Hub {
             self.inner.credentials.iter().filter(|e| e.value().session == session).map(|e| e.value().key.clone()).collect();
         v.sort();
         v
+    }
+
+    /// Rewrites a session's claims and counters from its log: the operator's
+    /// repair after a start-up cross-check. Restart the server afterwards.
+    pub async fn repair(store: &DynStore, session: &str) -> Result<usize, HubError> {
+        let loaded = load_session(store, session).await?;
+        let stored = store.load(session).await?.ok_or_else(|| HubError::NoSession(session.to_owned()))?;
+        let mut events = Vec::new();
+        for raw in &stored.events {
+            events.push(wz_protocol::stored::decode_event(raw).map_err(|e| HubError::Corrupt { session: session.into(), detail: e.to_string() })?);
+        }
+        let (claims, counters) = derived_from_log((1u64..).zip(&events));
+        let problems: usize = loaded.review.values().map(Vec::len).sum();
+        store.reset_derived(session, claims.into_iter().map(|(k, (v, _))| (k, v)).collect(), counters).await?;
+        Ok(problems)
+    }
+
+    /// Problems found by the start-up cross-check, per session and evaluation.
+    pub async fn review(&self, session: &str) -> Result<Review, HubError> {
+        Ok(load_session(&self.inner.store, session).await?.review)
     }
 
     /// Asks every session actor to close its connections with `going_away`.

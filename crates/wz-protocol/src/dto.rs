@@ -322,6 +322,11 @@ pub struct VenueStatsDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub connections: Option<u32>,
+    /// Last message (command or ping) from any client of this venue, Unix ms;
+    /// moderator and auditor only, absent before the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub last_seen: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -239,8 +239,20 @@ pub fn event(
     Some(ServerMessage::Event(EventDto { seq, at: ms(at), kind: kind.into(), changes }))
 }
 
+/// Operational state the hub knows and the domain does not.
+#[derive(Clone, Debug, Default)]
+pub struct Health {
+    pub store_available: bool,
+    pub warnings: Vec<String>,
+    /// Open connections per venue.
+    pub connections: BTreeMap<d::VenueId, u32>,
+    /// Last message from a client of each venue.
+    pub last_seen: BTreeMap<d::VenueId, d::Millis>,
+}
+
 /// Live numbers, conflated by the hub on a short tick.
-pub fn stats(s: &Session, p: &Perspective, connections: &BTreeMap<d::VenueId, u32>, now: d::Millis) -> StatsDto {
+pub fn stats(s: &Session, p: &Perspective, health: &Health, now: d::Millis) -> StatsDto {
+    let connections = &health.connections;
     let def = s.def();
     let venues = def
         .venues
@@ -252,6 +264,7 @@ pub fn stats(s: &Session, p: &Perspective, connections: &BTreeMap<d::VenueId, u3
                 present,
                 roster,
                 connections: p.is_staff().then(|| connections.get(&v.id).copied().unwrap_or(0)),
+                last_seen: if p.is_staff() { health.last_seen.get(&v.id).map(|m| m.0) } else { None },
             }
         })
         .collect();
@@ -267,7 +280,14 @@ pub fn stats(s: &Session, p: &Perspective, connections: &BTreeMap<d::VenueId, u3
             .collect(),
         live: p.sees_live_counts().then(|| unit_counts(def, &ev.tally, None, p)),
     });
-    StatsDto { seq: s.seq(), server_time: now.0, venues, evaluation }
+    StatsDto {
+        seq: s.seq(),
+        server_time: now.0,
+        venues,
+        evaluation,
+        store_available: health.store_available,
+        warnings: p.is_staff().then(|| health.warnings.clone()),
+    }
 }
 
 fn you(s: &Session, viewer: &Viewer) -> YouDto {
@@ -300,7 +320,7 @@ fn you(s: &Session, viewer: &Viewer) -> YouDto {
 }
 
 /// Everything `viewer` may see, as of the session's current sequence number.
-pub fn snapshot(s: &Session, viewer: &Viewer, connections: &BTreeMap<d::VenueId, u32>, now: d::Millis) -> ServerMessage {
+pub fn snapshot(s: &Session, viewer: &Viewer, health: &Health, now: d::Millis) -> ServerMessage {
     let p = Perspective::for_snapshot(viewer);
     let def = s.def();
     let session = def.id.as_str();
@@ -331,7 +351,7 @@ pub fn snapshot(s: &Session, viewer: &Viewer, connections: &BTreeMap<d::VenueId,
         floor: s.floor().map(floor),
         evaluations: s.evaluations().map(|e| evaluation(def, e, &p)).collect(),
         ballots,
-        stats: stats(s, &p, connections, now),
+        stats: stats(s, &p, health, now),
     }))
 }
 
@@ -357,6 +377,9 @@ pub fn ack_result(s: &Session, reply: &d::Reply) -> Option<AckResult> {
         d::Reply::Question(q) => Some(AckResult::Question(q.0)),
         d::Reply::FollowUp(f) => Some(AckResult::FollowUp(f.0)),
         d::Reply::Evaluation(e) => Some(AckResult::Evaluation(e.0)),
+        d::Reply::Closed(e) => {
+            s.evaluation(*e).map(|ev| AckResult::Closed(Box::new(evaluation(s.def(), ev, &Perspective::Moderator))))
+        }
         d::Reply::Ballot { evaluation, unit, delegate } => s
             .evaluation(*evaluation)
             .and_then(|e| e.ballots.get(&(delegate.clone(), unit.clone())))

@@ -127,6 +127,8 @@ pub enum AckResult {
     Question(u32),
     FollowUp(u32),
     Evaluation(u32),
+    /// The closed evaluation with its final results, as the moderator sees them.
+    Closed(Box<EvaluationDto>),
     Receipt(ReceiptDto),
 }
 
@@ -158,4 +160,12 @@ pub struct StatsDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub evaluation: Option<LiveEvaluationDto>,
+    /// False while the store does not answer: nothing can be acknowledged and
+    /// what screens show may be stale.
+    pub store_available: bool,
+    /// Operational warnings for the moderator and the auditor (unsafe store
+    /// settings, an evaluation under review); absent for everyone else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub warnings: Option<Vec<String>>,
 }

@@ -280,3 +280,29 @@ pub fn decode_definition(bytes: &[u8]) -> Result<d::SessionDef, StoredError> {
         serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
     r.body.into_domain().map_err(|e| StoredError::Malformed(e.to_string()))
 }
+
+/// What the store enforces and counts next to an event: for a ballot, the
+/// claim `ballot/<evaluation>/<unit>/<delegate>` (held by its ballot id: one
+/// ballot per delegate and unit, enforced by the store itself) and the
+/// counter `tally/<evaluation>/<unit>/<rating>`.
+pub fn derived(e: &d::Event) -> (Option<(String, String)>, Option<String>) {
+    match e {
+        d::Event::BallotCast { evaluation, unit, delegate, ballot_id, rating, .. } => {
+            let rating = serde_json::to_value(Rating::from(*rating)).expect("enum serialises");
+            (
+                Some((format!("ballot/{}/{}/{}", evaluation.0, unit.0, delegate.0), ballot_id.0.clone())),
+                Some(format!("tally/{}/{}/{}", evaluation.0, unit.0, rating.as_str().unwrap_or_default())),
+            )
+        }
+        _ => (None, None),
+    }
+}
+
+/// The evaluation a claim or counter key belongs to, if any.
+pub fn derived_evaluation(key: &str) -> Option<u32> {
+    let mut parts = key.split('/');
+    match parts.next() {
+        Some("ballot" | "tally") => parts.next()?.parse().ok(),
+        _ => None,
+    }
+}

@@ -99,8 +99,11 @@ fn viewers() -> Vec<(&'static str, Viewer)> {
     ]
 }
 
-fn connections() -> BTreeMap<d::VenueId, u32> {
+fn connections() -> render::Health {
+    let connections: BTreeMap<d::VenueId, u32> = {
     [("main", 1), ("baiyu", 3), ("qiaotou", 2)].into_iter().map(|(v, n)| (d::VenueId::new(v), n)).collect()
+};
+    render::Health { store_available: true, warnings: Vec::new(), connections, last_seen: BTreeMap::new() }
 }
 
 /// One applied event, as the hub keeps it in its resume window.
@@ -723,10 +726,11 @@ fn golden_acks() {
             ServerMessage::Ack(AckDto { result: Some(AckResult::FollowUp(_)), .. }) => "follow_up",
             ServerMessage::Ack(AckDto { result: Some(AckResult::Evaluation(_)), .. }) => "evaluation",
             ServerMessage::Ack(AckDto { result: Some(AckResult::Receipt(_)), .. }) => "receipt",
+            ServerMessage::Ack(AckDto { result: Some(AckResult::Closed(_)), .. }) => "closed",
             _ => "error",
         })
         .collect();
-    assert_eq!(results, ["none", "none", "question", "follow_up", "evaluation", "receipt", "evaluation"]);
+    assert_eq!(results, ["none", "none", "question", "follow_up", "evaluation", "receipt", "closed"]);
     insta::assert_json_snapshot!("acks", acks);
 }
 

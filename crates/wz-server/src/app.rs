@@ -84,6 +84,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sessions/{id}/questions", get(crate::api::questions))
         .route("/api/sessions/{id}/results", get(crate::api::results))
         .route("/api/sessions/{id}/delegates", post(crate::api::import_delegates))
+        .route("/api/sessions/{id}/export/results.csv", get(crate::api::export_results))
+        .route("/api/sessions/{id}/export/assignments.csv", get(crate::api::export_assignments))
         .route("/api/sessions/{id}/credentials/reissue", post(crate::api::reissue))
         .fallback_service(static_files)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024))

@@ -1,7 +1,7 @@
 //! Start-up: logging, store, hub, seeding, listener; and the small subcommands.
 
 use crate::app::{AppState, bind, serve};
-use crate::config::{Cli, Command, LinksArgs, LogFormat, ServeArgs, StoreKind};
+use crate::config::{Cli, Command, LinksArgs, LogFormat, RepairArgs, ServeArgs, StoreArgs, StoreKind};
 use anyhow::{Context, bail};
 use clap::Parser;
 use std::path::Path;
@@ -22,6 +22,7 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Serve(args)) => run_serve(args),
         Some(Command::Links(args)) => links(&args),
+        Some(Command::Repair(args)) => repair(&args),
         Some(Command::CheckDefinition { file, delegates_csv }) => {
             load_definition(&file, delegates_csv.as_deref()).map(|def| {
                 println!("ok: session {} with {} venues, {} delegates, {} units, {} topics", def.id, def.venues.len(), def.delegates.len(), def.units.len(), def.topics.len());
@@ -68,16 +69,42 @@ pub fn load_definition(file: &Path, csv: Option<&Path>) -> anyhow::Result<wz_dom
     def.into_domain().context("invalid session definition")
 }
 
-async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
-    let store: DynStore = match args.store {
-        StoreKind::Embedded => Arc::new(EmbeddedStore::open(&args.data_dir).with_context(|| format!("opening the store in {}", args.data_dir.display()))?),
+/// Opens the configured store. For Redis, also checks its persistence
+/// settings: returns the problems that make acknowledged ballots unsafe.
+async fn open_store(args: &StoreArgs, data_dir: &Path) -> anyhow::Result<(DynStore, Vec<String>)> {
+    if let Some(url) = &args.redis_url {
+        let redis = wz_store::RedisStore::connect(url).await.context("connecting to Redis")?;
+        let problems = redis.persistence().await.context("reading Redis persistence settings")?.problems();
+        return Ok((Arc::new(redis), problems));
+    }
+    Ok(match args.store {
+        StoreKind::Embedded => (
+            Arc::new(EmbeddedStore::open(data_dir).with_context(|| format!("opening the store in {}", data_dir.display()))?),
+            Vec::new(),
+        ),
         StoreKind::Memory => {
             warn!("memory store: nothing survives a restart");
-            Arc::new(MemoryStore::new())
+            (Arc::new(MemoryStore::new()), Vec::new())
         }
-    };
+    })
+}
+
+async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
+    let (store, problems) = open_store(&args.store, &args.data_dir).await?;
+    let mut config =
+        HubConfig { outbound_queue: args.outbound_queue.max(16), max_batch: args.max_batch.max(1), ..HubConfig::default() };
+    if !problems.is_empty() {
+        let why = problems.join("; ");
+        if args.allow_unsafe_redis {
+            warn!("UNSAFE: evaluations allowed although {why}");
+            config.warnings.push(format!("不安全的存储配置 unsafe store settings: {why}"));
+        } else {
+            warn!("evaluations are disabled: {why} (see deploy/redis.conf, or --allow-unsafe-redis for development)");
+            config.evaluation_guard = Some(why);
+        }
+    }
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
-    let hub = Hub::new(store.clone(), HubConfig { outbound_queue: args.outbound_queue.max(16), ..HubConfig::default() });
+    let hub = Hub::new(store.clone(), config);
     let loaded = hub.load_all().await.context("loading stored sessions")?;
     info!(sessions = loaded, store = store.kind(), "store loaded");
 
@@ -133,7 +160,10 @@ fn name_of(def: &wz_domain::SessionDef, k: &PrincipalKey) -> String {
 fn print_banner(args: &ServeArgs, base: &str, hub: &Hub, created: &[(wz_domain::SessionDef, Vec<Credential>)]) {
     // stdout, not the log: this is what a person (or a test) reads first.
     println!("Wenzheng 问政 listening on {base}");
-    println!("  store: {} ({})", hub.store().kind(), args.data_dir.display());
+    match &args.store.redis_url {
+        Some(_) => println!("  store: {}", hub.store().kind()),
+        None => println!("  store: {} ({})", hub.store().kind(), args.data_dir.display()),
+    }
     for s in hub.sessions() {
         println!("  session {}: {}", s.id, s.title);
         let sheet = crate::sheet::path(&args.data_dir, &s.id);
@@ -157,6 +187,17 @@ fn print_banner(args: &ServeArgs, base: &str, hub: &Hub, created: &[(wz_domain::
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
+}
+
+fn repair(args: &RepairArgs) -> anyhow::Result<()> {
+    init_logging(LogFormat::Text);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let (store, _) = open_store(&args.store, &args.data_dir).await?;
+        let fixed = Hub::repair(&store, &args.session).await?;
+        println!("session {}: claims and counters rewritten from the log ({fixed} problem(s) were found); restart the server", args.session);
+        Ok(())
+    })
 }
 
 fn links(args: &LinksArgs) -> anyhow::Result<()> {

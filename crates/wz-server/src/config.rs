@@ -23,6 +23,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print join links from a credentials sheet written at session creation.
     Links(LinksArgs),
+    /// Rewrite a session's stored claims and counters from its event log, after
+    /// the start-up cross-check reported them inconsistent (stop the server first).
+    Repair(RepairArgs),
     /// Validate a session definition file (and optional delegates CSV) without starting anything.
     CheckDefinition {
         /// TOML or JSON session definition.
@@ -55,9 +58,13 @@ pub struct ServeArgs {
     /// Directory of the embedded store and the credential sheets.
     #[arg(long, env = "WENZHENG_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    /// Which store keeps the sessions.
-    #[arg(long, env = "WENZHENG_STORE", value_enum, default_value_t = StoreKind::Embedded)]
-    pub store: StoreKind,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Allow evaluations although Redis's persistence settings cannot guarantee
+    /// that an acknowledged ballot survives a crash (development only: logged
+    /// loudly and shown on the moderator console).
+    #[arg(long, env = "WENZHENG_ALLOW_UNSAFE_REDIS")]
+    pub allow_unsafe_redis: bool,
     /// Base URL used in printed join links (default: http://<bind>).
     #[arg(long, env = "WENZHENG_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -91,6 +98,10 @@ pub struct ServeArgs {
     /// Messages queued per connection before the client is closed as too slow (4008).
     #[arg(long, env = "WENZHENG_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
+    /// Most commands written to the store in one group commit (1 disables
+    /// group commit; for benchmarks).
+    #[arg(long, env = "WENZHENG_MAX_BATCH", default_value_t = 256)]
+    pub max_batch: usize,
     /// Seconds between WebSocket pings (keeps NAT and 4G middleboxes from dropping idle sockets).
     #[arg(long, env = "WENZHENG_PING_SECONDS", default_value_t = 25)]
     pub ping_seconds: u64,
@@ -103,6 +114,30 @@ impl ServeArgs {
     pub fn public_url(&self, actual: SocketAddr) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{actual}")).trim_end_matches('/').to_owned()
     }
+}
+
+/// Where sessions are kept.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Which store keeps the sessions (ignored when --redis-url is given).
+    #[arg(long, env = "WENZHENG_STORE", value_enum, default_value_t = StoreKind::Embedded)]
+    pub store: StoreKind,
+    /// Keep sessions in Redis instead (e.g. redis://127.0.0.1:6379/0 or
+    /// redis+unix:///run/redis/redis.sock); see deploy/redis.conf.
+    #[arg(long, env = "WENZHENG_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+}
+
+#[derive(Parser, Debug, Clone)]
+pub struct RepairArgs {
+    /// Data directory (embedded store).
+    #[arg(long, env = "WENZHENG_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The session to repair.
+    #[arg(long)]
+    pub session: String,
 }
 
 #[derive(Parser, Debug, Clone)]

@@ -3,7 +3,7 @@
 //! The trait's doc comments are the contract; this module is that contract in
 //! executable form. Every backend must pass every check, so the hub and server
 //! can be written against the trait and tested on [`crate::MemoryStore`] while
-//! production runs on [`crate::EmbeddedStore`].
+//! production runs on [`crate::EmbeddedStore`] or [`crate::RedisStore`].
 //!
 //! Each check is a public async function that takes a **fresh, empty** store
 //! and panics with a message naming the violated rule. Do not call them one by
@@ -14,21 +14,23 @@
 //! This is a normal (non-test) module so that a backend living in another
 //! crate can run the same suite.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::sync::Barrier;
 
-use crate::{DynStore, Store, StoreError};
+use crate::{DynStore, Record, Store, StoreError, StoredSession};
 
 /// Expands to one `#[tokio::test]` per conformance check.
 ///
 /// `$make` is an expression callable with no arguments that returns
 /// `(DynStore, guard)`, where `guard` is anything that must outlive the store
-/// (a `TempDir`, or `()`); it is called once per test, so every check gets a
-/// fresh store. The expanding crate needs `tokio` with the `macros` and
-/// `rt-multi-thread` features.
+/// (a `TempDir`, a test Redis server, or `()`); it is called once per test, so
+/// every check gets a fresh store. Write `async $make` when `$make()` returns
+/// a future of that pair (a store that connects asynchronously). The
+/// expanding crate needs `tokio` with the `macros` and `rt-multi-thread`
+/// features.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -36,12 +38,28 @@ use crate::{DynStore, Store, StoreError};
 ///
 /// // In a backend's `tests/conformance.rs`:
 /// wz_store::store_conformance_tests!(|| (Arc::new(MemoryStore::new()) as DynStore, ()));
+///
+/// // A backend that connects asynchronously:
+/// async fn fresh() -> (DynStore, ()) {
+///     (Arc::new(MemoryStore::new()), ())
+/// }
+/// mod connected {
+///     wz_store::store_conformance_tests!(async super::fresh);
+/// }
 /// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! store_conformance_tests {
-    ($make:expr) => {
-        $crate::store_conformance_tests!(@checks $make;
+    // Internal arms first: `@` cannot start an expression, but keep them
+    // away from the `$make:expr` matchers anyway.
+    (@make sync $make:expr) => {
+        ($make)()
+    };
+    (@make async $make:expr) => {
+        ($make)().await
+    };
+    (@all $mode:ident $make:expr) => {
+        $crate::store_conformance_tests!(@checks $mode $make;
             create_then_load,
             load_missing_is_none,
             duplicate_create_fails,
@@ -61,14 +79,23 @@ macro_rules! store_conformance_tests {
             ping_ok,
             concurrent_race_for_same_seq,
             concurrent_appenders_leave_no_gaps,
+            derived_state_starts_empty,
+            claims_are_enforced,
+            duplicate_claim_in_batch,
+            claims_isolated_per_session,
+            counters_count_per_key,
+            conflict_takes_no_claim_and_counts_nothing,
+            reset_derived_replaces_both,
+            reset_derived_missing_session,
+            concurrent_race_for_same_claim,
         );
     };
-    (@checks $make:expr; $($check:ident),+ $(,)?) => {
+    (@checks $mode:ident $make:expr; $($check:ident),+ $(,)?) => {
         $(
             // Multi-threaded so the concurrency checks race for real.
             #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $check() {
-                let (store, guard) = ($make)();
+                let (store, guard) = $crate::store_conformance_tests!(@make $mode $make);
                 $crate::conformance::$check(::std::sync::Arc::clone(&store)).await;
                 // Store first: the guard (e.g. a TempDir) must outlive it.
                 drop(store);
@@ -76,12 +103,57 @@ macro_rules! store_conformance_tests {
             }
         )+
     };
+    (async $make:expr) => {
+        $crate::store_conformance_tests!(@all async $make);
+    };
+    ($make:expr) => {
+        $crate::store_conformance_tests!(@all sync $make);
+    };
 }
 
 // ---------------------------------------------------------------- helpers
 
 fn b(s: &str) -> Bytes {
     Bytes::copy_from_slice(s.as_bytes())
+}
+
+/// A plain record (no claim, no count).
+fn rec(s: &str) -> Record {
+    Record::new(b(s))
+}
+
+/// Plain records from raw events: what every append was before claims existed.
+fn recs(events: Vec<Bytes>) -> Vec<Record> {
+    events.into_iter().map(Record::from).collect()
+}
+
+/// A record that takes claim `key` = `value` and counts under `count`.
+fn claiming(data: &str, key: &str, value: &str, count: Option<&str>) -> Record {
+    Record {
+        data: b(data),
+        claim: Some((key.to_owned(), value.to_owned())),
+        count: count.map(str::to_owned),
+    }
+}
+
+/// A record that only counts under `count`.
+fn counting(data: &str, count: &str) -> Record {
+    Record {
+        data: b(data),
+        claim: None,
+        count: Some(count.to_owned()),
+    }
+}
+
+fn claims_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn counters_map(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    pairs.iter().map(|(k, n)| (k.to_string(), *n)).collect()
 }
 
 /// `n` distinct events for `session`, numbered from `from`.
@@ -105,6 +177,31 @@ async fn log_of(store: &dyn Store, session: &str) -> Vec<Bytes> {
         .unwrap_or_else(|e| panic!("load({session:?}) failed: {e}"))
         .unwrap_or_else(|| panic!("load({session:?}) returned None for an existing session"))
         .events
+}
+
+async fn loaded(store: &dyn Store, session: &str) -> StoredSession {
+    store
+        .load(session)
+        .await
+        .unwrap_or_else(|e| panic!("load({session:?}) failed: {e}"))
+        .unwrap_or_else(|| panic!("load({session:?}) returned None for an existing session"))
+}
+
+fn assert_claimed(what: &str, r: Result<(), StoreError>, session: &str, key: &str, held_by: &str) {
+    match r {
+        Err(StoreError::Claimed {
+            session: s,
+            key: k,
+            held_by: h,
+        }) => assert!(
+            s == session && k == key && h == held_by,
+            "{what}: wrong Claimed fields: session {s:?} key {k:?} held_by {h:?}, \
+             want session {session:?} key {key:?} held_by {held_by:?}"
+        ),
+        other => {
+            panic!("{what}: want Claimed {{ key: {key:?}, held_by: {held_by:?} }}, got {other:?}")
+        }
+    }
 }
 
 fn assert_conflict(what: &str, r: Result<(), StoreError>, session: &str, expected: u64, got: u64) {
@@ -168,7 +265,7 @@ pub async fn duplicate_create_fails(store: DynStore) {
         .await
         .expect("create");
     store
-        .append("s1", 1, events("s1", 1, 2))
+        .append("s1", 1, recs(events("s1", 1, 2)))
         .await
         .expect("append");
     match store.create_session("s1", b("second")).await {
@@ -194,7 +291,7 @@ pub async fn append_sequence_roundtrip(store: DynStore) {
     let all = events("s1", 1, 25);
     for (i, e) in all.iter().enumerate() {
         store
-            .append("s1", i as u64 + 1, vec![e.clone()])
+            .append("s1", i as u64 + 1, vec![e.clone().into()])
             .await
             .unwrap_or_else(|err| panic!("append seq {}: {err}", i + 1));
     }
@@ -205,15 +302,15 @@ pub async fn append_sequence_roundtrip(store: DynStore) {
 pub async fn append_in_batches(store: DynStore) {
     created(&*store, "s1").await;
     store
-        .append("s1", 1, events("s1", 1, 3))
+        .append("s1", 1, recs(events("s1", 1, 3)))
         .await
         .expect("batch 1..=3");
     store
-        .append("s1", 4, events("s1", 4, 1))
+        .append("s1", 4, recs(events("s1", 4, 1)))
         .await
         .expect("batch 4");
     store
-        .append("s1", 5, events("s1", 5, 10))
+        .append("s1", 5, recs(events("s1", 5, 10)))
         .await
         .expect("batch 5..=14");
     assert_eq!(log_of(&*store, "s1").await, events("s1", 1, 14));
@@ -224,11 +321,11 @@ pub async fn append_in_batches(store: DynStore) {
 pub async fn append_conflict_too_low(store: DynStore) {
     created(&*store, "s1").await;
     store
-        .append("s1", 1, events("s1", 1, 3))
+        .append("s1", 1, recs(events("s1", 1, 3)))
         .await
         .expect("append");
     for seq in [0, 1, 3] {
-        let r = store.append("s1", seq, vec![b("intruder")]).await;
+        let r = store.append("s1", seq, vec![rec("intruder")]).await;
         assert_conflict(&format!("append at seq {seq} of 3"), r, "s1", 4, seq);
     }
     assert_eq!(
@@ -243,17 +340,17 @@ pub async fn append_conflict_too_high(store: DynStore) {
     created(&*store, "s1").await;
     assert_conflict(
         "append at 2 on empty log",
-        store.append("s1", 2, vec![b("x")]).await,
+        store.append("s1", 2, vec![rec("x")]).await,
         "s1",
         1,
         2,
     );
     store
-        .append("s1", 1, events("s1", 1, 2))
+        .append("s1", 1, recs(events("s1", 1, 2)))
         .await
         .expect("append");
     for seq in [4, 100, u64::MAX] {
-        let r = store.append("s1", seq, vec![b("gap")]).await;
+        let r = store.append("s1", seq, vec![rec("gap")]).await;
         assert_conflict(&format!("append at seq {seq} of 2"), r, "s1", 3, seq);
     }
     assert_eq!(
@@ -267,7 +364,7 @@ pub async fn append_conflict_too_high(store: DynStore) {
 pub async fn append_to_missing_session(store: DynStore) {
     assert_not_found(
         "append to missing",
-        store.append("ghost", 1, vec![b("x")]).await,
+        store.append("ghost", 1, vec![rec("x")]).await,
         "ghost",
     );
     assert_not_found(
@@ -286,11 +383,11 @@ pub async fn append_to_missing_session(store: DynStore) {
 pub async fn batch_is_all_or_nothing(store: DynStore) {
     created(&*store, "s1").await;
     store
-        .append("s1", 1, events("s1", 1, 2))
+        .append("s1", 1, recs(events("s1", 1, 2)))
         .await
         .expect("append");
     // Overlaps seq 2 (taken) and would also write 3 and 4 (free).
-    let r = store.append("s1", 2, events("other", 2, 3)).await;
+    let r = store.append("s1", 2, recs(events("other", 2, 3))).await;
     assert_conflict("overlapping batch", r, "s1", 3, 2);
     assert_eq!(
         log_of(&*store, "s1").await,
@@ -299,7 +396,7 @@ pub async fn batch_is_all_or_nothing(store: DynStore) {
     );
     // The free slots are still free.
     store
-        .append("s1", 3, events("s1", 3, 2))
+        .append("s1", 3, recs(events("s1", 3, 2)))
         .await
         .expect("append after conflict");
     assert_eq!(log_of(&*store, "s1").await, events("s1", 1, 4));
@@ -314,7 +411,7 @@ pub async fn empty_append(store: DynStore) {
         .expect("empty append at 1 on empty log");
     assert!(log_of(&*store, "s1").await.is_empty());
     store
-        .append("s1", 1, events("s1", 1, 2))
+        .append("s1", 1, recs(events("s1", 1, 2)))
         .await
         .expect("append");
     store
@@ -347,7 +444,10 @@ pub async fn sessions_are_isolated(store: DynStore) {
     }
     for (k, id) in ids.iter().enumerate() {
         let n = k as u64 + 1;
-        store.append(id, 1, events(id, 1, n)).await.expect("append");
+        store
+            .append(id, 1, recs(events(id, 1, n)))
+            .await
+            .expect("append");
     }
     for (k, id) in ids.iter().enumerate() {
         let loaded = store.load(id).await.expect("load").expect("exists");
@@ -501,7 +601,10 @@ pub async fn large_binary_payloads(store: DynStore) {
         .create_session("big", meta.clone())
         .await
         .expect("create");
-    store.append("big", 1, batch.clone()).await.expect("append");
+    store
+        .append("big", 1, recs(batch.clone()))
+        .await
+        .expect("append");
     let loaded = store.load("big").await.expect("load").expect("exists");
     assert!(loaded.meta == meta, "60 KiB meta did not round-trip");
     assert_eq!(loaded.events.len(), batch.len(), "event count");
@@ -521,7 +624,7 @@ pub async fn ping_ok(store: DynStore) {
     store.ping().await.expect("ping on an empty store");
     created(&*store, "s1").await;
     store
-        .append("s1", 1, events("s1", 1, 1))
+        .append("s1", 1, recs(events("s1", 1, 1)))
         .await
         .expect("append");
     store.ping().await.expect("ping");
@@ -546,7 +649,7 @@ pub async fn concurrent_race_for_same_seq(store: DynStore) {
                     let payload = Bytes::from(format!("round {round} task {t}"));
                     barrier.wait().await;
                     let r = store
-                        .append("race", seq, vec![payload.clone(), b("tail")])
+                        .append("race", seq, vec![payload.clone().into(), rec("tail")])
                         .await;
                     (payload, r)
                 })
@@ -595,7 +698,10 @@ pub async fn concurrent_appenders_leave_no_gaps(store: DynStore) {
                             .expect("load")
                             .expect("exists")
                             .next_seq();
-                        match store.append("busy", next, vec![payload.clone()]).await {
+                        match store
+                            .append("busy", next, vec![payload.clone().into()])
+                            .await
+                        {
                             Ok(()) => break,
                             // Lost a race: another writer took `next`; re-read and retry.
                             Err(StoreError::Conflict { expected, got, .. }) if expected > got => {}
@@ -627,4 +733,489 @@ pub async fn concurrent_appenders_leave_no_gaps(store: DynStore) {
             "task {t}'s events out of order: {mine:?}"
         );
     }
+}
+
+/// A new session holds no claims and no counters, and plain records add none.
+pub async fn derived_state_starts_empty(store: DynStore) {
+    created(&*store, "s1").await;
+    let s = loaded(&*store, "s1").await;
+    assert!(
+        s.claims.is_empty(),
+        "a new session holds claims: {:?}",
+        s.claims
+    );
+    assert!(
+        s.counters.is_empty(),
+        "a new session has counters: {:?}",
+        s.counters
+    );
+    store
+        .append("s1", 1, recs(events("s1", 1, 3)))
+        .await
+        .expect("append plain records");
+    let s = loaded(&*store, "s1").await;
+    assert!(
+        s.claims.is_empty(),
+        "plain records took claims: {:?}",
+        s.claims
+    );
+    assert!(
+        s.counters.is_empty(),
+        "plain records counted: {:?}",
+        s.counters
+    );
+}
+
+/// A held claim refuses the whole batch with Claimed naming the holder, and
+/// nothing of that batch is written: log, claims and counters unchanged.
+pub async fn claims_are_enforced(store: DynStore) {
+    created(&*store, "s1").await;
+    let key = "ballot:e1:u1:d017";
+    store
+        .append(
+            "s1",
+            1,
+            vec![
+                rec("open"),
+                claiming("ballot 1", key, "yes", Some("e1:u1:yes")),
+            ],
+        )
+        .await
+        .expect("first ballot");
+    let before = loaded(&*store, "s1").await;
+    assert_eq!(
+        before.claims,
+        claims_map(&[(key, "yes")]),
+        "claims after first ballot"
+    );
+    assert_eq!(
+        before.counters,
+        counters_map(&[("e1:u1:yes", 1)]),
+        "counters after first ballot"
+    );
+
+    // The batch would also write a free claim, a count and a plain record:
+    // none of them may land.
+    let r = store
+        .append(
+            "s1",
+            3,
+            vec![
+                claiming("other ballot", "ballot:e1:u1:d002", "no", Some("e1:u1:no")),
+                rec("plain"),
+                claiming("second ballot", key, "no", Some("e1:u1:no")),
+            ],
+        )
+        .await;
+    assert_claimed("second ballot for a held claim", r, "s1", key, "yes");
+    let after = loaded(&*store, "s1").await;
+    assert_eq!(
+        after.events, before.events,
+        "a refused batch changed the log"
+    );
+    assert_eq!(
+        after.claims, before.claims,
+        "a refused batch changed claims"
+    );
+    assert_eq!(
+        after.counters, before.counters,
+        "a refused batch changed counters"
+    );
+
+    // Same value again is still a second claim: holding is by key.
+    assert_claimed(
+        "same claim, same value",
+        store
+            .append("s1", 3, vec![claiming("again", key, "yes", None)])
+            .await,
+        "s1",
+        key,
+        "yes",
+    );
+    // The sequence slot stays free for a valid batch.
+    store
+        .append(
+            "s1",
+            3,
+            vec![claiming(
+                "other ballot",
+                "ballot:e1:u1:d002",
+                "no",
+                Some("e1:u1:no"),
+            )],
+        )
+        .await
+        .expect("a different claim at the free seq");
+    let s = loaded(&*store, "s1").await;
+    assert_eq!(s.events, vec![b("open"), b("ballot 1"), b("other ballot")]);
+    assert_eq!(
+        s.claims,
+        claims_map(&[(key, "yes"), ("ballot:e1:u1:d002", "no")])
+    );
+    assert_eq!(
+        s.counters,
+        counters_map(&[("e1:u1:yes", 1), ("e1:u1:no", 1)])
+    );
+}
+
+/// The same claim key twice in one batch is refused whole; `held_by` is the
+/// value of its first occurrence in the batch.
+pub async fn duplicate_claim_in_batch(store: DynStore) {
+    created(&*store, "s1").await;
+    store
+        .append("s1", 1, vec![rec("open")])
+        .await
+        .expect("append");
+    let r = store
+        .append(
+            "s1",
+            2,
+            vec![
+                claiming("a", "k", "first", Some("n")),
+                counting("b", "n"),
+                claiming("c", "k", "second", Some("n")),
+            ],
+        )
+        .await;
+    assert_claimed("duplicate claim in one batch", r, "s1", "k", "first");
+    let s = loaded(&*store, "s1").await;
+    assert_eq!(s.events, vec![b("open")], "a refused batch changed the log");
+    assert!(
+        s.claims.is_empty(),
+        "a refused batch took claims: {:?}",
+        s.claims
+    );
+    assert!(
+        s.counters.is_empty(),
+        "a refused batch counted: {:?}",
+        s.counters
+    );
+
+    store
+        .append(
+            "s1",
+            2,
+            vec![
+                claiming("a", "k", "first", Some("n")),
+                counting("b", "n"),
+                claiming("c", "k2", "second", Some("n")),
+            ],
+        )
+        .await
+        .expect("distinct claims in one batch");
+    let s = loaded(&*store, "s1").await;
+    assert_eq!(s.events, vec![b("open"), b("a"), b("b"), b("c")]);
+    assert_eq!(s.claims, claims_map(&[("k", "first"), ("k2", "second")]));
+    assert_eq!(s.counters, counters_map(&[("n", 3)]));
+}
+
+/// A claim held in one session does not block the same key in another,
+/// including sessions whose ids are prefixes of each other.
+pub async fn claims_isolated_per_session(store: DynStore) {
+    for id in ["s", "s1", "s10"] {
+        created(&*store, id).await;
+    }
+    for id in ["s1", "s10", "s"] {
+        store
+            .append(id, 1, vec![claiming(id, "ballot:d1", id, Some("votes"))])
+            .await
+            .unwrap_or_else(|e| panic!("claim in {id}: {e}"));
+    }
+    for id in ["s", "s1", "s10"] {
+        let s = loaded(&*store, id).await;
+        assert_eq!(
+            s.claims,
+            claims_map(&[("ballot:d1", id)]),
+            "claims of {id:?}"
+        );
+        assert_eq!(
+            s.counters,
+            counters_map(&[("votes", 1)]),
+            "counters of {id:?}"
+        );
+    }
+    assert_claimed(
+        "claim held in its own session",
+        store
+            .append("s1", 2, vec![claiming("x", "ballot:d1", "again", None)])
+            .await,
+        "s1",
+        "ballot:d1",
+        "s1",
+    );
+}
+
+/// Counters count records per key, across batches, within a batch, and per
+/// session; keys may be any string (empty, non-ASCII).
+pub async fn counters_count_per_key(store: DynStore) {
+    created(&*store, "s1").await;
+    created(&*store, "s10").await;
+    store
+        .append(
+            "s1",
+            1,
+            vec![
+                counting("1", "e1:yes"),
+                counting("2", "e1:yes"),
+                counting("3", "e1:no"),
+                rec("4"),
+            ],
+        )
+        .await
+        .expect("batch 1");
+    store
+        .append(
+            "s1",
+            5,
+            vec![
+                counting("5", "e1:yes"),
+                counting("6", "评议:满意"),
+                counting("7", ""),
+                claiming("8", "c", "v", Some("e1:no")),
+            ],
+        )
+        .await
+        .expect("batch 2");
+    for i in 9..=11u64 {
+        store
+            .append("s1", i, vec![counting(&i.to_string(), "e1:yes")])
+            .await
+            .expect("single counting append");
+    }
+    store
+        .append("s10", 1, vec![counting("x", "e1:yes")])
+        .await
+        .expect("other session");
+    let s = loaded(&*store, "s1").await;
+    assert_eq!(s.events.len(), 11);
+    assert_eq!(
+        s.counters,
+        counters_map(&[("e1:yes", 6), ("e1:no", 2), ("评议:满意", 1), ("", 1)]),
+        "counters of s1"
+    );
+    assert_eq!(s.claims, claims_map(&[("c", "v")]));
+    let other = loaded(&*store, "s10").await;
+    assert_eq!(
+        other.counters,
+        counters_map(&[("e1:yes", 1)]),
+        "counters leaked between sessions"
+    );
+    assert!(other.claims.is_empty());
+}
+
+/// An append refused for its first_seq takes no claim and counts nothing,
+/// even when its claim is free; a Conflict wins over Claimed.
+pub async fn conflict_takes_no_claim_and_counts_nothing(store: DynStore) {
+    created(&*store, "s1").await;
+    store
+        .append("s1", 1, vec![claiming("1", "held", "v", Some("n"))])
+        .await
+        .expect("append");
+    for seq in [1, 3] {
+        let r = store
+            .append(
+                "s1",
+                seq,
+                vec![claiming("x", "free", "w", Some("n")), counting("y", "m")],
+            )
+            .await;
+        assert_conflict(&format!("claiming append at {seq}"), r, "s1", 2, seq);
+        // Both wrong: the sequence is checked first, so the caller re-reads
+        // instead of treating a stale batch as a duplicate claim.
+        let r = store
+            .append("s1", seq, vec![claiming("z", "held", "again", None)])
+            .await;
+        assert_conflict(&format!("held claim at wrong seq {seq}"), r, "s1", 2, seq);
+    }
+    let s = loaded(&*store, "s1").await;
+    assert_eq!(s.events, vec![b("1")]);
+    assert_eq!(
+        s.claims,
+        claims_map(&[("held", "v")]),
+        "a conflicting append took a claim"
+    );
+    assert_eq!(
+        s.counters,
+        counters_map(&[("n", 1)]),
+        "a conflicting append counted"
+    );
+    store
+        .append(
+            "s1",
+            2,
+            vec![claiming("x", "free", "w", Some("n")), counting("y", "m")],
+        )
+        .await
+        .expect("the claim is still free");
+    let s = loaded(&*store, "s1").await;
+    assert_eq!(s.claims, claims_map(&[("free", "w"), ("held", "v")]));
+    assert_eq!(s.counters, counters_map(&[("m", 1), ("n", 2)]));
+}
+
+/// `reset_derived` replaces all claims and counters of one session (old keys
+/// gone, explicit zeros kept), leaves the log and other sessions alone, and
+/// later appends build on the new state.
+pub async fn reset_derived_replaces_both(store: DynStore) {
+    for id in ["s", "s1", "s10"] {
+        created(&*store, id).await;
+        store
+            .append(
+                id,
+                1,
+                vec![
+                    claiming("1", "old", "v", Some("n")),
+                    claiming("2", "kept", "v", Some("gone")),
+                ],
+            )
+            .await
+            .expect("append");
+    }
+    let log_before = log_of(&*store, "s1").await;
+    store
+        .reset_derived(
+            "s1",
+            claims_map(&[("kept", "v2"), ("new", "w"), ("空", "")]),
+            counters_map(&[("n", 7), ("zero", 0), ("新", 1)]),
+        )
+        .await
+        .expect("reset_derived");
+    let s = loaded(&*store, "s1").await;
+    assert_eq!(s.events, log_before, "reset_derived changed the log");
+    assert_eq!(
+        s.claims,
+        claims_map(&[("kept", "v2"), ("new", "w"), ("空", "")])
+    );
+    assert_eq!(
+        s.counters,
+        counters_map(&[("n", 7), ("zero", 0), ("新", 1)])
+    );
+    for id in ["s", "s10"] {
+        let other = loaded(&*store, id).await;
+        assert_eq!(
+            other.claims,
+            claims_map(&[("old", "v"), ("kept", "v")]),
+            "claims of {id:?}"
+        );
+        assert_eq!(
+            other.counters,
+            counters_map(&[("n", 1), ("gone", 1)]),
+            "counters of {id:?}"
+        );
+    }
+
+    // The dropped claim is free again, the new one is held, counters go on.
+    assert_claimed(
+        "claim set by reset_derived",
+        store
+            .append("s1", 3, vec![claiming("3", "new", "x", None)])
+            .await,
+        "s1",
+        "new",
+        "w",
+    );
+    store
+        .append(
+            "s1",
+            3,
+            vec![
+                claiming("3", "old", "again", Some("n")),
+                counting("4", "zero"),
+            ],
+        )
+        .await
+        .expect("claim dropped by reset_derived");
+    let s = loaded(&*store, "s1").await;
+    assert_eq!(s.events.len(), 4);
+    assert_eq!(
+        s.claims,
+        claims_map(&[("kept", "v2"), ("new", "w"), ("old", "again"), ("空", "")])
+    );
+    assert_eq!(
+        s.counters,
+        counters_map(&[("n", 8), ("zero", 1), ("新", 1)])
+    );
+
+    store
+        .reset_derived("s1", BTreeMap::new(), BTreeMap::new())
+        .await
+        .expect("reset to empty");
+    let s = loaded(&*store, "s1").await;
+    assert!(
+        s.claims.is_empty() && s.counters.is_empty(),
+        "reset to empty left {s:?}"
+    );
+    assert_eq!(s.events.len(), 4);
+}
+
+/// `reset_derived` on an unknown session is NotFound and creates nothing.
+pub async fn reset_derived_missing_session(store: DynStore) {
+    assert_not_found(
+        "reset_derived on missing session",
+        store
+            .reset_derived(
+                "ghost",
+                claims_map(&[("k", "v")]),
+                counters_map(&[("n", 1)]),
+            )
+            .await,
+        "ghost",
+    );
+    assert!(store.load("ghost").await.expect("load").is_none());
+    assert!(store.sessions().await.expect("sessions").is_empty());
+}
+
+/// Many tasks race to take the same claim (each re-reading on Conflict, the
+/// hub's pattern): exactly one wins; every other gets Claimed naming the
+/// winner; the log, claims and counters hold exactly one ballot.
+pub async fn concurrent_race_for_same_claim(store: DynStore) {
+    const TASKS: usize = 12;
+    created(&*store, "vote").await;
+    let barrier = Arc::new(Barrier::new(TASKS));
+    let handles: Vec<_> = (0..TASKS)
+        .map(|t| {
+            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+            tokio::spawn(async move {
+                let value = format!("task {t}");
+                barrier.wait().await;
+                loop {
+                    let next = store
+                        .load("vote")
+                        .await
+                        .expect("load")
+                        .expect("exists")
+                        .next_seq();
+                    let batch = vec![
+                        claiming(&value, "ballot:d017", &value, Some("e1:yes")),
+                        counting(&format!("{value} tail"), "tails"),
+                    ];
+                    match store.append("vote", next, batch).await {
+                        Err(StoreError::Conflict { expected, got, .. }) if expected > got => {
+                            tokio::task::yield_now().await;
+                        }
+                        r => return (value, r),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for h in handles {
+        results.push(h.await.expect("racing task panicked"));
+    }
+    let winners: Vec<&String> = results
+        .iter()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(v, _)| v)
+        .collect();
+    assert_eq!(winners.len(), 1, "want exactly one winner, got {winners:?}");
+    let winner = winners[0].clone();
+    for (value, r) in results {
+        if value != winner {
+            assert_claimed(&format!("loser {value}"), r, "vote", "ballot:d017", &winner);
+        }
+    }
+    let s = loaded(&*store, "vote").await;
+    assert_eq!(s.events, vec![b(&winner), b(&format!("{winner} tail"))]);
+    assert_eq!(s.claims, claims_map(&[("ballot:d017", &winner)]));
+    assert_eq!(s.counters, counters_map(&[("e1:yes", 1), ("tails", 1)]));
 }

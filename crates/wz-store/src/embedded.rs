@@ -24,6 +24,12 @@
 //! | `sessions`    | session id            | header record      |
 //! | `events`      | (session id, seq)     | event record       |
 //! | `credentials` | (session id, principal) | credential hash  |
+//! | `claims`      | (session id, claim key) | claim value      |
+//! | `counters`    | (session id, counter key) | `u64` count    |
+//!
+//! Claims and counters are written in the same write transaction as the
+//! events they come with, after the claim check, so they can never disagree
+//! with the log except by outside tampering (which `reset_derived` repairs).
 //!
 //! `meta["format"]` holds [`FORMAT_VERSION`]; a file with any other version is
 //! refused with [`StoreError::Corrupt`] rather than misread.
@@ -36,8 +42,9 @@ use redb::{
     CommitError, Database, DatabaseError, ReadableDatabase, ReadableTable, StorageError,
     TableDefinition, TableError, TableHandle, TransactionError,
 };
+use std::collections::BTreeMap;
 
-use crate::{Store, StoreError, StoredSession, conflict};
+use crate::{Record, Store, StoreError, StoredSession, check_claims, conflict};
 
 /// Name of the database file inside the data directory.
 pub(crate) const FILE_NAME: &str = "wenzheng.redb";
@@ -52,6 +59,10 @@ pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta")
 const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
 const EVENTS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("events");
 const CREDENTIALS: TableDefinition<(&str, &str), &str> = TableDefinition::new("credentials");
+/// (session, claim key) → claim value.
+const CLAIMS: TableDefinition<(&str, &str), &str> = TableDefinition::new("claims");
+/// (session, counter key) → count.
+const COUNTERS: TableDefinition<(&str, &str), u64> = TableDefinition::new("counters");
 
 /// Durable store in `<dir>/wenzheng.redb`. Cheap to share behind an `Arc`.
 ///
@@ -160,6 +171,8 @@ fn init_or_check_format(db: &Database) -> Result<(), StoreError> {
         txn.open_table(SESSIONS).store()?;
         txn.open_table(EVENTS).store()?;
         txn.open_table(CREDENTIALS).store()?;
+        txn.open_table(CLAIMS).store()?;
+        txn.open_table(COUNTERS).store()?;
     }
     txn.commit().store()
 }
@@ -179,6 +192,26 @@ fn last_seq(
         Some(entry) => Ok(entry.store()?.0.value().1),
         None => Ok(0),
     }
+}
+
+/// The `(key, value)` pairs of `session` in a table keyed by `(session, key)`,
+/// in key order. Keys sort by session first, so they are one contiguous run
+/// starting at `(session, "")`; the first key of another session ends it.
+fn session_entries<V: redb::Value + 'static, T>(
+    table: &impl ReadableTable<(&'static str, &'static str), V>,
+    session: &str,
+    value: impl Fn(V::SelfType<'_>) -> T,
+) -> Result<Vec<(String, T)>, StoreError> {
+    let mut out = Vec::new();
+    for entry in table.range((session, "")..).store()? {
+        let (key, v) = entry.store()?;
+        let (owner, k) = key.value();
+        if owner != session {
+            break;
+        }
+        out.push((k.to_owned(), value(v.value())));
+    }
+    Ok(out)
 }
 
 fn require_session(
@@ -217,7 +250,7 @@ impl Store for EmbeddedStore {
         &self,
         session: &str,
         first_seq: u64,
-        events: Vec<Bytes>,
+        records: Vec<Record>,
     ) -> Result<(), StoreError> {
         let session = session.to_owned();
         self.run(move |db| {
@@ -229,13 +262,35 @@ impl Store for EmbeddedStore {
                 if first_seq != len + 1 {
                     return Err(conflict(&session, len, first_seq));
                 }
-                for (seq, event) in (first_seq..).zip(&events) {
+                let mut claims = txn.open_table(CLAIMS).store()?;
+                check_claims(&session, &records, |k| {
+                    Ok(claims
+                        .get((session.as_str(), k))
+                        .store()?
+                        .map(|v| v.value().to_owned()))
+                })?;
+                let mut counters = txn.open_table(COUNTERS).store()?;
+                for (seq, r) in (first_seq..).zip(&records) {
                     table
-                        .insert((session.as_str(), seq), event.as_ref())
+                        .insert((session.as_str(), seq), r.data.as_ref())
                         .store()?;
+                    if let Some((k, v)) = &r.claim {
+                        claims
+                            .insert((session.as_str(), k.as_str()), v.as_str())
+                            .store()?;
+                    }
+                    if let Some(k) = &r.count {
+                        let n = counters
+                            .get((session.as_str(), k.as_str()))
+                            .store()?
+                            .map_or(0, |v| v.value());
+                        counters
+                            .insert((session.as_str(), k.as_str()), n + 1)
+                            .store()?;
+                    }
                 }
             }
-            if events.is_empty() {
+            if records.is_empty() {
                 // Nothing to make durable: skip the fsync a commit would cost.
                 return txn.abort().store();
             }
@@ -273,7 +328,19 @@ impl Store for EmbeddedStore {
                 }
                 events.push(Bytes::copy_from_slice(value.value()));
             }
-            Ok(Some(StoredSession { meta, events }))
+            let claims =
+                session_entries(&txn.open_table(CLAIMS).store()?, &session, |v| v.to_owned())?
+                    .into_iter()
+                    .collect();
+            let counters = session_entries(&txn.open_table(COUNTERS).store()?, &session, |v| v)?
+                .into_iter()
+                .collect();
+            Ok(Some(StoredSession {
+                meta,
+                events,
+                claims,
+                counters,
+            }))
         })
         .await
     }
@@ -323,19 +390,44 @@ impl Store for EmbeddedStore {
         self.run(move |db| {
             let txn = db.begin_read().store()?;
             require_session(&txn.open_table(SESSIONS).store()?, &session)?;
-            let table = txn.open_table(CREDENTIALS).store()?;
-            let mut out = Vec::new();
             // Keys sort by session first, so this session's principals are one
-            // contiguous run starting at (session, ""), in principal order.
-            for entry in table.range((session.as_str(), "")..).store()? {
-                let (key, value) = entry.store()?;
-                let (owner, principal) = key.value();
-                if owner != session {
-                    break;
+            // contiguous run, in principal order.
+            session_entries(&txn.open_table(CREDENTIALS).store()?, &session, |v| {
+                v.to_owned()
+            })
+        })
+        .await
+    }
+
+    async fn reset_derived(
+        &self,
+        session: &str,
+        claims: BTreeMap<String, String>,
+        counters: BTreeMap<String, u64>,
+    ) -> Result<(), StoreError> {
+        let session = session.to_owned();
+        self.run(move |db| {
+            let txn = db.begin_write().store()?;
+            {
+                require_session(&txn.open_table(SESSIONS).store()?, &session)?;
+                let mut table = txn.open_table(CLAIMS).store()?;
+                for (k, ()) in session_entries(&table, &session, |_| ())? {
+                    table.remove((session.as_str(), k.as_str())).store()?;
                 }
-                out.push((principal.to_owned(), value.value().to_owned()));
+                for (k, v) in &claims {
+                    table
+                        .insert((session.as_str(), k.as_str()), v.as_str())
+                        .store()?;
+                }
+                let mut table = txn.open_table(COUNTERS).store()?;
+                for (k, ()) in session_entries(&table, &session, |_| ())? {
+                    table.remove((session.as_str(), k.as_str())).store()?;
+                }
+                for (k, v) in &counters {
+                    table.insert((session.as_str(), k.as_str()), *v).store()?;
+                }
             }
-            Ok(out)
+            txn.commit().store()
         })
         .await
     }

@@ -9,6 +9,10 @@ fn pair(p: &str, h: &str) -> (String, String) {
     (p.to_owned(), h.to_owned())
 }
 
+fn recs(events: &[Bytes]) -> Vec<Record> {
+    events.iter().cloned().map(Record::from).collect()
+}
+
 /// Writes `table` in the store's file directly, bypassing `EmbeddedStore`,
 /// to simulate files written by other versions or other programs.
 fn tamper(dir: &Path, f: impl FnOnce(&redb::WriteTransaction)) {
@@ -41,8 +45,20 @@ async fn everything_survives_reopen() {
             .create_session("s1", Bytes::from_static(b"m1\0"))
             .await
             .unwrap();
-        store.append("s1", 1, events[..2].to_vec()).await.unwrap();
-        store.append("s1", 3, events[2..].to_vec()).await.unwrap();
+        store.append("s1", 1, recs(&events[..2])).await.unwrap();
+        let mut batch = recs(&events[2..]);
+        batch[0].claim = Some(pair("ballot:d017", "yes"));
+        batch[0].count = Some("yes".to_owned());
+        batch[1].count = Some("yes".to_owned());
+        store.append("s1", 3, batch).await.unwrap();
+        store
+            .reset_derived(
+                "s2",
+                BTreeMap::from([pair("repaired", "v")]),
+                BTreeMap::from([("n".to_owned(), 4)]),
+            )
+            .await
+            .unwrap();
         store
             .put_credentials("s1", vec![pair("chair", "old"), pair("delegate:d017", "h")])
             .await
@@ -54,7 +70,7 @@ async fn everything_survives_reopen() {
         // A rejected batch must not reappear after reopen either.
         assert!(
             store
-                .append("s1", 2, vec![Bytes::from_static(b"late")])
+                .append("s1", 2, vec![Record::new(Bytes::from_static(b"late"))])
                 .await
                 .is_err()
         );
@@ -64,15 +80,19 @@ async fn everything_survives_reopen() {
     let s1 = store.load("s1").await.unwrap().unwrap();
     assert_eq!(s1.meta, Bytes::from_static(b"m1\0"));
     assert_eq!(s1.events, events);
+    assert_eq!(s1.claims, BTreeMap::from([pair("ballot:d017", "yes")]));
+    assert_eq!(s1.counters, BTreeMap::from([("yes".to_owned(), 2)]));
     assert_eq!(
         store.credentials("s1").await.unwrap(),
         [pair("chair", "new"), pair("delegate:d017", "h")]
     );
     let s2 = store.load("s2").await.unwrap().unwrap();
     assert!(s2.events.is_empty());
+    assert_eq!(s2.claims, BTreeMap::from([pair("repaired", "v")]));
+    assert_eq!(s2.counters, BTreeMap::from([("n".to_owned(), 4)]));
     // The sequence continues where it stopped before the restart.
     store
-        .append("s1", 6, vec![Bytes::from_static(b"e6")])
+        .append("s1", 6, vec![Record::new(Bytes::from_static(b"e6"))])
         .await
         .unwrap();
     assert_eq!(store.load("s1").await.unwrap().unwrap().events.len(), 6);
@@ -168,7 +188,7 @@ async fn gap_in_stored_log_is_corrupt_not_silently_renumbered() {
             Bytes::from_static(b"2"),
             Bytes::from_static(b"3"),
         ];
-        store.append("s1", 1, evs).await.unwrap();
+        store.append("s1", 1, recs(&evs)).await.unwrap();
     }
     tamper(dir.path(), |txn| {
         txn.open_table(EVENTS).unwrap().remove(("s1", 2)).unwrap();

@@ -18,17 +18,25 @@
 //! * per-session **credentials** map a principal (`"delegate:d017"`) to a
 //!   credential hash; replacing one revokes the old credential.
 //!
-//! Two backends implement [`Store`]: [`MemoryStore`] (tests, demos, dry runs)
-//! and [`EmbeddedStore`] (redb file, fsync on every commit). Both are checked
-//! by the same behavioural suite in [`conformance`], so callers can rely on
-//! the semantics documented on the trait rather than on a backend.
+//! Three backends implement [`Store`]: [`MemoryStore`] (tests, demos, dry
+//! runs), [`EmbeddedStore`] (redb file, fsync on every commit) and
+//! [`RedisStore`] (a Redis 7 server, durable with `appendfsync always`). All
+//! are checked by the same behavioural suite in [`conformance`], so callers
+//! can rely on the semantics documented on the trait rather than on a backend.
+//!
+//! With the cargo feature `testing`, the module `testing` starts throw-away
+//! `redis-server` processes for tests (this crate's and other crates').
 
 use bytes::Bytes;
 
 pub mod conformance;
 mod embedded;
 mod memory;
+mod redis;
+#[cfg(feature = "testing")]
+pub mod testing;
 
+pub use self::redis::{RedisPersistence, RedisStore};
 pub use embedded::EmbeddedStore;
 pub use memory::MemoryStore;
 
@@ -59,6 +67,46 @@ pub enum StoreError {
     /// Stored data could not be read back (corruption, wrong format).
     #[error("store corrupt: {0}")]
     Corrupt(String),
+    /// A record's claim is already held: e.g. a second ballot for the same
+    /// (evaluation, unit, delegate). Nothing of the append was written.
+    #[error("claim {key} of {session} is already held by {held_by}")]
+    Claimed {
+        session: String,
+        key: String,
+        held_by: String,
+    },
+}
+
+/// One record to append: the encoded event, plus what the store enforces and
+/// counts alongside it, atomically with the append.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Record {
+    /// The encoded event (opaque to the store).
+    pub data: Bytes,
+    /// A unique claim: the append fails with [`StoreError::Claimed`] if the
+    /// key is already held (by any value). Used for one ballot per
+    /// (evaluation, unit, delegate), so no retry, race or second server
+    /// process can ever record two.
+    pub claim: Option<(String, String)>,
+    /// A counter incremented by one with this record (live tallies kept next
+    /// to the log, cross-checked against it at start-up).
+    pub count: Option<String>,
+}
+
+impl Record {
+    pub fn new(data: impl Into<Bytes>) -> Self {
+        Self {
+            data: data.into(),
+            claim: None,
+            count: None,
+        }
+    }
+}
+
+impl From<Bytes> for Record {
+    fn from(data: Bytes) -> Self {
+        Self::new(data)
+    }
 }
 
 /// Everything stored for one session, as returned by [`Store::load`].
@@ -68,6 +116,10 @@ pub struct StoredSession {
     pub meta: Bytes,
     /// The event log; `events[i]` has sequence number `i + 1`.
     pub events: Vec<Bytes>,
+    /// Claims held, key → value.
+    pub claims: std::collections::BTreeMap<String, String>,
+    /// Counters, key → value.
+    pub counters: std::collections::BTreeMap<String, u64>,
 }
 
 impl StoredSession {
@@ -80,21 +132,35 @@ impl StoredSession {
 /// A session store. All methods are safe to call concurrently from many tasks.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Short name for logs and /readyz ("memory", "embedded").
+    /// Short name for logs and /readyz ("memory", "embedded", "redis").
     fn kind(&self) -> &'static str;
 
     /// Creates a session with an opaque header record (title etc.). Fails with AlreadyExists.
     async fn create_session(&self, session: &str, meta: Bytes) -> Result<(), StoreError>;
 
-    /// Appends `events` so that the first gets sequence number `first_seq` (1-based). All or nothing.
+    /// Appends `records` so that the first gets sequence number `first_seq` (1-based). All or nothing.
     /// `first_seq` must equal (number of stored events + 1), else Conflict { expected: len+1, got: first_seq }.
-    /// NotFound if the session does not exist. When this returns Ok, the events are durable (fsync'd for the embedded store).
-    /// An empty `events` vec is Ok and a no-op (still checks existence and first_seq).
+    /// Any record whose claim key is already held (before or earlier in this
+    /// batch) fails the whole append with Claimed. Counters of the records are
+    /// incremented in the same atomic step.
+    /// NotFound if the session does not exist. When this returns Ok, the records are durable
+    /// (fsync'd for the embedded store, AOF-fsync'd for Redis with `appendfsync always`).
+    /// An empty `records` vec is Ok and a no-op (still checks existence and first_seq).
     async fn append(
         &self,
         session: &str,
         first_seq: u64,
-        events: Vec<Bytes>,
+        records: Vec<Record>,
+    ) -> Result<(), StoreError>;
+
+    /// Replaces all claims and counters of a session: the operator's repair
+    /// after a start-up cross-check found them disagreeing with the log (the
+    /// log is the record; claims and counters are derived from it).
+    async fn reset_derived(
+        &self,
+        session: &str,
+        claims: std::collections::BTreeMap<String, String>,
+        counters: std::collections::BTreeMap<String, u64>,
     ) -> Result<(), StoreError>;
 
     /// Everything stored for a session, events in sequence order; None when absent.
@@ -120,6 +186,33 @@ pub trait Store: Send + Sync + 'static {
 
     /// Cheap liveness check used by /readyz.
     async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Checks a batch's claims against those held and against each other;
+/// shared by the backends so they refuse exactly the same batches.
+pub(crate) fn check_claims(
+    session: &str,
+    records: &[Record],
+    held: impl Fn(&str) -> Result<Option<String>, StoreError>,
+) -> Result<(), StoreError> {
+    let mut seen = std::collections::BTreeMap::new();
+    for r in records {
+        if let Some((key, value)) = &r.claim {
+            let holder = match seen.get(key.as_str()) {
+                Some(v) => Some(String::clone(v)),
+                None => held(key)?,
+            };
+            if let Some(held_by) = holder {
+                return Err(StoreError::Claimed {
+                    session: session.to_owned(),
+                    key: key.clone(),
+                    held_by,
+                });
+            }
+            seen.insert(key.as_str(), value.clone());
+        }
+    }
+    Ok(())
 }
 
 /// The [`StoreError::Conflict`] both backends return; one constructor keeps

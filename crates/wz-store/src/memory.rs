@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 
-use crate::{Store, StoreError, StoredSession, conflict};
+use crate::{Record, Store, StoreError, StoredSession, check_claims, conflict};
 
 /// Process-local store backed by `BTreeMap`s behind one mutex.
 ///
@@ -36,6 +36,8 @@ struct Session {
     events: Vec<Bytes>,
     /// principal -> credential hash
     credentials: BTreeMap<String, String>,
+    claims: BTreeMap<String, String>,
+    counters: BTreeMap<String, u64>,
 }
 
 impl MemoryStore {
@@ -85,7 +87,7 @@ impl Store for MemoryStore {
         &self,
         session: &str,
         first_seq: u64,
-        events: Vec<Bytes>,
+        records: Vec<Record>,
     ) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let s = Self::session_mut(&mut inner, session)?;
@@ -93,7 +95,29 @@ impl Store for MemoryStore {
         if first_seq != len + 1 {
             return Err(conflict(session, len, first_seq));
         }
-        s.events.extend(events);
+        check_claims(session, &records, |k| Ok(s.claims.get(k).cloned()))?;
+        for r in records {
+            if let Some((k, v)) = r.claim {
+                s.claims.insert(k, v);
+            }
+            if let Some(k) = r.count {
+                *s.counters.entry(k).or_insert(0) += 1;
+            }
+            s.events.push(r.data);
+        }
+        Ok(())
+    }
+
+    async fn reset_derived(
+        &self,
+        session: &str,
+        claims: BTreeMap<String, String>,
+        counters: BTreeMap<String, u64>,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let s = Self::session_mut(&mut inner, session)?;
+        s.claims = claims;
+        s.counters = counters;
         Ok(())
     }
 
@@ -104,6 +128,8 @@ impl Store for MemoryStore {
         Ok(inner.sessions.get(session).map(|s| StoredSession {
             meta: s.meta.clone(),
             events: s.events.clone(),
+            claims: s.claims.clone(),
+            counters: s.counters.clone(),
         }))
     }
 

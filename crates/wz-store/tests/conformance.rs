@@ -1,8 +1,8 @@
 //! Runs the whole conformance suite against every backend in this crate.
 //!
-//! Both modules expand the same macro, so both stores run exactly the same
+//! Every module expands the same macro, so all stores run exactly the same
 //! list of checks; adding a check to `wz_store::conformance` adds it here for
-//! both without touching this file.
+//! all of them without touching this file.
 
 use std::sync::Arc;
 
@@ -26,4 +26,21 @@ mod embedded {
     }
 
     wz_store::store_conformance_tests!(fresh);
+}
+
+mod redis {
+    use super::*;
+    use wz_store::RedisStore;
+    use wz_store::testing::RedisServer;
+
+    /// A fresh redis-server per check, in its own temp dir.
+    async fn fresh() -> (DynStore, RedisServer) {
+        let server = RedisServer::start_temp(&[]);
+        let store = RedisStore::connect(&server.url())
+            .await
+            .expect("connect to test redis-server");
+        (Arc::new(store), server)
+    }
+
+    wz_store::store_conformance_tests!(async fresh);
 }

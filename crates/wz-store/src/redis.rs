@@ -1,0 +1,890 @@
+//! Redis [`Store`]: for deployments that already run Redis, or want the
+//! session data outside the server process.
+//!
+//! # Key layout
+//!
+//! Every key lives under the prefix `wz:v1:` (these names exist nowhere else
+//! in the workspace). The per-session keys carry the session id as a Redis
+//! Cluster *hash tag* (`{<session>}`), so a later Cluster keeps all keys of
+//! one session in one slot, where a script may touch them together:
+//!
+//! | key                          | type   | content                                   |
+//! |------------------------------|--------|-------------------------------------------|
+//! | `wz:v1:format`               | STRING | layout version, `"1"`                     |
+//! | `wz:v1:sessions`             | SET    | ids of all sessions                       |
+//! | `wz:v1:{<session>}:meta`     | STRING | header record (its existence = the session exists) |
+//! | `wz:v1:{<session>}:log`      | STREAM | event `n` is entry id `<n>-0`, field `d` = record bytes |
+//! | `wz:v1:{<session>}:creds`    | HASH   | principal → credential hash               |
+//! | `wz:v1:{<session>}:claims`   | HASH   | claim key → claim value                   |
+//! | `wz:v1:{<session>}:counters` | HASH   | counter key → count (integer)             |
+//!
+//! The two suffixes never collide between sessions: a session id may contain
+//! `}` (it then ends the hash tag early, which only means that some sessions
+//! share a slot), but no two `(session, suffix)` pairs spell the same key,
+//! because the suffixes all end differently. [`RedisStore::connect`] writes
+//! `wz:v1:format` if it is missing and refuses ([`StoreError::Corrupt`]) a
+//! database whose format is another version, rather than misreading it.
+//!
+//! # Atomicity
+//!
+//! Every write is **one Lua script** (sent as `EVALSHA`, loaded on `NOSCRIPT`):
+//! Redis runs a script to completion without running any other command in
+//! between, so the checks and the writes of, say, an append happen at one
+//! instant for every other client. Each script validates everything first
+//! (session exists, `first_seq` is the next one, no claim held or duplicated,
+//! every counter is an integer, the stream ends where its length says) and
+//! only then writes, so a refused call writes nothing. Each script starts with
+//! a `#!lua` shebang and declares no flags, which tells Redis 7 that it may
+//! write: Redis then refuses it *before* running it when memory is full (OOM)
+//! or persistence has failed (MISCONF), instead of failing at the first write
+//! in the middle — a script can never be half-applied.
+//!
+//! `create_session` and `sessions` are the only operations that touch a key
+//! without a hash tag (`wz:v1:sessions`); on a Redis Cluster they would need a
+//! different registry. Everything else stays within one session's slot.
+//!
+//! `load` reads header, log length, claims and counters in one `MULTI`/`EXEC`
+//! (one snapshot), then the log entries `1..=n` in chunks of
+//! [`LOAD_CHUNK`] with `XRANGE … COUNT` (entries never change once written, so
+//! reading them after the snapshot is consistent) and checks that the ids are
+//! exactly `1-0, 2-0, …, n-0`.
+//!
+//! # Durability
+//!
+//! A call returns `Ok` when Redis has executed the script. It is durable only
+//! as far as Redis is configured to make it so: with `appendonly yes` and
+//! `appendfsync always`, Redis 7 writes and fsyncs the append-only file before
+//! it replies, so an acknowledged record survives a crash of Redis or of the
+//! machine. `maxmemory-policy noeviction` makes Redis refuse writes when full
+//! instead of evicting session data. [`RedisStore::persistence`] reads those
+//! settings so the server can refuse to run an evaluation on a Redis that
+//! would lose ballots; `deploy/redis.conf` ships them.
+//!
+//! # Availability
+//!
+//! One [`ConnectionManager`] (a single multiplexed connection that pipelines
+//! concurrent callers) with short timeouts: connecting gives up after
+//! [`CONNECT_TIMEOUT`], a reply after [`RESPONSE_TIMEOUT`], and a broken
+//! connection is re-established in the background with a few quick retries.
+//! While Redis is gone, every call fails within a few seconds with
+//! [`StoreError::Unavailable`] (never hangs); once it is back, calls succeed
+//! again without restarting the server (the first call after an outage may
+//! still see the failed reconnect and trigger a fresh one).
+//!
+//! A call that times out has an **unknown outcome**: a paused or overloaded
+//! Redis may still execute the queued script later. The `first_seq` check
+//! makes that safe to resolve, as with a dropped future on the embedded store:
+//! a retry of the same batch gets a `Conflict` (or `Claimed`), and `load`
+//! shows what was really stored.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{ErrorKind, RedisError, Script, Value};
+use bytes::Bytes;
+
+use crate::{Record, Store, StoreError, StoredSession};
+
+/// How long one connection attempt may take.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a command may wait for its reply.
+pub(crate) const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Upper bound of the pause between reconnection attempts.
+pub(crate) const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(2);
+/// Reconnection attempts after the first, per outage-detecting call. Few, so
+/// a caller waiting on a reconnection hears "unavailable" quickly; the next
+/// call starts a new round.
+const RECONNECT_RETRIES: usize = 2;
+/// Log entries fetched per `XRANGE` while loading.
+pub(crate) const LOAD_CHUNK: usize = 1000;
+
+const PREFIX: &str = "wz:v1:";
+const FORMAT_KEY: &str = "wz:v1:format";
+const FORMAT_VERSION: &str = "1";
+const SESSIONS_KEY: &str = "wz:v1:sessions";
+/// Stream field holding a record's bytes.
+const DATA_FIELD: &str = "d";
+
+/// Keys of one session.
+struct Keys {
+    meta: String,
+    log: String,
+    creds: String,
+    claims: String,
+    counters: String,
+}
+
+impl Keys {
+    fn of(session: &str) -> Self {
+        let key = |suffix: &str| format!("{PREFIX}{{{session}}}:{suffix}");
+        Self {
+            meta: key("meta"),
+            log: key("log"),
+            creds: key("creds"),
+            claims: key("claims"),
+            counters: key("counters"),
+        }
+    }
+}
+
+/// KEYS: meta, sessions. ARGV: header record, session id.
+/// Returns 1 when created, 0 when the session already exists.
+static CREATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+return 1
+",
+    )
+});
+
+/// KEYS: meta, log, claims, counters.
+/// ARGV: first_seq, number of records, then 5 per record:
+///   data, flags ("c" = has claim, "n" = has count), claim key, claim value, count key.
+/// Returns {'ok'} | {'not_found'} | {'conflict', <stored len>} |
+///   {'claimed', <key>, <holder>} | {'corrupt', <message>}.
+static APPEND: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {'not_found'}
+end
+local len = redis.call('XLEN', KEYS[2])
+if len > 0 then
+  local want = string.format('%d-0', len)
+  local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+  if last[1][1] ~= want then
+    return {'corrupt', 'log of ' .. string.format('%d', len) .. ' events ends at id ' .. last[1][1] .. ', not ' .. want}
+  end
+end
+if ARGV[1] ~= string.format('%d', len + 1) then
+  return {'conflict', string.format('%d', len)}
+end
+local n = tonumber(ARGV[2])
+local claimed = {}
+local counted = {}
+for i = 0, n - 1 do
+  local at = 3 + i * 5
+  local flags = ARGV[at + 1]
+  if string.find(flags, 'c', 1, true) then
+    local key = ARGV[at + 2]
+    local holder = claimed[key]
+    if holder == nil then
+      holder = redis.call('HGET', KEYS[3], key)
+    end
+    if holder then
+      return {'claimed', key, holder}
+    end
+    claimed[key] = ARGV[at + 3]
+  end
+  if string.find(flags, 'n', 1, true) then
+    local key = ARGV[at + 4]
+    if not counted[key] then
+      local v = redis.call('HGET', KEYS[4], key)
+      if v and not (string.match(v, '^%d+$') and #v <= 18) then
+        return {'corrupt', 'counter ' .. key .. ' holds ' .. v .. ', not a count'}
+      end
+      counted[key] = true
+    end
+  end
+end
+-- Everything is checked: from here on no command can fail.
+for i = 0, n - 1 do
+  local at = 3 + i * 5
+  redis.call('XADD', KEYS[2], string.format('%d-0', len + 1 + i), 'd', ARGV[at])
+  local flags = ARGV[at + 1]
+  if string.find(flags, 'c', 1, true) then
+    redis.call('HSET', KEYS[3], ARGV[at + 2], ARGV[at + 3])
+  end
+  if string.find(flags, 'n', 1, true) then
+    redis.call('HINCRBY', KEYS[4], ARGV[at + 4], 1)
+  end
+end
+return {'ok'}
+",
+    )
+});
+
+/// KEYS: meta, creds. ARGV: principal, hash, principal, hash, ...
+/// Returns 1, or 0 when the session does not exist.
+static PUT_CREDENTIALS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+for i = 1, #ARGV, 2 do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+return 1
+",
+    )
+});
+
+/// KEYS: meta, claims, counters. ARGV: number of claims, then the claim
+/// pairs, then the counter pairs. Returns 1, or 0 when the session does not exist.
+static RESET_DERIVED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+redis.call('DEL', KEYS[2], KEYS[3])
+local claims_end = 1 + 2 * tonumber(ARGV[1])
+for i = 2, claims_end, 2 do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+for i = claims_end + 1, #ARGV, 2 do
+  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+end
+return 1
+",
+    )
+});
+
+/// Store on a Redis 7 server, shared by all tasks (one multiplexed connection
+/// that reconnects by itself).
+///
+/// Keys live under `wz:v1:`, one hash-tagged group per session
+/// (`wz:v1:{<session>}:meta|log|creds|claims|counters`); every write is one
+/// Lua script that checks everything before it writes anything, so a refused
+/// call writes nothing; acknowledged writes are as durable as the server's
+/// `appendfsync` makes them (check with [`RedisStore::persistence`]). When
+/// Redis is unreachable, calls fail within a few seconds with
+/// [`StoreError::Unavailable`] and succeed again once it is back. The source
+/// of this module documents the layout, atomicity and durability in full.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    /// The URL without its password, for logs.
+    url: String,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://host:port/db`, `redis+unix:///path/to.sock`,
+    /// with `?db=N` for a unix socket) and checks (or writes) the layout version.
+    ///
+    /// Errors: [`StoreError::Unavailable`] if the URL is invalid or Redis
+    /// cannot be reached; [`StoreError::Corrupt`] if the database holds
+    /// another layout version.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let shown = redact(url);
+        let client = ::redis::Client::open(url)
+            .map_err(|e| StoreError::Unavailable(format!("invalid Redis URL {shown}: {e}")))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(RECONNECT_RETRIES)
+            .set_max_delay(MAX_RECONNECT_DELAY);
+        let conn = client
+            .get_connection_manager_with_config(config)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot reach Redis at {shown}: {e}")))?;
+        let store = Self { conn, url: shown };
+        store.check_format().await?;
+        tracing::info!(url = %store.url, "connected to Redis");
+        Ok(store)
+    }
+
+    /// The URL connected to, without its password.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    async fn check_format(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let get = || ::redis::cmd("GET").arg(FORMAT_KEY).clone();
+        let mut stored = bytes_of(
+            get().query_async(&mut conn).await.map_err(store_error)?,
+            FORMAT_KEY,
+        )?;
+        if stored.is_none() {
+            // A fresh database (written only when missing, so a Redis that is
+            // full can still be connected to once it has been used).
+            let (_, now): (Value, Value) = ::redis::pipe()
+                .cmd("SET")
+                .arg(FORMAT_KEY)
+                .arg(FORMAT_VERSION)
+                .arg("NX")
+                .add_command(get())
+                .query_async(&mut conn)
+                .await
+                .map_err(store_error)?;
+            stored = bytes_of(now, FORMAT_KEY)?;
+        }
+        if stored.as_deref() != Some(FORMAT_VERSION.as_bytes()) {
+            return Err(StoreError::Corrupt(format!(
+                "{FORMAT_KEY} is {:?}, this build only reads version {FORMAT_VERSION}",
+                stored.map(|b| String::from_utf8_lossy(&b).into_owned())
+            )));
+        }
+        Ok(())
+    }
+
+    /// Reads the settings that decide whether an acknowledged write survives
+    /// a crash. Errors only when Redis cannot be reached; a server that
+    /// refuses `CONFIG` (renamed command, ACL) is reported in
+    /// [`RedisPersistence::problems`].
+    pub async fn persistence(&self) -> Result<RedisPersistence, StoreError> {
+        let mut out = RedisPersistence::default();
+        for (name, slot) in [
+            ("appendonly", &mut out.appendonly),
+            ("appendfsync", &mut out.appendfsync),
+            ("maxmemory-policy", &mut out.maxmemory_policy),
+        ] {
+            let reply: Result<Value, RedisError> = ::redis::cmd("CONFIG")
+                .arg("GET")
+                .arg(name)
+                .query_async(&mut self.conn.clone())
+                .await;
+            match reply {
+                Ok(v) => *slot = config_value(v, name),
+                // A reply from the server (unknown command, NOPERM): Redis is
+                // up, it just will not tell us.
+                Err(e) if e.code().is_some() => {
+                    out.unreadable = Some(server_message(&e));
+                    break;
+                }
+                Err(e) => return Err(store_error(e)),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn run_script(&self, inv: &::redis::ScriptInvocation<'_>) -> Result<Value, StoreError> {
+        inv.invoke_async(&mut self.conn.clone())
+            .await
+            .map_err(store_error)
+    }
+}
+
+/// The persistence settings of a Redis server, as read by
+/// [`RedisStore::persistence`]. `None` means the server did not report it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RedisPersistence {
+    pub appendonly: Option<String>,
+    pub appendfsync: Option<String>,
+    pub maxmemory_policy: Option<String>,
+    /// Why the settings could not be read (e.g. `CONFIG` renamed or denied).
+    pub unreadable: Option<String>,
+}
+
+impl RedisPersistence {
+    /// Each setting that puts acknowledged records at risk, in words an
+    /// operator can act on; empty when Redis is set up for evaluations.
+    pub fn problems(&self) -> Vec<String> {
+        if let Some(why) = &self.unreadable {
+            return vec![format!(
+                "cannot read the Redis persistence settings ({why}); check by hand that \
+                 appendonly is yes, appendfsync is always and maxmemory-policy is noeviction"
+            )];
+        }
+        let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "not reported".to_owned());
+        let mut out = Vec::new();
+        if self.appendonly.as_deref() != Some("yes") {
+            out.push(format!(
+                "appendonly is {}; evaluations need appendonly yes (without the append-only \
+                 file, a crash loses everything written since the last snapshot)",
+                shown(&self.appendonly)
+            ));
+        }
+        if self.appendfsync.as_deref() != Some("always") {
+            out.push(format!(
+                "appendfsync is {}; evaluations need appendfsync always (an acknowledged \
+                 ballot could be lost in a crash)",
+                shown(&self.appendfsync)
+            ));
+        }
+        if self.maxmemory_policy.as_deref() != Some("noeviction") {
+            out.push(format!(
+                "maxmemory-policy is {}; evaluations need maxmemory-policy noeviction (when \
+                 memory runs out, Redis would delete session data instead of refusing writes)",
+                shown(&self.maxmemory_policy)
+            ));
+        }
+        out
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for RedisStore {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn create_session(&self, session: &str, meta: Bytes) -> Result<(), StoreError> {
+        let keys = Keys::of(session);
+        let mut inv = CREATE.prepare_invoke();
+        inv.key(&keys.meta)
+            .key(SESSIONS_KEY)
+            .arg(meta.as_ref())
+            .arg(session);
+        match int_of(self.run_script(&inv).await?, "create")? {
+            1 => Ok(()),
+            _ => Err(StoreError::AlreadyExists(session.to_owned())),
+        }
+    }
+
+    async fn append(
+        &self,
+        session: &str,
+        first_seq: u64,
+        records: Vec<Record>,
+    ) -> Result<(), StoreError> {
+        let keys = Keys::of(session);
+        let mut inv = APPEND.prepare_invoke();
+        inv.key(&keys.meta)
+            .key(&keys.log)
+            .key(&keys.claims)
+            .key(&keys.counters)
+            .arg(first_seq)
+            .arg(records.len());
+        for r in &records {
+            let (claim_key, claim_value) = match &r.claim {
+                Some((k, v)) => (k.as_str(), v.as_str()),
+                None => ("", ""),
+            };
+            let flags = match (r.claim.is_some(), r.count.is_some()) {
+                (true, true) => "cn",
+                (true, false) => "c",
+                (false, true) => "n",
+                (false, false) => "",
+            };
+            inv.arg(r.data.as_ref())
+                .arg(flags)
+                .arg(claim_key)
+                .arg(claim_value)
+                .arg(r.count.as_deref().unwrap_or(""));
+        }
+        let status = strings_of(self.run_script(&inv).await?, "append status")?;
+        match status.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["ok"] => Ok(()),
+            ["not_found"] => Err(StoreError::NotFound(session.to_owned())),
+            ["conflict", len] => {
+                let len: u64 = len.parse().map_err(|_| {
+                    StoreError::Corrupt(format!("append: bad log length {len:?} from Redis"))
+                })?;
+                Err(crate::conflict(session, len, first_seq))
+            }
+            ["claimed", key, held_by] => Err(StoreError::Claimed {
+                session: session.to_owned(),
+                key: key.to_owned(),
+                held_by: held_by.to_owned(),
+            }),
+            ["corrupt", message] => {
+                Err(StoreError::Corrupt(format!("session {session}: {message}")))
+            }
+            _ => Err(StoreError::Corrupt(format!(
+                "append: unexpected status {status:?} from Redis"
+            ))),
+        }
+    }
+
+    async fn reset_derived(
+        &self,
+        session: &str,
+        claims: BTreeMap<String, String>,
+        counters: BTreeMap<String, u64>,
+    ) -> Result<(), StoreError> {
+        let keys = Keys::of(session);
+        let mut inv = RESET_DERIVED.prepare_invoke();
+        inv.key(&keys.meta)
+            .key(&keys.claims)
+            .key(&keys.counters)
+            .arg(claims.len());
+        for (k, v) in &claims {
+            inv.arg(k).arg(v);
+        }
+        for (k, n) in &counters {
+            inv.arg(k).arg(*n);
+        }
+        match int_of(self.run_script(&inv).await?, "reset_derived")? {
+            1 => Ok(()),
+            _ => Err(StoreError::NotFound(session.to_owned())),
+        }
+    }
+
+    async fn load(&self, session: &str) -> Result<Option<StoredSession>, StoreError> {
+        let keys = Keys::of(session);
+        let mut conn = self.conn.clone();
+        // One snapshot of everything but the entries themselves.
+        let (meta, len, claims, counters): (Value, Value, Value, Value) = ::redis::pipe()
+            .atomic()
+            .cmd("GET")
+            .arg(&keys.meta)
+            .cmd("XLEN")
+            .arg(&keys.log)
+            .cmd("HGETALL")
+            .arg(&keys.claims)
+            .cmd("HGETALL")
+            .arg(&keys.counters)
+            .query_async(&mut conn)
+            .await
+            .map_err(store_error)?;
+        let Some(meta) = bytes_of(meta, "meta")? else {
+            return Ok(None);
+        };
+        let len = u64::try_from(int_of(len, "XLEN")?)
+            .map_err(|_| StoreError::Corrupt(format!("session {session}: negative log length")))?;
+        let claims = string_pairs(claims, "claims")?.into_iter().collect();
+        let counters = string_pairs(counters, "counters")?
+            .into_iter()
+            .map(|(k, v)| match v.parse::<u64>() {
+                Ok(n) => Ok((k, n)),
+                Err(_) => Err(StoreError::Corrupt(format!(
+                    "session {session}: counter {k:?} holds {v:?}, not a count"
+                ))),
+            })
+            .collect::<Result<_, _>>()?;
+
+        let mut events = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        while (events.len() as u64) < len {
+            let from = events.len() as u64 + 1;
+            let chunk: Value = ::redis::cmd("XRANGE")
+                .arg(&keys.log)
+                .arg(format!("{from}-0"))
+                .arg(format!("{len}-0"))
+                .arg("COUNT")
+                .arg(LOAD_CHUNK)
+                .query_async(&mut conn)
+                .await
+                .map_err(store_error)?;
+            let entries = array_of(chunk, "XRANGE")?;
+            if entries.is_empty() {
+                return Err(StoreError::Corrupt(format!(
+                    "session {session}: log holds {len} events, but event {from} is missing"
+                )));
+            }
+            for entry in entries {
+                let want = events.len() as u64 + 1;
+                events.push(log_entry(entry, want).map_err(|m| {
+                    StoreError::Corrupt(format!("session {session}: event {want}: {m}"))
+                })?);
+            }
+        }
+        if events.len() as u64 != len {
+            return Err(StoreError::Corrupt(format!(
+                "session {session}: log holds {len} events, read {}",
+                events.len()
+            )));
+        }
+        Ok(Some(StoredSession {
+            meta,
+            events,
+            claims,
+            counters,
+        }))
+    }
+
+    async fn sessions(&self) -> Result<Vec<String>, StoreError> {
+        let members: Value = ::redis::cmd("SMEMBERS")
+            .arg(SESSIONS_KEY)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(store_error)?;
+        let mut ids = strings_of(members, SESSIONS_KEY)?;
+        ids.sort();
+        Ok(ids)
+    }
+
+    async fn put_credentials(
+        &self,
+        session: &str,
+        creds: Vec<(String, String)>,
+    ) -> Result<(), StoreError> {
+        let keys = Keys::of(session);
+        let mut inv = PUT_CREDENTIALS.prepare_invoke();
+        inv.key(&keys.meta).key(&keys.creds);
+        // HSET in argument order, so a principal given twice keeps its last hash.
+        for (principal, hash) in &creds {
+            inv.arg(principal).arg(hash);
+        }
+        match int_of(self.run_script(&inv).await?, "put_credentials")? {
+            1 => Ok(()),
+            _ => Err(StoreError::NotFound(session.to_owned())),
+        }
+    }
+
+    async fn credentials(&self, session: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let keys = Keys::of(session);
+        let (exists, creds): (Value, Value) = ::redis::pipe()
+            .atomic()
+            .cmd("EXISTS")
+            .arg(&keys.meta)
+            .cmd("HGETALL")
+            .arg(&keys.creds)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(store_error)?;
+        if int_of(exists, "EXISTS")? == 0 {
+            return Err(StoreError::NotFound(session.to_owned()));
+        }
+        let mut creds = string_pairs(creds, "credentials")?;
+        creds.sort();
+        Ok(creds)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let reply: Value = ::redis::cmd("PING")
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(store_error)?;
+        match reply {
+            Value::SimpleString(s) if s == "PONG" => Ok(()),
+            other => Err(StoreError::Unavailable(format!(
+                "unexpected PING reply from Redis: {other:?}"
+            ))),
+        }
+    }
+}
+
+// ------------------------------------------------------------ errors
+
+/// Classifies a redis-rs error. Unreachable, timed out, out of memory,
+/// failing persistence (MISCONF), read-only replica, loading: all retryable
+/// `Unavailable`, with the server's own words so the operator sees "OOM …"
+/// or "MISCONF …". A key of the wrong type means the data is not ours: `Corrupt`.
+fn store_error(e: RedisError) -> StoreError {
+    let kind = e.kind();
+    let shown = e.to_string();
+    // The server's own errors: one, or one per failed command of a MULTI.
+    let server: Vec<(String, String)> = match e.code() {
+        Some(code) => vec![(code.to_owned(), server_message(&e))],
+        None => e
+            .into_server_errors()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|(_, err)| {
+                        let message = match err.details() {
+                            Some(d) => format!("{} {d}", err.code()),
+                            None => err.code().to_owned(),
+                        };
+                        (err.code().to_owned(), message)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    if let Some((_, message)) = server.iter().find(|(code, _)| code == "WRONGTYPE") {
+        return StoreError::Corrupt(format!("Redis: {message}"));
+    }
+    if let Some((_, message)) = server.first() {
+        return StoreError::Unavailable(format!("Redis: {message}"));
+    }
+    match kind {
+        ErrorKind::UnexpectedReturnType => StoreError::Corrupt(format!("Redis: {shown}")),
+        _ => StoreError::Unavailable(format!("Redis: {shown}")),
+    }
+}
+
+/// "CODE detail", as Redis sent it.
+fn server_message(e: &RedisError) -> String {
+    match (e.code(), e.detail()) {
+        (Some(code), Some(detail)) => format!("{code} {detail}"),
+        (Some(code), None) => code.to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+/// Strips the password from a URL for logs and messages.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut out = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://***@{host}{path}"),
+        None => url.to_owned(),
+    };
+    // `?pass=` / `?password=` in a unix socket URL.
+    if let Some(q) = out.find('?') {
+        let query: Vec<String> = out[q + 1..]
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k == "pass" || k == "password" => format!("{k}=***"),
+                _ => kv.to_owned(),
+            })
+            .collect();
+        out = format!("{}?{}", &out[..q], query.join("&"));
+    }
+    out
+}
+
+// ------------------------------------------------------------ replies
+
+fn corrupt(what: &str, v: &Value) -> StoreError {
+    StoreError::Corrupt(format!("unexpected reply for {what} from Redis: {v:?}"))
+}
+
+fn bytes_of(v: Value, what: &str) -> Result<Option<Bytes>, StoreError> {
+    match v {
+        Value::Nil => Ok(None),
+        Value::BulkString(b) => Ok(Some(Bytes::from(b))),
+        Value::SimpleString(s) => Ok(Some(Bytes::from(s))),
+        other => Err(corrupt(what, &other)),
+    }
+}
+
+fn string_of(v: Value, what: &str) -> Result<String, StoreError> {
+    match v {
+        Value::BulkString(b) => {
+            String::from_utf8(b).map_err(|e| StoreError::Corrupt(format!("{what}: not UTF-8: {e}")))
+        }
+        Value::SimpleString(s) => Ok(s),
+        other => Err(corrupt(what, &other)),
+    }
+}
+
+fn int_of(v: Value, what: &str) -> Result<i64, StoreError> {
+    match v {
+        Value::Int(n) => Ok(n),
+        other => Err(corrupt(what, &other)),
+    }
+}
+
+fn array_of(v: Value, what: &str) -> Result<Vec<Value>, StoreError> {
+    match v {
+        Value::Array(items) | Value::Set(items) => Ok(items),
+        other => Err(corrupt(what, &other)),
+    }
+}
+
+fn strings_of(v: Value, what: &str) -> Result<Vec<String>, StoreError> {
+    array_of(v, what)?
+        .into_iter()
+        .map(|s| string_of(s, what))
+        .collect()
+}
+
+/// A hash: a flat array (RESP2) or a map (RESP3).
+fn string_pairs(v: Value, what: &str) -> Result<Vec<(String, String)>, StoreError> {
+    match v {
+        Value::Map(pairs) => pairs
+            .into_iter()
+            .map(|(k, v)| Ok((string_of(k, what)?, string_of(v, what)?)))
+            .collect(),
+        Value::Array(items) if items.len() % 2 == 0 => {
+            let mut it = items.into_iter();
+            let mut out = Vec::new();
+            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                out.push((string_of(k, what)?, string_of(v, what)?));
+            }
+            Ok(out)
+        }
+        other => Err(corrupt(what, &other)),
+    }
+}
+
+/// The reply to `CONFIG GET name`: `[name, value]` (RESP2) or `{name: value}`.
+fn config_value(v: Value, name: &str) -> Option<String> {
+    string_pairs(v, name)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// One `XRANGE` entry, `[id, [field, value]]`, which must be event `want`.
+fn log_entry(entry: Value, want: u64) -> Result<Bytes, String> {
+    let Value::Array(parts) = entry else {
+        return Err(format!("malformed entry {entry:?}"));
+    };
+    let [id, fields] =
+        <[Value; 2]>::try_from(parts).map_err(|p| format!("malformed entry {p:?}"))?;
+    let id = string_of(id, "stream id").map_err(|e| e.to_string())?;
+    if id != format!("{want}-0") {
+        return Err(format!("found stream id {id}, want {want}-0"));
+    }
+    let fields = match fields {
+        Value::Array(f) => f,
+        Value::Map(m) => m.into_iter().flat_map(|(k, v)| [k, v]).collect(),
+        other => return Err(format!("malformed fields {other:?}")),
+    };
+    match <[Value; 2]>::try_from(fields) {
+        Ok([Value::BulkString(name), Value::BulkString(data)]) if name == DATA_FIELD.as_bytes() => {
+            Ok(Bytes::from(data))
+        }
+        Ok(other) => Err(format!("fields {other:?}, want only {DATA_FIELD:?}")),
+        Err(other) => Err(format!("fields {other:?}, want only {DATA_FIELD:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_share_a_hash_tag_and_never_collide() {
+        let k = Keys::of("县-1");
+        assert_eq!(k.meta, "wz:v1:{县-1}:meta");
+        assert_eq!(k.log, "wz:v1:{县-1}:log");
+        assert_eq!(k.counters, "wz:v1:{县-1}:counters");
+        let ids = ["a", "a}:log", "a}", "", "}", "a}:claims}:meta", "a}:creds"];
+        let mut all = std::collections::HashSet::new();
+        for id in ids {
+            let k = Keys::of(id);
+            for key in [k.meta, k.log, k.creds, k.claims, k.counters] {
+                assert!(all.insert(key.clone()), "{key} spelled twice");
+                assert!(key != FORMAT_KEY && key != SESSIONS_KEY);
+            }
+        }
+    }
+
+    #[test]
+    fn redact_hides_passwords() {
+        assert_eq!(
+            redact("redis://127.0.0.1:6379/0"),
+            "redis://127.0.0.1:6379/0"
+        );
+        assert_eq!(
+            redact("redis://:s3cret@10.0.0.5:6379/2"),
+            "redis://***@10.0.0.5:6379/2"
+        );
+        assert_eq!(redact("redis://user:p@ss@host/1"), "redis://***@host/1");
+        assert_eq!(
+            redact("redis+unix:///run/r.sock?db=1&pass=s3cret"),
+            "redis+unix:///run/r.sock?db=1&pass=***"
+        );
+    }
+
+    #[test]
+    fn problems_name_each_wrong_setting() {
+        let good = RedisPersistence {
+            appendonly: Some("yes".into()),
+            appendfsync: Some("always".into()),
+            maxmemory_policy: Some("noeviction".into()),
+            unreadable: None,
+        };
+        assert!(good.problems().is_empty());
+        let bad = RedisPersistence {
+            appendfsync: Some("everysec".into()),
+            maxmemory_policy: None,
+            ..good.clone()
+        };
+        let p = bad.problems();
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].starts_with("appendfsync is everysec; evaluations need appendfsync always"));
+        assert!(p[1].starts_with("maxmemory-policy is not reported;"));
+        let unreadable = RedisPersistence {
+            unreadable: Some("ERR unknown command 'CONFIG'".into()),
+            ..good
+        };
+        assert_eq!(unreadable.problems().len(), 1);
+        assert!(unreadable.problems()[0].contains("unknown command"));
+    }
+}

@@ -1,0 +1,369 @@
+//! Redis as the store, under faults: the hub killed while 320 delegates vote,
+//! Redis killed (AOF always) while they vote, a 30 s Redis outage, closes
+//! racing ballots, and the persistence-settings guard. Every test runs its own
+//! redis-server on a unix socket in a temp dir.
+//!
+//! Voters behave like the delegate client: every ballot is sent with a fixed
+//! command id and ballot id and resent with the same ids until acknowledged.
+//! When a voter cannot make progress it awaits a signal from the test (the
+//! server or Redis is back), never a timer.
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::{Notify, watch};
+use wz_e2e::{Client, Server};
+use wz_store::testing::RedisServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_wz-e2e-server");
+const UNITS: [&str; 2] = ["vice_county_head", "minzheng"];
+
+fn rating(n: usize, u: usize) -> &'static str {
+    ["satisfied", "basically_satisfied", "dissatisfied"][(n * 7 + u * 3) % 3]
+}
+
+async fn start_server(data: &std::path::Path, redis: &RedisServer, extra: &[&str]) -> Server {
+    let url = redis.url();
+    // The tests push a whole county's traffic through a few credentials
+    // (the moderator checks in 320 delegates): lift the per-credential limit.
+    let mut args = vec!["--redis-url", url.as_str(), "--rate-per-second", "100000", "--rate-burst", "100000"];
+    args.extend_from_slice(extra);
+    Server::start(BIN, data, &args).await.unwrap()
+}
+
+/// Moderator connected, all 320 delegates checked in, an evaluation of two units open.
+async fn evaluation_open(server: &Server) -> (Client, Vec<String>) {
+    let mut m = server.connect("moderator", None).await;
+    let snap = m.next().await;
+    let delegates: Vec<String> = snap["delegates"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect();
+    m.ok(json!({"type": "advance_phase", "to": "check_in"})).await;
+    let ids: Vec<String> = delegates.iter().map(|_| m.fresh_id()).collect();
+    for (d, id) in delegates.iter().zip(&ids) {
+        m.send(id, json!({"type": "check_in", "delegate": d})).await;
+    }
+    for id in &ids {
+        m.reply(id).await.expect("check-in acknowledged");
+    }
+    m.ok(json!({"type": "advance_phase", "to": "questioning"})).await;
+    m.ok(json!({"type": "advance_phase", "to": "evaluation"})).await;
+    m.ok(json!({"type": "open_evaluation", "units": UNITS})).await;
+    (m, delegates)
+}
+
+/// Where voters find the server: bumped by the test when it (or Redis) is back.
+type Beacon = watch::Receiver<(u64, String)>;
+
+/// One delegate voting on both units until both ballots are acknowledged.
+/// Returns the receipts, and which of them were acknowledged before `progress`
+/// reached the test's fault.
+async fn voter(d: String, n: usize, token: String, mut beacon: Beacon, acked: Arc<AtomicUsize>, progress: Arc<Notify>) -> Vec<Value> {
+    let mut receipts = Vec::new();
+    let mut client: Option<Client> = None;
+    let mut since = 0;
+    for (u, unit) in UNITS.iter().enumerate() {
+        let cmd = json!({"type": "cast_ballot", "ballot_id": format!("b-{d}-{u}"), "evaluation": 1, "unit": unit, "rating": rating(n, u)});
+        let id = format!("vote-{d}-{u}");
+        loop {
+            if client.is_none() {
+                let (_, addr) = beacon.borrow_and_update().clone();
+                match Client::connect(&addr, &token, Some(since)).await {
+                    Ok(c) => client = Some(c),
+                    Err(_) => {
+                        beacon.changed().await.expect("the test outlives its voters");
+                        continue;
+                    }
+                }
+            }
+            let c = client.as_mut().unwrap();
+            c.send(&id, cmd.clone()).await;
+            match c.try_reply(&id).await {
+                Some(Ok(ack)) => {
+                    since = since.max(c.seq);
+                    receipts.push(ack["result"]["receipt"].clone());
+                    acked.fetch_add(1, Ordering::SeqCst);
+                    progress.notify_one();
+                    break;
+                }
+                Some(Err(e)) => {
+                    assert_eq!(e["code"], "unavailable", "{d}: only unavailable may refuse an honest ballot: {e}");
+                    assert_eq!(e["retryable"], true);
+                    since = since.max(c.seq);
+                    beacon.changed().await.expect("the test outlives its voters");
+                }
+                None => {
+                    // Connection lost (server killed): wait until it is back.
+                    since = since.max(client.take().unwrap().seq);
+                    beacon.changed().await.expect("the test outlives its voters");
+                }
+            }
+        }
+    }
+    receipts
+}
+
+async fn wait_for(acked: &AtomicUsize, progress: &Notify, n: usize) {
+    while acked.load(Ordering::SeqCst) < n {
+        progress.notified().await;
+    }
+}
+
+/// The auditor's full view, with every ballot by (delegate, unit).
+async fn audit(server: &Server) -> (Value, BTreeMap<(String, String), Value>) {
+    let (status, body) = server.http("GET", "/api/sessions/xixia-2026", Some(&server.token("auditor")), None).await;
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let ballots = v["ballots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| ((b["delegate"].as_str().unwrap().to_owned(), b["receipt"]["unit"].as_str().unwrap().to_owned()), b["receipt"].clone()))
+        .collect();
+    (v, ballots)
+}
+
+fn assert_converged(delegates: &[String], receipts: &[Vec<Value>], ballots: &BTreeMap<(String, String), Value>, auditor: &Value) {
+    assert_eq!(ballots.len(), 640, "every delegate's two ballots, each once");
+    for (d, rs) in delegates.iter().zip(receipts) {
+        for (u, r) in rs.iter().enumerate() {
+            assert_eq!(&ballots[&(d.clone(), UNITS[u].to_owned())], r, "{d}'s acknowledged receipt is what is stored");
+        }
+    }
+    let live = &auditor["stats"]["evaluation"]["live"];
+    for u in live.as_array().unwrap() {
+        assert_eq!(u["counts"]["total"], 320, "tally equals ballots for {}", u["unit"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_killed_while_320_vote_loses_nothing_and_counts_nothing_twice() {
+    let redis_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(redis_dir.path(), &[]);
+    let mut server = start_server(data.path(), &redis, &[]).await;
+    let (_m, delegates) = evaluation_open(&server).await;
+    let (tx, beacon) = watch::channel((0u64, server.addr.clone()));
+    let acked = Arc::new(AtomicUsize::new(0));
+    let progress = Arc::new(Notify::new());
+    let voters: Vec<_> = delegates
+        .iter()
+        .enumerate()
+        .map(|(i, d)| tokio::spawn(voter(d.clone(), i, server.token(&format!("delegate:{d}")), beacon.clone(), acked.clone(), progress.clone())))
+        .collect();
+    wait_for(&acked, &progress, 200).await;
+    server.kill().await;
+    let before = acked.load(Ordering::SeqCst);
+    assert!(before < 640, "the kill happened mid-vote ({before} acks)");
+    let tokens = server.tokens.clone();
+    server = start_server(data.path(), &redis, &[]).await;
+    server.tokens = tokens;
+    tx.send_modify(|(generation, addr)| {
+        *generation += 1;
+        *addr = server.addr.clone();
+    });
+    let receipts: Vec<Vec<Value>> = join_all(voters).await.into_iter().map(|r| r.unwrap()).collect();
+    let (auditor, ballots) = audit(&server).await;
+    assert_converged(&delegates, &receipts, &ballots, &auditor);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_while_delegates_vote_loses_no_acknowledged_ballot() {
+    let redis_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut redis = RedisServer::start(redis_dir.path(), &[]);
+    let server = start_server(data.path(), &redis, &[]).await;
+    let (mut m, delegates) = evaluation_open(&server).await;
+    let (tx, beacon) = watch::channel((0u64, server.addr.clone()));
+    let acked = Arc::new(AtomicUsize::new(0));
+    let progress = Arc::new(Notify::new());
+    let voters: Vec<_> = delegates
+        .iter()
+        .enumerate()
+        .map(|(i, d)| tokio::spawn(voter(d.clone(), i, server.token(&format!("delegate:{d}")), beacon.clone(), acked.clone(), progress.clone())))
+        .collect();
+    wait_for(&acked, &progress, 200).await;
+    redis.kill();
+    // The hub notices (its probe fails) and tells every screen.
+    m.until(|v| v["type"] == "stats" && v["store_available"] == false).await;
+    let (status, _) = server.http("GET", "/readyz", None, None).await;
+    assert_eq!(status, 503, "/readyz fails while Redis is gone");
+    redis.restart();
+    // Same hub process: it reconnects by itself.
+    m.until(|v| v["type"] == "stats" && v["store_available"] == true).await;
+    assert_eq!(server.http("GET", "/readyz", None, None).await.0, 200);
+    tx.send_modify(|(generation, _)| *generation += 1);
+    let receipts: Vec<Vec<Value>> = join_all(voters).await.into_iter().map(|r| r.unwrap()).collect();
+    let (auditor, ballots) = audit(&server).await;
+    assert_converged(&delegates, &receipts, &ballots, &auditor);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_30_second_outage_acknowledges_nothing_and_every_retry_lands_once() {
+    let redis_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut redis = RedisServer::start(redis_dir.path(), &[]);
+    let server = start_server(data.path(), &redis, &[]).await;
+    let mut m = server.connect("moderator", None).await;
+    m.next().await;
+    m.ok(json!({"type": "advance_phase", "to": "check_in"})).await;
+
+    // Question submission during an outage: refused, then lands once.
+    let mut asker = server.connect("delegate:d001", None).await;
+    asker.next().await;
+    let question = json!({"type": "submit_question", "topic": "policy", "unit": "minzheng", "text": "停电时提交的问题会不会丢？"});
+    redis.pause();
+    m.until(|v| v["type"] == "stats" && v["store_available"] == false).await;
+    asker.send("ask-1", question.clone()).await;
+    assert_eq!(asker.reply("ask-1").await.expect_err("not acknowledged")["code"], "unavailable");
+    redis.resume();
+    m.until(|v| v["type"] == "stats" && v["store_available"] == true).await;
+    for _ in 0..2 {
+        asker.send("ask-1", question.clone()).await;
+        assert_eq!(asker.reply("ask-1").await.expect("lands")["result"]["question"], 1);
+    }
+
+    // Voting through a 30 s outage.
+    let (_, delegates) = {
+        let ids: Vec<String> = (1..=40).map(|i| format!("d{i:03}")).collect();
+        for d in &ids {
+            m.ok(json!({"type": "check_in", "delegate": d})).await;
+        }
+        m.ok(json!({"type": "advance_phase", "to": "questioning"})).await;
+        m.ok(json!({"type": "advance_phase", "to": "evaluation"})).await;
+        m.ok(json!({"type": "open_evaluation", "units": UNITS})).await;
+        ((), ids)
+    };
+    let mut voters = Vec::new();
+    for d in &delegates {
+        let mut c = server.connect(&format!("delegate:{d}"), None).await;
+        c.next().await;
+        let cmd = json!({"type": "cast_ballot", "ballot_id": format!("b-{d}"), "evaluation": 1, "unit": UNITS[0], "rating": "satisfied"});
+        voters.push((c, format!("vote-{d}"), cmd));
+    }
+    redis.pause();
+    let started = std::time::Instant::now();
+    m.until(|v| v["type"] == "stats" && v["store_available"] == false).await;
+    let (status, _) = server.http("GET", "/readyz", None, None).await;
+    assert_eq!(status, 503, "/readyz fails during the outage");
+    // Everyone sends at once, as during a live vote.
+    for (c, id, cmd) in voters.iter_mut() {
+        c.send(id, cmd.clone()).await;
+    }
+    for (c, id, _) in voters.iter_mut() {
+        let e = c.reply(id).await.expect_err("nothing is acknowledged during the outage");
+        assert_eq!((e["code"].as_str(), e["retryable"].as_bool()), (Some("unavailable"), Some(true)));
+    }
+    // The outage lasts 30 s in all: scenario time, not waiting for a message.
+    tokio::time::sleep(std::time::Duration::from_secs(30).saturating_sub(started.elapsed())).await;
+    for (c, id, cmd) in voters.iter_mut() {
+        c.send(id, cmd.clone()).await;
+    }
+    for (c, id, _) in voters.iter_mut() {
+        assert_eq!(c.reply(id).await.expect_err("still refused")["code"], "unavailable");
+    }
+    redis.resume();
+    m.until(|v| v["type"] == "stats" && v["store_available"] == true).await;
+    assert_eq!(server.http("GET", "/readyz", None, None).await.0, 200);
+    // Every client retries with the same ids, twice: each lands exactly once.
+    for (c, id, cmd) in voters.iter_mut() {
+        c.send(id, cmd.clone()).await;
+        let first = c.reply(id).await.expect("acknowledged after the outage");
+        c.send(id, cmd.clone()).await;
+        let second = c.reply(id).await.expect("the retry is answered");
+        assert_eq!(first, second, "a repeated command id gets the same answer");
+    }
+    let (auditor, ballots) = audit(&server).await;
+    assert_eq!(ballots.len(), 40);
+    let live = auditor["stats"]["evaluation"]["live"].as_array().unwrap().iter().find(|u| u["unit"] == UNITS[0]).unwrap().clone();
+    assert_eq!(live["counts"]["total"], 40);
+    assert_eq!(auditor["questions"].as_array().unwrap().len(), 1, "the question landed once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ballots_racing_closes_all_see_one_final_tally() {
+    let redis_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(redis_dir.path(), &[]);
+    let server = start_server(data.path(), &redis, &[]).await;
+    let (_m, delegates) = evaluation_open(&server).await;
+    let mut voters = Vec::new();
+    for d in delegates.iter().take(300) {
+        let mut c = server.connect(&format!("delegate:{d}"), None).await;
+        c.next().await;
+        voters.push((d.clone(), c));
+    }
+    let mut closers = Vec::new();
+    for _ in 0..50 {
+        let mut c = server.connect("moderator", None).await;
+        c.next().await;
+        closers.push(c);
+    }
+    let ballots = join_all(voters.iter_mut().map(|(d, c)| async move {
+        c.call(json!({"type": "cast_ballot", "ballot_id": format!("b-{d}"), "evaluation": 1, "unit": UNITS[0], "rating": "satisfied"})).await
+    }));
+    let closes = join_all(closers.iter_mut().map(|c| c.call(json!({"type": "close_evaluation", "evaluation": 1}))));
+    let (ballots, closes) = tokio::join!(ballots, closes);
+    let accepted = ballots.iter().filter(|r| r.is_ok()).count();
+    for r in ballots.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(r["code"], "invalid_state", "a ballot after the close gets the typed error: {r}");
+    }
+    let first = closes[0].as_ref().expect("close acknowledged")["result"].clone();
+    for c in &closes {
+        assert_eq!(c.as_ref().expect("every close is acknowledged")["result"], first, "every close returns the identical final tally");
+    }
+    let unit = first["closed"]["results"]["units"].as_array().unwrap().iter().find(|u| u["unit"] == UNITS[0]).unwrap().clone();
+    assert_eq!(unit["counts"]["total"], accepted);
+    let (_, stored) = audit(&server).await;
+    assert_eq!(stored.len(), accepted, "the tally equals the accepted ballots");
+}
+
+async fn open_evaluation_with(redis_args: &[&str], server_args: &[&str]) -> Result<Value, Value> {
+    let redis_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(redis_dir.path(), redis_args);
+    let server = start_server(data.path(), &redis, server_args).await;
+    let mut m = server.connect("moderator", None).await;
+    m.next().await;
+    for to in ["check_in", "questioning", "evaluation"] {
+        m.ok(json!({"type": "advance_phase", "to": to})).await;
+    }
+    m.call(json!({"type": "open_evaluation", "units": UNITS})).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guard_refuses_unsafe_persistence_and_accepts_the_shipped_config() {
+    for (args, setting) in [
+        (&["--appendfsync", "everysec"][..], "appendfsync"),
+        (&["--appendonly", "no"][..], "appendonly"),
+        (&["--maxmemory-policy", "allkeys-lru"][..], "maxmemory-policy"),
+    ] {
+        let e = open_evaluation_with(args, &[]).await.expect_err("refused");
+        assert_eq!(e["code"], "invalid_state");
+        assert!(e["message"].as_str().unwrap().contains(setting), "names {setting}: {e}");
+    }
+    // The development escape hatch: allowed, with a warning for the moderator.
+    let ack = open_evaluation_with(&["--appendfsync", "everysec"], &["--allow-unsafe-redis"]).await.expect("allowed");
+    assert_eq!(ack["result"]["evaluation"], 1);
+    // The shipped configuration passes.
+    // Redis changes into `dir` while reading its file, so the copy under test
+    // points `dir` at the temp dir and keeps every other line as shipped.
+    let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/redis.conf")).unwrap();
+    let redis_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let conf = redis_dir.path().join("redis.conf");
+    let rewritten: Vec<String> = shipped
+        .lines()
+        .map(|l| if l.starts_with("dir ") { format!("dir {}", redis_dir.path().display()) } else { l.to_owned() })
+        .collect();
+    std::fs::write(&conf, rewritten.join("\n")).unwrap();
+    let redis = RedisServer::start_with_config(redis_dir.path(), &conf, &[]);
+    let server = start_server(data.path(), &redis, &[]).await;
+    let mut m = server.connect("moderator", None).await;
+    let snap = m.next().await;
+    assert_eq!(snap["stats"]["warnings"], json!([]));
+    for to in ["check_in", "questioning", "evaluation"] {
+        m.ok(json!({"type": "advance_phase", "to": to})).await;
+    }
+    m.ok(json!({"type": "open_evaluation", "units": UNITS})).await;
+}
