@@ -108,7 +108,12 @@ present: number, roster: number,
 /**
  * Open connections of this venue (operators and delegates); moderator and auditor only.
  */
-connections?: number, };
+connections?: number, 
+/**
+ * Last message (command or ping) from any client of this venue, Unix ms;
+ * moderator and auditor only, absent before the first.
+ */
+last_seen?: number, };
 
 export type LiveEvaluationDto = { evaluation: number, turnout: TurnoutDto, 
 /**
@@ -185,7 +190,7 @@ export type AckDto = { id: string,
  */
 seq: number, result?: AckResult, };
 
-export type AckResult = { "question": number } | { "follow_up": number } | { "evaluation": number } | { "receipt": ReceiptDto };
+export type AckResult = { "question": number } | { "follow_up": number } | { "evaluation": number } | { "closed": EvaluationDto } | { "receipt": ReceiptDto };
 
 export type ErrorDto = { 
 /**
@@ -197,6 +202,16 @@ id?: string, code: ErrorCode, message: string,
  */
 retryable: boolean, };
 
-export type StatsDto = { seq: number, server_time: number, venues: Array<VenueStatsDto>, evaluation?: LiveEvaluationDto, };
+export type StatsDto = { seq: number, server_time: number, venues: Array<VenueStatsDto>, evaluation?: LiveEvaluationDto, 
+/**
+ * False while the store does not answer: nothing can be acknowledged and
+ * what screens show may be stale.
+ */
+store_available: boolean, 
+/**
+ * Operational warnings for the moderator and the auditor (unsafe store
+ * settings, an evaluation under review); absent for everyone else.
+ */
+warnings?: Array<string>, };
 
 export const PROTOCOL_VERSION = 1;

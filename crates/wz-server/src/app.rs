@@ -72,7 +72,15 @@ impl AppState {
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 pub fn app(state: AppState) -> Router {
-    let static_files = ServeDir::new(&state.web_dir).fallback(get(placeholder).with_state(()));
+    // The build writes .br/.gz next to every asset: weak township links get
+    // the compressed bytes without the server compressing on every request.
+    let static_files = ServeDir::new(&state.web_dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(get(placeholder).with_state(()));
+    let static_files = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(cache_control))
+        .service(static_files);
     Router::new()
         .route("/ws", get(crate::ws::upgrade))
         .route("/healthz", get(|| async { "ok" }))
@@ -93,6 +101,18 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .with_state(state)
+}
+
+/// Hashed assets never change; pages must be revalidated so a new build is
+/// picked up at once.
+async fn cache_control(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let immutable = req.uri().path().starts_with("/assets/");
+    let mut res = next.run(req).await;
+    if res.status().is_success() {
+        let value = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    res
 }
 
 async fn readyz(axum::extract::State(st): axum::extract::State<AppState>) -> impl IntoResponse {

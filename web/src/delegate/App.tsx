@@ -1,0 +1,131 @@
+// delegate.html: the delegate (代表) and the venue operator (分会场联络员).
+// `you.role` in the snapshot decides which. Phone first.
+
+import { useMemo, useState } from 'preact/hooks';
+import type { Connection } from '../lib/connection.ts';
+import { createDrafts, type Drafts } from '../lib/drafts.ts';
+import { t } from '../lib/i18n/index.ts';
+import { venueName, type SessionState } from '../lib/state.ts';
+import { ConnectionBadge, FatalScreen, LangSwitch, Loading, Notices } from '../lib/ui.tsx';
+import { AskForm, MyQuestions } from './Ask.tsx';
+import { EvaluationTab } from './Evaluation.tsx';
+import { FloorView } from './Floor.tsx';
+import { PublicQuestions } from './Questions.tsx';
+import { CHECK_IN_PHASES, Roster } from './Roster.tsx';
+
+type Tab = 'checkIn' | 'live' | 'ask' | 'questions' | 'evaluation';
+
+export function App({ conn }: { conn: Connection }) {
+  const drafts = useMemo(() => createDrafts(conn.store, conn.key('')), [conn]);
+  if (conn.fatal.value) return <FatalScreen conn={conn} />;
+  const state = conn.state.value;
+  if (!state) {
+    return (
+      <>
+        <header class="top">
+          <div class="top-row">
+            <span class="brand">{t().app.name}</span>
+            <ConnectionBadge conn={conn} />
+          </div>
+        </header>
+        <Loading />
+      </>
+    );
+  }
+  if (state.you.role !== 'delegate' && state.you.role !== 'venue_operator') return <WrongPage conn={conn} state={state} />;
+  return <Main conn={conn} state={state} drafts={drafts} />;
+}
+
+function WrongPage({ conn, state }: { conn: Connection; state: SessionState }) {
+  const m = t();
+  const target = state.you.role === 'screen' ? 'screen.html' : 'moderator.html';
+  return (
+    <main class="fatal">
+      <h1>{m.app.name}</h1>
+      <p>
+        <ConnectionBadge conn={conn} />
+      </p>
+      <p role="alert">{m.delegate.wrongPage(m.roles[state.you.role])}</p>
+      <p>
+        <a href={target}>{state.you.role === 'screen' ? m.app.screen : m.app.moderator}</a>
+      </p>
+    </main>
+  );
+}
+
+function Main({ conn, state, drafts }: { conn: Connection; state: SessionState; drafts: Drafts }) {
+  const m = t();
+  const operator = state.you.role === 'venue_operator';
+  const openEval = state.evaluations.find((e) => e.status === 'open');
+  const [tab, setTab] = useState<Tab>(() => (openEval ? 'evaluation' : operator && state.session.phase === 'check_in' ? 'checkIn' : 'live'));
+  const tabs: Tab[] = operator ? ['checkIn', 'live', 'ask', 'questions', 'evaluation'] : ['live', 'ask', 'questions', 'evaluation'];
+  const venue = state.you.venue ? venueName(state, state.you.venue) : '';
+  const me = state.you.delegate;
+  const checkedIn = me !== undefined && me in state.checkedIn;
+  const checkingIn = conn.outbox.entries.value.some((e) => e.cmd.type === 'check_in');
+
+  return (
+    <>
+      <header class="top">
+        <div class="top-row">
+          <span class="brand">{m.app.name}</span>
+          <span class="phase">{m.phases[state.session.phase]}</span>
+          <ConnectionBadge conn={conn} />
+          <LangSwitch />
+        </div>
+        <p class="session-title">{state.session.title}</p>
+        <p class="who" data-role={state.you.role}>
+          <span class="visually-hidden">{m.delegate.you}：</span>
+          <strong class="who-name">{state.you.name}</strong>
+          {operator ? null : <span> · {venue}</span>}
+          <span class="role-badge">{m.roles[state.you.role]}</span>
+          {!operator && checkedIn && <span class="ok small"> ✓ {m.delegate.checkedIn}</span>}
+        </p>
+        <nav class="tabs" aria-label={m.delegate.tabsLabel}>
+          {tabs.map((k) => (
+            <button
+              key={k}
+              type="button"
+              class={`tab ${tab === k ? 'tab-active' : ''}`}
+              aria-current={tab === k ? 'page' : undefined}
+              onClick={() => setTab(k)}
+              data-tab={k}
+            >
+              {m.delegate.tabs[k]}
+              {k === 'evaluation' && openEval && <span class="dot" aria-hidden="true" />}
+            </button>
+          ))}
+        </nav>
+      </header>
+      <main class="content">
+        {openEval && tab !== 'evaluation' && (
+          <div class="banner" role="status">
+            <span>{m.delegate.evaluation.openBanner}</span>
+            <button type="button" class="small primary" onClick={() => setTab('evaluation')}>
+              {m.delegate.evaluation.goVote}
+            </button>
+          </div>
+        )}
+        {!operator && !checkedIn && CHECK_IN_PHASES.includes(state.session.phase) && me && (
+          <div class="banner banner-warn" role="status">
+            <span>{m.delegate.notCheckedIn}</span>
+            <button type="button" class="small primary" disabled={checkingIn} onClick={() => void conn.send({ type: 'check_in', delegate: me })}>
+              {checkingIn ? m.common.waiting : m.delegate.checkInSelf}
+            </button>
+          </div>
+        )}
+        {tab === 'checkIn' && operator && <Roster conn={conn} state={state} />}
+        {tab === 'live' && <FloorView conn={conn} state={state} drafts={drafts} />}
+        {tab === 'ask' && (
+          <>
+            <AskForm conn={conn} state={state} drafts={drafts} />
+            <MyQuestions conn={conn} state={state} />
+          </>
+        )}
+        {tab === 'questions' && <PublicQuestions conn={conn} state={state} />}
+        {tab === 'evaluation' && <EvaluationTab conn={conn} state={state} drafts={drafts} />}
+      </main>
+      <Notices />
+    </>
+  );
+}

@@ -1,0 +1,34 @@
+import '../lib/base.css';
+import './index.css';
+import { render } from 'preact';
+import { t } from '../lib/i18n/index.ts';
+import { LangSwitch } from '../lib/ui.tsx';
+
+function Index() {
+  const m = t().app;
+  return (
+    <main class="index">
+      <header class="index-head">
+        <h1>{m.index}</h1>
+        <LangSwitch />
+      </header>
+      <p class="muted">{m.indexHint}</p>
+      <nav aria-label={m.pages}>
+        <ul>
+          <li>
+            <a href="moderator.html">{m.indexModerator}</a>
+          </li>
+          <li>
+            <a href="delegate.html">{m.indexDelegate}</a>
+          </li>
+          <li>
+            <a href="screen.html">{m.indexScreen}</a>
+          </li>
+        </ul>
+      </nav>
+    </main>
+  );
+}
+
+const root = document.getElementById('app');
+if (root) render(<Index />, root);

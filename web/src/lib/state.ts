@@ -1,0 +1,238 @@
+// The client-side session store: pure functions from (state, server message)
+// to a new state. Never mutates its input, so signals see a new object on
+// every change and the previous frame stays intact until the next one is
+// complete (no blank flash on reconnect).
+//
+// Rule from docs/protocol.md §3: every change carries the new complete state
+// of one entity; replace your copy by id, never patch or merge.
+
+import type {
+  BallotDto,
+  ChangeDto,
+  DelegateDto,
+  EvaluationDto,
+  EventDto,
+  FloorDto,
+  FloorRequestDto,
+  QuestionDto,
+  ServerMessage,
+  SessionInfoDto,
+  SnapshotDto,
+  StatsDto,
+  VenueStatsDto,
+  YouDto,
+} from '../protocol.ts';
+
+export interface SessionState {
+  /** Highest sequence number applied (from a snapshot, event, ack or stats): resume from here. */
+  seq: number;
+  /** Server clock minus local clock (ms) at the last snapshot/stats. */
+  clockOffset: number;
+  protocol: number;
+  you: YouDto;
+  session: SessionInfoDto;
+  /** Roster entries this viewer may see, in roster order. */
+  delegates: DelegateDto[];
+  /** Checked-in delegate id → check-in time (0 when only known from a snapshot). */
+  checkedIn: Record<string, number>;
+  /** Questions this viewer may see, in id order. */
+  questions: QuestionDto[];
+  queue: number[];
+  floorRequests: FloorRequestDto[];
+  floor: FloorDto | null;
+  /** Evaluations in id order. */
+  evaluations: EvaluationDto[];
+  /** The viewer's own ballots (all of them for the auditor). */
+  ballots: BallotDto[];
+  /** Latest stats; presence changes are folded into `stats.venues`. */
+  stats: StatsDto;
+}
+
+/** Builds a fresh state from a snapshot: replaces everything. */
+export function applySnapshot(snap: SnapshotDto, receivedAt: number = Date.now()): SessionState {
+  const checkedIn: Record<string, number> = {};
+  for (const id of snap.checked_in) checkedIn[id] = 0;
+  return {
+    seq: Math.max(snap.seq, snap.stats?.seq ?? 0),
+    clockOffset: snap.server_time - receivedAt,
+    protocol: snap.protocol,
+    you: snap.you,
+    session: snap.session,
+    delegates: snap.delegates,
+    checkedIn,
+    questions: [...snap.questions].sort((a, b) => a.id - b.id),
+    queue: snap.queue,
+    floorRequests: snap.floor_requests,
+    floor: snap.floor ?? null,
+    evaluations: [...snap.evaluations].sort((a, b) => a.id - b.id),
+    ballots: snap.ballots,
+    stats: snap.stats,
+  };
+}
+
+/**
+ * Applies one event. Events with `seq <= state.seq` were already applied
+ * (a duplicate, or covered by a snapshot) and return the same state object.
+ */
+export function applyEvent(state: SessionState, ev: EventDto): SessionState {
+  if (ev.seq <= state.seq) return state;
+  let next: SessionState = { ...state, seq: ev.seq };
+  for (const change of ev.changes) next = applyChange(next, change);
+  return next;
+}
+
+/** Applies one change entity (an upsert by id, or a whole-value replacement). */
+export function applyChange(state: SessionState, change: ChangeDto): SessionState {
+  switch (change.entity) {
+    case 'phase':
+      return { ...state, session: { ...state.session, phase: change.phase } };
+    case 'roster':
+      return { ...state, delegates: upsertAll(state.delegates, change.delegates, (d) => d.id) };
+    case 'check_in':
+      return { ...state, checkedIn: { ...state.checkedIn, [change.delegate]: change.at } };
+    case 'presence': {
+      // Keep the staff-only fields the change does not carry (`connections`,
+      // `last_seen`…) until the next stats message replaces them.
+      const old = state.stats.venues.find((v) => v.venue === change.venue);
+      const entry: VenueStatsDto = { ...old, venue: change.venue, present: change.present, roster: change.roster };
+      return { ...state, stats: { ...state.stats, venues: upsert(state.stats.venues, entry, (v) => v.venue) } };
+    }
+    case 'question':
+      return { ...state, questions: upsertSorted(state.questions, change.question) };
+    case 'queue':
+      return { ...state, queue: change.order };
+    case 'floor_requests':
+      return { ...state, floorRequests: change.requests };
+    case 'floor':
+      return { ...state, floor: change.floor };
+    case 'evaluation':
+      return { ...state, evaluations: upsertSorted(state.evaluations, change.evaluation) };
+    case 'ballot':
+      return {
+        ...state,
+        ballots: upsert(state.ballots, change.ballot, (b) => `${b.delegate}|${b.receipt.evaluation}|${b.receipt.unit}`),
+      };
+    default:
+      // An entity this client does not know (a newer server): ignore it.
+      return state;
+  }
+}
+
+/**
+ * Stats are conflated: the latest wins. A stats message older than the one
+ * we hold is ignored. It also advances `seq` (safe to resume from, §3).
+ */
+export function applyStats(state: SessionState, stats: StatsDto, receivedAt: number = Date.now()): SessionState {
+  if (stats.seq < state.stats.seq) return state;
+  return {
+    ...state,
+    seq: Math.max(state.seq, stats.seq),
+    clockOffset: stats.server_time - receivedAt,
+    stats,
+  };
+}
+
+/** An ack's `seq` is safe to resume from: every event up to it was queued before the ack. */
+export function noteSeq(state: SessionState, seq: number): SessionState {
+  return seq > state.seq ? { ...state, seq } : state;
+}
+
+/**
+ * Applies any server message. Before the first snapshot (`state` null), only
+ * a snapshot can create a state; everything else is ignored.
+ */
+export function applyMessage(state: SessionState | null, msg: ServerMessage, receivedAt: number = Date.now()): SessionState | null {
+  switch (msg.type) {
+    case 'snapshot':
+      return applySnapshot(msg, receivedAt);
+    case 'event':
+      return state ? applyEvent(state, msg) : state;
+    case 'stats':
+      return state ? applyStats(state, msg, receivedAt) : state;
+    case 'ack':
+      return state ? noteSeq(state, msg.seq) : state;
+    default:
+      return state;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Selectors (pure; used by every page)
+
+export function venueName(state: SessionState, id: string): string {
+  return state.session.venues.find((v) => v.id === id)?.name ?? id;
+}
+export function unitName(state: SessionState, id: string): string {
+  return state.session.units.find((u) => u.id === id)?.name ?? id;
+}
+export function topicName(state: SessionState, id: string): string {
+  return state.session.topics.find((t) => t.id === id)?.name ?? id;
+}
+export function delegateName(state: SessionState, id: string): string {
+  return state.delegates.find((d) => d.id === id)?.name ?? id;
+}
+export function questionById(state: SessionState, id: number): QuestionDto | undefined {
+  return state.questions.find((q) => q.id === id);
+}
+export function floorQuestion(state: SessionState): QuestionDto | undefined {
+  return state.floor ? questionById(state, state.floor.question) : undefined;
+}
+/** Public statuses: the question has been approved and everyone may see it. */
+export const PUBLIC_STATUSES = ['approved', 'queued', 'on_floor', 'answered'] as const;
+export function isPublic(q: QuestionDto): boolean {
+  return (PUBLIC_STATUSES as readonly string[]).includes(q.status);
+}
+/** The evaluation to show: the open one, else the latest. */
+export function currentEvaluation(state: SessionState): EvaluationDto | undefined {
+  return state.evaluations.find((e) => e.status === 'open') ?? state.evaluations[state.evaluations.length - 1];
+}
+export function ballotFor(state: SessionState, evaluation: number, unit: string): BallotDto | undefined {
+  return state.ballots.find((b) => b.receipt.evaluation === evaluation && b.receipt.unit === unit);
+}
+export function venueStats(state: SessionState, venue: string): VenueStatsDto | undefined {
+  return state.stats.venues.find((v) => v.venue === venue);
+}
+/** Public questions received / answered per venue (a question counts for each of its venues). */
+export function questionCountsByVenue(state: SessionState): Map<string, { received: number; answered: number }> {
+  const out = new Map<string, { received: number; answered: number }>();
+  for (const v of state.session.venues) out.set(v.id, { received: 0, answered: 0 });
+  for (const q of state.questions) {
+    if (!isPublic(q)) continue;
+    for (const v of q.venues) {
+      const c = out.get(v) ?? { received: 0, answered: 0 };
+      c.received += 1;
+      if (q.status === 'answered') c.answered += 1;
+      out.set(v, c);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+
+function upsert<T>(list: T[], item: T, key: (t: T) => string): T[] {
+  const k = key(item);
+  const i = list.findIndex((x) => key(x) === k);
+  if (i < 0) return [...list, item];
+  const copy = list.slice();
+  copy[i] = item;
+  return copy;
+}
+
+function upsertAll<T>(list: T[], items: T[], key: (t: T) => string): T[] {
+  let out = list;
+  for (const item of items) out = upsert(out, item, key);
+  return out;
+}
+
+function upsertSorted<T extends { id: number }>(list: T[], item: T): T[] {
+  const i = list.findIndex((x) => x.id === item.id);
+  if (i >= 0) {
+    const copy = list.slice();
+    copy[i] = item;
+    return copy;
+  }
+  const copy = [...list, item];
+  if (list.length > 0 && list[list.length - 1].id > item.id) copy.sort((a, b) => a.id - b.id);
+  return copy;
+}

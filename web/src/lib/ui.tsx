@@ -1,0 +1,109 @@
+// Small shared components: connection badge, language switch, notices,
+// the fatal-credential screen. Text only; no HTML from data, ever.
+
+import type { ComponentChildren } from 'preact';
+import type { FloorDto } from '../protocol.ts';
+import { formatCountdown, remainingMs, useNow } from './time.ts';
+import type { Connection } from './connection.ts';
+import { lang, setLang, t } from './i18n/index.ts';
+import { dismiss, notices } from './notices.ts';
+
+/** "已连接 / 重连中 / 离线，N 条待发送" as a live region. */
+export function ConnectionBadge({ conn }: { conn: Connection }) {
+  const m = t().conn;
+  const status = conn.status.value;
+  const pending = conn.pending.value;
+  // Connected, but the server's store does not answer: nothing can be acknowledged.
+  const degraded = status === 'connected' && conn.state.value?.stats.store_available === false;
+  const label = degraded ? m.storeDown : m[status];
+  const text = pending > 0 ? m.pending(label, pending) : label;
+  return (
+    <span class={`conn conn-${degraded ? 'degraded' : status}`} role="status" aria-live="polite" data-status={status} data-pending={pending}>
+      <span class="conn-dot" aria-hidden="true" />
+      {text}
+    </span>
+  );
+}
+
+export function LangSwitch() {
+  const m = t().lang;
+  const other = lang.value === 'zh' ? 'en' : 'zh';
+  return (
+    <button type="button" class="lang-switch" onClick={() => setLang(other)} aria-label={`${m.label}: ${m[other]}`} lang={other === 'zh' ? 'zh-CN' : 'en'}>
+      {m[other]}
+    </button>
+  );
+}
+
+export function Notices() {
+  const list = notices.value;
+  return (
+    <div class="notices" aria-live="assertive">
+      {list.map((n) => (
+        <div key={n.id} class={`notice notice-${n.kind}`} role={n.kind === 'error' ? 'alert' : 'status'}>
+          <span>{n.text}</span>
+          <button type="button" class="notice-close" onClick={() => dismiss(n.id)} aria-label={t().common.close}>
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** Full-page message when the credential is missing, unknown or revoked. */
+export function FatalScreen({ conn }: { conn: Connection }) {
+  const reason = conn.fatal.value;
+  if (!reason) return null;
+  return (
+    <main class="fatal">
+      <h1>{t().app.name}</h1>
+      <p role="alert">{t().conn.fatal[reason]}</p>
+    </main>
+  );
+}
+
+export function Loading() {
+  return (
+    <main class="loading" aria-busy="true">
+      <p>{t().conn.loading}</p>
+    </main>
+  );
+}
+
+/** A horizontal proportion bar (CSS only: no chart library on phones). */
+export function Bar({ value, max, label, tone }: { value: number; max: number; label?: string; tone?: string }) {
+  const pct = max > 0 ? Math.min(100, (value / max) * 100) : 0;
+  return (
+    <span class={`bar ${tone ? `bar-${tone}` : ''}`} role="img" aria-label={label ?? `${value} / ${max}`}>
+      <span class="bar-fill" style={{ width: `${pct}%` }} />
+    </span>
+  );
+}
+
+export function Section({ title, children, id }: { title: string; children: ComponentChildren; id?: string }) {
+  return (
+    <section class="card" aria-labelledby={id ? `${id}-h` : undefined} id={id}>
+      <h2 id={id ? `${id}-h` : undefined}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+/** Characters as the server counts them: Unicode scalar values of the trimmed text. */
+export function charCount(text: string): number {
+  return Array.from(text.trim()).length;
+}
+
+/** A live answer countdown for the floor, corrected by the server clock offset. */
+export function Countdown({ floor, offset, class: cls }: { floor: FloorDto; offset: number; class?: string }) {
+  const now = useNow(250).value;
+  const ms = remainingMs(floor, offset, now);
+  const over = ms < 0;
+  return (
+    <span class={`countdown ${over ? 'countdown-over' : ms <= 30_000 ? 'countdown-low' : ''} ${cls ?? ''}`} data-remaining={Math.round(ms / 1000)}>
+      <span class="visually-hidden">{over ? t().floor.overtime : t().floor.countdown}</span>
+      <span>{formatCountdown(ms)}</span>
+    </span>
+  );
+}

@@ -1,0 +1,41 @@
+import { defineConfig } from 'vite';
+import preact from '@preact/preset-vite';
+import { resolve } from 'node:path';
+import { compression } from 'vite-plugin-compression2';
+
+// One package, four HTML entries. Each page loads only its own chunks:
+// ECharts is imported by the screen only, so it never reaches delegates' phones.
+const backend = process.env.WZ_BACKEND ?? 'http://127.0.0.1:8080';
+
+export default defineConfig({
+  plugins: [
+    preact(),
+    // .gz and .br next to every text asset, for a server that serves
+    // precompressed files (tower-http `ServeDir::precompressed_gzip/br`).
+    compression({ algorithms: ['gzip', 'brotliCompress'], threshold: 512, logLevel: 'silent' }),
+  ],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    // No inline scripts anywhere: the server's CSP is `script-src 'self'`.
+    assetsInlineLimit: 0,
+    // The screen's chunk carries tree-shaken ECharts (~500 kB raw, ~170 kB gzip): expected.
+    chunkSizeWarningLimit: 600,
+    rolldownOptions: {
+      input: {
+        index: resolve(import.meta.dirname, 'index.html'),
+        moderator: resolve(import.meta.dirname, 'moderator.html'),
+        delegate: resolve(import.meta.dirname, 'delegate.html'),
+        screen: resolve(import.meta.dirname, 'screen.html'),
+      },
+    },
+  },
+  server: {
+    // `npm run dev` against a running `cargo run` (WZ_BACKEND to change it).
+    proxy: {
+      '/ws': { target: backend.replace(/^http/, 'ws'), ws: true },
+      '/api': { target: backend },
+    },
+  },
+});
