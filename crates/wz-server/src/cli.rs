@@ -22,6 +22,7 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Serve(args)) => run_serve(args),
         Some(Command::Links(args)) => links(&args),
+        Some(Command::Cards(args)) => cards(&args),
         Some(Command::Repair(args)) => repair(&args),
         Some(Command::CheckDefinition { file, delegates_csv }) => {
             load_definition(&file, delegates_csv.as_deref()).map(|def| {
@@ -200,7 +201,36 @@ fn repair(args: &RepairArgs) -> anyhow::Result<()> {
     })
 }
 
-fn links(args: &LinksArgs) -> anyhow::Result<()> {
+fn cards(args: &LinksArgs) -> anyhow::Result<()> {
+    let sheet = find_sheet(args)?;
+    let rows: Vec<[String; 4]> = crate::sheet::read(&sheet)
+        .with_context(|| format!("reading {}", sheet.display()))?
+        .into_iter()
+        .filter(|r| args.filter.as_deref().is_none_or(|f| r[0].contains(f) || r[1].contains(f)))
+        .collect();
+    // Without --base-url the links keep the address the sheet was written with.
+    let base = match &args.base_url {
+        Some(b) => b.trim_end_matches('/').to_owned(),
+        None => rows.first().and_then(|r| r[3].split_once("/moderator.html").or_else(|| r[3].split_once("/delegate.html")).or_else(|| r[3].split_once("/screen.html")).map(|(b, _)| b.to_owned())).unwrap_or_default(),
+    };
+    let session = sheet.file_stem().and_then(|s| s.to_str()).unwrap_or("session");
+    let html = crate::cards::page(session, &rows, &base)?;
+    let out = sheet.with_file_name(format!("{session}-cards.html"));
+    // Live tokens inside: readable by the operator only, like the sheet.
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).write(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    use std::io::Write as _;
+    opts.open(&out).and_then(|mut f| f.write_all(html.as_bytes())).with_context(|| format!("writing {}", out.display()))?;
+    println!("{} cards written to {} (print it, then delete it and the sheet)", rows.len(), out.display());
+    Ok(())
+}
+
+fn find_sheet(args: &LinksArgs) -> anyhow::Result<std::path::PathBuf> {
     let dir = args.data_dir.join("credentials");
     let sheet = match &args.session {
         Some(s) => crate::sheet::path(&args.data_dir, s),
@@ -217,6 +247,11 @@ fn links(args: &LinksArgs) -> anyhow::Result<()> {
             }
         }
     };
+    Ok(sheet)
+}
+
+fn links(args: &LinksArgs) -> anyhow::Result<()> {
+    let sheet = find_sheet(args)?;
     let rows = crate::sheet::read(&sheet).with_context(|| format!("reading {}", sheet.display()))?;
     for r in rows {
         if args.filter.as_deref().is_none_or(|f| r[0].contains(f) || r[1].contains(f)) {

@@ -23,6 +23,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print join links from a credentials sheet written at session creation.
     Links(LinksArgs),
+    /// Write printable join cards (QR code and join code per participant) from
+    /// a credentials sheet: `<data-dir>/credentials/<session>-cards.html`.
+    Cards(LinksArgs),
     /// Rewrite a session's stored claims and counters from its event log, after
     /// the start-up cross-check reported them inconsistent (stop the server first).
     Repair(RepairArgs),

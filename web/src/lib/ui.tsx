@@ -51,14 +51,33 @@ export function Notices() {
   );
 }
 
-/** Full-page message when the credential is missing, unknown or revoked. */
+/**
+ * Full-page message when the credential is missing, unknown or revoked, with
+ * a field to type the join code printed on the participant's card (the same
+ * token the card's QR code carries): joining works without a camera.
+ */
 export function FatalScreen({ conn }: { conn: Connection }) {
   const reason = conn.fatal.value;
   if (!reason) return null;
+  const m = t().conn;
+  const join = (e: Event) => {
+    e.preventDefault();
+    const input = (e.currentTarget as HTMLFormElement).elements.namedItem('code') as HTMLInputElement | null;
+    const code = input?.value.trim() ?? '';
+    if (!code) return;
+    // The same path as opening the card's link: the token goes in the fragment.
+    location.hash = `token=${encodeURIComponent(code)}`;
+    location.reload();
+  };
   return (
     <main class="fatal">
       <h1>{t().app.name}</h1>
-      <p role="alert">{t().conn.fatal[reason]}</p>
+      <p role="alert">{m.fatal[reason]}</p>
+      <form class="join-code" onSubmit={join}>
+        <label for="join-code">{m.joinCode}</label>
+        <input id="join-code" name="code" autocomplete="off" autocapitalize="off" spellcheck={false} required />
+        <button type="submit">{m.join}</button>
+      </form>
     </main>
   );
 }

@@ -30,6 +30,8 @@ export const en: Messages = {
     pending: (state: string, n: number) => `${state}, ${n} waiting to be sent`,
     loading: 'Loading the session…',
     stale: 'Connection lost: showing the last known state',
+    joinCode: 'Or type the join code from your card',
+    join: 'Join',
     fatal: {
       no_token: 'No credential. Open this page with the join link you were given.',
       unauthorized: 'This credential is unknown or no longer valid. Ask the staff for a new join link.',

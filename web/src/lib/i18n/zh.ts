@@ -30,6 +30,8 @@ export const zh = {
     pending: (state: string, n: number) => `${state}，${n} 条待发送`,
     loading: '正在加载会议信息…',
     stale: '网络中断，显示的是断线前的信息',
+    joinCode: '或输入入会卡上的入会码',
+    join: '进入',
     fatal: {
       no_token: '缺少入会凭证。请使用工作人员发放的入会链接打开本页面。',
       unauthorized: '入会凭证无效或已失效。请向工作人员索取新的入会链接。',
