@@ -1,0 +1,27 @@
+// Accessibility of every page, checked with axe-core (WCAG 2 A and AA rules,
+// colour contrast included) in the state the session is in by now (the
+// scenarios before this one leave results revealed): labels on every
+// control, names for every button, sufficient contrast on the big screen.
+
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+import { expectConnected, openPage, PHONE, SCREEN, token } from './helpers.ts';
+
+async function violations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.length}× ${v.help} — e.g. ${v.nodes[0]?.target.join(' ')}`);
+}
+
+for (const [name, path, principal, size] of [
+  ['delegate', '/delegate.html', 'delegate:d040', PHONE],
+  ['venue operator', '/delegate.html', 'operator:baiyu', PHONE],
+  ['public screen', '/screen.html', 'screen', SCREEN],
+  ['moderator console', '/moderator.html', 'moderator', { width: 1440, height: 900 }],
+] as const) {
+  test(`${name}: no WCAG A/AA violations`, async ({ browser }) => {
+    const { context, page } = await openPage(browser, path, token(principal), size);
+    await expectConnected(page);
+    expect(await violations(page)).toEqual([]);
+    await context.close();
+  });
+}
