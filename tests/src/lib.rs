@@ -268,25 +268,7 @@ impl Client {
 
     /// Waits for the ack or error answering `id`, keeping other messages for later.
     pub async fn reply(&mut self, id: &str) -> Result<Value, Value> {
-        let mut kept = Vec::new();
-        let r = loop {
-            let v = match self.backlog.pop_front() {
-                Some(v) => v,
-                None => match self.read().await {
-                    Incoming::Json(v) => v,
-                    Incoming::Closed(c) => panic!("connection closed while waiting for {id}: {c:?}"),
-                },
-            };
-            let t = v["type"].as_str().unwrap_or("");
-            if (t == "ack" || t == "error") && v["id"] == id {
-                break if t == "ack" { Ok(v) } else { Err(v) };
-            }
-            kept.push(v);
-        };
-        for v in kept.into_iter().rev() {
-            self.backlog.push_front(v);
-        }
-        r
+        self.try_reply(id).await.unwrap_or_else(|| panic!("connection closed while waiting for {id}"))
     }
 
     /// Like [`reply`], but `None` when the connection closes first.

@@ -13,10 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
-import type { AckDto, CommandDto, ErrorDto, ServerMessage } from '../src/protocol.ts';
-import { applyMessage, type SessionState } from '../src/lib/state.ts';
-import { shot } from './helpers.ts';
+import { shot, WsClient } from './helpers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PORT = Number(process.env.WZ_E2E_MODERATOR_PORT ?? 18491);
@@ -26,72 +23,9 @@ const BIN = process.env.WZ_E2E_BIN ?? join(here, '..', '..', 'target', 'debug', 
 const WEB = join(here, '..', 'dist');
 const SESSION = 'xixia-2026';
 
-// ---------------------------------------------------------------------------
-// A protocol client for delegates and operators (and for checking the state).
-
-type Answer = ({ type: 'ack' } & AckDto) | ({ type: 'error' } & ErrorDto);
-
-class Ws {
-  state: SessionState | null = null;
-  private ws!: WebSocket;
-  private n = 0;
-  private readonly answers = new Map<string, (a: Answer) => void>();
-  private readonly watchers = new Set<() => void>();
-
-  static async open(tok: string): Promise<Ws> {
-    const c = new Ws();
-    c.ws = new WebSocket(`${BASE.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(tok)}`);
-    c.ws.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as ServerMessage;
-      c.state = applyMessage(c.state, msg);
-      if ((msg.type === 'ack' || msg.type === 'error') && msg.id) {
-        const f = c.answers.get(msg.id);
-        c.answers.delete(msg.id);
-        f?.(msg);
-      }
-      for (const w of [...c.watchers]) w();
-    });
-    await c.waitFor(() => true, 10_000);
-    return c;
-  }
-
-  send(cmd: CommandDto): Promise<Answer> {
-    const id = `mod-e2e-${++this.n}-${Date.now()}`;
-    return new Promise((resolve) => {
-      this.answers.set(id, resolve);
-      this.ws.send(JSON.stringify({ id, ...cmd }));
-    });
-  }
-
-  async must(cmd: CommandDto): Promise<AckDto> {
-    const a = await this.send(cmd);
-    if (a.type !== 'ack') throw new Error(`${cmd.type} refused: ${a.code} ${a.message}`);
-    return a;
-  }
-
-  waitFor(pred: (s: SessionState) => boolean, timeoutMs = 15_000): Promise<SessionState> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (this.state && pred(this.state)) {
-          clearTimeout(timer);
-          this.watchers.delete(check);
-          resolve(this.state);
-          return true;
-        }
-        return false;
-      };
-      const timer = setTimeout(() => {
-        this.watchers.delete(check);
-        reject(new Error('timed out waiting for the session state'));
-      }, timeoutMs);
-      if (!check()) this.watchers.add(check);
-    });
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
+// Delegates and operators use the shared protocol client, pointed at this scenario's server.
+const Ws = { open: (t: string) => WsClient.open(t, BASE) };
+type Ws = WsClient;
 
 function tokens(): Map<string, string> {
   const raw = readFileSync(join(DATA, 'credentials', `${SESSION}.csv`), 'utf8').replace(/^\uFEFF/, '');
