@@ -163,14 +163,18 @@ pub struct Session {
     pub(crate) def: Arc<SessionDef>,
     pub(crate) seq: u64,
     pub(crate) phase: Phase,
-    pub(crate) delegates: BTreeMap<DelegateId, Delegate>,
+    /// Shared copy-on-write: changes only when delegates are imported.
+    pub(crate) delegates: Arc<BTreeMap<DelegateId, Delegate>>,
     pub(crate) checked_in: BTreeMap<DelegateId, CheckIn>,
     pub(crate) questions: BTreeMap<QuestionId, Question>,
     pub(crate) queue: Vec<QuestionId>,
     pub(crate) floor_requests: Vec<FloorRequest>,
     pub(crate) floor: Option<Floor>,
     pub(crate) next_follow_up: u32,
-    pub(crate) evaluations: BTreeMap<EvaluationId, Evaluation>,
+    /// Shared copy-on-write: a clone of the session (the hub takes one per
+    /// group commit, to restore on a failed write) copies only the evaluation
+    /// being changed, never the closed ones with all their ballots.
+    pub(crate) evaluations: BTreeMap<EvaluationId, Arc<Evaluation>>,
 }
 
 /// A stored event that does not fit the state it is applied to.
@@ -184,7 +188,7 @@ pub struct ApplyError {
 impl Session {
     /// A new session in the preparing phase. The definition must be valid.
     pub fn new(def: SessionDef) -> Self {
-        let delegates = def.delegates.iter().map(|d| (d.id.clone(), d.clone())).collect();
+        let delegates = Arc::new(def.delegates.iter().map(|d| (d.id.clone(), d.clone())).collect());
         Self {
             def: Arc::new(def),
             seq: 0,
@@ -240,13 +244,13 @@ impl Session {
         self.floor.as_ref()
     }
     pub fn evaluations(&self) -> impl Iterator<Item = &Evaluation> {
-        self.evaluations.values()
+        self.evaluations.values().map(|e| &**e)
     }
     pub fn evaluation(&self, id: EvaluationId) -> Option<&Evaluation> {
-        self.evaluations.get(&id)
+        self.evaluations.get(&id).map(|e| &**e)
     }
     pub fn open_evaluation(&self) -> Option<&Evaluation> {
-        self.evaluations.values().find(|e| e.status == EvaluationStatus::Open)
+        self.evaluations.values().map(|e| &**e).find(|e| e.status == EvaluationStatus::Open)
     }
     /// (present, roster) of a venue.
     pub fn presence(&self, venue: &VenueId) -> (u32, u32) {
@@ -291,8 +295,9 @@ impl Session {
                 if delegates.iter().any(|d| self.delegates.contains_key(&d.id)) {
                     return Err(bad("duplicate delegate"));
                 }
+                let roster = Arc::make_mut(&mut self.delegates);
                 for d in delegates {
-                    self.delegates.insert(d.id.clone(), d.clone());
+                    roster.insert(d.id.clone(), d.clone());
                 }
                 changes.push(Change::Roster(delegates.clone()));
                 let venues: BTreeSet<&VenueId> = delegates.iter().map(|d| &d.venue).collect();
@@ -510,12 +515,12 @@ impl Session {
                     results: None,
                 };
                 changes.push(Change::Evaluation(Box::new(ev.clone())));
-                self.evaluations.insert(*evaluation, ev);
+                self.evaluations.insert(*evaluation, Arc::new(ev));
             }
             Event::BallotCast { evaluation, unit, delegate, ballot_id, rating, at } => {
                 let d = self.delegates.get(delegate).ok_or_else(|| bad("unknown delegate"))?;
                 let (venue, level) = (d.venue.clone(), d.level);
-                let ev = self.evaluations.get_mut(evaluation).ok_or_else(|| bad("unknown evaluation"))?;
+                let ev = Arc::make_mut(self.evaluations.get_mut(evaluation).ok_or_else(|| bad("unknown evaluation"))?);
                 if ev.status != EvaluationStatus::Open {
                     return Err(bad("ballot in a closed evaluation"));
                 }
@@ -552,7 +557,7 @@ impl Session {
                         eligible_by_level[d.level.index()] += 1;
                     }
                 }
-                let ev = self.evaluations.get_mut(evaluation).expect("looked up above");
+                let ev = Arc::make_mut(self.evaluations.get_mut(evaluation).expect("looked up above"));
                 ev.status = EvaluationStatus::Closed;
                 ev.closed_at = Some(*at);
                 ev.results = Some(Results { tally: ev.tally.clone(), turnout, eligible_by_level });

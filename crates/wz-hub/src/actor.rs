@@ -178,7 +178,10 @@ impl SessionActor {
         if self.suspect {
             // A write that timed out may have landed since: decide this batch
             // against what the store holds, not against our rolled-back copy.
-            if self.store_available {
+            // The probe says whether trying is worth it (a failed write alone
+            // does not mean the store is still gone).
+            let probe_ok = self.health.as_ref().is_none_or(|h| *h.borrow());
+            if probe_ok {
                 self.suspect = !self.reload().await;
             }
             if self.suspect {
@@ -433,6 +436,12 @@ impl SessionActor {
     async fn reload(&mut self) -> bool {
         let id = self.session_id().to_owned();
         match crate::load_session(&self.store, &id).await {
+            Ok(loaded) if loaded.session.seq() == self.state.seq() => {
+                // Nothing landed that we do not know: the restored state is
+                // what the store holds, and clients saw nothing unconfirmed.
+                self.acked = loaded.acked;
+                true
+            }
             Ok(loaded) => {
                 warn!(session = %id, seq = loaded.session.seq(), "session reloaded from the store");
                 self.state = loaded.session;

@@ -307,6 +307,8 @@ pub fn strip_time(mut v: Value) -> Value {
             Value::Object(m) => {
                 m.remove("server_time");
                 m.remove("store_available");
+                // A venue's heartbeat moves with every message its clients send.
+                m.remove("last_seen");
                 m.values_mut().for_each(walk);
             }
             Value::Array(a) => a.iter_mut().for_each(walk),
