@@ -209,6 +209,11 @@ impl Session {
     pub fn def(&self) -> &SessionDef {
         &self.def
     }
+    /// The definition as a shared handle: cloning it costs a reference count,
+    /// not a copy of every delegate.
+    pub fn def_shared(&self) -> Arc<SessionDef> {
+        Arc::clone(&self.def)
+    }
     /// Number of events applied so far (the last sequence number).
     pub fn seq(&self) -> u64 {
         self.seq

@@ -492,7 +492,7 @@ impl SessionActor {
     /// Sends one event to every connection, encoded once per perspective.
     fn broadcast(&mut self, entry: Entry) {
         let session = self.state.def().id.clone();
-        let def = self.state.def().clone();
+        let def = self.state.def_shared();
         let entry = self.ring.push(entry);
         let mut dead = Vec::new();
         for (id, c) in &self.conns {
@@ -584,7 +584,7 @@ impl SessionActor {
         // Catch-up: the missed events if the window holds them, else a snapshot.
         let last = self.state.seq();
         let session = self.state.def().id.clone();
-        let def = self.state.def().clone();
+        let def = self.state.def_shared();
         let mut catch_up: Vec<Bytes> = Vec::new();
         let resumed = match since.filter(|s| *s <= last).and_then(|s| self.ring.since(s, last)) {
             Some(entries) => {
