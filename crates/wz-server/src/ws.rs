@@ -91,6 +91,13 @@ pub async fn run_socket<W, R>(
                 biased;
                 stop = &mut stop_rx => {
                     if let Ok(Some(code)) = stop {
+                        // What the client was already told (e.g. the `limit`
+                        // errors before a 4029) goes out before the close.
+                        while let Some(frame) = receiver.try_next() {
+                            if feed(&mut sink, frame).await.is_err() {
+                                break;
+                            }
+                        }
                         let _ = sink.send(close(code)).await;
                     }
                     break;
