@@ -1,0 +1,343 @@
+//! Golden tests of what outlives a connection: ballot finality and receipts
+//! (codes by the documented formula), stored event and definition records,
+//! and session definition files (TOML, JSON, delegate CSV).
+//!
+//! What each perspective receives is compared with the committed snapshots
+//! under `tests/snapshots/` (insta; under `CI=true` a mismatch or a missing
+//! snapshot fails instead of being written). To update after an intended
+//! change: `INSTA_UPDATE=always cargo test -p wz-protocol --test golden_stored`,
+//! then review every changed `.snap` by eye.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use wz_domain as d;
+use wz_domain::{Event, Millis, Session, Viewer};
+use wz_protocol::definition::{SessionDefinition, parse_delegates_csv};
+use wz_protocol::dto::{Level, Rating};
+use wz_protocol::render;
+use wz_protocol::server::{AckDto, AckResult, ServerMessage};
+use wz_protocol::stored::{self, StoredError};
+
+// ---------------------------------------------------------------------------
+// Ballots: final once acknowledged; retries are idempotent
+// ---------------------------------------------------------------------------
+
+fn receipt(m: &ServerMessage) -> wz_protocol::dto::ReceiptDto {
+    match m {
+        ServerMessage::Ack(AckDto { result: Some(AckResult::Receipt(r)), .. }) => r.clone(),
+        other => panic!("expected a receipt, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_acknowledged_ballot_is_final() {
+    let sc = scenario();
+    let mut r = sc.voting;
+    let first = receipt(&r.sent("d002-02").reply);
+    assert_eq!(first.ballot_id, "b-d002-02");
+    let before = r.s.seq();
+    // The same ballot again (a retry after a lost ack): same receipt, nothing new recorded.
+    let again = r.wire(
+        "delegate:d002",
+        &del("d002"),
+        r#"{"id":"d002-02","type":"cast_ballot","ballot_id":"b-d002-02","evaluation":1,"unit":"minzheng","rating":"basically_satisfied"}"#,
+    );
+    assert_eq!(receipt(&again), first);
+    assert_eq!(r.s.seq(), before);
+    // A different ballot id for the same unit: already_done.
+    let other = r.wire(
+        "delegate:d002",
+        &del("d002"),
+        r#"{"id":"d002-20","type":"cast_ballot","ballot_id":"b-new","evaluation":1,"unit":"minzheng","rating":"satisfied"}"#,
+    );
+    assert_eq!(json_of(&other)["code"], "already_done");
+    // The same ballot id with another choice: already_done, the first choice stands.
+    let changed = r.wire(
+        "delegate:d002",
+        &del("d002"),
+        r#"{"id":"d002-21","type":"cast_ballot","ballot_id":"b-d002-02","evaluation":1,"unit":"minzheng","rating":"dissatisfied"}"#,
+    );
+    assert_eq!(json_of(&changed)["code"], "already_done");
+    // The same ballot id for another unit: already_done.
+    let reused = r.wire(
+        "delegate:d001",
+        &del("d001"),
+        r#"{"id":"d001-20","type":"cast_ballot","ballot_id":"b-d001-03","evaluation":1,"unit":"weijian","rating":"satisfied"}"#,
+    );
+    assert_eq!(json_of(&reused)["code"], "already_done");
+    assert_eq!(r.s.seq(), before);
+    // After the close, the retry is still answered with the same receipt.
+    r.ok("moderator", &moderator(), r#"{"id":"m-30","type":"close_evaluation","evaluation":1}"#);
+    let late = r.wire(
+        "delegate:d002",
+        &del("d002"),
+        r#"{"id":"d002-02","type":"cast_ballot","ballot_id":"b-d002-02","evaluation":1,"unit":"minzheng","rating":"basically_satisfied"}"#,
+    );
+    assert_eq!(receipt(&late), first);
+}
+
+// ---------------------------------------------------------------------------
+// Receipts
+// ---------------------------------------------------------------------------
+
+fn ballot() -> d::Ballot {
+    d::Ballot {
+        evaluation: d::EvaluationId(1),
+        unit: d::UnitId::new("minzheng"),
+        delegate: d::DelegateId::new("d002"),
+        venue: d::VenueId::new("baiyu"),
+        ballot_id: d::BallotId::new("b-7f3a"),
+        rating: d::Rating::BasicallySatisfied,
+        at: Millis(T0),
+        seq: 35,
+    }
+}
+
+#[test]
+fn receipt_code_follows_the_documented_formula() {
+    let b = ballot();
+    let code = render::receipt_code(SESSION, &b);
+    assert_eq!(code, render::receipt_code(SESSION, &b), "deterministic");
+    assert_eq!(code.len(), 16);
+    assert!(code.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    let digest = Sha256::digest(b"wz-receipt-v1|xixia-2026|1|minzheng|d002|b-7f3a|basically_satisfied|35");
+    assert_eq!(code, hex::encode(&digest[..8]));
+    insta::assert_snapshot!("receipt_code", code);
+
+    let r = render::receipt(SESSION, &b);
+    assert_eq!((r.code.as_str(), r.seq, r.at, r.rating), (code.as_str(), 35, T0, Rating::BasicallySatisfied));
+}
+
+#[test]
+fn receipt_code_changes_with_every_input() {
+    let b = ballot();
+    let base = render::receipt_code(SESSION, &b);
+    let mut variants: Vec<(&str, String)> = vec![("session", render::receipt_code("xixia-2027", &b))];
+    let mut v = |what: &'static str, f: &dyn Fn(&mut d::Ballot)| {
+        let mut x = ballot();
+        f(&mut x);
+        variants.push((what, render::receipt_code(SESSION, &x)));
+    };
+    v("evaluation", &|x| x.evaluation = d::EvaluationId(2));
+    v("unit", &|x| x.unit = d::UnitId::new("weijian"));
+    v("delegate", &|x| x.delegate = d::DelegateId::new("d003"));
+    v("ballot_id", &|x| x.ballot_id = d::BallotId::new("b-7f3b"));
+    v("rating satisfied", &|x| x.rating = d::Rating::Satisfied);
+    v("rating dissatisfied", &|x| x.rating = d::Rating::Dissatisfied);
+    v("seq", &|x| x.seq = 36);
+    let mut distinct = BTreeSet::from([base.clone()]);
+    for (what, code) in &variants {
+        assert_ne!(code, &base, "changing {what} must change the code");
+        assert!(distinct.insert(code.clone()), "{what} collides");
+    }
+    // The time and the venue are not part of the code.
+    let mut x = ballot();
+    x.at = Millis(T0 + 1);
+    x.venue = d::VenueId::new("main");
+    assert_eq!(render::receipt_code(SESSION, &x), base);
+}
+
+#[test]
+fn receipts_in_acks_match_the_ballots_an_auditor_sees() {
+    let sc = scenario();
+    let auditor = snapshot_dto(sc.end.snapshot(&Viewer::Auditor));
+    for id in ["d001-03", "d002-02", "d004-02", "d002-03"] {
+        let r = receipt(&sc.end.sent(id).reply);
+        let b = auditor.ballots.iter().find(|b| b.receipt.ballot_id == r.ballot_id).expect("auditor sees it");
+        assert_eq!(b.receipt, r);
+        // The auditor can recompute the code from what the record holds.
+        let rating = serde_json::to_value(r.rating).unwrap();
+        let text =
+            format!("wz-receipt-v1|{SESSION}|{}|{}|{}|{}|{}|{}", r.evaluation, r.unit, b.delegate, r.ballot_id, rating.as_str().unwrap(), r.seq);
+        assert_eq!(r.code, hex::encode(&Sha256::digest(text.as_bytes())[..8]));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Stored records
+// ---------------------------------------------------------------------------
+
+#[test]
+fn stored_events_round_trip_and_carry_their_version() {
+    let sc = scenario();
+    let mut kinds = BTreeSet::new();
+    for step in &sc.end.steps {
+        let bytes = stored::encode_event(&step.event);
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["v"], json!(1), "{v}");
+        assert_eq!(v["type"], json!(kind_name(step.event.kind())));
+        assert_eq!(stored::decode_event(&bytes).unwrap(), step.event);
+        kinds.insert(step.event.kind() as u8);
+    }
+    assert_eq!(kinds.len(), 20, "every Event variant was round-tripped");
+    // And the replayed log rebuilds the same state.
+    let events: Vec<Event> =
+        sc.end.steps.iter().map(|s| stored::decode_event(&stored::encode_event(&s.event)).unwrap()).collect();
+    let replayed = Session::replay(definition(), &events).unwrap();
+    assert_eq!(replayed, sc.end.s);
+}
+
+#[test]
+fn golden_stored_records() {
+    let sc = scenario();
+    let mut done = BTreeSet::new();
+    let records: Vec<Value> = sc
+        .end
+        .steps
+        .iter()
+        .filter(|s| done.insert(s.event.kind() as u8))
+        .map(|s| serde_json::from_slice(&stored::encode_event(&s.event)).unwrap())
+        .collect();
+    insta::assert_json_snapshot!("stored_events", records);
+    let def: Value = serde_json::from_slice(&stored::encode_definition(&definition())).unwrap();
+    insta::assert_json_snapshot!("stored_definition", def);
+}
+
+#[test]
+fn stored_records_refuse_unknown_versions_and_garbage() {
+    let e = Event::FloorEnded { at: Millis(T0) };
+    let mut v: Value = serde_json::from_slice(&stored::encode_event(&e)).unwrap();
+    v["v"] = json!(2);
+    let bytes = serde_json::to_vec(&v).unwrap();
+    assert!(matches!(stored::decode_event(&bytes), Err(StoredError::Version(2, 1))));
+    v["v"] = json!(0);
+    assert!(matches!(stored::decode_event(&serde_json::to_vec(&v).unwrap()), Err(StoredError::Version(0, 1))));
+
+    for garbage in [&b"garbage"[..], b"", b"{}", b"[1]", br#"{"v":"1","type":"floor_ended","at":1}"#] {
+        assert!(matches!(stored::decode_event(garbage), Err(StoredError::Malformed(_))), "{:?}", String::from_utf8_lossy(garbage));
+    }
+    // The right version with an unknown type or a missing field is malformed, not guessed at.
+    assert!(matches!(stored::decode_event(br#"{"v":1,"type":"meteor_strike","at":1}"#), Err(StoredError::Malformed(_))));
+    assert!(matches!(stored::decode_event(br#"{"v":1,"type":"floor_ended"}"#), Err(StoredError::Malformed(_))));
+    let bad_date = br#"{"v":1,"type":"answer_recorded","follow_up":null,"unit":"u","official":"o","summary":"s","commitments":[{"what":"w","unit":"u","due":"2026-02-30"}],"at":1}"#;
+    assert!(matches!(stored::decode_event(bad_date), Err(StoredError::Malformed(_))));
+    let ok = stored::decode_event(br#"{"v":1,"type":"floor_ended","at":5}"#).unwrap();
+    assert_eq!(ok, Event::FloorEnded { at: Millis(5) });
+
+    // Definitions too.
+    let def = definition();
+    let bytes = stored::encode_definition(&def);
+    assert_eq!(stored::decode_definition(&bytes).unwrap(), def);
+    let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(v["v"], json!(1));
+    v["v"] = json!(9);
+    assert!(matches!(stored::decode_definition(&serde_json::to_vec(&v).unwrap()), Err(StoredError::Version(9, 1))));
+    assert!(matches!(stored::decode_definition(b"nope"), Err(StoredError::Malformed(_))));
+    // A definition record that fails validation is malformed.
+    v["v"] = json!(1);
+    v["venues"] = json!([]);
+    assert!(matches!(stored::decode_definition(&serde_json::to_vec(&v).unwrap()), Err(StoredError::Malformed(_))));
+}
+
+// ---------------------------------------------------------------------------
+// Definition files
+// ---------------------------------------------------------------------------
+
+const TOML_EXAMPLE: &str = r#"
+id = "xixia-2026"
+title = "积极应对人口老龄化 加快发展养老服务 代表问政"
+theme = "积极应对人口老龄化 加快发展养老服务"
+
+[[venues]]
+id = "main"
+name = "县人大代表联络站主会场"
+kind = "main"
+
+[[venues]]
+id = "baiyu"
+name = "白羽街道分会场"
+kind = "sub"
+
+[[units]]
+id = "minzheng"
+name = "县民政局"
+
+[[topics]]
+id = "policy"
+name = "养老政策"
+
+[[delegates]]
+id = "d001"
+name = "赵安华"
+level = "county"
+venue = "main"
+
+[[delegates]]
+id = "d002"
+name = "钱秀英"
+level = "street_deliberation"
+venue = "baiyu"
+"#;
+
+const JSON_EXAMPLE: &str = r#"{
+  "id": "xixia-2026",
+  "title": "积极应对人口老龄化 加快发展养老服务 代表问政",
+  "theme": "积极应对人口老龄化 加快发展养老服务",
+  "venues": [
+    {"id": "main", "name": "县人大代表联络站主会场", "kind": "main"},
+    {"id": "baiyu", "name": "白羽街道分会场", "kind": "sub"}
+  ],
+  "units": [{"id": "minzheng", "name": "县民政局"}],
+  "topics": [{"id": "policy", "name": "养老政策"}],
+  "delegates": [
+    {"id": "d001", "name": "赵安华", "level": "county", "venue": "main"},
+    {"id": "d002", "name": "钱秀英", "level": "street_deliberation", "venue": "baiyu"}
+  ]
+}"#;
+
+#[test]
+fn definitions_from_toml_and_json_agree() {
+    let t = SessionDefinition::from_toml(TOML_EXAMPLE).unwrap();
+    let j = SessionDefinition::from_json(JSON_EXAMPLE).unwrap();
+    assert_eq!(t, j);
+    assert_eq!(t.limits, None);
+    let def = t.into_domain().unwrap();
+    assert_eq!(def.limits, d::Limits::default());
+    assert_eq!(def.main_venue().id.as_str(), "main");
+    assert_eq!(def.delegates[1].level, d::DelegateLevel::StreetDeliberation);
+    // from_domain/into_domain is lossless (limits are then written out).
+    let back = SessionDefinition::from_domain(&def);
+    assert!(back.limits.is_some());
+    assert_eq!(back.clone().into_domain().unwrap(), def);
+    let full = SessionDefinition::from_domain(&definition());
+    assert_eq!(SessionDefinition::from_json(&serde_json::to_string(&full).unwrap()).unwrap(), full);
+}
+
+#[test]
+fn definitions_reject_unknown_fields_and_invalid_content() {
+    let toml_extra = format!("colour = \"red\"\n{TOML_EXAMPLE}");
+    let e = SessionDefinition::from_toml(&toml_extra).unwrap_err().to_string();
+    assert!(e.contains("colour"), "{e}");
+    let json_extra = JSON_EXAMPLE.replacen('{', r#"{"colour":"red","#, 1);
+    let e = SessionDefinition::from_json(&json_extra).unwrap_err().to_string();
+    assert!(e.contains("colour"), "{e}");
+    // Wrong enum values.
+    assert!(SessionDefinition::from_json(&JSON_EXAMPLE.replace(r#""kind": "sub""#, r#""kind": "branch""#)).is_err());
+    assert!(SessionDefinition::from_json(&JSON_EXAMPLE.replace(r#""level": "county""#, r#""level": "县""#)).is_err());
+    // Well-formed but invalid: caught by into_domain.
+    let two_mains = SessionDefinition::from_json(&JSON_EXAMPLE.replace(r#""kind": "sub""#, r#""kind": "main""#)).unwrap();
+    assert_eq!(two_mains.into_domain(), Err(d::DefinitionError::MainVenueCount(2)));
+    let bad_id = SessionDefinition::from_json(&JSON_EXAMPLE.replace(r#""id": "xixia-2026""#, r#""id": "Xixia 2026""#)).unwrap();
+    assert_eq!(bad_id.into_domain(), Err(d::DefinitionError::BadSessionId));
+}
+
+#[test]
+fn delegate_csv_with_bom_crlf_and_either_header() {
+    let english = "\u{feff}id,name,level,venue\r\nd010, 王五 ,township,baiyu\r\nd011,马六,省,main\r\n";
+    let rows = parse_delegates_csv(english.as_bytes()).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0].id.as_str(), rows[0].name.as_str(), rows[0].level), ("d010", "王五", Level::Township));
+    assert_eq!((rows[1].level, rows[1].venue.as_str()), (Level::Province, "main"));
+    // Same rows without the BOM, with Chinese headers in another column order.
+    let chinese = "姓名,编号,会场,层级\n王五,d010,baiyu,乡镇\n马六,d011,main,省级\n";
+    assert_eq!(parse_delegates_csv(chinese.as_bytes()).unwrap(), rows);
+    // Missing columns and unknown levels are refused with the line number.
+    let e = parse_delegates_csv("\u{feff}id,name,venue\nd1,a,main\n".as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("line 1"), "{e}");
+    let e = parse_delegates_csv("id,name,level,venue\nd1,a,county,main\nd2,b,mayor,main\n".as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("line 3") && e.contains("mayor"), "{e}");
+}

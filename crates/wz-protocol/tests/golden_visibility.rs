@@ -1,0 +1,216 @@
+//! Direct assertions of the visibility rules on the golden session: what the
+//! screen, operators, delegates, the moderator and the auditor may see of
+//! identities, pending questions, ballots, live counts and results.
+//!
+//! These back up the snapshots of `golden_server.rs`, so a careless snapshot
+//! update cannot hide a leak.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use wz_domain::{Event, EventKind, Millis, Perspective, Viewer};
+use wz_protocol::render;
+use wz_protocol::server::{ChangeDto, ServerMessage};
+
+// ---------------------------------------------------------------------------
+// Visibility
+// ---------------------------------------------------------------------------
+
+fn assert_no_identity(what: &str, text: &str) {
+    for id in ALL_DELEGATES {
+        assert!(!text.contains(id), "{what} names delegate {id}: {text}");
+    }
+    for name in DELEGATE_NAMES {
+        assert!(!text.contains(name), "{what} names delegate {name}: {text}");
+    }
+}
+
+#[test]
+fn screen_never_sees_identities_or_ballots() {
+    let sc = scenario();
+    let r = &sc.end;
+    let mut received = 0;
+    for step in &r.steps {
+        let Some(m) = event_for(&r.s, step, &Viewer::Screen) else { continue };
+        received += 1;
+        let text = m.encode();
+        assert_no_identity("screen event", &text);
+        for word in ["askers", "asker", "ballot", "receipt", "seconded_by_me", r#""entity":"check_in""#, r#""entity":"roster""#] {
+            assert!(!text.contains(word), "screen event contains {word:?}: {text}");
+        }
+    }
+    assert!(received > 20, "the screen follows the session ({received} events)");
+
+    for run in [&sc.floor, &sc.voting, &sc.end] {
+        let snap = run.snapshot(&Viewer::Screen);
+        let text = snap.encode();
+        assert_no_identity("screen snapshot", &text);
+        let v = json_of(&snap);
+        for key in ["askers", "asker", "ballot", "receipt", "seconded_by_me", "delegate", "live", "connections"] {
+            assert!(!has_key(&v, key), "screen snapshot has key {key:?}");
+        }
+        // The collections exist but are empty for the screen.
+        assert_eq!(v["delegates"], json!([]));
+        assert_eq!(v["checked_in"], json!([]));
+        assert_eq!(v["ballots"], json!([]));
+        let st = json_of(&ServerMessage::Stats(render::stats(&run.s, &Perspective::Public, &connections(), Millis(1))));
+        assert_no_identity("public stats", &st.to_string());
+        assert!(!has_key(&st, "live") && !has_key(&st, "connections"));
+    }
+}
+
+fn question_ids(m: &ServerMessage) -> Vec<u32> {
+    snapshot_dto(m.clone()).questions.iter().map(|q| q.id).collect()
+}
+
+#[test]
+fn pending_and_rejected_questions_stay_with_their_venue() {
+    let sc = scenario();
+    let r = &sc.floor;
+    // q1 approved (baiyu, merged with q3), q2 queued (qiaotou), q3 merged while pending (baiyu),
+    // q4 rejected (qiaotou), q5 pending (main).
+    assert_eq!(question_ids(&r.snapshot(&moderator())), [1, 2, 3, 4, 5]);
+    assert_eq!(question_ids(&r.snapshot(&Viewer::Auditor)), [1, 2, 3, 4, 5]);
+    assert_eq!(question_ids(&r.snapshot(&Viewer::Screen)), [1, 2]);
+    assert_eq!(question_ids(&r.snapshot(&operator("main"))), [1, 2, 5]);
+    assert_eq!(question_ids(&r.snapshot(&operator("baiyu"))), [1, 2, 3]);
+    assert_eq!(question_ids(&r.snapshot(&operator("qiaotou"))), [1, 2, 4]);
+    assert_eq!(question_ids(&r.snapshot(&del("d001"))), [1, 2, 5]);
+    assert_eq!(question_ids(&r.snapshot(&del("d002"))), [1, 2]);
+    assert_eq!(question_ids(&r.snapshot(&del("d003"))), [1, 2, 3]);
+    assert_eq!(question_ids(&r.snapshot(&del("d005"))), [1, 2, 4]);
+
+    // The submission of q5 reaches only the moderator, the auditor, its venue and its asker.
+    let submitted = r
+        .steps
+        .iter()
+        .find(|s| matches!(&s.event, Event::QuestionSubmitted { question, .. } if question.0 == 5))
+        .unwrap();
+    for (who, v) in viewers().into_iter().chain([("operator:main", operator("main")), ("delegate:d001", del("d001"))]) {
+        let got = event_for(&r.s, submitted, &v).is_some();
+        let want = matches!(who, "moderator" | "auditor" | "operator:main" | "delegate:d001");
+        assert_eq!(got, want, "{who} and the pending question 5");
+    }
+    // The rejection reason of q4 too.
+    let rejected = r.steps.iter().find(|s| s.event.kind() == EventKind::QuestionRejected).unwrap();
+    assert!(event_for(&r.s, rejected, &Viewer::Screen).is_none());
+    assert!(event_for(&r.s, rejected, &operator("baiyu")).is_none());
+    assert!(event_for(&r.s, rejected, &operator("qiaotou")).is_some());
+
+    // The public sees who asked a question nowhere, but sees the venue.
+    let screen = snapshot_dto(r.snapshot(&Viewer::Screen));
+    assert!(screen.questions.iter().all(|q| q.askers.is_none() && q.seconded_by_me.is_none()));
+    assert_eq!(screen.questions[0].venues, ["baiyu"]);
+    assert!(screen.questions[0].follow_ups.iter().all(|f| f.asker.is_none()));
+}
+
+#[test]
+fn ballots_reach_only_their_caster_and_the_auditor() {
+    let sc = scenario();
+    let r = &sc.end;
+    let mut cast = 0;
+    for step in &r.steps {
+        // The moderator never receives a ballot change, whatever the event.
+        if let Some(ServerMessage::Event(e)) = event_for(&r.s, step, &moderator()) {
+            assert!(!e.changes.iter().any(|c| matches!(c, ChangeDto::Ballot { .. })), "seq {}", step.seq);
+        }
+        let Event::BallotCast { delegate: caster, .. } = &step.event else { continue };
+        cast += 1;
+        for (who, v) in viewers().into_iter().chain(ALL_DELEGATES.iter().map(|id| ("delegate", del(id)))) {
+            let got = event_for(&r.s, step, &v);
+            let mine = v == Viewer::Delegate(caster.clone());
+            match (&v, got) {
+                (Viewer::Auditor, Some(_)) => {}
+                (_, Some(ServerMessage::Event(e))) if mine => {
+                    assert!(matches!(&e.changes[..], [ChangeDto::Ballot { ballot }] if ballot.delegate == caster.0));
+                }
+                (_, None) if !mine => {}
+                (_, got) => panic!("{who} ({v:?}) got {got:?} for the ballot of {caster}"),
+            }
+        }
+    }
+    assert_eq!(cast, 4);
+    // In snapshots: a delegate has their own ballots, the auditor all of them, the moderator none.
+    let mine = snapshot_dto(r.snapshot(&del("d002"))).ballots;
+    assert_eq!(mine.len(), 2);
+    assert!(mine.iter().all(|b| b.delegate == "d002"));
+    assert!(snapshot_dto(r.snapshot(&del("d003"))).ballots.is_empty());
+    assert_eq!(snapshot_dto(r.snapshot(&Viewer::Auditor)).ballots.len(), 4);
+    for v in [moderator(), operator("baiyu"), Viewer::Screen] {
+        let v = json_of(&r.snapshot(&v));
+        assert_eq!(v["ballots"], json!([]));
+        assert!(!has_key(&v, "receipt") && !has_key(&v, "ballot_id"));
+    }
+}
+
+#[test]
+fn live_counts_only_for_staff_and_results_only_after_close() {
+    let sc = scenario();
+    for (who, v) in viewers() {
+        let p = Perspective::for_snapshot(&v);
+        let st = render::stats(&sc.voting.s, &p, &connections(), Millis(1));
+        let ev = st.evaluation.expect("an evaluation is open");
+        assert_eq!(ev.live.is_some(), matches!(v, Viewer::Moderator | Viewer::Auditor), "{who}");
+        assert_eq!(st.venues.iter().any(|x| x.connections.is_some()), matches!(v, Viewer::Moderator | Viewer::Auditor));
+        // Everyone sees how many ballots came in, never which choice.
+        assert_eq!(ev.ballots_by_unit.iter().map(|u| u.ballots).collect::<Vec<_>>(), [3, 1]);
+        assert_eq!((ev.turnout.voted, ev.turnout.eligible), (3, 5));
+        let text = serde_json::to_string(&ServerMessage::Stats(render::stats(&sc.voting.s, &p, &connections(), Millis(1)))).unwrap();
+        assert_eq!(text.contains("satisfied"), matches!(v, Viewer::Moderator | Viewer::Auditor), "{who}");
+    }
+    // While open, no snapshot of any viewer carries results.
+    for (_, v) in viewers() {
+        let s = snapshot_dto(sc.voting.snapshot(&v));
+        assert!(s.evaluations.iter().all(|e| e.results.is_none()));
+    }
+    // The event that opens it carries none either; the one that closes it reveals them to all.
+    let opened = sc.end.steps.iter().find(|s| s.event.kind() == EventKind::EvaluationOpened).unwrap();
+    let closed = sc.end.steps.iter().find(|s| s.event.kind() == EventKind::EvaluationClosed).unwrap();
+    for (who, v) in viewers() {
+        let o = json_of(&event_for(&sc.end.s, opened, &v).unwrap());
+        assert!(!has_key(&o, "results"), "{who}");
+        let c = event_for(&sc.end.s, closed, &v).unwrap();
+        let ServerMessage::Event(e) = c else { unreachable!() };
+        let [ChangeDto::Evaluation { evaluation }] = &e.changes[..] else { panic!("{:?}", e.changes) };
+        let results = evaluation.results.as_ref().expect("revealed at close");
+        assert_eq!((results.turnout.voted, results.turnout.eligible), (3, 5));
+        let minzheng = &results.units[0];
+        assert_eq!(minzheng.unit, "minzheng");
+        assert_eq!(
+            (minzheng.counts.satisfied, minzheng.counts.basically_satisfied, minzheng.counts.dissatisfied),
+            (1, 1, 1)
+        );
+        assert_eq!(minzheng.counts.satisfaction_rate_bp, Some(6667));
+    }
+    let screen = snapshot_dto(sc.end.snapshot(&Viewer::Screen));
+    assert!(screen.evaluations[0].results.is_some());
+}
+
+#[test]
+fn perspectives_of_operators_and_delegates() {
+    let sc = scenario();
+    let r = &sc.floor;
+    // Operators see their own venue's roster and check-ins only; delegates only themselves.
+    let op = snapshot_dto(r.snapshot(&operator("baiyu")));
+    assert_eq!(op.delegates.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), ["d002", "d003"]);
+    assert_eq!(op.checked_in, ["d002", "d003"]);
+    let me = snapshot_dto(r.snapshot(&del("d004")));
+    assert_eq!(me.delegates.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), ["d004"]);
+    assert_eq!(me.checked_in, ["d004"]);
+    // A seconder knows they seconded, and no more about the askers.
+    let q1 = &me.questions[0];
+    // (d004 also asked a follow-up on it: that does not reveal the askers either.)
+    assert_eq!((q1.id, q1.seconds, q1.seconded_by_me, q1.askers.is_none()), (1, 1, Some(true), true));
+    assert_eq!(snapshot_dto(r.snapshot(&del("d002"))).questions[0].seconded_by_me, Some(false));
+    // Staff see every roster entry and check-in (d006 imported, not checked in).
+    let m = snapshot_dto(r.snapshot(&moderator()));
+    assert_eq!(m.delegates.len(), 6);
+    assert_eq!(m.checked_in.len(), 5);
+    assert_eq!(m.you.venue.as_deref(), Some("main"));
+    // A check-in is seen by staff, the venue and the delegate; presence by everyone.
+    let check_in = r.steps.iter().find(|s| s.event.kind() == EventKind::CheckedIn).unwrap();
+    let public = event_for(&r.s, check_in, &Viewer::Screen).unwrap();
+    let ServerMessage::Event(e) = public else { unreachable!() };
+    assert!(matches!(&e.changes[..], [ChangeDto::Presence { .. }]));
+}
