@@ -42,50 +42,17 @@ export function Inbox({ state }: { state: SessionState }) {
       </div>
       <fieldset class="filters">
         <legend class="visually-hidden">{mm.filters}</legend>
-        <label>
-          <span>{mm.venue}</span>
-          <select value={filter.venue} onChange={(e) => set({ venue: sel(e) })} data-filter="venue">
-            <option value="">{mt().common.all}</option>
-            {state.session.venues.map((v) => (
-              <option key={v.id} value={v.id}>
-                {v.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span>{mm.topic}</span>
-          <select value={filter.topic} onChange={(e) => set({ topic: sel(e) })} data-filter="topic">
-            <option value="">{mt().common.all}</option>
-            {state.session.topics.map((x) => (
-              <option key={x.id} value={x.id}>
-                {x.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span>{mm.unit}</span>
-          <select value={filter.unit} onChange={(e) => set({ unit: sel(e) })} data-filter="unit">
-            <option value="">{mt().common.all}</option>
-            {state.session.units.map((x) => (
-              <option key={x.id} value={x.id}>
-                {x.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span>{mm.level}</span>
-          <select value={filter.level} onChange={(e) => set({ level: sel(e) as Level | '' })} data-filter="level">
-            <option value="">{mt().common.all}</option>
-            {LEVELS.map((l) => (
-              <option key={l} value={l}>
-                {m.levels[l]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label={mm.venue} name="venue" value={filter.venue} all={mt().common.all} options={state.session.venues} onChange={(v) => set({ venue: v })} />
+        <FilterSelect label={mm.topic} name="topic" value={filter.topic} all={mt().common.all} options={state.session.topics} onChange={(v) => set({ topic: v })} />
+        <FilterSelect label={mm.unit} name="unit" value={filter.unit} all={mt().common.all} options={state.session.units} onChange={(v) => set({ unit: v })} />
+        <FilterSelect
+          label={mm.level}
+          name="level"
+          value={filter.level}
+          all={mt().common.all}
+          options={LEVELS.map((l) => ({ id: l, name: m.levels[l] }))}
+          onChange={(v) => set({ level: v as Level | '' })}
+        />
         <label class="filter-search">
           <span>{mm.search}</span>
           <input type="search" value={filter.text} placeholder={mm.searchPlaceholder} onInput={(e) => set({ text: (e.currentTarget as HTMLInputElement).value })} />
@@ -345,5 +312,29 @@ function EditForm({ q, max, busy, onSubmit, onCancel }: { q: QuestionDto; max: n
         </button>
       </div>
     </form>
+  );
+}
+
+/** One labelled filter: "all" plus the given options, by id. */
+function FilterSelect(props: {
+  label: string;
+  name: string;
+  value: string;
+  all: string;
+  options: readonly { id: string; name: string }[];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      <span>{props.label}</span>
+      <select value={props.value} onChange={(e) => props.onChange((e.currentTarget as HTMLSelectElement).value)} data-filter={props.name}>
+        <option value="">{props.all}</option>
+        {props.options.map((o) => (
+          <option key={o.id} value={o.id}>
+            {o.name}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
