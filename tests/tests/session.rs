@@ -95,7 +95,6 @@ async fn whole_session_then_kill_and_restart() {
     assert_eq!(delegates.len(), 320);
     let venues: Vec<String> = snap["session"]["venues"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect();
     let venue_of: BTreeMap<String, String> = delegates.iter().map(|(d, v, _)| (d.clone(), v.clone())).collect();
-    let level_of: BTreeMap<String, String> = delegates.iter().map(|(d, _, l)| (d.clone(), l.clone())).collect();
 
     let mut screen = server.connect("screen", None).await;
     assert_eq!(screen.next().await["you"]["role"], "screen");
@@ -362,7 +361,6 @@ async fn whole_session_then_kill_and_restart() {
     auditor.drain();
     let auditor_ballots = auditor.log.iter().flat_map(|m| m["changes"].as_array().cloned().unwrap_or_default()).filter(|c| c["entity"] == "ballot").count();
     assert_eq!(auditor_ballots, 640, "the auditor sees every ballot exactly once");
-    let _ = level_of;
 
     // ---- kill -9 and restart on the same data --------------------------------
     let before_moderator = stable_snapshot(&server, "moderator").await;

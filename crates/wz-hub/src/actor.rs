@@ -285,7 +285,7 @@ impl SessionActor {
                     pending.before = Some(self.state.clone());
                 }
                 let meta = RecordMeta {
-                    by: Some(key.as_ref().map_or_else(|| viewer_key(&viewer), |k| k.0.clone())),
+                    by: Some(key.as_ref().map_or_else(|| PrincipalKey::from(&viewer).to_string(), |k| k.0.clone())),
                     cmd: key.as_ref().map(|k| k.1.clone()),
                 };
                 let produced = !outcome.events.is_empty();
@@ -651,17 +651,6 @@ impl SessionActor {
             self.drop_slow(id);
         }
         metrics::gauge!("wz_connections", "session" => self.state.def().id.clone()).set(self.conns.len() as f64);
-    }
-}
-
-/// The principal key of a viewer, for records of commands issued outside a socket.
-fn viewer_key(v: &Viewer) -> String {
-    match v {
-        Viewer::Moderator => "moderator".into(),
-        Viewer::Auditor => "auditor".into(),
-        Viewer::Screen => "screen".into(),
-        Viewer::VenueOperator(x) => format!("operator:{x}"),
-        Viewer::Delegate(x) => format!("delegate:{x}"),
     }
 }
 

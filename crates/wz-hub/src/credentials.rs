@@ -44,6 +44,18 @@ impl PrincipalKey {
     }
 }
 
+impl From<&Viewer> for PrincipalKey {
+    fn from(v: &Viewer) -> Self {
+        match v {
+            Viewer::Moderator => PrincipalKey::Moderator,
+            Viewer::Auditor => PrincipalKey::Auditor,
+            Viewer::Screen => PrincipalKey::Screen,
+            Viewer::VenueOperator(x) => PrincipalKey::Operator(x.clone()),
+            Viewer::Delegate(x) => PrincipalKey::Delegate(x.clone()),
+        }
+    }
+}
+
 impl fmt::Display for PrincipalKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -122,13 +122,16 @@ pub(crate) struct Loaded {
     pub acked: actor::Acked,
     /// Evaluations whose stored claims or counters disagree with the log.
     pub review: Review,
+    /// The claims and counters the log implies.
+    pub derived: Derived,
 }
+
+/// Claims (key → (ballot id, seq)) and counters a log implies.
+pub(crate) type Derived = (std::collections::BTreeMap<String, (String, u64)>, std::collections::BTreeMap<String, u64>);
 
 /// The claims and counters a log implies (the log is the record; these are
 /// derived from it and kept by the store for atomic uniqueness and fast reads).
-pub fn derived_from_log<'a>(
-    events: impl IntoIterator<Item = (u64, &'a wz_domain::Event)>,
-) -> (std::collections::BTreeMap<String, (String, u64)>, std::collections::BTreeMap<String, u64>) {
+fn derived_from_log<'a>(events: impl IntoIterator<Item = (u64, &'a wz_domain::Event)>) -> Derived {
     let mut claims = std::collections::BTreeMap::new();
     let mut counters = std::collections::BTreeMap::new();
     for (seq, e) in events {
@@ -148,17 +151,16 @@ pub fn derived_from_log<'a>(
 /// rating) and the log entry.
 fn cross_check(
     id: &str,
-    events: &[wz_domain::Event],
+    (want_claims, want_counters): &Derived,
     claims: &std::collections::BTreeMap<String, String>,
     counters: &std::collections::BTreeMap<String, u64>,
 ) -> Review {
-    let (want_claims, want_counters) = derived_from_log((1u64..).zip(events));
     let mut review = Review::new();
     let mut report = |key: &str, problem: String| {
         let ev = wz_protocol::stored::derived_evaluation(key).unwrap_or(0);
         review.entry(ev).or_default().push(format!("session {id}: {problem}"));
     };
-    for (k, (v, seq)) in &want_claims {
+    for (k, (v, seq)) in want_claims {
         match claims.get(k) {
             Some(held) if held == v => {}
             Some(held) => report(k, format!("{k} is held by ballot {held:?} but log entry {seq} records ballot {v:?}")),
@@ -188,26 +190,20 @@ pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<Loaded, H
     let mut session = wz_domain::Session::new(def);
     let mut acked = actor::Acked::new();
     let mut events = Vec::with_capacity(stored.events.len());
-    // Records of one command are consecutive and share (by, cmd).
-    let mut run: Vec<wz_domain::Event> = Vec::new();
-    let mut run_key: Option<(String, String)> = None;
     for (i, raw) in stored.events.iter().enumerate() {
         let (event, meta) =
             wz_protocol::stored::decode_record(raw).map_err(|e| corrupt(format!("event {}: {e}", i + 1)))?;
         session.apply(&event).map_err(|e| corrupt(e.to_string()))?;
-        let key = meta.by.zip(meta.cmd);
-        if key != run_key {
-            run.clear();
+        // A command's records are consecutive; its reply follows from its last
+        // one, so the entry of its last record is the one that stays.
+        if let (Some(by), Some(cmd)) = (meta.by, meta.cmd) {
+            acked.insert((by, cmd), (session.seq(), wz_domain::Reply::of_events(std::slice::from_ref(&event))));
         }
-        run.push(event.clone());
-        if let Some(k) = &key {
-            acked.insert(k.clone(), (session.seq(), wz_domain::Reply::of_events(&run)));
-        }
-        run_key = key;
         events.push(event);
     }
-    let review = cross_check(id, &events, &stored.claims, &stored.counters);
-    Ok(Loaded { session, acked, review })
+    let derived = derived_from_log((1u64..).zip(&events));
+    let review = cross_check(id, &derived, &stored.claims, &stored.counters);
+    Ok(Loaded { session, acked, review, derived })
 }
 
 /// Cheap to clone; all clones share the same sessions.
@@ -428,20 +424,10 @@ impl Hub {
     /// repair after a start-up cross-check. Restart the server afterwards.
     pub async fn repair(store: &DynStore, session: &str) -> Result<usize, HubError> {
         let loaded = load_session(store, session).await?;
-        let stored = store.load(session).await?.ok_or_else(|| HubError::NoSession(session.to_owned()))?;
-        let mut events = Vec::new();
-        for raw in &stored.events {
-            events.push(wz_protocol::stored::decode_event(raw).map_err(|e| HubError::Corrupt { session: session.into(), detail: e.to_string() })?);
-        }
-        let (claims, counters) = derived_from_log((1u64..).zip(&events));
         let problems: usize = loaded.review.values().map(Vec::len).sum();
+        let (claims, counters) = loaded.derived;
         store.reset_derived(session, claims.into_iter().map(|(k, (v, _))| (k, v)).collect(), counters).await?;
         Ok(problems)
-    }
-
-    /// Problems found by the start-up cross-check, per session and evaluation.
-    pub async fn review(&self, session: &str) -> Result<Review, HubError> {
-        Ok(load_session(&self.inner.store, session).await?.review)
     }
 
     /// Asks every session actor to close its connections with `going_away`.

@@ -3,6 +3,7 @@
 // reason (驳回), merge into another question (合并), edit the wording (编辑),
 // queue an approved question (排队). Errors stay next to the question.
 
+import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import type { Level, QuestionDto } from '../protocol.ts';
 import { t } from '../lib/i18n/index.ts';
@@ -198,19 +199,9 @@ function RejectForm({ q, max, busy, onSubmit, onCancel }: { q: QuestionDto; max:
         aria-describedby={`${id}-count ${id}-err`}
         onInput={(e) => setReason((e.currentTarget as HTMLTextAreaElement).value)}
       />
-      <div class="form-row">
+      <FormActions id={id} problem={problem} busy={busy} tone="danger" confirm={mm.rejectConfirm} onCancel={onCancel}>
         <Counter id={`${id}-count`} text={reason} max={max} />
-        <span id={`${id}-err`} class="field-error" role={problem ? 'alert' : undefined}>
-          {problem}
-        </span>
-        <span class="grow" />
-        <button type="button" class="small" onClick={onCancel}>
-          {mt().common.cancel}
-        </button>
-        <button type="submit" class="small danger" disabled={busy}>
-          {mm.rejectConfirm}
-        </button>
-      </div>
+      </FormActions>
     </form>
   );
 }
@@ -254,18 +245,7 @@ function MergeForm({ state, q, busy, onSubmit, onCancel }: { state: SessionState
       <p id={`${id}-hint`} class="muted small">
         {mm.mergeHint}
       </p>
-      <div class="form-row">
-        <span id={`${id}-err`} class="field-error" role={problem ? 'alert' : undefined}>
-          {problem}
-        </span>
-        <span class="grow" />
-        <button type="button" class="small" onClick={onCancel}>
-          {mt().common.cancel}
-        </button>
-        <button type="submit" class="small primary" disabled={busy}>
-          {mm.mergeConfirm}
-        </button>
-      </div>
+      <FormActions id={id} problem={problem} busy={busy} tone="primary" confirm={mm.mergeConfirm} onCancel={onCancel} />
     </form>
   );
 }
@@ -298,19 +278,9 @@ function EditForm({ q, max, busy, onSubmit, onCancel }: { q: QuestionDto; max: n
       <p id={`${id}-hint`} class="muted small">
         {mm.editHint}
       </p>
-      <div class="form-row">
+      <FormActions id={id} problem={problem} busy={busy} tone="primary" confirm={mm.editSave} onCancel={onCancel}>
         <Counter id={`${id}-count`} text={text} max={max} />
-        <span id={`${id}-err`} class="field-error" role={problem ? 'alert' : undefined}>
-          {problem}
-        </span>
-        <span class="grow" />
-        <button type="button" class="small" onClick={onCancel}>
-          {mt().common.cancel}
-        </button>
-        <button type="submit" class="small primary" disabled={busy}>
-          {mm.editSave}
-        </button>
-      </div>
+      </FormActions>
     </form>
   );
 }
@@ -336,5 +306,32 @@ function FilterSelect(props: {
         ))}
       </select>
     </label>
+  );
+}
+
+/** A form's last row: its error (announced), then cancel and confirm. */
+function FormActions(props: {
+  id: string;
+  problem: string | null;
+  busy: boolean;
+  tone: 'primary' | 'danger';
+  confirm: string;
+  onCancel: () => void;
+  children?: ComponentChildren;
+}) {
+  return (
+    <div class="form-row">
+      {props.children}
+      <span id={`${props.id}-err`} class="field-error" role={props.problem ? 'alert' : undefined}>
+        {props.problem}
+      </span>
+      <span class="grow" />
+      <button type="button" class="small" onClick={props.onCancel}>
+        {mt().common.cancel}
+      </button>
+      <button type="submit" class={`small ${props.tone}`} disabled={props.busy}>
+        {props.confirm}
+      </button>
+    </div>
   );
 }
