@@ -10,7 +10,9 @@
 //! Architecture Invariant: `decide` never mutates; `apply` never fails for an
 //! event that `decide` produced against the same state.
 
+mod apply;
 mod command;
+mod decide;
 mod definition;
 mod error;
 mod event;

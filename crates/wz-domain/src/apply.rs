@@ -1,0 +1,391 @@
+//! [`Session::apply`]: one small function per event.
+//!
+//! State is changed only here, one event at a time. `apply` trusts that the
+//! event came from [`Session::decide`] (or from the store, which only ever
+//! holds such events); it still refuses events that do not fit, so a corrupt
+//! log is reported instead of silently producing wrong results.
+
+use crate::definition::Delegate;
+use crate::event::{Change, Event};
+use crate::ids::{BallotId, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
+use crate::session::{
+    Answer, ApplyError, Ballot, CheckIn, Evaluation, EvaluationStatus, Floor, FloorRequest, FollowUp,
+    Phase, Question, QuestionStatus, Session,
+};
+use crate::tally::{Rating, Results, Tally};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// What one event changed, or why it does not fit the state.
+type Applied = Result<Vec<Change>, &'static str>;
+
+impl Session {
+    /// Applies one event and returns what it changed.
+    pub fn apply(&mut self, event: &Event) -> Result<Vec<Change>, ApplyError> {
+        let seq = self.seq + 1;
+        let changes = match event {
+            Event::PhaseChanged { to, .. } => self.phase_changed(*to),
+            Event::DelegatesImported { delegates, .. } => self.delegates_imported(delegates),
+            Event::CheckedIn { delegate, by_operator, at } => self.checked_in_event(delegate, *by_operator, *at),
+            Event::QuestionSubmitted { question, asker, topic, unit, text, by_operator, at } => {
+                self.question_submitted(*question, asker, topic, unit, text, *by_operator, *at)
+            }
+            Event::QuestionApproved { question, .. } => self.question_approved(*question),
+            Event::QuestionRejected { question, reason, .. } => self.question_rejected(*question, reason),
+            Event::QuestionMerged { question, into, .. } => self.question_merged(*question, *into),
+            Event::QuestionEdited { question, text, .. } => self.question_edited(*question, text),
+            Event::QuestionQueued { question, .. } => self.question_queued(*question),
+            Event::QueueReordered { order, .. } => self.queue_reordered(order),
+            Event::QuestionSeconded { question, delegate, .. } => self.question_seconded(*question, delegate),
+            Event::FloorRequested { question, venue, at } => self.floor_requested(*question, venue, *at),
+            Event::FloorGranted { question, venue, answer_seconds, at } => {
+                self.floor_granted(*question, venue, *answer_seconds, *at)
+            }
+            Event::CountdownStarted { seconds, at } => self.countdown_started(*seconds, *at),
+            Event::FollowUpAdded { follow_up, asker, text, by_operator, at } => {
+                self.follow_up_added(*follow_up, asker, text, *by_operator, *at)
+            }
+            Event::AnswerRecorded { follow_up, unit, official, summary, commitments, at } => {
+                let answer = Answer {
+                    unit: unit.clone(),
+                    official: official.clone(),
+                    summary: summary.clone(),
+                    commitments: commitments.clone(),
+                    at: *at,
+                };
+                self.answer_recorded(*follow_up, answer)
+            }
+            Event::FloorEnded { .. } => self.floor_ended(),
+            Event::EvaluationOpened { evaluation, units, at } => self.evaluation_opened(*evaluation, units, *at),
+            Event::BallotCast { evaluation, unit, delegate, ballot_id, rating, at } => {
+                self.ballot_cast(seq, *evaluation, unit, delegate, ballot_id, *rating, *at)
+            }
+            Event::EvaluationClosed { evaluation, at } => self.evaluation_closed(*evaluation, *at),
+        }
+        .map_err(|reason| ApplyError { seq, reason: reason.to_owned() })?;
+        self.seq = seq;
+        Ok(changes)
+    }
+
+    fn phase_changed(&mut self, to: Phase) -> Applied {
+        self.phase = to;
+        Ok(vec![Change::Phase(to)])
+    }
+
+    fn delegates_imported(&mut self, delegates: &[Delegate]) -> Applied {
+        if delegates.iter().any(|d| self.delegates.contains_key(&d.id)) {
+            return Err("duplicate delegate");
+        }
+        let roster = Arc::make_mut(&mut self.delegates);
+        for d in delegates {
+            roster.insert(d.id.clone(), d.clone());
+        }
+        let mut changes = vec![Change::Roster(delegates.to_vec())];
+        let venues: BTreeSet<&VenueId> = delegates.iter().map(|d| &d.venue).collect();
+        for v in venues {
+            let (present, roster) = self.presence(v);
+            changes.push(Change::Presence { venue: v.clone(), present, roster });
+        }
+        Ok(changes)
+    }
+
+    fn checked_in_event(&mut self, delegate: &DelegateId, by_operator: bool, at: Millis) -> Applied {
+        let venue = self.delegates.get(delegate).ok_or("unknown delegate")?.venue.clone();
+        if self.checked_in.insert(delegate.clone(), CheckIn { at, by_operator }).is_some() {
+            return Err("delegate checked in twice");
+        }
+        let (present, roster) = self.presence(&venue);
+        Ok(vec![
+            Change::CheckIn { delegate: delegate.clone(), venue: venue.clone(), at },
+            Change::Presence { venue, present, roster },
+        ])
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn question_submitted(
+        &mut self,
+        question: QuestionId,
+        asker: &DelegateId,
+        topic: &TopicId,
+        unit: &UnitId,
+        text: &str,
+        by_operator: bool,
+        at: Millis,
+    ) -> Applied {
+        if question.0 as usize != self.questions.len() + 1 {
+            return Err("question ids out of order");
+        }
+        let venue = self.delegates.get(asker).ok_or("unknown asker")?.venue.clone();
+        let q = Question {
+            id: question,
+            askers: vec![asker.clone()],
+            venues: vec![venue],
+            topic: topic.clone(),
+            unit: unit.clone(),
+            text: text.to_owned(),
+            original_text: None,
+            status: QuestionStatus::Pending,
+            public: false,
+            by_operator,
+            submitted_at: at,
+            seconders: BTreeSet::new(),
+            reject_reason: None,
+            merged_into: None,
+            merged_from: Vec::new(),
+            answer: None,
+            follow_ups: Vec::new(),
+        };
+        let changes = vec![Change::Question(Box::new(q.clone()))];
+        self.questions.insert(question, q);
+        Ok(changes)
+    }
+
+    fn question_approved(&mut self, question: QuestionId) -> Applied {
+        let q = self.question_mut(question).ok_or("unknown question")?;
+        q.status = QuestionStatus::Approved;
+        q.public = true;
+        Ok(vec![Change::Question(Box::new(q.clone()))])
+    }
+
+    fn question_rejected(&mut self, question: QuestionId, reason: &str) -> Applied {
+        let q = self.question_mut(question).ok_or("unknown question")?;
+        q.status = QuestionStatus::Rejected;
+        q.reject_reason = Some(reason.to_owned());
+        Ok(vec![Change::Question(Box::new(q.clone()))])
+    }
+
+    fn question_merged(&mut self, question: QuestionId, into: QuestionId) -> Applied {
+        // Check both ends before changing anything: a refused event leaves no trace.
+        if question == into || !self.questions.contains_key(&into) {
+            return Err("unknown merge target");
+        }
+        let from = self.question_mut(question).ok_or("unknown question")?;
+        from.status = QuestionStatus::Merged;
+        from.merged_into = Some(into);
+        let (askers, venues, seconders) = (from.askers.clone(), from.venues.clone(), from.seconders.clone());
+        let from = Change::Question(Box::new(from.clone()));
+        let to = self.question_mut(into).expect("checked above");
+        for a in askers {
+            if !to.askers.contains(&a) {
+                to.askers.push(a);
+            }
+        }
+        for v in venues {
+            if !to.venues.contains(&v) {
+                to.venues.push(v);
+            }
+        }
+        // Support carries over; an asker does not second their own question.
+        for s in seconders {
+            if !to.askers.contains(&s) {
+                to.seconders.insert(s);
+            }
+        }
+        let asking: Vec<DelegateId> = to.askers.clone();
+        to.seconders.retain(|s| !asking.contains(s));
+        to.merged_from.push(question);
+        let mut changes = vec![from, Change::Question(Box::new(to.clone()))];
+        let before = self.queue.len();
+        self.queue.retain(|q| *q != question);
+        if before != self.queue.len() {
+            changes.push(Change::Queue(self.queue.clone()));
+        }
+        let before = self.floor_requests.len();
+        self.floor_requests.retain(|r| r.question != question);
+        if before != self.floor_requests.len() {
+            changes.push(Change::FloorRequests(self.floor_requests.clone()));
+        }
+        Ok(changes)
+    }
+
+    fn question_edited(&mut self, question: QuestionId, text: &str) -> Applied {
+        let q = self.question_mut(question).ok_or("unknown question")?;
+        if q.original_text.is_none() {
+            q.original_text = Some(std::mem::replace(&mut q.text, text.to_owned()));
+        } else {
+            q.text = text.to_owned();
+        }
+        Ok(vec![Change::Question(Box::new(q.clone()))])
+    }
+
+    fn question_queued(&mut self, question: QuestionId) -> Applied {
+        let q = self.question_mut(question).ok_or("unknown question")?;
+        q.status = QuestionStatus::Queued;
+        let mut changes = vec![Change::Question(Box::new(q.clone()))];
+        self.queue.push(question);
+        changes.push(Change::Queue(self.queue.clone()));
+        Ok(changes)
+    }
+
+    fn queue_reordered(&mut self, order: &[QuestionId]) -> Applied {
+        self.queue = order.to_vec();
+        Ok(vec![Change::Queue(self.queue.clone())])
+    }
+
+    fn question_seconded(&mut self, question: QuestionId, delegate: &DelegateId) -> Applied {
+        let q = self.question_mut(question).ok_or("unknown question")?;
+        q.seconders.insert(delegate.clone());
+        Ok(vec![Change::Question(Box::new(q.clone()))])
+    }
+
+    fn floor_requested(&mut self, question: QuestionId, venue: &VenueId, at: Millis) -> Applied {
+        self.floor_requests.push(FloorRequest { question, venue: venue.clone(), at });
+        Ok(vec![Change::FloorRequests(self.floor_requests.clone())])
+    }
+
+    fn floor_granted(&mut self, question: QuestionId, venue: &VenueId, answer_seconds: u32, at: Millis) -> Applied {
+        let q = self.question_mut(question).ok_or("unknown question")?;
+        q.status = QuestionStatus::OnFloor;
+        let mut changes = vec![Change::Question(Box::new(q.clone()))];
+        let floor = Floor {
+            question,
+            venue: venue.clone(),
+            granted_at: at,
+            countdown_started_at: at,
+            countdown_seconds: answer_seconds,
+        };
+        self.floor = Some(floor.clone());
+        changes.push(Change::Floor(Some(floor)));
+        if self.queue.contains(&question) {
+            self.queue.retain(|q| *q != question);
+            changes.push(Change::Queue(self.queue.clone()));
+        }
+        let before = self.floor_requests.len();
+        self.floor_requests.retain(|r| r.question != question);
+        if before != self.floor_requests.len() {
+            changes.push(Change::FloorRequests(self.floor_requests.clone()));
+        }
+        Ok(changes)
+    }
+
+    fn countdown_started(&mut self, seconds: u32, at: Millis) -> Applied {
+        let f = self.floor.as_mut().ok_or("nothing on the floor")?;
+        f.countdown_started_at = at;
+        f.countdown_seconds = seconds;
+        Ok(vec![Change::Floor(Some(f.clone()))])
+    }
+
+    fn follow_up_added(
+        &mut self,
+        follow_up: FollowUpId,
+        asker: &DelegateId,
+        text: &str,
+        by_operator: bool,
+        at: Millis,
+    ) -> Applied {
+        if follow_up.0 != self.next_follow_up {
+            return Err("follow-up ids out of order");
+        }
+        let venue = self.delegates.get(asker).ok_or("unknown asker")?.venue.clone();
+        let on_floor = self.floor.as_ref().ok_or("nothing on the floor")?.question;
+        let q = self.questions.get_mut(&on_floor).ok_or("unknown question")?;
+        self.next_follow_up += 1;
+        q.follow_ups.push(FollowUp {
+            id: follow_up,
+            asker: asker.clone(),
+            venue,
+            text: text.to_owned(),
+            by_operator,
+            at,
+            answer: None,
+        });
+        Ok(vec![Change::Question(Box::new(q.clone()))])
+    }
+
+    fn answer_recorded(&mut self, follow_up: Option<FollowUpId>, answer: Answer) -> Applied {
+        let on_floor = self.floor.as_ref().ok_or("nothing on the floor")?.question;
+        let q = self.question_mut(on_floor).ok_or("unknown question")?;
+        match follow_up {
+            None => q.answer = Some(answer),
+            Some(f) => {
+                let f = q.follow_ups.iter_mut().find(|x| x.id == f).ok_or("unknown follow-up")?;
+                f.answer = Some(answer);
+            }
+        }
+        Ok(vec![Change::Question(Box::new(q.clone()))])
+    }
+
+    fn floor_ended(&mut self) -> Applied {
+        let f = self.floor.take().ok_or("nothing on the floor")?;
+        let q = self.question_mut(f.question).ok_or("unknown question")?;
+        q.status = QuestionStatus::Answered;
+        Ok(vec![Change::Question(Box::new(q.clone())), Change::Floor(None)])
+    }
+
+    fn evaluation_opened(&mut self, evaluation: EvaluationId, units: &[UnitId], at: Millis) -> Applied {
+        if evaluation.0 as usize != self.evaluations.len() + 1 {
+            return Err("evaluation ids out of order");
+        }
+        let ev = Evaluation {
+            id: evaluation,
+            units: units.to_vec(),
+            status: EvaluationStatus::Open,
+            opened_at: at,
+            closed_at: None,
+            tally: Tally::new(units),
+            ballots: BTreeMap::new(),
+            results: None,
+        };
+        let changes = vec![Change::Evaluation(Box::new(ev.clone()))];
+        self.evaluations.insert(evaluation, Arc::new(ev));
+        Ok(changes)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn ballot_cast(
+        &mut self,
+        seq: u64,
+        evaluation: EvaluationId,
+        unit: &UnitId,
+        delegate: &DelegateId,
+        ballot_id: &BallotId,
+        rating: Rating,
+        at: Millis,
+    ) -> Applied {
+        let d = self.delegates.get(delegate).ok_or("unknown delegate")?;
+        let (venue, level) = (d.venue.clone(), d.level);
+        let ev = Arc::make_mut(self.evaluations.get_mut(&evaluation).ok_or("unknown evaluation")?);
+        if ev.status != EvaluationStatus::Open {
+            return Err("ballot in a closed evaluation");
+        }
+        let ballot = Ballot {
+            evaluation,
+            unit: unit.clone(),
+            delegate: delegate.clone(),
+            venue: venue.clone(),
+            ballot_id: ballot_id.clone(),
+            rating,
+            at,
+            seq,
+        };
+        let key = (delegate.clone(), unit.clone());
+        if ev.ballots.contains_key(&key) {
+            return Err("second ballot for the same delegate and unit");
+        }
+        if !ev.units.contains(unit) {
+            return Err("ballot for a unit not in the evaluation");
+        }
+        ev.ballots.insert(key, ballot.clone());
+        ev.tally.count(unit, &venue, level, delegate, rating);
+        Ok(vec![Change::Ballot(ballot)])
+    }
+
+    fn evaluation_closed(&mut self, evaluation: EvaluationId, at: Millis) -> Applied {
+        let ev = self.evaluations.get(&evaluation).ok_or("unknown evaluation")?;
+        if ev.status == EvaluationStatus::Closed {
+            return Err("evaluation closed twice");
+        }
+        let turnout = self.live_turnout(ev);
+        let mut eligible_by_level = [0u32; 5];
+        for id in self.checked_in.keys() {
+            if let Some(d) = self.delegates.get(id) {
+                eligible_by_level[d.level.index()] += 1;
+            }
+        }
+        let ev = Arc::make_mut(self.evaluations.get_mut(&evaluation).expect("looked up above"));
+        ev.status = EvaluationStatus::Closed;
+        ev.closed_at = Some(at);
+        ev.results = Some(Results { tally: ev.tally.clone(), turnout, eligible_by_level });
+        Ok(vec![Change::Evaluation(Box::new(ev.clone()))])
+    }
+}
