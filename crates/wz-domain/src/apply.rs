@@ -4,6 +4,12 @@
 //! event came from [`Session::decide`] (or from the store, which only ever
 //! holds such events); it still refuses events that do not fit, so a corrupt
 //! log is reported instead of silently producing wrong results.
+//!
+//! Every function checks first and changes afterwards: everything that can
+//! refuse the event comes before the line `// Checked: nothing below fails.`,
+//! so a refused event leaves the state exactly as it was (property-tested in
+//! `tests/apply_atomic.rs`). The hub relies on that when it refuses one
+//! command of a batch and keeps the others.
 
 use crate::definition::Delegate;
 use crate::event::{Change, Event};
@@ -73,9 +79,11 @@ impl Session {
     }
 
     fn delegates_imported(&mut self, delegates: &[Delegate]) -> Applied {
-        if delegates.iter().any(|d| self.delegates.contains_key(&d.id)) {
+        let mut ids = BTreeSet::new();
+        if delegates.iter().any(|d| self.delegates.contains_key(&d.id) || !ids.insert(&d.id)) {
             return Err("duplicate delegate");
         }
+        // Checked: nothing below fails.
         let roster = Arc::make_mut(&mut self.delegates);
         for d in delegates {
             roster.insert(d.id.clone(), d.clone());
@@ -91,9 +99,12 @@ impl Session {
 
     fn checked_in_event(&mut self, delegate: &DelegateId, by_operator: bool, at: Millis) -> Applied {
         let venue = self.delegates.get(delegate).ok_or("unknown delegate")?.venue.clone();
-        if self.checked_in.insert(delegate.clone(), CheckIn { at, by_operator }).is_some() {
+        if self.checked_in.contains_key(delegate) {
             return Err("delegate checked in twice");
         }
+        // Checked: nothing below fails. (This used to insert first and then
+        // refuse, overwriting the first check-in's time.)
+        self.checked_in.insert(delegate.clone(), CheckIn { at, by_operator });
         let (present, roster) = self.presence(&venue);
         Ok(vec![
             Change::CheckIn { delegate: delegate.clone(), venue: venue.clone(), at },
@@ -116,6 +127,7 @@ impl Session {
             return Err("question ids out of order");
         }
         let venue = self.delegates.get(asker).ok_or("unknown asker")?.venue.clone();
+        // Checked: nothing below fails.
         let q = Question {
             id: question,
             askers: vec![asker.clone()],
@@ -142,6 +154,7 @@ impl Session {
 
     fn question_approved(&mut self, question: QuestionId) -> Applied {
         let q = self.question_mut(question).ok_or("unknown question")?;
+        // Checked: nothing below fails.
         q.status = QuestionStatus::Approved;
         q.public = true;
         Ok(vec![Change::Question(Box::new(q.clone()))])
@@ -149,6 +162,7 @@ impl Session {
 
     fn question_rejected(&mut self, question: QuestionId, reason: &str) -> Applied {
         let q = self.question_mut(question).ok_or("unknown question")?;
+        // Checked: nothing below fails.
         q.status = QuestionStatus::Rejected;
         q.reject_reason = Some(reason.to_owned());
         Ok(vec![Change::Question(Box::new(q.clone()))])
@@ -160,6 +174,7 @@ impl Session {
             return Err("unknown merge target");
         }
         let from = self.question_mut(question).ok_or("unknown question")?;
+        // Checked: nothing below fails.
         from.status = QuestionStatus::Merged;
         from.merged_into = Some(into);
         let (askers, venues, seconders) = (from.askers.clone(), from.venues.clone(), from.seconders.clone());
@@ -200,6 +215,7 @@ impl Session {
 
     fn question_edited(&mut self, question: QuestionId, text: &str) -> Applied {
         let q = self.question_mut(question).ok_or("unknown question")?;
+        // Checked: nothing below fails.
         if q.original_text.is_none() {
             q.original_text = Some(std::mem::replace(&mut q.text, text.to_owned()));
         } else {
@@ -210,6 +226,7 @@ impl Session {
 
     fn question_queued(&mut self, question: QuestionId) -> Applied {
         let q = self.question_mut(question).ok_or("unknown question")?;
+        // Checked: nothing below fails.
         q.status = QuestionStatus::Queued;
         let mut changes = vec![Change::Question(Box::new(q.clone()))];
         self.queue.push(question);
@@ -224,6 +241,7 @@ impl Session {
 
     fn question_seconded(&mut self, question: QuestionId, delegate: &DelegateId) -> Applied {
         let q = self.question_mut(question).ok_or("unknown question")?;
+        // Checked: nothing below fails.
         q.seconders.insert(delegate.clone());
         Ok(vec![Change::Question(Box::new(q.clone()))])
     }
@@ -235,6 +253,7 @@ impl Session {
 
     fn floor_granted(&mut self, question: QuestionId, venue: &VenueId, answer_seconds: u32, at: Millis) -> Applied {
         let q = self.question_mut(question).ok_or("unknown question")?;
+        // Checked: nothing below fails.
         q.status = QuestionStatus::OnFloor;
         let mut changes = vec![Change::Question(Box::new(q.clone()))];
         let floor = Floor {
@@ -260,6 +279,7 @@ impl Session {
 
     fn countdown_started(&mut self, seconds: u32, at: Millis) -> Applied {
         let f = self.floor.as_mut().ok_or("nothing on the floor")?;
+        // Checked: nothing below fails.
         f.countdown_started_at = at;
         f.countdown_seconds = seconds;
         Ok(vec![Change::Floor(Some(f.clone()))])
@@ -279,6 +299,7 @@ impl Session {
         let venue = self.delegates.get(asker).ok_or("unknown asker")?.venue.clone();
         let on_floor = self.floor.as_ref().ok_or("nothing on the floor")?.question;
         let q = self.questions.get_mut(&on_floor).ok_or("unknown question")?;
+        // Checked: nothing below fails.
         self.next_follow_up += 1;
         q.follow_ups.push(FollowUp {
             id: follow_up,
@@ -295,27 +316,31 @@ impl Session {
     fn answer_recorded(&mut self, follow_up: Option<FollowUpId>, answer: Answer) -> Applied {
         let on_floor = self.floor.as_ref().ok_or("nothing on the floor")?.question;
         let q = self.question_mut(on_floor).ok_or("unknown question")?;
-        match follow_up {
-            None => q.answer = Some(answer),
-            Some(f) => {
-                let f = q.follow_ups.iter_mut().find(|x| x.id == f).ok_or("unknown follow-up")?;
-                f.answer = Some(answer);
-            }
-        }
+        let slot = match follow_up {
+            None => &mut q.answer,
+            Some(f) => &mut q.follow_ups.iter_mut().find(|x| x.id == f).ok_or("unknown follow-up")?.answer,
+        };
+        // Checked: nothing below fails.
+        *slot = Some(answer);
         Ok(vec![Change::Question(Box::new(q.clone()))])
     }
 
     fn floor_ended(&mut self) -> Applied {
-        let f = self.floor.take().ok_or("nothing on the floor")?;
-        let q = self.question_mut(f.question).ok_or("unknown question")?;
+        let on_floor = self.floor.as_ref().ok_or("nothing on the floor")?.question;
+        let q = self.questions.get_mut(&on_floor).ok_or("unknown question")?;
+        // Checked: nothing below fails. (This used to clear the floor first
+        // and then refuse an unknown question, leaving the floor empty.)
         q.status = QuestionStatus::Answered;
-        Ok(vec![Change::Question(Box::new(q.clone())), Change::Floor(None)])
+        let q = q.clone();
+        self.floor = None;
+        Ok(vec![Change::Question(Box::new(q)), Change::Floor(None)])
     }
 
     fn evaluation_opened(&mut self, evaluation: EvaluationId, units: &[UnitId], at: Millis) -> Applied {
         if evaluation.0 as usize != self.evaluations.len() + 1 {
             return Err("evaluation ids out of order");
         }
+        // Checked: nothing below fails.
         let ev = Evaluation {
             id: evaluation,
             units: units.to_vec(),
@@ -344,10 +369,20 @@ impl Session {
     ) -> Applied {
         let d = self.delegates.get(delegate).ok_or("unknown delegate")?;
         let (venue, level) = (d.venue.clone(), d.level);
-        let ev = Arc::make_mut(self.evaluations.get_mut(&evaluation).ok_or("unknown evaluation")?);
+        let ev = self.evaluations.get(&evaluation).ok_or("unknown evaluation")?;
         if ev.status != EvaluationStatus::Open {
             return Err("ballot in a closed evaluation");
         }
+        let key = (delegate.clone(), unit.clone());
+        if ev.ballots.contains_key(&key) {
+            return Err("second ballot for the same delegate and unit");
+        }
+        if !ev.units.contains(unit) {
+            return Err("ballot for a unit not in the evaluation");
+        }
+        // Checked: nothing below fails. Only now is the shared evaluation
+        // copied for writing, so a refused ballot does not even do that.
+        let ev = Arc::make_mut(self.evaluations.get_mut(&evaluation).expect("looked up above"));
         let ballot = Ballot {
             evaluation,
             unit: unit.clone(),
@@ -358,13 +393,6 @@ impl Session {
             at,
             seq,
         };
-        let key = (delegate.clone(), unit.clone());
-        if ev.ballots.contains_key(&key) {
-            return Err("second ballot for the same delegate and unit");
-        }
-        if !ev.units.contains(unit) {
-            return Err("ballot for a unit not in the evaluation");
-        }
         ev.ballots.insert(key, ballot.clone());
         ev.tally.count(unit, &venue, level, delegate, rating);
         Ok(vec![Change::Ballot(ballot)])
@@ -375,6 +403,7 @@ impl Session {
         if ev.status == EvaluationStatus::Closed {
             return Err("evaluation closed twice");
         }
+        // Checked: nothing below fails.
         let turnout = self.live_turnout(ev);
         let mut eligible_by_level = [0u32; 5];
         for id in self.checked_in.keys() {
@@ -387,5 +416,87 @@ impl Session {
         ev.closed_at = Some(at);
         ev.results = Some(Results { tally: ev.tally.clone(), turnout, eligible_by_level });
         Ok(vec![Change::Evaluation(Box::new(ev.clone()))])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The two cases issue 7 found by reading the code: each used to change
+    //! the state before refusing the event.
+    use super::*;
+    use crate::definition::{DelegateLevel, Limits, SessionDef, Topic, Unit, Venue, VenueKind};
+
+    fn session() -> Session {
+        let venue = VenueId::new("main");
+        Session::new(SessionDef {
+            id: "s".into(),
+            title: "问政".into(),
+            theme: String::new(),
+            venues: vec![Venue { id: venue.clone(), name: "主会场".into(), kind: VenueKind::Main }],
+            delegates: vec![Delegate {
+                id: DelegateId::new("d1"),
+                name: "张三".into(),
+                level: DelegateLevel::County,
+                venue: venue.clone(),
+            }],
+            units: vec![Unit { id: UnitId::new("u1"), name: "县民政局".into() }],
+            topics: vec![Topic { id: TopicId::new("t1"), name: "养老".into() }],
+            limits: Limits::default(),
+        })
+    }
+
+    fn apply_all(s: &mut Session, events: &[Event]) {
+        for e in events {
+            s.apply(e).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_second_check_in_is_refused_and_keeps_the_first_record() {
+        let mut s = session();
+        let d1 = DelegateId::new("d1");
+        apply_all(
+            &mut s,
+            &[
+                Event::PhaseChanged { to: Phase::CheckIn, at: Millis(1) },
+                Event::CheckedIn { delegate: d1.clone(), by_operator: false, at: Millis(2) },
+            ],
+        );
+        let before = s.clone();
+        let again = Event::CheckedIn { delegate: d1.clone(), by_operator: true, at: Millis(99) };
+        assert!(s.apply(&again).is_err());
+        assert_eq!(s.checked_in()[&d1], CheckIn { at: Millis(2), by_operator: false });
+        assert_eq!(s, before);
+    }
+
+    #[test]
+    fn ending_the_floor_of_an_unknown_question_is_refused_and_keeps_the_floor() {
+        let mut s = session();
+        let (d1, main) = (DelegateId::new("d1"), VenueId::new("main"));
+        apply_all(
+            &mut s,
+            &[
+                Event::PhaseChanged { to: Phase::CheckIn, at: Millis(1) },
+                Event::PhaseChanged { to: Phase::Questioning, at: Millis(2) },
+                Event::QuestionSubmitted {
+                    question: QuestionId(1),
+                    asker: d1,
+                    topic: TopicId::new("t1"),
+                    unit: UnitId::new("u1"),
+                    text: "村道何时修？".into(),
+                    by_operator: false,
+                    at: Millis(3),
+                },
+                Event::QuestionApproved { question: QuestionId(1), at: Millis(4) },
+                Event::FloorGranted { question: QuestionId(1), venue: main, answer_seconds: 300, at: Millis(5) },
+            ],
+        );
+        // No event can produce a floor whose question is gone: a corrupt state
+        // is made by hand, as a corrupt log would make it.
+        s.questions.remove(&QuestionId(1));
+        let before = s.clone();
+        assert!(s.apply(&Event::FloorEnded { at: Millis(6) }).is_err());
+        assert!(s.floor().is_some(), "the floor is kept");
+        assert_eq!(s, before);
     }
 }

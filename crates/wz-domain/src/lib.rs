@@ -8,7 +8,8 @@
 //! restarts and audits trustworthy.
 //!
 //! Architecture Invariant: `decide` never mutates; `apply` never fails for an
-//! event that `decide` produced against the same state.
+//! event that `decide` produced against the same state, and changes nothing
+//! when it does fail (property-tested with arbitrary events).
 
 mod apply;
 mod command;

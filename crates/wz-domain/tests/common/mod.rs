@@ -6,6 +6,8 @@
 
 use wz_domain::*;
 
+pub mod ops;
+
 pub const MAIN: &str = "main";
 pub const BAIYU: &str = "baiyu";
 pub const XINHUA: &str = "xinhua";
