@@ -12,22 +12,16 @@ use crate::event::Event;
 use crate::ids::{BallotId, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
 use crate::session::{Commitment, EvaluationStatus, Phase, Question, QuestionStatus, Session};
 use crate::tally::Rating;
+use crate::text::{self, Lines};
 use crate::visibility::Viewer;
 use std::collections::BTreeSet;
 
 type R = Result<Outcome, CommandError>;
 
-/// Trims and bounds free text. Length is counted in characters, not bytes,
-/// because the limit is about what a person reads.
-fn text(field: &'static str, s: &str, max: usize) -> Result<String, CommandError> {
-    let t = s.trim();
-    if t.is_empty() {
-        return Err(Invalid::Empty { field }.into());
-    }
-    if t.chars().count() > max {
-        return Err(Invalid::TooLong { field, max }.into());
-    }
-    Ok(t.to_owned())
+/// Normalises, strips and bounds free text ([`crate::text`]): what is
+/// stored is the cleaned text, and the limit counts its characters.
+fn text(field: &'static str, s: &str, lines: Lines, max: usize) -> Result<String, CommandError> {
+    text::clean(s, lines, max).map_err(|e| Invalid::text(field, e).into())
 }
 
 impl Session {
@@ -98,8 +92,11 @@ impl Session {
         moderator(actor)?;
         self.phase_in(&[Phase::Preparing])?;
         let existing: BTreeSet<DelegateId> = self.delegates.keys().cloned().collect();
-        SessionDef::validate_delegates(&self.def, delegates, &existing).map_err(Invalid::from)?;
-        Ok(Outcome::one(Event::DelegatesImported { delegates: delegates.to_vec(), at }))
+        // The names are stored as cleaned (NFC, trimmed), like a definition's.
+        let mut delegates = delegates.to_vec();
+        SessionDef::normalize_delegates(&mut delegates).map_err(Invalid::from)?;
+        SessionDef::validate_delegates(&self.def, &delegates, &existing).map_err(Invalid::from)?;
+        Ok(Outcome::one(Event::DelegatesImported { delegates, at }))
     }
 
     fn check_in(&self, actor: &Viewer, delegate: &DelegateId, at: Millis) -> R {
@@ -139,7 +136,7 @@ impl Session {
         let (asker, by_operator) = self.speaker(actor, on_behalf_of)?;
         self.def.topic(topic).ok_or_else(|| NotFound::Topic(topic.clone()))?;
         self.def.unit(unit).ok_or_else(|| NotFound::Unit(unit.clone()))?;
-        let t = text("text", t, lim.question_chars)?;
+        let t = text("text", t, Lines::Multi, lim.question_chars)?;
         let asked = self.questions.values().filter(|q| q.askers.first() == Some(&asker)).count();
         if asked >= lim.questions_per_delegate {
             return Err(Invalid::TooMany { what: "questions from one delegate", max: lim.questions_per_delegate }.into());
@@ -176,7 +173,7 @@ impl Session {
         if q.status != QuestionStatus::Pending {
             return Err(InvalidState::NotPending(question).into());
         }
-        let reason = text("reason", reason, self.def.limits.reason_chars)?;
+        let reason = text("reason", reason, Lines::Multi, self.def.limits.reason_chars)?;
         Ok(Outcome::one(Event::QuestionRejected { question, reason, at }))
     }
 
@@ -209,7 +206,7 @@ impl Session {
         if !open_for_changes(q) {
             return Err(InvalidState::Closed(question).into());
         }
-        let t = text("text", t, self.def.limits.question_chars)?;
+        let t = text("text", t, Lines::Multi, self.def.limits.question_chars)?;
         Ok(Outcome::one(Event::QuestionEdited { question, text: t, at }))
     }
 
@@ -310,7 +307,7 @@ impl Session {
         self.phase_in(&[Phase::Questioning])?;
         let (asker, by_operator) = self.speaker(actor, on_behalf_of)?;
         let floor = self.floor.as_ref().ok_or(InvalidState::FloorEmpty)?;
-        let t = text("text", t, lim.question_chars)?;
+        let t = text("text", t, Lines::Multi, lim.question_chars)?;
         let q = self.get_question(floor.question)?;
         if q.follow_ups.len() >= lim.follow_ups_per_item {
             return Err(Invalid::TooMany { what: "follow-ups", max: lim.follow_ups_per_item }.into());
@@ -348,8 +345,8 @@ impl Session {
             }
         }
         self.def.unit(unit).ok_or_else(|| NotFound::Unit(unit.clone()))?;
-        let official = text("official", official, lim.short_chars)?;
-        let summary = text("summary", summary, lim.answer_chars)?;
+        let official = text("official", official, Lines::Single, lim.short_chars)?;
+        let summary = text("summary", summary, Lines::Multi, lim.answer_chars)?;
         if commitments.len() > lim.commitments_per_answer {
             return Err(Invalid::TooMany { what: "commitments", max: lim.commitments_per_answer }.into());
         }
@@ -357,7 +354,8 @@ impl Session {
             .iter()
             .map(|c| {
                 self.def.unit(&c.unit).ok_or_else(|| NotFound::Unit(c.unit.clone()))?;
-                Ok(Commitment { what: text("commitment", &c.what, lim.short_chars)?, unit: c.unit.clone(), due: c.due })
+                let what = text("commitment", &c.what, Lines::Single, lim.short_chars)?;
+                Ok(Commitment { what, unit: c.unit.clone(), due: c.due })
             })
             .collect::<Result<Vec<_>, CommandError>>()?;
         Ok(Outcome::one(Event::AnswerRecorded { follow_up, unit: unit.clone(), official, summary, commitments, at }))
@@ -412,9 +410,7 @@ impl Session {
         let Viewer::Delegate(me) = actor else { return Err(Forbidden::DelegatesOnly.into()) };
         // Not trimmed: the receipt must echo exactly the id the client sent.
         let id = ballot_id.0.clone();
-        if id.trim().is_empty() {
-            return Err(Invalid::Empty { field: "ballot_id" }.into());
-        }
+        text::check_verbatim(&id).map_err(|e| Invalid::text("ballot_id", e))?;
         if id.chars().count() > MAX_BALLOT_ID {
             return Err(Invalid::TooLong { field: "ballot_id", max: MAX_BALLOT_ID }.into());
         }

@@ -2,8 +2,11 @@
 //!
 //! A definition is validated once ([`SessionDef::validate`]) and is immutable
 //! afterwards except for delegates imported while the session is preparing.
+//! Its texts (title, theme, names) follow the rules of [`crate::text`] for a
+//! single line; [`SessionDef::normalize`] stores them cleaned.
 
 use crate::ids::{DelegateId, TopicId, UnitId, VenueId};
+use crate::text::{self, Lines, TextError, TextProblem};
 use std::collections::BTreeSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -130,6 +133,9 @@ pub enum DefinitionError {
     BadId { kind: &'static str, id: String },
     #[error("{kind} {id} has an empty name")]
     EmptyName { kind: &'static str, id: String },
+    /// `what` names the text: "title", "theme", "venue main name"...
+    #[error("{what} {problem}")]
+    Text { what: String, problem: TextProblem },
     #[error("delegate {delegate} names unknown venue {venue}")]
     UnknownVenue { delegate: String, venue: String },
     #[error("at least one unit and one topic are required")]
@@ -150,9 +156,8 @@ impl SessionDef {
         if !valid_id(&self.id) || self.id.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(DefinitionError::BadSessionId);
         }
-        if self.title.trim().is_empty() {
-            return Err(DefinitionError::EmptyTitle);
-        }
+        title(&self.title)?;
+        theme(&self.theme)?;
         let mains = self.venues.iter().filter(|v| v.kind == VenueKind::Main).count();
         if mains != 1 {
             return Err(DefinitionError::MainVenueCount(mains));
@@ -195,6 +200,32 @@ impl Limits {
 }
 
 impl SessionDef {
+    /// Stores every text of the definition cleaned (NFC, trimmed, see
+    /// [`crate::text`]), or refuses the first one that breaks the rules.
+    /// Call it before [`SessionDef::validate`] on a definition read from a file.
+    pub fn normalize(&mut self) -> Result<(), DefinitionError> {
+        self.title = title(&self.title)?;
+        self.theme = theme(&self.theme)?;
+        for v in &mut self.venues {
+            v.name = name("venue", v.id.as_str(), &v.name)?;
+        }
+        for u in &mut self.units {
+            u.name = name("unit", u.id.as_str(), &u.name)?;
+        }
+        for t in &mut self.topics {
+            t.name = name("topic", t.id.as_str(), &t.name)?;
+        }
+        Self::normalize_delegates(&mut self.delegates)
+    }
+
+    /// Stores the delegates' names cleaned (a definition's or an import's).
+    pub fn normalize_delegates(delegates: &mut [Delegate]) -> Result<(), DefinitionError> {
+        for d in delegates {
+            d.name = name("delegate", d.id.as_str(), &d.name)?;
+        }
+        Ok(())
+    }
+
     /// Validates delegates to be added next to `existing` ids.
     pub fn validate_delegates(&self, new: &[Delegate], existing: &BTreeSet<DelegateId>) -> Result<(), DefinitionError> {
         check_ids("delegate", new.iter().map(|v| (v.id.as_str(), v.name.as_str())))?;
@@ -229,12 +260,36 @@ fn check_ids<'a>(kind: &'static str, items: impl Iterator<Item = (&'a str, &'a s
         if !valid_id(id) {
             return Err(DefinitionError::BadId { kind, id: id.to_owned() });
         }
-        if name.trim().is_empty() {
-            return Err(DefinitionError::EmptyName { kind, id: id.to_owned() });
-        }
+        self::name(kind, id, name)?;
         if !seen.insert(id) {
             return Err(DefinitionError::Duplicate { kind, id: id.to_owned() });
         }
     }
     Ok(())
+}
+
+/// Cleans one single-line definition text; `empty` is the error for one with
+/// nothing visible. There is no length limit of its own here.
+fn clean(s: &str, what: impl FnOnce() -> String, empty: impl FnOnce() -> DefinitionError) -> Result<String, DefinitionError> {
+    match text::clean(s, Lines::Single, usize::MAX) {
+        Ok(t) => Ok(t),
+        Err(TextError::Bad(problem)) => Err(DefinitionError::Text { what: what(), problem }),
+        Err(TextError::Empty | TextError::TooLong { .. }) => Err(empty()),
+    }
+}
+
+fn title(s: &str) -> Result<String, DefinitionError> {
+    clean(s, || "title".into(), || DefinitionError::EmptyTitle)
+}
+
+/// The theme may be empty (nothing visible is stored as "").
+fn theme(s: &str) -> Result<String, DefinitionError> {
+    match text::clean(s, Lines::Single, usize::MAX) {
+        Err(TextError::Empty) => Ok(String::new()),
+        _ => clean(s, || "theme".into(), || DefinitionError::EmptyTitle),
+    }
+}
+
+fn name(kind: &'static str, id: &str, s: &str) -> Result<String, DefinitionError> {
+    clean(s, || format!("{kind} {id} name"), || DefinitionError::EmptyName { kind, id: id.to_owned() })
 }

@@ -5,6 +5,7 @@
 
 use crate::ids::{DelegateId, EvaluationId, FollowUpId, QuestionId, TopicId, UnitId, VenueId};
 use crate::session::Phase;
+use crate::text::{TextError, TextProblem};
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
@@ -112,6 +113,9 @@ pub enum Invalid {
     Empty { field: &'static str },
     #[error("{field} is longer than {max} characters")]
     TooLong { field: &'static str, max: usize },
+    /// A character free text must not contain (see [`crate::text`]).
+    #[error("{field} {problem}")]
+    Text { field: &'static str, problem: TextProblem },
     #[error("too many {what} (at most {max})")]
     TooMany { what: &'static str, max: usize },
     #[error("a question cannot be merged into itself")]
@@ -124,4 +128,15 @@ pub enum Invalid {
     Countdown { max: u32 },
     #[error("{0}")]
     Definition(#[from] crate::definition::DefinitionError),
+}
+
+impl Invalid {
+    /// Names the field a [`TextError`] is about.
+    pub(crate) fn text(field: &'static str, e: TextError) -> Self {
+        match e {
+            TextError::Empty => Invalid::Empty { field },
+            TextError::TooLong { max } => Invalid::TooLong { field, max },
+            TextError::Bad(problem) => Invalid::Text { field, problem },
+        }
+    }
 }

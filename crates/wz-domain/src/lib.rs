@@ -20,6 +20,7 @@ mod event;
 mod ids;
 mod session;
 mod tally;
+pub mod text;
 mod visibility;
 
 pub use command::{Command, CommitmentDraft, Outcome, Reply};
@@ -34,4 +35,5 @@ pub use session::{
     Question, QuestionStatus, Session, ApplyError,
 };
 pub use tally::{Rating, RatingCounts, Results, Tally, Turnout, UnitResults};
+pub use text::TextProblem;
 pub use visibility::{Perspective, Viewer};

@@ -89,7 +89,8 @@ impl SessionDefinition {
         }
     }
 
-    /// Converts and validates.
+    /// Converts, cleans the texts (NFC, trimmed; control and bidi override
+    /// characters refused: see `wz_domain::text`) and validates.
     pub fn into_domain(self) -> Result<d::SessionDef, d::DefinitionError> {
         let limits = self.limits.map_or_else(d::Limits::default, |l| d::Limits {
             question_chars: l.question_chars as usize,
@@ -102,7 +103,7 @@ impl SessionDefinition {
             answer_seconds: l.answer_seconds,
             max_answer_seconds: l.max_answer_seconds,
         });
-        let def = d::SessionDef {
+        let mut def = d::SessionDef {
             id: self.id,
             title: self.title,
             theme: self.theme,
@@ -116,6 +117,7 @@ impl SessionDefinition {
             topics: self.topics.into_iter().map(|u| d::Topic { id: d::TopicId(u.id), name: u.name }).collect(),
             limits,
         };
+        def.normalize()?;
         def.validate()?;
         Ok(def)
     }
@@ -181,6 +183,28 @@ mod tests {
         assert_eq!(rows[0].level, Level::County);
         assert_eq!(rows[1].level, Level::StreetDeliberation);
         assert_eq!(rows[1].venue, "baiyu");
+    }
+
+    fn definition(title: &str, venue_name: &str) -> SessionDefinition {
+        let json = serde_json::json!({
+            "id": "s", "title": title,
+            "venues": [{"id": "main", "name": venue_name, "kind": "main"}],
+            "units": [{"id": "u", "name": "县民政局"}], "topics": [{"id": "t", "name": "养老"}],
+        });
+        SessionDefinition::from_json(&json.to_string()).unwrap()
+    }
+
+    #[test]
+    fn definition_texts_are_normalised_and_forbidden_characters_named() {
+        let def = definition("\u{feff} Cafe\u{301} 问政 ", "主会场\u{200b}").into_domain().unwrap();
+        assert_eq!(def.title, "Caf\u{e9} 问政");
+        assert_eq!(def.venues[0].name, "主会场");
+        let e = definition("问政\u{202e}", "主会场").into_domain().unwrap_err();
+        assert_eq!(e.to_string(), "title contains the bidirectional formatting character U+202E");
+        let e = definition("问政", "主\u{1b}会场").into_domain().unwrap_err();
+        assert_eq!(e.to_string(), "venue main name contains the control character U+001B");
+        let e = definition("\u{200b}\u{200d}", "主会场").into_domain().unwrap_err();
+        assert_eq!(e, d::DefinitionError::EmptyTitle);
     }
 
     #[test]

@@ -26,6 +26,10 @@ pub const PHASES: [Phase; 5] = [
 pub enum Text {
     Short,
     Blank,
+    /// Only zero-width characters: refused as empty.
+    Invisible,
+    /// An escape sequence: refused as a control character.
+    Control,
     Max,
     TooLong,
 }
@@ -35,6 +39,8 @@ impl Text {
         match self {
             Text::Short => "村道何时修？".into(),
             Text::Blank => "  ".into(),
+            Text::Invisible => "\u{200B}\u{200D}\u{FEFF}".into(),
+            Text::Control => "村道\u{1B}[2J".into(),
             Text::Max => "问".repeat(500),
             Text::TooLong => "问".repeat(501),
         }
@@ -223,7 +229,7 @@ pub fn mostly<T: Clone + std::fmt::Debug + 'static>(
 }
 
 pub fn text() -> impl Strategy<Value = Text> {
-    prop_oneof![12 => Just(Text::Short), 1 => Just(Text::Blank), 1 => Just(Text::Max), 1 => Just(Text::TooLong)]
+    prop_oneof![12 => Just(Text::Short), 1 => Just(Text::Blank), 1 => Just(Text::Invisible), 1 => Just(Text::Control), 1 => Just(Text::Max), 1 => Just(Text::TooLong)]
 }
 
 pub fn question() -> impl Strategy<Value = u32> {
