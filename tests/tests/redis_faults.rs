@@ -1,6 +1,8 @@
 //! Redis as the store, under faults: the hub killed while 320 delegates vote,
-//! Redis killed (AOF always) while they vote, a 30 s Redis outage, closes
-//! racing ballots, and the persistence-settings guard. Every test runs its own
+//! Redis killed (AOF always) while they vote, a 30 s Redis outage, a Redis
+//! frozen (SIGSTOP) under a write while other clients ping and connect,
+//! closes racing ballots, and the persistence-settings guard, at start and
+//! when Redis is made unsafe at run time. Every test runs its own
 //! redis-server on a unix socket in a temp dir.
 //!
 //! Voters behave like the delegate client: every ballot is sent with a fixed
@@ -359,7 +361,8 @@ async fn the_guard_refuses_unsafe_persistence_and_accepts_the_shipped_config() {
         (&["--maxmemory-policy", "allkeys-lru"][..], "maxmemory-policy"),
     ] {
         let e = open_evaluation_with(args, &[]).await.expect_err("refused");
-        assert_eq!(e["code"], "invalid_state");
+        // The same answer as when Redis is made unsafe at run time.
+        assert_eq!((e["code"].as_str(), e["retryable"].as_bool()), (Some("unavailable"), Some(true)), "{e}");
         assert!(e["message"].as_str().unwrap().contains(setting), "names {setting}: {e}");
     }
     // The development escape hatch: allowed, with a warning for the moderator.
@@ -386,4 +389,124 @@ async fn the_guard_refuses_unsafe_persistence_and_accepts_the_shipped_config() {
         m.ok(json!({"type": "advance_phase", "to": to})).await;
     }
     m.ok(json!({"type": "open_evaluation", "units": UNITS})).await;
+}
+
+fn warns(v: &Value, what: &str) -> bool {
+    v["type"] == "stats" && v["warnings"].as_array().is_some_and(|w| w.iter().any(|w| w.as_str().unwrap().contains(what)))
+}
+
+fn no_warnings(v: &Value) -> bool {
+    v["type"] == "stats" && v["warnings"] == json!([])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_made_unsafe_at_run_time_pauses_evaluations_until_it_is_set_back() {
+    let redis_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(redis_dir.path(), &[]);
+    let server = start_server(data.path(), &redis, &[]).await;
+    let mut m = server.connect("moderator", None).await;
+    m.next().await;
+    m.ok(json!({"type": "advance_phase", "to": "check_in"})).await;
+    for d in ["d001", "d002"] {
+        m.ok(json!({"type": "check_in", "delegate": d})).await;
+    }
+    m.ok(json!({"type": "advance_phase", "to": "questioning"})).await;
+    m.ok(json!({"type": "advance_phase", "to": "evaluation"})).await;
+    let mut voters = Vec::new();
+    for d in ["d001", "d002"] {
+        let mut c = server.connect(&format!("delegate:{d}"), None).await;
+        c.next().await;
+        voters.push(c);
+    }
+    let cast = |d: &str| json!({"type": "cast_ballot", "ballot_id": format!("b-{d}"), "evaluation": 1, "unit": UNITS[0], "rating": "satisfied"});
+    let open = json!({"type": "open_evaluation", "units": UNITS});
+
+    // appendfsync: open_evaluation refused while unsafe, then accepted.
+    redis.config_set("appendfsync", "everysec");
+    m.until(|v| warns(v, "appendfsync is everysec")).await;
+    m.send("open-1", open.clone()).await;
+    let e = m.reply("open-1").await.expect_err("refused while unsafe");
+    assert_eq!((e["code"].as_str(), e["retryable"].as_bool()), (Some("unavailable"), Some(true)), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("appendfsync"), "{e}");
+    redis.config_set("appendfsync", "always");
+    m.until(no_warnings).await;
+    m.send("open-1", open).await;
+    m.reply("open-1").await.expect("accepted once safe again");
+
+    // appendfsync again, now for a ballot.
+    redis.config_set("appendfsync", "everysec");
+    m.until(|v| warns(v, "appendfsync")).await;
+    voters[0].send("vote-1", cast("d001")).await;
+    let e = voters[0].reply("vote-1").await.expect_err("refused while unsafe");
+    assert_eq!(e["code"], "unavailable");
+    assert!(e["message"].as_str().unwrap().contains("appendfsync"), "{e}");
+    redis.config_set("appendfsync", "always");
+    m.until(no_warnings).await;
+    voters[0].send("vote-1", cast("d001")).await;
+    voters[0].reply("vote-1").await.expect("the retry lands");
+
+    // maxmemory-policy: the same.
+    redis.config_set("maxmemory-policy", "allkeys-lru");
+    m.until(|v| warns(v, "maxmemory-policy is allkeys-lru")).await;
+    voters[1].send("vote-2", cast("d002")).await;
+    let e = voters[1].reply("vote-2").await.expect_err("refused while unsafe");
+    assert_eq!(e["code"], "unavailable");
+    assert!(e["message"].as_str().unwrap().contains("maxmemory-policy"), "{e}");
+    redis.config_set("maxmemory-policy", "noeviction");
+    m.until(no_warnings).await;
+    voters[1].send("vote-2", cast("d002")).await;
+    voters[1].reply("vote-2").await.expect("the retry lands");
+    let (_, ballots) = audit(&server).await;
+    assert_eq!(ballots.len(), 2, "each ballot recorded once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_redis_does_not_stall_pings_connects_or_snapshots() {
+    let redis_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut redis = RedisServer::start(redis_dir.path(), &[]);
+    let server = start_server(data.path(), &redis, &[]).await;
+    let mut m = server.connect("moderator", None).await;
+    let snap = m.next().await;
+    let session = snap["session"]["id"].as_str().unwrap().to_owned();
+    let confirmed = m.ok(json!({"type": "advance_phase", "to": "check_in"})).await["seq"].clone();
+    let mut other = server.connect("delegate:d002", None).await;
+    other.next().await;
+
+    redis.pause();
+    let frozen = std::time::Instant::now();
+    let check_in = json!({"type": "check_in", "delegate": "d001"});
+    m.send("in-1", check_in.clone()).await;
+    // Another client's ping is answered without waiting for the write.
+    other.send("p-1", json!({"type": "ping"})).await;
+    let pong = other.reply("p-1").await.expect("ping answered");
+    eprintln!("ping answered {:?} after the freeze", frozen.elapsed());
+    assert_eq!(pong["seq"], confirmed, "with the confirmed seq");
+    // A new connection gets its snapshot; a REST snapshot returns.
+    let mut late = server.connect("delegate:d003", None).await;
+    let snap = late.next().await;
+    assert_eq!((snap["type"].as_str(), &snap["seq"]), (Some("snapshot"), &confirmed));
+    let (status, body) = server.http("GET", &format!("/api/sessions/{session}"), None, None).await;
+    assert_eq!(status, 200, "{body}");
+    eprintln!("connect and REST snapshot done {:?} after the freeze", frozen.elapsed());
+    other.until(|v| v["type"] == "stats" && v["store_available"] == false).await;
+    eprintln!("store_available=false {:?} after the freeze", frozen.elapsed());
+
+    redis.resume();
+    other.until(|v| v["type"] == "stats" && v["store_available"] == true).await;
+    // The check-in was acknowledged only once it was written (or refused
+    // when the write timed out); the retry lands exactly once.
+    let first = m.reply("in-1").await;
+    let ack = match first {
+        Ok(ack) => ack,
+        Err(e) => {
+            assert_eq!(e["code"], "unavailable", "{e}");
+            until_acked(&mut m, "in-1", &check_in).await
+        }
+    };
+    let mut auditor = server.connect("auditor", None).await;
+    let snap = auditor.next().await;
+    assert_eq!(snap["checked_in"], json!(["d001"]));
+    assert_eq!(snap["seq"], ack["seq"]);
 }

@@ -7,20 +7,31 @@
 //! answers the commands. If the write fails the state is restored and every
 //! command of the batch is answered `unavailable`: nothing unconfirmed is
 //! ever acknowledged or shown.
+//!
+//! The write runs as a future owned by this loop, which keeps serving its
+//! queue meanwhile (`commit.rs`): read-only work (pings, connects and their
+//! snapshots, REST snapshots, disconnects, stats) is answered from the
+//! confirmed state, commands wait in a bounded hold until the write is done.
+//! This file holds the loop and the connections and fan-out; `commit.rs` the
+//! batching and group commit, `health.rs` store health and the board,
+//! `recovery.rs` reading the session back from the store.
+
+mod commit;
+mod health;
+mod recovery;
 
 use crate::HubConfig;
 use crate::credentials::PrincipalKey;
 use crate::ring::{Entry, Ring};
 use bytes::Bytes;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use tokio::sync::{mpsc, oneshot};
-use tracing::{error, warn};
-use wz_domain::{Command, Perspective, Session, VenueId, Viewer};
-use wz_protocol::client::{ClientMessage, Parsed};
-use wz_protocol::stored::RecordMeta;
+use tracing::warn;
+use wz_domain::{Command, Millis, Perspective, Session, VenueId, Viewer};
+use wz_protocol::client::ClientMessage;
 use wz_protocol::server::{AckDto, ErrorDto, ServerMessage};
-use wz_protocol::{CloseCode, ErrorCode, render};
-use wz_store::{DynStore, StoreError};
+use wz_protocol::{CloseCode, render};
+use wz_store::DynStore;
 
 pub(crate) type ConnId = u64;
 
@@ -35,6 +46,15 @@ pub(crate) enum ActorMsg {
     Snapshot { viewer: Viewer, reply: oneshot::Sender<String> },
     Revoke { keys: Vec<PrincipalKey> },
     Shutdown,
+}
+
+/// Why an actor's loop ended (a panic ends it too, seen by the supervisor).
+#[derive(Debug)]
+pub(crate) enum Exit {
+    /// Asked to shut down.
+    Stopped,
+    /// Every sender is gone: the hub and all connections.
+    InboxClosed,
 }
 
 pub(crate) struct ConnParts {
@@ -63,8 +83,25 @@ pub(crate) struct SessionActor {
     state: Session,
     acked: Acked,
     /// Store health from the hub's probe; `None` in tests that do not probe.
-    health: Option<tokio::sync::watch::Receiver<bool>>,
+    health: Option<tokio::sync::watch::Receiver<crate::StoreHealth>>,
     store_available: bool,
+    /// Persistence settings that put acknowledged writes at risk: while there
+    /// are any, evaluations are refused (unless the config allows it).
+    store_problems: Vec<String>,
+    /// The group commit being written, if any.
+    inflight: Option<commit::Inflight>,
+    /// Commands (and a shutdown) that arrived while a write was in flight,
+    /// oldest first; at most `actor_queue` of them, then the queue waits.
+    held: VecDeque<ActorMsg>,
+    /// Connections with a command in flight or held: their pings keep
+    /// their place behind it.
+    busy: HashSet<ConnId>,
+    /// The write in flight has taken longer than `health_timeout`: clients
+    /// are told the store is unavailable without waiting for the probe.
+    write_stalled: bool,
+    /// Time of the latest event: events are never stamped before it, even
+    /// if the wall clock steps backwards.
+    last_at: Millis,
     /// Evaluations closed for changes until an operator repairs the store.
     review: crate::Review,
     /// Last message from a client of each venue (the health board's heartbeat).
@@ -82,25 +119,6 @@ pub(crate) struct SessionActor {
     shutting_down: bool,
 }
 
-/// Commands run against the state but not yet confirmed by the store.
-#[derive(Default)]
-struct Pending {
-    /// The state before the batch's first change, to restore on failure.
-    before: Option<Session>,
-    /// Events to write, with who caused them and the changes they made.
-    events: Vec<(wz_domain::Event, RecordMeta, Vec<wz_domain::Change>)>,
-    replies: Vec<(ReplyTo, Answer)>,
-    /// Command ids recorded as acknowledged by this batch, undone on failure.
-    acked: Vec<(String, String)>,
-}
-
-/// A command's answer, held until its batch is confirmed.
-enum Answer {
-    Done(AckDto),
-    Refused(ErrorDto),
-    Ping(String),
-}
-
 impl SessionActor {
     pub fn new(state: Session, acked: Acked, store: DynStore, config: HubConfig, rx: mpsc::Receiver<ActorMsg>) -> Self {
         let ring = Ring::new(config.resume_window);
@@ -109,6 +127,12 @@ impl SessionActor {
             acked,
             health: None,
             store_available: true,
+            store_problems: config.store_problems.clone(),
+            inflight: None,
+            held: VecDeque::new(),
+            busy: HashSet::new(),
+            write_stalled: false,
+            last_at: Millis(0),
             review: crate::Review::new(),
             last_seen: BTreeMap::new(),
             suspect: false,
@@ -123,9 +147,16 @@ impl SessionActor {
         }
     }
 
-    pub fn with_health(mut self, health: tokio::sync::watch::Receiver<bool>) -> Self {
-        self.store_available = *health.borrow();
+    pub fn with_health(mut self, mut health: tokio::sync::watch::Receiver<crate::StoreHealth>) -> Self {
+        let now = health.borrow_and_update().clone();
+        self.store_available = now.available;
+        self.store_problems = now.problems;
         self.health = Some(health);
+        self
+    }
+
+    pub fn with_last_at(mut self, at: Millis) -> Self {
+        self.last_at = at;
         self
     }
 
@@ -138,19 +169,41 @@ impl SessionActor {
         &self.state.def().id
     }
 
-    pub async fn run(mut self) {
+    pub async fn run(mut self) -> Exit {
         let mut tick = tokio::time::interval(self.config.stats_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut batch = Vec::with_capacity(self.config.max_batch);
+        let mut inbox_open = true;
         loop {
+            if self.shutting_down {
+                return Exit::Stopped;
+            }
+            if self.inflight.is_none() && !self.held.is_empty() {
+                // What waited for the last write goes first, in order.
+                let n = self.held.len().min(self.config.max_batch);
+                let next: Vec<ActorMsg> = self.held.drain(..n).collect();
+                self.process(next).await;
+                continue;
+            }
+            if !inbox_open && self.inflight.is_none() {
+                return Exit::InboxClosed;
+            }
+            let reading = inbox_open && self.held.len() < self.config.actor_queue;
             tokio::select! {
-                n = self.rx.recv_many(&mut batch, self.config.max_batch) => {
+                progress = commit::progress(&mut self.inflight, self.config.health_timeout, self.write_stalled) => {
+                    self.on_progress(progress).await;
+                }
+                n = self.rx.recv_many(&mut batch, self.config.max_batch), if reading => {
                     if n == 0 {
-                        break;
+                        inbox_open = false;
+                        continue;
                     }
-                    self.process(std::mem::take(&mut batch)).await;
-                    if self.shutting_down {
-                        break;
+                    if self.inflight.is_some() {
+                        for msg in batch.drain(..) {
+                            self.while_writing(msg);
+                        }
+                    } else {
+                        self.process(std::mem::take(&mut batch)).await;
                     }
                 }
                 _ = tick.tick() => {
@@ -158,314 +211,7 @@ impl SessionActor {
                         self.broadcast_stats();
                     }
                 }
-                changed = health_changed(&mut self.health) => {
-                    match changed {
-                        Some(ok) => {
-                            self.set_store_available(ok);
-                            if ok && self.suspect {
-                                // Back: show clients what actually landed.
-                                self.suspect = !self.reload().await;
-                            }
-                        }
-                        None => self.health = None,
-                    }
-                }
-            }
-        }
-    }
-
-    async fn process(&mut self, batch: Vec<ActorMsg>) {
-        if self.suspect {
-            // A write that timed out may have landed since: decide this batch
-            // against what the store holds, not against our rolled-back copy.
-            // The probe says whether trying is worth it (a failed write alone
-            // does not mean the store is still gone).
-            let probe_ok = self.health.as_ref().is_none_or(|h| *h.borrow());
-            if probe_ok {
-                self.suspect = !self.reload().await;
-            }
-            if self.suspect {
-                // The store is unreachable and our copy may be behind it:
-                // fail fast rather than decide against a guess.
-                self.refuse(batch);
-                return;
-            }
-        }
-        let mut pending = Pending::default();
-        for msg in batch {
-            match msg {
-                ActorMsg::Command { conn, msg } => {
-                    let Some(c) = self.conns.get(&conn) else { continue };
-                    let viewer = c.viewer.clone();
-                    let by = c.key.to_string();
-                    if let Some(v) = c.venue.clone() {
-                        self.seen(v);
-                    }
-                    let reply = ReplyTo::Conn(conn, msg.id.clone());
-                    match msg.command.into_domain() {
-                        // Answered in order with the connection's other
-                        // commands, with the seq confirmed by then.
-                        Ok(Parsed::Ping) => pending.replies.push((reply, Answer::Ping(msg.id))),
-                        Ok(Parsed::Command(cmd)) => {
-                            // A command id seen before is answered, not run again:
-                            // a client retrying after a lost ack gets the original answer.
-                            let key = (by, msg.id.clone());
-                            if let Some((seq, r)) = self.acked.get(&key) {
-                                metrics::counter!("wz_duplicate_commands_total").increment(1);
-                                let ack = AckDto { id: msg.id, seq: *seq, result: render::ack_result(&self.state, r) };
-                                pending.replies.push((reply, Answer::Done(ack)));
-                                continue;
-                            }
-                            self.run_command(&mut pending, viewer, &cmd, reply, Some(key));
-                        }
-                        Err((code, message)) => {
-                            pending.replies.push((reply, Answer::Refused(ErrorDto::new(Some(msg.id), code, message))));
-                        }
-                    }
-                }
-                ActorMsg::Direct { viewer, cmd, reply } => {
-                    self.run_command(&mut pending, viewer, &cmd, ReplyTo::Direct(reply), None);
-                }
-                other => {
-                    // Anything that reads state must see only confirmed state.
-                    self.commit(std::mem::take(&mut pending)).await;
-                    self.handle_other(other);
-                }
-            }
-        }
-        self.commit(pending).await;
-    }
-
-    /// Answers every command of a batch with `unavailable` (pings with the
-    /// confirmed seq) and handles everything else as usual.
-    fn refuse(&mut self, batch: Vec<ActorMsg>) {
-        let why = "the store is unavailable; retry with the same id";
-        for msg in batch {
-            match msg {
-                ActorMsg::Command { conn, msg } => {
-                    if !self.conns.contains_key(&conn) {
-                        continue;
-                    }
-                    let r = match msg.command {
-                        wz_protocol::client::CommandDto::Ping => Ok(AckDto { id: msg.id.clone(), seq: self.state.seq(), result: None }),
-                        _ => Err(ErrorDto::new(Some(msg.id.clone()), ErrorCode::Unavailable, why)),
-                    };
-                    self.reply(ReplyTo::Conn(conn, msg.id), r);
-                }
-                ActorMsg::Direct { reply, .. } => {
-                    let _ = reply.send(Err(ErrorDto::new(None, ErrorCode::Unavailable, why)));
-                }
-                other => self.handle_other(other),
-            }
-        }
-    }
-
-    /// `key` is (principal, command id) for commands from a connection.
-    fn run_command(&mut self, pending: &mut Pending, viewer: Viewer, cmd: &Command, reply: ReplyTo, key: Option<(String, String)>) {
-        let now = (self.config.clock)();
-        let id = match &reply {
-            ReplyTo::Conn(_, id) => Some(id.clone()),
-            ReplyTo::Direct(_) => None,
-        };
-        metrics::counter!("wz_commands_total").increment(1);
-        if let Some(refusal) = self.operational_refusal(cmd) {
-            pending.replies.push((reply, Answer::Refused(ErrorDto::new(id, ErrorCode::InvalidState, refusal))));
-            return;
-        }
-        match self.state.decide(&viewer, cmd, now) {
-            Err(e) => {
-                let code = ErrorCode::from(&e);
-                pending.replies.push((reply, Answer::Refused(ErrorDto::new(id, code, e.to_string()))));
-            }
-            Ok(outcome) => {
-                if !outcome.events.is_empty() && pending.before.is_none() {
-                    // The first change of the batch: keep the state to restore
-                    // if the store does not confirm. Batches of refusals and
-                    // idempotent retries never pay for this copy.
-                    pending.before = Some(self.state.clone());
-                }
-                let meta = RecordMeta {
-                    by: Some(key.as_ref().map_or_else(|| PrincipalKey::from(&viewer).to_string(), |k| k.0.clone())),
-                    cmd: key.as_ref().map(|k| k.1.clone()),
-                };
-                let produced = !outcome.events.is_empty();
-                for event in outcome.events {
-                    match self.state.apply(&event) {
-                        Ok(changes) => pending.events.push((event, meta.clone(), changes)),
-                        Err(e) => {
-                            // decide produced an event apply refuses: a bug. Refuse
-                            // the command rather than risk a wrong record.
-                            error!(session = %self.state.def().id, error = %e, "domain bug: decided event does not apply");
-                            let msg = "internal error: command refused";
-                            pending.replies.push((reply, Answer::Refused(ErrorDto::new(id, ErrorCode::InvalidState, msg))));
-                            return;
-                        }
-                    }
-                }
-                let result = render::ack_result(&self.state, &outcome.reply);
-                let ack = AckDto { id: id.unwrap_or_default(), seq: self.state.seq(), result };
-                if let (Some(k), true) = (key, produced) {
-                    self.acked.insert(k.clone(), (self.state.seq(), outcome.reply));
-                    pending.acked.push(k);
-                }
-                pending.replies.push((reply, Answer::Done(ack)));
-            }
-        }
-    }
-
-    /// Refusals that come from operations, not from the session's rules.
-    fn operational_refusal(&self, cmd: &Command) -> Option<String> {
-        match cmd {
-            Command::OpenEvaluation { .. } => self.config.evaluation_guard.as_ref().map(|why| {
-                format!("evaluations are disabled: {why}")
-            }),
-            Command::CastBallot { evaluation, .. } | Command::CloseEvaluation { evaluation } => {
-                self.review.get(&evaluation.0).map(|problems| {
-                    format!(
-                        "evaluation {} is closed for changes until an operator repairs the store ({} problem(s); first: {})",
-                        evaluation.0,
-                        problems.len(),
-                        problems.first().map_or("", String::as_str)
-                    )
-                })
-            }
-            _ => None,
-        }
-    }
-
-    /// Records a venue's heartbeat; the board only needs it to within seconds,
-    /// so stats go out for it at most every 5 s per venue.
-    fn seen(&mut self, venue: VenueId) {
-        let now = (self.config.clock)();
-        let last = self.last_seen.insert(venue, now);
-        if last.is_none_or(|t| now.0.saturating_sub(t.0) >= 5_000) {
-            self.stats_dirty = true;
-        }
-    }
-
-    fn set_store_available(&mut self, ok: bool) {
-        if self.store_available != ok {
-            self.store_available = ok;
-            self.stats_dirty = true;
-        }
-    }
-
-    fn health(&self) -> render::Health {
-        let mut warnings = self.config.warnings.clone();
-        for problems in self.review.values() {
-            warnings.extend(problems.iter().cloned());
-        }
-        render::Health {
-            store_available: self.store_available,
-            warnings,
-            connections: self.connection_counts(),
-            last_seen: self.last_seen.clone(),
-        }
-    }
-
-    /// Writes the batch's events, then broadcasts and answers; or restores.
-    async fn commit(&mut self, p: Pending) {
-        let mut confirmed = true;
-        if let Some(before) = p.before {
-            let first_seq = before.seq() + 1;
-            let records: Vec<wz_store::Record> = p
-                .events
-                .iter()
-                .map(|(e, m, _)| {
-                    let (claim, count) = wz_protocol::stored::derived(e);
-                    wz_store::Record { data: Bytes::from(wz_protocol::stored::encode_record(e, m)), claim, count }
-                })
-                .collect();
-            let started = std::time::Instant::now();
-            let written = self.store.append(self.session_id(), first_seq, records).await;
-            metrics::histogram!("wz_store_append_seconds").record(started.elapsed().as_secs_f64());
-            match written {
-                Ok(()) => {
-                    self.set_store_available(true);
-                    for (seq, (event, _, changes)) in (first_seq..).zip(p.events) {
-                        self.broadcast(Entry::new(seq, event.at(), event.kind(), changes));
-                    }
-                    self.stats_dirty = true;
-                }
-                Err(e) => {
-                    warn!(session = %self.session_id(), error = %e, commands = p.replies.len(), "store write failed; nothing acknowledged");
-                    metrics::counter!("wz_store_failures_total").increment(1);
-                    confirmed = false;
-                    self.state = before;
-                    for k in &p.acked {
-                        self.acked.remove(k);
-                    }
-                    match e {
-                        // The log moved under us (a write reported as failed
-                        // that landed, or another writer), or the store holds a
-                        // ballot our state does not: the store is the record,
-                        // so read it back rather than stay stuck.
-                        StoreError::Conflict { .. } | StoreError::Claimed { .. } => {
-                            self.suspect = !self.reload().await;
-                        }
-                        StoreError::Unavailable(_) => {
-                            self.set_store_available(false);
-                            self.suspect = true;
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-        let seq = self.state.seq();
-        for (reply, answer) in p.replies {
-            let r = match answer {
-                Answer::Ping(id) => Ok(AckDto { id, seq, result: None }),
-                // Refusals and acks alike were decided against state that was
-                // not confirmed: the client retries with the same id.
-                Answer::Done(_) | Answer::Refused(_) if !confirmed => {
-                    let id = match &reply {
-                        ReplyTo::Conn(_, id) => Some(id.clone()),
-                        ReplyTo::Direct(_) => None,
-                    };
-                    Err(ErrorDto::new(id, ErrorCode::Unavailable, "the record could not be written; retry with the same id"))
-                }
-                Answer::Done(ack) => Ok(ack),
-                Answer::Refused(e) => Err(e),
-            };
-            self.reply(reply, r);
-        }
-    }
-
-    /// Replaces the state with what the store holds; false if it could not be read.
-    async fn reload(&mut self) -> bool {
-        let id = self.session_id().to_owned();
-        match crate::load_session(&self.store, &id).await {
-            Ok(loaded) if loaded.session.seq() == self.state.seq() => {
-                // Nothing landed that we do not know: the restored state is
-                // what the store holds, and clients saw nothing unconfirmed.
-                self.acked = loaded.acked;
-                true
-            }
-            Ok(loaded) => {
-                warn!(session = %id, seq = loaded.session.seq(), "session reloaded from the store");
-                self.state = loaded.session;
-                self.acked = loaded.acked;
-                // Events that landed without being broadcast are not in the
-                // resume window, and connected clients never saw them: every
-                // client gets a fresh snapshot, resuming ones too.
-                self.ring = Ring::new(self.config.resume_window);
-                let now = (self.config.clock)();
-                let health = self.health();
-                let snaps: Vec<(ConnId, Bytes)> = self
-                    .conns
-                    .iter()
-                    .map(|(id, c)| (*id, Bytes::from(render::snapshot(&self.state, &c.viewer, &health, now).encode())))
-                    .collect();
-                for (id, b) in snaps {
-                    self.send(id, b);
-                }
-                self.stats_dirty = true;
-                true
-            }
-            Err(e) => {
-                error!(session = %id, error = %e, "could not reload the session from the store");
-                false
+                changed = health::changed(&mut self.health) => self.on_health(changed).await,
             }
         }
     }
@@ -659,18 +405,6 @@ fn stats_perspective(p: &Perspective) -> Perspective {
     match p {
         Perspective::Moderator | Perspective::Auditor => p.clone(),
         _ => Perspective::Public,
-    }
-}
-
-/// The next store health value; pending forever without a probe, `None`
-/// when the probe is gone.
-async fn health_changed(h: &mut Option<tokio::sync::watch::Receiver<bool>>) -> Option<bool> {
-    match h {
-        Some(rx) => match rx.changed().await {
-            Ok(()) => Some(*rx.borrow_and_update()),
-            Err(_) => None,
-        },
-        None => std::future::pending().await,
     }
 }
 

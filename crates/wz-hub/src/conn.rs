@@ -84,7 +84,10 @@ impl ConnReceiver {
             biased;
             code = &mut self.close => {
                 self.closed = true;
-                code.ok().map(Outbound::Close)
+                // Dropped without a code: the session's actor died (it sends
+                // a code whenever it closes a connection on purpose), and
+                // its supervisor restarts it: reconnect and resume.
+                Some(Outbound::Close(code.unwrap_or(CloseCode::Restarting)))
             }
             frame = self.frames.recv() => frame.map(Outbound::Frame),
         }

@@ -11,11 +11,16 @@
 //!
 //! Architecture Invariant: every outbound queue is bounded; a client that
 //! cannot keep up is closed with `slow_consumer` (4008) and resumes on reconnect.
+//!
+//! Every task the hub starts is owned: the health probe and one supervisor per
+//! session live in the hub's task set (aborted with the hub), and each
+//! supervisor owns its actor's handle (`supervisor.rs`).
 
 mod actor;
 mod conn;
 mod credentials;
 mod ring;
+mod supervisor;
 
 pub use conn::{ConnReceiver, ConnSender, Connection, Outbound};
 pub use credentials::{Credential, Principal, PrincipalKey};
@@ -44,13 +49,26 @@ pub struct HubConfig {
     pub resume_window: usize,
     /// Wall clock in Unix milliseconds; tests inject their own.
     pub clock: Arc<dyn Fn() -> Millis + Send + Sync>,
-    /// When set, opening an evaluation is refused with this reason (the
-    /// store's persistence settings cannot guarantee an acknowledged ballot).
-    pub evaluation_guard: Option<String>,
+    /// The store's persistence problems as read at start (see
+    /// [`wz_store::Store::persistence_problems`]); the health probe keeps them
+    /// current. While there are any, ballots and evaluation changes are
+    /// refused with `unavailable` naming the setting, unless
+    /// `allow_unsafe_store`.
+    pub store_problems: Vec<String>,
+    /// Development escape hatch (`--allow-unsafe-redis`): evaluations run on
+    /// an unsafe store; the problems are only shown as a warning.
+    pub allow_unsafe_store: bool,
     /// Warnings shown to the moderator and the auditor (and logged).
     pub warnings: Vec<String>,
     /// How often the store's health is probed (drives `store_available`).
     pub health_interval: Duration,
+    /// How long a probe (or a group commit) may take before the store counts
+    /// as unavailable for clients, and how long the persistence re-check
+    /// before opening an evaluation may take.
+    pub health_timeout: Duration,
+    /// Restarts of one session's actor allowed within a minute; past that
+    /// the session refuses connections until the server is restarted.
+    pub max_restarts: u32,
 }
 
 impl Default for HubConfig {
@@ -62,9 +80,12 @@ impl Default for HubConfig {
             stats_interval: Duration::from_millis(200),
             resume_window: 10_000,
             clock: Arc::new(system_clock),
-            evaluation_guard: None,
+            store_problems: Vec::new(),
+            allow_unsafe_store: false,
             warnings: Vec::new(),
             health_interval: Duration::from_secs(1),
+            health_timeout: Duration::from_secs(1),
+            max_restarts: 5,
         }
     }
 }
@@ -100,18 +121,32 @@ pub type Review = std::collections::BTreeMap<u32, Vec<String>>;
 pub type CommandResult = Result<AckDto, ErrorDto>;
 
 struct SessionHandle {
+    /// The current actor's queue; replaced when the supervisor restarts it.
     tx: mpsc::Sender<ActorMsg>,
     title: String,
 }
 
+/// What the health probe last found out about the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StoreHealth {
+    /// The store answered its last probe in time.
+    pub available: bool,
+    /// Settings that put acknowledged writes at risk (empty when safe).
+    pub problems: Vec<String>,
+}
+
 struct Inner {
     store: DynStore,
-    /// Whether the store answered its last probe; sessions show it to clients.
-    health: tokio::sync::watch::Sender<bool>,
+    /// The store's health as last probed; sessions show it to clients.
+    health: tokio::sync::watch::Sender<StoreHealth>,
     config: HubConfig,
     sessions: DashMap<String, SessionHandle>,
     /// SHA-256 hex of a credential → who presents it.
     credentials: DashMap<String, Principal>,
+    /// The health probe and the session supervisors: aborted with the hub.
+    tasks: std::sync::Mutex<tokio::task::JoinSet<()>>,
+    /// Bumped whenever a supervisor restarted an actor or gave up on one.
+    supervision: tokio::sync::watch::Sender<u64>,
 }
 
 /// A session rebuilt from the store.
@@ -124,6 +159,8 @@ pub(crate) struct Loaded {
     pub review: Review,
     /// The claims and counters the log implies.
     pub derived: Derived,
+    /// Time of the last event: the actor's clock never goes below it.
+    pub last_at: Millis,
 }
 
 /// Claims (key → (ballot id, seq)) and counters a log implies.
@@ -203,7 +240,20 @@ pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<Loaded, H
     }
     let derived = derived_from_log((1u64..).zip(&events));
     let review = cross_check(id, &derived, &stored.claims, &stored.counters);
-    Ok(Loaded { session, acked, review, derived })
+    let last_at = events.last().map_or(Millis(0), wz_domain::Event::at);
+    Ok(Loaded { session, acked, review, derived, last_at })
+}
+
+impl Inner {
+    /// A new actor task for a loaded session, and its queue.
+    fn start_actor(&self, loaded: Loaded) -> (mpsc::Sender<ActorMsg>, tokio::task::JoinHandle<actor::Exit>) {
+        let (tx, rx) = mpsc::channel(self.config.actor_queue);
+        let actor = SessionActor::new(loaded.session, loaded.acked, self.store.clone(), self.config.clone(), rx)
+            .with_health(self.health.subscribe())
+            .with_review(loaded.review)
+            .with_last_at(loaded.last_at);
+        (tx, tokio::spawn(actor.run()))
+    }
 }
 
 /// Cheap to clone; all clones share the same sessions.
@@ -226,33 +276,76 @@ impl Hub {
         config.actor_queue = config.actor_queue.max(1);
         config.outbound_queue = config.outbound_queue.max(1);
         config.resume_window = config.resume_window.max(1);
-        let (health, _) = tokio::sync::watch::channel(true);
-        let hub = Self { inner: Arc::new(Inner { store, health, config, sessions: DashMap::new(), credentials: DashMap::new() }) };
+        let (health, _) = tokio::sync::watch::channel(StoreHealth { available: true, problems: config.store_problems.clone() });
+        let tasks = std::sync::Mutex::new(tokio::task::JoinSet::new());
+        let (supervision, _) = tokio::sync::watch::channel(0);
+        let inner = Inner { store, health, config, sessions: DashMap::new(), credentials: DashMap::new(), tasks, supervision };
+        let hub = Self { inner: Arc::new(inner) };
         hub.spawn_health_probe();
         hub
     }
 
+    /// Starts a task owned by the hub (aborted when the hub is dropped).
+    fn spawn_task(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+        let mut tasks = self.inner.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Reap finished tasks so the set does not grow with restarts.
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn_on(task, &rt);
+    }
+
     /// Probes the store on an interval so that clients learn when it is gone
-    /// (results may be stale) and when it is back, even while nobody writes.
+    /// (results may be stale) and when it is back, even while nobody writes;
+    /// and re-reads its persistence settings, so that a store made unsafe
+    /// at run time (`CONFIG SET appendfsync everysec`) stops evaluations
+    /// within one interval, and a fixed one resumes them.
     fn spawn_health_probe(&self) {
         let weak = Arc::downgrade(&self.inner);
         let every = self.inner.config.health_interval;
-        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
-        rt.spawn(async move {
+        let timeout = self.inner.config.health_timeout;
+        self.spawn_task(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
                 let Some(inner) = weak.upgrade() else { return };
-                let ok = tokio::time::timeout(every.max(Duration::from_secs(1)) * 3, inner.store.ping()).await.is_ok_and(|r| r.is_ok());
-                inner.health.send_if_modified(|h| std::mem::replace(h, ok) != ok);
+                let store = inner.store.clone();
+                drop(inner);
+                let ok = tokio::time::timeout(timeout, store.ping()).await.is_ok_and(|r| r.is_ok());
+                // Unknown when the store does not answer: keep what we knew.
+                let problems = match ok {
+                    true => tokio::time::timeout(timeout, store.persistence_problems()).await.ok().and_then(Result::ok),
+                    false => None,
+                };
+                let Some(inner) = weak.upgrade() else { return };
+                inner.health.send_if_modified(|h| {
+                    let next = StoreHealth { available: ok, problems: problems.unwrap_or_else(|| h.problems.clone()) };
+                    if next.problems != h.problems {
+                        match next.problems.is_empty() {
+                            true => tracing::info!("store persistence settings are safe again"),
+                            false => tracing::warn!(problems = %next.problems.join("; "), "store persistence settings are unsafe"),
+                        }
+                    }
+                    std::mem::replace(h, next) != *h
+                });
             }
         });
     }
 
     /// Whether the store answered its last health probe.
     pub fn store_available(&self) -> bool {
-        *self.inner.health.borrow()
+        self.inner.health.borrow().available
+    }
+
+    /// Counts supervision events (an actor restarted, or given up on) since
+    /// the hub started: lets a caller await a restart instead of polling.
+    pub fn supervision(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.supervision.subscribe()
+    }
+
+    /// The store's persistence problems as last probed (empty when safe).
+    pub fn store_problems(&self) -> Vec<String> {
+        self.inner.health.borrow().problems.clone()
     }
 
     pub fn store(&self) -> &DynStore {
@@ -288,19 +381,18 @@ impl Hub {
                 tracing::error!(session = %id, evaluation = ev, problem = %p, "stored tallies disagree with the log; evaluation closed for changes until repaired");
             }
         }
-        self.spawn(loaded.session, loaded.acked, loaded.review);
+        self.spawn(loaded);
         Ok(())
     }
 
-    fn spawn(&self, session: wz_domain::Session, acked: actor::Acked, review: Review) {
-        let id = session.def().id.clone();
-        let title = session.def().title.clone();
-        let (tx, rx) = mpsc::channel(self.inner.config.actor_queue);
-        let actor = SessionActor::new(session, acked, self.inner.store.clone(), self.inner.config.clone(), rx)
-            .with_health(self.inner.health.subscribe())
-            .with_review(review);
-        tokio::spawn(actor.run());
-        self.inner.sessions.insert(id, SessionHandle { tx, title });
+    /// Starts a session's actor under a supervisor that restarts it from
+    /// the store if it panics.
+    fn spawn(&self, loaded: Loaded) {
+        let id = loaded.session.def().id.clone();
+        let title = loaded.session.def().title.clone();
+        let (tx, actor) = self.inner.start_actor(loaded);
+        self.inner.sessions.insert(id.clone(), SessionHandle { tx, title });
+        self.spawn_task(supervisor::supervise(Arc::downgrade(&self.inner), id, actor));
     }
 
     /// Creates a session and one credential per participant. The returned
@@ -317,7 +409,8 @@ impl Hub {
         })?;
         let creds = credentials::issue_all(&def);
         self.save_credentials(&def.id, &creds).await?;
-        self.spawn(wz_domain::Session::new(def), actor::Acked::new(), Review::new());
+        let session = wz_domain::Session::new(def);
+        self.spawn(Loaded { session, acked: actor::Acked::new(), review: Review::new(), derived: Derived::default(), last_at: Millis(0) });
         Ok(creds)
     }
 

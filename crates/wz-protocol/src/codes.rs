@@ -75,6 +75,9 @@ pub enum CloseCode {
     RateLimited,
     /// 4010: the credential was reissued; this connection's token is no longer valid.
     Revoked,
+    /// 1012 (RFC 6455 "service restart"): the session's actor was restarted
+    /// after a failure; reconnect and resume.
+    Restarting,
 }
 
 impl CloseCode {
@@ -86,6 +89,7 @@ impl CloseCode {
             CloseCode::SlowConsumer => 4008,
             CloseCode::RateLimited => 4029,
             CloseCode::Revoked => 4010,
+            CloseCode::Restarting => 1012,
         }
     }
     pub fn reason(self) -> &'static str {
@@ -96,6 +100,7 @@ impl CloseCode {
             CloseCode::SlowConsumer => "slow_consumer",
             CloseCode::RateLimited => "rate_limited",
             CloseCode::Revoked => "revoked",
+            CloseCode::Restarting => "restarting",
         }
     }
 }

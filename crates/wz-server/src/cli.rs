@@ -98,12 +98,14 @@ async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
         let why = problems.join("; ");
         if args.allow_unsafe_redis {
             warn!("UNSAFE: evaluations allowed although {why}");
-            config.warnings.push(format!("不安全的存储配置 unsafe store settings: {why}"));
         } else {
-            warn!("evaluations are disabled: {why} (see deploy/redis.conf, or --allow-unsafe-redis for development)");
-            config.evaluation_guard = Some(why);
+            warn!("evaluations are paused: {why} (see deploy/redis.conf, or --allow-unsafe-redis for development)");
         }
     }
+    // The hub re-reads the settings with every health probe; these are the
+    // ones it starts with, so there is no moment without the guard.
+    config.store_problems = problems;
+    config.allow_unsafe_store = args.allow_unsafe_redis;
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
     let hub = Hub::new(store.clone(), config);
     let loaded = hub.load_all().await.context("loading stored sessions")?;

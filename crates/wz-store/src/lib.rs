@@ -186,6 +186,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Cheap liveness check used by /readyz.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Settings of the backend that would let an acknowledged write be lost
+    /// in a crash (e.g. Redis with `appendfsync everysec`), each in words an
+    /// operator can act on; empty when every acknowledged write is durable.
+    /// The hub reads this at start, with every health probe and right before
+    /// an evaluation opens, and refuses ballots while it is not empty.
+    /// The memory and embedded stores have no such settings: always empty.
+    /// Errors only when the backend cannot be reached.
+    async fn persistence_problems(&self) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Checks a batch's claims against those held and against each other;

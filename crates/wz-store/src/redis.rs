@@ -638,6 +638,10 @@ impl Store for RedisStore {
         Ok(creds)
     }
 
+    async fn persistence_problems(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.persistence().await?.problems())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         let reply: Value = ::redis::cmd("PING")
             .query_async(&mut self.conn.clone())

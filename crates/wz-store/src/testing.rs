@@ -202,6 +202,25 @@ impl RedisServer {
         self.signal("-CONT");
     }
 
+    /// Changes a setting of the running server (`CONFIG SET name value`), as
+    /// an operator could at run time; panics unless Redis answers `OK`.
+    pub fn config_set(&self, name: &str, value: &str) {
+        let mut stream = UnixStream::connect(&self.socket).expect("connect to redis-server");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("set read timeout");
+        let args = ["CONFIG", "SET", name, value];
+        let mut cmd = format!("*{}\r\n", args.len());
+        for a in args {
+            cmd.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        stream.write_all(cmd.as_bytes()).expect("send CONFIG SET");
+        let mut reply = [0u8; 256];
+        let n = stream.read(&mut reply).expect("read CONFIG SET reply");
+        let reply = String::from_utf8_lossy(&reply[..n]);
+        assert!(reply.starts_with("+OK"), "CONFIG SET {name} {value}: {reply}");
+    }
+
     fn signal(&self, sig: &str) {
         let pid = self.pid().expect("redis-server is not running");
         let status = Command::new("kill")

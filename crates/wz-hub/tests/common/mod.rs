@@ -1,6 +1,7 @@
 //! Shared fixtures for the wz-hub integration tests: a small county session
 //! (main venue + 2 sub-venues, delegates spread over them, 2 units, 2 topics),
-//! a [`FlakyStore`] that can fail or hold appends, and helpers that read a
+//! a [`FlakyStore`] that can fail, hold, stall or panic in appends and report
+//! unsafe persistence settings, and helpers that read a
 //! connection the way a client would. Every wait is on the next message,
 //! bounded by [`WAIT`] as a failure guard: nothing here sleeps.
 #![allow(dead_code)]
@@ -100,6 +101,13 @@ pub struct FlakyStore {
     gate: Mutex<Option<Arc<Semaphore>>>,
     /// Appends currently waiting at the gate.
     waiting: watch::Sender<usize>,
+    /// While set, pings never answer (with `hold`: a frozen store, as a
+    /// Redis under SIGSTOP).
+    stalled: AtomicBool,
+    /// The next append panics (a bug in a store or below it).
+    panic_next: AtomicBool,
+    /// What `persistence_problems` reports.
+    problems: Mutex<Vec<String>>,
 }
 
 impl FlakyStore {
@@ -141,6 +149,29 @@ impl FlakyStore {
         }
     }
 
+    /// Freezes the store: appends wait at the gate and pings never answer,
+    /// so the hub's probe times out.
+    pub fn stall(&self) {
+        self.stalled.store(true, Ordering::SeqCst);
+        self.hold();
+    }
+
+    /// Lets a frozen store run again: pings answer, held appends go through.
+    pub fn unstall(&self) {
+        self.stalled.store(false, Ordering::SeqCst);
+        self.open();
+    }
+
+    /// The next append panics instead of writing.
+    pub fn panic_next_append(&self) {
+        self.panic_next.store(true, Ordering::SeqCst);
+    }
+
+    /// From now on the store reports these persistence problems.
+    pub fn set_problems(&self, problems: &[&str]) {
+        *self.problems.lock().unwrap() = problems.iter().map(|p| (*p).to_owned()).collect();
+    }
+
     /// Waits until `n` appends are held at the gate.
     pub async fn until_held(&self, n: usize) {
         let mut rx = self.waiting.subscribe();
@@ -163,6 +194,9 @@ impl Store for FlakyStore {
 
     async fn append(&self, session: &str, first_seq: u64, events: Vec<wz_store::Record>) -> Result<(), StoreError> {
         self.appends.fetch_add(1, Ordering::SeqCst);
+        if self.panic_next.swap(false, Ordering::SeqCst) {
+            panic!("test: the store panicked inside append");
+        }
         let gate = self.gate.lock().unwrap().clone();
         if let Some(gate) = gate {
             self.waiting.send_modify(|w| *w += 1);
@@ -208,7 +242,14 @@ impl Store for FlakyStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
+        if self.stalled.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
         Ok(())
+    }
+
+    async fn persistence_problems(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.problems.lock().unwrap().clone())
     }
 }
 
