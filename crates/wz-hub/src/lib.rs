@@ -42,6 +42,13 @@ pub struct HubConfig {
     pub stats_interval: Duration,
     /// Events kept in memory for resuming clients.
     pub resume_window: usize,
+    /// Open connections per personal credential (moderator, venue operator,
+    /// delegate): a phone and a reconnecting tab. The newest is admitted and
+    /// the oldest closed with `replaced` (4409).
+    pub max_connections_per_credential: usize,
+    /// Open connections per shared credential (the screen, used by every
+    /// screen of every venue, and the auditor); same rule.
+    pub max_connections_per_shared_credential: usize,
     /// Wall clock in Unix milliseconds; tests inject their own.
     pub clock: Arc<dyn Fn() -> Millis + Send + Sync>,
     /// When set, opening an evaluation is refused with this reason (the
@@ -61,10 +68,22 @@ impl Default for HubConfig {
             max_batch: 256,
             stats_interval: Duration::from_millis(200),
             resume_window: 10_000,
+            max_connections_per_credential: 4,
+            max_connections_per_shared_credential: 200,
             clock: Arc::new(system_clock),
             evaluation_guard: None,
             warnings: Vec::new(),
             health_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+impl HubConfig {
+    /// How many connections `key` may have open at once.
+    pub fn connection_cap(&self, key: &PrincipalKey) -> usize {
+        match key {
+            PrincipalKey::Screen | PrincipalKey::Auditor => self.max_connections_per_shared_credential,
+            PrincipalKey::Moderator | PrincipalKey::Operator(_) | PrincipalKey::Delegate(_) => self.max_connections_per_credential,
         }
     }
 }
@@ -117,6 +136,8 @@ struct Inner {
 /// A session rebuilt from the store.
 pub(crate) struct Loaded {
     pub session: wz_domain::Session,
+    /// The session's incarnation, from its stored header.
+    pub epoch: wz_protocol::Epoch,
     /// (principal, command id) → (seq of its last event, its reply): lets a
     /// command retried after a restart be answered instead of run again.
     pub acked: actor::Acked,
@@ -186,7 +207,7 @@ fn cross_check(
 pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<Loaded, HubError> {
     let stored = store.load(id).await?.ok_or_else(|| HubError::NoSession(id.to_owned()))?;
     let corrupt = |detail: String| HubError::Corrupt { session: id.to_owned(), detail };
-    let def = wz_protocol::stored::decode_definition(&stored.meta).map_err(|e| corrupt(e.to_string()))?;
+    let (def, epoch) = wz_protocol::stored::decode_definition(&stored.meta).map_err(|e| corrupt(e.to_string()))?;
     let mut session = wz_domain::Session::new(def);
     let mut acked = actor::Acked::new();
     let mut events = Vec::with_capacity(stored.events.len());
@@ -203,7 +224,7 @@ pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<Loaded, H
     }
     let derived = derived_from_log((1u64..).zip(&events));
     let review = cross_check(id, &derived, &stored.claims, &stored.counters);
-    Ok(Loaded { session, acked, review, derived })
+    Ok(Loaded { session, epoch, acked, review, derived })
 }
 
 /// Cheap to clone; all clones share the same sessions.
@@ -226,6 +247,9 @@ impl Hub {
         config.actor_queue = config.actor_queue.max(1);
         config.outbound_queue = config.outbound_queue.max(1);
         config.resume_window = config.resume_window.max(1);
+        // Zero would refuse every connection of the credential.
+        config.max_connections_per_credential = config.max_connections_per_credential.max(1);
+        config.max_connections_per_shared_credential = config.max_connections_per_shared_credential.max(1);
         let (health, _) = tokio::sync::watch::channel(true);
         let hub = Self { inner: Arc::new(Inner { store, health, config, sessions: DashMap::new(), credentials: DashMap::new() }) };
         hub.spawn_health_probe();
@@ -288,17 +312,18 @@ impl Hub {
                 tracing::error!(session = %id, evaluation = ev, problem = %p, "stored tallies disagree with the log; evaluation closed for changes until repaired");
             }
         }
-        self.spawn(loaded.session, loaded.acked, loaded.review);
+        self.spawn(loaded.session, loaded.epoch, loaded.acked, loaded.review);
         Ok(())
     }
 
-    fn spawn(&self, session: wz_domain::Session, acked: actor::Acked, review: Review) {
+    fn spawn(&self, session: wz_domain::Session, epoch: wz_protocol::Epoch, acked: actor::Acked, review: Review) {
         let id = session.def().id.clone();
         let title = session.def().title.clone();
         let (tx, rx) = mpsc::channel(self.inner.config.actor_queue);
         let actor = SessionActor::new(session, acked, self.inner.store.clone(), self.inner.config.clone(), rx)
             .with_health(self.inner.health.subscribe())
-            .with_review(review);
+            .with_review(review)
+            .with_epoch(epoch);
         tokio::spawn(actor.run());
         self.inner.sessions.insert(id, SessionHandle { tx, title });
     }
@@ -310,14 +335,17 @@ impl Hub {
         if self.inner.sessions.contains_key(&def.id) {
             return Err(HubError::Exists(def.id.clone()));
         }
-        let meta = wz_protocol::stored::encode_definition(&def);
+        // A new incarnation: positions of any earlier session with this id
+        // (a wiped and re-seeded store) must not resume into this one.
+        let epoch = wz_protocol::Epoch::new(rand::random());
+        let meta = wz_protocol::stored::encode_definition(&def, epoch);
         self.inner.store.create_session(&def.id, meta.into()).await.map_err(|e| match e {
             StoreError::AlreadyExists(id) => HubError::Exists(id),
             e => HubError::Store(e),
         })?;
         let creds = credentials::issue_all(&def);
         self.save_credentials(&def.id, &creds).await?;
-        self.spawn(wz_domain::Session::new(def), actor::Acked::new(), Review::new());
+        self.spawn(wz_domain::Session::new(def), epoch, actor::Acked::new(), Review::new());
         Ok(creds)
     }
 
@@ -368,13 +396,15 @@ impl Hub {
         self.inner.sessions.get(session).map(|h| h.tx.clone()).ok_or_else(|| HubError::NoSession(session.to_owned()))
     }
 
-    /// Opens a connection. With `since`, the client gets exactly the events
-    /// after that sequence number it may see, or a snapshot when they are no
-    /// longer held in memory.
-    pub async fn connect(&self, principal: &Principal, since: Option<u64>) -> Result<Connection, HubError> {
+    /// Opens a connection. With a position `from` in the session's current
+    /// epoch, the client gets exactly the events after it that it may see;
+    /// otherwise (no position, another epoch, events no longer held in
+    /// memory, a seq ahead of the session) a snapshot. More connections on
+    /// one credential than its cap close the oldest with `replaced` (4409).
+    pub async fn connect(&self, principal: &Principal, from: Option<wz_protocol::Position>) -> Result<Connection, HubError> {
         let tx = self.sender(&principal.session)?;
         let (reply, rx) = oneshot::channel();
-        tx.send(ActorMsg::Connect { key: principal.key.clone(), since, reply }).await.map_err(|_| HubError::Closed)?;
+        tx.send(ActorMsg::Connect { key: principal.key.clone(), from, reply }).await.map_err(|_| HubError::Closed)?;
         let parts = rx.await.map_err(|_| HubError::Closed)?;
         Ok(Connection::new(parts, principal.clone(), tx))
     }

@@ -75,6 +75,12 @@ pub enum CloseCode {
     RateLimited,
     /// 4010: the credential was reissued; this connection's token is no longer valid.
     Revoked,
+    /// 4400: the `/ws` query was malformed (e.g. `since=abc`); an `error`
+    /// (`bad_message`, naming the parameter) precedes the close. Fix the client.
+    BadRequest,
+    /// 4409: a newer connection with the same credential took this one's place
+    /// (more than the per-credential cap were open). Do not reconnect on your own.
+    Replaced,
 }
 
 impl CloseCode {
@@ -86,6 +92,8 @@ impl CloseCode {
             CloseCode::SlowConsumer => 4008,
             CloseCode::RateLimited => 4029,
             CloseCode::Revoked => 4010,
+            CloseCode::BadRequest => 4400,
+            CloseCode::Replaced => 4409,
         }
     }
     pub fn reason(self) -> &'static str {
@@ -96,6 +104,8 @@ impl CloseCode {
             CloseCode::SlowConsumer => "slow_consumer",
             CloseCode::RateLimited => "rate_limited",
             CloseCode::Revoked => "revoked",
+            CloseCode::BadRequest => "bad_request",
+            CloseCode::Replaced => "replaced",
         }
     }
 }
