@@ -75,6 +75,14 @@ impl Server {
         Client::connect(&self.addr, &self.token(key), since).await.unwrap_or_else(|e| panic!("connect {key}: {e:#}"))
     }
 
+    /// Connects with `key`'s credential and `extra` appended to the query
+    /// verbatim (e.g. `&epoch=…&since=3`).
+    pub async fn connect_query(&self, key: &str, extra: &str) -> Client {
+        Client::connect_query(&self.addr, &format!("token={}{extra}", self.token(key)))
+            .await
+            .unwrap_or_else(|e| panic!("connect {key}: {e:#}"))
+    }
+
     /// A plain HTTP/1.1 request; returns (status, body).
     pub async fn http(&self, method: &str, path: &str, bearer: Option<&str>, body: Option<(&str, &[u8])>) -> (u16, String) {
         http(&self.addr, method, path, bearer, body).await.expect("http request")
@@ -153,16 +161,31 @@ pub struct Client {
     pub log: Vec<Value>,
     /// Highest event/snapshot seq applied.
     pub seq: u64,
+    /// The epoch of the last snapshot (the other half of a resume position).
+    pub epoch: Option<String>,
     /// Messages read past while waiting for something else.
     backlog: std::collections::VecDeque<Value>,
 }
 
 impl Client {
+    /// Connects; `since` alone (without an epoch) is a first connection, so
+    /// the server answers with a snapshot. Use [`Client::resume`] to resume.
     pub async fn connect(addr: &str, token: &str, since: Option<u64>) -> anyhow::Result<Client> {
-        let mut url = format!("ws://{addr}/ws?token={token}");
+        let mut query = format!("token={token}");
         if let Some(s) = since {
-            url.push_str(&format!("&since={s}"));
+            query.push_str(&format!("&since={s}"));
         }
+        Self::connect_query(addr, &query).await
+    }
+
+    /// Resumes from (epoch, since), as a client that kept both from its last snapshot.
+    pub async fn resume(addr: &str, token: &str, epoch: &str, since: u64) -> anyhow::Result<Client> {
+        Self::connect_query(addr, &format!("token={token}&epoch={epoch}&since={since}")).await
+    }
+
+    /// Connects to `/ws?<query>` exactly as given.
+    pub async fn connect_query(addr: &str, query: &str) -> anyhow::Result<Client> {
+        let url = format!("ws://{addr}/ws?{query}");
         let (ws, _) = tokio_tungstenite::connect_async(url).await?;
         let (sink, mut stream) = ws.split();
         let (tx, rx) = mpsc::unbounded_channel();
@@ -187,7 +210,7 @@ impl Client {
                 }
             }
         });
-        Ok(Client { sink, reader, rx, next_id: 0, nonce: 0, log: Vec::new(), seq: 0, backlog: Default::default() })
+        Ok(Client { sink, reader, rx, next_id: 0, nonce: 0, log: Vec::new(), seq: 0, epoch: None, backlog: Default::default() })
     }
 
     async fn read(&mut self) -> Incoming {
@@ -196,6 +219,9 @@ impl Client {
             self.log.push(v.clone());
             if matches!(v["type"].as_str(), Some("event" | "snapshot")) {
                 self.seq = self.seq.max(v["seq"].as_u64().unwrap_or(0));
+            }
+            if v["type"] == "snapshot" {
+                self.epoch = v["epoch"].as_str().map(str::to_owned);
             }
         }
         m
@@ -305,6 +331,21 @@ impl Client {
     pub async fn ok(&mut self, cmd: Value) -> Value {
         let what = cmd.to_string();
         self.call(cmd).await.unwrap_or_else(|e| panic!("{what} failed: {e}"))
+    }
+
+    /// Everything received before the answer to a fresh `ping` (the server
+    /// answers in order, so this is all that earlier work queued).
+    pub async fn until_ping(&mut self) -> Vec<Value> {
+        let id = self.fresh_id();
+        self.send(&id, json!({"type": "ping"})).await;
+        let mut before: Vec<Value> = self.backlog.drain(..).collect();
+        loop {
+            match self.read().await {
+                Incoming::Json(v) if v["type"] == "ack" && v["id"] == id.as_str() => return before,
+                Incoming::Json(v) => before.push(v),
+                Incoming::Closed(c) => panic!("connection closed while waiting for {id}: {c:?}"),
+            }
+        }
     }
 
     /// Drops buffered messages (keeps the log).

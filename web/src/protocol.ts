@@ -161,7 +161,12 @@ export type SnapshotDto = {
 /**
  * The last event this snapshot includes; resume from here.
  */
-seq: number, server_time: number, protocol: number, you: YouDto, session: SessionInfoDto, 
+seq: number, 
+/**
+ * The session's incarnation (16 lowercase hex digits): resume with
+ * `epoch=<this>&since=<seq>`. A different epoch means a different history.
+ */
+epoch: string, server_time: number, protocol: number, you: YouDto, session: SessionInfoDto, 
 /**
  * Roster entries this viewer may see (all for staff, own venue for operators, self for delegates).
  */

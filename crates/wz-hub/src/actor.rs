@@ -39,7 +39,7 @@ pub(crate) type ConnId = u64;
 pub(crate) type Acked = HashMap<(String, String), (u64, wz_domain::Reply)>;
 
 pub(crate) enum ActorMsg {
-    Connect { key: PrincipalKey, since: Option<u64>, reply: oneshot::Sender<ConnParts> },
+    Connect { key: PrincipalKey, from: Option<wz_protocol::Position>, reply: oneshot::Sender<ConnParts> },
     Disconnect { conn: ConnId },
     Command { conn: ConnId, msg: ClientMessage },
     Direct { viewer: Viewer, cmd: Command, reply: oneshot::Sender<crate::CommandResult> },
@@ -81,6 +81,8 @@ enum ReplyTo {
 
 pub(crate) struct SessionActor {
     state: Session,
+    /// This session's incarnation (from its stored header): a resume must name it.
+    epoch: wz_protocol::Epoch,
     acked: Acked,
     /// Store health from the hub's probe; `None` in tests that do not probe.
     health: Option<tokio::sync::watch::Receiver<crate::StoreHealth>>,
@@ -119,11 +121,20 @@ pub(crate) struct SessionActor {
     shutting_down: bool,
 }
 
+/// The first frames of a new connection.
+struct CatchUp {
+    frames: Vec<Bytes>,
+    /// Events since the client's position, not a snapshot.
+    resumed: bool,
+}
+
 impl SessionActor {
     pub fn new(state: Session, acked: Acked, store: DynStore, config: HubConfig, rx: mpsc::Receiver<ActorMsg>) -> Self {
         let ring = Ring::new(config.resume_window);
         Self {
             state,
+            // Replaced by `with_epoch` for every session the hub runs.
+            epoch: wz_protocol::Epoch::new(0),
             acked,
             health: None,
             store_available: true,
@@ -157,6 +168,11 @@ impl SessionActor {
 
     pub fn with_last_at(mut self, at: Millis) -> Self {
         self.last_at = at;
+        self
+    }
+
+    pub fn with_epoch(mut self, epoch: wz_protocol::Epoch) -> Self {
+        self.epoch = epoch;
         self
     }
 
@@ -278,14 +294,14 @@ impl SessionActor {
 
     fn handle_other(&mut self, msg: ActorMsg) {
         match msg {
-            ActorMsg::Connect { key, since, reply } => self.connect(key, since, reply),
+            ActorMsg::Connect { key, from, reply } => self.connect(key, from, reply),
             ActorMsg::Disconnect { conn } => {
                 if self.conns.remove(&conn).is_some() {
                     self.stats_dirty = true;
                 }
             }
             ActorMsg::Snapshot { viewer, reply } => {
-                let snap = render::snapshot(&self.state, &viewer, &self.health(), (self.config.clock)());
+                let snap = render::snapshot(&self.state, self.epoch, &viewer, &self.health(), (self.config.clock)());
                 let _ = reply.send(snap.encode());
             }
             ActorMsg::Revoke { keys } => {
@@ -311,7 +327,8 @@ impl SessionActor {
         }
     }
 
-    fn connect(&mut self, key: PrincipalKey, since: Option<u64>, reply: oneshot::Sender<ConnParts>) {
+    fn connect(&mut self, key: PrincipalKey, from: Option<wz_protocol::Position>, reply: oneshot::Sender<ConnParts>) {
+        self.make_room_for(&key);
         let viewer = key.viewer();
         let (tx, frames) = mpsc::channel(self.config.outbound_queue);
         let (close_tx, close) = oneshot::channel();
@@ -327,40 +344,68 @@ impl SessionActor {
             self.seen(v);
         }
         let conn = Conn { key, viewer: viewer.clone(), venue, tx: tx.clone(), close: Some(close_tx) };
-        // Catch-up: the missed events if the window holds them, else a snapshot.
-        let last = self.state.seq();
-        let session = self.state.def().id.clone();
-        let def = self.state.def_shared();
-        let mut catch_up: Vec<Bytes> = Vec::new();
-        let resumed = match since.filter(|s| *s <= last).and_then(|s| self.ring.since(s, last)) {
-            Some(entries) => {
-                for e in entries {
-                    let p = Perspective::of(&viewer, &e.changes);
-                    catch_up.extend(e.bytes(&session, &def, &p));
-                }
-                true
-            }
-            None => false,
-        };
-        let now = (self.config.clock)();
+        // Inserted first: the snapshot's presence counts include this connection.
         self.conns.insert(id, conn);
-        if !resumed {
-            catch_up = vec![Bytes::from(render::snapshot(&self.state, &viewer, &self.health(), now).encode())];
-        } else {
-            let p = Perspective::for_snapshot(&viewer);
-            let stats = render::stats(&self.state, &stats_perspective(&p), &self.health(), now);
-            catch_up.push(Bytes::from(ServerMessage::Stats(stats).encode()));
-        }
-        if catch_up.len() > self.config.outbound_queue {
-            // More missed events than the queue holds: a snapshot is smaller.
-            catch_up = vec![Bytes::from(render::snapshot(&self.state, &viewer, &self.health(), now).encode())];
-        }
-        metrics::counter!("wz_connects_total", "resumed" => if resumed { "yes" } else { "no" }).increment(1);
-        for b in catch_up {
+        let catch_up = self.catch_up(&viewer, from);
+        metrics::counter!("wz_connects_total", "resumed" => if catch_up.resumed { "yes" } else { "no" }).increment(1);
+        for b in catch_up.frames {
             let _ = tx.try_send(b);
         }
         self.stats_dirty = true;
         let _ = reply.send(ConnParts { id, frames, frames_tx: tx, close });
+    }
+
+    /// Closes the oldest open connections of `key` (with `replaced`) until a
+    /// new one fits under its cap: the newest always gets in, so a phone
+    /// whose old socket is half-dead is never locked out by it.
+    fn make_room_for(&mut self, key: &PrincipalKey) {
+        let cap = self.config.connection_cap(key);
+        let mut open: Vec<ConnId> =
+            self.conns.iter().filter(|(_, c)| &c.key == key && !c.tx.is_closed()).map(|(id, _)| *id).collect();
+        if open.len() < cap {
+            return;
+        }
+        // Ids grow with every connection: the smallest are the oldest.
+        open.sort_unstable();
+        for id in &open[..=open.len() - cap] {
+            if let Some(mut c) = self.conns.remove(id)
+                && let Some(close) = c.close.take()
+            {
+                let _ = close.send(CloseCode::Replaced);
+            }
+            metrics::counter!("wz_connections_replaced_total").increment(1);
+        }
+        self.stats_dirty = true;
+    }
+
+    /// What a new connection gets first: the missed events and a `stats`,
+    /// when `from` is a position in this epoch whose events the window still
+    /// holds (and they fit the outbound queue); otherwise one snapshot.
+    fn catch_up(&mut self, viewer: &Viewer, from: Option<wz_protocol::Position>) -> CatchUp {
+        let last = self.state.seq();
+        let now = (self.config.clock)();
+        // Another epoch is another history: its seq numbers say nothing here.
+        let since = from.filter(|p| p.epoch == self.epoch && p.seq <= last).map(|p| p.seq);
+        let session = self.state.def().id.clone();
+        let def = self.state.def_shared();
+        let missed: Option<Vec<Bytes>> = since.and_then(|s| self.ring.since(s, last)).map(|entries| {
+            entries.flat_map(|e| {
+                let p = Perspective::of(viewer, &e.changes);
+                e.bytes(&session, &def, &p)
+            })
+            .collect()
+        });
+        if let Some(mut frames) = missed {
+            // More missed events than the queue holds: a snapshot is smaller.
+            if frames.len() < self.config.outbound_queue {
+                let p = Perspective::for_snapshot(viewer);
+                let stats = render::stats(&self.state, &stats_perspective(&p), &self.health(), now);
+                frames.push(Bytes::from(ServerMessage::Stats(stats).encode()));
+                return CatchUp { frames, resumed: true };
+            }
+        }
+        let snapshot = render::snapshot(&self.state, self.epoch, viewer, &self.health(), now);
+        CatchUp { frames: vec![Bytes::from(snapshot.encode())], resumed: false }
     }
 
     fn connection_counts(&self) -> BTreeMap<VenueId, u32> {

@@ -47,6 +47,13 @@ pub struct HubConfig {
     pub stats_interval: Duration,
     /// Events kept in memory for resuming clients.
     pub resume_window: usize,
+    /// Open connections per personal credential (moderator, venue operator,
+    /// delegate): a phone and a reconnecting tab. The newest is admitted and
+    /// the oldest closed with `replaced` (4409).
+    pub max_connections_per_credential: usize,
+    /// Open connections per shared credential (the screen, used by every
+    /// screen of every venue, and the auditor); same rule.
+    pub max_connections_per_shared_credential: usize,
     /// Wall clock in Unix milliseconds; tests inject their own.
     pub clock: Arc<dyn Fn() -> Millis + Send + Sync>,
     /// The store's persistence problems as read at start (see
@@ -79,6 +86,8 @@ impl Default for HubConfig {
             max_batch: 256,
             stats_interval: Duration::from_millis(200),
             resume_window: 10_000,
+            max_connections_per_credential: 4,
+            max_connections_per_shared_credential: 200,
             clock: Arc::new(system_clock),
             store_problems: Vec::new(),
             allow_unsafe_store: false,
@@ -86,6 +95,16 @@ impl Default for HubConfig {
             health_interval: Duration::from_secs(1),
             health_timeout: Duration::from_secs(1),
             max_restarts: 5,
+        }
+    }
+}
+
+impl HubConfig {
+    /// How many connections `key` may have open at once.
+    pub fn connection_cap(&self, key: &PrincipalKey) -> usize {
+        match key {
+            PrincipalKey::Screen | PrincipalKey::Auditor => self.max_connections_per_shared_credential,
+            PrincipalKey::Moderator | PrincipalKey::Operator(_) | PrincipalKey::Delegate(_) => self.max_connections_per_credential,
         }
     }
 }
@@ -152,6 +171,8 @@ struct Inner {
 /// A session rebuilt from the store.
 pub(crate) struct Loaded {
     pub session: wz_domain::Session,
+    /// The session's incarnation, from its stored header.
+    pub epoch: wz_protocol::Epoch,
     /// (principal, command id) → (seq of its last event, its reply): lets a
     /// command retried after a restart be answered instead of run again.
     pub acked: actor::Acked,
@@ -223,7 +244,7 @@ fn cross_check(
 pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<Loaded, HubError> {
     let stored = store.load(id).await?.ok_or_else(|| HubError::NoSession(id.to_owned()))?;
     let corrupt = |detail: String| HubError::Corrupt { session: id.to_owned(), detail };
-    let def = wz_protocol::stored::decode_definition(&stored.meta).map_err(|e| corrupt(e.to_string()))?;
+    let (def, epoch) = wz_protocol::stored::decode_definition(&stored.meta).map_err(|e| corrupt(e.to_string()))?;
     let mut session = wz_domain::Session::new(def);
     let mut acked = actor::Acked::new();
     let mut events = Vec::with_capacity(stored.events.len());
@@ -241,7 +262,7 @@ pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<Loaded, H
     let derived = derived_from_log((1u64..).zip(&events));
     let review = cross_check(id, &derived, &stored.claims, &stored.counters);
     let last_at = events.last().map_or(Millis(0), wz_domain::Event::at);
-    Ok(Loaded { session, acked, review, derived, last_at })
+    Ok(Loaded { session, epoch, acked, review, derived, last_at })
 }
 
 impl Inner {
@@ -251,7 +272,8 @@ impl Inner {
         let actor = SessionActor::new(loaded.session, loaded.acked, self.store.clone(), self.config.clone(), rx)
             .with_health(self.health.subscribe())
             .with_review(loaded.review)
-            .with_last_at(loaded.last_at);
+            .with_last_at(loaded.last_at)
+            .with_epoch(loaded.epoch);
         (tx, tokio::spawn(actor.run()))
     }
 }
@@ -276,6 +298,9 @@ impl Hub {
         config.actor_queue = config.actor_queue.max(1);
         config.outbound_queue = config.outbound_queue.max(1);
         config.resume_window = config.resume_window.max(1);
+        // Zero would refuse every connection of the credential.
+        config.max_connections_per_credential = config.max_connections_per_credential.max(1);
+        config.max_connections_per_shared_credential = config.max_connections_per_shared_credential.max(1);
         let (health, _) = tokio::sync::watch::channel(StoreHealth { available: true, problems: config.store_problems.clone() });
         let tasks = std::sync::Mutex::new(tokio::task::JoinSet::new());
         let (supervision, _) = tokio::sync::watch::channel(0);
@@ -402,7 +427,10 @@ impl Hub {
         if self.inner.sessions.contains_key(&def.id) {
             return Err(HubError::Exists(def.id.clone()));
         }
-        let meta = wz_protocol::stored::encode_definition(&def);
+        // A new incarnation: positions of any earlier session with this id
+        // (a wiped and re-seeded store) must not resume into this one.
+        let epoch = wz_protocol::Epoch::new(rand::random());
+        let meta = wz_protocol::stored::encode_definition(&def, epoch);
         self.inner.store.create_session(&def.id, meta.into()).await.map_err(|e| match e {
             StoreError::AlreadyExists(id) => HubError::Exists(id),
             e => HubError::Store(e),
@@ -410,7 +438,7 @@ impl Hub {
         let creds = credentials::issue_all(&def);
         self.save_credentials(&def.id, &creds).await?;
         let session = wz_domain::Session::new(def);
-        self.spawn(Loaded { session, acked: actor::Acked::new(), review: Review::new(), derived: Derived::default(), last_at: Millis(0) });
+        self.spawn(Loaded { session, acked: actor::Acked::new(), epoch, review: Review::new(), derived: Derived::default(), last_at: Millis(0) });
         Ok(creds)
     }
 
@@ -461,13 +489,15 @@ impl Hub {
         self.inner.sessions.get(session).map(|h| h.tx.clone()).ok_or_else(|| HubError::NoSession(session.to_owned()))
     }
 
-    /// Opens a connection. With `since`, the client gets exactly the events
-    /// after that sequence number it may see, or a snapshot when they are no
-    /// longer held in memory.
-    pub async fn connect(&self, principal: &Principal, since: Option<u64>) -> Result<Connection, HubError> {
+    /// Opens a connection. With a position `from` in the session's current
+    /// epoch, the client gets exactly the events after it that it may see;
+    /// otherwise (no position, another epoch, events no longer held in
+    /// memory, a seq ahead of the session) a snapshot. More connections on
+    /// one credential than its cap close the oldest with `replaced` (4409).
+    pub async fn connect(&self, principal: &Principal, from: Option<wz_protocol::Position>) -> Result<Connection, HubError> {
         let tx = self.sender(&principal.session)?;
         let (reply, rx) = oneshot::channel();
-        tx.send(ActorMsg::Connect { key: principal.key.clone(), since, reply }).await.map_err(|_| HubError::Closed)?;
+        tx.send(ActorMsg::Connect { key: principal.key.clone(), from, reply }).await.map_err(|_| HubError::Closed)?;
         let parts = rx.await.map_err(|_| HubError::Closed)?;
         Ok(Connection::new(parts, principal.clone(), tx))
     }

@@ -78,6 +78,12 @@ pub enum CloseCode {
     /// 1012 (RFC 6455 "service restart"): the session's actor was restarted
     /// after a failure; reconnect and resume.
     Restarting,
+    /// 4400: the `/ws` query was malformed (e.g. `since=abc`); an `error`
+    /// (`bad_message`, naming the parameter) precedes the close. Fix the client.
+    BadRequest,
+    /// 4409: a newer connection with the same credential took this one's place
+    /// (more than the per-credential cap were open). Do not reconnect on your own.
+    Replaced,
 }
 
 impl CloseCode {
@@ -90,6 +96,8 @@ impl CloseCode {
             CloseCode::RateLimited => 4029,
             CloseCode::Revoked => 4010,
             CloseCode::Restarting => 1012,
+            CloseCode::BadRequest => 4400,
+            CloseCode::Replaced => 4409,
         }
     }
     pub fn reason(self) -> &'static str {
@@ -101,6 +109,8 @@ impl CloseCode {
             CloseCode::RateLimited => "rate_limited",
             CloseCode::Revoked => "revoked",
             CloseCode::Restarting => "restarting",
+            CloseCode::BadRequest => "bad_request",
+            CloseCode::Replaced => "replaced",
         }
     }
 }

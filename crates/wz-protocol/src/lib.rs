@@ -4,6 +4,7 @@
 //! * [`server`]: messages the server sends (snapshot, event, ack, error, stats);
 //! * [`render`]: turns domain state and changes into what one perspective may see;
 //! * [`stored`]: the versioned record format of events kept in a store;
+//! * [`epoch`]: positions in a session's history (epoch, seq) and the resume parameters;
 //! * [`definition`]: session definition files (TOML/JSON) and delegate CSV import;
 //! * [`dto`]: the data shapes shared by all of the above;
 //! * [`typescript`]: the generated TypeScript declarations for `web/`.
@@ -14,6 +15,7 @@
 pub mod client;
 pub mod codes;
 pub mod definition;
+pub mod epoch;
 pub mod dto;
 pub mod render;
 pub mod server;
@@ -21,6 +23,7 @@ pub mod stored;
 pub mod typescript;
 
 pub use codes::{CloseCode, ErrorCode};
+pub use epoch::{Epoch, Position};
 
 /// Bumped on any incompatible change to the client/server messages.
 pub const PROTOCOL_VERSION: u32 = 1;

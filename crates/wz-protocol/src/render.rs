@@ -319,8 +319,9 @@ fn you(s: &Session, viewer: &Viewer) -> YouDto {
     }
 }
 
-/// Everything `viewer` may see, as of the session's current sequence number.
-pub fn snapshot(s: &Session, viewer: &Viewer, health: &Health, now: d::Millis) -> ServerMessage {
+/// Everything `viewer` may see, as of the session's current sequence number
+/// in incarnation `epoch`.
+pub fn snapshot(s: &Session, epoch: crate::Epoch, viewer: &Viewer, health: &Health, now: d::Millis) -> ServerMessage {
     let p = Perspective::for_snapshot(viewer);
     let def = s.def();
     let session = def.id.as_str();
@@ -339,6 +340,7 @@ pub fn snapshot(s: &Session, viewer: &Viewer, health: &Health, now: d::Millis) -
         .collect();
     ServerMessage::Snapshot(Box::new(SnapshotDto {
         seq: s.seq(),
+        epoch: epoch.to_string(),
         server_time: now.0,
         protocol: crate::PROTOCOL_VERSION,
         you: you(s, viewer),

@@ -57,6 +57,9 @@ pub struct SnapshotDto {
     /// The last event this snapshot includes; resume from here.
     #[ts(type = "number")]
     pub seq: u64,
+    /// The session's incarnation (16 lowercase hex digits): resume with
+    /// `epoch=<this>&since=<seq>`. A different epoch means a different history.
+    pub epoch: String,
     #[ts(type = "number")]
     pub server_time: u64,
     pub protocol: u32,

@@ -4,14 +4,20 @@
 //! does not know instead of guessing. Changing a record's shape means a new
 //! version and a reader for the old one: logs are an official record and
 //! must stay readable.
+//!
+//! The session header (its definition) is at format 2: format 1 plus the
+//! session's [`Epoch`]. A format-1 header, written before epochs existed,
+//! is still read; its epoch is [`Epoch::legacy`] of the header's bytes.
 
 use crate::definition::SessionDefinition;
 use crate::dto::{CommitmentDto, DelegateDto, Phase, Rating};
+use crate::epoch::Epoch;
 use serde::{Deserialize, Serialize};
 use wz_domain as d;
 
 pub const EVENT_FORMAT: u32 = 1;
-pub const DEFINITION_FORMAT: u32 = 1;
+/// 2 since epochs (format 1 had no `epoch`; still read).
+pub const DEFINITION_FORMAT: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoredError {
@@ -268,17 +274,49 @@ pub fn decode_record(bytes: &[u8]) -> Result<(d::Event, RecordMeta), StoredError
     Ok((event, meta))
 }
 
-/// Encodes a session definition as the session's header record.
-pub fn encode_definition(def: &d::SessionDef) -> Vec<u8> {
-    let body = SessionDefinition::from_domain(def);
+/// The session header, format 2: the definition and the session's epoch.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    epoch: String,
+    #[serde(flatten)]
+    definition: SessionDefinition,
+}
+
+/// Encodes a session definition and its epoch as the session's header record.
+pub fn encode_definition(def: &d::SessionDef, epoch: Epoch) -> Vec<u8> {
+    let body = Header { epoch: epoch.to_string(), definition: SessionDefinition::from_domain(def) };
     serde_json::to_vec(&Versioned { v: DEFINITION_FORMAT, body }).expect("records always serialise")
 }
 
-pub fn decode_definition(bytes: &[u8]) -> Result<d::SessionDef, StoredError> {
-    version(bytes, DEFINITION_FORMAT)?;
-    let r: Versioned<SessionDefinition> =
-        serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
-    r.body.into_domain().map_err(|e| StoredError::Malformed(e.to_string()))
+/// Decodes a session header: its definition and its epoch (derived from the
+/// bytes for a format-1 header, which has none).
+pub fn decode_definition(bytes: &[u8]) -> Result<(d::SessionDef, Epoch), StoredError> {
+    let malformed = |e: &dyn std::fmt::Display| StoredError::Malformed(e.to_string());
+    let (definition, epoch) = match header_version(bytes)? {
+        1 => {
+            let r: Versioned<SessionDefinition> = serde_json::from_slice(bytes).map_err(|e| malformed(&e))?;
+            (r.body, Epoch::legacy(bytes))
+        }
+        _ => {
+            let r: Versioned<Header> = serde_json::from_slice(bytes).map_err(|e| malformed(&e))?;
+            let epoch = Epoch::parse(&r.body.epoch).ok_or_else(|| malformed(&format!("bad epoch {:?}", r.body.epoch)))?;
+            (r.body.definition, epoch)
+        }
+    };
+    Ok((definition.into_domain().map_err(|e| malformed(&e))?, epoch))
+}
+
+/// The header's format version, if this build reads it (1 or 2).
+fn header_version(bytes: &[u8]) -> Result<u32, StoredError> {
+    #[derive(Deserialize)]
+    struct V {
+        v: u32,
+    }
+    let v: V = serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
+    match v.v {
+        1 | DEFINITION_FORMAT => Ok(v.v),
+        other => Err(StoredError::Version(other, DEFINITION_FORMAT)),
+    }
 }
 
 /// What the store enforces and counts next to an event: for a ballot, the

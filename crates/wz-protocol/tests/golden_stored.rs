@@ -193,7 +193,7 @@ fn golden_stored_records() {
         .map(|s| serde_json::from_slice(&stored::encode_event(&s.event)).unwrap())
         .collect();
     insta::assert_json_snapshot!("stored_events", records);
-    let def: Value = serde_json::from_slice(&stored::encode_definition(&definition())).unwrap();
+    let def: Value = serde_json::from_slice(&stored::encode_definition(&definition(), EPOCH)).unwrap();
     insta::assert_json_snapshot!("stored_definition", def);
 }
 
@@ -220,17 +220,43 @@ fn stored_records_refuse_unknown_versions_and_garbage() {
 
     // Definitions too.
     let def = definition();
-    let bytes = stored::encode_definition(&def);
-    assert_eq!(stored::decode_definition(&bytes).unwrap(), def);
+    let bytes = stored::encode_definition(&def, EPOCH);
+    assert_eq!(stored::decode_definition(&bytes).unwrap(), (def.clone(), EPOCH));
     let mut v: Value = serde_json::from_slice(&bytes).unwrap();
-    assert_eq!(v["v"], json!(1));
+    assert_eq!(v["v"], json!(2));
+    assert_eq!(v["epoch"], json!("5eed000020260001"));
     v["v"] = json!(9);
-    assert!(matches!(stored::decode_definition(&serde_json::to_vec(&v).unwrap()), Err(StoredError::Version(9, 1))));
+    assert!(matches!(stored::decode_definition(&serde_json::to_vec(&v).unwrap()), Err(StoredError::Version(9, 2))));
     assert!(matches!(stored::decode_definition(b"nope"), Err(StoredError::Malformed(_))));
     // A definition record that fails validation is malformed.
+    v["v"] = json!(2);
+    let mut no_venues = v.clone();
+    no_venues["venues"] = json!([]);
+    assert!(matches!(stored::decode_definition(&serde_json::to_vec(&no_venues).unwrap()), Err(StoredError::Malformed(_))));
+    // Format 2 needs a well-formed epoch.
+    for bad in [json!(null), json!("5EED000020260001"), json!("5eed"), json!(7)] {
+        let mut w = v.clone();
+        w["epoch"] = bad.clone();
+        assert!(matches!(stored::decode_definition(&serde_json::to_vec(&w).unwrap()), Err(StoredError::Malformed(_))), "{bad}");
+    }
+}
+
+#[test]
+fn headers_written_before_epochs_are_read_with_a_derived_epoch() {
+    // A format-1 header, exactly as this build's predecessors wrote it.
+    let def = definition();
+    let mut v: Value = serde_json::from_slice(&stored::encode_definition(&def, EPOCH)).unwrap();
+    v.as_object_mut().unwrap().remove("epoch");
     v["v"] = json!(1);
-    v["venues"] = json!([]);
-    assert!(matches!(stored::decode_definition(&serde_json::to_vec(&v).unwrap()), Err(StoredError::Malformed(_))));
+    let old = serde_json::to_vec(&v).unwrap();
+    let (read, epoch) = stored::decode_definition(&old).unwrap();
+    assert_eq!(read, def);
+    // The documented derivation: the first 8 bytes of SHA-256 of the header.
+    assert_eq!(epoch, wz_protocol::Epoch::legacy(&old));
+    assert_eq!(stored::decode_definition(&old).unwrap().1, epoch, "the same on every read and every node");
+    let mut other = v.clone();
+    other["title"] = json!("另一场问政");
+    assert_ne!(stored::decode_definition(&serde_json::to_vec(&other).unwrap()).unwrap().1, epoch);
 }
 
 // ---------------------------------------------------------------------------

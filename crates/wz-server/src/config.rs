@@ -105,6 +105,15 @@ pub struct ServeArgs {
     /// group commit; for benchmarks).
     #[arg(long, env = "WENZHENG_MAX_BATCH", default_value_t = 256)]
     pub max_batch: usize,
+    /// Open connections allowed per personal credential (moderator, venue
+    /// operator, delegate): one more admits the newest and closes the oldest
+    /// with 4409 `replaced`.
+    #[arg(long, env = "WENZHENG_MAX_CONNECTIONS_PER_CREDENTIAL", default_value_t = 4)]
+    pub max_connections_per_credential: usize,
+    /// Open connections allowed per shared credential (the screen, used by every
+    /// screen of every venue, and the auditor); same rule.
+    #[arg(long, env = "WENZHENG_MAX_CONNECTIONS_PER_SHARED_CREDENTIAL", default_value_t = 200)]
+    pub max_connections_per_shared_credential: usize,
     /// Seconds between WebSocket pings (keeps NAT and 4G middleboxes from dropping idle sockets).
     #[arg(long, env = "WENZHENG_PING_SECONDS", default_value_t = 25)]
     pub ping_seconds: u64,

@@ -1,11 +1,13 @@
-//! The WebSocket endpoint: `GET /ws?token=…[&since=N]`.
+//! The WebSocket endpoint: `GET /ws?token=…[&epoch=E&since=N]`.
 //!
 //! The credential is checked before anything else; it alone decides who the
 //! connection speaks for. [`run_socket`] is generic over the sink and stream
 //! so tests can drive it with channels.
 //!
 //! Close codes: 1008 unauthorized, 1009 message too big, 1001 server going
-//! away, 4008 slow consumer, 4010 credential revoked, 4029 rate limited.
+//! away, 4008 slow consumer, 4010 credential revoked, 4029 rate limited,
+//! 4400 malformed query (after a typed `error`), 4409 replaced by a newer
+//! connection of the same credential.
 
 use crate::app::{AppState, SocketLimits};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -14,25 +16,66 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use governor::DefaultKeyedRateLimiter;
-use serde::Deserialize;
 use std::sync::Arc;
 use tokio::time::Instant;
 use tracing::debug;
 use wz_hub::{Connection, Outbound};
-use wz_protocol::server::ErrorDto;
+use wz_protocol::server::{ErrorDto, ServerMessage};
 use wz_protocol::{CloseCode, ErrorCode};
 
-#[derive(Deserialize)]
+/// The query of `GET /ws`, read by hand rather than by a typed extractor:
+/// a malformed `since` must reach the client as a typed error after the
+/// upgrade, not as an HTTP 400 a browser cannot read.
+#[derive(Default)]
 pub struct WsQuery {
     token: Option<String>,
-    since: Option<u64>,
+    since: Option<String>,
+    epoch: Option<String>,
+    /// A resume parameter given more than once.
+    repeated: Option<&'static str>,
+}
+
+impl WsQuery {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut q = Self::default();
+        for (k, v) in pairs {
+            let (slot, name) = match k.as_str() {
+                "token" => {
+                    q.token.get_or_insert(v);
+                    continue;
+                }
+                "since" => (&mut q.since, "since"),
+                "epoch" => (&mut q.epoch, "epoch"),
+                _ => continue,
+            };
+            if slot.replace(v).is_some() {
+                q.repeated.get_or_insert(name);
+            }
+        }
+        q
+    }
+
+    /// Where the client resumes from, or what is wrong with its parameters.
+    fn position(&self) -> Result<Option<wz_protocol::Position>, wz_protocol::epoch::BadParameter> {
+        if let Some(name) = self.repeated {
+            return Err(wz_protocol::epoch::repeated(name));
+        }
+        wz_protocol::epoch::resume_position(self.since.as_deref(), self.epoch.as_deref())
+    }
 }
 
 /// Small, explicit buffers: axum's defaults (128 KiB each) cost ~137 KB per
 /// idle connection; our messages are a few hundred bytes.
 const BUFFER_BYTES: usize = 4096;
 
-pub async fn upgrade(ws: WebSocketUpgrade, State(st): State<AppState>, Query(q): Query<WsQuery>, headers: HeaderMap) -> Response {
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(st): State<AppState>,
+    Query(pairs): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Response {
+    let q = WsQuery::from_pairs(pairs);
+    let from = q.position();
     let token = q.token.or_else(|| crate::api::bearer(&headers));
     let principal = token.as_deref().and_then(|t| st.hub.authenticate(t));
     let max = st.limits.max_message_bytes;
@@ -47,7 +90,17 @@ pub async fn upgrade(ws: WebSocketUpgrade, State(st): State<AppState>, Query(q):
                 let _ = socket.send(close(CloseCode::Unauthorized)).await;
                 return;
             };
-            let conn = match st.hub.connect(&principal, q.since).await {
+            let from = match from {
+                Ok(from) => from,
+                Err(bad) => {
+                    debug!(parameter = bad.parameter, "malformed /ws query");
+                    let e = ServerMessage::Error(ErrorDto::new(None, ErrorCode::BadMessage, bad.message));
+                    let _ = socket.send(Message::Text(e.encode().into())).await;
+                    let _ = socket.send(close(CloseCode::BadRequest)).await;
+                    return;
+                }
+            };
+            let conn = match st.hub.connect(&principal, from).await {
                 Ok(c) => c,
                 Err(e) => {
                     debug!(error = %e, "connect refused");

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '../protocol.ts';
 import { Connection, resolveToken, wsUrl, type PageLocation } from './connection.ts';
-import { event, question, snapshot, stats } from './fixtures.test-util.ts';
+import { EPOCH, event, question, snapshot, stats } from './fixtures.test-util.ts';
 import type { KeyValueStore } from './storage.ts';
 
 class FakeWS {
@@ -78,9 +78,9 @@ describe('token', () => {
     expect(resolveToken('screen', loc(''), store)).toBeNull();
   });
 
-  it('puts the token only in the same-origin WebSocket URL, with since', () => {
+  it('puts the token only in the same-origin WebSocket URL, with the epoch and since', () => {
     expect(wsUrl({ protocol: 'http:', host: 'h:1' }, 'a b', null)).toBe('ws://h:1/ws?token=a+b');
-    expect(wsUrl({ protocol: 'https:', host: 'h' }, 't', 42)).toBe('wss://h/ws?token=t&since=42');
+    expect(wsUrl({ protocol: 'https:', host: 'h' }, 't', { epoch: EPOCH, seq: 42 })).toBe(`wss://h/ws?token=t&epoch=${EPOCH}&since=42`);
   });
 
   it('without a token the connection is fatal and opens no socket', () => {
@@ -93,7 +93,7 @@ describe('token', () => {
 });
 
 describe('Connection', () => {
-  it('connects, applies the snapshot, becomes connected, and resumes with since after a drop', () => {
+  it('connects, applies the snapshot, becomes connected, and resumes with epoch and since after a drop', () => {
     const conn = make();
     conn.start();
     expect(conn.status.value).toBe('connecting');
@@ -112,7 +112,7 @@ describe('Connection', () => {
     vi.advanceTimersByTime(1000);
     const ws2 = FakeWS.last();
     expect(ws2).not.toBe(ws);
-    expect(ws2.url).toBe('ws://venue.local:8080/ws?token=tok-A&since=12');
+    expect(ws2.url).toBe(`ws://venue.local:8080/ws?token=tok-A&epoch=${EPOCH}&since=12`);
     ws2.open();
     ws2.receive({ type: 'stats', ...stats(14) });
     expect(conn.status.value).toBe('connected');
@@ -277,7 +277,7 @@ describe('Connection', () => {
     conn.stop();
   });
 
-  it('caches the state so a reload shows it at once and resumes with since', () => {
+  it('caches the state with its epoch so a reload shows it at once and resumes from (epoch, seq)', () => {
     const store = memStore();
     const a = make(store);
     a.start();
@@ -287,9 +287,96 @@ describe('Connection', () => {
     a.stop();
     const b = make(store, loc(''));
     expect(b.state.value?.seq).toBe(10);
+    expect(b.state.value?.epoch).toBe(EPOCH);
     b.start();
-    expect(FakeWS.last().url).toContain('since=10');
+    expect(FakeWS.last().url).toContain(`epoch=${EPOCH}&since=10`);
     b.stop();
+  });
+
+  it('does not resume from a cached state without an epoch (cached by an older build)', () => {
+    const store = memStore();
+    const a = make(store);
+    a.start();
+    FakeWS.last().open();
+    FakeWS.last().receive(snapshot(10));
+    a.stop();
+    const key = [...store.data.keys()].find((k) => k.endsWith(':state'))!;
+    const cached = JSON.parse(store.get(key)!);
+    delete cached.epoch;
+    store.set(key, JSON.stringify(cached));
+    const b = make(store, loc(''));
+    expect(b.state.value?.seq).toBe(10); // still shown at once
+    b.start();
+    expect(FakeWS.last().url).toBe('ws://venue.local:8080/ws?token=tok-A');
+    b.stop();
+  });
+
+  it('takes a snapshot of another epoch as the whole new state and resumes in it', () => {
+    const conn = make();
+    conn.start();
+    let ws = FakeWS.last();
+    ws.open();
+    ws.receive(snapshot(40, { questions: [question(1), question(2)] }));
+    ws.drop();
+    vi.advanceTimersByTime(1000);
+    ws = FakeWS.last();
+    ws.open();
+    // The session was created again: its history restarts under a new epoch.
+    ws.receive(snapshot(3, { epoch: 'fedcba9876543210', questions: [] }));
+    expect(conn.state.value?.seq).toBe(3);
+    expect(conn.state.value?.questions).toEqual([]);
+    ws.drop();
+    vi.advanceTimersByTime(1000);
+    expect(FakeWS.last().url).toContain('epoch=fedcba9876543210&since=3');
+    conn.stop();
+  });
+
+  it('on 4409 replaced stops reconnecting, keeps the token and the state, and reconnects here on request', () => {
+    const store = memStore();
+    const conn = make(store);
+    conn.start();
+    const ws = FakeWS.last();
+    ws.open();
+    ws.receive(snapshot(10));
+    ws.drop(4409);
+    expect(conn.fatal.value).toBe('replaced');
+    vi.advanceTimersByTime(60_000);
+    expect(FakeWS.all).toHaveLength(1); // no tug of war with the newer tab
+    expect(store.get('wz:delegate:token')).toBe('tok-A');
+    expect(conn.state.value?.seq).toBe(10);
+    conn.reconnectHere();
+    expect(conn.fatal.value).toBeNull();
+    expect(FakeWS.all).toHaveLength(2);
+    expect(FakeWS.last().url).toContain(`epoch=${EPOCH}&since=10`);
+    conn.stop();
+  });
+
+  it('on 4400 bad_request drops its position and asks for a snapshot; stops with the reason if that is refused too', () => {
+    const conn = make();
+    conn.start();
+    let ws = FakeWS.last();
+    ws.open();
+    ws.receive(snapshot(10));
+    ws.drop();
+    vi.advanceTimersByTime(1000);
+    ws = FakeWS.last();
+    expect(ws.url).toContain('since=10');
+    ws.open();
+    ws.receive({ type: 'error', code: 'bad_message', message: 'the `since` parameter must be a whole number', retryable: false });
+    ws.drop(4400);
+    expect(conn.fatal.value).toBeNull();
+    vi.advanceTimersByTime(1000);
+    ws = FakeWS.last();
+    expect(ws.url).toBe('ws://venue.local:8080/ws?token=tok-A');
+    ws.open();
+    ws.receive({ type: 'error', code: 'bad_message', message: 'the `epoch` parameter is given more than once', retryable: false });
+    ws.drop(4400);
+    expect(conn.fatal.value).toBe('bad_request');
+    expect(conn.fatalDetail.value).toContain('`epoch`');
+    const sockets = FakeWS.all.length;
+    vi.advanceTimersByTime(60_000);
+    expect(FakeWS.all).toHaveLength(sockets);
+    conn.stop();
   });
 
   it('keeps participants apart: another token gets its own outbox', () => {

@@ -6,9 +6,16 @@
 // - Supervisor: exponential backoff with jitter; reconnects at once when the
 //   browser comes back online or the page becomes visible again; an
 //   application ping detects dead connections that TCP would keep "open".
-// - Resume: `?since=<last applied seq>`. The last state is cached in
-//   localStorage, so even a reload resumes instead of downloading a snapshot,
-//   and the page has something to show before the network answers.
+// - Resume: `?epoch=<snapshot.epoch>&since=<last applied seq>`. The last state
+//   (with its epoch) is cached in localStorage, so even a reload resumes
+//   instead of downloading a snapshot, and the page has something to show
+//   before the network answers. Without a valid epoch the client asks for a
+//   snapshot: a seq from another incarnation of the session means nothing.
+// - Close 4409 `replaced` (a newer connection of the same credential took
+//   this one's place): the page stops and offers to reconnect here, rather
+//   than two tabs replacing each other forever. Close 4400 `bad_request` (the
+//   server could not read our resume parameters): forget the position and
+//   connect for a snapshot; if even that is refused, stop and say so.
 // - The old state stays on screen until the new snapshot or events are
 //   applied: nothing is cleared on a disconnect.
 // - Commands go through the persisted outbox (outbox.ts) and are (re)sent once
@@ -18,11 +25,17 @@ import { batch, computed, signal, type ReadonlySignal } from '@preact/signals';
 import type { CommandDto, ServerMessage } from '../protocol.ts';
 import { backoffDelay } from './backoff.ts';
 import { defaultReconcile, Outbox, type OutboxEntry, type Outcome } from './outbox.ts';
-import { applyMessage, type SessionState } from './state.ts';
+import { applyMessage, resumePosition, type SessionState } from './state.ts';
 import { fingerprint, readJson, storage as defaultStorage, writeJson, type KeyValueStore } from './storage.ts';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline';
-export type FatalReason = 'no_token' | 'unauthorized' | 'revoked';
+export type FatalReason = 'no_token' | 'unauthorized' | 'revoked' | 'replaced' | 'bad_request';
+
+/** A position in the session's history (docs/protocol.md §3). */
+export interface ResumeFrom {
+  epoch: string;
+  seq: number;
+}
 
 /** The parts of `window.location` / `history` the connection needs (injectable for tests). */
 export interface PageLocation {
@@ -70,10 +83,13 @@ export function resolveToken(page: string, loc: PageLocation, store: KeyValueSto
 }
 
 /** The WebSocket URL on the page's own origin. */
-export function wsUrl(loc: Pick<PageLocation, 'protocol' | 'host'>, token: string, since: number | null): string {
+export function wsUrl(loc: Pick<PageLocation, 'protocol' | 'host'>, token: string, from: ResumeFrom | null): string {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
   const q = new URLSearchParams({ token });
-  if (since !== null) q.set('since', String(since));
+  if (from !== null) {
+    q.set('epoch', from.epoch);
+    q.set('since', String(from.seq));
+  }
   return `${scheme}//${loc.host}/ws?${q.toString()}`;
 }
 
@@ -90,8 +106,14 @@ export class Connection {
   /** The session as this viewer sees it; null until the first snapshot (or cached state). */
   readonly state = signal<SessionState | null>(null);
   readonly status = signal<ConnectionStatus>('connecting');
-  /** Set when reconnecting cannot help (no token, unknown or revoked credential). */
+  /**
+   * Set when reconnecting on our own cannot help: no token, an unknown or
+   * revoked credential, a request the server cannot read, or this connection
+   * was replaced by a newer one of the same credential (`reconnectHere()`).
+   */
   readonly fatal = signal<FatalReason | null>(null);
+  /** The server's explanation that came with a fatal close, if any (shown as text). */
+  readonly fatalDetail = signal<string | null>(null);
   readonly outbox: Outbox;
   /** Commands waiting to be sent or answered. */
   readonly pending: ReadonlySignal<number>;
@@ -108,7 +130,14 @@ export class Connection {
   private readonly random: () => number;
 
   private ws: WebSocket | null = null;
-  private epoch = 0;
+  /** Counts sockets: messages of an older socket are ignored. */
+  private socketGen = 0;
+  /** Where the current socket resumed from (null: asked for a snapshot). */
+  private resumedFrom: ResumeFrom | null = null;
+  /** The server refused our position as malformed: ask for a snapshot next. */
+  private skipResume = false;
+  /** The last error without a command id (e.g. a malformed query), for a fatal close. */
+  private lastUntargetedError: string | null = null;
   private synced = false;
   private everSynced = false;
   private attempt = 0;
@@ -223,13 +252,15 @@ export class Connection {
   private connect(): void {
     if (!this.token || this.fatal.value) return;
     clearTimeout(this.reconnectTimer);
-    const epoch = ++this.epoch;
+    const gen = ++this.socketGen;
     this.synced = false;
     this.status.value = !this.everSynced && this.attempt === 0 ? 'connecting' : this.online() && this.attempt <= 3 ? 'reconnecting' : 'offline';
-    const since = this.state.value ? this.state.value.seq : null;
+    const from = this.skipResume ? null : resumePosition(this.state.value);
+    this.resumedFrom = from;
+    this.lastUntargetedError = null;
     let ws: WebSocket;
     try {
-      ws = new this.WS(wsUrl(this.loc, this.token, since));
+      ws = new this.WS(wsUrl(this.loc, this.token, from));
     } catch {
       this.scheduleReconnect();
       return;
@@ -239,11 +270,11 @@ export class Connection {
     this.lastTx = Date.now();
     this.lastPing = 0;
     ws.onmessage = (ev: MessageEvent) => {
-      if (epoch !== this.epoch) return;
+      if (gen !== this.socketGen) return;
       this.onMessage(ev.data);
     };
     ws.onclose = (ev: CloseEvent) => {
-      if (epoch !== this.epoch) return;
+      if (gen !== this.socketGen) return;
       this.onClose(ev.code);
     };
     ws.onerror = () => {
@@ -263,6 +294,8 @@ export class Connection {
     batch(() => {
       this.state.value = applyMessage(this.state.value, msg, this.lastRx);
       if (msg.type === 'ack' || msg.type === 'error') this.outbox.handle(msg);
+      if (msg.type === 'error' && msg.id === undefined) this.lastUntargetedError = msg.message;
+      if (msg.type === 'snapshot') this.skipResume = false;
       if (!this.synced && (msg.type === 'snapshot' || (msg.type === 'stats' && this.state.value))) {
         this.synced = true;
         this.everSynced = true;
@@ -288,8 +321,48 @@ export class Connection {
       this.fail('revoked');
       return;
     }
+    if (code === 4409) {
+      // Another tab or device of this credential is newer. Reconnecting on
+      // our own would replace it in turn, forever: stop, keep the token and
+      // the cached state, and let the user choose this page (reconnectHere).
+      this.stopFor('replaced');
+      return;
+    }
+    if (code === 4400) {
+      if (this.resumedFrom !== null) {
+        // Our cached position was unreadable to the server: drop it and ask for a snapshot.
+        this.skipResume = true;
+        this.scheduleReconnect();
+      } else {
+        this.stopFor('bad_request', this.lastUntargetedError);
+      }
+      return;
+    }
     if (code === 4029) this.attempt = Math.max(this.attempt, 4);
     this.scheduleReconnect();
+  }
+
+  /** Stops reconnecting for `reason`, keeping the token and the cached state. */
+  private stopFor(reason: FatalReason, detail: string | null = null): void {
+    this.saveState(); // before `fatal` is set: saveState skips fatal connections
+    batch(() => {
+      this.fatal.value = reason;
+      this.fatalDetail.value = detail;
+      this.status.value = 'offline';
+    });
+  }
+
+  /** After `replaced` (or `bad_request`): connect again from this page. */
+  reconnectHere(): void {
+    if (!this.started || !this.token) return;
+    if (this.fatal.value !== 'replaced' && this.fatal.value !== 'bad_request') return;
+    batch(() => {
+      this.fatal.value = null;
+      this.fatalDetail.value = null;
+    });
+    this.attempt = 0;
+    this.dropSocket();
+    this.connect();
   }
 
   private fail(reason: FatalReason): void {
@@ -315,7 +388,7 @@ export class Connection {
     const ws = this.ws;
     this.ws = null;
     this.synced = false;
-    this.epoch += 1; // ignore whatever the old socket still says
+    this.socketGen += 1; // ignore whatever the old socket still says
     this.outbox.connectionLost();
     if (ws) {
       ws.onmessage = null;
@@ -369,11 +442,11 @@ export class Connection {
   private flush(): void {
     clearTimeout(this.retryTimer);
     if (!this.synced || !this.ws) return;
-    const inFlight = this.outbox.inFlight(this.epoch);
-    const due = this.outbox.due(this.epoch).slice(0, Math.max(0, MAX_IN_FLIGHT - inFlight));
+    const inFlight = this.outbox.inFlight(this.socketGen);
+    const due = this.outbox.due(this.socketGen).slice(0, Math.max(0, MAX_IN_FLIGHT - inFlight));
     for (const entry of due) {
       if (!this.rawSend({ id: entry.id, ...entry.cmd })) break;
-      this.outbox.markSent(entry.id, this.epoch);
+      this.outbox.markSent(entry.id, this.socketGen);
     }
     const next = this.outbox.nextRetryAt();
     if (next !== undefined) this.retryTimer = setTimeout(() => this.flush(), Math.max(0, next - Date.now()) + 10);

@@ -2,6 +2,9 @@
 
 import type { EventDto, QuestionDto, SnapshotDto, StatsDto } from '../protocol.ts';
 
+/** The epoch of every fixture snapshot. */
+export const EPOCH = '0123456789abcdef';
+
 export function question(id: number, over: Partial<QuestionDto> = {}): QuestionDto {
   return {
     id,
@@ -36,6 +39,7 @@ export function snapshot(seq: number, over: Partial<SnapshotDto> = {}): { type: 
   return {
     type: 'snapshot',
     seq,
+    epoch: EPOCH,
     server_time: 1_767_225_600_000 + seq * 1000,
     protocol: 1,
     you: { role: 'delegate', name: '钱秀英', venue: 'baiyu', delegate: 'd002' },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EvaluationDto } from '../protocol.ts';
-import { event, question, snapshot, stats } from './fixtures.test-util.ts';
+import { EPOCH, event, question, snapshot, stats } from './fixtures.test-util.ts';
 import {
   applyEvent,
   applyMessage,
@@ -9,6 +9,7 @@ import {
   currentEvaluation,
   floorQuestion,
   questionCountsByVenue,
+  resumePosition,
   type SessionState,
 } from './state.ts';
 
@@ -38,6 +39,33 @@ describe('applySnapshot', () => {
 
   it('floor is null when the snapshot omits it', () => {
     expect(base().floor).toBeNull();
+  });
+
+  it('keeps the epoch; a snapshot of another epoch replaces it', () => {
+    let s: SessionState | null = base(50);
+    expect(s.epoch).toBe(EPOCH);
+    s = applyMessage(s, snapshot(2, { epoch: 'fedcba9876543210' }));
+    expect(s?.epoch).toBe('fedcba9876543210');
+    expect(s?.seq).toBe(2);
+  });
+});
+
+describe('resumePosition', () => {
+  it('is (epoch, seq) of a state, advanced by events, stats and acks', () => {
+    let s: SessionState | null = base(10);
+    expect(resumePosition(s)).toEqual({ epoch: EPOCH, seq: 10 });
+    s = applyMessage(s, event(12, 'phase_changed', [{ entity: 'phase', phase: 'evaluation' }]));
+    s = applyMessage(s, { type: 'ack', id: 'x', seq: 13 });
+    expect(resumePosition(s)).toEqual({ epoch: EPOCH, seq: 13 });
+  });
+
+  it('is null without a state, without an epoch, or with an unusable one', () => {
+    expect(resumePosition(null)).toBeNull();
+    const s = base(10);
+    expect(resumePosition({ ...s, epoch: undefined })).toBeNull();
+    expect(resumePosition({ ...s, epoch: 'ABCDEF0123456789' })).toBeNull();
+    expect(resumePosition({ ...s, seq: 1.5 })).toBeNull();
+    expect(resumePosition({ ...s, seq: -1 })).toBeNull();
   });
 });
 

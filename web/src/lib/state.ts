@@ -26,6 +26,12 @@ import type {
 export interface SessionState {
   /** Highest sequence number applied (from a snapshot, event, ack or stats): resume from here. */
   seq: number;
+  /**
+   * The session's incarnation from the last snapshot (docs/protocol.md §3): a
+   * resume names it with `seq`. Missing in a state cached by an older build;
+   * such a state is shown but not resumed from.
+   */
+  epoch?: string;
   /** Server clock minus local clock (ms) at the last snapshot/stats. */
   clockOffset: number;
   protocol: number;
@@ -54,6 +60,7 @@ export function applySnapshot(snap: SnapshotDto, receivedAt: number = Date.now()
   for (const id of snap.checked_in) checkedIn[id] = 0;
   return {
     seq: Math.max(snap.seq, snap.stats?.seq ?? 0),
+    epoch: snap.epoch,
     clockOffset: snap.server_time - receivedAt,
     protocol: snap.protocol,
     you: snap.you,
@@ -154,6 +161,13 @@ export function applyMessage(state: SessionState | null, msg: ServerMessage, rec
     default:
       return state;
   }
+}
+
+/** Where to resume from: the cached (epoch, seq), or null when the state cannot vouch for one. */
+export function resumePosition(state: SessionState | null): { epoch: string; seq: number } | null {
+  if (!state || typeof state.epoch !== 'string' || !/^[0-9a-f]{16}$/.test(state.epoch)) return null;
+  if (!Number.isSafeInteger(state.seq) || state.seq < 0) return null;
+  return { epoch: state.epoch, seq: state.seq };
 }
 
 // ---------------------------------------------------------------------------

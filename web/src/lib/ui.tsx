@@ -54,7 +54,9 @@ export function Notices() {
 /**
  * Full-page message when the credential is missing, unknown or revoked, with
  * a field to type the join code printed on the participant's card (the same
- * token the card's QR code carries): joining works without a camera.
+ * token the card's QR code carries): joining works without a camera. When the
+ * connection was replaced by a newer one of the same credential (4409), or
+ * the server could not read the request (4400), a button reconnects here.
  */
 export function FatalScreen({ conn }: { conn: Connection }) {
   const reason = conn.fatal.value;
@@ -69,6 +71,20 @@ export function FatalScreen({ conn }: { conn: Connection }) {
     location.hash = `token=${encodeURIComponent(code)}`;
     location.reload();
   };
+  if (reason === 'replaced' || reason === 'bad_request') {
+    // The credential is fine: offer to connect again from here.
+    const detail = conn.fatalDetail.value;
+    return (
+      <main class="fatal">
+        <h1>{t().app.name}</h1>
+        <p role="alert">{m.fatal[reason]}</p>
+        {detail ? <p class="fatal-detail">{detail}</p> : null}
+        <button type="button" onClick={() => conn.reconnectHere()}>
+          {m.reconnectHere}
+        </button>
+      </main>
+    );
+  }
   return (
     <main class="fatal">
       <h1>{t().app.name}</h1>

@@ -13,7 +13,7 @@ impl SessionActor {
     pub(super) async fn reload(&mut self) -> bool {
         let id = self.session_id().to_owned();
         match crate::load_session(&self.store, &id).await {
-            Ok(loaded) if loaded.session.seq() == self.state.seq() => {
+            Ok(loaded) if loaded.session.seq() == self.state.seq() && loaded.epoch == self.epoch => {
                 // Nothing landed that we do not know: the restored state is
                 // what the store holds, and clients saw nothing unconfirmed.
                 self.acked = loaded.acked;
@@ -22,6 +22,7 @@ impl SessionActor {
             Ok(loaded) => {
                 warn!(session = %id, seq = loaded.session.seq(), "session reloaded from the store");
                 self.state = loaded.session;
+                self.epoch = loaded.epoch;
                 self.acked = loaded.acked;
                 self.last_at = self.last_at.max(loaded.last_at);
                 // Events that landed without being broadcast are not in the
@@ -33,7 +34,7 @@ impl SessionActor {
                 let snaps: Vec<(ConnId, Bytes)> = self
                     .conns
                     .iter()
-                    .map(|(id, c)| (*id, Bytes::from(render::snapshot(&self.state, &c.viewer, &health, now).encode())))
+                    .map(|(id, c)| (*id, Bytes::from(render::snapshot(&self.state, self.epoch, &c.viewer, &health, now).encode())))
                     .collect();
                 for (id, b) in snaps {
                     self.send(id, b);

@@ -18,6 +18,7 @@ use wz_domain::{
 use wz_hub::{ConnReceiver, Connection, Credential, Hub, HubConfig, Outbound, PrincipalKey};
 use wz_protocol::client::{ClientMessage, Parsed};
 use wz_protocol::server::AckDto;
+use wz_protocol::{Epoch, Position};
 use wz_store::{DynStore, MemoryStore, Store, StoreError, StoredSession};
 
 /// Failure guard for every wait: a test that needs it has already failed.
@@ -389,11 +390,27 @@ impl Harness {
         self.creds.iter().find(|c| &c.key == key).unwrap_or_else(|| panic!("no credential for {key}")).token.clone()
     }
 
-    /// Opens a connection with the principal's credential.
+    /// Opens a connection with the principal's credential; `since` resumes
+    /// in the session's current epoch.
     pub async fn connect(&self, key: &PrincipalKey, since: Option<u64>) -> Connection {
+        let from = match since {
+            Some(seq) => Some(Position { epoch: self.epoch().await, seq }),
+            None => None,
+        };
+        self.connect_from(key, from).await
+    }
+
+    /// Opens a connection resuming from exactly `from` (any epoch).
+    pub async fn connect_from(&self, key: &PrincipalKey, from: Option<Position>) -> Connection {
         let p = self.hub.authenticate(&self.token(key)).expect("token authenticates");
         assert_eq!(&p.key, key);
-        self.hub.connect(&p, since).await.expect("connected")
+        self.hub.connect(&p, from).await.expect("connected")
+    }
+
+    /// The session's epoch, as its snapshots carry it.
+    pub async fn epoch(&self) -> Epoch {
+        let snap = self.snapshot(Viewer::Screen).await;
+        Epoch::parse(snap["epoch"].as_str().expect("snapshots carry the epoch")).expect("a well-formed epoch")
     }
 
     /// A fresh connection with its snapshot already read.

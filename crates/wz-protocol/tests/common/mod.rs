@@ -183,9 +183,12 @@ impl Run {
     }
 
     pub fn snapshot(&self, viewer: &Viewer) -> ServerMessage {
-        render::snapshot(&self.s, viewer, &connections(), Millis(self.now))
+        render::snapshot(&self.s, EPOCH, viewer, &connections(), Millis(self.now))
     }
 }
+
+/// The epoch every golden snapshot is rendered in.
+pub const EPOCH: wz_protocol::Epoch = wz_protocol::Epoch::new(0x5eed_0000_2026_0001);
 
 /// The whole session, with the state kept at two interesting moments.
 pub struct Scenario {

@@ -32,10 +32,13 @@ export const en: Messages = {
     stale: 'Connection lost: showing the last known state',
     joinCode: 'Or type the join code from your card',
     join: 'Join',
+    reconnectHere: 'Continue on this page',
     fatal: {
       no_token: 'No credential. Open this page with the join link you were given.',
       unauthorized: 'This credential is unknown or no longer valid. Ask the staff for a new join link.',
       revoked: 'This credential was reissued and no longer works. Use your new join link.',
+      replaced: 'This credential was opened on another device or in another tab, so this page was disconnected.',
+      bad_request: 'The server could not read the connection request of this page and refused it. Reload the page; if this persists, tell the staff.',
     },
   },
   roles: {
