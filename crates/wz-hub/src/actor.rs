@@ -39,8 +39,8 @@ pub(crate) enum ActorMsg {
 
 pub(crate) struct ConnParts {
     pub id: ConnId,
-    pub frames: mpsc::Receiver<Bytes>,
-    pub frames_tx: mpsc::Sender<Bytes>,
+    pub frames: crate::conn::OutboxRx,
+    pub frames_tx: crate::conn::OutboxTx,
     pub close: oneshot::Receiver<CloseCode>,
 }
 
@@ -49,7 +49,7 @@ struct Conn {
     viewer: Viewer,
     /// The venue this connection counts for on the health board.
     venue: Option<VenueId>,
-    tx: mpsc::Sender<Bytes>,
+    tx: crate::conn::OutboxTx,
     close: Option<oneshot::Sender<CloseCode>>,
 }
 
@@ -567,7 +567,7 @@ impl SessionActor {
 
     fn connect(&mut self, key: PrincipalKey, since: Option<u64>, reply: oneshot::Sender<ConnParts>) {
         let viewer = key.viewer();
-        let (tx, frames) = mpsc::channel(self.config.outbound_queue);
+        let (tx, frames) = crate::conn::outbox(self.config.outbound_queue, self.config.outbound_queue_bytes);
         let (close_tx, close) = oneshot::channel();
         let id = self.next_conn;
         self.next_conn += 1;
@@ -605,7 +605,7 @@ impl SessionActor {
             let stats = render::stats(&self.state, &stats_perspective(&p), &self.health(), now);
             catch_up.push(Bytes::from(ServerMessage::Stats(stats).encode()));
         }
-        if catch_up.len() > self.config.outbound_queue {
+        if catch_up.len() > self.config.outbound_queue || catch_up.iter().map(Bytes::len).sum::<usize>() > self.config.outbound_queue_bytes {
             // More missed events than the queue holds: a snapshot is smaller.
             catch_up = vec![Bytes::from(render::snapshot(&self.state, &viewer, &self.health(), now).encode())];
         }
@@ -676,6 +676,6 @@ async fn health_changed(h: &mut Option<tokio::sync::watch::Receiver<bool>>) -> O
 
 /// False when the connection must go (queue full or receiver gone).
 fn deliver(c: &Conn, bytes: Bytes) -> bool {
-    c.tx.try_send(bytes).is_ok()
+    c.tx.try_send(bytes)
 }
 
