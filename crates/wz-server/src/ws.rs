@@ -166,15 +166,17 @@ pub async fn run_socket<W, R>(
     let mut budget = Budget::new(&sender, limiter, limits.max_strikes);
     let ending = read_loop(&mut stream, &sender, &mut budget, limits.idle_timeout, &mut writer).await;
     debug!(?ending, "connection ending");
-    // Dropping the sender tells the session this client left: nothing more
-    // is queued for it from here on.
-    drop(sender);
     let stop = match ending {
         Ending::Close(c) | Ending::Failed(c) => Stop::Close(c),
         Ending::ClientClosed => Stop::Flush,
         Ending::Gone | Ending::WriterClosed => Stop::Abandon,
     };
+    // The verdict first: dropping the sender closes the queue, and the writer
+    // must not mistake that for the session going away (1001).
     let _ = stop_tx.send(stop);
+    // Dropping the sender tells the session this client left: nothing more
+    // is queued for it from here on.
+    drop(sender);
 
     // One deadline for all that is left: the writer's last frames and close,
     // and the client's answer to it.
