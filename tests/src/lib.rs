@@ -19,6 +19,8 @@ use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
+pub mod raw;
+
 /// How long any single expected message may take before the test fails.
 pub const GUARD: Duration = Duration::from_secs(30);
 
@@ -60,6 +62,11 @@ impl Server {
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let tokens = read_tokens(data_dir).unwrap_or_default();
         Ok(Server { child, addr, data_dir: data_dir.to_owned(), tokens })
+    }
+
+    /// The server's process id (for reading /proc/<pid>).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the server is running")
     }
 
     pub fn token(&self, key: &str) -> String {

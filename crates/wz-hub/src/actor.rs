@@ -59,8 +59,8 @@ pub(crate) enum Exit {
 
 pub(crate) struct ConnParts {
     pub id: ConnId,
-    pub frames: mpsc::Receiver<Bytes>,
-    pub frames_tx: mpsc::Sender<Bytes>,
+    pub frames: crate::conn::OutboxRx,
+    pub frames_tx: crate::conn::OutboxTx,
     pub close: oneshot::Receiver<CloseCode>,
 }
 
@@ -69,7 +69,7 @@ struct Conn {
     viewer: Viewer,
     /// The venue this connection counts for on the health board.
     venue: Option<VenueId>,
-    tx: mpsc::Sender<Bytes>,
+    tx: crate::conn::OutboxTx,
     close: Option<oneshot::Sender<CloseCode>>,
 }
 
@@ -330,7 +330,7 @@ impl SessionActor {
     fn connect(&mut self, key: PrincipalKey, from: Option<wz_protocol::Position>, reply: oneshot::Sender<ConnParts>) {
         self.make_room_for(&key);
         let viewer = key.viewer();
-        let (tx, frames) = mpsc::channel(self.config.outbound_queue);
+        let (tx, frames) = crate::conn::outbox(self.config.outbound_queue, self.config.outbound_queue_bytes);
         let (close_tx, close) = oneshot::channel();
         let id = self.next_conn;
         self.next_conn += 1;
@@ -397,7 +397,7 @@ impl SessionActor {
         });
         if let Some(mut frames) = missed {
             // More missed events than the queue holds: a snapshot is smaller.
-            if frames.len() < self.config.outbound_queue {
+            if frames.len() < self.config.outbound_queue && frames.iter().map(Bytes::len).sum::<usize>() < self.config.outbound_queue_bytes {
                 let p = Perspective::for_snapshot(viewer);
                 let stats = render::stats(&self.state, &stats_perspective(&p), &self.health(), now);
                 frames.push(Bytes::from(ServerMessage::Stats(stats).encode()));
@@ -455,6 +455,6 @@ fn stats_perspective(p: &Perspective) -> Perspective {
 
 /// False when the connection must go (queue full or receiver gone).
 fn deliver(c: &Conn, bytes: Bytes) -> bool {
-    c.tx.try_send(bytes).is_ok()
+    c.tx.try_send(bytes)
 }
 

@@ -39,6 +39,9 @@ use wz_store::{DynStore, StoreError};
 pub struct HubConfig {
     /// Messages queued per connection before it counts as a slow consumer.
     pub outbound_queue: usize,
+    /// Bytes queued per connection before it counts as a slow consumer (one
+    /// message is always accepted into an empty queue).
+    pub outbound_queue_bytes: usize,
     /// Messages queued for one session actor; senders wait when it is full.
     pub actor_queue: usize,
     /// Most commands written to the store in one group commit.
@@ -82,6 +85,7 @@ impl Default for HubConfig {
     fn default() -> Self {
         Self {
             outbound_queue: 1024,
+            outbound_queue_bytes: 4 * 1024 * 1024,
             actor_queue: 4096,
             max_batch: 256,
             stats_interval: Duration::from_millis(200),

@@ -25,6 +25,9 @@ pub struct SocketLimits {
     pub idle_timeout: Duration,
     /// Consecutive rate-limited messages after which the connection is closed (4029).
     pub max_strikes: u32,
+    /// Deadline of every write and flush to a client, and of the close
+    /// handshake when the server ends a connection.
+    pub write_timeout: Duration,
 }
 
 #[derive(Clone)]
@@ -51,6 +54,7 @@ impl AppState {
                 ping_interval: Duration::from_secs(args.ping_seconds.max(1)),
                 idle_timeout: Duration::from_secs(args.idle_seconds.max(5)),
                 max_strikes: 100,
+                write_timeout: Duration::from_secs(args.write_timeout_seconds.max(1)),
             },
             limiter: Arc::new(RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst))),
             metrics,

@@ -101,6 +101,15 @@ pub struct ServeArgs {
     /// Messages queued per connection before the client is closed as too slow (4008).
     #[arg(long, env = "WENZHENG_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
+    /// Bytes queued per connection before the client is closed as too slow
+    /// (4008); one message is always accepted into an empty queue.
+    #[arg(long, env = "WENZHENG_OUTBOUND_QUEUE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub outbound_queue_bytes: usize,
+    /// Seconds any single write or flush to a client may take before the
+    /// connection is dropped (a client that stopped reading); also bounds the
+    /// close handshake when the server ends a connection.
+    #[arg(long, env = "WENZHENG_WRITE_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub write_timeout_seconds: u64,
     /// Most commands written to the store in one group commit (1 disables
     /// group commit; for benchmarks).
     #[arg(long, env = "WENZHENG_MAX_BATCH", default_value_t = 256)]

@@ -4,8 +4,22 @@
 //! connection speaks for. [`run_socket`] is generic over the sink and stream
 //! so tests can drive it with channels.
 //!
-//! Close codes: 1008 unauthorized, 1009 message too big, 1001 server going
-//! away, 4008 slow consumer, 4010 credential revoked, 4029 rate limited,
+//! A connection is two halves: this task reads, a writer task (owned through
+//! an abort-on-drop handle, so it never outlives the connection) writes. Every
+//! write and flush has a deadline (`--write-timeout-seconds`): a client that
+//! stops reading is cut when its socket stays full that long.
+//!
+//! Every frame a client sends costs rate budget (see [`Budget`]). When the
+//! server closes a connection (rate limit, slow consumer, a reissued
+//! credential), the writer sends what was queued and the close frame, and the
+//! reader keeps reading, and discarding, until the client's close or EOF, so
+//! the kernel does not reset the connection over unread input and destroy
+//! what was sent. A frame that breaks RFC 6455 gets a close frame (1002, or
+//! 1007 for invalid UTF-8) and nothing after it is processed.
+//!
+//! Close codes: 1000 echoed to a client's normal close, 1002 protocol error,
+//! 1007 invalid UTF-8, 1008 unauthorized, 1009 message too big, 1001 server
+//! going away, 4008 slow consumer, 4010 credential revoked, 4029 rate limited,
 //! 4400 malformed query (after a typed `error`), 4409 replaced by a newer
 //! connection of the same credential.
 
@@ -15,11 +29,16 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use governor::DefaultKeyedRateLimiter;
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::future::Future;
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
+use tokio_util::task::AbortOnDropHandle;
 use tracing::debug;
-use wz_hub::{Connection, Outbound};
+use wz_hub::{ConnReceiver, ConnSender, Connection, Outbound};
 use wz_protocol::server::{ErrorDto, ServerMessage};
 use wz_protocol::{CloseCode, ErrorCode};
 
@@ -68,6 +87,12 @@ impl WsQuery {
 /// idle connection; our messages are a few hundred bytes.
 const BUFFER_BYTES: usize = 4096;
 
+/// Control frames (pings, pongs) free of charge per connection: one a second
+/// on average, bursts of ten. A client that answers our pings or keeps its
+/// own heartbeat never comes near; beyond it each costs like a message.
+const CONTROL_PER_SECOND: u32 = 1;
+const CONTROL_BURST: u32 = 10;
+
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(st): State<AppState>,
@@ -87,7 +112,7 @@ pub async fn upgrade(
             // Browsers cannot read an HTTP status of a failed upgrade, so an
             // unknown credential gets a documented close code instead.
             let Some(principal) = principal else {
-                let _ = socket.send(close(CloseCode::Unauthorized)).await;
+                let _ = socket.send(close_message(Close::from(CloseCode::Unauthorized))).await;
                 return;
             };
             let from = match from {
@@ -96,7 +121,7 @@ pub async fn upgrade(
                     debug!(parameter = bad.parameter, "malformed /ws query");
                     let e = ServerMessage::Error(ErrorDto::new(None, ErrorCode::BadMessage, bad.message));
                     let _ = socket.send(Message::Text(e.encode().into())).await;
-                    let _ = socket.send(close(CloseCode::BadRequest)).await;
+                    let _ = socket.send(close_message(Close::from(CloseCode::BadRequest))).await;
                     return;
                 }
             };
@@ -104,7 +129,7 @@ pub async fn upgrade(
                 Ok(c) => c,
                 Err(e) => {
                     debug!(error = %e, "connect refused");
-                    let _ = socket.send(close(CloseCode::GoingAway)).await;
+                    let _ = socket.send(close_message(Close::from(CloseCode::GoingAway))).await;
                     return;
                 }
             };
@@ -113,13 +138,70 @@ pub async fn upgrade(
         })
 }
 
-fn close(code: CloseCode) -> Message {
-    Message::Close(Some(CloseFrame { code: code.code(), reason: Utf8Bytes::from_static(code.reason()) }))
+/// A close frame's code and reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Close {
+    code: u16,
+    reason: &'static str,
 }
 
-/// Pumps one connection until either side ends it.
+impl From<CloseCode> for Close {
+    fn from(c: CloseCode) -> Self {
+        Close { code: c.code(), reason: c.reason() }
+    }
+}
+
+/// RFC 6455 codes for a client that broke the framing rules. They are the
+/// transport's, not the application's, so they live here and not in
+/// `wz_protocol::CloseCode`.
+const PROTOCOL_ERROR: Close = Close { code: 1002, reason: "protocol_error" };
+const INVALID_UTF8: Close = Close { code: 1007, reason: "invalid_utf8" };
+
+fn close_message(c: Close) -> Message {
+    Message::Close(Some(CloseFrame { code: c.code, reason: Utf8Bytes::from_static(c.reason) }))
+}
+
+/// How the reading side ended, and what the connection still owes the client.
+#[derive(Debug)]
+enum Ending {
+    /// EOF, reset, idle timeout, or the writer could not write: nothing more
+    /// can be delivered, so the connection is dropped at once.
+    Gone,
+    /// The client sent a close frame; tungstenite queued the echo.
+    ClientClosed,
+    /// The server closes: queued frames, then this close frame, then wait for
+    /// the client's close while discarding input.
+    Close(Close),
+    /// Like `Close`, but the stream is unusable (a framing error): the close
+    /// frame goes out and nothing more is read.
+    Failed(Close),
+    /// The writer already sent a close the session asked for (slow consumer,
+    /// revoked, shutdown): wait for the client's close while discarding input.
+    WriterClosed,
+}
+
+/// What the reader asks of the writer when it is done.
+enum Stop {
+    Close(Close),
+    /// Push out what tungstenite queued by itself (the echo of a client's close).
+    Flush,
+    /// Nothing can be delivered.
+    Abandon,
+}
+
+/// How the writer ended.
+#[derive(Debug)]
+enum WriterEnd {
+    /// A close frame went out (or was queued for the kernel).
+    SentClose,
+    /// It stopped without one: a write failed or missed its deadline, or it was told to.
+    Stopped,
+}
+
+/// Pumps one connection until either side ends it. Returns once the writer
+/// has finished or was aborted: nothing of the connection outlives this call.
 pub async fn run_socket<W, R>(
-    mut sink: W,
+    sink: W,
     mut stream: R,
     conn: Connection,
     limits: SocketLimits,
@@ -128,120 +210,290 @@ pub async fn run_socket<W, R>(
     W: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin + Send,
 {
-    let Connection { sender, mut receiver } = conn;
-    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<Option<CloseCode>>();
+    let Connection { sender, receiver } = conn;
+    let (stop_tx, stop_rx) = oneshot::channel::<Stop>();
     metrics::gauge!("wz_ws_open").increment(1.0);
+    let mut writer =
+        Some(AbortOnDropHandle::new(tokio::spawn(write_loop(sink, receiver, stop_rx, limits.ping_interval, limits.write_timeout))));
 
-    // The writer owns the sink: it flushes everything queued since its last
-    // wakeup in one write, pings on a timer, and writes the close frame.
-    let ping_every = limits.ping_interval;
-    let writer = tokio::spawn(async move {
-        let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
-        loop {
-            tokio::select! {
-                // The reader's verdict (e.g. 1009) wins over the queue closing,
-                // which follows from the reader ending.
-                biased;
-                stop = &mut stop_rx => {
-                    if let Ok(Some(code)) = stop {
-                        // What the client was already told (e.g. the `limit`
-                        // errors before a 4029) goes out before the close.
-                        while let Some(frame) = receiver.try_next() {
-                            if feed(&mut sink, frame).await.is_err() {
-                                break;
-                            }
-                        }
-                        let _ = sink.send(close(code)).await;
-                    }
-                    break;
-                }
-                out = receiver.next() => match out {
-                    Some(Outbound::Frame(first)) => {
-                        if feed(&mut sink, first).await.is_err() { break; }
-                        let mut ok = true;
-                        while let Some(more) = receiver.try_next() {
-                            if feed(&mut sink, more).await.is_err() { ok = false; break; }
-                        }
-                        if !ok || sink.flush().await.is_err() { break; }
-                    }
-                    Some(Outbound::Close(code)) => {
-                        let _ = sink.send(close(code)).await;
-                        break;
-                    }
-                    None => {
-                        let _ = sink.send(close(CloseCode::GoingAway)).await;
-                        break;
-                    }
-                },
-                _ = ping.tick() => {
-                    if sink.send(Message::Ping(Default::default())).await.is_err() { break; }
-                }
-            }
-        }
-    });
-
-    let key = format!("{}/{}", sender.principal().session, sender.principal().key);
-    let mut strikes = 0u32;
-    let mut writer = writer;
-    let mut writer_done = false;
-    let reason: Option<CloseCode> = loop {
-        let next = tokio::select! {
-            n = tokio::time::timeout(limits.idle_timeout, stream.next()) => n,
-            _ = &mut writer => { writer_done = true; break None }
-        };
-        let msg = match next {
-            Err(_) => break None, // idle: the client is gone without a close
-            Ok(None) => break None,
-            Ok(Some(Err(e))) => {
-                // tungstenite reports an oversized message as a capacity error.
-                let text = e.to_string();
-                break (text.contains("Space limit") || text.contains("too long") || text.contains("Capacity"))
-                    .then_some(CloseCode::TooBig);
-            }
-            Ok(Some(Ok(m))) => m,
-        };
-        let text = match msg {
-            Message::Text(t) => t,
-            Message::Binary(_) => {
-                sender.error(ErrorDto::new(None, ErrorCode::BadMessage, "binary frames are not supported; send JSON text"));
-                continue;
-            }
-            Message::Close(_) => break None,
-            Message::Ping(_) | Message::Pong(_) => continue,
-        };
-        metrics::counter!("wz_ws_messages_total").increment(1);
-        if limiter.check_key(&key).is_err() {
-            strikes += 1;
-            if strikes > limits.max_strikes {
-                break Some(CloseCode::RateLimited);
-            }
-            let id = wz_protocol::client::parse(&text).ok().map(|m| m.id);
-            sender.error(ErrorDto::new(id, ErrorCode::Limit, "too many messages; slow down and retry with the same id"));
-            continue;
-        }
-        strikes = 0;
-        match wz_protocol::client::parse(&text) {
-            Ok(m) => {
-                if sender.command(m).await.is_err() {
-                    break Some(CloseCode::GoingAway);
-                }
-            }
-            Err(e) => {
-                sender.error(ErrorDto::new(e.id, e.code, e.message));
-            }
-        }
+    let mut budget = Budget::new(&sender, limiter, limits.max_strikes);
+    let ending = read_loop(&mut stream, &sender, &mut budget, limits.idle_timeout, &mut writer).await;
+    debug!(?ending, "connection ending");
+    let stop = match ending {
+        Ending::Close(c) | Ending::Failed(c) => Stop::Close(c),
+        Ending::ClientClosed => Stop::Flush,
+        Ending::Gone | Ending::WriterClosed => Stop::Abandon,
     };
-    let _ = stop_tx.send(reason);
-    // Dropping the sender tells the session this client left.
+    // The verdict first: dropping the sender closes the queue, and the writer
+    // must not mistake that for the session going away (1001).
+    let _ = stop_tx.send(stop);
+    // Dropping the sender tells the session this client left: nothing more
+    // is queued for it from here on.
     drop(sender);
-    if !writer_done {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), writer).await;
+
+    // One deadline for all that is left: the writer's last frames and close,
+    // and the client's answer to it.
+    let deadline = Instant::now() + limits.write_timeout;
+    if matches!(ending, Ending::Close(_) | Ending::ClientClosed | Ending::WriterClosed) {
+        linger(&mut stream, deadline).await;
+    }
+    if let Some(w) = writer
+        && tokio::time::timeout_at(deadline, w).await.is_err()
+    {
+        metrics::counter!("wz_ws_writer_aborted_total").increment(1);
+        // Dropping the handle aborts the task.
     }
     metrics::gauge!("wz_ws_open").decrement(1.0);
+}
+
+/// Reads and handles the client's frames until the connection must end.
+async fn read_loop<R>(
+    stream: &mut R,
+    sender: &ConnSender,
+    budget: &mut Budget,
+    idle: Duration,
+    writer: &mut Option<AbortOnDropHandle<WriterEnd>>,
+) -> Ending
+where
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    loop {
+        let next = tokio::select! {
+            n = tokio::time::timeout(idle, stream.next()) => n,
+            end = finished(writer) => return match end {
+                WriterEnd::SentClose => Ending::WriterClosed,
+                WriterEnd::Stopped => Ending::Gone,
+            },
+        };
+        let msg = match next {
+            Err(_) => return Ending::Gone, // idle: the client is gone without a close
+            Ok(None) => return Ending::Gone,
+            Ok(Some(Err(e))) => return violation(e).map_or(Ending::Gone, Ending::Failed),
+            Ok(Some(Ok(m))) => m,
+        };
+        if let Some(ending) = handle(msg, sender, budget).await {
+            return ending;
+        }
+    }
+}
+
+/// Handles one frame; `Some` when the connection must end.
+async fn handle(msg: Message, sender: &ConnSender, budget: &mut Budget) -> Option<Ending> {
+    let text = match msg {
+        Message::Close(_) => return Some(Ending::ClientClosed),
+        // tungstenite answers pings itself; what is left to do is to count them.
+        Message::Ping(_) | Message::Pong(_) => {
+            return matches!(budget.control(), Charge::Exceeded).then_some(Ending::Close(CloseCode::RateLimited.into()));
+        }
+        Message::Binary(_) => {
+            metrics::counter!("wz_ws_messages_total").increment(1);
+            let e = match budget.data() {
+                Charge::Exceeded => return Some(Ending::Close(CloseCode::RateLimited.into())),
+                Charge::Limited => limit_error(None),
+                Charge::Allowed => ErrorDto::new(None, ErrorCode::BadMessage, "binary frames are not supported; send JSON text"),
+            };
+            return answer(sender, e);
+        }
+        Message::Text(t) => t,
+    };
+    metrics::counter!("wz_ws_messages_total").increment(1);
+    match budget.data() {
+        Charge::Exceeded => return Some(Ending::Close(CloseCode::RateLimited.into())),
+        Charge::Limited => {
+            let id = wz_protocol::client::parse(&text).ok().map(|m| m.id);
+            return answer(sender, limit_error(id));
+        }
+        Charge::Allowed => {}
+    }
+    match wz_protocol::client::parse(&text) {
+        Ok(m) => sender.command(m).await.is_err().then_some(Ending::Close(CloseCode::GoingAway.into())),
+        Err(e) => answer(sender, ErrorDto::new(e.id, e.code, e.message)),
+    }
+}
+
+fn limit_error(id: Option<String>) -> ErrorDto {
+    ErrorDto::new(id, ErrorCode::Limit, "too many messages; slow down and retry with the same id")
+}
+
+/// Queues an error the connection answers itself; a full queue means the
+/// client does not read what it is sent: closed as a slow consumer.
+fn answer(sender: &ConnSender, e: ErrorDto) -> Option<Ending> {
+    (!sender.error(e)).then_some(Ending::Close(CloseCode::SlowConsumer.into()))
+}
+
+/// The close a stream error calls for; `None` when the client simply went away.
+fn violation(e: axum::Error) -> Option<Close> {
+    use tungstenite::error::{Error, ProtocolError};
+    let e = e.into_inner().downcast::<Error>().ok()?;
+    match *e {
+        // The message or frame limit; the frame header said so before its payload was read.
+        Error::Capacity(_) => Some(CloseCode::TooBig.into()),
+        // Invalid UTF-8 in a text message (also across fragments) or a close reason.
+        Error::Utf8(_) => Some(INVALID_UTF8),
+        Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+        // Unmasked frame, RSV bits, reserved opcodes, oversized or fragmented
+        // control frames, a continuation without a start, a data frame inside
+        // a fragmented message, a 1-byte close payload.
+        Error::Protocol(_) => Some(PROTOCOL_ERROR),
+        _ => None,
+    }
+}
+
+/// Reads and discards until the client's close or EOF, or the deadline: a
+/// socket closed with unread input is reset by the kernel, and a reset can
+/// destroy the close frame before the client read it.
+async fn linger<R>(stream: &mut R, deadline: Instant)
+where
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let _ = tokio::time::timeout_at(deadline, async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+}
+
+/// The writer's end, once: pending while it runs, and forever after it was seen.
+async fn finished(writer: &mut Option<AbortOnDropHandle<WriterEnd>>) -> WriterEnd {
+    let Some(w) = writer.as_mut() else { return std::future::pending().await };
+    let end = w.await.unwrap_or(WriterEnd::Stopped);
+    *writer = None;
+    end
+}
+
+/// The writer owns the sink: it flushes everything queued since its last
+/// wakeup in one write, pings on a timer, and writes the close frame.
+async fn write_loop<W>(
+    mut sink: W,
+    mut receiver: ConnReceiver,
+    mut stop: oneshot::Receiver<Stop>,
+    ping_every: Duration,
+    limit: Duration,
+) -> WriterEnd
+where
+    W: Sink<Message> + Unpin,
+{
+    let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+    loop {
+        tokio::select! {
+            // The reader's verdict (e.g. 4029) wins over the queue closing,
+            // which follows from the reader ending.
+            biased;
+            s = &mut stop => return match s {
+                Ok(Stop::Close(c)) => finish(&mut sink, &mut receiver, c, limit).await,
+                Ok(Stop::Flush) => {
+                    let _ = timed(limit, sink.flush()).await;
+                    WriterEnd::SentClose
+                }
+                Ok(Stop::Abandon) | Err(_) => WriterEnd::Stopped,
+            },
+            out = receiver.next() => match out {
+                Some(Outbound::Frame(first)) => {
+                    if write_batch(&mut sink, &mut receiver, first, limit).await.is_err() {
+                        return WriterEnd::Stopped;
+                    }
+                }
+                Some(Outbound::Close(code)) => return send_close(&mut sink, code.into(), limit).await,
+                None => return send_close(&mut sink, CloseCode::GoingAway.into(), limit).await,
+            },
+            _ = ping.tick() => {
+                if timed(limit, sink.send(Message::Ping(Default::default()))).await.is_err() {
+                    return WriterEnd::Stopped;
+                }
+            }
+        }
+    }
+}
+
+/// Writes `first` and whatever else is queued, then flushes once.
+async fn write_batch<W: Sink<Message> + Unpin>(sink: &mut W, receiver: &mut ConnReceiver, first: bytes::Bytes, limit: Duration) -> Result<(), ()> {
+    timed(limit, feed(sink, first)).await?;
+    while let Some(more) = receiver.try_next() {
+        timed(limit, feed(sink, more)).await?;
+    }
+    timed(limit, sink.flush()).await
+}
+
+/// What the client was already told (e.g. the `limit` errors before a 4029)
+/// goes out before the close; all of it within one deadline.
+async fn finish<W: Sink<Message> + Unpin>(sink: &mut W, receiver: &mut ConnReceiver, c: Close, limit: Duration) -> WriterEnd {
+    let all = async {
+        while let Some(frame) = receiver.try_next() {
+            feed(sink, frame).await?;
+        }
+        sink.send(close_message(c)).await.map_err(|_| ())
+    };
+    match timed(limit, all).await {
+        Ok(()) => WriterEnd::SentClose,
+        Err(()) => WriterEnd::Stopped,
+    }
+}
+
+async fn send_close<W: Sink<Message> + Unpin>(sink: &mut W, c: Close, limit: Duration) -> WriterEnd {
+    match timed(limit, sink.send(close_message(c))).await {
+        Ok(()) => WriterEnd::SentClose,
+        Err(()) => WriterEnd::Stopped,
+    }
+}
+
+/// A write or flush with its deadline: a client that does not read makes it
+/// miss, and the connection ends.
+async fn timed<T, E>(limit: Duration, f: impl Future<Output = Result<T, E>>) -> Result<T, ()> {
+    match tokio::time::timeout(limit, f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(_)) => Err(()),
+        Err(_) => {
+            metrics::counter!("wz_ws_write_timeouts_total").increment(1);
+            debug!("write deadline missed; closing the connection");
+            Err(())
+        }
+    }
 }
 
 async fn feed<W: Sink<Message> + Unpin>(sink: &mut W, bytes: bytes::Bytes) -> Result<(), ()> {
     // The hub encodes from `String`, so this UTF-8 check never fails.
     let text = Utf8Bytes::try_from(bytes).map_err(|_| ())?;
     sink.feed(Message::Text(text)).await.map_err(|_| ())
+}
+
+/// What every frame from a client costs. Data frames (text and binary) take
+/// one token of the credential's shared rate limit; control frames are free
+/// up to [`CONTROL_PER_SECOND`] per connection, then cost the same. A frame
+/// refused by the limit is a strike; more than `max_strikes` in a row close
+/// the connection (4029).
+struct Budget {
+    key: String,
+    shared: Arc<DefaultKeyedRateLimiter<String>>,
+    control: DefaultDirectRateLimiter,
+    strikes: u32,
+    max_strikes: u32,
+}
+
+enum Charge {
+    Allowed,
+    /// Refused: answer `limit`.
+    Limited,
+    /// Too many refusals in a row: close with 4029.
+    Exceeded,
+}
+
+impl Budget {
+    fn new(sender: &ConnSender, shared: Arc<DefaultKeyedRateLimiter<String>>, max_strikes: u32) -> Self {
+        let p = sender.principal();
+        let quota = Quota::per_second(NonZeroU32::new(CONTROL_PER_SECOND).expect("non-zero"))
+            .allow_burst(NonZeroU32::new(CONTROL_BURST).expect("non-zero"));
+        Self { key: format!("{}/{}", p.session, p.key), shared, control: RateLimiter::direct(quota), strikes: 0, max_strikes }
+    }
+
+    fn data(&mut self) -> Charge {
+        if self.shared.check_key(&self.key).is_ok() {
+            self.strikes = 0;
+            return Charge::Allowed;
+        }
+        self.strikes += 1;
+        if self.strikes > self.max_strikes { Charge::Exceeded } else { Charge::Limited }
+    }
+
+    fn control(&mut self) -> Charge {
+        if self.control.check().is_ok() { Charge::Allowed } else { self.data() }
+    }
 }
