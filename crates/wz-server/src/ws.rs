@@ -32,7 +32,7 @@ pub struct WsQuery {
 /// idle connection; our messages are a few hundred bytes.
 const BUFFER_BYTES: usize = 4096;
 
-pub async fn upgrade(ws: WebSocketUpgrade, State(st): State<AppState>, Query(q): Query<WsQuery>, headers: HeaderMap) -> Response {
+pub async fn upgrade(ws: WebSocketUpgrade, State(st): State<AppState>, Query(q): Query<WsQuery>, headers: HeaderMap, admission: crate::listener::Admission) -> Response {
     let token = q.token.or_else(|| crate::api::bearer(&headers));
     let principal = token.as_deref().and_then(|t| st.hub.authenticate(t));
     let max = st.limits.max_message_bytes;
@@ -55,6 +55,9 @@ pub async fn upgrade(ws: WebSocketUpgrade, State(st): State<AppState>, Query(q):
                     return;
                 }
             };
+            // Authenticated: out of the listener's cap of unauthenticated
+            // connections; `admission` keeps the total place until the end.
+            admission.authenticated();
             let (sink, stream) = socket.split();
             run_socket(sink, stream, conn, st.limits.clone(), st.limiter.clone()).await;
         })
