@@ -46,7 +46,7 @@ pub const RETRY_AFTER_SECONDS: u32 = 5;
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Refused connections being answered at once; beyond this a refused
 /// connection is closed without an answer (a flood gets no attention).
-const MAX_REFUSALS: usize = 64;
+const MAX_REFUSALS: usize = 256;
 
 /// The listener's limits (flags in [`ListenerArgs`]).
 #[derive(Clone, Debug)]
@@ -259,14 +259,14 @@ async fn serve_connection(tcp: TcpStream, http: Arc<hyper::server::conn::http1::
 /// Answers a refused connection with 503 and closes it: the answer, then
 /// FIN, then what the client sent is read and discarded until it closes (a
 /// close with unread input would reset the connection and could destroy
-/// the answer before the client reads it). Bounded to 2 s.
+/// the answer before the client reads it). Bounded to 1 s.
 async fn refuse(mut tcp: TcpStream, why: Refusal) {
     let text = why.text();
     let answer = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nretry-after: {RETRY_AFTER_SECONDS}\r\nconnection: close\r\n\r\n{text}",
         text.len()
     );
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
         tcp.write_all(answer.as_bytes()).await?;
         tcp.shutdown().await?;
         let mut discard = [0u8; 4096];
