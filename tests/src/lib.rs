@@ -30,26 +30,79 @@ pub struct Server {
     pub data_dir: PathBuf,
     /// principal key (e.g. `delegate:d001`) → token
     pub tokens: HashMap<String, String>,
+    /// Where this server's stdout and stderr went, when they were captured.
+    pub logs: Vec<PathBuf>,
+    stdout_drain: tokio::task::JoinHandle<()>,
+}
+
+/// Captures a server's stdout and stderr into files, so a test can read every
+/// byte it logged (see [`assert_logs_free_of`]).
+#[derive(Clone, Debug)]
+pub struct LogCapture {
+    /// Directory for `<name>.stdout` and `<name>.stderr`.
+    pub dir: PathBuf,
+    /// File name stem, unique per server started into `dir`.
+    pub name: String,
+    /// `RUST_LOG` for the server.
+    pub rust_log: String,
+}
+
+impl LogCapture {
+    /// The capture `WZ_E2E_LOG_DIR` asks for (any suite, e.g.
+    /// `WZ_E2E_LOG_DIR=/tmp/wz-logs cargo test -p wz-e2e --test session`),
+    /// at `WZ_E2E_RUST_LOG` (default `debug`).
+    pub fn from_env() -> Option<LogCapture> {
+        static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let dir = PathBuf::from(std::env::var_os("WZ_E2E_LOG_DIR")?);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("server-{}-{n}", std::process::id());
+        let rust_log = std::env::var("WZ_E2E_RUST_LOG").unwrap_or_else(|_| "debug".into());
+        Some(LogCapture { dir, name, rust_log })
+    }
 }
 
 impl Server {
     /// Starts the server binary on `data_dir` (seeding the demo when empty).
+    /// Its output is captured when `WZ_E2E_LOG_DIR` is set.
     pub async fn start(bin: &str, data_dir: &Path, extra: &[&str]) -> anyhow::Result<Server> {
-        let mut child = Command::new(bin)
-            .arg("serve")
-            .args(["--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .args(extra)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .context("spawning the server")?;
+        Self::start_logged(bin, data_dir, extra, LogCapture::from_env()).await
+    }
+
+    /// Like [`Server::start`], with stdout and stderr written to files when
+    /// `capture` is given (stderr is inherited otherwise).
+    pub async fn start_logged(bin: &str, data_dir: &Path, extra: &[&str], capture: Option<LogCapture>) -> anyhow::Result<Server> {
+        Self::start_with(bin, data_dir, extra, &[], capture).await
+    }
+
+    /// Like [`Server::start_logged`], with extra environment variables for the server.
+    pub async fn start_with(bin: &str, data_dir: &Path, extra: &[&str], env: &[(&str, &str)], capture: Option<LogCapture>) -> anyhow::Result<Server> {
+        let mut cmd = Command::new(bin);
+        cmd.arg("serve").args(["--bind", "127.0.0.1:0", "--data-dir"]).arg(data_dir).args(extra).stdout(Stdio::piped()).kill_on_drop(true);
+        cmd.envs(env.iter().copied());
+        let mut logs = Vec::new();
+        let mut stdout_file = None;
+        match &capture {
+            Some(c) => {
+                std::fs::create_dir_all(&c.dir).context("creating the log directory")?;
+                let out = c.dir.join(format!("{}.stdout", c.name));
+                let err = c.dir.join(format!("{}.stderr", c.name));
+                stdout_file = Some(tokio::fs::File::create(&out).await.context("creating the stdout log")?);
+                cmd.env("RUST_LOG", &c.rust_log).stderr(Stdio::from(std::fs::File::create(&err).context("creating the stderr log")?));
+                logs.push(out);
+                logs.push(err);
+            }
+            None => {
+                cmd.env("RUST_LOG", "warn").stderr(Stdio::inherit());
+            }
+        }
+        let mut child = cmd.spawn().context("spawning the server")?;
         let stdout = child.stdout.take().expect("piped");
         let mut lines = BufReader::new(stdout).lines();
         let addr = tokio::time::timeout(GUARD, async {
             while let Some(line) = lines.next_line().await? {
+                if let Some(f) = stdout_file.as_mut() {
+                    f.write_all(format!("{line}\n").as_bytes()).await?;
+                }
                 if let Some(rest) = line.split("listening on http://").nth(1) {
                     return Ok::<_, anyhow::Error>(rest.trim().to_owned());
                 }
@@ -58,10 +111,22 @@ impl Server {
         })
         .await
         .context("server start timed out")??;
-        // Keep draining stdout so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        // Keep draining stdout (into its log) so the server never blocks on a full pipe.
+        let stdout_drain = tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(f) = stdout_file.as_mut() {
+                    let _ = f.write_all(format!("{line}\n").as_bytes()).await;
+                    let _ = f.flush().await;
+                }
+            }
+        });
         let tokens = read_tokens(data_dir).unwrap_or_default();
-        Ok(Server { child, addr, data_dir: data_dir.to_owned(), tokens })
+        Ok(Server { child, addr, data_dir: data_dir.to_owned(), tokens, logs, stdout_drain })
+    }
+
+    /// The server's process id (for /proc).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// The server's process id (for reading /proc/<pid>).
@@ -76,6 +141,18 @@ impl Server {
     /// kill -9: no shutdown hook runs.
     pub async fn kill(&mut self) {
         self.child.kill().await.expect("kill");
+        // The pipe is closed now: the drain reads to its end and writes the rest of the log.
+        let _ = tokio::time::timeout(GUARD, &mut self.stdout_drain).await;
+    }
+
+    /// SIGTERM, then waits for the process to exit (graceful shutdown).
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("running");
+        let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill -TERM");
+        assert!(status.success(), "kill -TERM failed");
+        let exit = tokio::time::timeout(GUARD, self.child.wait()).await.expect("graceful shutdown timed out").expect("wait");
+        let _ = tokio::time::timeout(GUARD, &mut self.stdout_drain).await;
+        exit
     }
 
     pub async fn connect(&self, key: &str, since: Option<u64>) -> Client {
@@ -96,6 +173,49 @@ impl Server {
     }
 }
 
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stdout_drain.abort();
+    }
+}
+
+/// Every token ever written to the data directory's credential sheets,
+/// including the ones a reissue replaced.
+pub fn all_sheet_tokens(data_dir: &Path) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(data_dir.join("credentials"))? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "csv") {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes).to_vec();
+        for rec in csv::Reader::from_reader(bytes.as_slice()).records() {
+            out.push(rec?[2].to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// Fails when any of `secrets` occurs anywhere in any of `files` (every byte
+/// is searched, whatever the log format). Returns the bytes searched.
+pub fn assert_logs_free_of(files: &[PathBuf], secrets: &[String]) -> usize {
+    let mut searched = 0;
+    for f in files {
+        let bytes = std::fs::read(f).unwrap_or_else(|e| panic!("reading {}: {e}", f.display()));
+        searched += bytes.len();
+        for s in secrets.iter().filter(|s| !s.is_empty()) {
+            let found = bytes.windows(s.len()).position(|w| w == s.as_bytes());
+            if let Some(at) = found {
+                // Show what precedes it, never the secret itself.
+                let context = String::from_utf8_lossy(&bytes[at.saturating_sub(160)..at]).into_owned();
+                panic!("{} contains a secret ({} bytes) at byte {at}, after: …{context}", f.display(), s.len());
+            }
+        }
+    }
+    searched
+}
+
 /// Reads the credential sheet the server wrote at creation.
 pub fn read_tokens(data_dir: &Path) -> anyhow::Result<HashMap<String, String>> {
     let dir = data_dir.join("credentials");
@@ -113,10 +233,21 @@ pub fn read_tokens(data_dir: &Path) -> anyhow::Result<HashMap<String, String>> {
 }
 
 pub async fn http(addr: &str, method: &str, path: &str, bearer: Option<&str>, body: Option<(&str, &[u8])>) -> anyhow::Result<(u16, String)> {
+    let auth = bearer.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    request(addr, method, path, &headers, body).await
+}
+
+/// A bodyless HTTP/1.1 request with the given headers; returns (status, body).
+pub async fn http_with(addr: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> anyhow::Result<(u16, String)> {
+    request(addr, method, path, headers, None).await
+}
+
+async fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<(&str, &[u8])>) -> anyhow::Result<(u16, String)> {
     let mut s = TcpStream::connect(addr).await?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(t) = bearer {
-        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
     }
     let payload = body.map(|(ct, b)| {
         req.push_str(&format!("Content-Type: {ct}\r\nContent-Length: {}\r\n", b.len()));

@@ -41,6 +41,8 @@ pub struct AppState {
     pub admin_token: Option<String>,
     /// Base URL for links; filled in once the listener is bound.
     pub public_url: Arc<std::sync::OnceLock<String>>,
+    /// Browser origins that may open a WebSocket (replaced once the listener is bound).
+    pub origins: Arc<crate::origin::OriginPolicy>,
 }
 
 impl AppState {
@@ -62,6 +64,9 @@ impl AppState {
             data_dir: args.data_dir.clone(),
             admin_token: args.admin_token.clone(),
             public_url: Arc::new(std::sync::OnceLock::new()),
+            origins: Arc::new(
+                crate::origin::OriginPolicy::new(args.bind, args.public_url.as_deref(), &args.listener.allowed_origins).unwrap_or_default(),
+            ),
         }
     }
 
@@ -86,7 +91,7 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(cache_control))
         .service(static_files);
     Router::new()
-        .route("/ws", get(crate::ws::upgrade))
+        .route("/ws", get(crate::ws::upgrade).route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::origin::check)))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -146,21 +151,21 @@ async fn placeholder() -> impl IntoResponse {
     )
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then closes every
-/// WebSocket with `going_away` (1001).
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
+/// Serves `app` on `listener` with the listener's `limits` until `shutdown`
+/// completes, then closes every WebSocket with `going_away` (1001) and waits
+/// (bounded) for every connection to end (see [`crate::listener`]).
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    limits: crate::listener::ListenerLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let hub = state.hub.clone();
-    let listener = listener.tap_io(|tcp| {
-        // Small messages must not wait for Nagle.
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            hub.shutdown().await;
-        })
-        .await
+    crate::listener::run(listener, app(state), limits, async move {
+        shutdown.await;
+        hub.shutdown().await;
+    })
+    .await
 }
 
 /// Binds with a large accept backlog (tokio's default is 128): a whole

@@ -1,6 +1,8 @@
 //! Start-up: logging, store, hub, seeding, listener; and the small subcommands.
 
 use crate::app::{AppState, bind, serve};
+use crate::listener::ListenerLimits;
+use crate::origin::OriginPolicy;
 use crate::config::{Cli, Command, LinksArgs, LogFormat, RepairArgs, ServeArgs, StoreArgs, StoreKind};
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -45,13 +47,20 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     rt.block_on(serve_main(args))
 }
 
+/// Crates that log whole frames at `trace` (tungstenite: every message, so
+/// question texts and join links): never logged, whatever `RUST_LOG` says.
+const PAYLOAD_TARGETS: [&str; 2] = ["tungstenite", "tokio_tungstenite"];
+
 fn init_logging(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::{EnvFilter, filter};
+    let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let no_payloads = filter::filter_fn(|m| !(*m.level() == tracing::Level::TRACE && PAYLOAD_TARGETS.iter().any(|t| m.target().starts_with(t))));
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry().with(env).with(no_payloads);
     let _ = match format {
-        LogFormat::Text => b.try_init(),
-        LogFormat::Json => b.json().try_init(),
+        LogFormat::Text => registry.with(fmt).try_init(),
+        LogFormat::Json => registry.with(fmt.json()).try_init(),
     };
 }
 
@@ -115,9 +124,14 @@ async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
 
     let listener = bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(hub.clone(), &args, metrics);
+    let mut state = AppState::new(hub.clone(), &args, metrics);
     let base = args.public_url(addr);
     let _ = state.public_url.set(base.clone());
+    let origins = OriginPolicy::new(addr, args.public_url.as_deref(), &args.listener.allowed_origins).map_err(anyhow::Error::msg)?;
+    info!(allowed = ?origins.allowed().collect::<Vec<_>>(), "browser origins allowed to open WebSockets");
+    state.origins = Arc::new(origins);
+    let limits = ListenerLimits::from_args(&args.listener);
+    warn_if_descriptors_short(limits.max_connections);
 
     // Create the configured session, or the demo when the store is empty.
     let mut created = Vec::new();
@@ -136,7 +150,7 @@ async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
         info!(session = %def.id, sheet = %sheet.display(), "session created; join links written");
     }
 
-    print_banner(&args, &base, &hub, &created);
+    print_banner(&args, addr, &base, &hub, &created);
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
@@ -148,8 +162,20 @@ async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
         let _ = ctrl_c.await;
         info!("shutting down");
     };
-    serve(listener, state, shutdown).await?;
+    serve(listener, state, limits, shutdown).await?;
     Ok(())
+}
+
+/// Every connection is a descriptor: with a soft limit below the cap,
+/// accepts fail (and are retried) before the cap is reached.
+fn warn_if_descriptors_short(max_connections: usize) {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let soft = limits.lines().find(|l| l.starts_with("Max open files")).and_then(|l| l.split_whitespace().nth(3)).and_then(|n| n.parse::<usize>().ok());
+    if let Some(soft) = soft
+        && soft < max_connections + 64
+    {
+        warn!(descriptors = soft, max_connections, "the descriptor limit is below --max-connections + 64: raise it (LimitNOFILE=, ulimit -n) or lower the cap");
+    }
 }
 
 fn name_of(def: &wz_domain::SessionDef, k: &PrincipalKey) -> String {
@@ -162,9 +188,19 @@ fn name_of(def: &wz_domain::SessionDef, k: &PrincipalKey) -> String {
     }
 }
 
-fn print_banner(args: &ServeArgs, base: &str, hub: &Hub, created: &[(wz_domain::SessionDef, Vec<Credential>)]) {
-    // stdout, not the log: this is what a person (or a test) reads first.
-    println!("Wenzheng 问政 listening on {base}");
+/// What a person (or a test) reads first, on stdout. Join links carry live
+/// tokens, so they are printed only to a terminal: when stdout is a pipe or a
+/// file it is likely a log (systemd's journal), and the banner says where the
+/// links are and how to print them instead.
+fn print_banner(args: &ServeArgs, addr: std::net::SocketAddr, base: &str, hub: &Hub, created: &[(wz_domain::SessionDef, Vec<Credential>)]) {
+    use std::io::IsTerminal;
+    let interactive = std::io::stdout().is_terminal();
+    // The bound address, always: scripts and tests read it from this line.
+    let own = format!("http://{addr}");
+    println!("Wenzheng 问政 listening on {own}");
+    if base != own {
+        println!("  public URL (join links): {base}");
+    }
     match &args.store.redis_url {
         Some(_) => println!("  store: {}", hub.store().kind()),
         None => println!("  store: {} ({})", hub.store().kind(), args.data_dir.display()),
@@ -172,6 +208,12 @@ fn print_banner(args: &ServeArgs, base: &str, hub: &Hub, created: &[(wz_domain::
     for s in hub.sessions() {
         println!("  session {}: {}", s.id, s.title);
         let sheet = crate::sheet::path(&args.data_dir, &s.id);
+        if !interactive {
+            if sheet.exists() {
+                println!("{}", links_hint(&sheet, &args.data_dir, false));
+            }
+            continue;
+        }
         let rows = created
             .iter()
             .find(|(d, _)| d.id == s.id)
@@ -187,11 +229,50 @@ fn print_banner(args: &ServeArgs, base: &str, hub: &Hub, created: &[(wz_domain::
                     println!("    {label}: {link}");
                 }
             }
-            println!("    every join link: wenzheng links --data-dir {}   ({})", args.data_dir.display(), sheet.display());
+            println!("{}", links_hint(&sheet, &args.data_dir, true));
         }
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
+}
+
+/// Where the join links are, with a command that prints them as typed.
+fn links_hint(sheet: &Path, data_dir: &Path, interactive: bool) -> String {
+    let command = format!("{} links --data-dir {}", self_command(), shell_word(&data_dir.display().to_string()));
+    if interactive {
+        format!("    every join link: {command}   ({})", sheet.display())
+    } else {
+        format!(
+            "    join links are not printed here (stdout is not a terminal and may be a log); they are in {} (mode 0600); print them with: {command}",
+            sheet.display()
+        )
+    }
+}
+
+/// How to run this binary again from the current directory: its name when it
+/// is on the PATH, else its path (relative when below the current directory).
+fn self_command() -> String {
+    let Ok(exe) = std::env::current_exe() else { return "wenzheng".into() };
+    if let (Some(name), Some(path)) = (exe.file_name(), std::env::var_os("PATH"))
+        && std::env::split_paths(&path).any(|d| d.join(name) == exe)
+    {
+        return shell_word(&name.to_string_lossy());
+    }
+    let shown = match std::env::current_dir().ok().and_then(|cwd| exe.strip_prefix(cwd).ok().map(Path::to_path_buf)) {
+        Some(rel) if rel.components().count() > 1 => rel,
+        Some(rel) => Path::new(".").join(rel),
+        None => exe,
+    };
+    shell_word(&shown.display().to_string())
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+fn shell_word(w: &str) -> String {
+    if !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-+:=@%".contains(&b)) {
+        w.to_owned()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
 }
 
 fn repair(args: &RepairArgs) -> anyhow::Result<()> {
@@ -267,4 +348,27 @@ fn links(args: &LinksArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_links_hint_runs_as_typed_and_carries_no_token() {
+        let hint = links_hint(Path::new("data/credentials/xixia-2026.csv"), Path::new("my data"), false);
+        assert!(hint.contains("data/credentials/xixia-2026.csv"), "{hint}");
+        assert!(hint.ends_with(" links --data-dir 'my data'"), "{hint}");
+        assert!(!hint.contains("token"), "{hint}");
+        // The test binary is below the workspace: a relative path with a slash runs as typed.
+        let cmd = self_command();
+        assert!(cmd.contains('/') || !cmd.contains(' '), "{cmd}");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("./data"), "./data");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
 }

@@ -17,6 +17,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once at start: the size of the `serve` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the server (the default when no subcommand is given).
@@ -129,6 +131,36 @@ pub struct ServeArgs {
     /// Seconds without any frame from a client before its connection is dropped.
     #[arg(long, env = "WENZHENG_IDLE_SECONDS", default_value_t = 90)]
     pub idle_seconds: u64,
+    #[command(flatten)]
+    pub listener: ListenerArgs,
+}
+
+/// The listener's defences against connections that never authenticate
+/// (see docs/operations.md, "Connections and their limits").
+#[derive(clap::Args, Debug, Clone)]
+pub struct ListenerArgs {
+    /// Seconds a client has to send a request's headers; also how long an idle
+    /// keep-alive connection is kept. Slower connections are closed.
+    #[arg(long, env = "WENZHENG_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_timeout_seconds: u64,
+    /// Seconds after its headers within which a request must be complete and
+    /// answered (the body included; a WebSocket upgrade answers at once). Past
+    /// it the client gets 408 and the connection is closed.
+    #[arg(long, env = "WENZHENG_HANDSHAKE_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub handshake_timeout_seconds: u64,
+    /// Most open connections (authenticated WebSockets included); more get 503.
+    /// Keep the process's descriptor limit (LimitNOFILE) above it.
+    #[arg(long, env = "WENZHENG_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Most connections not yet authenticated: accepted, but neither answered
+    /// their first request nor became an authenticated WebSocket. More get 503.
+    #[arg(long, env = "WENZHENG_MAX_UNAUTHENTICATED", default_value_t = 1024)]
+    pub max_unauthenticated: usize,
+    /// A browser origin (scheme://host[:port]) allowed to open WebSockets besides
+    /// the server's own address and --public-url; repeatable (the variable is
+    /// comma-separated). Other origins get 403.
+    #[arg(long = "allowed-origin", env = "WENZHENG_ALLOWED_ORIGINS", value_delimiter = ',', value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
 }
 
 impl ServeArgs {

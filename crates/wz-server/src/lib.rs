@@ -8,6 +8,8 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod export;
+pub mod listener;
+pub mod origin;
 pub mod sheet;
 pub mod ws;
 

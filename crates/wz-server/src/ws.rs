@@ -98,6 +98,7 @@ pub async fn upgrade(
     State(st): State<AppState>,
     Query(pairs): Query<Vec<(String, String)>>,
     headers: HeaderMap,
+    admission: crate::listener::Admission,
 ) -> Response {
     let q = WsQuery::from_pairs(pairs);
     let from = q.position();
@@ -133,6 +134,9 @@ pub async fn upgrade(
                     return;
                 }
             };
+            // Authenticated: out of the listener's cap of unauthenticated
+            // connections; `admission` keeps the total place until the end.
+            admission.authenticated();
             let (sink, stream) = socket.split();
             run_socket(sink, stream, conn, st.limits.clone(), st.limiter.clone()).await;
         })
