@@ -19,6 +19,8 @@ use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
+pub mod net;
+
 /// How long any single expected message may take before the test fails.
 pub const GUARD: Duration = Duration::from_secs(30);
 
@@ -33,9 +35,14 @@ pub struct Server {
 impl Server {
     /// Starts the server binary on `data_dir` (seeding the demo when empty).
     pub async fn start(bin: &str, data_dir: &Path, extra: &[&str]) -> anyhow::Result<Server> {
+        Self::start_on(bin, "127.0.0.1:0", data_dir, extra).await
+    }
+
+    /// Like [`start`](Self::start), bound to `bind` (a test network's host address).
+    pub async fn start_on(bin: &str, bind: &str, data_dir: &Path, extra: &[&str]) -> anyhow::Result<Server> {
         let mut child = Command::new(bin)
             .arg("serve")
-            .args(["--bind", "127.0.0.1:0", "--data-dir"])
+            .args(["--bind", bind, "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .env("RUST_LOG", "warn")
@@ -191,14 +198,27 @@ impl Client {
     }
 
     async fn read(&mut self) -> Incoming {
-        let m = tokio::time::timeout(GUARD, self.rx.recv()).await.expect("timed out waiting for a message").unwrap_or(Incoming::Closed(None));
+        self.read_within(GUARD).await.expect("timed out waiting for a message")
+    }
+
+    /// The next message (backlog first) or the close; `None` after `wait`
+    /// without one. For clients that detect a dead link themselves.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Incoming> {
+        match self.backlog.pop_front() {
+            Some(v) => Some(Incoming::Json(v)),
+            None => self.read_within(wait).await,
+        }
+    }
+
+    async fn read_within(&mut self, wait: Duration) -> Option<Incoming> {
+        let m = tokio::time::timeout(wait, self.rx.recv()).await.ok()?.unwrap_or(Incoming::Closed(None));
         if let Incoming::Json(v) = &m {
             self.log.push(v.clone());
             if matches!(v["type"].as_str(), Some("event" | "snapshot")) {
                 self.seq = self.seq.max(v["seq"].as_u64().unwrap_or(0));
             }
         }
-        m
+        Some(m)
     }
 
     /// The next JSON message (from the backlog first); panics on close.
