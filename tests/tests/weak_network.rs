@@ -114,8 +114,12 @@ async fn assert_in_step(server: &Server, phones: &[(String, Phone)], final_seq: 
 
 fn connection_summary(phones: &[(String, Phone)]) -> String {
     let sum = |f: &dyn Fn(&Phone) -> u32| phones.iter().map(|(_, p)| f(p)).sum::<u32>();
+    let bytes: u64 = phones.iter().map(|(_, p)| p.counters.rx_bytes).sum();
+    let stats: u64 = phones.iter().map(|(_, p)| p.counters.rx_stats_bytes).sum();
     format!(
-        "{} connects, {} failed attempts, {} given up as silent, {} closed by the server, {} cut, {} commands resent, {} snapshots",
+        "{} KiB received ({}% of it stats), {} connects, {} failed attempts, {} given up as silent, {} closed by the server, {} cut, {} commands resent, {} snapshots",
+        bytes / 1024,
+        (stats * 100).checked_div(bytes).unwrap_or(0),
         sum(&|p| p.counters.connects),
         sum(&|p| p.counters.failed_connects),
         sum(&|p| p.counters.dead),

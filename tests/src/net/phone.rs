@@ -114,6 +114,9 @@ pub struct Counters {
     pub cut: u32,
     /// Commands sent again on a later connection.
     pub resent: u32,
+    /// Bytes of JSON received, and how many of them were `stats`.
+    pub rx_bytes: u64,
+    pub rx_stats_bytes: u64,
 }
 
 struct Entry {
@@ -253,6 +256,12 @@ impl Phone {
             self.connect().await;
             return;
         }
+        // What was submitted since the last round goes out now, as the web
+        // client's `send` does (into a dead link too: then it is resent).
+        self.flush().await;
+        if self.conn.is_none() {
+            return;
+        }
         let now = Instant::now();
         let mut deadline = if self.synced {
             let quiet = self.last_rx.max(self.last_tx) + self.tuning.ping_after;
@@ -329,6 +338,11 @@ impl Phone {
 
     async fn on_message(&mut self, v: Value) {
         self.last_rx = Instant::now();
+        let len = v.to_string().len() as u64;
+        self.counters.rx_bytes += len;
+        if v["type"] == "stats" {
+            self.counters.rx_stats_bytes += len;
+        }
         self.track.apply(&v);
         self.observe(&v);
         let kind = v["type"].as_str().unwrap_or("");
