@@ -320,10 +320,7 @@ impl Phone {
         let now = Instant::now();
         if self.cut_at.is_some_and(|t| now >= t) {
             self.cut();
-        } else if !self.synced && now >= self.last_rx + self.tuning.connect_timeout {
-            self.counters.dead += 1;
-            self.drop_conn();
-        } else if self.synced && now >= self.last_rx + self.tuning.dead_after {
+        } else if now >= self.last_rx + if self.synced { self.tuning.dead_after } else { self.tuning.connect_timeout } {
             self.counters.dead += 1;
             self.drop_conn();
         } else if self.synced && now >= self.last_rx.max(self.last_tx) + self.tuning.ping_after {
