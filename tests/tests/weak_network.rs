@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
-use wz_e2e::net::phone::{Phone, Tracker, Tuning, percentile, resume};
+use wz_e2e::net::phone::{PHONE_GUARD, Phone, Tracker, Tuning, percentile, resume};
 use wz_e2e::net::{TestNet, require_root};
 use wz_e2e::{Client, Incoming, Server};
 
@@ -57,6 +57,21 @@ async fn weak_setup(dir: &std::path::Path) -> (TestNet, Server) {
 /// The roster as the moderator sees it: (delegate id, venue).
 fn roster(snapshot: &Value) -> Vec<(String, String)> {
     snapshot["delegates"].as_array().unwrap().iter().map(|d| (d["id"].as_str().unwrap().to_owned(), d["venue"].as_str().unwrap().to_owned())).collect()
+}
+
+/// Like `Client::until`, with a guard long enough for what crosses the weak
+/// link (the harness's 30 s is per message, and a quiet moderator console
+/// can wait longer than that for a township on a saturated link).
+async fn until_slow(c: &mut Client, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    let guard = Instant::now() + PHONE_GUARD;
+    loop {
+        match c.next_within(guard.saturating_duration_since(Instant::now())).await {
+            Some(Incoming::Json(v)) if pred(&v) => return v,
+            Some(Incoming::Json(_)) => {}
+            Some(Incoming::Closed(x)) => panic!("closed while waiting for {what}: {x:?}"),
+            None => panic!("timed out waiting for {what}"),
+        }
+    }
 }
 
 /// A `stats` message showing `n` ballots for every unit.
@@ -241,12 +256,13 @@ async fn a_township_on_a_weak_lossy_link_runs_a_whole_evaluation() {
         c.ok(json!({"type": "check_in", "delegate": d})).await;
     }
     // The township's delegates check in over their link.
-    moderator.until(|v| v["type"] == "stats" && v["venues"].as_array().unwrap().iter().all(|x| x["present"] == x["roster"])).await;
+    until_slow(&mut moderator, "every check-in", |v| v["type"] == "stats" && v["venues"].as_array().unwrap().iter().all(|x| x["present"] == x["roster"])).await;
     moderator.ok(json!({"type": "advance_phase", "to": "questioning"})).await;
     let mut weak_questions = BTreeSet::new();
     while weak_questions.len() < 2 {
-        let ev = moderator.change("question", |c| c["question"]["venues"] == json!([WEAK])).await;
-        for c in ev["changes"].as_array().unwrap() {
+        let is_weak = |v: &Value| v["type"] == "event" && v["changes"].as_array().is_some_and(|cs| cs.iter().any(|c| c["question"]["venues"] == json!([WEAK])));
+        let ev = until_slow(&mut moderator, "the township's questions", is_weak).await;
+        for c in ev["changes"].as_array().unwrap().iter().filter(|c| c["entity"] == "question") {
             weak_questions.insert(c["question"]["id"].as_u64().unwrap());
         }
     }
@@ -270,7 +286,7 @@ async fn a_township_on_a_weak_lossy_link_runs_a_whole_evaluation() {
     .into_iter()
     .flatten()
     .collect();
-    moderator.until(|v| all_ballots_in(v, 320)).await;
+    until_slow(&mut moderator, "every ballot", |v| all_ballots_in(v, 320)).await;
     moderator.ok(json!({"type": "close_evaluation", "evaluation": evaluation})).await;
     let final_seq = server_seq(&server).await;
     last_tx.send(Some(final_seq)).unwrap();
@@ -527,7 +543,7 @@ async fn twenty_venue_clients_dropped_at_random_stay_in_step() {
     }
     moderator.ok(json!({"type": "advance_phase", "to": "evaluation"})).await;
     let evaluation = moderator.ok(json!({"type": "open_evaluation", "units": UNITS})).await["result"]["evaluation"].clone();
-    moderator.until(|v| all_ballots_in(v, 20)).await;
+    until_slow(&mut moderator, "every ballot", |v| all_ballots_in(v, 20)).await;
     moderator.ok(json!({"type": "close_evaluation", "evaluation": evaluation})).await;
     let final_seq = server_seq(&server).await;
     last_tx.send(Some(final_seq)).unwrap();
