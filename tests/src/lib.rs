@@ -19,6 +19,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
+pub mod net;
 pub mod raw;
 
 /// How long any single expected message may take before the test fails.
@@ -76,8 +77,17 @@ impl Server {
 
     /// Like [`Server::start_logged`], with extra environment variables for the server.
     pub async fn start_with(bin: &str, data_dir: &Path, extra: &[&str], env: &[(&str, &str)], capture: Option<LogCapture>) -> anyhow::Result<Server> {
+        Self::start_full(bin, "127.0.0.1:0", data_dir, extra, env, capture).await
+    }
+
+    /// Like [`start`](Self::start), bound to `bind` (a test network's host address).
+    pub async fn start_on(bin: &str, bind: &str, data_dir: &Path, extra: &[&str]) -> anyhow::Result<Server> {
+        Self::start_full(bin, bind, data_dir, extra, &[], LogCapture::from_env()).await
+    }
+
+    async fn start_full(bin: &str, bind: &str, data_dir: &Path, extra: &[&str], env: &[(&str, &str)], capture: Option<LogCapture>) -> anyhow::Result<Server> {
         let mut cmd = Command::new(bin);
-        cmd.arg("serve").args(["--bind", "127.0.0.1:0", "--data-dir"]).arg(data_dir).args(extra).stdout(Stdio::piped()).kill_on_drop(true);
+        cmd.arg("serve").args(["--bind", bind, "--data-dir"]).arg(data_dir).args(extra).stdout(Stdio::piped()).kill_on_drop(true);
         cmd.envs(env.iter().copied());
         let mut logs = Vec::new();
         let mut stdout_file = None;
@@ -352,7 +362,20 @@ impl Client {
     }
 
     async fn read(&mut self) -> Incoming {
-        let m = tokio::time::timeout(GUARD, self.rx.recv()).await.expect("timed out waiting for a message").unwrap_or(Incoming::Closed(None));
+        self.read_within(GUARD).await.expect("timed out waiting for a message")
+    }
+
+    /// The next message (backlog first) or the close; `None` after `wait`
+    /// without one. For clients that detect a dead link themselves.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Incoming> {
+        match self.backlog.pop_front() {
+            Some(v) => Some(Incoming::Json(v)),
+            None => self.read_within(wait).await,
+        }
+    }
+
+    async fn read_within(&mut self, wait: Duration) -> Option<Incoming> {
+        let m = tokio::time::timeout(wait, self.rx.recv()).await.ok()?.unwrap_or(Incoming::Closed(None));
         if let Incoming::Json(v) = &m {
             self.log.push(v.clone());
             if matches!(v["type"].as_str(), Some("event" | "snapshot")) {
@@ -362,7 +385,7 @@ impl Client {
                 self.epoch = v["epoch"].as_str().map(str::to_owned);
             }
         }
-        m
+        Some(m)
     }
 
     /// The next JSON message (from the backlog first); panics on close.
