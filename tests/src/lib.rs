@@ -22,6 +22,13 @@ use tokio_tungstenite::tungstenite::Message;
 /// How long any single expected message may take before the test fails.
 pub const GUARD: Duration = Duration::from_secs(30);
 
+/// [`GUARD`], or `WZ_E2E_GUARD_SECONDS` when set: a long soak on a shared,
+/// overloaded machine may raise the hang guard (a wait that succeeds is
+/// never shortened or lengthened by it).
+pub fn guard() -> Duration {
+    std::env::var("WZ_E2E_GUARD_SECONDS").ok().and_then(|v| v.parse().ok()).map_or(GUARD, Duration::from_secs)
+}
+
 pub struct Server {
     child: Child,
     pub addr: String,
@@ -64,6 +71,11 @@ impl Server {
 
     pub fn token(&self, key: &str) -> String {
         self.tokens.get(key).unwrap_or_else(|| panic!("no credential {key}")).clone()
+    }
+
+    /// The server's process id (for measuring it from outside, in /proc).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// kill -9: no shutdown hook runs.
@@ -191,7 +203,7 @@ impl Client {
     }
 
     async fn read(&mut self) -> Incoming {
-        let m = tokio::time::timeout(GUARD, self.rx.recv()).await.expect("timed out waiting for a message").unwrap_or(Incoming::Closed(None));
+        let m = tokio::time::timeout(guard(), self.rx.recv()).await.expect("timed out waiting for a message").unwrap_or(Incoming::Closed(None));
         if let Incoming::Json(v) = &m {
             self.log.push(v.clone());
             if matches!(v["type"].as_str(), Some("event" | "snapshot")) {
