@@ -76,7 +76,7 @@ pub fn check(text: &str, states: &[(&'static str, Session)]) -> Tried {
         Ok(Parsed::Ping) => return tried,
         Ok(Parsed::Command(c)) => c,
     };
-    for (name, s) in states {
+    for (_, s) in states {
         for viewer in roles(s) {
             let mut state = s.clone();
             for attempt in 0..2 {
@@ -88,7 +88,6 @@ pub fn check(text: &str, states: &[(&'static str, Session)]) -> Tried {
                     }
                 }
             }
-            let _ = name;
         }
     }
     tried
