@@ -14,7 +14,8 @@
 //!
 //! Every task the hub starts is owned: the health probe and one supervisor per
 //! session live in the hub's task set (aborted with the hub), and each
-//! supervisor owns its actor's handle (`supervisor.rs`).
+//! supervisor owns its actor's handle (`supervisor.rs`); an actor outlives a
+//! dropped hub only as long as its connections do.
 
 mod actor;
 mod conn;

@@ -24,15 +24,11 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{error, info};
 
-/// A task handle that aborts its task when dropped: the actor never outlives
-/// its supervisor.
+/// The actor's handle. When the hub (and with it this supervisor) is
+/// dropped, the actor is not aborted: it keeps serving the connections it
+/// has and ends by itself (`Exit::InboxClosed`) once the last one is gone,
+/// as before supervision existed (embedders drop the hub and keep sockets).
 struct Owned<T>(JoinHandle<T>);
-
-impl<T> Drop for Owned<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
 
 const WINDOW: Duration = Duration::from_secs(60);
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);

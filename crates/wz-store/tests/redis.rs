@@ -182,6 +182,24 @@ async fn persistence_reports_each_wrong_setting() {
     }
 }
 
+/// The store's own check (`Store::persistence_problems`) follows settings
+/// changed on a running server, both ways.
+#[tokio::test]
+async fn persistence_problems_follow_config_set_at_run_time() {
+    let server = RedisServer::start_temp(&[]);
+    let store = connect(&server).await;
+    assert_eq!(store.persistence_problems().await.unwrap(), Vec::<String>::new());
+    server.config_set("appendfsync", "everysec");
+    let p = store.persistence_problems().await.unwrap();
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].starts_with("appendfsync is everysec"), "{p:?}");
+    server.config_set("maxmemory-policy", "allkeys-lru");
+    assert_eq!(store.persistence_problems().await.unwrap().len(), 2);
+    server.config_set("appendfsync", "always");
+    server.config_set("maxmemory-policy", "noeviction");
+    assert_eq!(store.persistence_problems().await.unwrap(), Vec::<String>::new());
+}
+
 #[tokio::test]
 async fn persistence_without_config_command_is_a_problem_not_an_error() {
     let server = RedisServer::start_temp(&["--rename-command", "CONFIG", ""]);
