@@ -30,7 +30,17 @@ async fn start_server(data: &std::path::Path, redis: &RedisServer, extra: &[&str
     let url = redis.url();
     // The tests push a whole county's traffic through a few credentials
     // (the moderator checks in 320 delegates): lift the per-credential limit.
-    let mut args = vec!["--redis-url", url.as_str(), "--rate-per-second", "100000", "--rate-burst", "100000"];
+    // One test races 50 moderator connections: lift the connection cap too.
+    let mut args = vec![
+        "--redis-url",
+        url.as_str(),
+        "--rate-per-second",
+        "100000",
+        "--rate-burst",
+        "100000",
+        "--max-connections-per-credential",
+        "64",
+    ];
     args.extend_from_slice(extra);
     Server::start(BIN, data, &args).await.unwrap()
 }

@@ -200,6 +200,13 @@ impl Session {
         to.seconders.retain(|s| !asking.contains(s));
         to.merged_from.push(question);
         let mut changes = vec![from, Change::Question(Box::new(to.clone()))];
+        self.unqueue(question, &mut changes);
+        Ok(changes)
+    }
+
+    /// Takes `question` out of the queue and the floor requests (it was
+    /// merged away or is on the floor now), recording what changed.
+    fn unqueue(&mut self, question: QuestionId, changes: &mut Vec<Change>) {
         let before = self.queue.len();
         self.queue.retain(|q| *q != question);
         if before != self.queue.len() {
@@ -210,7 +217,6 @@ impl Session {
         if before != self.floor_requests.len() {
             changes.push(Change::FloorRequests(self.floor_requests.clone()));
         }
-        Ok(changes)
     }
 
     fn question_edited(&mut self, question: QuestionId, text: &str) -> Applied {
@@ -265,15 +271,7 @@ impl Session {
         };
         self.floor = Some(floor.clone());
         changes.push(Change::Floor(Some(floor)));
-        if self.queue.contains(&question) {
-            self.queue.retain(|q| *q != question);
-            changes.push(Change::Queue(self.queue.clone()));
-        }
-        let before = self.floor_requests.len();
-        self.floor_requests.retain(|r| r.question != question);
-        if before != self.floor_requests.len() {
-            changes.push(Change::FloorRequests(self.floor_requests.clone()));
-        }
+        self.unqueue(question, &mut changes);
         Ok(changes)
     }
 
