@@ -102,7 +102,7 @@ async fn open_store(args: &StoreArgs, data_dir: &Path) -> anyhow::Result<(DynSto
 async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
     let (store, problems) = open_store(&args.store, &args.data_dir).await?;
     let mut config =
-        HubConfig { outbound_queue: args.outbound_queue.max(16), outbound_queue_bytes: args.outbound_queue_bytes.max(64 * 1024), max_batch: args.max_batch.max(1), ..HubConfig::default() };
+        HubConfig { outbound_queue: args.outbound_queue.max(16), outbound_queue_bytes: args.outbound_queue_bytes.max(64 * 1024), max_batch: args.max_batch.max(1), resume_window: args.resume_window.max(1), ..HubConfig::default() };
     config.max_connections_per_credential = args.max_connections_per_credential.max(1);
     config.max_connections_per_shared_credential = args.max_connections_per_shared_credential.max(1);
     if !problems.is_empty() {

@@ -131,6 +131,10 @@ pub struct ServeArgs {
     /// Seconds without any frame from a client before its connection is dropped.
     #[arg(long, env = "WENZHENG_IDLE_SECONDS", default_value_t = 90)]
     pub idle_seconds: u64,
+    /// Events per session kept in memory (with their encodings) for clients
+    /// that resume; an older position gets a snapshot instead.
+    #[arg(long, env = "WENZHENG_RESUME_WINDOW", default_value_t = 10_000)]
+    pub resume_window: usize,
     #[command(flatten)]
     pub listener: ListenerArgs,
 }

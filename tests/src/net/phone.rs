@@ -20,7 +20,10 @@ use std::time::{Duration, Instant};
 /// connection when it has none. The one place that spells the resume
 /// parameters (`?since=N` today).
 pub async fn resume(addr: &str, token: &str, track: &Tracker) -> anyhow::Result<Client> {
-    Client::connect(addr, token, (track.snapshots > 0).then_some(track.pos)).await
+    match &track.epoch {
+        Some(epoch) => Client::resume(addr, token, epoch, track.pos).await,
+        None => Client::connect(addr, token, None).await,
+    }
 }
 
 /// Where a client is in the session's sequence, and whether what it
@@ -35,6 +38,8 @@ pub struct Tracker {
     pub events: BTreeSet<u64>,
     /// Snapshots received (the first connection's, and any resume fallback).
     pub snapshots: u32,
+    /// The epoch of the last snapshot: a position is (epoch, pos).
+    pub epoch: Option<String>,
     /// Events that arrived at or below the position: duplicates or out of order.
     pub violations: Vec<String>,
 }
@@ -51,6 +56,7 @@ impl Tracker {
                 self.base = seq;
                 self.events.clear();
                 self.snapshots += 1;
+                self.epoch = v["epoch"].as_str().map(str::to_owned);
             }
             Some("event") => {
                 if seq <= self.pos {
