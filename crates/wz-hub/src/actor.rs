@@ -186,7 +186,10 @@ impl SessionActor {
     }
 
     pub async fn run(mut self) -> Exit {
-        let mut tick = tokio::time::interval(self.config.stats_interval);
+        // The first tick one interval from now, not at once: a connection made
+        // right after the start already got its stats with its catch-up.
+        let every = self.config.stats_interval;
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut batch = Vec::with_capacity(self.config.max_batch);
         let mut inbox_open = true;
@@ -197,7 +200,16 @@ impl SessionActor {
             if self.inflight.is_none() && !self.held.is_empty() {
                 // What waited for the last write goes first, in order.
                 let n = self.held.len().min(self.config.max_batch);
-                let next: Vec<ActorMsg> = self.held.drain(..n).collect();
+                let mut next: Vec<ActorMsg> = self.held.drain(..n).collect();
+                // What is already waiting in the inbox arrived after the held
+                // messages: it joins the same group commit, in order, rather
+                // than waiting for a write of its own.
+                while next.len() < self.config.max_batch && self.held.is_empty() {
+                    match self.rx.try_recv() {
+                        Ok(msg) => next.push(msg),
+                        Err(_) => break,
+                    }
+                }
                 self.process(next).await;
                 continue;
             }
