@@ -2,11 +2,17 @@
 //! with a tiny receive buffer that never read, during a broadcast burst. Each
 //! is cut by the write deadline and sees the connection end; the server's
 //! descriptors return to where they were, and a normal client keeps
-//! receiving every event throughout. Its delivery p99 and the server's
-//! resident memory are reported, not asserted: glibc keeps freed memory in
-//! its pools, and the resume window (10,000 events) grows with every burst,
-//! so RSS does not fall back to a baseline by itself.
-
+//! receiving every event throughout.
+//!
+//! Memory: a control burst without stalled readers first measures what 2,000
+//! events legitimately add (the memory store's log, the acknowledged command
+//! ids; the resume window is kept full at 500 events). After each stalled
+//! round the server's live heap (jemalloc's `allocated`, from `/metrics`) may
+//! grow by no more than the control burst did, plus a little: a stalled
+//! reader's snapshot and queue (about 4.5 MB each) must be gone. And resident
+//! memory must fall back, within [`SETTLE`], to where it was before the round
+//! plus what the heap legitimately grew, within [`RSS_SLACK`]: freed memory
+//! goes back to the system (jemalloc purges unused pages after 10 s).
 use serde_json::json;
 use std::time::{Duration, Instant};
 use wz_e2e::raw::{End, RawSocket};
@@ -14,6 +20,15 @@ use wz_e2e::{Client, GUARD, Server};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wz-e2e-server");
 const STALLED: usize = 20;
+/// How long resident memory may take to fall back after the readers are cut:
+/// jemalloc's purge delay (10 s) with room for a loaded machine.
+const SETTLE: Duration = Duration::from_secs(60);
+/// Resident memory may stay this much above (before + live heap growth).
+const RSS_SLACK: f64 = 0.10;
+/// Live heap a stalled round may add beyond the control burst's growth:
+/// a quarter of it, plus 2 MB (one leaked snapshot per reader would be 30 MB).
+const HEAP_SLACK_RATIO: f64 = 0.25;
+const HEAP_SLACK_BYTES: u64 = 2 << 20;
 
 fn fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
@@ -27,6 +42,22 @@ fn rss_kb(pid: u32) -> u64 {
         .and_then(|v| v.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
+}
+
+/// The server's live heap in bytes (`wz_heap_allocated_bytes`), once the
+/// scrape's own connection is closed again (so descriptor counts stay exact).
+async fn heap_allocated(server: &Server) -> u64 {
+    let pid = server.pid();
+    let before = fds(pid);
+    let (status, body) = server.http("GET", "/metrics", None, None).await;
+    assert_eq!(status, 200, "{body}");
+    let bytes = body
+        .lines()
+        .find_map(|l| l.strip_prefix("wz_heap_allocated_bytes "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .expect("/metrics exports wz_heap_allocated_bytes");
+    eventually("the scrape's connection is closed", GUARD, || fds(pid) <= before).await;
+    bytes as u64
 }
 
 /// Polls `ok` until it holds, yielding between looks; fails after `guard`.
@@ -102,11 +133,35 @@ fn p99(mut v: Vec<Duration>) -> Duration {
     v[(v.len() * 99).div_ceil(100).saturating_sub(1)]
 }
 
+/// Memory before a round, as (live heap bytes, resident kB).
+#[derive(Clone, Copy, Debug)]
+struct Mem {
+    heap: u64,
+    rss_kb: u64,
+}
+
+async fn mem(server: &Server) -> Mem {
+    let heap = heap_allocated(server).await;
+    Mem { heap, rss_kb: rss_kb(server.pid()) }
+}
+
+/// What one round left behind once it settled.
+struct Round {
+    peak_kb: u64,
+    cut_after: Duration,
+    /// Resident memory once it fell back, and how long that took.
+    settled_kb: u64,
+    settled_after: Duration,
+    heap_growth: u64,
+    latencies: Vec<Duration>,
+}
+
 /// Twenty fresh auditor connections (each gets a snapshot of about 1.5 MB)
 /// that never read, during a burst of 2,000 edits (about 3 MB more each: well
-/// past what the kernel buffers hold). Returns (RSS once they were cut, RSS
-/// peak, time from the burst's start to the last cut, the normal client's latencies).
-async fn stalled_round(server: &Server, m: &mut Client, normal: &mut Client, edits: std::ops::Range<usize>) -> (u64, u64, Duration, Vec<Duration>) {
+/// past what the kernel buffers hold). Once they are cut, checks that the
+/// live heap grew no more than `allowed` bytes and waits (up to [`SETTLE`])
+/// for resident memory to fall back to `before` plus that growth.
+async fn stalled_round(server: &Server, m: &mut Client, normal: &mut Client, edits: std::ops::Range<usize>, before: Mem, allowed: u64) -> Round {
     let pid = server.pid();
     let fds0 = fds(pid);
     let query = format!("token={}", server.token("auditor"));
@@ -117,10 +172,10 @@ async fn stalled_round(server: &Server, m: &mut Client, normal: &mut Client, edi
     eventually("the stalled sockets are open", GUARD, || fds(pid) >= fds0 + STALLED).await;
     let started = Instant::now();
     let latencies = burst(m, normal, edits, edit, "question_edited").await;
-    let mut peak = rss_kb(pid);
+    let mut peak_kb = rss_kb(pid);
     // Each stalled socket is cut by the write deadline (2 s here); the guard is generous.
     eventually("every stalled socket is closed by the server", GUARD, || {
-        peak = peak.max(rss_kb(pid));
+        peak_kb = peak_kb.max(rss_kb(pid));
         fds(pid) <= fds0
     })
     .await;
@@ -131,13 +186,27 @@ async fn stalled_round(server: &Server, m: &mut Client, normal: &mut Client, edi
         let end = s.end(GUARD).await;
         assert!(matches!(end, End::Eof | End::Reset));
     }
-    (rss_kb(pid), peak, cut_after, latencies)
+    drop(stalled);
+    let heap_growth = heap_allocated(server).await.saturating_sub(before.heap);
+    assert!(
+        heap_growth <= allowed,
+        "the live heap grew {heap_growth} bytes in a round with stalled readers, more than the {allowed} bytes its events explain: the cut readers left memory behind"
+    );
+    let limit_kb = ((before.rss_kb + heap_growth / 1024) as f64 * (1.0 + RSS_SLACK)) as u64;
+    let cut = Instant::now();
+    eventually(&format!("resident memory falls back to {limit_kb} kB (before {} kB, live heap +{} kB)", before.rss_kb, heap_growth / 1024), SETTLE, || {
+        rss_kb(pid) <= limit_kb
+    })
+    .await;
+    Round { peak_kb, cut_after, settled_kb: rss_kb(pid), settled_after: cut.elapsed(), heap_growth, latencies }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_readers_are_cut_and_release_their_memory_and_descriptors() {
     let dir = tempfile::tempdir().unwrap();
-    let args = ["--store", "memory", "--rate-per-second", "100000", "--rate-burst", "100000", "--write-timeout-seconds", "2"];
+    // A resume window of 500 events is full after the first 1,000 questions,
+    // so it does not grow during the rounds.
+    let args = ["--store", "memory", "--resume-window", "500", "--rate-per-second", "100000", "--rate-burst", "100000", "--write-timeout-seconds", "2"];
     let server = Server::start(BIN, dir.path(), &args).await.unwrap();
     let pid = server.pid();
     let mut m = server.connect("moderator", None).await;
@@ -146,18 +215,43 @@ async fn stalled_readers_are_cut_and_release_their_memory_and_descriptors() {
     normal.next().await;
 
     let calm = burst(&mut m, &mut normal, 0..1000, submit, "question_submitted").await;
-    let (fds0, rss0) = (fds(pid), rss_kb(pid));
-    // Two rounds: the second shows what the first left behind.
-    let (rss1, peak1, cut1, _) = stalled_round(&server, &mut m, &mut normal, 0..2000).await;
-    let (rss2, peak2, cut2, loaded) = stalled_round(&server, &mut m, &mut normal, 2000..4000).await;
+    let fds0 = fds(pid);
+    // The control: 2,000 edits with no stalled reader. What they add to the
+    // live heap is what the events themselves cost.
+    let m0 = mem(&server).await;
+    burst(&mut m, &mut normal, 0..2000, edit, "question_edited").await;
+    let m1 = mem(&server).await;
+    let control = m1.heap.saturating_sub(m0.heap);
+    let allowed = control + (control as f64 * HEAP_SLACK_RATIO) as u64 + HEAP_SLACK_BYTES;
+    // Two rounds: the second shows that the first left nothing behind.
+    let r1 = stalled_round(&server, &mut m, &mut normal, 2000..4000, m1, allowed).await;
+    let m2 = mem(&server).await;
+    let r2 = stalled_round(&server, &mut m, &mut normal, 4000..6000, m2, allowed).await;
     assert_eq!(fds(pid), fds0, "every descriptor is released");
     // The normal client was served all along and still is.
     normal.ok(json!({"type": "ping"})).await;
     eprintln!(
-        "stalled readers: {STALLED} per round cut {cut1:?} / {cut2:?} after a burst of 2,000 events began; fds {fds0} before and after; \
-         RSS {rss0} kB before, round 1 peak {peak1} kB → {rss1} kB, round 2 peak {peak2} kB → {rss2} kB; \
+        "stalled readers: {STALLED} per round cut {:?} / {:?} after a burst of 2,000 events began; fds {fds0} before and after; \
+         control burst: live heap +{} kB, RSS {} → {} kB; \
+         round 1: RSS {} → peak {} → {} kB after {:?}, live heap +{} kB; \
+         round 2: RSS {} → peak {} → {} kB after {:?}, live heap +{} kB; \
          normal client p99 {:?} without stalled readers, {:?} with them",
+        r1.cut_after,
+        r2.cut_after,
+        control / 1024,
+        m0.rss_kb,
+        m1.rss_kb,
+        m1.rss_kb,
+        r1.peak_kb,
+        r1.settled_kb,
+        r1.settled_after,
+        r1.heap_growth / 1024,
+        m2.rss_kb,
+        r2.peak_kb,
+        r2.settled_kb,
+        r2.settled_after,
+        r2.heap_growth / 1024,
         p99(calm),
-        p99(loaded)
+        p99(r2.latencies)
     );
 }

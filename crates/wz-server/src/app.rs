@@ -136,6 +136,11 @@ async fn metrics(axum::extract::State(st): axum::extract::State<AppState>) -> im
         Some(h) => {
             // Read at scrape time: the soak test watches it for leaked tasks.
             metrics::gauge!("wz_tokio_alive_tasks").set(tokio::runtime::Handle::current().metrics().num_alive_tasks() as f64);
+            // A leak shows as allocated growing; retention only as resident.
+            if let Some(heap) = crate::alloc::heap() {
+                metrics::gauge!("wz_heap_allocated_bytes").set(heap.allocated as f64);
+                metrics::gauge!("wz_heap_resident_bytes").set(heap.resident as f64);
+            }
             ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response()
         }
         None => (StatusCode::NOT_FOUND, "metrics are disabled").into_response(),

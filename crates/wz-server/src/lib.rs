@@ -1,6 +1,7 @@
 //! The Wenzheng server: HTTP routes, the WebSocket endpoint, configuration
 //! and start-up (store, hub, demo seeding). `main.rs` only calls [`cli::main`].
 
+pub mod alloc;
 pub mod api;
 pub mod app;
 pub mod cards;
