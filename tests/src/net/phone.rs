@@ -13,7 +13,7 @@
 use crate::{Client, Incoming};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// Opens a connection that resumes from `track`'s position, or a first
@@ -170,8 +170,15 @@ pub struct Phone {
     pub evaluations: BTreeMap<u64, Value>,
     /// Questions by id, as last seen.
     pub questions: BTreeMap<u64, Value>,
+    /// The last [`TRAIL`] things that happened, oldest first: connects,
+    /// drops and each message's type and seq, with the connection number.
+    /// Printed when a check fails, to show how a position was reached.
+    pub trail: VecDeque<String>,
     rng: StdRng,
 }
+
+/// How many lines [`Phone::trail`] keeps.
+pub const TRAIL: usize = 3000;
 
 /// Longest a phone waits for any one condition before the test fails.
 pub const PHONE_GUARD: Duration = Duration::from_secs(240);
@@ -200,8 +207,16 @@ impl Phone {
             phase: String::new(),
             evaluations: BTreeMap::new(),
             questions: BTreeMap::new(),
+            trail: VecDeque::new(),
             rng: StdRng::seed_from_u64(seed),
         }
+    }
+
+    fn note(&mut self, what: String) {
+        if self.trail.len() == TRAIL {
+            self.trail.pop_front();
+        }
+        self.trail.push_back(format!("c{} {what}", self.conn_no));
     }
 
     /// Is the current connection up and in sync (snapshot or resume `stats` received)?
@@ -302,6 +317,7 @@ impl Phone {
         self.attempt += 1;
         match tokio::time::timeout(self.tuning.connect_timeout, resume(&self.addr, &self.token, &self.track)).await {
             Ok(Ok(c)) => {
+                let from = format!("connected from {:?}", self.track.epoch.as_ref().map(|_| self.track.pos));
                 self.counters.connects += 1;
                 self.conn = Some(c);
                 self.conn_no += 1;
@@ -309,6 +325,7 @@ impl Phone {
                 self.last_rx = Instant::now();
                 self.last_tx = self.last_rx;
                 self.cut_at = self.tuning.churn.map(|(lo, hi)| Instant::now() + self.rng.random_range(lo..=hi));
+                self.note(from);
             }
             _ => self.counters.failed_connects += 1,
         }
@@ -316,6 +333,7 @@ impl Phone {
 
     fn drop_conn(&mut self) {
         if let Some(c) = self.conn.take() {
+            self.note(format!("dropped at position {}", self.track.pos));
             c.abort();
         }
         self.synced = false;
@@ -346,6 +364,7 @@ impl Phone {
         if v["type"] == "stats" {
             self.counters.rx_stats_bytes += len;
         }
+        self.note(format!("{} {} {}", v["type"].as_str().unwrap_or("?"), v["seq"], v["id"]));
         self.track.apply(&v);
         self.observe(&v);
         let kind = v["type"].as_str().unwrap_or("");
