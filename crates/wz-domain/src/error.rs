@@ -3,6 +3,7 @@
 //! The outer [`CommandError`] maps one-to-one onto the protocol's stable error
 //! codes; the inner enums say precisely what was wrong, for people.
 
+use crate::assignment::{ItemId, ItemStatus};
 use crate::ids::{DelegateId, EvaluationId, FollowUpId, QuestionId, TopicId, UnitId, VenueId};
 use crate::session::Phase;
 use crate::text::{TextError, TextProblem};
@@ -35,6 +36,14 @@ pub enum Forbidden {
     DelegatesOnly,
     #[error("this role may not do this")]
     Role,
+    #[error("only the congress office may do this")]
+    OfficeOnly,
+    #[error("only the lead unit may do this")]
+    NotLeadUnit,
+    #[error("this item is not one of this unit's")]
+    OtherUnit,
+    #[error("only the delegates who asked may rate an item")]
+    AskersOnly,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +62,8 @@ pub enum NotFound {
     FollowUp(FollowUpId),
     #[error("no evaluation {0}")]
     Evaluation(EvaluationId),
+    #[error("no assignment item {0}")]
+    Item(ItemId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -87,6 +98,10 @@ pub enum InvalidState {
     NotCheckedIn(DelegateId),
     #[error("the queue order must list exactly the queued questions")]
     QueueMismatch,
+    #[error("assignment item {item} is {status:?}")]
+    ItemStatus { item: ItemId, status: ItemStatus },
+    #[error("assignment item {0} has no extension request to decide")]
+    NoExtensionRequest(ItemId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +120,10 @@ pub enum AlreadyDone {
     BallotIdReused(String),
     #[error("the session is already in that phase")]
     Phase,
+    #[error("an extension of assignment item {0} is already waiting for the office")]
+    ExtensionRequested(ItemId),
+    #[error("assignment item {0} was already rated by this delegate; a rating is final")]
+    Rated(ItemId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -126,6 +145,12 @@ pub enum Invalid {
     DuplicateUnit,
     #[error("countdown must be between 1 and {max} seconds")]
     Countdown { max: u32 },
+    #[error("the deadline is in the past")]
+    PastDeadline,
+    #[error("an item cannot be merged into itself")]
+    MergeItemIntoSelf,
+    #[error("an extension must be later than the current deadline and not in the past")]
+    ExtensionNotLater,
     #[error("{0}")]
     Definition(#[from] crate::definition::DefinitionError),
 }

@@ -12,6 +12,7 @@
 //! when it does fail (property-tested with arbitrary events).
 
 mod apply;
+pub mod assignment;
 mod command;
 mod decide;
 mod definition;
