@@ -34,10 +34,11 @@ fn minzheng() -> Actor {
 /// d1 (main venue) and d2 (baiyu) asked question 1 of 民政局.
 fn spec() -> DraftSpec {
     DraftSpec {
-        sources: vec![Source::Commitment { question: QuestionId(1), index: 0 }],
+        sources: vec![Source::Commitment { question: QuestionId(1), follow_up: None, index: 0 }],
         askers: vec![(d("d1"), VenueId::new("main")), (d("d2"), VenueId::new("baiyu"))],
         lead: unit("minzheng"),
         requirement: "年内完成敬老院改造".into(),
+        deadline: None,
     }
 }
 
@@ -351,6 +352,7 @@ fn arb_command() -> impl Strategy<Value = AssignmentCommand> {
                 askers: askers.into_iter().map(|i| (d(DELEGATES[i].0), VenueId::new(DELEGATES[i].1))).collect(),
                 lead: unit(UNITS[u]),
                 requirement: "按期办理".into(),
+                deadline: None,
             })
         }),
         3 => (item.clone(), 0..LEADS, proptest::option::weighted(0.8, day.clone())).prop_map(|(item, u, deadline)| AssignmentCommand::EditDraft {

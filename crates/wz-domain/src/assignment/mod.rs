@@ -24,6 +24,7 @@
 
 mod dashboard;
 mod decide;
+mod drafting;
 
 pub use dashboard::{Counts, Dashboard};
 
@@ -78,8 +79,9 @@ pub enum Priority {
 /// Where an item comes from in the live session.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Source {
-    /// A commitment (承诺事项) the unit made on the floor: its place in the answer.
-    Commitment { question: QuestionId, index: u16 },
+    /// A commitment (承诺事项) made on the floor: its place in the answer to
+    /// the question, or to one of its follow-ups.
+    Commitment { question: QuestionId, follow_up: Option<FollowUpId>, index: u16 },
     /// A question answered on the floor without a commitment: the answer is
     /// to be confirmed in writing.
     Answer { question: QuestionId },
@@ -98,6 +100,8 @@ pub struct DraftSpec {
     pub askers: Vec<(DelegateId, VenueId)>,
     pub lead: UnitId,
     pub requirement: String,
+    /// A commitment's own date; the office sets or changes it before issuing.
+    pub deadline: Option<CalendarDate>,
 }
 
 /// What the office sets on a draft before issuing it.
@@ -416,7 +420,7 @@ impl Assignments {
             lead: spec.lead.clone(),
             co_units: Vec::new(),
             requirement: spec.requirement.clone(),
-            deadline: None,
+            deadline: spec.deadline,
             priority: Priority::Normal,
             reply: None,
             rectification: None,
