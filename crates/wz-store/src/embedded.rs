@@ -63,6 +63,9 @@ const CREDENTIALS: TableDefinition<(&str, &str), &str> = TableDefinition::new("c
 const CLAIMS: TableDefinition<(&str, &str), &str> = TableDefinition::new("claims");
 /// (session, counter key) → count.
 const COUNTERS: TableDefinition<(&str, &str), u64> = TableDefinition::new("counters");
+/// (session, attachment id) → the attachment's bytes. Added after format 1
+/// without a version change: opening an older file creates the table empty.
+const ATTACHMENTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("attachments");
 
 /// Durable store in `<dir>/wenzheng.redb`. Cheap to share behind an `Arc`.
 ///
@@ -172,6 +175,7 @@ fn init_or_check_format(db: &Database) -> Result<(), StoreError> {
         txn.open_table(EVENTS).store()?;
         txn.open_table(CREDENTIALS).store()?;
         txn.open_table(CLAIMS).store()?;
+        txn.open_table(ATTACHMENTS).store()?;
         txn.open_table(COUNTERS).store()?;
     }
     txn.commit().store()
@@ -381,6 +385,45 @@ impl Store for EmbeddedStore {
                 return txn.abort().store();
             }
             txn.commit().store()
+        })
+        .await
+    }
+
+    async fn put_attachment(&self, session: &str, id: &str, data: Bytes) -> Result<(), StoreError> {
+        crate::check_attachment_size(&data)?;
+        let (session, id) = (session.to_owned(), id.to_owned());
+        self.run(move |db| {
+            let txn = db.begin_write().store()?;
+            let write = {
+                require_session(&txn.open_table(SESSIONS).store()?, &session)?;
+                let mut table = txn.open_table(ATTACHMENTS).store()?;
+                let held = table.get((session.as_str(), id.as_str())).store()?.map(|v| v.value().to_vec());
+                let write = crate::attachment_write(&session, &id, held.as_deref(), &data)?;
+                if write {
+                    table.insert((session.as_str(), id.as_str()), &data[..]).store()?;
+                }
+                write
+            };
+            if !write {
+                return txn.abort().store();
+            }
+            txn.commit().store()
+        })
+        .await
+    }
+
+    async fn attachment(&self, session: &str, id: &str) -> Result<Option<Bytes>, StoreError> {
+        let (session, id) = (session.to_owned(), id.to_owned());
+        self.run(move |db| {
+            let txn = db.begin_read().store()?;
+            require_session(&txn.open_table(SESSIONS).store()?, &session)?;
+            let table = match txn.open_table(ATTACHMENTS) {
+                Ok(t) => t,
+                // A file from before attachments, opened read-only so far.
+                Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e).store(),
+            };
+            Ok(table.get((session.as_str(), id.as_str())).store()?.map(|v| Bytes::copy_from_slice(v.value())))
         })
         .await
     }

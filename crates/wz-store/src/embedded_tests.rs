@@ -67,6 +67,10 @@ async fn everything_survives_reopen() {
             .put_credentials("s1", vec![pair("chair", "new")])
             .await
             .unwrap();
+        store
+            .put_attachment("s1", "photo", Bytes::from_static(b"\xff\xd8\xff\0jpeg"))
+            .await
+            .unwrap();
         // A rejected batch must not reappear after reopen either.
         assert!(
             store
@@ -85,6 +89,10 @@ async fn everything_survives_reopen() {
     assert_eq!(
         store.credentials("s1").await.unwrap(),
         [pair("chair", "new"), pair("delegate:d017", "h")]
+    );
+    assert_eq!(
+        store.attachment("s1", "photo").await.unwrap(),
+        Some(Bytes::from_static(b"\xff\xd8\xff\0jpeg"))
     );
     let s2 = store.load("s2").await.unwrap().unwrap();
     assert!(s2.events.is_empty());

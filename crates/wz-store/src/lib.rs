@@ -16,7 +16,10 @@
 //!   second writer (or a retried request) is detected as a [`StoreError::Conflict`]
 //!   instead of silently interleaving or duplicating records;
 //! * per-session **credentials** map a principal (`"delegate:d017"`) to a
-//!   credential hash; replacing one revokes the old credential.
+//!   credential hash; replacing one revokes the old credential;
+//! * per-session **attachments** (a unit's evidence photos and PDFs) are
+//!   write-once blobs under an id the caller chooses (a content hash), stored
+//!   as durably as the log, before the event that refers to them.
 //!
 //! Three backends implement [`Store`]: [`MemoryStore`] (tests, demos, dry
 //! runs), [`EmbeddedStore`] (redb file, fsync on every commit) and
@@ -75,7 +78,19 @@ pub enum StoreError {
         key: String,
         held_by: String,
     },
+    /// Other bytes are already stored under this attachment id: ids are
+    /// write-once (the caller derives them from the content).
+    #[error("attachment {id} of {session} already holds other bytes")]
+    AttachmentDiffers { session: String, id: String },
+    /// More bytes than the store takes for one attachment ([`MAX_ATTACHMENT_BYTES`]).
+    #[error("attachment of {len} bytes is larger than the store's limit of {max}")]
+    AttachmentTooLarge { len: usize, max: usize },
 }
+
+/// The largest attachment any backend stores. The server's own limits per
+/// file are lower; this is the floor under them (a Redis string may hold
+/// 512 MB, but one value that large would stall the server for everyone).
+pub const MAX_ATTACHMENT_BYTES: usize = 32 << 20;
 
 /// One record to append: the encoded event, plus what the store enforces and
 /// counts alongside it, atomically with the append.
@@ -184,6 +199,18 @@ pub trait Store: Send + Sync + 'static {
     /// bug, not "a session nobody may join").
     async fn credentials(&self, session: &str) -> Result<Vec<(String, String)>, StoreError>;
 
+    /// Stores an attachment of a session under `id`, durably (as an append
+    /// is) when this returns Ok. Write-once: the same bytes again are Ok (a
+    /// retried upload), other bytes under a used id fail with
+    /// [`StoreError::AttachmentDiffers`] and change nothing. More than
+    /// [`MAX_ATTACHMENT_BYTES`] fails with [`StoreError::AttachmentTooLarge`].
+    /// NotFound if the session does not exist.
+    async fn put_attachment(&self, session: &str, id: &str, data: Bytes) -> Result<(), StoreError>;
+
+    /// An attachment's bytes exactly as stored; None when there is none under
+    /// `id`. NotFound if the session does not exist.
+    async fn attachment(&self, session: &str, id: &str) -> Result<Option<Bytes>, StoreError>;
+
     /// Cheap liveness check used by /readyz.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -224,6 +251,23 @@ pub(crate) fn check_claims(
         }
     }
     Ok(())
+}
+
+/// Refuses an attachment over [`MAX_ATTACHMENT_BYTES`]; shared by the backends.
+pub(crate) fn check_attachment_size(data: &[u8]) -> Result<(), StoreError> {
+    if data.len() > MAX_ATTACHMENT_BYTES {
+        return Err(StoreError::AttachmentTooLarge { len: data.len(), max: MAX_ATTACHMENT_BYTES });
+    }
+    Ok(())
+}
+
+/// What to do with an attachment write, given what the id holds already.
+pub(crate) fn attachment_write(session: &str, id: &str, held: Option<&[u8]>, data: &[u8]) -> Result<bool, StoreError> {
+    match held {
+        None => Ok(true),
+        Some(h) if h == data => Ok(false),
+        Some(_) => Err(StoreError::AttachmentDiffers { session: session.to_owned(), id: id.to_owned() }),
+    }
 }
 
 /// The [`StoreError::Conflict`] both backends return; one constructor keeps

@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 
-use crate::{Record, Store, StoreError, StoredSession, check_claims, conflict};
+use crate::{Record, Store, StoreError, StoredSession, attachment_write, check_attachment_size, check_claims, conflict};
 
 /// Process-local store backed by `BTreeMap`s behind one mutex.
 ///
@@ -38,6 +38,7 @@ struct Session {
     credentials: BTreeMap<String, String>,
     claims: BTreeMap<String, String>,
     counters: BTreeMap<String, u64>,
+    attachments: BTreeMap<String, Bytes>,
 }
 
 impl MemoryStore {
@@ -160,6 +161,22 @@ impl Store for MemoryStore {
             .iter()
             .map(|(p, h)| (p.clone(), h.clone()))
             .collect())
+    }
+
+    async fn put_attachment(&self, session: &str, id: &str, data: Bytes) -> Result<(), StoreError> {
+        check_attachment_size(&data)?;
+        let mut inner = self.lock();
+        let s = Self::session_mut(&mut inner, session)?;
+        if attachment_write(session, id, s.attachments.get(id).map(|b| &b[..]), &data)? {
+            s.attachments.insert(id.to_owned(), data);
+        }
+        Ok(())
+    }
+
+    async fn attachment(&self, session: &str, id: &str) -> Result<Option<Bytes>, StoreError> {
+        let inner = self.lock();
+        let s = inner.sessions.get(session).ok_or_else(|| StoreError::NotFound(session.to_owned()))?;
+        Ok(s.attachments.get(id).cloned())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

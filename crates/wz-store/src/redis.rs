@@ -114,6 +114,7 @@ struct Keys {
     creds: String,
     claims: String,
     counters: String,
+    attachments: String,
 }
 
 impl Keys {
@@ -125,6 +126,7 @@ impl Keys {
             creds: key("creds"),
             claims: key("claims"),
             counters: key("counters"),
+            attachments: key("attachments"),
         }
     }
 }
@@ -223,6 +225,28 @@ for i = 1, #ARGV, 2 do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
 end
 return 1
+",
+    )
+});
+
+/// KEYS: meta, attachments. ARGV: id, bytes.
+/// Returns 1 when stored (or the same bytes were there), 0 when the session
+/// does not exist, 2 when the id holds other bytes.
+static PUT_ATTACHMENT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+local held = redis.call('HGET', KEYS[2], ARGV[1])
+if held == false then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  return 1
+end
+if held == ARGV[2] then
+  return 1
+end
+return 2
 ",
     )
 });
@@ -619,6 +643,40 @@ impl Store for RedisStore {
         }
     }
 
+    async fn put_attachment(&self, session: &str, id: &str, data: Bytes) -> Result<(), StoreError> {
+        crate::check_attachment_size(&data)?;
+        let keys = Keys::of(session);
+        let mut inv = PUT_ATTACHMENT.prepare_invoke();
+        inv.key(&keys.meta).key(&keys.attachments).arg(id).arg(&data[..]);
+        match int_of(self.run_script(&inv).await?, "put_attachment")? {
+            1 => Ok(()),
+            2 => Err(StoreError::AttachmentDiffers { session: session.to_owned(), id: id.to_owned() }),
+            _ => Err(StoreError::NotFound(session.to_owned())),
+        }
+    }
+
+    async fn attachment(&self, session: &str, id: &str) -> Result<Option<Bytes>, StoreError> {
+        let keys = Keys::of(session);
+        let (exists, data): (Value, Value) = ::redis::pipe()
+            .atomic()
+            .cmd("EXISTS")
+            .arg(&keys.meta)
+            .cmd("HGET")
+            .arg(&keys.attachments)
+            .arg(id)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(store_error)?;
+        if int_of(exists, "EXISTS")? == 0 {
+            return Err(StoreError::NotFound(session.to_owned()));
+        }
+        match data {
+            Value::Nil => Ok(None),
+            Value::BulkString(b) => Ok(Some(Bytes::from(b))),
+            other => Err(corrupt("attachment", &other)),
+        }
+    }
+
     async fn credentials(&self, session: &str) -> Result<Vec<(String, String)>, StoreError> {
         let keys = Keys::of(session);
         let (exists, creds): (Value, Value) = ::redis::pipe()
@@ -838,11 +896,12 @@ mod tests {
         assert_eq!(k.meta, "wz:v1:{县-1}:meta");
         assert_eq!(k.log, "wz:v1:{县-1}:log");
         assert_eq!(k.counters, "wz:v1:{县-1}:counters");
-        let ids = ["a", "a}:log", "a}", "", "}", "a}:claims}:meta", "a}:creds"];
+        assert_eq!(k.attachments, "wz:v1:{县-1}:attachments");
+        let ids = ["a", "a}:log", "a}", "", "}", "a}:claims}:meta", "a}:creds", "a}:attachments"];
         let mut all = std::collections::HashSet::new();
         for id in ids {
             let k = Keys::of(id);
-            for key in [k.meta, k.log, k.creds, k.claims, k.counters] {
+            for key in [k.meta, k.log, k.creds, k.claims, k.counters, k.attachments] {
                 assert!(all.insert(key.clone()), "{key} spelled twice");
                 assert!(key != FORMAT_KEY && key != SESSIONS_KEY);
             }

@@ -108,6 +108,10 @@ async fn everything_survives_kill_and_restart() {
             )
             .await
             .unwrap();
+        store
+            .put_attachment("s1", "photo", Bytes::from_static(b"\xff\xd8\xff\0jpeg"))
+            .await
+            .unwrap();
         // The last reply came back: with appendfsync always, it is on disk.
         server.kill();
     }
@@ -122,6 +126,10 @@ async fn everything_survives_kill_and_restart() {
     assert_eq!(
         store.credentials("s1").await.unwrap(),
         [pair("chair", "h1"), pair("delegate:d017", "h2")]
+    );
+    assert_eq!(
+        store.attachment("s1", "photo").await.unwrap(),
+        Some(Bytes::from_static(b"\xff\xd8\xff\0jpeg"))
     );
     let s2 = store.load("s2").await.unwrap().unwrap();
     assert!(s2.events.is_empty());

@@ -242,6 +242,14 @@ impl Store for FlakyStore {
         self.inner.credentials(session).await
     }
 
+    async fn put_attachment(&self, session: &str, id: &str, data: bytes::Bytes) -> Result<(), StoreError> {
+        self.inner.put_attachment(session, id, data).await
+    }
+
+    async fn attachment(&self, session: &str, id: &str) -> Result<Option<bytes::Bytes>, StoreError> {
+        self.inner.attachment(session, id).await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         if self.stalled.load(Ordering::SeqCst) {
             std::future::pending::<()>().await;

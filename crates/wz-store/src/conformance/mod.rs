@@ -14,11 +14,13 @@
 //! This is a normal (non-test) module so that a backend living in another
 //! crate can run the same suite.
 
+mod attachments;
 mod claims;
 mod concurrency;
 mod credentials;
 mod log;
 
+pub use attachments::{attachments_are_write_once, attachments_isolated_per_session, attachments_missing_session_and_limit};
 pub use claims::{
     claims_are_enforced, claims_isolated_per_session, conflict_takes_no_claim_and_counts_nothing,
     counters_count_per_key, derived_state_starts_empty, duplicate_claim_in_batch,
@@ -110,6 +112,9 @@ macro_rules! store_conformance_tests {
             reset_derived_replaces_both,
             reset_derived_missing_session,
             concurrent_race_for_same_claim,
+            attachments_are_write_once,
+            attachments_isolated_per_session,
+            attachments_missing_session_and_limit,
         );
     };
     (@checks $mode:ident $make:expr; $($check:ident),+ $(,)?) => {
