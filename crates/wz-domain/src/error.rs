@@ -20,6 +20,19 @@ pub enum CommandError {
     AlreadyDone(#[from] AlreadyDone),
     #[error("invalid: {0}")]
     Invalid(#[from] Invalid),
+    #[error("limit: {0}")]
+    Limit(#[from] Limit),
+}
+
+/// Too many or too large: a quota of the session, not a malformed request.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Limit {
+    #[error("at most {max} files per item")]
+    Files { max: usize },
+    #[error("a file may have at most {max} bytes")]
+    FileBytes { max: u64 },
+    #[error("the files of one item may have at most {max} bytes together")]
+    ItemBytes { max: u64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -64,6 +77,8 @@ pub enum NotFound {
     Evaluation(EvaluationId),
     #[error("no assignment item {0}")]
     Item(ItemId),
+    #[error("no file {0} on this item")]
+    Evidence(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -124,6 +139,8 @@ pub enum AlreadyDone {
     ExtensionRequested(ItemId),
     #[error("assignment item {0} was already rated by this delegate; a rating is final")]
     Rated(ItemId),
+    #[error("this file is already attached to assignment item {0}")]
+    Evidence(ItemId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -306,6 +306,56 @@ fn the_rate_is_answered_rectified_or_closed_over_issued() {
     assert_eq!(Assignments::default().dashboard(today()).overall.resolved_rate_bp(), None);
 }
 
+fn file(id: &str, bytes: u64) -> AssignmentCommand {
+    AssignmentCommand::AddEvidence { item: ItemId(1), file: NewFile { id: id.into(), name: "验收照片.jpg".into(), kind: FileKind::Jpeg, bytes } }
+}
+
+#[test]
+fn evidence_is_bounded_per_file_and_per_item_and_published_by_the_office() {
+    let mut a = issued();
+    let r = Rules::default();
+    ok(&mut a, &minzheng(), file("f1", 1000));
+    ok(&mut a, &Actor::Unit(unit("caizheng")), file("f2", 2000));
+    assert_eq!(run(&mut a, &minzheng(), file("f1", 1000)).unwrap_err(), CommandError::AlreadyDone(AlreadyDone::Evidence(ItemId(1))));
+    assert_eq!(run(&mut a, &Actor::Unit(unit("weijian")), file("f3", 1)).unwrap_err(), CommandError::Forbidden(Forbidden::OtherUnit));
+    assert_eq!(run(&mut a, &minzheng(), file("big", r.evidence_bytes + 1)).unwrap_err(), CommandError::Limit(Limit::FileBytes { max: r.evidence_bytes }));
+    // Up to the per-item total, not past it.
+    let per_file = r.evidence_bytes;
+    let fit = (r.evidence_bytes_per_item - 3000) / per_file;
+    for i in 0..fit {
+        ok(&mut a, &minzheng(), file(&format!("full{i}"), per_file));
+    }
+    let e = run(&mut a, &minzheng(), file("over", per_file)).unwrap_err();
+    assert_eq!(e, CommandError::Limit(Limit::ItemBytes { max: r.evidence_bytes_per_item }));
+    // Names are single-line text like any other.
+    let bad = AssignmentCommand::AddEvidence { item: ItemId(1), file: NewFile { id: "x".into(), name: "a\nb".into(), kind: FileKind::Pdf, bytes: 1 } };
+    assert!(matches!(run(&mut a, &minzheng(), bad).unwrap_err(), CommandError::Invalid(Invalid::Text { field: "name", .. })));
+    // Only the office makes a file public; nothing is public before that.
+    assert!(a.item(ItemId(1)).unwrap().evidence.iter().all(|e| !e.public));
+    let publish = AssignmentCommand::PublishEvidence { item: ItemId(1), id: "f1".into(), public: true };
+    assert_eq!(run(&mut a, &minzheng(), publish.clone()).unwrap_err(), CommandError::Forbidden(Forbidden::OfficeOnly));
+    ok(&mut a, &Actor::Office, publish);
+    let unknown = AssignmentCommand::PublishEvidence { item: ItemId(1), id: "nope".into(), public: true };
+    assert_eq!(run(&mut a, &Actor::Office, unknown).unwrap_err(), CommandError::NotFound(NotFound::Evidence("nope".into())));
+    let it = a.item(ItemId(1)).unwrap();
+    assert_eq!(it.evidence.iter().filter(|e| e.public).map(|e| e.id.as_str()).collect::<Vec<_>>(), ["f1"]);
+    assert_eq!(it.evidence[1].unit, unit("caizheng"));
+}
+
+#[test]
+fn the_count_of_files_per_item_is_bounded() {
+    let mut a = issued();
+    let max = Rules::default().evidence_per_item;
+    for i in 0..max {
+        ok(&mut a, &minzheng(), file(&format!("f{i}"), 10));
+    }
+    assert_eq!(run(&mut a, &minzheng(), file("one-more", 10)).unwrap_err(), CommandError::Limit(Limit::Files { max }));
+    ok(&mut a, &minzheng(), AssignmentCommand::Reply { item: ItemId(1), text: "答复".into() });
+    ok(&mut a, &Actor::Office, AssignmentCommand::Close { item: ItemId(1) });
+    let e = run(&mut a, &minzheng(), file("late", 10)).unwrap_err();
+    assert!(matches!(e, CommandError::InvalidState(InvalidState::ItemStatus { status: ItemStatus::Closed, .. })));
+}
+
 // ---- property test ----------------------------------------------------------
 
 const UNITS: [&str; 3] = ["minzheng", "caizheng", "weijian"];
@@ -322,7 +372,9 @@ fn arb_step() -> impl Strategy<Value = (Actor, AssignmentCommand)> {
             return (anyone, cmd);
         }
         let natural = match &cmd {
-            C::StartHandling { .. } | C::Reply { .. } | C::Rectify { .. } | C::AddNote { .. } | C::RequestExtension { .. } => Actor::Unit(unit(UNITS[u])),
+            C::StartHandling { .. } | C::Reply { .. } | C::Rectify { .. } | C::AddNote { .. } | C::AddEvidence { .. } | C::RequestExtension { .. } => {
+                Actor::Unit(unit(UNITS[u]))
+            }
             C::Rate { on_behalf_of: Some(_), .. } => Actor::Operator(VenueId::new(DELEGATES[i].1)),
             C::Rate { on_behalf_of: None, .. } => Actor::Delegate(d(DELEGATES[i].0)),
             _ => Actor::Office,
@@ -375,6 +427,11 @@ fn arb_command() -> impl Strategy<Value = AssignmentCommand> {
         2 => (item.clone(), day, text.clone()).prop_map(|(item, until, reason)| AssignmentCommand::RequestExtension { item, until, reason }),
         2 => (item.clone(), any::<bool>(), proptest::option::of(text)).prop_map(|(item, grant, answer)| AssignmentCommand::DecideExtension { item, grant, answer }),
         2 => item.clone().prop_map(|item| AssignmentCommand::Close { item }),
+        2 => (item.clone(), 0..3u8, 0u64..30_000_000).prop_map(|(item, n, bytes)| AssignmentCommand::AddEvidence {
+            item,
+            file: NewFile { id: format!("f{n}"), name: "照片.jpg".into(), kind: FileKind::Jpeg, bytes },
+        }),
+        1 => (item.clone(), 0..3u8, any::<bool>()).prop_map(|(item, n, public)| AssignmentCommand::PublishEvidence { item, id: format!("f{n}"), public }),
         4 => (item, proptest::option::of(0..DELEGATES.len()), 0..3usize).prop_map(|(item, who, r)| AssignmentCommand::Rate {
             item,
             on_behalf_of: who.map(|i| d(DELEGATES[i].0)),
@@ -449,14 +506,14 @@ proptest! {
 }
 
 /// The property above is not vacuous: its sequences reach every status,
-/// returns, granted extensions, ratings and merges.
+/// returns, granted extensions, ratings, merges and files.
 #[test]
 fn the_generator_reaches_every_part_of_the_lifecycle() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let strategy = proptest::collection::vec(arb_step(), 150);
-    let (mut statuses, mut returns, mut granted, mut ratings, mut merges) = (std::collections::BTreeSet::new(), 0, 0, 0, 0);
+    let (mut statuses, mut returns, mut granted, mut ratings, mut merges, mut files) = (std::collections::BTreeSet::new(), 0, 0, 0, 0, 0);
     for _ in 0..256 {
         let steps = strategy.new_tree(&mut runner).unwrap().current();
         let mut a = Assignments::new(Rules::default());
@@ -472,6 +529,7 @@ fn the_generator_reaches_every_part_of_the_lifecycle() {
                         AssignmentEvent::ExtensionDecided { granted: true, .. } => granted += 1,
                         AssignmentEvent::Rated { .. } => ratings += 1,
                         AssignmentEvent::DraftsMerged { .. } => merges += 1,
+                        AssignmentEvent::EvidenceAdded { .. } => files += 1,
                         _ => {}
                     }
                 }
@@ -479,5 +537,8 @@ fn the_generator_reaches_every_part_of_the_lifecycle() {
         }
     }
     assert_eq!(statuses.len(), 5, "reached {statuses:?}");
-    assert!(returns > 0 && granted > 0 && ratings > 0 && merges > 0, "returns {returns}, granted {granted}, ratings {ratings}, merges {merges}");
+    assert!(
+        returns > 0 && granted > 0 && ratings > 0 && merges > 0 && files > 0,
+        "returns {returns}, granted {granted}, ratings {ratings}, merges {merges}, files {files}"
+    );
 }

@@ -1,8 +1,8 @@
 //! What each assignment command would do: one small function per command.
 //! Nothing here mutates; `today` is the session's date, passed in.
 
-use super::{Actor, AssignmentCommand, AssignmentEvent, Assignments, DraftEdit, DraftSpec, Item, ItemId, ItemStatus, Move, allowed};
-use crate::error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, NotFound};
+use super::{Actor, AssignmentCommand, AssignmentEvent, Assignments, DraftEdit, DraftSpec, Evidence, Item, ItemId, ItemStatus, Move, NewFile, allowed};
+use crate::error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, Limit, NotFound};
 use crate::ids::{CalendarDate, DelegateId, Millis};
 use crate::tally::Rating;
 use crate::text::{self, Lines};
@@ -28,6 +28,8 @@ impl Assignments {
                 self.by_lead(by, *item, ItemStatus::Rectified, Some(text), now)
             }
             C::AddNote { item, text } => self.note(by, *item, text, now),
+            C::AddEvidence { item, file } => self.add_evidence(by, *item, file, now),
+            C::PublishEvidence { item, id, public } => self.publish_evidence(by, *item, id, *public, now),
             C::Return { item, reason } => self.return_item(by, *item, reason, now),
             C::RequestExtension { item, until, reason } => self.request_extension(by, *item, *until, reason, now, today),
             C::DecideExtension { item, grant, answer } => self.decide_extension(by, *item, *grant, answer.as_deref(), now),
@@ -143,6 +145,42 @@ impl Assignments {
         let text = self.text("note", text)?;
         let Actor::Unit(unit) = by else { unreachable!("checked by visible_to_unit") };
         Ok(vec![AssignmentEvent::NoteAdded { item: id, unit: unit.clone(), text, at: now }])
+    }
+
+    fn add_evidence(&self, by: &Actor, id: ItemId, f: &NewFile, now: Millis) -> Decided {
+        let NewFile { id: file, name, kind, bytes } = f;
+        let (kind, bytes) = (*kind, *bytes);
+        let it = self.visible_to_unit(by, id)?;
+        if it.status == ItemStatus::Closed {
+            return Err(InvalidState::ItemStatus { item: id, status: it.status }.into());
+        }
+        if it.evidence.iter().any(|e| &e.id == file) {
+            return Err(AlreadyDone::Evidence(id).into());
+        }
+        let r = &self.rules;
+        if it.evidence.len() >= r.evidence_per_item {
+            return Err(Limit::Files { max: r.evidence_per_item }.into());
+        }
+        if bytes > r.evidence_bytes {
+            return Err(Limit::FileBytes { max: r.evidence_bytes }.into());
+        }
+        let total: u64 = it.evidence.iter().map(|e| e.bytes).sum();
+        if total + bytes > r.evidence_bytes_per_item {
+            return Err(Limit::ItemBytes { max: r.evidence_bytes_per_item }.into());
+        }
+        let name = text::clean(name, Lines::Single, r.name_chars).map_err(|e| Invalid::text("name", e))?;
+        let Actor::Unit(unit) = by else { unreachable!("checked by visible_to_unit") };
+        let evidence = Evidence { id: file.clone(), name, kind, bytes, unit: unit.clone(), at: now, public: false };
+        Ok(vec![AssignmentEvent::EvidenceAdded { item: id, evidence }])
+    }
+
+    fn publish_evidence(&self, by: &Actor, id: ItemId, file: &str, public: bool, now: Millis) -> Decided {
+        office(by)?;
+        let it = self.get(id)?;
+        if !it.evidence.iter().any(|e| e.id == file) {
+            return Err(NotFound::Evidence(file.to_owned()).into());
+        }
+        Ok(vec![AssignmentEvent::EvidencePublished { item: id, id: file.to_owned(), public, at: now }])
     }
 
     fn return_item(&self, by: &Actor, id: ItemId, reason: &str, now: Millis) -> Decided {

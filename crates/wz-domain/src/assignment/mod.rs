@@ -25,8 +25,10 @@
 mod dashboard;
 mod decide;
 mod drafting;
+mod evidence;
 
 pub use dashboard::{Counts, Dashboard};
+pub use evidence::{Evidence, FileKind, sniff};
 
 use crate::ids::{CalendarDate, DelegateId, FollowUpId, Millis, QuestionId, UnitId, VenueId};
 use crate::tally::Rating;
@@ -127,6 +129,16 @@ pub struct Move {
     pub number: Option<u32>,
 }
 
+/// A file as the hub hands it to `decide`: already stored (under `id`) and
+/// recognised by its content (`kind`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewFile {
+    pub id: String,
+    pub name: String,
+    pub kind: FileKind,
+    pub bytes: u64,
+}
+
 /// Who acts on the assignment list. Mapped from the connection's viewer by
 /// the caller; never from a message body.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -204,6 +216,7 @@ pub struct Item {
     /// What was rectified, with the evidence described (已整改).
     pub rectification: Option<String>,
     pub notes: Vec<Note>,
+    pub evidence: Vec<Evidence>,
     pub extensions: Vec<Extension>,
     pub history: Vec<Transition>,
     pub ratings: BTreeMap<DelegateId, FollowUpRating>,
@@ -257,6 +270,10 @@ pub enum AssignmentCommand {
     AddNote { item: ItemId, text: String },
     /// 退回: back to handling, with the reason.
     Return { item: ItemId, reason: String },
+    /// A file the hub has stored and recognised.
+    AddEvidence { item: ItemId, file: NewFile },
+    /// The office shows (or hides) a file on the public progress page.
+    PublishEvidence { item: ItemId, id: String, public: bool },
     RequestExtension { item: ItemId, until: CalendarDate, reason: String },
     DecideExtension { item: ItemId, grant: bool, answer: Option<String> },
     /// 办结.
@@ -273,6 +290,8 @@ pub enum AssignmentEvent {
     DraftsMerged { into: ItemId, from: ItemId, at: Millis },
     Moved { item: ItemId, change: Move, at: Millis },
     NoteAdded { item: ItemId, unit: UnitId, text: String, at: Millis },
+    EvidenceAdded { item: ItemId, evidence: Evidence },
+    EvidencePublished { item: ItemId, id: String, public: bool, at: Millis },
     ExtensionRequested { item: ItemId, until: CalendarDate, reason: String, at: Millis },
     ExtensionDecided { item: ItemId, granted: bool, answer: Option<String>, at: Millis },
     Rated { item: ItemId, delegate: DelegateId, rating: Rating, comment: Option<String>, by_operator: bool, at: Millis },
@@ -289,6 +308,12 @@ pub struct Rules {
     pub notes_per_item: usize,
     /// Extension requests per item.
     pub extensions_per_item: usize,
+    /// Evidence files per item, bytes per file and per item.
+    pub evidence_per_item: usize,
+    pub evidence_bytes: u64,
+    pub evidence_bytes_per_item: u64,
+    /// Characters of a file's name.
+    pub name_chars: usize,
     /// Items in one list.
     pub items: usize,
     /// "Due soon": this many days before the deadline.
@@ -297,7 +322,18 @@ pub struct Rules {
 
 impl Default for Rules {
     fn default() -> Self {
-        Self { text_chars: 4000, comment_chars: 500, notes_per_item: 200, extensions_per_item: 5, items: 2000, due_soon_days: 7 }
+        Self {
+            text_chars: 4000,
+            comment_chars: 500,
+            notes_per_item: 200,
+            extensions_per_item: 5,
+            evidence_per_item: 20,
+            evidence_bytes: 10 << 20,
+            evidence_bytes_per_item: 50 << 20,
+            name_chars: 200,
+            items: 2000,
+            due_soon_days: 7,
+        }
     }
 }
 
@@ -372,6 +408,28 @@ impl Assignments {
                 it.notes.push(Note { unit: unit.clone(), text: text.clone(), at: *at });
                 Ok(())
             }
+            AssignmentEvent::EvidenceAdded { item, evidence } => {
+                let Some(it) = self.items.get_mut(item) else { return fail("no such item") };
+                let total: u64 = it.evidence.iter().map(|e| e.bytes).sum();
+                if !it.concerns(&evidence.unit)
+                    || it.evidence.iter().any(|e| e.id == evidence.id)
+                    || it.evidence.len() >= self.rules.evidence_per_item
+                    || total + evidence.bytes > self.rules.evidence_bytes_per_item
+                {
+                    return fail("evidence not allowed");
+                }
+                // Checked: nothing below fails.
+                it.evidence.push(evidence.clone());
+                Ok(())
+            }
+            AssignmentEvent::EvidencePublished { item, id, public, .. } => {
+                let Some(e) = self.items.get_mut(item).and_then(|it| it.evidence.iter_mut().find(|e| &e.id == id)) else {
+                    return fail("no such evidence");
+                };
+                // Checked: nothing below fails.
+                e.public = *public;
+                Ok(())
+            }
             AssignmentEvent::ExtensionRequested { item, until, reason, at } => {
                 let Some(it) = self.items.get_mut(item) else { return fail("no such item") };
                 if it.pending_extension().is_some() || it.extensions.len() >= self.rules.extensions_per_item {
@@ -425,6 +483,7 @@ impl Assignments {
             reply: None,
             rectification: None,
             notes: Vec::new(),
+            evidence: Vec::new(),
             extensions: Vec::new(),
             history: Vec::new(),
             ratings: BTreeMap::new(),
