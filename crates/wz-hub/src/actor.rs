@@ -17,12 +17,14 @@
 //! `recovery.rs` reading the session back from the store.
 
 mod commit;
+mod conns;
 mod health;
 mod recovery;
 
 use crate::HubConfig;
 use crate::credentials::PrincipalKey;
 use crate::ring::{Entry, Ring};
+use conns::{Conn, Conns};
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use tokio::sync::{mpsc, oneshot};
@@ -62,15 +64,6 @@ pub(crate) struct ConnParts {
     pub frames: crate::conn::OutboxRx,
     pub frames_tx: crate::conn::OutboxTx,
     pub close: oneshot::Receiver<CloseCode>,
-}
-
-struct Conn {
-    key: PrincipalKey,
-    viewer: Viewer,
-    /// The venue this connection counts for on the health board.
-    venue: Option<VenueId>,
-    tx: crate::conn::OutboxTx,
-    close: Option<oneshot::Sender<CloseCode>>,
 }
 
 /// Where a command's answer goes.
@@ -114,7 +107,7 @@ pub(crate) struct SessionActor {
     store: DynStore,
     config: HubConfig,
     rx: mpsc::Receiver<ActorMsg>,
-    conns: HashMap<ConnId, Conn>,
+    conns: Conns,
     next_conn: ConnId,
     ring: Ring,
     stats_dirty: bool,
@@ -150,7 +143,7 @@ impl SessionActor {
             store,
             config,
             rx,
-            conns: HashMap::new(),
+            conns: Conns::default(),
             next_conn: 1,
             ring,
             stats_dirty: false,
@@ -269,7 +262,7 @@ impl SessionActor {
         let def = self.state.def_shared();
         let entry = self.ring.push(entry);
         let mut dead = Vec::new();
-        for (id, c) in &self.conns {
+        for (id, c) in self.conns.iter() {
             let p = Perspective::of(&c.viewer, &entry.changes);
             if let Some(bytes) = entry.bytes(&session, &def, &p)
                 && !deliver(c, bytes)
@@ -284,7 +277,7 @@ impl SessionActor {
 
     /// Sends to one connection; a full queue closes it as a slow consumer.
     fn send(&mut self, conn: ConnId, bytes: Bytes) {
-        if let Some(c) = self.conns.get(&conn)
+        if let Some(c) = self.conns.get(conn)
             && !deliver(c, bytes)
         {
             self.drop_slow(conn);
@@ -292,14 +285,12 @@ impl SessionActor {
     }
 
     fn drop_slow(&mut self, conn: ConnId) {
-        if let Some(mut c) = self.conns.remove(&conn) {
+        if let Some(mut c) = self.conns.remove(conn) {
             if !c.tx.is_closed() {
                 warn!(session = %self.state.def().id, principal = %c.key, "closing slow consumer");
                 metrics::counter!("wz_slow_consumers_total").increment(1);
             }
-            if let Some(close) = c.close.take() {
-                let _ = close.send(CloseCode::SlowConsumer);
-            }
+            c.close(CloseCode::SlowConsumer);
             self.stats_dirty = true;
         }
     }
@@ -308,7 +299,7 @@ impl SessionActor {
         match msg {
             ActorMsg::Connect { key, from, reply } => self.connect(key, from, reply),
             ActorMsg::Disconnect { conn } => {
-                if self.conns.remove(&conn).is_some() {
+                if self.conns.remove(conn).is_some() {
                     self.stats_dirty = true;
                 }
             }
@@ -317,21 +308,17 @@ impl SessionActor {
                 let _ = reply.send(snap.encode());
             }
             ActorMsg::Revoke { keys } => {
-                let ids: Vec<ConnId> = self.conns.iter().filter(|(_, c)| keys.contains(&c.key)).map(|(id, _)| *id).collect();
+                let ids: Vec<ConnId> = keys.iter().flat_map(|k| self.conns.of_key(k)).collect();
                 for id in ids {
-                    if let Some(mut c) = self.conns.remove(&id)
-                        && let Some(close) = c.close.take()
-                    {
-                        let _ = close.send(CloseCode::Revoked);
+                    if let Some(mut c) = self.conns.remove(id) {
+                        c.close(CloseCode::Revoked);
                     }
                 }
                 self.stats_dirty = true;
             }
             ActorMsg::Shutdown => {
-                for (_, mut c) in self.conns.drain() {
-                    if let Some(close) = c.close.take() {
-                        let _ = close.send(CloseCode::GoingAway);
-                    }
+                for mut c in self.conns.drain() {
+                    c.close(CloseCode::GoingAway);
                 }
                 self.shutting_down = true;
             }
@@ -372,18 +359,14 @@ impl SessionActor {
     /// whose old socket is half-dead is never locked out by it.
     fn make_room_for(&mut self, key: &PrincipalKey) {
         let cap = self.config.connection_cap(key);
-        let mut open: Vec<ConnId> =
-            self.conns.iter().filter(|(_, c)| &c.key == key && !c.tx.is_closed()).map(|(id, _)| *id).collect();
+        // Oldest first (ids grow with every connection).
+        let open: Vec<ConnId> = self.conns.of_key(key).into_iter().filter(|id| self.conns.get(*id).is_some_and(|c| !c.tx.is_closed())).collect();
         if open.len() < cap {
             return;
         }
-        // Ids grow with every connection: the smallest are the oldest.
-        open.sort_unstable();
         for id in &open[..=open.len() - cap] {
-            if let Some(mut c) = self.conns.remove(id)
-                && let Some(close) = c.close.take()
-            {
-                let _ = close.send(CloseCode::Replaced);
+            if let Some(mut c) = self.conns.remove(*id) {
+                c.close(CloseCode::Replaced);
             }
             metrics::counter!("wz_connections_replaced_total").increment(1);
         }
@@ -435,12 +418,12 @@ impl SessionActor {
     /// Conflated live numbers: one encoding per stats perspective.
     fn broadcast_stats(&mut self) {
         self.stats_dirty = false;
-        self.conns.retain(|_, c| !c.tx.is_closed());
+        self.conns.remove_closed();
         let now = (self.config.clock)();
         let health = self.health();
         let mut cache: HashMap<Perspective, Bytes> = HashMap::new();
         let mut dead = Vec::new();
-        for (id, c) in &self.conns {
+        for (id, c) in self.conns.iter() {
             let p = stats_perspective(&Perspective::for_snapshot(&c.viewer));
             let bytes = cache
                 .entry(p.clone())

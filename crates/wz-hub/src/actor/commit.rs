@@ -171,7 +171,7 @@ impl SessionActor {
         for msg in batch {
             match msg {
                 ActorMsg::Command { conn, msg } => {
-                    let Some(c) = self.conns.get(&conn) else { continue };
+                    let Some(c) = self.conns.get(conn) else { continue };
                     let viewer = c.viewer.clone();
                     let by = c.key.to_string();
                     if let Some(v) = c.venue.clone() {
@@ -234,7 +234,7 @@ impl SessionActor {
     pub(super) fn while_writing(&mut self, msg: ActorMsg) {
         match msg {
             ActorMsg::Command { conn, msg } if matches!(msg.command, CommandDto::Ping) && !self.busy.contains(&conn) => {
-                let Some(c) = self.conns.get(&conn) else { return };
+                let Some(c) = self.conns.get(conn) else { return };
                 if let Some(v) = c.venue.clone() {
                     self.seen(v);
                 }
@@ -258,7 +258,7 @@ impl SessionActor {
         for msg in batch {
             match msg {
                 ActorMsg::Command { conn, msg } => {
-                    if !self.conns.contains_key(&conn) {
+                    if !self.conns.contains(conn) {
                         continue;
                     }
                     let r = match msg.command {

@@ -1,0 +1,138 @@
+//! The session's open connections, by id and by credential.
+//!
+//! The index by credential makes the per-credential cap a lookup rather than
+//! a scan of every connection: in a reconnect storm of 10,000 screens on the
+//! shared `screen` credential, a scan per connect would cost 10^8
+//! comparisons. Every insertion and removal goes through this type, so the
+//! two maps cannot disagree.
+
+use super::ConnId;
+use crate::credentials::PrincipalKey;
+use std::collections::{BTreeSet, HashMap};
+use tokio::sync::oneshot;
+use wz_domain::{VenueId, Viewer};
+use wz_protocol::CloseCode;
+
+pub(super) struct Conn {
+    pub key: PrincipalKey,
+    pub viewer: Viewer,
+    /// The venue this connection counts for on the health board.
+    pub venue: Option<VenueId>,
+    pub tx: crate::conn::OutboxTx,
+    pub close: Option<oneshot::Sender<CloseCode>>,
+}
+
+impl Conn {
+    /// Tells the connection's writer to close with `code` (once).
+    pub fn close(&mut self, code: CloseCode) {
+        if let Some(close) = self.close.take() {
+            let _ = close.send(code);
+        }
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Conns {
+    by_id: HashMap<ConnId, Conn>,
+    /// Ids grow with every connection, so each set lists the oldest first.
+    by_key: HashMap<PrincipalKey, BTreeSet<ConnId>>,
+}
+
+impl Conns {
+    /// Adds a connection under a fresh id (ids are never reused).
+    pub fn insert(&mut self, id: ConnId, conn: Conn) {
+        self.by_key.entry(conn.key.clone()).or_default().insert(id);
+        let old = self.by_id.insert(id, conn);
+        debug_assert!(old.is_none(), "connection id {id} reused");
+    }
+
+    pub fn remove(&mut self, id: ConnId) -> Option<Conn> {
+        let conn = self.by_id.remove(&id)?;
+        self.unindex(id, &conn.key);
+        Some(conn)
+    }
+
+    fn unindex(&mut self, id: ConnId, key: &PrincipalKey) {
+        if let Some(ids) = self.by_key.get_mut(key) {
+            ids.remove(&id);
+            if ids.is_empty() {
+                self.by_key.remove(key);
+            }
+        }
+    }
+
+    pub fn get(&self, id: ConnId) -> Option<&Conn> {
+        self.by_id.get(&id)
+    }
+
+    pub fn contains(&self, id: ConnId) -> bool {
+        self.by_id.contains_key(&id)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&ConnId, &Conn)> {
+        self.by_id.iter()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Conn> {
+        self.by_id.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// The connections of one credential, oldest first.
+    pub fn of_key(&self, key: &PrincipalKey) -> Vec<ConnId> {
+        self.by_key.get(key).map(|ids| ids.iter().copied().collect()).unwrap_or_default()
+    }
+
+    /// Forgets the connections whose client side is gone.
+    pub fn remove_closed(&mut self) {
+        let gone: Vec<ConnId> = self.by_id.iter().filter(|(_, c)| c.tx.is_closed()).map(|(id, _)| *id).collect();
+        for id in gone {
+            self.remove(id);
+        }
+    }
+
+    /// Removes and returns every connection.
+    pub fn drain(&mut self) -> Vec<Conn> {
+        self.by_key.clear();
+        self.by_id.drain().map(|(_, c)| c).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wz_domain::DelegateId;
+
+    fn conn(key: &PrincipalKey) -> (Conn, crate::conn::OutboxRx) {
+        let (tx, rx) = crate::conn::outbox(4, 1024);
+        (Conn { key: key.clone(), viewer: key.viewer(), venue: None, tx, close: None }, rx)
+    }
+
+    /// The index by credential follows every insertion and removal, oldest first.
+    #[test]
+    fn the_index_by_credential_follows_every_change() {
+        let d1 = PrincipalKey::Delegate(DelegateId::new("d1"));
+        let screen = PrincipalKey::Screen;
+        let mut conns = Conns::default();
+        let mut keep = Vec::new();
+        for (id, key) in [(5, &d1), (2, &screen), (9, &d1), (7, &d1), (3, &screen)] {
+            let (c, rx) = conn(key);
+            conns.insert(id, c);
+            keep.push((id, rx));
+        }
+        assert_eq!(conns.of_key(&d1), [5, 7, 9]);
+        assert_eq!(conns.of_key(&screen), [2, 3]);
+        assert!(conns.remove(7).is_some() && conns.remove(7).is_none());
+        assert_eq!(conns.of_key(&d1), [5, 9]);
+        // A client gone (its receiving half dropped) leaves both maps.
+        keep.retain(|(id, _)| *id != 9 && *id != 2);
+        conns.remove_closed();
+        assert_eq!((conns.of_key(&d1), conns.of_key(&screen)), (vec![5], vec![3]));
+        assert_eq!(conns.len(), 2);
+        assert_eq!(conns.drain().len(), 2);
+        assert!(conns.of_key(&d1).is_empty() && conns.len() == 0);
+    }
+}
