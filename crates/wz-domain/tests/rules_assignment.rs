@@ -356,6 +356,22 @@ fn the_count_of_files_per_item_is_bounded() {
     assert!(matches!(e, CommandError::InvalidState(InvalidState::ItemStatus { status: ItemStatus::Closed, .. })));
 }
 
+#[test]
+fn who_sees_which_items() {
+    let mut a = issued(); // item 1: asked by d1 (main) and d2 (baiyu), 民政局 leads, 财政局 co-handles
+    ok(&mut a, &Actor::Office, AssignmentCommand::Draft(DraftSpec { lead: unit("weijian"), ..spec() }));
+    let ids = |who: Actor| a.visible_to(&who).map(|i| i.id.0).collect::<Vec<_>>();
+    assert_eq!(ids(Actor::Office), [1, 2], "the office sees drafts");
+    assert_eq!(ids(Actor::Reader), [1], "the public sees issued items only");
+    assert_eq!(ids(minzheng()), [1]);
+    assert_eq!(ids(Actor::Unit(unit("caizheng"))), [1], "a co-handling unit sees the item");
+    assert_eq!(ids(Actor::Unit(unit("weijian"))), Vec::<u32>::new(), "its draft is not issued yet");
+    assert_eq!(ids(Actor::Delegate(d("d2"))), [1]);
+    assert_eq!(ids(Actor::Delegate(d("d9"))), Vec::<u32>::new());
+    assert_eq!(ids(Actor::Operator(VenueId::new("baiyu"))), [1]);
+    assert_eq!(ids(Actor::Operator(VenueId::new("xinhua"))), Vec::<u32>::new());
+}
+
 // ---- property test ----------------------------------------------------------
 
 const UNITS: [&str; 3] = ["minzheng", "caizheng", "weijian"];

@@ -247,6 +247,27 @@ impl Item {
         self.extensions.last().filter(|e| e.granted.is_none())
     }
 
+    /// May `who` see this item at all? The office sees everything, drafts
+    /// included; everyone else only issued items: a unit its own and those it
+    /// co-handles, a delegate those they asked, an operator those with an
+    /// asker of their venue, the public (a reader) every issued item. What
+    /// of an item each may see (never who rated what) is the protocol's
+    /// rendering.
+    pub fn visible_to(&self, who: &Actor) -> bool {
+        if let Actor::Office = who {
+            return true;
+        }
+        if self.status == ItemStatus::Draft || self.merged_into.is_some() {
+            return false;
+        }
+        match who {
+            Actor::Office | Actor::Reader => true,
+            Actor::Unit(u) => self.concerns(u),
+            Actor::Delegate(d) => self.askers.iter().any(|(a, _)| a == d),
+            Actor::Operator(v) => self.askers.iter().any(|(_, venue)| venue == v),
+        }
+    }
+
     /// Someone who asked was dissatisfied: the office sees it flagged and
     /// may return the item for handling again (重办).
     pub fn flagged(&self) -> bool {
@@ -374,6 +395,11 @@ impl Assignments {
     /// Every item, merged drafts included, by id.
     pub fn items(&self) -> impl Iterator<Item = &Item> {
         self.items.values()
+    }
+
+    /// The items `who` may see, by id (see [`Item::visible_to`]).
+    pub fn visible_to<'a>(&'a self, who: &'a Actor) -> impl Iterator<Item = &'a Item> + 'a {
+        self.items.values().filter(move |i| i.visible_to(who))
     }
 
     fn next_id(&self) -> ItemId {
