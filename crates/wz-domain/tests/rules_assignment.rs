@@ -42,6 +42,11 @@ fn spec() -> DraftSpec {
     }
 }
 
+/// An empty list for a session with the three units the tests use.
+fn list() -> Assignments {
+    Assignments::new(Rules::default(), UNITS.map(unit))
+}
+
 /// Runs a command; on success applies its events and returns them.
 fn run(a: &mut Assignments, by: &Actor, cmd: AssignmentCommand) -> Result<Vec<AssignmentEvent>, CommandError> {
     run_on(a, by, cmd, today())
@@ -69,7 +74,7 @@ fn ok(a: &mut Assignments, by: &Actor, cmd: AssignmentCommand) {
 
 /// One issued item (1) due 2026-07-10, co-handled by 财政局.
 fn issued() -> Assignments {
-    let mut a = Assignments::new(Rules::default());
+    let mut a = list();
     ok(&mut a, &Actor::Office, AssignmentCommand::Draft(spec()));
     ok(&mut a, &Actor::Office, edit(ItemId(1), Some(date("2026-07-10"))));
     ok(&mut a, &Actor::Office, AssignmentCommand::Issue { item: ItemId(1) });
@@ -117,7 +122,7 @@ fn an_item_goes_through_its_whole_lifecycle_and_keeps_who_when_and_why() {
 
 #[test]
 fn issuing_numbers_items_in_order_and_needs_a_deadline_not_in_the_past() {
-    let mut a = Assignments::new(Rules::default());
+    let mut a = list();
     for _ in 0..3 {
         ok(&mut a, &Actor::Office, AssignmentCommand::Draft(spec()));
     }
@@ -270,7 +275,7 @@ fn askers_rate_once_after_the_reply_and_only_counts_reach_the_board() {
 
 #[test]
 fn drafts_merge_and_the_merged_one_leaves_every_count() {
-    let mut a = Assignments::new(Rules::default());
+    let mut a = list();
     ok(&mut a, &Actor::Office, AssignmentCommand::Draft(spec()));
     let other = DraftSpec {
         sources: vec![Source::Unasked { question: QuestionId(7) }],
@@ -289,7 +294,7 @@ fn drafts_merge_and_the_merged_one_leaves_every_count() {
 
 #[test]
 fn the_rate_is_answered_rectified_or_closed_over_issued() {
-    let mut a = Assignments::new(Rules::default());
+    let mut a = list();
     for i in 1..=5 {
         ok(&mut a, &Actor::Office, AssignmentCommand::Draft(spec()));
         ok(&mut a, &Actor::Office, edit(ItemId(i), Some(date("2026-07-10"))));
@@ -303,7 +308,7 @@ fn the_rate_is_answered_rectified_or_closed_over_issued() {
     let b = a.dashboard(today()).overall;
     assert_eq!((b.issued, b.waiting, b.in_handling, b.answered, b.rectified, b.closed), (5, 1, 1, 1, 1, 1));
     assert_eq!(b.resolved_rate_bp(), Some(6000));
-    assert_eq!(Assignments::default().dashboard(today()).overall.resolved_rate_bp(), None);
+    assert_eq!(list().dashboard(today()).overall.resolved_rate_bp(), None);
 }
 
 fn file(id: &str, bytes: u64) -> AssignmentCommand {
@@ -354,6 +359,19 @@ fn the_count_of_files_per_item_is_bounded() {
     ok(&mut a, &Actor::Office, AssignmentCommand::Close { item: ItemId(1) });
     let e = run(&mut a, &minzheng(), file("late", 10)).unwrap_err();
     assert!(matches!(e, CommandError::InvalidState(InvalidState::ItemStatus { status: ItemStatus::Closed, .. })));
+}
+
+#[test]
+fn units_must_be_the_sessions() {
+    let mut a = list();
+    let e = run(&mut a, &Actor::Office, AssignmentCommand::Draft(DraftSpec { lead: unit("nope"), ..spec() })).unwrap_err();
+    assert_eq!(e, CommandError::NotFound(NotFound::Unit(unit("nope"))));
+    ok(&mut a, &Actor::Office, AssignmentCommand::Draft(spec()));
+    let mut bad = edit(ItemId(1), None);
+    if let AssignmentCommand::EditDraft { edit, .. } = &mut bad {
+        edit.co_units.push(unit("nope"));
+    }
+    assert_eq!(run(&mut a, &Actor::Office, bad).unwrap_err(), CommandError::NotFound(NotFound::Unit(unit("nope"))));
 }
 
 #[test]
@@ -493,7 +511,7 @@ proptest! {
     fn the_board_is_always_a_recount_and_replay_rebuilds_the_list(
         steps in proptest::collection::vec((arb_step(), 0i64..20), 1..150)
     ) {
-        let mut a = Assignments::new(Rules::default());
+        let mut a = list();
         let mut log = Vec::new();
         for ((by, cmd), day) in steps {
             let on = CalendarDate::from_days(today().days_from_epoch() + day).unwrap();
@@ -513,7 +531,7 @@ proptest! {
             numbers.sort_unstable();
             prop_assert_eq!(numbers, (1..).take(a.items().filter(|i| i.number.is_some()).count()).collect::<Vec<u32>>());
         }
-        let mut replayed = Assignments::new(Rules::default());
+        let mut replayed = list();
         for e in &log {
             prop_assert!(replayed.apply(e).is_ok());
         }
@@ -532,7 +550,7 @@ fn the_generator_reaches_every_part_of_the_lifecycle() {
     let (mut statuses, mut returns, mut granted, mut ratings, mut merges, mut files) = (std::collections::BTreeSet::new(), 0, 0, 0, 0, 0);
     for _ in 0..256 {
         let steps = strategy.new_tree(&mut runner).unwrap().current();
-        let mut a = Assignments::new(Rules::default());
+        let mut a = list();
         for (by, cmd) in steps {
             if let Ok(events) = a.decide(&by, &cmd, NOW, today()) {
                 for e in &events {

@@ -55,7 +55,7 @@ fn every_source_of_the_session_becomes_one_draft_once() {
     ok(&mut s, &moderator(), Command::RejectQuestion { question: q5, reason: "与主题无关".into() });
     submit(&mut s, "d06", "还在审核");
 
-    let mut a = Assignments::new(Rules::default());
+    let mut a = Assignments::new(Rules::default(), UNITS.map(uid));
     let drafts = a.drafts_from(&s);
     let sources: Vec<&Source> = drafts.iter().flat_map(|d| &d.sources).collect();
     assert_eq!(
@@ -96,7 +96,7 @@ fn a_follow_up_left_open_is_drafted_for_its_own_asker() {
     answer(&mut s, None, &[]);
     ok(&mut s, &operator(XINHUA), Command::AddFollowUp { on_behalf_of: Some(did("d08")), text: "新华呢？".into() });
     // The session ends with the follow-up unanswered.
-    let drafts = Assignments::new(Rules::default()).drafts_from(&s);
+    let drafts = Assignments::new(Rules::default(), UNITS.map(uid)).drafts_from(&s);
     let open: Vec<&DraftSpec> = drafts.iter().filter(|d| matches!(d.sources[0], Source::FollowUp { .. })).collect();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].askers, [(did("d08"), vid(XINHUA))]);

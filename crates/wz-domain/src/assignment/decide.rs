@@ -19,14 +19,8 @@ impl Assignments {
             C::MergeDrafts { into, from } => self.merge(by, *into, *from, now),
             C::Issue { item } => self.issue(by, *item, now, today),
             C::StartHandling { item } => self.by_lead(by, *item, ItemStatus::InHandling, None, now),
-            C::Reply { item, text } => {
-                let text = self.text("reply", text)?;
-                self.by_lead(by, *item, ItemStatus::Answered, Some(text), now)
-            }
-            C::Rectify { item, text } => {
-                let text = self.text("rectification", text)?;
-                self.by_lead(by, *item, ItemStatus::Rectified, Some(text), now)
-            }
+            C::Reply { item, text } => self.by_lead(by, *item, ItemStatus::Answered, Some(("reply", text)), now),
+            C::Rectify { item, text } => self.by_lead(by, *item, ItemStatus::Rectified, Some(("rectification", text)), now),
             C::AddNote { item, text } => self.note(by, *item, text, now),
             C::AddEvidence { item, file } => self.add_evidence(by, *item, file, now),
             C::PublishEvidence { item, id, public } => self.publish_evidence(by, *item, id, *public, now),
@@ -49,8 +43,14 @@ impl Assignments {
         text::clean(s, Lines::Multi, self.rules.text_chars).map_err(|e| Invalid::text(field, e).into())
     }
 
+    /// Units must be the session's.
+    fn known_unit(&self, u: &crate::ids::UnitId) -> Result<(), CommandError> {
+        if self.units.contains(u) { Ok(()) } else { Err(NotFound::Unit(u.clone()).into()) }
+    }
+
     fn draft(&self, by: &Actor, spec: &DraftSpec, now: Millis) -> Decided {
         office(by)?;
+        self.known_unit(&spec.lead)?;
         if self.items.len() >= self.rules.items {
             return Err(Invalid::TooMany { what: "assignment items", max: self.rules.items }.into());
         }
@@ -62,6 +62,9 @@ impl Assignments {
     fn edit_draft(&self, by: &Actor, id: ItemId, edit: &DraftEdit, now: Millis, today: CalendarDate) -> Decided {
         office(by)?;
         let DraftEdit { lead, co_units, deadline, .. } = edit;
+        for u in std::iter::once(lead).chain(co_units) {
+            self.known_unit(u)?;
+        }
         let it = self.get(id)?;
         if it.status != ItemStatus::Draft {
             return Err(InvalidState::ItemStatus { item: id, status: it.status }.into());
@@ -103,8 +106,9 @@ impl Assignments {
         }
     }
 
-    /// A step only the lead unit takes (start, reply, rectify).
-    fn by_lead(&self, by: &Actor, id: ItemId, to: ItemStatus, text: Option<String>, now: Millis) -> Decided {
+    /// A step only the lead unit takes (start, reply, rectify); `text` is
+    /// (field, words) of a reply or rectification, checked last.
+    fn by_lead(&self, by: &Actor, id: ItemId, to: ItemStatus, text: Option<(&'static str, &str)>, now: Millis) -> Decided {
         let it = self.visible_to_unit(by, id)?;
         if !matches!(by, Actor::Unit(u) if *u == it.lead) {
             return Err(Forbidden::NotLeadUnit.into());
@@ -117,6 +121,7 @@ impl Assignments {
         if !ok {
             return Err(InvalidState::ItemStatus { item: id, status: it.status }.into());
         }
+        let text = text.map(|(field, t)| self.text(field, t)).transpose()?;
         Ok(vec![moved(id, to, by, text, None, None, now)])
     }
 

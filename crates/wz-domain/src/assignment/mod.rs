@@ -362,6 +362,8 @@ impl Default for Rules {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Assignments {
     pub(crate) items: BTreeMap<ItemId, Item>,
+    /// The session's units: an item's lead and co-handling units are among them.
+    pub(crate) units: std::collections::BTreeSet<UnitId>,
     /// The last number given at issue.
     pub(crate) last_number: u32,
     pub(crate) rules: Rules,
@@ -380,8 +382,9 @@ fn fail(why: &'static str) -> Applied {
 }
 
 impl Assignments {
-    pub fn new(rules: Rules) -> Self {
-        Self { rules, ..Self::default() }
+    /// An empty list for a session with these units.
+    pub fn new(rules: Rules, units: impl IntoIterator<Item = UnitId>) -> Self {
+        Self { rules, units: units.into_iter().collect(), ..Self::default() }
     }
 
     pub fn rules(&self) -> &Rules {
