@@ -20,19 +20,6 @@ pub enum CommandError {
     AlreadyDone(#[from] AlreadyDone),
     #[error("invalid: {0}")]
     Invalid(#[from] Invalid),
-    #[error("limit: {0}")]
-    Limit(#[from] Limit),
-}
-
-/// Too many or too large: a quota of the session, not a malformed request.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Limit {
-    #[error("at most {max} files per item")]
-    Files { max: usize },
-    #[error("a file may have at most {max} bytes")]
-    FileBytes { max: u64 },
-    #[error("the files of one item may have at most {max} bytes together")]
-    ItemBytes { max: u64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -154,6 +141,8 @@ pub enum Invalid {
     Text { field: &'static str, problem: TextProblem },
     #[error("too many {what} (at most {max})")]
     TooMany { what: &'static str, max: usize },
+    #[error("{what} larger than {max_bytes} bytes")]
+    TooLarge { what: &'static str, max_bytes: u64 },
     #[error("a question cannot be merged into itself")]
     MergeIntoSelf,
     #[error("a delegate cannot second their own question")]

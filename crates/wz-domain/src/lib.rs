@@ -28,7 +28,7 @@ pub use command::{Command, CommitmentDraft, Outcome, Reply};
 pub use definition::{
     Delegate, DelegateLevel, Limits, SessionDef, Topic, Unit, Venue, VenueKind, DefinitionError,
 };
-pub use error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, Limit, NotFound};
+pub use error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, NotFound};
 pub use event::{Change, Event, EventKind};
 pub use ids::{BallotId, CalendarDate, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
 pub use session::{

@@ -323,7 +323,7 @@ fn evidence_is_bounded_per_file_and_per_item_and_published_by_the_office() {
     ok(&mut a, &Actor::Unit(unit("caizheng")), file("f2", 2000));
     assert_eq!(run(&mut a, &minzheng(), file("f1", 1000)).unwrap_err(), CommandError::AlreadyDone(AlreadyDone::Evidence(ItemId(1))));
     assert_eq!(run(&mut a, &Actor::Unit(unit("weijian")), file("f3", 1)).unwrap_err(), CommandError::Forbidden(Forbidden::OtherUnit));
-    assert_eq!(run(&mut a, &minzheng(), file("big", r.evidence_bytes + 1)).unwrap_err(), CommandError::Limit(Limit::FileBytes { max: r.evidence_bytes }));
+    assert_eq!(run(&mut a, &minzheng(), file("big", r.evidence_bytes + 1)).unwrap_err(), CommandError::Invalid(Invalid::TooLarge { what: "a file", max_bytes: r.evidence_bytes }));
     // Up to the per-item total, not past it.
     let per_file = r.evidence_bytes;
     let fit = (r.evidence_bytes_per_item - 3000) / per_file;
@@ -331,7 +331,7 @@ fn evidence_is_bounded_per_file_and_per_item_and_published_by_the_office() {
         ok(&mut a, &minzheng(), file(&format!("full{i}"), per_file));
     }
     let e = run(&mut a, &minzheng(), file("over", per_file)).unwrap_err();
-    assert_eq!(e, CommandError::Limit(Limit::ItemBytes { max: r.evidence_bytes_per_item }));
+    assert_eq!(e, CommandError::Invalid(Invalid::TooLarge { what: "the files of one item together", max_bytes: r.evidence_bytes_per_item }));
     // Names are single-line text like any other.
     let bad = AssignmentCommand::AddEvidence { item: ItemId(1), file: NewFile { id: "x".into(), name: "a\nb".into(), kind: FileKind::Pdf, bytes: 1 } };
     assert!(matches!(run(&mut a, &minzheng(), bad).unwrap_err(), CommandError::Invalid(Invalid::Text { field: "name", .. })));
@@ -354,7 +354,7 @@ fn the_count_of_files_per_item_is_bounded() {
     for i in 0..max {
         ok(&mut a, &minzheng(), file(&format!("f{i}"), 10));
     }
-    assert_eq!(run(&mut a, &minzheng(), file("one-more", 10)).unwrap_err(), CommandError::Limit(Limit::Files { max }));
+    assert_eq!(run(&mut a, &minzheng(), file("one-more", 10)).unwrap_err(), CommandError::Invalid(Invalid::TooMany { what: "files on one item", max }));
     ok(&mut a, &minzheng(), AssignmentCommand::Reply { item: ItemId(1), text: "答复".into() });
     ok(&mut a, &Actor::Office, AssignmentCommand::Close { item: ItemId(1) });
     let e = run(&mut a, &minzheng(), file("late", 10)).unwrap_err();

@@ -56,7 +56,6 @@ impl From<&CommandError> for ErrorCode {
             CommandError::InvalidState(_) => ErrorCode::InvalidState,
             CommandError::AlreadyDone(_) => ErrorCode::AlreadyDone,
             CommandError::Invalid(_) => ErrorCode::Invalid,
-            CommandError::Limit(_) => ErrorCode::Limit,
         }
     }
 }

@@ -299,6 +299,23 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
+    /// Runs the read `cmd` together with a check that the session exists,
+    /// atomically; `NotFound` when it does not.
+    async fn read_in_session(&self, session: &str, keys: &Keys, cmd: &::redis::Cmd) -> Result<Value, StoreError> {
+        let (exists, value): (Value, Value) = ::redis::pipe()
+            .atomic()
+            .cmd("EXISTS")
+            .arg(&keys.meta)
+            .add_command(cmd.clone())
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(store_error)?;
+        if int_of(exists, "EXISTS")? == 0 {
+            return Err(StoreError::NotFound(session.to_owned()));
+        }
+        Ok(value)
+    }
+
     /// Connects to `url` (`redis://host:port/db`, `redis+unix:///path/to.sock`,
     /// with `?db=N` for a unix socket) and checks (or writes) the layout version.
     ///
@@ -657,20 +674,7 @@ impl Store for RedisStore {
 
     async fn attachment(&self, session: &str, id: &str) -> Result<Option<Bytes>, StoreError> {
         let keys = Keys::of(session);
-        let (exists, data): (Value, Value) = ::redis::pipe()
-            .atomic()
-            .cmd("EXISTS")
-            .arg(&keys.meta)
-            .cmd("HGET")
-            .arg(&keys.attachments)
-            .arg(id)
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(store_error)?;
-        if int_of(exists, "EXISTS")? == 0 {
-            return Err(StoreError::NotFound(session.to_owned()));
-        }
-        match data {
+        match self.read_in_session(session, &keys, ::redis::cmd("HGET").arg(&keys.attachments).arg(id)).await? {
             Value::Nil => Ok(None),
             Value::BulkString(b) => Ok(Some(Bytes::from(b))),
             other => Err(corrupt("attachment", &other)),
@@ -679,18 +683,7 @@ impl Store for RedisStore {
 
     async fn credentials(&self, session: &str) -> Result<Vec<(String, String)>, StoreError> {
         let keys = Keys::of(session);
-        let (exists, creds): (Value, Value) = ::redis::pipe()
-            .atomic()
-            .cmd("EXISTS")
-            .arg(&keys.meta)
-            .cmd("HGETALL")
-            .arg(&keys.creds)
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(store_error)?;
-        if int_of(exists, "EXISTS")? == 0 {
-            return Err(StoreError::NotFound(session.to_owned()));
-        }
+        let creds = self.read_in_session(session, &keys, ::redis::cmd("HGETALL").arg(&keys.creds)).await?;
         let mut creds = string_pairs(creds, "credentials")?;
         creds.sort();
         Ok(creds)

@@ -2,7 +2,7 @@
 //! Nothing here mutates; `today` is the session's date, passed in.
 
 use super::{Actor, AssignmentCommand, AssignmentEvent, Assignments, DraftEdit, DraftSpec, Evidence, Item, ItemId, ItemStatus, Move, NewFile, allowed};
-use crate::error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, Limit, NotFound};
+use crate::error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, NotFound};
 use crate::ids::{CalendarDate, DelegateId, Millis};
 use crate::tally::Rating;
 use crate::text::{self, Lines};
@@ -164,14 +164,14 @@ impl Assignments {
         }
         let r = &self.rules;
         if it.evidence.len() >= r.evidence_per_item {
-            return Err(Limit::Files { max: r.evidence_per_item }.into());
+            return Err(Invalid::TooMany { what: "files on one item", max: r.evidence_per_item }.into());
         }
         if bytes > r.evidence_bytes {
-            return Err(Limit::FileBytes { max: r.evidence_bytes }.into());
+            return Err(Invalid::TooLarge { what: "a file", max_bytes: r.evidence_bytes }.into());
         }
         let total: u64 = it.evidence.iter().map(|e| e.bytes).sum();
         if total + bytes > r.evidence_bytes_per_item {
-            return Err(Limit::ItemBytes { max: r.evidence_bytes_per_item }.into());
+            return Err(Invalid::TooLarge { what: "the files of one item together", max_bytes: r.evidence_bytes_per_item }.into());
         }
         let name = text::clean(name, Lines::Single, r.name_chars).map_err(|e| Invalid::text("name", e))?;
         let Actor::Unit(unit) = by else { unreachable!("checked by visible_to_unit") };
