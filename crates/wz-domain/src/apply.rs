@@ -11,6 +11,7 @@
 //! `tests/apply_atomic.rs`). The hub relies on that when it refuses one
 //! command of a batch and keeps the others.
 
+use crate::assignment::AssignmentEvent;
 use crate::definition::Delegate;
 use crate::event::{Change, Event};
 use crate::ids::{BallotId, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
@@ -67,10 +68,21 @@ impl Session {
                 self.ballot_cast(seq, *evaluation, unit, delegate, ballot_id, *rating, *at)
             }
             Event::EvaluationClosed { evaluation, at } => self.evaluation_closed(*evaluation, *at),
+            Event::Assignment(a) => self.assignment_event(a),
         }
         .map_err(|reason| ApplyError { seq, reason: reason.to_owned() })?;
         self.seq = seq;
         Ok(changes)
+    }
+
+    fn assignment_event(&mut self, e: &AssignmentEvent) -> Applied {
+        // `Assignments::apply` checks before it changes anything.
+        Arc::make_mut(&mut self.assignments).apply(e).map_err(|e| e.0)?;
+        let mut ids = vec![e.item()];
+        if let AssignmentEvent::DraftsMerged { from, .. } = e {
+            ids.push(*from);
+        }
+        Ok(ids.into_iter().filter_map(|id| self.assignments.item(id)).map(|i| Change::Item(Box::new(i.clone()))).collect())
     }
 
     fn phase_changed(&mut self, to: Phase) -> Applied {
@@ -440,6 +452,7 @@ mod tests {
             units: vec![Unit { id: UnitId::new("u1"), name: "县民政局".into() }],
             topics: vec![Topic { id: TopicId::new("t1"), name: "养老".into() }],
             limits: Limits::default(),
+            time_zone: Default::default(),
         })
     }
 

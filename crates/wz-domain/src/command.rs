@@ -3,6 +3,7 @@
 //! [`Session::decide`](crate::Session::decide) (in `decide.rs`) judges a command; the types it takes
 //! and gives are here.
 
+use crate::assignment::{AssignmentCommand, AssignmentEvent, ItemId};
 use crate::definition::Delegate;
 use crate::event::Event;
 use crate::ids::{BallotId, CalendarDate, DelegateId, EvaluationId, FollowUpId, QuestionId, TopicId, UnitId, VenueId};
@@ -47,6 +48,11 @@ pub enum Command {
     OpenEvaluation { units: Vec<UnitId> },
     CastBallot { ballot_id: BallotId, evaluation: EvaluationId, unit: UnitId, rating: Rating },
     CloseEvaluation { evaluation: EvaluationId },
+    /// The office drafts the assignment list from the session now (closing
+    /// the session does it too); only what is new is drafted.
+    DraftAssignments,
+    /// A command of the assignment list (the follow-up).
+    Assignment(AssignmentCommand),
 }
 
 /// What the issuer is told on success, besides the events.
@@ -63,6 +69,12 @@ pub enum Reply {
     /// applying the events to build the receipt. Also the reply to an
     /// idempotent retry, which produces no events.
     Ballot { evaluation: EvaluationId, unit: UnitId, delegate: DelegateId },
+    /// The assignment item created or changed.
+    Item(ItemId),
+    /// The accepted follow-up rating of (item, delegate): the receipt.
+    Rated { item: ItemId, delegate: DelegateId },
+    /// Drafts added: the first id and how many (consecutive ids).
+    Drafted { first: ItemId, count: u32 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +88,9 @@ impl Reply {
     /// alone so that it can be rebuilt from the log (a retried command is
     /// answered with its original reply, even after a restart).
     pub fn of_events(events: &[Event]) -> Reply {
+        if let Some(Event::PhaseChanged { .. }) = events.first() {
+            return Reply::Done;
+        }
         match events.last() {
             Some(Event::QuestionSubmitted { question, .. }) => Reply::Question(*question),
             Some(Event::FollowUpAdded { follow_up, .. }) => Reply::FollowUp(*follow_up),
@@ -84,6 +99,16 @@ impl Reply {
             Some(Event::BallotCast { evaluation, unit, delegate, .. }) => {
                 Reply::Ballot { evaluation: *evaluation, unit: unit.clone(), delegate: delegate.clone() }
             }
+            Some(Event::Assignment(a)) => match a {
+                AssignmentEvent::Rated { item, delegate, .. } => Reply::Rated { item: *item, delegate: delegate.clone() },
+                AssignmentEvent::Drafted { .. } => match events.first() {
+                    Some(Event::Assignment(AssignmentEvent::Drafted { item, .. })) => {
+                        Reply::Drafted { first: *item, count: events.len() as u32 }
+                    }
+                    _ => Reply::Item(a.item()),
+                },
+                other => Reply::Item(other.item()),
+            },
             _ => Reply::Done,
         }
     }

@@ -5,6 +5,7 @@
 //! The acting [`Viewer`] comes from the authenticated connection, never from
 //! the command itself.
 
+use crate::assignment::{Actor, AssignmentCommand, ItemStatus};
 use crate::command::{Command, CommitmentDraft, MAX_BALLOT_ID, Outcome, Reply};
 use crate::definition::{Delegate, SessionDef};
 use crate::error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, NotFound};
@@ -39,8 +40,20 @@ impl Session {
         if matches!(actor, Viewer::Screen | Viewer::Auditor) {
             return Err(Forbidden::ReadOnly.into());
         }
+        if self.phase == Phase::Archived {
+            return Err(InvalidState::Phase(Phase::Archived).into());
+        }
         match cmd {
-            Command::AdvancePhase { to } => self.advance_phase(actor, *to, at),
+            Command::AdvancePhase { to } => return self.advance_phase(actor, *to, at),
+            Command::DraftAssignments => return self.draft_assignments(actor, at),
+            Command::Assignment(c) => return self.assignment(actor, c, at),
+            _ => {}
+        }
+        // The live session's commands are not the office's or a unit's.
+        if matches!(actor, Viewer::Office | Viewer::Unit(_)) {
+            return Err(Forbidden::Role.into());
+        }
+        match cmd {
             Command::ImportDelegates { delegates } => self.import_delegates(actor, delegates, at),
             Command::CheckIn { delegate } => self.check_in(actor, delegate, at),
             Command::SubmitQuestion { on_behalf_of, topic, unit, text } => {
@@ -68,10 +81,16 @@ impl Session {
                 self.cast_ballot(actor, ballot_id, *evaluation, unit, *rating, at)
             }
             Command::CloseEvaluation { evaluation } => self.close_evaluation(actor, *evaluation, at),
+            Command::AdvancePhase { .. } | Command::DraftAssignments | Command::Assignment(_) => {
+                unreachable!("decided above")
+            }
         }
     }
 
     fn advance_phase(&self, actor: &Viewer, to: Phase, at: Millis) -> R {
+        if to == Phase::Archived {
+            return self.archive(actor, at);
+        }
         moderator(actor)?;
         if to == self.phase {
             return Err(AlreadyDone::Phase.into());
@@ -85,7 +104,73 @@ impl Session {
         if self.open_evaluation().is_some() {
             return Err(InvalidState::EvaluationOpen.into());
         }
-        Ok(Outcome::one(Event::PhaseChanged { to, at }))
+        let mut events = vec![Event::PhaseChanged { to, at }];
+        if to == Phase::Closed {
+            // The close drafts the assignment list (the office edits it next).
+            events.extend(self.drafts(at));
+        }
+        Ok(Outcome { events, reply: Reply::Done })
+    }
+
+    /// The office ends the follow-up once every issued item is closed; the
+    /// session is read-only from then on.
+    fn archive(&self, actor: &Viewer, at: Millis) -> R {
+        if !matches!(actor, Viewer::Office) {
+            return Err(Forbidden::OfficeOnly.into());
+        }
+        if self.phase != Phase::Closed {
+            return Err(InvalidState::Transition { from: self.phase, to: Phase::Archived }.into());
+        }
+        let open = self.assignments.items().find(|i| {
+            i.merged_into.is_none() && i.status != ItemStatus::Draft && i.status != ItemStatus::Closed
+        });
+        if let Some(i) = open {
+            return Err(InvalidState::ItemStatus { item: i.id, status: i.status }.into());
+        }
+        Ok(Outcome::one(Event::PhaseChanged { to: Phase::Archived, at }))
+    }
+
+    fn draft_assignments(&self, actor: &Viewer, at: Millis) -> R {
+        if !matches!(actor, Viewer::Office) {
+            return Err(Forbidden::OfficeOnly.into());
+        }
+        let events = self.drafts(at);
+        let reply = Reply::of_events(&events);
+        Ok(Outcome { events, reply })
+    }
+
+    /// Drafts for what the session calls for and the list lacks, with
+    /// consecutive ids; stops quietly at the list's size limit (the office
+    /// sees the drafts it got, and the limit is documented).
+    fn drafts(&self, at: Millis) -> Vec<Event> {
+        let mut list = (*self.assignments).clone();
+        let today = self.today(at);
+        let mut events = Vec::new();
+        for spec in self.assignments.drafts_from(self) {
+            let Ok(es) = list.decide(&Actor::Office, &AssignmentCommand::Draft(spec), at, today) else { continue };
+            for e in es {
+                if list.apply(&e).is_err() {
+                    return events;
+                }
+                events.push(Event::Assignment(e));
+            }
+        }
+        events
+    }
+
+    fn assignment(&self, actor: &Viewer, cmd: &AssignmentCommand, at: Millis) -> R {
+        // The moderator runs the live session; the follow-up is the office's.
+        if matches!(actor, Viewer::Moderator) {
+            return Err(Forbidden::Role.into());
+        }
+        let events: Vec<Event> = self
+            .assignments
+            .decide(&actor.actor(), cmd, at, self.today(at))?
+            .into_iter()
+            .map(Event::Assignment)
+            .collect();
+        let reply = Reply::of_events(&events);
+        Ok(Outcome { events, reply })
     }
 
     fn import_delegates(&self, actor: &Viewer, delegates: &[Delegate], at: Millis) -> R {
@@ -504,6 +589,7 @@ impl Session {
                 Ok((d.clone(), true))
             }
             (Viewer::Screen | Viewer::Auditor, _) => Err(Forbidden::ReadOnly.into()),
+            (Viewer::Office | Viewer::Unit(_), _) => Err(Forbidden::Role.into()),
         }
     }
 }

@@ -107,6 +107,52 @@ impl Default for Limits {
     }
 }
 
+/// The session's time zone: deadlines are dates there, and "today" is the
+/// date there. A fixed offset (China keeps no daylight saving time); the name
+/// is what people read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeZone {
+    pub name: String,
+    /// Minutes east of UTC (Asia/Shanghai: +480).
+    pub utc_offset_minutes: i32,
+}
+
+impl Default for TimeZone {
+    fn default() -> Self {
+        Self { name: "Asia/Shanghai".into(), utc_offset_minutes: 480 }
+    }
+}
+
+impl TimeZone {
+    /// The zones a definition may name: the ones a county congress in China
+    /// uses, and UTC; or a fixed offset written `+08:00`.
+    pub fn named(name: &str) -> Option<Self> {
+        let offset = match name {
+            "Asia/Shanghai" | "Asia/Chongqing" | "Asia/Harbin" | "Asia/Hong_Kong" | "Asia/Macau" | "Asia/Taipei"
+            | "PRC" => 480,
+            "Asia/Urumqi" | "Asia/Kashgar" => 360,
+            "UTC" | "Etc/UTC" => 0,
+            _ => {
+                let (sign, rest) = match name.as_bytes().first()? {
+                    b'+' => (1, &name[1..]),
+                    b'-' => (-1, &name[1..]),
+                    _ => return None,
+                };
+                let (h, m) = rest.split_once(':')?;
+                if h.len() != 2 || m.len() != 2 {
+                    return None;
+                }
+                let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+                if h > 14 || m > 59 {
+                    return None;
+                }
+                sign * (h * 60 + m)
+            }
+        };
+        Some(Self { name: name.to_owned(), utc_offset_minutes: offset })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionDef {
     pub id: String,
@@ -117,6 +163,7 @@ pub struct SessionDef {
     pub units: Vec<Unit>,
     pub topics: Vec<Topic>,
     pub limits: Limits,
+    pub time_zone: TimeZone,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -4,6 +4,7 @@
 //! touched, handed to the protocol layer so it can tell each viewer about the
 //! new state of exactly the entities that changed.
 
+use crate::assignment::{AssignmentEvent, Item};
 use crate::definition::Delegate;
 use crate::ids::{BallotId, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
 use crate::session::{Ballot, Commitment, Evaluation, Floor, FloorRequest, Phase, Question};
@@ -53,6 +54,8 @@ pub enum Event {
         at: Millis,
     },
     EvaluationClosed { evaluation: EvaluationId, at: Millis },
+    /// A change to the assignment list (the follow-up).
+    Assignment(AssignmentEvent),
 }
 
 /// The kind of an event, without its data: names the event in messages and logs.
@@ -78,6 +81,16 @@ pub enum EventKind {
     EvaluationOpened,
     BallotCast,
     EvaluationClosed,
+    ItemDrafted,
+    DraftEdited,
+    DraftsMerged,
+    ItemMoved,
+    NoteAdded,
+    EvidenceAdded,
+    EvidencePublished,
+    ExtensionRequested,
+    ExtensionDecided,
+    ItemRated,
 }
 
 impl Event {
@@ -103,6 +116,18 @@ impl Event {
             Event::EvaluationOpened { .. } => EventKind::EvaluationOpened,
             Event::BallotCast { .. } => EventKind::BallotCast,
             Event::EvaluationClosed { .. } => EventKind::EvaluationClosed,
+            Event::Assignment(a) => match a {
+                AssignmentEvent::Drafted { .. } => EventKind::ItemDrafted,
+                AssignmentEvent::DraftEdited { .. } => EventKind::DraftEdited,
+                AssignmentEvent::DraftsMerged { .. } => EventKind::DraftsMerged,
+                AssignmentEvent::Moved { .. } => EventKind::ItemMoved,
+                AssignmentEvent::NoteAdded { .. } => EventKind::NoteAdded,
+                AssignmentEvent::EvidenceAdded { .. } => EventKind::EvidenceAdded,
+                AssignmentEvent::EvidencePublished { .. } => EventKind::EvidencePublished,
+                AssignmentEvent::ExtensionRequested { .. } => EventKind::ExtensionRequested,
+                AssignmentEvent::ExtensionDecided { .. } => EventKind::ExtensionDecided,
+                AssignmentEvent::Rated { .. } => EventKind::ItemRated,
+            },
         }
     }
 
@@ -128,6 +153,7 @@ impl Event {
             | Event::EvaluationOpened { at, .. }
             | Event::BallotCast { at, .. }
             | Event::EvaluationClosed { at, .. } => *at,
+            Event::Assignment(a) => a.at(),
         }
     }
 }
@@ -149,4 +175,7 @@ pub enum Change {
     Evaluation(Box<Evaluation>),
     /// One accepted ballot (secret: only its caster and the auditor see it).
     Ballot(Ballot),
+    /// The new state of an assignment item (its ratings are secret: the
+    /// protocol renders counts, and each rater's own choice to that rater).
+    Item(Box<Item>),
 }

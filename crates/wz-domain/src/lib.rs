@@ -26,7 +26,7 @@ mod visibility;
 
 pub use command::{Command, CommitmentDraft, Outcome, Reply};
 pub use definition::{
-    Delegate, DelegateLevel, Limits, SessionDef, Topic, Unit, Venue, VenueKind, DefinitionError,
+    Delegate, DelegateLevel, Limits, SessionDef, TimeZone, Topic, Unit, Venue, VenueKind, DefinitionError,
 };
 pub use error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, NotFound};
 pub use event::{Change, Event, EventKind};

@@ -3,6 +3,7 @@
 //! The state changes only through [`Session::apply`] (in `apply.rs`), one
 //! event at a time; commands are judged by [`Session::decide`] (`decide.rs`).
 
+use crate::assignment::{Assignments, Rules};
 use crate::definition::{Delegate, SessionDef};
 use crate::event::Event;
 use crate::ids::{
@@ -12,7 +13,12 @@ use crate::tally::{Rating, Results, Tally, Turnout};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-/// preparing → check_in → questioning → evaluation → closed.
+/// preparing → check_in → questioning → evaluation → closed → archived.
+///
+/// `Closed` ends the live session (its results are frozen) and starts the
+/// follow-up: the assignment list is worked on, for months if need be.
+/// `Archived` is the end of the follow-up, once the office has closed every
+/// item: the session is read-only from then on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Phase {
     Preparing,
@@ -20,6 +26,7 @@ pub enum Phase {
     Questioning,
     Evaluation,
     Closed,
+    Archived,
 }
 
 impl Phase {
@@ -30,7 +37,8 @@ impl Phase {
             Phase::CheckIn => Some(Phase::Questioning),
             Phase::Questioning => Some(Phase::Evaluation),
             Phase::Evaluation => Some(Phase::Closed),
-            Phase::Closed => None,
+            Phase::Closed => Some(Phase::Archived),
+            Phase::Archived => None,
         }
     }
 }
@@ -173,6 +181,9 @@ pub struct Session {
     /// group commit, to restore on a failed write) copies only the evaluation
     /// being changed, never the closed ones with all their ballots.
     pub(crate) evaluations: BTreeMap<EvaluationId, Arc<Evaluation>>,
+    /// The assignment list (the follow-up), shared copy-on-write like the
+    /// evaluations: a batch that does not touch it does not copy it.
+    pub(crate) assignments: Arc<Assignments>,
 }
 
 /// A stored event that does not fit the state it is applied to.
@@ -187,6 +198,7 @@ impl Session {
     /// A new session in the preparing phase. The definition must be valid.
     pub fn new(def: SessionDef) -> Self {
         let delegates = Arc::new(def.delegates.iter().map(|d| (d.id.clone(), d.clone())).collect());
+        let assignments = Arc::new(Assignments::new(Rules::default(), def.units.iter().map(|u| u.id.clone())));
         Self {
             def: Arc::new(def),
             seq: 0,
@@ -199,6 +211,7 @@ impl Session {
             floor: None,
             next_follow_up: 1,
             evaluations: BTreeMap::new(),
+            assignments,
         }
     }
 
@@ -254,6 +267,22 @@ impl Session {
     }
     pub fn open_evaluation(&self) -> Option<&Evaluation> {
         self.evaluations.values().map(|e| &**e).find(|e| e.status == EvaluationStatus::Open)
+    }
+    /// The assignment list.
+    pub fn assignments(&self) -> &Assignments {
+        &self.assignments
+    }
+    /// The session's date at `now`, in its time zone (deadlines are dates there).
+    pub fn today(&self, now: Millis) -> CalendarDate {
+        let local = now.0 as i64 + i64::from(self.def.time_zone.utc_offset_minutes) * 60_000;
+        let days = local.div_euclid(86_400_000);
+        // Clamped to the dates the domain knows (2000–2999): a test's clock
+        // at 1970 is "the first day".
+        CalendarDate::from_days(days).unwrap_or(if days < 10_957 {
+            CalendarDate { year: 2000, month: 1, day: 1 }
+        } else {
+            CalendarDate { year: 2999, month: 12, day: 31 }
+        })
     }
     /// (present, roster) of a venue.
     pub fn presence(&self, venue: &VenueId) -> (u32, u32) {

@@ -8,8 +8,9 @@
 //! Architecture Invariant: nobody but the caster and the auditor ever sees a
 //! ballot's choice; the public perspective never carries a delegate's identity.
 
+use crate::assignment::{Actor, Item};
 use crate::event::Change;
-use crate::ids::{DelegateId, VenueId};
+use crate::ids::{DelegateId, UnitId, VenueId};
 use crate::session::Question;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -19,6 +20,23 @@ pub enum Viewer {
     Screen,
     VenueOperator(VenueId),
     Delegate(DelegateId),
+    /// The congress office (人大办): runs the assignment list after the session.
+    Office,
+    /// A respondent unit: handles its own assignment items.
+    Unit(UnitId),
+}
+
+impl Viewer {
+    /// Who this viewer is on the assignment list.
+    pub fn actor(&self) -> Actor {
+        match self {
+            Viewer::Office => Actor::Office,
+            Viewer::Unit(u) => Actor::Unit(u.clone()),
+            Viewer::Delegate(d) => Actor::Delegate(d.clone()),
+            Viewer::VenueOperator(v) => Actor::Operator(v.clone()),
+            Viewer::Moderator | Viewer::Auditor | Viewer::Screen => Actor::Reader,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,6 +52,11 @@ pub enum Perspective {
     Venue(VenueId),
     /// A delegate's view of changes concerning themself.
     Delegate(DelegateId),
+    /// The congress office: every assignment item, drafts included; askers
+    /// and roster like the moderator, but no live counts.
+    Office,
+    /// A unit's view of changes to its own assignment items.
+    Unit(UnitId),
 }
 
 impl Perspective {
@@ -45,6 +68,8 @@ impl Perspective {
             Viewer::Screen => Perspective::Public,
             Viewer::VenueOperator(v) if changes.iter().any(|c| concerns_venue(c, v)) => Perspective::Venue(v.clone()),
             Viewer::Delegate(d) if changes.iter().any(|c| concerns_delegate(c, d)) => Perspective::Delegate(d.clone()),
+            Viewer::Office => Perspective::Office,
+            Viewer::Unit(u) if changes.iter().any(|c| concerns_unit(c, u)) => Perspective::Unit(u.clone()),
             _ => Perspective::Public,
         }
     }
@@ -57,6 +82,47 @@ impl Perspective {
             Viewer::Screen => Perspective::Public,
             Viewer::VenueOperator(v) => Perspective::Venue(v.clone()),
             Viewer::Delegate(d) => Perspective::Delegate(d.clone()),
+            Viewer::Office => Perspective::Office,
+            Viewer::Unit(u) => Perspective::Unit(u.clone()),
+        }
+    }
+
+    /// Who this perspective is on the assignment list (the auditor reads
+    /// everything, like the office).
+    pub fn actor(&self) -> Actor {
+        match self {
+            Perspective::Office | Perspective::Auditor => Actor::Office,
+            Perspective::Unit(u) => Actor::Unit(u.clone()),
+            Perspective::Delegate(d) => Actor::Delegate(d.clone()),
+            Perspective::Venue(v) => Actor::Operator(v.clone()),
+            Perspective::Moderator | Perspective::Public => Actor::Reader,
+        }
+    }
+
+    /// May this perspective see the item at all?
+    pub fn sees_item(&self, item: &Item) -> bool {
+        item.visible_to(&self.actor())
+    }
+
+    /// May this perspective see an item's internal working: notes, extension
+    /// requests, every evidence file? The office, the auditor and the item's
+    /// units.
+    pub fn sees_item_work(&self, item: &Item) -> bool {
+        match self {
+            Perspective::Office | Perspective::Auditor => true,
+            Perspective::Unit(u) => item.concerns(u),
+            _ => false,
+        }
+    }
+
+    /// May this perspective see an item's evidence that is not public? Its
+    /// units, the office, the auditor and the askers (they judge the
+    /// rectification before they rate it).
+    pub fn sees_private_evidence(&self, item: &Item) -> bool {
+        match self {
+            Perspective::Delegate(d) => item.askers.iter().any(|(a, _)| a == d),
+            Perspective::Venue(v) => item.askers.iter().any(|(_, venue)| venue == v),
+            _ => self.sees_item_work(item),
         }
     }
 
@@ -72,21 +138,21 @@ impl Perspective {
     /// May this perspective see who asked (and who seconded)?
     pub fn sees_askers(&self, q: &Question) -> bool {
         match self {
-            Perspective::Moderator | Perspective::Auditor => true,
+            Perspective::Moderator | Perspective::Auditor | Perspective::Office => true,
             Perspective::Venue(v) => q.venues.contains(v),
             // Asking a follow-up does not make one privy to who asked the question.
             Perspective::Delegate(d) => q.askers.contains(d),
-            Perspective::Public => false,
+            Perspective::Public | Perspective::Unit(_) => false,
         }
     }
 
     /// May this perspective see who asked this follow-up?
     pub fn sees_follow_up_asker(&self, f: &crate::session::FollowUp) -> bool {
         match self {
-            Perspective::Moderator | Perspective::Auditor => true,
+            Perspective::Moderator | Perspective::Auditor | Perspective::Office => true,
             Perspective::Venue(v) => *v == f.venue,
             Perspective::Delegate(d) => *d == f.asker,
-            Perspective::Public => false,
+            Perspective::Public | Perspective::Unit(_) => false,
         }
     }
 
@@ -96,7 +162,7 @@ impl Perspective {
             Perspective::Moderator | Perspective::Auditor => true,
             Perspective::Venue(v) => v == venue,
             Perspective::Delegate(d) => d == delegate,
-            Perspective::Public => false,
+            Perspective::Public | Perspective::Office | Perspective::Unit(_) => false,
         }
     }
 
@@ -112,7 +178,7 @@ impl Perspective {
     /// May this perspective see roster entries of this venue?
     pub fn sees_roster(&self, venue: &VenueId) -> bool {
         match self {
-            Perspective::Moderator | Perspective::Auditor => true,
+            Perspective::Moderator | Perspective::Auditor | Perspective::Office => true,
             Perspective::Venue(v) => v == venue,
             _ => false,
         }
@@ -129,8 +195,13 @@ fn concerns_venue(c: &Change, v: &VenueId) -> bool {
         Change::Roster(ds) => ds.iter().any(|d| &d.venue == v),
         Change::CheckIn { venue, .. } => venue == v,
         Change::Question(q) => q.venues.contains(v) || q.follow_ups.iter().any(|f| &f.venue == v),
+        Change::Item(i) => i.askers.iter().any(|(_, venue)| venue == v),
         _ => false,
     }
+}
+
+fn concerns_unit(c: &Change, u: &UnitId) -> bool {
+    matches!(c, Change::Item(i) if i.concerns(u))
 }
 
 fn concerns_delegate(c: &Change, d: &DelegateId) -> bool {
@@ -138,6 +209,7 @@ fn concerns_delegate(c: &Change, d: &DelegateId) -> bool {
         Change::CheckIn { delegate, .. } => delegate == d,
         Change::Question(q) => q.askers.contains(d) || q.seconders.contains(d) || q.follow_ups.iter().any(|f| &f.asker == d),
         Change::Ballot(b) => &b.delegate == d,
+        Change::Item(i) => i.askers.iter().any(|(a, _)| a == d),
         _ => false,
     }
 }

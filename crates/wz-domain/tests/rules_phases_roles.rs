@@ -216,6 +216,10 @@ fn one_of_each_command() -> Vec<Command> {
         Command::CloseEvaluation {
             evaluation: EvaluationId(1),
         },
+        Command::DraftAssignments,
+        Command::Assignment(wz_domain::assignment::AssignmentCommand::Issue {
+            item: wz_domain::assignment::ItemId(1),
+        }),
     ];
     let mut kinds = std::collections::BTreeSet::new();
     for c in &all {
@@ -240,9 +244,11 @@ fn one_of_each_command() -> Vec<Command> {
             Command::OpenEvaluation { .. } => 17,
             Command::CastBallot { .. } => 18,
             Command::CloseEvaluation { .. } => 19,
+            Command::DraftAssignments => 20,
+            Command::Assignment(_) => 21,
         });
     }
-    assert_eq!(kinds.len(), 20, "one command of each kind");
+    assert_eq!(kinds.len(), 22, "one command of each kind");
     all
 }
 

@@ -318,6 +318,40 @@ pub enum AssignmentEvent {
     Rated { item: ItemId, delegate: DelegateId, rating: Rating, comment: Option<String>, by_operator: bool, at: Millis },
 }
 
+impl AssignmentEvent {
+    /// The item the event is about (`into` for a merge).
+    pub fn item(&self) -> ItemId {
+        match self {
+            AssignmentEvent::Drafted { item, .. }
+            | AssignmentEvent::DraftEdited { item, .. }
+            | AssignmentEvent::Moved { item, .. }
+            | AssignmentEvent::NoteAdded { item, .. }
+            | AssignmentEvent::EvidenceAdded { item, .. }
+            | AssignmentEvent::EvidencePublished { item, .. }
+            | AssignmentEvent::ExtensionRequested { item, .. }
+            | AssignmentEvent::ExtensionDecided { item, .. }
+            | AssignmentEvent::Rated { item, .. } => *item,
+            AssignmentEvent::DraftsMerged { into, .. } => *into,
+        }
+    }
+
+    /// When it happened.
+    pub fn at(&self) -> Millis {
+        match self {
+            AssignmentEvent::Drafted { at, .. }
+            | AssignmentEvent::DraftEdited { at, .. }
+            | AssignmentEvent::DraftsMerged { at, .. }
+            | AssignmentEvent::Moved { at, .. }
+            | AssignmentEvent::NoteAdded { at, .. }
+            | AssignmentEvent::EvidencePublished { at, .. }
+            | AssignmentEvent::ExtensionRequested { at, .. }
+            | AssignmentEvent::ExtensionDecided { at, .. }
+            | AssignmentEvent::Rated { at, .. } => *at,
+            AssignmentEvent::EvidenceAdded { evidence, .. } => evidence.at,
+        }
+    }
+}
+
 /// Limits of the follow-up, explicit like every other limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rules {

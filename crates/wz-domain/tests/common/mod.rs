@@ -101,6 +101,7 @@ impl Fixture {
                 },
             ],
             limits: self.limits,
+            time_zone: Default::default(),
         };
         def.validate().expect("fixture definition is valid");
         def
