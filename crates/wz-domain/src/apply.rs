@@ -68,7 +68,11 @@ impl Session {
                 self.ballot_cast(seq, *evaluation, unit, delegate, ballot_id, *rating, *at)
             }
             Event::EvaluationClosed { evaluation, at } => self.evaluation_closed(*evaluation, *at),
-            Event::Assignment(a) => self.assignment_event(a),
+            Event::Assignment(a) => self.assignment_event(a).map(|mut changes| {
+                let today = self.today(a.at());
+                changes.push(Change::Board { board: Box::new(self.assignments.dashboard(today)), today });
+                changes
+            }),
         }
         .map_err(|reason| ApplyError { seq, reason: reason.to_owned() })?;
         self.seq = seq;

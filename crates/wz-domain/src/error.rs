@@ -155,6 +155,8 @@ pub enum Invalid {
     PastDeadline,
     #[error("an item cannot be merged into itself")]
     MergeItemIntoSelf,
+    #[error("only a 不满意 (dissatisfied) rating can ask for the item to be handled again")]
+    RehandleNeedsDissatisfied,
     #[error("an extension must be later than the current deadline and not in the past")]
     ExtensionNotLater,
     #[error("{0}")]

@@ -4,7 +4,8 @@
 //! touched, handed to the protocol layer so it can tell each viewer about the
 //! new state of exactly the entities that changed.
 
-use crate::assignment::{AssignmentEvent, Item};
+use crate::assignment::{AssignmentEvent, Dashboard, Item};
+use crate::ids::CalendarDate;
 use crate::definition::Delegate;
 use crate::ids::{BallotId, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
 use crate::session::{Ballot, Commitment, Evaluation, Floor, FloorRequest, Phase, Question};
@@ -178,4 +179,7 @@ pub enum Change {
     /// The new state of an assignment item (its ratings are secret: the
     /// protocol renders counts, and each rater's own choice to that rater).
     Item(Box<Item>),
+    /// The assignment board's figures after the change, as of the event's
+    /// date in the session's time zone (derived, never stored).
+    Board { board: Box<Dashboard>, today: CalendarDate },
 }

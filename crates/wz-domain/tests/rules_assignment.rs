@@ -248,7 +248,7 @@ fn an_extension_is_granted_or_refused_by_the_office() {
 #[test]
 fn askers_rate_once_after_the_reply_and_only_counts_reach_the_board() {
     let mut a = issued();
-    let rate = |on_behalf_of: Option<&str>, rating| AssignmentCommand::Rate { item: ItemId(1), on_behalf_of: on_behalf_of.map(d), rating, comment: None };
+    let rate = |on_behalf_of: Option<&str>, rating| AssignmentCommand::Rate { item: ItemId(1), on_behalf_of: on_behalf_of.map(d), rating, comment: None, rehandle: rating == Rating::Dissatisfied };
     let d1 = Actor::Delegate(d("d1"));
     let e = run(&mut a, &d1, rate(None, Rating::Satisfied)).unwrap_err();
     assert!(matches!(e, CommandError::InvalidState(InvalidState::ItemStatus { status: ItemStatus::Issued, .. })), "not before the reply: {e}");
@@ -264,7 +264,8 @@ fn askers_rate_once_after_the_reply_and_only_counts_reach_the_board() {
     let e = run(&mut a, &Actor::Operator(VenueId::new("main")), rate(Some("d2"), Rating::Satisfied)).unwrap_err();
     assert_eq!(e, CommandError::Forbidden(Forbidden::OtherVenue));
     assert_eq!(run(&mut a, &minzheng(), rate(Some("d2"), Rating::Satisfied)).unwrap_err(), CommandError::Forbidden(Forbidden::AskersOnly));
-    // d2's operator rates for them, flagged as such; 不满意 flags the item.
+    // d2's operator rates for them, flagged as such; 不满意 with a request to
+    // handle it again (申请重办) flags the item.
     ok(&mut a, &Actor::Operator(VenueId::new("baiyu")), rate(Some("d2"), Rating::Dissatisfied));
     let it = a.item(ItemId(1)).unwrap();
     assert!(it.ratings[&d("d2")].by_operator && !it.ratings[&d("d1")].by_operator);
@@ -466,11 +467,12 @@ fn arb_command() -> impl Strategy<Value = AssignmentCommand> {
             file: NewFile { id: format!("f{n}"), name: "照片.jpg".into(), kind: FileKind::Jpeg, bytes },
         }),
         1 => (item.clone(), 0..3u8, any::<bool>()).prop_map(|(item, n, public)| AssignmentCommand::PublishEvidence { item, id: format!("f{n}"), public }),
-        4 => (item, proptest::option::of(0..DELEGATES.len()), 0..3usize).prop_map(|(item, who, r)| AssignmentCommand::Rate {
+        4 => (item, proptest::option::of(0..DELEGATES.len()), 0..3usize, any::<bool>()).prop_map(|(item, who, r, rehandle)| AssignmentCommand::Rate {
             item,
             on_behalf_of: who.map(|i| d(DELEGATES[i].0)),
             rating: RATINGS[r],
             comment: None,
+            rehandle: rehandle && RATINGS[r] == Rating::Dissatisfied,
         }),
     ]
 }
@@ -495,7 +497,7 @@ fn recount(a: &Assignments, on: CalendarDate) -> Dashboard {
             } += 1;
             c.overdue += u32::from(it.status.pending() && it.deadline.is_some_and(|d| d < on));
             c.due_soon += u32::from(it.status.pending() && it.deadline.is_some_and(|d| d >= on && d.days_since(on) <= 7));
-            c.flagged += u32::from(it.ratings.values().any(|r| r.rating == Rating::Dissatisfied));
+            c.flagged += u32::from(it.ratings.values().any(|r| r.rehandle));
             for r in it.ratings.values() {
                 c.ratings.add(r.rating);
             }
@@ -575,4 +577,20 @@ fn the_generator_reaches_every_part_of_the_lifecycle() {
         returns > 0 && granted > 0 && ratings > 0 && merges > 0 && files > 0,
         "returns {returns}, granted {granted}, ratings {ratings}, merges {merges}, files {files}"
     );
+}
+
+#[test]
+fn a_dissatisfied_rating_flags_the_item_only_when_the_asker_asks_for_rehandling() {
+    let mut a = issued();
+    ok(&mut a, &minzheng(), AssignmentCommand::Reply { item: ItemId(1), text: "书面答复".into() });
+    let rate = |rating, rehandle| AssignmentCommand::Rate { item: ItemId(1), on_behalf_of: None, rating, comment: None, rehandle };
+    let d1 = Actor::Delegate(d("d1"));
+    let e = run(&mut a, &d1, rate(Rating::BasicallySatisfied, true)).unwrap_err();
+    assert_eq!(e, CommandError::Invalid(Invalid::RehandleNeedsDissatisfied));
+    // A quiet 不满意 stays secret: nothing on the board names the item.
+    ok(&mut a, &d1, rate(Rating::Dissatisfied, false));
+    assert!(!a.item(ItemId(1)).unwrap().flagged());
+    assert_eq!(a.dashboard(today()).overall.flagged, 0);
+    ok(&mut a, &Actor::Delegate(d("d2")), rate(Rating::Dissatisfied, true));
+    assert!(a.item(ItemId(1)).unwrap().flagged());
 }

@@ -112,7 +112,7 @@ fn role_by_command_table_of_the_follow_up() {
         a(AssignmentCommand::AddNote { item: one, text: "进展".into() }),
         a(AssignmentCommand::RequestExtension { item: one, until, reason: "雨季".into() }),
     ];
-    let rate = a(AssignmentCommand::Rate { item: one, on_behalf_of: None, rating: Rating::Satisfied, comment: None });
+    let rate = a(AssignmentCommand::Rate { item: one, on_behalf_of: None, rating: Rating::Satisfied, comment: None, rehandle: false });
     let readers = [Viewer::Screen, Viewer::Auditor];
     for cmd in office_cmds.iter().chain(&unit_cmds).chain([&rate]) {
         for v in readers.iter().chain([&moderator()]) {
@@ -132,7 +132,7 @@ fn role_by_command_table_of_the_follow_up() {
     }
     // A delegate who did not ask, an operator of another venue, a unit.
     assert_eq!(err(&mut s, &delegate_viewer("d07"), rate.clone()), Forbidden::AskersOnly.into());
-    let for_d04 = a(AssignmentCommand::Rate { item: one, on_behalf_of: Some(did("d04")), rating: Rating::Satisfied, comment: None });
+    let for_d04 = a(AssignmentCommand::Rate { item: one, on_behalf_of: Some(did("d04")), rating: Rating::Satisfied, comment: None, rehandle: false });
     assert_eq!(err(&mut s, &operator(XINHUA), for_d04.clone()), Forbidden::OtherVenue.into());
     assert!(matches!(err(&mut s, &unit("transport"), rate.clone()), CommandError::Forbidden(_)));
     // And the ones who may, may.
@@ -154,7 +154,7 @@ fn the_office_archives_once_every_issued_item_is_closed_and_then_nothing_changes
     }
     ok(&mut s, &office(), archive);
     assert_eq!(s.phase(), Phase::Archived);
-    let e = err(&mut s, &delegate_viewer("d04"), a(AssignmentCommand::Rate { item: ItemId(1), on_behalf_of: None, rating: Rating::Satisfied, comment: None }));
+    let e = err(&mut s, &delegate_viewer("d04"), a(AssignmentCommand::Rate { item: ItemId(1), on_behalf_of: None, rating: Rating::Satisfied, comment: None, rehandle: false }));
     assert_eq!(e, InvalidState::Phase(Phase::Archived).into());
     assert_eq!(err(&mut s, &office(), Command::DraftAssignments), InvalidState::Phase(Phase::Archived).into());
 }
@@ -185,7 +185,7 @@ fn replaying_the_log_rebuilds_the_same_list() {
     run(&mut s, &office(), a(AssignmentCommand::Issue { item: ItemId(1) }), &mut log);
     run(&mut s, &unit("education"), a(AssignmentCommand::AddNote { item: ItemId(1), text: "协办意见".into() }), &mut log);
     run(&mut s, &unit("health"), a(AssignmentCommand::Rectify { item: ItemId(1), text: "已整改".into() }), &mut log);
-    run(&mut s, &delegate_viewer("d04"), a(AssignmentCommand::Rate { item: ItemId(1), on_behalf_of: None, rating: Rating::Dissatisfied, comment: Some("没修好".into()) }), &mut log);
+    run(&mut s, &delegate_viewer("d04"), a(AssignmentCommand::Rate { item: ItemId(1), on_behalf_of: None, rating: Rating::Dissatisfied, comment: Some("没修好".into()), rehandle: true }), &mut log);
     run(&mut s, &office(), a(AssignmentCommand::Return { item: ItemId(1), reason: "重办".into() }), &mut log);
     let replayed = Session::replay(def(), &log).unwrap();
     assert_eq!(replayed, s);

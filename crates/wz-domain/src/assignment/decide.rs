@@ -28,7 +28,9 @@ impl Assignments {
             C::RequestExtension { item, until, reason } => self.request_extension(by, *item, *until, reason, now, today),
             C::DecideExtension { item, grant, answer } => self.decide_extension(by, *item, *grant, answer.as_deref(), now),
             C::Close { item } => self.close(by, *item, now),
-            C::Rate { item, on_behalf_of, rating, comment } => self.rate(by, *item, on_behalf_of.as_ref(), *rating, comment.as_deref(), now),
+            C::Rate { item, on_behalf_of, rating, comment, rehandle } => {
+                self.rate(by, *item, on_behalf_of.as_ref(), (*rating, *rehandle), comment.as_deref(), now)
+            }
         }
     }
 
@@ -243,7 +245,10 @@ impl Assignments {
         Ok(vec![moved(id, ItemStatus::Closed, by, None, None, None, now)])
     }
 
-    fn rate(&self, by: &Actor, id: ItemId, on_behalf_of: Option<&DelegateId>, rating: Rating, comment: Option<&str>, now: Millis) -> Decided {
+    fn rate(&self, by: &Actor, id: ItemId, on_behalf_of: Option<&DelegateId>, (rating, rehandle): (Rating, bool), comment: Option<&str>, now: Millis) -> Decided {
+        if rehandle && rating != Rating::Dissatisfied {
+            return Err(Invalid::RehandleNeedsDissatisfied.into());
+        }
         let (delegate, by_operator) = match (by, on_behalf_of) {
             (Actor::Delegate(d), None) => (d, false),
             (Actor::Delegate(d), Some(o)) if o == d => (d, false),
@@ -269,7 +274,7 @@ impl Assignments {
             Some(c) => Some(text::clean(c, Lines::Multi, self.rules.comment_chars).map_err(|e| Invalid::text("comment", e))?),
             None => None,
         };
-        Ok(vec![AssignmentEvent::Rated { item: id, delegate: delegate.clone(), rating, comment, by_operator, at: now }])
+        Ok(vec![AssignmentEvent::Rated { item: id, delegate: delegate.clone(), rating, comment, by_operator, rehandle, at: now }])
     }
 }
 

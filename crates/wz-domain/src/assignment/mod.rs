@@ -194,6 +194,10 @@ pub struct FollowUpRating {
     pub comment: Option<String>,
     /// Recorded by the asker's venue operator on their behalf.
     pub by_operator: bool,
+    /// With 不满意 only: the asker asks the office, openly, to have the item
+    /// handled again (申请重办). The rating stays secret; the request is a
+    /// choice to tell the office "someone is dissatisfied".
+    pub rehandle: bool,
     pub at: Millis,
 }
 
@@ -268,10 +272,11 @@ impl Item {
         }
     }
 
-    /// Someone who asked was dissatisfied: the office sees it flagged and
-    /// may return the item for handling again (重办).
+    /// An asker, dissatisfied, asked for the item to be handled again
+    /// (申请重办): the office sees it flagged and may return it (重办). A
+    /// 不满意 without that request stays as secret as any other rating.
     pub fn flagged(&self) -> bool {
-        self.ratings.values().any(|r| r.rating == Rating::Dissatisfied)
+        self.ratings.values().any(|r| r.rehandle)
     }
 }
 
@@ -300,7 +305,8 @@ pub enum AssignmentCommand {
     /// 办结.
     Close { item: ItemId },
     /// 跟踪测评: an asker's rating, or their venue operator's on their behalf.
-    Rate { item: ItemId, on_behalf_of: Option<DelegateId>, rating: Rating, comment: Option<String> },
+    /// `rehandle` (申请重办) only with 不满意.
+    Rate { item: ItemId, on_behalf_of: Option<DelegateId>, rating: Rating, comment: Option<String>, rehandle: bool },
 }
 
 /// What happened to the assignment list; `apply` makes it so.
@@ -315,7 +321,7 @@ pub enum AssignmentEvent {
     EvidencePublished { item: ItemId, id: String, public: bool, at: Millis },
     ExtensionRequested { item: ItemId, until: CalendarDate, reason: String, at: Millis },
     ExtensionDecided { item: ItemId, granted: bool, answer: Option<String>, at: Millis },
-    Rated { item: ItemId, delegate: DelegateId, rating: Rating, comment: Option<String>, by_operator: bool, at: Millis },
+    Rated { item: ItemId, delegate: DelegateId, rating: Rating, comment: Option<String>, by_operator: bool, rehandle: bool, at: Millis },
 }
 
 impl AssignmentEvent {
@@ -515,13 +521,16 @@ impl Assignments {
                 }
                 Ok(())
             }
-            AssignmentEvent::Rated { item, delegate, rating, comment, by_operator, at } => {
+            AssignmentEvent::Rated { item, delegate, rating, comment, by_operator, rehandle, at } => {
                 let Some(it) = self.items.get_mut(item) else { return fail("no such item") };
-                if it.ratings.contains_key(delegate) || !it.askers.iter().any(|(d, _)| d == delegate) {
+                if it.ratings.contains_key(delegate)
+                    || !it.askers.iter().any(|(d, _)| d == delegate)
+                    || (*rehandle && *rating != Rating::Dissatisfied)
+                {
                     return fail("rating not allowed");
                 }
                 // Checked: nothing below fails.
-                it.ratings.insert(delegate.clone(), FollowUpRating { rating: *rating, comment: comment.clone(), by_operator: *by_operator, at: *at });
+                it.ratings.insert(delegate.clone(), FollowUpRating { rating: *rating, comment: comment.clone(), by_operator: *by_operator, rehandle: *rehandle, at: *at });
                 Ok(())
             }
         }
