@@ -3,7 +3,7 @@
 
 export type ErrorCode = "bad_message" | "forbidden" | "not_found" | "invalid_state" | "already_done" | "invalid" | "limit" | "unavailable";
 
-export type Phase = "preparing" | "check_in" | "questioning" | "evaluation" | "closed";
+export type Phase = "preparing" | "check_in" | "questioning" | "evaluation" | "closed" | "archived";
 
 export type VenueKind = "main" | "sub";
 
@@ -15,9 +15,9 @@ export type QuestionStatus = "pending" | "approved" | "rejected" | "merged" | "q
 
 export type EvaluationStatus = "open" | "closed";
 
-export type Role = "moderator" | "venue_operator" | "delegate" | "screen" | "auditor";
+export type Role = "moderator" | "venue_operator" | "delegate" | "screen" | "auditor" | "office" | "unit";
 
-export type EventKind = "phase_changed" | "delegates_imported" | "checked_in" | "question_submitted" | "question_approved" | "question_rejected" | "question_merged" | "question_edited" | "question_queued" | "queue_reordered" | "question_seconded" | "floor_requested" | "floor_granted" | "countdown_started" | "follow_up_added" | "answer_recorded" | "floor_ended" | "evaluation_opened" | "ballot_cast" | "evaluation_closed";
+export type EventKind = "phase_changed" | "delegates_imported" | "checked_in" | "question_submitted" | "question_approved" | "question_rejected" | "question_merged" | "question_edited" | "question_queued" | "queue_reordered" | "question_seconded" | "floor_requested" | "floor_granted" | "countdown_started" | "follow_up_added" | "answer_recorded" | "floor_ended" | "evaluation_opened" | "ballot_cast" | "evaluation_closed" | "item_drafted" | "item_draft_edited" | "item_drafts_merged" | "item_moved" | "item_note_added" | "item_evidence_added" | "item_evidence_published" | "item_extension_requested" | "item_extension_decided" | "item_rated";
 
 export type VenueDto = { id: string, name: string, kind: VenueKind, };
 
@@ -135,7 +135,15 @@ on_behalf_of?: string, topic: string, unit: string, text: string, } | { "type": 
 /**
  * Absent: the answer to the question on the floor; present: to that follow-up.
  */
-follow_up?: number, unit: string, official: string, summary: string, commitments: Array<CommitmentDto>, } | { "type": "end_floor" } | { "type": "open_evaluation", units: Array<string>, } | { "type": "cast_ballot", ballot_id: string, evaluation: number, unit: string, rating: Rating, } | { "type": "close_evaluation", evaluation: number, });
+follow_up?: number, unit: string, official: string, summary: string, commitments: Array<CommitmentDto>, } | { "type": "end_floor" } | { "type": "open_evaluation", units: Array<string>, } | { "type": "cast_ballot", ballot_id: string, evaluation: number, unit: string, rating: Rating, } | { "type": "close_evaluation", evaluation: number, } | { "type": "draft_assignments" } | { "type": "draft_item", lead: string, requirement: string, 
+/**
+ * `YYYY-MM-DD`
+ */
+deadline?: string, } | { "type": "edit_draft", item: number, lead: string, co_units: Array<string>, requirement: string, deadline?: string, priority: Priority, } | { "type": "merge_drafts", into: number, from: number, } | { "type": "issue_item", item: number, } | { "type": "start_handling", item: number, } | { "type": "reply_item", item: number, text: string, } | { "type": "rectify_item", item: number, text: string, } | { "type": "add_note", item: number, text: string, } | { "type": "return_item", item: number, reason: string, } | { "type": "publish_evidence", item: number, file: string, public: boolean, } | { "type": "request_extension", item: number, until: string, reason: string, } | { "type": "decide_extension", item: number, grant: boolean, answer?: string, } | { "type": "close_item", item: number, } | { "type": "rate_item", item: number, on_behalf_of?: string, rating: Rating, comment?: string, 
+/**
+ * With `dissatisfied` only: ask the office, openly, to have it handled again.
+ */
+rehandle: boolean, });
 
 export type CommandDto = { "type": "ping" } | { "type": "advance_phase", to: Phase, } | { "type": "check_in", delegate: string, } | { "type": "submit_question", 
 /**
@@ -145,7 +153,15 @@ on_behalf_of?: string, topic: string, unit: string, text: string, } | { "type": 
 /**
  * Absent: the answer to the question on the floor; present: to that follow-up.
  */
-follow_up?: number, unit: string, official: string, summary: string, commitments: Array<CommitmentDto>, } | { "type": "end_floor" } | { "type": "open_evaluation", units: Array<string>, } | { "type": "cast_ballot", ballot_id: string, evaluation: number, unit: string, rating: Rating, } | { "type": "close_evaluation", evaluation: number, };
+follow_up?: number, unit: string, official: string, summary: string, commitments: Array<CommitmentDto>, } | { "type": "end_floor" } | { "type": "open_evaluation", units: Array<string>, } | { "type": "cast_ballot", ballot_id: string, evaluation: number, unit: string, rating: Rating, } | { "type": "close_evaluation", evaluation: number, } | { "type": "draft_assignments" } | { "type": "draft_item", lead: string, requirement: string, 
+/**
+ * `YYYY-MM-DD`
+ */
+deadline?: string, } | { "type": "edit_draft", item: number, lead: string, co_units: Array<string>, requirement: string, deadline?: string, priority: Priority, } | { "type": "merge_drafts", into: number, from: number, } | { "type": "issue_item", item: number, } | { "type": "start_handling", item: number, } | { "type": "reply_item", item: number, text: string, } | { "type": "rectify_item", item: number, text: string, } | { "type": "add_note", item: number, text: string, } | { "type": "return_item", item: number, reason: string, } | { "type": "publish_evidence", item: number, file: string, public: boolean, } | { "type": "request_extension", item: number, until: string, reason: string, } | { "type": "decide_extension", item: number, grant: boolean, answer?: string, } | { "type": "close_item", item: number, } | { "type": "rate_item", item: number, on_behalf_of?: string, rating: Rating, comment?: string, 
+/**
+ * With `dissatisfied` only: ask the office, openly, to have it handled again.
+ */
+rehandle: boolean, };
 
 export type ServerMessage = { "type": "snapshot" } & SnapshotDto | { "type": "event" } & EventDto | { "type": "ack" } & AckDto | { "type": "error" } & ErrorDto | { "type": "stats" } & StatsDto;
 
@@ -153,9 +169,17 @@ export type YouDto = { role: Role,
 /**
  * Display name of the participant (delegate's name, venue name for an operator).
  */
-name: string, venue?: string, delegate?: string, };
+name: string, venue?: string, delegate?: string, 
+/**
+ * A unit's id (role `unit`).
+ */
+unit?: string, };
 
-export type SessionInfoDto = { id: string, title: string, theme: string, phase: Phase, venues: Array<VenueDto>, units: Array<NamedDto>, topics: Array<NamedDto>, limits: LimitsDto, };
+export type SessionInfoDto = { id: string, title: string, theme: string, phase: Phase, venues: Array<VenueDto>, units: Array<NamedDto>, topics: Array<NamedDto>, limits: LimitsDto, 
+/**
+ * Deadlines are dates in this zone; "today" is the date there.
+ */
+time_zone: TimeZoneDto, };
 
 export type SnapshotDto = { 
 /**
@@ -178,7 +202,15 @@ checked_in: Array<string>, questions: Array<QuestionDto>, queue: Array<number>, 
 /**
  * The viewer's own ballots (all ballots for the auditor).
  */
-ballots: Array<BallotDto>, stats: StatsDto, };
+ballots: Array<BallotDto>, 
+/**
+ * The assignment items this viewer may see (drafts: the office only).
+ */
+items: Array<ItemDto>, 
+/**
+ * The assignment board's figures.
+ */
+board: BoardDto, stats: StatsDto, };
 
 export type EventDto = { seq: number, at: number, kind: EventKind, 
 /**
@@ -186,7 +218,7 @@ export type EventDto = { seq: number, at: number, kind: EventKind,
  */
 changes: Array<ChangeDto>, };
 
-export type ChangeDto = { "entity": "phase", phase: Phase, } | { "entity": "roster", delegates: Array<DelegateDto>, } | { "entity": "check_in", delegate: string, venue: string, at: number, } | { "entity": "presence", venue: string, present: number, roster: number, } | { "entity": "question", question: QuestionDto, } | { "entity": "queue", order: Array<number>, } | { "entity": "floor_requests", requests: Array<FloorRequestDto>, } | { "entity": "floor", floor: FloorDto | null, } | { "entity": "evaluation", evaluation: EvaluationDto, } | { "entity": "ballot", ballot: BallotDto, };
+export type ChangeDto = { "entity": "phase", phase: Phase, } | { "entity": "roster", delegates: Array<DelegateDto>, } | { "entity": "check_in", delegate: string, venue: string, at: number, } | { "entity": "presence", venue: string, present: number, roster: number, } | { "entity": "question", question: QuestionDto, } | { "entity": "queue", order: Array<number>, } | { "entity": "floor_requests", requests: Array<FloorRequestDto>, } | { "entity": "floor", floor: FloorDto | null, } | { "entity": "evaluation", evaluation: EvaluationDto, } | { "entity": "ballot", ballot: BallotDto, } | { "entity": "item", item: ItemDto, } | { "entity": "board", board: BoardDto, };
 
 export type AckDto = { id: string, 
 /**
@@ -195,7 +227,7 @@ export type AckDto = { id: string,
  */
 seq: number, result?: AckResult, };
 
-export type AckResult = { "question": number } | { "follow_up": number } | { "evaluation": number } | { "closed": EvaluationDto } | { "receipt": ReceiptDto };
+export type AckResult = { "question": number } | { "follow_up": number } | { "evaluation": number } | { "closed": EvaluationDto } | { "receipt": ReceiptDto } | { "item": number } | { "drafted": { first: number, count: number, } } | { "item_receipt": ItemReceiptDto };
 
 export type ErrorDto = { 
 /**
@@ -218,5 +250,166 @@ store_available: boolean,
  * settings, an evaluation under review); absent for everyone else.
  */
 warnings?: Array<string>, };
+
+export type TimeZoneDto = { 
+/**
+ * e.g. `Asia/Shanghai`
+ */
+name: string, 
+/**
+ * Minutes east of UTC (480 for Asia/Shanghai).
+ */
+utc_offset_minutes: number, };
+
+export type ItemStatus = "draft" | "issued" | "in_handling" | "answered" | "rectified" | "closed";
+
+export type Priority = "normal" | "supervised";
+
+export type FileKind = "jpeg" | "png" | "webp" | "pdf";
+
+export type SourceKind = "commitment" | "answer" | "unasked" | "follow_up";
+
+export type SourceDto = { kind: SourceKind, question: number, follow_up?: number, 
+/**
+ * A commitment's place in its answer (0-based).
+ */
+index?: number, };
+
+export type AskerDto = { venue: string, 
+/**
+ * Only for the office, the auditor, the asker themself and their venue's operator.
+ */
+delegate?: string, };
+
+export type TransitionDto = { from: ItemStatus, to: ItemStatus, at: number, 
+/**
+ * `office` or `unit:<id>`.
+ */
+by: string, reason?: string, };
+
+export type NoteDto = { unit: string, text: string, at: number, };
+
+export type EvidenceDto = { 
+/**
+ * The content's SHA-256 (hex).
+ */
+id: string, name: string, kind: FileKind, bytes: number, unit: string, at: number, public: boolean, };
+
+export type ExtensionDto = { 
+/**
+ * `YYYY-MM-DD`
+ */
+until: string, reason: string, requested_at: number, 
+/**
+ * Absent while the office has not decided.
+ */
+granted?: boolean, decided_at?: number, answer?: string, };
+
+export type ItemRatingDto = { delegate: string, rating: Rating, comment?: string, by_operator: boolean, rehandle: boolean, at: number, };
+
+export type ItemRatingsDto = { 
+/**
+ * Counts; with fewer than 3 ratings only `total` (`suppressed`), except for the auditor.
+ */
+counts: CountsDto, 
+/**
+ * The viewer's own rating (a delegate who asked).
+ */
+mine?: ItemRatingDto, 
+/**
+ * Every rating with its rater: the auditor only.
+ */
+by?: Array<ItemRatingDto>, };
+
+export type ItemDto = { id: number, 
+/**
+ * The number on the assignment letter (交办编号), given at issue.
+ */
+number?: number, status: ItemStatus, priority: Priority, lead: string, co_units: Array<string>, requirement: string, 
+/**
+ * `YYYY-MM-DD` in the session's time zone.
+ */
+deadline?: string, sources: Array<SourceDto>, 
+/**
+ * The askers (who rate the outcome): their venues, and the delegate's
+ * id where this perspective may see it. Omitted for the public.
+ */
+askers?: Array<AskerDto>, 
+/**
+ * The unit's written reply (public).
+ */
+reply?: string, 
+/**
+ * What the unit says it rectified (public).
+ */
+rectification?: string, 
+/**
+ * Progress notes: the office, the auditor and the item's units only.
+ */
+notes?: Array<NoteDto>, 
+/**
+ * Files: all of them for the office, the auditor, the units and the
+ * askers; the public ones for everyone else.
+ */
+evidence: Array<EvidenceDto>, 
+/**
+ * Extension requests: the office, the auditor and the item's units only.
+ */
+extensions?: Array<ExtensionDto>, history: Array<TransitionDto>, ratings: ItemRatingsDto, 
+/**
+ * An asker asked for it to be handled again (申请重办); always false on
+ * the public perspective.
+ */
+flagged: boolean, 
+/**
+ * A draft folded into another (the office only).
+ */
+merged_into?: number, };
+
+export type BoardCountsDto = { 
+/**
+ * Issued items, whatever their status since.
+ */
+issued: number, 
+/**
+ * Issued and not yet started.
+ */
+waiting: number, in_handling: number, answered: number, rectified: number, closed: number, overdue: number, due_soon: number, 
+/**
+ * Items an asker asked to have handled again.
+ */
+flagged: number, 
+/**
+ * (已答复 + 已整改 + 已办结) / issued, basis points; absent before anything is issued.
+ */
+resolved_rate_bp?: number, 
+/**
+ * The askers' follow-up ratings of these items (small-cell rule).
+ */
+ratings: CountsDto, };
+
+export type UnitBoardDto = { unit: string, counts: BoardCountsDto, };
+
+export type BoardDto = { 
+/**
+ * The date (`YYYY-MM-DD`, session's time zone) "overdue" and "due soon" refer to.
+ */
+as_of: string, 
+/**
+ * Drafts not issued yet.
+ */
+drafts: number, overall: BoardCountsDto, 
+/**
+ * Every unit of the session, in definition order (zeros for a unit without items).
+ */
+units: Array<UnitBoardDto>, };
+
+export type ItemReceiptDto = { item: number, rating: ItemRatingDto, };
+
+export type ProgressDto = { session: SessionInfoDto, seq: number, server_time: number, board: BoardDto, items: Array<ItemDto>, 
+/**
+ * The questions the items come from, as the public saw them on the floor.
+ */
+questions: Array<QuestionDto>, };
 
 export const PROTOCOL_VERSION = 1;

@@ -170,6 +170,8 @@ pub struct SessionDef {
 pub enum DefinitionError {
     #[error("session id must be 1-64 characters of a-z, 0-9, '-' or '_'")]
     BadSessionId,
+    #[error("time zone {0:?} is not known: use Asia/Shanghai, UTC or an offset such as +08:00")]
+    BadTimeZone(String),
     #[error("title must not be empty")]
     EmptyTitle,
     #[error("there must be exactly one main venue, found {0}")]

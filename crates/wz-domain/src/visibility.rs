@@ -132,7 +132,9 @@ impl Perspective {
 
     /// May this perspective see the question at all?
     pub fn sees_question(&self, q: &Question) -> bool {
-        q.public || self.sees_askers(q)
+        // The office works on what was approved (public); the review queue
+        // is the moderator's.
+        q.public || (*self != Perspective::Office && self.sees_askers(q))
     }
 
     /// May this perspective see who asked (and who seconded)?

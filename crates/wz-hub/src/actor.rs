@@ -337,7 +337,7 @@ impl SessionActor {
             Viewer::Moderator => Some(self.state.def().main_venue().id.clone()),
             Viewer::VenueOperator(v) => Some(v.clone()),
             Viewer::Delegate(d) => self.state.delegate(d).map(|x| x.venue.clone()),
-            Viewer::Screen | Viewer::Auditor => None,
+            Viewer::Screen | Viewer::Auditor | Viewer::Office | Viewer::Unit(_) => None,
         };
         if let Some(v) = venue.clone() {
             self.seen(v);

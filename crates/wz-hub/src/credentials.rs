@@ -9,7 +9,7 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::fmt;
-use wz_domain::{DelegateId, SessionDef, VenueId, Viewer};
+use wz_domain::{DelegateId, SessionDef, UnitId, VenueId, Viewer};
 
 /// Which participant a credential belongs to, e.g. `delegate:d017`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -19,6 +19,10 @@ pub enum PrincipalKey {
     Screen,
     Operator(VenueId),
     Delegate(DelegateId),
+    /// The congress office: the assignment list after the session.
+    Office,
+    /// A respondent unit.
+    Unit(UnitId),
 }
 
 impl PrincipalKey {
@@ -27,6 +31,8 @@ impl PrincipalKey {
             None if s == "moderator" => PrincipalKey::Moderator,
             None if s == "auditor" => PrincipalKey::Auditor,
             None if s == "screen" => PrincipalKey::Screen,
+            None if s == "office" => PrincipalKey::Office,
+            Some(("unit", u)) if !u.is_empty() => PrincipalKey::Unit(UnitId::new(u)),
             Some(("operator", v)) if !v.is_empty() => PrincipalKey::Operator(VenueId::new(v)),
             Some(("delegate", d)) if !d.is_empty() => PrincipalKey::Delegate(DelegateId::new(d)),
             _ => return None,
@@ -40,6 +46,8 @@ impl PrincipalKey {
             PrincipalKey::Screen => Viewer::Screen,
             PrincipalKey::Operator(v) => Viewer::VenueOperator(v.clone()),
             PrincipalKey::Delegate(d) => Viewer::Delegate(d.clone()),
+            PrincipalKey::Office => Viewer::Office,
+            PrincipalKey::Unit(u) => Viewer::Unit(u.clone()),
         }
     }
 }
@@ -52,6 +60,8 @@ impl From<&Viewer> for PrincipalKey {
             Viewer::Screen => PrincipalKey::Screen,
             Viewer::VenueOperator(x) => PrincipalKey::Operator(x.clone()),
             Viewer::Delegate(x) => PrincipalKey::Delegate(x.clone()),
+            Viewer::Office => PrincipalKey::Office,
+            Viewer::Unit(x) => PrincipalKey::Unit(x.clone()),
         }
     }
 }
@@ -64,6 +74,8 @@ impl fmt::Display for PrincipalKey {
             PrincipalKey::Screen => f.write_str("screen"),
             PrincipalKey::Operator(v) => write!(f, "operator:{v}"),
             PrincipalKey::Delegate(d) => write!(f, "delegate:{d}"),
+            PrincipalKey::Office => f.write_str("office"),
+            PrincipalKey::Unit(u) => write!(f, "unit:{u}"),
         }
     }
 }
@@ -105,7 +117,8 @@ pub fn hash_token(token: &str) -> String {
 
 /// One credential for every participant of a session definition.
 pub fn issue_all(def: &SessionDef) -> Vec<Credential> {
-    let mut keys = vec![PrincipalKey::Moderator, PrincipalKey::Auditor, PrincipalKey::Screen];
+    let mut keys = vec![PrincipalKey::Moderator, PrincipalKey::Auditor, PrincipalKey::Screen, PrincipalKey::Office];
+    keys.extend(def.units.iter().map(|u| PrincipalKey::Unit(u.id.clone())));
     keys.extend(def.venues.iter().map(|v| PrincipalKey::Operator(v.id.clone())));
     keys.extend(def.delegates.iter().map(|d| PrincipalKey::Delegate(d.id.clone())));
     keys.into_iter().map(Credential::issue).collect()

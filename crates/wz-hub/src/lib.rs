@@ -109,7 +109,13 @@ impl HubConfig {
     pub fn connection_cap(&self, key: &PrincipalKey) -> usize {
         match key {
             PrincipalKey::Screen | PrincipalKey::Auditor => self.max_connections_per_shared_credential,
-            PrincipalKey::Moderator | PrincipalKey::Operator(_) | PrincipalKey::Delegate(_) => self.max_connections_per_credential,
+            // The office and a unit are a few staff at desks and on phones:
+            // as many as an operator's desk, not a screen wall's.
+            PrincipalKey::Moderator
+            | PrincipalKey::Operator(_)
+            | PrincipalKey::Delegate(_)
+            | PrincipalKey::Office
+            | PrincipalKey::Unit(_) => self.max_connections_per_credential,
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::dto::{CommitmentDto, Phase, Rating};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use wz_domain as d;
+use wz_domain::assignment as a;
 
 /// Longest accepted command id.
 pub const MAX_ID_LEN: usize = 64;
@@ -75,6 +76,73 @@ pub enum CommandDto {
     OpenEvaluation { units: Vec<String> },
     CastBallot { ballot_id: String, evaluation: u32, unit: String, rating: Rating },
     CloseEvaluation { evaluation: u32 },
+    // ---- the assignment list (after the session) -------------------------
+    /// Office: draft the list from the session now (closing does it too).
+    DraftAssignments,
+    /// Office: a draft of its own, not from the floor (no askers).
+    DraftItem {
+        lead: String,
+        requirement: String,
+        /// `YYYY-MM-DD`
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        deadline: Option<String>,
+    },
+    /// Office: set a draft's units, requirement, deadline and priority.
+    EditDraft {
+        item: u32,
+        lead: String,
+        #[serde(default)]
+        co_units: Vec<String>,
+        requirement: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        deadline: Option<String>,
+        #[serde(default)]
+        priority: crate::assignment::Priority,
+    },
+    /// Office: fold draft `from` into draft `into`.
+    MergeDrafts { into: u32, from: u32 },
+    /// Office: 交办 (numbered, visible to its units).
+    IssueItem { item: u32 },
+    /// Lead unit: 办理中.
+    StartHandling { item: u32 },
+    /// Lead unit: the written reply (已答复).
+    ReplyItem { item: u32, text: String },
+    /// Lead unit: what was rectified (已整改).
+    RectifyItem { item: u32, text: String },
+    /// Lead or co-handling unit: a dated progress note.
+    AddNote { item: u32, text: String },
+    /// Office: 退回 to handling, with the reason.
+    ReturnItem { item: u32, reason: String },
+    /// Office: show (or hide) a file on the public progress page.
+    PublishEvidence { item: u32, file: String, public: bool },
+    /// Lead unit: 申请延期 to a later date.
+    RequestExtension { item: u32, until: String, reason: String },
+    /// Office: grant or refuse the waiting extension (refusing needs an answer).
+    DecideExtension {
+        item: u32,
+        grant: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        answer: Option<String>,
+    },
+    /// Office: 办结.
+    CloseItem { item: u32 },
+    /// An asker (or their venue operator, naming them): 跟踪测评, once.
+    RateItem {
+        item: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        on_behalf_of: Option<String>,
+        rating: Rating,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        comment: Option<String>,
+        /// With `dissatisfied` only: ask the office, openly, to have it handled again.
+        #[serde(default)]
+        rehandle: bool,
+    },
 }
 
 /// Why a client message was refused before reaching the session.
@@ -170,6 +238,57 @@ impl CommandDto {
                 rating: rating.into(),
             },
             CommandDto::CloseEvaluation { evaluation } => C::CloseEvaluation { evaluation: d::EvaluationId(evaluation) },
+            CommandDto::DraftAssignments => C::DraftAssignments,
+            other => C::Assignment(other.into_assignment()?),
         }))
     }
+
+    fn into_assignment(self) -> Result<a::AssignmentCommand, (ErrorCode, String)> {
+        use a::AssignmentCommand as A;
+        let i = a::ItemId;
+        Ok(match self {
+            CommandDto::DraftItem { lead, requirement, deadline } => A::Draft(a::DraftSpec {
+                sources: Vec::new(),
+                askers: Vec::new(),
+                lead: d::UnitId(lead),
+                requirement,
+                deadline: deadline.as_deref().map(|x| date("deadline", x)).transpose()?,
+            }),
+            CommandDto::EditDraft { item, lead, co_units, requirement, deadline, priority } => A::EditDraft {
+                item: i(item),
+                edit: a::DraftEdit {
+                    lead: d::UnitId(lead),
+                    co_units: co_units.into_iter().map(d::UnitId).collect(),
+                    requirement,
+                    deadline: deadline.as_deref().map(|x| date("deadline", x)).transpose()?,
+                    priority: priority.into(),
+                },
+            },
+            CommandDto::MergeDrafts { into, from } => A::MergeDrafts { into: i(into), from: i(from) },
+            CommandDto::IssueItem { item } => A::Issue { item: i(item) },
+            CommandDto::StartHandling { item } => A::StartHandling { item: i(item) },
+            CommandDto::ReplyItem { item, text } => A::Reply { item: i(item), text },
+            CommandDto::RectifyItem { item, text } => A::Rectify { item: i(item), text },
+            CommandDto::AddNote { item, text } => A::AddNote { item: i(item), text },
+            CommandDto::ReturnItem { item, reason } => A::Return { item: i(item), reason },
+            CommandDto::PublishEvidence { item, file, public } => A::PublishEvidence { item: i(item), id: file, public },
+            CommandDto::RequestExtension { item, until, reason } => {
+                A::RequestExtension { item: i(item), until: date("until", &until)?, reason }
+            }
+            CommandDto::DecideExtension { item, grant, answer } => A::DecideExtension { item: i(item), grant, answer },
+            CommandDto::CloseItem { item } => A::Close { item: i(item) },
+            CommandDto::RateItem { item, on_behalf_of, rating, comment, rehandle } => A::Rate {
+                item: i(item),
+                on_behalf_of: on_behalf_of.map(d::DelegateId),
+                rating: rating.into(),
+                comment,
+                rehandle,
+            },
+            _ => unreachable!("live commands are converted by into_domain"),
+        })
+    }
+}
+
+fn date(field: &str, s: &str) -> Result<d::CalendarDate, (ErrorCode, String)> {
+    d::CalendarDate::parse(s).ok_or_else(|| (ErrorCode::Invalid, format!("{field} {s:?} is not a date YYYY-MM-DD")))
 }

@@ -45,6 +45,10 @@ pub struct SessionDefinition {
     pub topics: Vec<NamedDto>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitsDto>,
+    /// The session's time zone: `Asia/Shanghai` (the default), another
+    /// zone of China, `UTC`, or a fixed offset such as `+08:00`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +90,9 @@ impl SessionDefinition {
             units: def.units.iter().map(|u| NamedDto { id: u.id.0.clone(), name: u.name.clone() }).collect(),
             topics: def.topics.iter().map(|u| NamedDto { id: u.id.0.clone(), name: u.name.clone() }).collect(),
             limits: Some(LimitsDto::from(&l)),
+            // The default is left out, so headers written before time zones
+            // existed and those written since read the same.
+            time_zone: (def.time_zone != d::TimeZone::default()).then(|| def.time_zone.name.clone()),
         }
     }
 
@@ -103,6 +110,10 @@ impl SessionDefinition {
             answer_seconds: l.answer_seconds,
             max_answer_seconds: l.max_answer_seconds,
         });
+        let time_zone = match self.time_zone {
+            None => d::TimeZone::default(),
+            Some(name) => d::TimeZone::named(name.trim()).ok_or(d::DefinitionError::BadTimeZone(name))?,
+        };
         let mut def = d::SessionDef {
             id: self.id,
             title: self.title,
@@ -116,6 +127,7 @@ impl SessionDefinition {
             units: self.units.into_iter().map(|u| d::Unit { id: d::UnitId(u.id), name: u.name }).collect(),
             topics: self.topics.into_iter().map(|u| d::Topic { id: d::TopicId(u.id), name: u.name }).collect(),
             limits,
+            time_zone,
         };
         def.normalize()?;
         def.validate()?;

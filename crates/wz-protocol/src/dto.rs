@@ -23,8 +23,9 @@ macro_rules! wire_enum {
 }
 
 wire_enum!(
-    /// preparing → check_in → questioning → evaluation → closed
-    Phase <=> d::Phase { Preparing, CheckIn, Questioning, Evaluation, Closed }
+    /// preparing → check_in → questioning → evaluation → closed (the live
+    /// session is over; the follow-up runs) → archived (read-only)
+    Phase <=> d::Phase { Preparing, CheckIn, Questioning, Evaluation, Closed, Archived }
 );
 wire_enum!(VenueKind <=> d::VenueKind { Main, Sub });
 wire_enum!(
@@ -46,6 +47,10 @@ pub enum Role {
     Delegate,
     Screen,
     Auditor,
+    /// The congress office (人大办): the assignment list.
+    Office,
+    /// A respondent unit (承办单位).
+    Unit,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -347,7 +352,7 @@ pub struct UnitBallotsDto {
     pub ballots: u32,
 }
 
-pub(crate) fn ms(m: d::Millis) -> u64 {
+pub fn ms(m: d::Millis) -> u64 {
     m.0
 }
 
@@ -357,6 +362,7 @@ wire_enum!(
         PhaseChanged, DelegatesImported, CheckedIn, QuestionSubmitted, QuestionApproved, QuestionRejected,
         QuestionMerged, QuestionEdited, QuestionQueued, QueueReordered, QuestionSeconded, FloorRequested,
         FloorGranted, CountdownStarted, FollowUpAdded, AnswerRecorded, FloorEnded, EvaluationOpened,
-        BallotCast, EvaluationClosed,
+        BallotCast, EvaluationClosed, ItemDrafted, ItemDraftEdited, ItemDraftsMerged, ItemMoved, ItemNoteAdded,
+        ItemEvidenceAdded, ItemEvidencePublished, ItemExtensionRequested, ItemExtensionDecided, ItemRated,
     }
 );

@@ -1,5 +1,6 @@
 //! The Wenzheng wire protocol: the only crate that knows JSON.
 //!
+//! * [`assignment`]: the assignment list's items and board, per perspective;
 //! * [`client`]: messages clients send (commands with a client-chosen id);
 //! * [`server`]: messages the server sends (snapshot, event, ack, error, stats);
 //! * [`render`]: turns domain state and changes into what one perspective may see;
@@ -12,6 +13,7 @@
 //! Architecture Invariant: domain types never derive `Serialize`; every
 //! conversion between JSON and the domain happens in this crate.
 
+pub mod assignment;
 pub mod client;
 pub mod codes;
 pub mod definition;

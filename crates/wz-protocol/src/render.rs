@@ -219,6 +219,10 @@ pub fn change(session: &str, def: &d::SessionDef, c: &Change, p: &Perspective) -
             }
             ChangeDto::Ballot { ballot: ballot(session, b) }
         }
+        Change::Item(it) => ChangeDto::Item { item: Box::new(crate::assignment::item(it, p)?) },
+        Change::Board { board, today } => {
+            ChangeDto::Board { board: Box::new(crate::assignment::board(def, board, *today, p)) }
+        }
     })
 }
 
@@ -298,14 +302,24 @@ fn you(s: &Session, viewer: &Viewer) -> YouDto {
             name: def.main_venue().name.clone(),
             venue: Some(def.main_venue().id.0.clone()),
             delegate: None,
+            unit: None,
         },
-        Viewer::Auditor => YouDto { role: Role::Auditor, name: "auditor".into(), venue: None, delegate: None },
-        Viewer::Screen => YouDto { role: Role::Screen, name: "screen".into(), venue: None, delegate: None },
+        Viewer::Auditor => YouDto { role: Role::Auditor, name: "auditor".into(), venue: None, delegate: None, unit: None },
+        Viewer::Screen => YouDto { role: Role::Screen, name: "screen".into(), venue: None, delegate: None, unit: None },
+        Viewer::Office => YouDto { role: Role::Office, name: "office".into(), venue: None, delegate: None, unit: None },
+        Viewer::Unit(u) => YouDto {
+            role: Role::Unit,
+            name: def.units.iter().find(|x| &x.id == u).map(|x| x.name.clone()).unwrap_or_default(),
+            venue: None,
+            delegate: None,
+            unit: Some(u.0.clone()),
+        },
         Viewer::VenueOperator(v) => YouDto {
             role: Role::VenueOperator,
             name: def.venue(v).map(|x| x.name.clone()).unwrap_or_default(),
             venue: Some(v.0.clone()),
             delegate: None,
+            unit: None,
         },
         Viewer::Delegate(id) => {
             let dl = s.delegate(id);
@@ -314,6 +328,7 @@ fn you(s: &Session, viewer: &Viewer) -> YouDto {
                 name: dl.map(|x| x.name.clone()).unwrap_or_default(),
                 venue: dl.map(|x| x.venue.0.clone()),
                 delegate: Some(id.0.clone()),
+                unit: None,
             }
         }
     }
@@ -353,6 +368,8 @@ pub fn snapshot(s: &Session, epoch: crate::Epoch, viewer: &Viewer, health: &Heal
         floor: s.floor().map(floor),
         evaluations: s.evaluations().map(|e| evaluation(def, e, &p)).collect(),
         ballots,
+        items: s.assignments().items().filter_map(|i| crate::assignment::item(i, &p)).collect(),
+        board: crate::assignment::board(def, &s.assignments().dashboard(s.today(now)), s.today(now), &p),
         stats: stats(s, &p, health, now),
     }))
 }
@@ -369,6 +386,7 @@ pub fn session_info(s: &Session) -> SessionInfoDto {
         units: def.units.iter().map(|u| NamedDto { id: u.id.0.clone(), name: u.name.clone() }).collect(),
         topics: def.topics.iter().map(|u| NamedDto { id: u.id.0.clone(), name: u.name.clone() }).collect(),
         limits: LimitsDto::from(&l),
+        time_zone: TimeZoneDto { name: def.time_zone.name.clone(), utc_offset_minutes: def.time_zone.utc_offset_minutes },
     }
 }
 
@@ -386,5 +404,8 @@ pub fn ack_result(s: &Session, reply: &d::Reply) -> Option<AckResult> {
             .evaluation(*evaluation)
             .and_then(|e| e.ballots.get(&(delegate.clone(), unit.clone())))
             .map(|b| AckResult::Receipt(receipt(&s.def().id, b))),
+        d::Reply::Item(i) => Some(AckResult::Item(i.0)),
+        d::Reply::Drafted { first, count } => Some(AckResult::Drafted { first: first.0, count: *count }),
+        d::Reply::Rated { item, delegate } => crate::assignment::item_receipt(s, *item, delegate).map(AckResult::ItemReceipt),
     }
 }

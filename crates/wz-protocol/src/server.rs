@@ -6,6 +6,7 @@
 //! turnout, and for the moderator live counts) and is latest-value-wins.
 
 use crate::codes::ErrorCode;
+use crate::assignment::{BoardDto, ItemDto, ItemReceiptDto};
 use crate::dto::*;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -38,6 +39,10 @@ pub struct YouDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub delegate: Option<String>,
+    /// A unit's id (role `unit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub unit: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
@@ -50,6 +55,16 @@ pub struct SessionInfoDto {
     pub units: Vec<NamedDto>,
     pub topics: Vec<NamedDto>,
     pub limits: LimitsDto,
+    /// Deadlines are dates in this zone; "today" is the date there.
+    pub time_zone: TimeZoneDto,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct TimeZoneDto {
+    /// e.g. `Asia/Shanghai`
+    pub name: String,
+    /// Minutes east of UTC (480 for Asia/Shanghai).
+    pub utc_offset_minutes: i32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
@@ -78,6 +93,10 @@ pub struct SnapshotDto {
     pub evaluations: Vec<EvaluationDto>,
     /// The viewer's own ballots (all ballots for the auditor).
     pub ballots: Vec<BallotDto>,
+    /// The assignment items this viewer may see (drafts: the office only).
+    pub items: Vec<ItemDto>,
+    /// The assignment board's figures.
+    pub board: BoardDto,
     pub stats: StatsDto,
 }
 
@@ -110,6 +129,10 @@ pub enum ChangeDto {
     Floor { floor: Option<FloorDto> },
     Evaluation { evaluation: Box<EvaluationDto> },
     Ballot { ballot: BallotDto },
+    /// An assignment item's new state, as this viewer may see it.
+    Item { item: Box<ItemDto> },
+    /// The assignment board after the change.
+    Board { board: Box<BoardDto> },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
@@ -133,6 +156,12 @@ pub enum AckResult {
     /// The closed evaluation with its final results, as the moderator sees them.
     Closed(Box<EvaluationDto>),
     Receipt(ReceiptDto),
+    /// The assignment item created or changed.
+    Item(u32),
+    /// Drafts added: the first id and how many (consecutive ids).
+    Drafted { first: u32, count: u32 },
+    /// The accepted follow-up rating.
+    ItemReceipt(ItemReceiptDto),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]

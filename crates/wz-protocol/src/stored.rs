@@ -15,6 +15,8 @@ use crate::epoch::Epoch;
 use serde::{Deserialize, Serialize};
 use wz_domain as d;
 
+mod assignment;
+
 pub const EVENT_FORMAT: u32 = 1;
 /// 2 since epochs (format 1 had no `epoch`; still read).
 pub const DEFINITION_FORMAT: u32 = 2;
@@ -103,6 +105,10 @@ pub fn decode_event(bytes: &[u8]) -> Result<d::Event, StoredError> {
 /// Encodes one event with who caused it.
 pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
     use d::Event as E;
+    if let E::Assignment(x) = e {
+        let body = WithMeta { meta: meta.clone(), body: assignment::encode(x) };
+        return serde_json::to_vec(&Versioned { v: EVENT_FORMAT, body }).expect("records always serialise");
+    }
     let s = |x: &str| x.to_owned();
     let body = match e {
         E::PhaseChanged { to, at } => Record::PhaseChanged { to: (*to).into(), at: at.0 },
@@ -173,6 +179,7 @@ pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
             at: at.0,
         },
         E::EvaluationClosed { evaluation, at } => Record::EvaluationClosed { evaluation: evaluation.0, at: at.0 },
+        E::Assignment(_) => unreachable!("encoded above"),
     };
     let body = WithMeta { meta: meta.clone(), body };
     serde_json::to_vec(&Versioned { v: EVENT_FORMAT, body }).expect("records always serialise")
@@ -194,6 +201,17 @@ fn version(bytes: &[u8], supported: u32) -> Result<(), StoredError> {
 pub fn decode_record(bytes: &[u8]) -> Result<(d::Event, RecordMeta), StoredError> {
     use d::Event as E;
     version(bytes, EVENT_FORMAT)?;
+    #[derive(Deserialize)]
+    struct Tag {
+        #[serde(rename = "type")]
+        t: String,
+    }
+    let tag: Tag = serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
+    if tag.t.starts_with("item_") {
+        let r: Versioned<WithMeta<assignment::ItemRecord>> =
+            serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
+        return Ok((E::Assignment(assignment::decode(r.body.body)?), r.body.meta));
+    }
     let r: Versioned<WithMeta<Record>> =
         serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
     let meta = r.body.meta;

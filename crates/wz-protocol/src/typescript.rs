@@ -3,6 +3,7 @@
 //! `cargo test -p wz-protocol` fails when `web/src/protocol.ts` is stale;
 //! regenerate it with `UPDATE_TS=1 cargo test -p wz-protocol typescript`.
 
+use crate::assignment::*;
 use crate::client::*;
 use crate::codes::ErrorCode;
 use crate::dto::*;
@@ -24,7 +25,9 @@ pub fn declarations() -> String {
         FloorRequestDto, FloorDto, CountsDto, VenueCountsDto, LevelCountsDto, UnitCountsDto, VenueTurnoutDto,
         TurnoutDto, ResultsDto, EvaluationDto, ReceiptDto, BallotDto, VenueStatsDto, LiveEvaluationDto,
         UnitBallotsDto, ClientMessage, CommandDto, ServerMessage, YouDto, SessionInfoDto, SnapshotDto, EventDto,
-        ChangeDto, AckDto, AckResult, ErrorDto, StatsDto,
+        ChangeDto, AckDto, AckResult, ErrorDto, StatsDto, TimeZoneDto, ItemStatus, Priority, FileKind, SourceKind,
+        SourceDto, AskerDto, TransitionDto, NoteDto, EvidenceDto, ExtensionDto, ItemRatingDto, ItemRatingsDto,
+        ItemDto, BoardCountsDto, UnitBoardDto, BoardDto, ItemReceiptDto, ProgressDto,
     );
     out.push_str(&format!("export const PROTOCOL_VERSION = {};\n", crate::PROTOCOL_VERSION));
     out

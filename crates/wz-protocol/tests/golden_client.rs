@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use wz_protocol::ErrorCode;
 use wz_protocol::client::{self, ClientMessage, CommandDto, Parsed};
+use wz_protocol::assignment::Priority;
 use wz_protocol::dto::{CommitmentDto, Phase, Rating};
 
 // ---------------------------------------------------------------------------
@@ -36,6 +37,21 @@ fn variant(c: &CommandDto) -> &'static str {
         CommandDto::OpenEvaluation { .. } => "open_evaluation",
         CommandDto::CastBallot { .. } => "cast_ballot",
         CommandDto::CloseEvaluation { .. } => "close_evaluation",
+        CommandDto::DraftAssignments => "draft_assignments",
+        CommandDto::DraftItem { .. } => "draft_item",
+        CommandDto::EditDraft { .. } => "edit_draft",
+        CommandDto::MergeDrafts { .. } => "merge_drafts",
+        CommandDto::IssueItem { .. } => "issue_item",
+        CommandDto::StartHandling { .. } => "start_handling",
+        CommandDto::ReplyItem { .. } => "reply_item",
+        CommandDto::RectifyItem { .. } => "rectify_item",
+        CommandDto::AddNote { .. } => "add_note",
+        CommandDto::ReturnItem { .. } => "return_item",
+        CommandDto::PublishEvidence { .. } => "publish_evidence",
+        CommandDto::RequestExtension { .. } => "request_extension",
+        CommandDto::DecideExtension { .. } => "decide_extension",
+        CommandDto::CloseItem { .. } => "close_item",
+        CommandDto::RateItem { .. } => "rate_item",
     }
 }
 
@@ -120,6 +136,43 @@ fn command_table() -> Vec<(&'static str, CommandDto)> {
             C::CastBallot { ballot_id: s("b-7f3a"), evaluation: 1, unit: s("minzheng"), rating: Rating::BasicallySatisfied },
         ),
         (r#"{"id":"c-24","type":"close_evaluation","evaluation":1}"#, C::CloseEvaluation { evaluation: 1 }),
+        (r#"{"id":"c-25","type":"draft_assignments"}"#, C::DraftAssignments),
+        (
+            r#"{"id":"c-26","type":"draft_item","lead":"minzheng","requirement":"排查敬老院消防隐患","deadline":"2027-03-31"}"#,
+            C::DraftItem { lead: s("minzheng"), requirement: s("排查敬老院消防隐患"), deadline: Some(s("2027-03-31")) },
+        ),
+        (
+            r#"{"id":"c-27","type":"edit_draft","item":1,"lead":"minzheng","co_units":["weijian"],"requirement":"年底前实现全覆盖","deadline":"2026-12-31","priority":"supervised"}"#,
+            C::EditDraft {
+                item: 1,
+                lead: s("minzheng"),
+                co_units: vec![s("weijian")],
+                requirement: s("年底前实现全覆盖"),
+                deadline: Some(s("2026-12-31")),
+                priority: Priority::Supervised,
+            },
+        ),
+        (r#"{"id":"c-28","type":"merge_drafts","into":1,"from":3}"#, C::MergeDrafts { into: 1, from: 3 }),
+        (r#"{"id":"c-29","type":"issue_item","item":1}"#, C::IssueItem { item: 1 }),
+        (r#"{"id":"c-30","type":"start_handling","item":1}"#, C::StartHandling { item: 1 }),
+        (r#"{"id":"c-31","type":"reply_item","item":1,"text":"已制定实施方案。"}"#, C::ReplyItem { item: 1, text: s("已制定实施方案。") }),
+        (r#"{"id":"c-32","type":"rectify_item","item":1,"text":"12个乡镇已覆盖。"}"#, C::RectifyItem { item: 1, text: s("12个乡镇已覆盖。") }),
+        (r#"{"id":"c-33","type":"add_note","item":1,"text":"已召开推进会"}"#, C::AddNote { item: 1, text: s("已召开推进会") }),
+        (r#"{"id":"c-34","type":"return_item","item":1,"reason":"缺少整改照片"}"#, C::ReturnItem { item: 1, reason: s("缺少整改照片") }),
+        (
+            r#"{"id":"c-35","type":"publish_evidence","item":1,"file":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","public":true}"#,
+            C::PublishEvidence { item: 1, file: s("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"), public: true },
+        ),
+        (
+            r#"{"id":"c-36","type":"request_extension","item":1,"until":"2027-01-31","reason":"设备到货延迟"}"#,
+            C::RequestExtension { item: 1, until: s("2027-01-31"), reason: s("设备到货延迟") },
+        ),
+        (r#"{"id":"c-37","type":"decide_extension","item":1,"grant":true}"#, C::DecideExtension { item: 1, grant: true, answer: None }),
+        (r#"{"id":"c-38","type":"close_item","item":1}"#, C::CloseItem { item: 1 }),
+        (
+            r#"{"id":"c-39","type":"rate_item","item":1,"rating":"dissatisfied","comment":"路灯仍未安装","rehandle":true}"#,
+            C::RateItem { item: 1, on_behalf_of: None, rating: Rating::Dissatisfied, comment: Some(s("路灯仍未安装")), rehandle: true },
+        ),
     ]
 }
 
@@ -148,7 +201,9 @@ fn every_command_parses_and_round_trips() {
         "ping", "advance_phase", "check_in", "submit_question", "approve_question", "reject_question", "merge_question",
         "edit_question", "queue_question", "reorder_queue", "second_question", "request_floor", "grant_floor",
         "start_countdown", "add_follow_up", "record_answer", "end_floor", "open_evaluation", "cast_ballot",
-        "close_evaluation",
+        "close_evaluation", "draft_assignments", "draft_item", "edit_draft", "merge_drafts", "issue_item",
+        "start_handling", "reply_item", "rectify_item", "add_note", "return_item", "publish_evidence",
+        "request_extension", "decide_extension", "close_item", "rate_item",
     ];
     assert_eq!(seen, all.into_iter().collect::<BTreeSet<_>>(), "every CommandDto variant has an example");
 }

@@ -69,13 +69,13 @@ fn close_codes_are_stable() {
 #[test]
 fn scenario_covers_every_event_kind() {
     let sc = scenario();
-    let kinds: BTreeSet<String> = sc.end.steps.iter().map(|s| kind_name(s.event.kind())).collect();
-    assert_eq!(kinds.len(), 20, "{kinds:?}");
+    let kinds: BTreeSet<String> = sc.followup.steps.iter().map(|s| kind_name(s.event.kind())).collect();
+    assert_eq!(kinds.len(), 30, "{kinds:?}");
     // Sequence numbers are dense and session-global.
-    for (i, s) in sc.end.steps.iter().enumerate() {
+    for (i, s) in sc.followup.steps.iter().enumerate() {
         assert_eq!(s.seq, i as u64 + 1);
     }
-    assert_eq!(sc.end.s.seq(), sc.end.steps.len() as u64);
+    assert_eq!(sc.followup.s.seq(), sc.followup.steps.len() as u64);
 }
 
 /// One snapshot per event kind (its first occurrence, plus the answer to a
@@ -83,7 +83,7 @@ fn scenario_covers_every_event_kind() {
 #[test]
 fn golden_events() {
     let sc = scenario();
-    let r = &sc.end;
+    let r = &sc.followup;
     let mut done = BTreeSet::new();
     for step in &r.steps {
         let kind = kind_name(step.event.kind());
@@ -111,6 +111,16 @@ fn golden_snapshots() {
     }
     for (who, v) in [("auditor", Viewer::Auditor), ("screen", Viewer::Screen), ("delegate_d002", del("d002"))] {
         insta::assert_json_snapshot!(format!("snapshot_end_{who}"), sc.end.snapshot(&v));
+    }
+    for (who, v) in [
+        ("office", Viewer::Office),
+        ("unit_minzheng", unit("minzheng")),
+        ("screen", Viewer::Screen),
+        ("delegate_d002", del("d002")),
+        ("operator_qiaotou", operator("qiaotou")),
+        ("auditor", Viewer::Auditor),
+    ] {
+        insta::assert_json_snapshot!(format!("snapshot_followup_{who}"), sc.followup.snapshot(&v));
     }
 }
 
@@ -145,9 +155,10 @@ struct Exchange {
 #[test]
 fn golden_acks() {
     let sc = scenario();
-    let r = &sc.end;
-    // Every kind of ack result: none, question, follow_up, evaluation, receipt.
-    let acks: Vec<Exchange> = ["s-01", "m-04", "d002-01", "d003-03", "m-19", "d002-02", "m-20"]
+    let r = &sc.followup;
+    // Every kind of ack result: none, question, follow_up, evaluation,
+    // receipt, closed, and those of the assignment list.
+    let acks: Vec<Exchange> = ["s-01", "m-04", "d002-01", "d003-03", "m-19", "d002-02", "m-20", "o-03", "o-05", "d002-20"]
         .into_iter()
         .map(|id| {
             let x = r.sent(id);
@@ -163,10 +174,16 @@ fn golden_acks() {
             ServerMessage::Ack(AckDto { result: Some(AckResult::Evaluation(_)), .. }) => "evaluation",
             ServerMessage::Ack(AckDto { result: Some(AckResult::Receipt(_)), .. }) => "receipt",
             ServerMessage::Ack(AckDto { result: Some(AckResult::Closed(_)), .. }) => "closed",
+            ServerMessage::Ack(AckDto { result: Some(AckResult::Drafted { .. }), .. }) => "drafted",
+            ServerMessage::Ack(AckDto { result: Some(AckResult::Item(_)), .. }) => "item",
+            ServerMessage::Ack(AckDto { result: Some(AckResult::ItemReceipt(_)), .. }) => "item_receipt",
             _ => "error",
         })
         .collect();
-    assert_eq!(results, ["none", "none", "question", "follow_up", "evaluation", "receipt", "closed"]);
+    assert_eq!(
+        results,
+        ["none", "none", "question", "follow_up", "evaluation", "receipt", "closed", "drafted", "item", "item_receipt"]
+    );
     insta::assert_json_snapshot!("acks", acks);
 }
 
@@ -235,12 +252,13 @@ fn golden_errors() {
 #[test]
 fn server_messages_round_trip_through_json() {
     let sc = scenario();
-    let mut all: Vec<ServerMessage> = sc.end.sent.iter().map(|x| x.reply.clone()).collect();
+    let mut all: Vec<ServerMessage> = sc.followup.sent.iter().map(|x| x.reply.clone()).collect();
     for (_, v) in viewers() {
         all.push(sc.floor.snapshot(&v));
         all.push(sc.end.snapshot(&v));
+        all.push(sc.followup.snapshot(&v));
         all.push(ServerMessage::Stats(render::stats(&sc.voting.s, &Perspective::for_snapshot(&v), &connections(), Millis(1))));
-        all.extend(sc.end.steps.iter().filter_map(|st| event_for(&sc.end.s, st, &v)));
+        all.extend(sc.followup.steps.iter().filter_map(|st| event_for(&sc.followup.s, st, &v)));
     }
     for m in all {
         let text = m.encode();

@@ -165,7 +165,7 @@ fn receipts_in_acks_match_the_ballots_an_auditor_sees() {
 fn stored_events_round_trip_and_carry_their_version() {
     let sc = scenario();
     let mut kinds = BTreeSet::new();
-    for step in &sc.end.steps {
+    for step in &sc.followup.steps {
         let bytes = stored::encode_event(&step.event);
         let v: Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(v["v"], json!(1), "{v}");
@@ -173,12 +173,12 @@ fn stored_events_round_trip_and_carry_their_version() {
         assert_eq!(stored::decode_event(&bytes).unwrap(), step.event);
         kinds.insert(step.event.kind() as u8);
     }
-    assert_eq!(kinds.len(), 20, "every Event variant was round-tripped");
-    // And the replayed log rebuilds the same state.
+    assert_eq!(kinds.len(), 30, "every Event variant was round-tripped");
+    // And the replayed log rebuilds the same state, the assignment list included.
     let events: Vec<Event> =
-        sc.end.steps.iter().map(|s| stored::decode_event(&stored::encode_event(&s.event)).unwrap()).collect();
+        sc.followup.steps.iter().map(|s| stored::decode_event(&stored::encode_event(&s.event)).unwrap()).collect();
     let replayed = Session::replay(definition(), &events).unwrap();
-    assert_eq!(replayed, sc.end.s);
+    assert_eq!(replayed, sc.followup.s);
 }
 
 #[test]
@@ -186,7 +186,7 @@ fn golden_stored_records() {
     let sc = scenario();
     let mut done = BTreeSet::new();
     let records: Vec<Value> = sc
-        .end
+        .followup
         .steps
         .iter()
         .filter(|s| done.insert(s.event.kind() as u8))

@@ -9,6 +9,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
+use wz_domain as d;
 use wz_domain::{Event, EventKind, Millis, Perspective, Viewer};
 use wz_protocol::render;
 use wz_protocol::server::{ChangeDto, ServerMessage};
@@ -213,4 +214,55 @@ fn perspectives_of_operators_and_delegates() {
     let public = event_for(&r.s, check_in, &Viewer::Screen).unwrap();
     let ServerMessage::Event(e) = public else { unreachable!() };
     assert!(matches!(&e.changes[..], [ChangeDto::Presence { .. }]));
+}
+
+/// The follow-up (issue 8): the public and the units never learn who asked
+/// or who rated; a rating's choice reaches its rater and the auditor only;
+/// an item's counts follow the small-cell rule; drafts are the office's.
+#[test]
+fn follow_up_ratings_and_askers_stay_secret() {
+    let sc = scenario();
+    let r = &sc.followup;
+    let rated: Vec<&Step> = r.steps.iter().filter(|s| s.event.kind() == EventKind::ItemRated).collect();
+    assert_eq!(rated.len(), 3);
+    for step in &r.steps {
+        for (who, v) in viewers() {
+            let Some(m) = event_for(&r.s, step, &v) else { continue };
+            let text = m.encode();
+            if matches!(v, Viewer::Screen | Viewer::Unit(_)) {
+                assert_no_identity(&format!("{who} event {}", step.seq), &text);
+            }
+            let ServerMessage::Event(e) = m else { unreachable!() };
+            for c in &e.changes {
+                let ChangeDto::Item { item } = c else { continue };
+                let by_me = |x: &wz_protocol::assignment::ItemRatingDto| Viewer::Delegate(d::DelegateId::new(&x.delegate)) == v;
+                if let Some(mine) = &item.ratings.mine {
+                    assert!(by_me(mine), "{who} got another's rating: {mine:?}");
+                }
+                assert_eq!(item.ratings.by.is_some(), v == Viewer::Auditor, "{who}");
+                if v != Viewer::Auditor && item.ratings.counts.total < 3 {
+                    assert!(item.ratings.counts.total == 0 || item.ratings.counts.suppressed, "{who}: {:?}", item.ratings.counts);
+                }
+                if item.status == wz_protocol::assignment::ItemStatus::Draft {
+                    assert!(matches!(v, Viewer::Office | Viewer::Auditor), "{who} saw draft {}", item.id);
+                }
+            }
+        }
+    }
+    // Snapshots: the screen and the units see the issued items without names;
+    // the office sees the askers; d002 sees their own rating and no other.
+    for v in [Viewer::Screen, unit("minzheng"), unit("weijian")] {
+        let snap = r.snapshot(&v);
+        assert_no_identity("follow-up snapshot", &snap.encode());
+        let dto = snapshot_dto(snap);
+        assert_eq!(dto.items.len(), if v == Viewer::Screen { 2 } else { dto.items.len() });
+        assert!(dto.items.iter().all(|i| !i.flagged || v != Viewer::Screen));
+    }
+    let office = snapshot_dto(r.snapshot(&Viewer::Office));
+    assert_eq!(office.items.len(), 3, "drafts (merged too) are the office's");
+    assert!(office.items[0].askers.as_ref().unwrap().iter().all(|a| a.delegate.is_some()));
+    assert!(office.items[0].ratings.mine.is_none() && office.items[0].ratings.by.is_none());
+    let d002 = snapshot_dto(r.snapshot(&del("d002")));
+    assert_eq!(d002.items.len(), 1);
+    assert_eq!(d002.items[0].ratings.mine.as_ref().unwrap().delegate, "d002");
 }

@@ -23,6 +23,8 @@ fn role(key: &PrincipalKey) -> &'static str {
         PrincipalKey::Screen => "大屏 Public screen",
         PrincipalKey::Operator(_) => "分会场联络员 Venue operator",
         PrincipalKey::Delegate(_) => "代表 Delegate",
+        PrincipalKey::Office => "人大办 Congress office",
+        PrincipalKey::Unit(_) => "承办单位 Respondent unit",
     }
 }
 

@@ -186,6 +186,8 @@ fn name_of(def: &wz_domain::SessionDef, k: &PrincipalKey) -> String {
         PrincipalKey::Screen => "大屏 public screen".into(),
         PrincipalKey::Operator(v) => def.venue(v).map(|v| format!("{} 联络员", v.name)).unwrap_or_default(),
         PrincipalKey::Delegate(d) => def.delegates.iter().find(|x| &x.id == d).map(|x| x.name.clone()).unwrap_or_default(),
+        PrincipalKey::Office => "人大办 congress office".into(),
+        PrincipalKey::Unit(u) => def.units.iter().find(|x| &x.id == u).map(|x| x.name.clone()).unwrap_or_default(),
     }
 }
 

@@ -109,6 +109,7 @@ pub fn definition() -> SessionDef {
         units: UNITS.iter().map(|(id, name)| Unit { id: UnitId::new(*id), name: (*name).into() }).collect(),
         topics: TOPICS.iter().map(|(id, name)| Topic { id: TopicId::new(*id), name: (*name).into() }).collect(),
         limits: Limits::default(),
+        time_zone: Default::default(),
     }
 }
 

@@ -17,6 +17,8 @@ pub fn link(base: &str, key: &PrincipalKey, token: &str) -> String {
         PrincipalKey::Moderator | PrincipalKey::Auditor => "moderator.html",
         PrincipalKey::Screen => "screen.html",
         PrincipalKey::Operator(_) | PrincipalKey::Delegate(_) => "delegate.html",
+        PrincipalKey::Office => "office.html",
+        PrincipalKey::Unit(_) => "unit.html",
     };
     format!("{base}/{page}#token={token}")
 }

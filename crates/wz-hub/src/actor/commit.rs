@@ -523,6 +523,7 @@ mod tests {
             units: vec![Unit { id: UnitId::new("u1"), name: "u".into() }],
             topics: vec![],
             limits: Limits::default(),
+            time_zone: Default::default(),
         };
         let mut s = Session::new(def);
         s.apply(&Event::PhaseChanged { to: Phase::CheckIn, at: Millis(1) }).unwrap();

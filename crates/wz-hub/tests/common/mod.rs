@@ -69,6 +69,7 @@ pub fn def(id: &str, delegates: usize) -> SessionDef {
             Topic { id: TopicId::new("t2"), name: "学校".into() },
         ],
         limits: Limits::default(),
+        time_zone: Default::default(),
     }
 }
 

@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use wz_domain as d;
+use wz_domain::assignment as a;
 use wz_domain::{Change, Event, EventKind, Millis, Perspective, Session, Viewer};
 use wz_protocol::ErrorCode;
 use wz_protocol::client::{self, ClientMessage, Parsed};
@@ -61,6 +62,7 @@ pub fn definition() -> d::SessionDef {
             d::Topic { id: d::TopicId::new("service"), name: "养老服务".into() },
         ],
         limits: d::Limits::default(),
+        time_zone: d::TimeZone::default(),
     };
     def.validate().expect("the test definition is valid");
     def
@@ -88,7 +90,14 @@ pub fn viewers() -> Vec<(&'static str, Viewer)> {
         ("delegate:d002", del("d002")),
         ("delegate:d003", del("d003")),
         ("delegate:d004", del("d004")),
+        ("office", Viewer::Office),
+        ("unit:minzheng", unit("minzheng")),
+        ("unit:weijian", unit("weijian")),
     ]
+}
+
+pub fn unit(u: &str) -> Viewer {
+    Viewer::Unit(d::UnitId::new(u))
 }
 
 pub fn connections() -> render::Health {
@@ -197,8 +206,11 @@ pub struct Scenario {
     pub floor: Run,
     /// Evaluation 1 open, four ballots cast.
     pub voting: Run,
-    /// Evaluation closed, session closed.
+    /// Evaluation closed, session closed: the assignment list drafted.
     pub end: Run,
+    /// The follow-up worked through to the end: every kind of assignment
+    /// event, and the session archived.
+    pub followup: Run,
 }
 
 pub fn scenario() -> Scenario {
@@ -293,7 +305,39 @@ pub fn scenario() -> Scenario {
     let voting = r.clone();
     r.ok("moderator", &m, r#"{"id":"m-20","type":"close_evaluation","evaluation":1}"#);
     r.ok("moderator", &m, r#"{"id":"m-21","type":"advance_phase","to":"closed"}"#);
-    Scenario { floor, voting, end: r }
+    let end = r.clone();
+    follow_up(&mut r);
+    Scenario { floor, voting, end, followup: r }
+}
+
+/// The follow-up after the close: item 1 is the commitment of question 1
+/// (minzheng; asked by d002 and, merged in, d003), item 2 the written reply
+/// owed for question 2 (weijian; d004, asked through qiaotou's operator).
+fn follow_up(r: &mut Run) {
+    let (o, mz, wj) = (Viewer::Office, unit("minzheng"), unit("weijian"));
+    r.ok("office", &o, r#"{"id":"o-01","type":"edit_draft","item":1,"lead":"minzheng","co_units":["weijian"],"requirement":"实现农村助餐服务全覆盖","deadline":"2026-12-31","priority":"supervised"}"#);
+    r.ok("office", &o, r#"{"id":"o-02","type":"edit_draft","item":2,"lead":"weijian","requirement":"书面答复医养结合签约进展","deadline":"2026-03-31"}"#);
+    r.ok("office", &o, r#"{"id":"o-03","type":"draft_item","lead":"minzheng","requirement":"排查助餐点食品安全","deadline":"2026-06-30"}"#);
+    r.ok("office", &o, r#"{"id":"o-04","type":"merge_drafts","into":1,"from":3}"#);
+    r.ok("office", &o, r#"{"id":"o-05","type":"issue_item","item":1}"#);
+    r.ok("office", &o, r#"{"id":"o-06","type":"issue_item","item":2}"#);
+    r.ok("unit:minzheng", &mz, r#"{"id":"mz-01","type":"start_handling","item":1}"#);
+    r.ok("unit:weijian", &wj, r#"{"id":"wj-01","type":"add_note","item":1,"text":"卫健局配合开展助餐点卫生检查"}"#);
+    r.ok("unit:minzheng", &mz, r#"{"id":"mz-02","type":"request_extension","item":1,"until":"2027-01-31","reason":"设备到货延迟"}"#);
+    r.ok("office", &o, r#"{"id":"o-07","type":"decide_extension","item":1,"grant":true}"#);
+    let file = a::NewFile { id: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(), name: "助餐点照片.jpg".into(), kind: a::FileKind::Jpeg, bytes: 48_213 };
+    r.domain(&mz, d::Command::Assignment(a::AssignmentCommand::AddEvidence { item: a::ItemId(1), file }));
+    r.ok("office", &o, r#"{"id":"o-08","type":"publish_evidence","item":1,"file":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","public":true}"#);
+    r.ok("unit:minzheng", &mz, r#"{"id":"mz-03","type":"reply_item","item":1,"text":"已新建助餐点42个。"}"#);
+    r.ok("delegate:d002", &del("d002"), r#"{"id":"d002-20","type":"rate_item","item":1,"rating":"dissatisfied","comment":"偏远村仍未覆盖","rehandle":true}"#);
+    r.ok("office", &o, r#"{"id":"o-09","type":"return_item","item":1,"reason":"偏远村尚未覆盖，请重办"}"#);
+    r.ok("unit:minzheng", &mz, r#"{"id":"mz-04","type":"rectify_item","item":1,"text":"偏远村助餐点已全部开放。"}"#);
+    r.ok("delegate:d003", &del("d003"), r#"{"id":"d003-20","type":"rate_item","item":1,"rating":"satisfied"}"#);
+    r.ok("office", &o, r#"{"id":"o-10","type":"close_item","item":1}"#);
+    r.ok("unit:weijian", &wj, r#"{"id":"wj-02","type":"reply_item","item":2,"text":"已与两家养老机构签约。"}"#);
+    r.ok("operator:qiaotou", &operator("qiaotou"), r#"{"id":"qiaotou-20","type":"rate_item","item":2,"on_behalf_of":"d004","rating":"basically_satisfied"}"#);
+    r.ok("office", &o, r#"{"id":"o-11","type":"close_item","item":2}"#);
+    r.ok("office", &o, r#"{"id":"o-12","type":"advance_phase","to":"archived"}"#);
 }
 
 /// Viewers that received the same message, and the message (`null`: nothing).
