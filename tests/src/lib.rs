@@ -255,6 +255,69 @@ pub async fn http_with(addr: &str, method: &str, path: &str, headers: &[(&str, &
     request(addr, method, path, headers, None).await
 }
 
+/// A response as the client received it: status, the head (status line and
+/// headers, as sent) and the body's bytes (de-chunked).
+pub struct RawResponse {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// A header's value (case-insensitive name), if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+    }
+}
+
+/// An HTTP/1.1 request with a bearer credential and a body of raw bytes.
+pub async fn http_raw(addr: &str, method: &str, path: &str, bearer: Option<&str>, body: Option<(&str, &[u8])>) -> anyhow::Result<RawResponse> {
+    let auth = bearer.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    let mut s = TcpStream::connect(addr).await?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in &headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if let Some((ct, b)) = body {
+        req.push_str(&format!("Content-Type: {ct}\r\nContent-Length: {}\r\n", b.len()));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).await?;
+    if let Some((_, b)) = body {
+        // A refused upload may be answered (and the socket closed) before the
+        // whole body is written: that is the server's right.
+        let _ = s.write_all(b).await;
+    }
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw).await;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| anyhow!("no head"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status: u16 = head.split_whitespace().nth(1).ok_or_else(|| anyhow!("no status"))?.parse()?;
+    let mut body = raw[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body = dechunk_bytes(&body);
+    }
+    Ok(RawResponse { status, head, body })
+}
+
+fn dechunk_bytes(mut s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(i) = s.windows(2).position(|w| w == b"\r\n") {
+        let n = std::str::from_utf8(&s[..i]).ok().and_then(|l| usize::from_str_radix(l.trim(), 16).ok()).unwrap_or(0);
+        let rest = &s[i + 2..];
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.extend_from_slice(&rest[..n]);
+        s = rest[n..].strip_prefix(b"\r\n").unwrap_or(&rest[n..]);
+    }
+    out
+}
+
 async fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<(&str, &[u8])>) -> anyhow::Result<(u16, String)> {
     let mut s = TcpStream::connect(addr).await?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");

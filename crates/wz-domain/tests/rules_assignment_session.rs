@@ -163,7 +163,7 @@ fn the_office_archives_once_every_issued_item_is_closed_and_then_nothing_changes
 fn replaying_the_log_rebuilds_the_same_list() {
     let mut s = session();
     let mut log = Vec::new();
-    let mut run = |s: &mut Session, v: &Viewer, c: Command, log: &mut Vec<Event>| {
+    let run = |s: &mut Session, v: &Viewer, c: Command, log: &mut Vec<Event>| {
         let now = s.seq() * 1000 + 1_700_000_000_000;
         log.extend(exec_events(s, v, c, now).unwrap().events);
     };

@@ -18,6 +18,8 @@
 
 mod commit;
 mod conns;
+mod followup;
+pub use followup::FileInfo;
 mod health;
 mod recovery;
 
@@ -27,6 +29,7 @@ use crate::ring::{Entry, Ring};
 use conns::{Conn, Conns};
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 use wz_domain::{Command, Millis, Perspective, Session, VenueId, Viewer};
@@ -47,6 +50,12 @@ pub(crate) enum ActorMsg {
     Direct { viewer: Viewer, cmd: Command, reply: oneshot::Sender<crate::CommandResult> },
     Snapshot { viewer: Viewer, reply: oneshot::Sender<String> },
     Revoke { keys: Vec<PrincipalKey> },
+    /// Would this command be accepted now? (Before storing a file for it.)
+    Check { viewer: Viewer, cmd: Command, reply: oneshot::Sender<Result<(), ErrorDto>> },
+    /// The public progress page (cached per seq and date).
+    Progress { reply: oneshot::Sender<Arc<str>> },
+    /// May this viewer (`None`: the public) fetch evidence file `id`?
+    File { viewer: Option<Viewer>, id: String, reply: oneshot::Sender<Option<FileInfo>> },
     Shutdown,
 }
 
@@ -112,6 +121,7 @@ pub(crate) struct SessionActor {
     ring: Ring,
     stats_dirty: bool,
     shutting_down: bool,
+    progress: followup::ProgressCache,
 }
 
 /// The first frames of a new connection.
@@ -148,6 +158,7 @@ impl SessionActor {
             ring,
             stats_dirty: false,
             shutting_down: false,
+            progress: Default::default(),
         }
     }
 
@@ -315,6 +326,15 @@ impl SessionActor {
                     }
                 }
                 self.stats_dirty = true;
+            }
+            ActorMsg::Check { viewer, cmd, reply } => {
+                let _ = reply.send(self.check(&viewer, &cmd));
+            }
+            ActorMsg::Progress { reply } => {
+                let _ = reply.send(self.progress());
+            }
+            ActorMsg::File { viewer, id, reply } => {
+                let _ = reply.send(self.file(viewer.as_ref(), &id));
             }
             ActorMsg::Shutdown => {
                 for mut c in self.conns.drain() {

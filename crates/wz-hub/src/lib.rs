@@ -20,6 +20,9 @@
 mod actor;
 mod conn;
 mod credentials;
+mod followup;
+pub use actor::FileInfo;
+pub use followup::MAX_EVIDENCE_BYTES;
 mod ring;
 mod supervisor;
 

@@ -42,6 +42,8 @@ wire_enum!(
     FileKind <=> a::FileKind { Jpeg, Png, Webp, Pdf }
 );
 
+// The macro cannot place `#[default]` on a variant.
+#[allow(clippy::derivable_impls)]
 impl Default for Priority {
     fn default() -> Self {
         Priority::Normal
@@ -489,6 +491,13 @@ pub struct ProgressDto {
     pub items: Vec<ItemDto>,
     /// The questions the items come from, as the public saw them on the floor.
     pub questions: Vec<crate::dto::QuestionDto>,
+}
+
+impl ProgressDto {
+    /// Encodes for the response body. Serialising our own types cannot fail.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).expect("progress always serialises")
+    }
 }
 
 /// Builds the progress page's data from the session, for the public.

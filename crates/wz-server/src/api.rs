@@ -24,7 +24,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
     v.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
 }
 
-pub struct ApiError(StatusCode, ErrorCode, String);
+pub struct ApiError(pub StatusCode, pub ErrorCode, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -183,7 +183,7 @@ pub async fn reissue(State(st): State<AppState>, Path(id): Path<String>, headers
     Ok(Json(json!({ "credentials": issued(&st, &creds) })).into_response())
 }
 
-fn status_for(code: ErrorCode) -> StatusCode {
+pub(crate) fn status_for(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::BadMessage => StatusCode::BAD_REQUEST,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,

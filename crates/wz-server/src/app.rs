@@ -90,7 +90,12 @@ pub fn app(state: AppState) -> Router {
     let static_files = tower::ServiceBuilder::new()
         .layer(axum::middleware::from_fn(cache_control))
         .service(static_files);
-    Router::new()
+    // Evidence uploads are the one body larger than the rest's 4 MiB.
+    let uploads = Router::new()
+        .route("/api/sessions/{id}/items/{item}/files", post(crate::files::upload))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::files::UPLOAD_BODY_LIMIT))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(crate::files::UPLOAD_BODY_LIMIT));
+    let api = Router::new()
         .route("/ws", get(crate::ws::upgrade).route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::origin::check)))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -104,8 +109,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sessions/{id}/export/results.csv", get(crate::api::export_results))
         .route("/api/sessions/{id}/export/assignments.csv", get(crate::api::export_assignments))
         .route("/api/sessions/{id}/credentials/reissue", post(crate::api::reissue))
+        .route("/api/sessions/{id}/progress", get(crate::files::progress))
+        .route("/api/sessions/{id}/files/{file}", get(crate::files::download))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024));
+    api.merge(uploads)
         .fallback_service(static_files)
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod export;
+pub mod files;
 pub mod listener;
 pub mod origin;
 pub mod sheet;

@@ -381,6 +381,11 @@ pub struct Rules {
     pub due_soon_days: u32,
 }
 
+impl Rules {
+    /// The default per-file limit, 10 MiB.
+    pub const DEFAULT_EVIDENCE_BYTES: u64 = 10 << 20;
+}
+
 impl Default for Rules {
     fn default() -> Self {
         Self {
@@ -389,7 +394,7 @@ impl Default for Rules {
             notes_per_item: 200,
             extensions_per_item: 5,
             evidence_per_item: 20,
-            evidence_bytes: 10 << 20,
+            evidence_bytes: Self::DEFAULT_EVIDENCE_BYTES,
             evidence_bytes_per_item: 50 << 20,
             name_chars: 200,
             items: 2000,

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use wz_domain as d;
 use wz_domain::assignment as a;
 
+// The prefix is part of the names on disk: it tells these records apart.
+#[allow(clippy::enum_variant_names)]
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(super) enum ItemRecord {

@@ -1,0 +1,119 @@
+//! The follow-up's HTTP endpoints (issue 8): evidence files up and down, and
+//! the public progress page's data.
+//!
+//! * `POST /api/sessions/{id}/items/{item}/files?name=<file name>`: the
+//!   body is the file (JPEG, PNG, WebP or PDF, recognised by content; at
+//!   most [`MAX_EVIDENCE_BYTES`]); needs the unit's credential. Answers
+//!   201 with the `ack` (its `result` is the item), or the error.
+//! * `GET /api/sessions/{id}/files/{sha256}`: the file, for whoever may see
+//!   it (the credential's perspective; without one, only files the office
+//!   made public), always as a download (`Content-Disposition: attachment`,
+//!   `nosniff`), so a file can never run as a page of this site.
+//! * `GET /api/sessions/{id}/progress`: the public progress page's data,
+//!   rendered by the session's actor once per change.
+
+use crate::api::{ApiError, bearer, status_for};
+use crate::app::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use wz_hub::{MAX_EVIDENCE_BYTES, Principal};
+use wz_protocol::ErrorCode;
+use wz_protocol::server::ServerMessage;
+
+fn unauthorized() -> ApiError {
+    ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Forbidden, "a credential of this session is required".into())
+}
+
+fn principal(st: &AppState, session: &str, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
+    match bearer(headers) {
+        None => Ok(None),
+        Some(t) => match st.hub.authenticate(&t) {
+            Some(p) if p.session == session => Ok(Some(p)),
+            _ => Err(unauthorized()),
+        },
+    }
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct Upload {
+    /// The file's name as the unit knows it (shown, never trusted for the type).
+    name: String,
+}
+
+/// `POST /api/sessions/{id}/items/{item}/files?name=…`
+pub async fn upload(
+    State(st): State<AppState>,
+    Path((id, item)): Path<(String, u32)>,
+    Query(q): Query<Upload>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let p = principal(&st, &id, &headers)?.ok_or_else(unauthorized)?;
+    match st.hub.attach(&p, item, &q.name, body).await? {
+        Ok(ack) => Ok(json(StatusCode::CREATED, ServerMessage::Ack(ack).encode())),
+        Err(e) => Err(ApiError(status_for(e.code), e.code, e.message)),
+    }
+}
+
+/// RFC 5987 `filename*` value: UTF-8, percent-encoded but for attr-chars.
+fn filename_star(name: &str) -> String {
+    let mut out = String::from("UTF-8''");
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `GET /api/sessions/{id}/files/{file}`
+pub async fn download(State(st): State<AppState>, Path((id, file)): Path<(String, String)>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let viewer = principal(&st, &id, &headers)?.map(|p| p.viewer());
+    let Some((info, bytes)) = st.hub.file(&id, viewer, &file).await? else {
+        return Err(ApiError(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("no file {file} that this credential may see")));
+    };
+    let ext = match info.kind {
+        wz_domain::assignment::FileKind::Jpeg => "jpg",
+        wz_domain::assignment::FileKind::Png => "png",
+        wz_domain::assignment::FileKind::Webp => "webp",
+        wz_domain::assignment::FileKind::Pdf => "pdf",
+    };
+    let disposition = format!("attachment; filename=\"evidence.{ext}\"; filename*={}", filename_star(&info.name));
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(info.kind.media_type()));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).expect("percent-encoded ASCII"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    // Files are immutable (named by their hash), but who may read one can
+    // change (the office publishes and unpublishes): private, revalidated.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    Ok(res)
+}
+
+/// `GET /api/sessions/{id}/progress`
+pub async fn progress(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let text = st.hub.progress(&id).await?;
+    Ok(json(StatusCode::OK, text.to_string()))
+}
+
+/// The request body limit of an upload: the largest file, and some slack
+/// for nothing else (the body is the file alone).
+pub const UPLOAD_BODY_LIMIT: usize = MAX_EVIDENCE_BYTES as usize;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_names_are_percent_encoded_for_the_header() {
+        assert_eq!(super::filename_star("整改 照片.jpg"), "UTF-8''%E6%95%B4%E6%94%B9%20%E7%85%A7%E7%89%87.jpg");
+        assert_eq!(super::filename_star("a\"b\r\n.pdf"), "UTF-8''a%22b%0D%0A.pdf");
+    }
+}
