@@ -46,7 +46,7 @@ fn doc_examples() -> Vec<Vec<(String, String)>> {
 
 static TEMPLATES: LazyLock<Vec<Vec<(String, String)>>> = LazyLock::new(doc_examples);
 
-const TYPES: [&str; 21] = [
+const TYPES: [&str; 36] = [
     "ping",
     "advance_phase",
     "check_in",
@@ -68,6 +68,21 @@ const TYPES: [&str; 21] = [
     "cast_ballot",
     "close_evaluation",
     "import_delegates",
+    "draft_assignments",
+    "draft_item",
+    "edit_draft",
+    "merge_drafts",
+    "issue_item",
+    "start_handling",
+    "reply_item",
+    "rectify_item",
+    "add_note",
+    "return_item",
+    "publish_evidence",
+    "request_extension",
+    "decide_extension",
+    "close_item",
+    "rate_item",
 ];
 
 fn quoted(s: &str) -> String {
@@ -94,13 +109,19 @@ fn plausible(key: &str) -> Vec<String> {
             v
         }
         "type" => q(&TYPES),
-        "question" | "into" | "evaluation" | "follow_up" => raw(&["0", "1", "2", "3", "4", "5", "6", "7", "4294967295"]),
+        "question" | "into" | "evaluation" | "follow_up" | "item" | "from" => raw(&["0", "1", "2", "3", "4", "5", "6", "7", "4294967295"]),
+        "lead" => q(&["minzheng", "weijian", "caizheng", ""]),
+        "co_units" => raw(&["[]", r#"["weijian"]"#, r#"["minzheng"]"#, r#"["weijian","weijian"]"#, r#"["x"]"#]),
+        "deadline" | "until" => q(&["2026-12-31", "2027-02-28", "2025-01-01", "2026-02-30", "9999-12-31", "", "2026-1-1"]),
+        "priority" => q(&["normal", "supervised", "urgent"]),
+        "grant" | "public" | "rehandle" => raw(&["true", "false", "1"]),
+        "file" => q(&["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "x", ""]),
         "delegate" | "on_behalf_of" => q(&["d001", "d002", "d003", "d004", "d005", "d006", "d999", "", "D001"]),
         "venue" => q(&["main", "baiyu", "qiaotou", "nowhere"]),
         "unit" => q(&["minzheng", "weijian", "caizheng"]),
         "topic" => q(&["policy", "service", "roads"]),
         "rating" => q(&["satisfied", "basically_satisfied", "dissatisfied", "SATISFIED"]),
-        "to" => q(&["preparing", "check_in", "questioning", "evaluation", "closed"]),
+        "to" => q(&["preparing", "check_in", "questioning", "evaluation", "closed", "archived"]),
         "seconds" | "answer_seconds" => raw(&["0", "1", "180", "3600", "3601", "4294967295"]),
         "units" => raw(&["[]", r#"["minzheng"]"#, r#"["minzheng","minzheng"]"#, r#"["minzheng","weijian"]"#, r#"["weijian"]"#, r#"["x"]"#]),
         "order" => raw(&["[]", "[1]", "[2,1]", "[1,2]", "[1,1]", "[1,2,3,4,5]"]),

@@ -208,6 +208,9 @@ pub struct Scenario {
     pub voting: Run,
     /// Evaluation closed, session closed: the assignment list drafted.
     pub end: Run,
+    /// The follow-up under way: items 1 and 2 issued, an extension of item 1
+    /// waiting for the office, item 2 answered (so its asker may rate it).
+    pub handling: Run,
     /// The follow-up worked through to the end: every kind of assignment
     /// event, and the session archived.
     pub followup: Run,
@@ -306,14 +309,14 @@ pub fn scenario() -> Scenario {
     r.ok("moderator", &m, r#"{"id":"m-20","type":"close_evaluation","evaluation":1}"#);
     r.ok("moderator", &m, r#"{"id":"m-21","type":"advance_phase","to":"closed"}"#);
     let end = r.clone();
-    follow_up(&mut r);
-    Scenario { floor, voting, end, followup: r }
+    let handling = follow_up(&mut r);
+    Scenario { floor, voting, end, handling, followup: r }
 }
 
 /// The follow-up after the close: item 1 is the commitment of question 1
 /// (minzheng; asked by d002 and, merged in, d003), item 2 the written reply
 /// owed for question 2 (weijian; d004, asked through qiaotou's operator).
-fn follow_up(r: &mut Run) {
+fn follow_up(r: &mut Run) -> Run {
     let (o, mz, wj) = (Viewer::Office, unit("minzheng"), unit("weijian"));
     r.ok("office", &o, r#"{"id":"o-01","type":"edit_draft","item":1,"lead":"minzheng","co_units":["weijian"],"requirement":"实现农村助餐服务全覆盖","deadline":"2026-12-31","priority":"supervised"}"#);
     r.ok("office", &o, r#"{"id":"o-02","type":"edit_draft","item":2,"lead":"weijian","requirement":"书面答复医养结合签约进展","deadline":"2026-03-31"}"#);
@@ -324,6 +327,8 @@ fn follow_up(r: &mut Run) {
     r.ok("unit:minzheng", &mz, r#"{"id":"mz-01","type":"start_handling","item":1}"#);
     r.ok("unit:weijian", &wj, r#"{"id":"wj-01","type":"add_note","item":1,"text":"卫健局配合开展助餐点卫生检查"}"#);
     r.ok("unit:minzheng", &mz, r#"{"id":"mz-02","type":"request_extension","item":1,"until":"2027-01-31","reason":"设备到货延迟"}"#);
+    let mut handling = r.clone();
+    handling.ok("unit:weijian", &wj, r#"{"id":"wj-09","type":"reply_item","item":2,"text":"已与两家养老机构签约。"}"#);
     r.ok("office", &o, r#"{"id":"o-07","type":"decide_extension","item":1,"grant":true}"#);
     let file = a::NewFile { id: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(), name: "助餐点照片.jpg".into(), kind: a::FileKind::Jpeg, bytes: 48_213 };
     r.domain(&mz, d::Command::Assignment(a::AssignmentCommand::AddEvidence { item: a::ItemId(1), file }));
@@ -338,6 +343,7 @@ fn follow_up(r: &mut Run) {
     r.ok("operator:qiaotou", &operator("qiaotou"), r#"{"id":"qiaotou-20","type":"rate_item","item":2,"on_behalf_of":"d004","rating":"basically_satisfied"}"#);
     r.ok("office", &o, r#"{"id":"o-11","type":"close_item","item":2}"#);
     r.ok("office", &o, r#"{"id":"o-12","type":"advance_phase","to":"archived"}"#);
+    handling
 }
 
 /// Viewers that received the same message, and the message (`null`: nothing).

@@ -30,13 +30,23 @@ pub fn states() -> Vec<(&'static str, Session)> {
     let fresh = Run::new();
     let mut check_in = Run::new();
     check_in.ok("moderator", &Viewer::Moderator, r#"{"id":"m-01","type":"advance_phase","to":"check_in"}"#);
-    vec![("fresh", fresh.s), ("check_in", check_in.s), ("floor", sc.floor.s), ("voting", sc.voting.s), ("end", sc.end.s)]
+    vec![
+        ("fresh", fresh.s),
+        ("check_in", check_in.s),
+        ("floor", sc.floor.s),
+        ("voting", sc.voting.s),
+        ("end", sc.end.s),
+        ("handling", sc.handling.s),
+        ("archived", sc.followup.s),
+    ]
 }
 
 /// Every role that can hold a credential for `s`: the moderator, the auditor,
-/// the screen, each venue's operator and each delegate on the roster.
+/// the screen, the office, each unit, each venue's operator and each
+/// delegate on the roster.
 pub fn roles(s: &Session) -> Vec<Viewer> {
-    let mut out = vec![Viewer::Moderator, Viewer::Auditor, Viewer::Screen];
+    let mut out = vec![Viewer::Moderator, Viewer::Auditor, Viewer::Screen, Viewer::Office];
+    out.extend(s.def().units.iter().map(|u| Viewer::Unit(u.id.clone())));
     out.extend(s.def().venues.iter().map(|v| Viewer::VenueOperator(v.id.clone())));
     out.extend(s.delegates().map(|x| Viewer::Delegate(x.id.clone())));
     out
@@ -125,7 +135,16 @@ fn run(s: &mut Session, viewer: &Viewer, cmd: &d::Command, attempt: u64) -> Resu
     }
     let _ = render::ack_result(s, &out.reply);
     tally_invariants(s);
+    board_invariants(s);
     Ok(())
+}
+
+/// The board counts what was issued: its totals are a recount of the items.
+pub fn board_invariants(s: &Session) {
+    let board = s.assignments().dashboard(s.today(Millis(NOW)));
+    let issued = s.assignments().items().filter(|i| i.merged_into.is_none() && i.status != d::assignment::ItemStatus::Draft).count();
+    assert_eq!(board.overall.issued as usize, issued, "the board's issued count is not a recount");
+    assert_eq!(board.by_unit.values().map(|c| c.issued).sum::<u32>(), board.overall.issued, "units do not add up");
 }
 
 /// A tally is the recount of the evaluation's accepted ballots; at most one
