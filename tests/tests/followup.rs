@@ -214,6 +214,11 @@ async fn the_assignment_list_from_close_to_rectified_survives_kill_and_restart()
         .await
         .unwrap();
     assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    // Too large: refused with the same JSON error as every other refusal.
+    let big = vec![b'%'; 10 * 1024 * 1024 + 1];
+    let r = http_raw(&server.addr, "POST", &upload(1, "big.pdf"), Some(&mz_token), Some(("application/pdf", &big))).await.unwrap();
+    assert_eq!(r.status, 413);
+    assert_eq!(serde_json::from_slice::<Value>(&r.body).unwrap()["code"], "invalid");
     let r = http_raw(&server.addr, "POST", &upload(1, "x.pdf"), Some(&server.token("unit:caizheng")), Some(("application/pdf", PDF)))
         .await
         .unwrap();

@@ -137,6 +137,11 @@ pub struct AskerDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub delegate: Option<String>,
+    /// Whether this asker has rated (never what): only for the asker
+    /// themself, their venue's operator (who may rate for them) and the auditor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub rated: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -312,14 +317,19 @@ fn ratings(it: &a::Item, p: &Perspective) -> ItemRatingsDto {
     }
 }
 
-fn asker(p: &Perspective, (delegate, venue): &(d::DelegateId, d::VenueId)) -> AskerDto {
-    let named = match p {
-        Perspective::Office | Perspective::Auditor => true,
+fn asker(it: &a::Item, p: &Perspective, (delegate, venue): &(d::DelegateId, d::VenueId)) -> AskerDto {
+    let acts_for = match p {
+        Perspective::Auditor => true,
         Perspective::Delegate(me) => me == delegate,
         Perspective::Venue(v) => v == venue,
         _ => false,
     };
-    AskerDto { venue: venue.0.clone(), delegate: named.then(|| delegate.0.clone()) }
+    let named = acts_for || *p == Perspective::Office;
+    AskerDto {
+        venue: venue.0.clone(),
+        delegate: named.then(|| delegate.0.clone()),
+        rated: acts_for.then(|| it.ratings.contains_key(delegate)),
+    }
 }
 
 fn evidence(e: &a::Evidence) -> EvidenceDto {
@@ -362,7 +372,7 @@ pub fn item(it: &a::Item, p: &Perspective) -> Option<ItemDto> {
         requirement: it.requirement.clone(),
         deadline: it.deadline.map(|x| x.to_string()),
         sources: it.sources.iter().map(SourceDto::from).collect(),
-        askers: (*p != Perspective::Public).then(|| it.askers.iter().map(|x| asker(p, x)).collect()),
+        askers: (*p != Perspective::Public).then(|| it.askers.iter().map(|x| asker(it, p, x)).collect()),
         reply: it.reply.clone(),
         rectification: it.rectification.clone(),
         notes: work.then(|| {

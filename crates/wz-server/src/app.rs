@@ -93,8 +93,7 @@ pub fn app(state: AppState) -> Router {
     // Evidence uploads are the one body larger than the rest's 4 MiB.
     let uploads = Router::new()
         .route("/api/sessions/{id}/items/{item}/files", post(crate::files::upload))
-        .layer(axum::extract::DefaultBodyLimit::max(crate::files::UPLOAD_BODY_LIMIT))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(crate::files::UPLOAD_BODY_LIMIT));
+        .layer(axum::extract::DefaultBodyLimit::max(crate::files::UPLOAD_BODY_LIMIT));
     let api = Router::new()
         .route("/ws", get(crate::ws::upgrade).route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::origin::check)))
         .route("/healthz", get(|| async { "ok" }))

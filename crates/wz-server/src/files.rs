@@ -15,6 +15,7 @@
 use crate::api::{ApiError, bearer, status_for};
 use crate::app::AppState;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -53,9 +54,19 @@ pub async fn upload(
     Path((id, item)): Path<(String, u32)>,
     Query(q): Query<Upload>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let p = principal(&st, &id, &headers)?.ok_or_else(unauthorized)?;
+    // Over the limit (announced or counted): the same JSON error as every
+    // other refusal, not the body limit's plain text.
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::Invalid,
+            format!("file larger than {MAX_EVIDENCE_BYTES} bytes"),
+        ),
+        status => ApiError(status, ErrorCode::BadMessage, e.body_text()),
+    })?;
     match st.hub.attach(&p, item, &q.name, body).await? {
         Ok(ack) => Ok(json(StatusCode::CREATED, ServerMessage::Ack(ack).encode())),
         Err(e) => Err(ApiError(status_for(e.code), e.code, e.message)),
