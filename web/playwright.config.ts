@@ -4,7 +4,8 @@ import { BASE_URL, DATA_DIR, PORT } from './e2e/env.ts';
 // End-to-end tests against the real server (see e2e/start-server.sh).
 // The scenarios share one server and one session whose phases only move
 // forward, so they run in file order on one worker:
-// 01 XSS (questioning) → 02 whole session (check-in … evaluation, results) → 03 offline ballots.
+// 01 XSS (questioning) → 02 whole session (check-in … evaluation, results) → 03 offline ballots
+// → … → 07 the follow-up (closes the session, office/unit/delegate/progress pages, archive).
 export default defineConfig({
   testDir: 'e2e',
   workers: 1,

@@ -3,8 +3,9 @@ import preact from '@preact/preset-vite';
 import { resolve } from 'node:path';
 import { compression } from 'vite-plugin-compression2';
 
-// One package, four HTML entries. Each page loads only its own chunks:
-// ECharts is imported by the screen only, so it never reaches delegates' phones.
+// One package, seven HTML entries. Each page loads only its own chunks:
+// ECharts is imported by the screen and the public progress page only, so it
+// never reaches delegates' phones.
 const backend = process.env.WZ_BACKEND ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
@@ -20,7 +21,7 @@ export default defineConfig({
     target: 'es2022',
     // No inline scripts anywhere: the server's CSP is `script-src 'self'`.
     assetsInlineLimit: 0,
-    // The screen's chunk carries tree-shaken ECharts (~500 kB raw, ~170 kB gzip): expected.
+    // The screen's and the progress page's chunk carries tree-shaken ECharts (~500 kB raw, ~170 kB gzip): expected.
     chunkSizeWarningLimit: 600,
     rolldownOptions: {
       input: {
@@ -28,6 +29,9 @@ export default defineConfig({
         moderator: resolve(import.meta.dirname, 'moderator.html'),
         delegate: resolve(import.meta.dirname, 'delegate.html'),
         screen: resolve(import.meta.dirname, 'screen.html'),
+        office: resolve(import.meta.dirname, 'office.html'),
+        unit: resolve(import.meta.dirname, 'unit.html'),
+        progress: resolve(import.meta.dirname, 'progress.html'),
       },
     },
   },

@@ -279,7 +279,12 @@ export type AskerDto = { venue: string,
 /**
  * Only for the office, the auditor, the asker themself and their venue's operator.
  */
-delegate?: string, };
+delegate?: string, 
+/**
+ * Whether this asker has rated (never what): only for the asker
+ * themself, their venue's operator (who may rate for them) and the auditor.
+ */
+rated?: boolean, };
 
 export type TransitionDto = { from: ItemStatus, to: ItemStatus, at: number, 
 /**

@@ -1,6 +1,7 @@
 // delegate.html: the delegate (代表) and the venue operator (分会场联络员).
 // `you.role` in the snapshot decides which. Phone first.
 
+import { signal } from '@preact/signals';
 import { useMemo, useState } from 'preact/hooks';
 import type { Connection } from '../lib/connection.ts';
 import { createDrafts, type Drafts } from '../lib/drafts.ts';
@@ -13,7 +14,36 @@ import { FloorView } from './Floor.tsx';
 import { PublicQuestions } from './Questions.tsx';
 import { CHECK_IN_PHASES, Roster } from './Roster.tsx';
 
-type Tab = 'checkIn' | 'live' | 'ask' | 'questions' | 'evaluation';
+type Tab = 'checkIn' | 'live' | 'ask' | 'questions' | 'evaluation' | 'followUp';
+
+/** Phases in which the follow-up tab is offered. */
+function followUpPhase(state: SessionState): boolean {
+  return state.session.phase === 'closed' || state.session.phase === 'archived';
+}
+
+// The follow-up (rating the units' answers after the session) is a chunk of
+// its own, loaded once the session is closed: the live session's phones do
+// not download it.
+type FollowUpModule = typeof import('./FollowUp.tsx');
+const followUpModule = signal<FollowUpModule | null>(null);
+let followUpLoading = false;
+function loadFollowUp(): void {
+  if (followUpLoading) return;
+  followUpLoading = true;
+  import('./FollowUp.tsx').then(
+    (mod) => (followUpModule.value = mod),
+    () => (followUpLoading = false),
+  );
+}
+
+function FollowUpLazy({ conn, state }: { conn: Connection; state: SessionState }) {
+  const mod = followUpModule.value;
+  if (!mod) {
+    loadFollowUp();
+    return <Loading />;
+  }
+  return <mod.FollowUpTab conn={conn} state={state} />;
+}
 
 export function App({ conn }: { conn: Connection }) {
   const drafts = useMemo(() => createDrafts(conn.store, conn.key('')), [conn]);
@@ -38,7 +68,8 @@ export function App({ conn }: { conn: Connection }) {
 
 function WrongPage({ conn, state }: { conn: Connection; state: SessionState }) {
   const m = t();
-  const target = state.you.role === 'screen' ? 'screen.html' : 'moderator.html';
+  const role = state.you.role;
+  const target = role === 'screen' ? 'screen.html' : role === 'office' ? 'office.html' : role === 'unit' ? 'unit.html' : 'moderator.html';
   return (
     <main class="fatal">
       <h1>{m.app.name}</h1>
@@ -47,7 +78,7 @@ function WrongPage({ conn, state }: { conn: Connection; state: SessionState }) {
       </p>
       <p role="alert">{m.delegate.wrongPage(m.roles[state.you.role])}</p>
       <p>
-        <a href={target}>{state.you.role === 'screen' ? m.app.screen : m.app.moderator}</a>
+        <a href={target}>{state.you.role === 'screen' ? m.app.screen : state.you.role === 'office' ? m.app.office : state.you.role === 'unit' ? m.app.unit : m.app.moderator}</a>
       </p>
     </main>
   );
@@ -57,8 +88,15 @@ function Main({ conn, state, drafts }: { conn: Connection; state: SessionState; 
   const m = t();
   const operator = state.you.role === 'venue_operator';
   const openEval = state.evaluations.find((e) => e.status === 'open');
-  const [tab, setTab] = useState<Tab>(() => (openEval ? 'evaluation' : operator && state.session.phase === 'check_in' ? 'checkIn' : 'live'));
-  const tabs: Tab[] = operator ? ['checkIn', 'live', 'ask', 'questions', 'evaluation'] : ['live', 'ask', 'questions', 'evaluation'];
+  const after = followUpPhase(state);
+  const [tab, setTab] = useState<Tab>(() =>
+    openEval ? 'evaluation' : after ? 'followUp' : operator && state.session.phase === 'check_in' ? 'checkIn' : 'live',
+  );
+  // After the session the follow-up comes first; the live tabs stay for the record.
+  const tabs: Tab[] = [
+    ...(after ? (['followUp'] as Tab[]) : []),
+    ...((operator ? ['checkIn', 'live', 'ask', 'questions', 'evaluation'] : ['live', 'ask', 'questions', 'evaluation']) as Tab[]),
+  ];
   const venue = state.you.venue ? venueName(state, state.you.venue) : '';
   const me = state.you.delegate;
   const checkedIn = me !== undefined && me in state.checkedIn;
@@ -124,6 +162,7 @@ function Main({ conn, state, drafts }: { conn: Connection; state: SessionState; 
         )}
         {tab === 'questions' && <PublicQuestions conn={conn} state={state} />}
         {tab === 'evaluation' && <EvaluationTab conn={conn} state={state} drafts={drafts} />}
+        {tab === 'followUp' && <FollowUpLazy conn={conn} state={state} />}
       </main>
       <Notices />
     </>

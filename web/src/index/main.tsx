@@ -24,6 +24,15 @@ function Index() {
           <li>
             <a href="screen.html">{m.indexScreen}</a>
           </li>
+          <li>
+            <a href="office.html">{m.indexOffice}</a>
+          </li>
+          <li>
+            <a href="unit.html">{m.indexUnit}</a>
+          </li>
+          <li>
+            <a href="progress.html">{m.indexProgress}</a>
+          </li>
         </ul>
       </nav>
     </main>

@@ -174,7 +174,9 @@ export class Connection {
     this.pending = computed(() => this.outbox.size.value);
     if (this.opts.cacheState && this.token) {
       const cached = readJson<SessionState | null>(this.store, `${this.prefix}state`, null);
-      if (cached && typeof cached.seq === 'number' && cached.session) this.state.value = cached;
+      // A state cached by a build before the follow-up has no items: resuming
+      // from it would never bring them (they are in snapshots), so ignore it.
+      if (cached && typeof cached.seq === 'number' && cached.session && Array.isArray(cached.items) && cached.board) this.state.value = cached;
     }
   }
 

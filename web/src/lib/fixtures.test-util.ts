@@ -1,6 +1,6 @@
 // Test fixtures shaped like docs/protocol.md's examples.
 
-import type { EventDto, QuestionDto, SnapshotDto, StatsDto } from '../protocol.ts';
+import type { EventDto, ItemDto, QuestionDto, SnapshotDto, StatsDto } from '../protocol.ts';
 
 /** The epoch of every fixture snapshot. */
 export const EPOCH = '0123456789abcdef';
@@ -71,6 +71,7 @@ export function snapshot(seq: number, over: Partial<SnapshotDto> = {}): { type: 
         answer_seconds: 300,
         max_answer_seconds: 3600,
       },
+      time_zone: { name: 'Asia/Shanghai', utc_offset_minutes: 480 },
     },
     delegates: [{ id: 'd002', name: '钱秀英', level: 'township', venue: 'baiyu' }],
     checked_in: ['d002'],
@@ -79,6 +80,13 @@ export function snapshot(seq: number, over: Partial<SnapshotDto> = {}): { type: 
     floor_requests: [],
     evaluations: [],
     ballots: [],
+    items: [],
+    board: {
+      as_of: '2026-01-01',
+      drafts: 0,
+      overall: { issued: 0, waiting: 0, in_handling: 0, answered: 0, rectified: 0, closed: 0, overdue: 0, due_soon: 0, flagged: 0, ratings: { satisfied: 0, basically_satisfied: 0, dissatisfied: 0, total: 0 } },
+      units: [],
+    },
     stats: stats(seq),
     ...over,
   };
@@ -86,4 +94,25 @@ export function snapshot(seq: number, over: Partial<SnapshotDto> = {}): { type: 
 
 export function event(seq: number, kind: EventDto['kind'], changes: EventDto['changes']): { type: 'event' } & EventDto {
   return { type: 'event', seq, at: 1_767_225_600_000 + seq * 1000, kind, changes };
+}
+
+/** An assignment item (an issued one unless overridden). */
+export function item(id: number, over: Partial<ItemDto> = {}): ItemDto {
+  return {
+    id,
+    number: id,
+    status: 'issued',
+    priority: 'normal',
+    lead: 'minzheng',
+    co_units: [],
+    requirement: `交办要求 ${id}`,
+    deadline: '2026-01-20',
+    sources: [{ kind: 'unasked', question: 1 }],
+    askers: [{ venue: 'baiyu', delegate: 'd002' }],
+    evidence: [],
+    history: [{ from: 'draft', to: 'issued', at: 1_767_225_600_000, by: 'office' }],
+    ratings: { counts: { satisfied: 0, basically_satisfied: 0, dissatisfied: 0, total: 0 } },
+    flagged: false,
+    ...over,
+  };
 }

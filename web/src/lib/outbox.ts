@@ -236,6 +236,9 @@ export function defaultReconcile(entry: OutboxEntry, state: SessionState): 'done
       return state.you.role === 'delegate' && state.questions.some((q) => q.id === cmd.question && q.seconded_by_me) ? 'done' : 'unknown';
     case 'request_floor':
       return state.floorRequests.some((r) => r.question === cmd.question && r.venue === state.you.venue) ? 'done' : 'unknown';
+    case 'rate_item':
+      // A delegate's own follow-up rating is in the resumed item (`ratings.mine`).
+      return state.you.role === 'delegate' && (state.items ?? []).some((i) => i.id === cmd.item && i.ratings.mine !== undefined) ? 'done' : 'unknown';
     default:
       return 'unknown';
   }

@@ -8,12 +8,14 @@
 
 import type {
   BallotDto,
+  BoardDto,
   ChangeDto,
   DelegateDto,
   EvaluationDto,
   EventDto,
   FloorDto,
   FloorRequestDto,
+  ItemDto,
   QuestionDto,
   ServerMessage,
   SessionInfoDto,
@@ -52,6 +54,10 @@ export interface SessionState {
   ballots: BallotDto[];
   /** Latest stats; presence changes are folded into `stats.venues`. */
   stats: StatsDto;
+  /** Assignment items (交办事项) this viewer may see, in id order (drafts: the office only). */
+  items: ItemDto[];
+  /** The assignment board's figures (replaced whole by `board` changes). */
+  board: BoardDto;
 }
 
 /** Builds a fresh state from a snapshot: replaces everything. */
@@ -74,6 +80,19 @@ export function applySnapshot(snap: SnapshotDto, receivedAt: number = Date.now()
     evaluations: [...snap.evaluations].sort((a, b) => a.id - b.id),
     ballots: snap.ballots,
     stats: snap.stats,
+    items: [...(snap.items ?? [])].sort((a, b) => a.id - b.id),
+    board: snap.board ?? emptyBoard(),
+  };
+}
+
+/** A board with nothing on it (before the server sent one). */
+export function emptyBoard(): BoardDto {
+  const zero = { satisfied: 0, basically_satisfied: 0, dissatisfied: 0, total: 0 };
+  return {
+    as_of: '',
+    drafts: 0,
+    overall: { issued: 0, waiting: 0, in_handling: 0, answered: 0, rectified: 0, closed: 0, overdue: 0, due_soon: 0, flagged: 0, ratings: zero },
+    units: [],
   };
 }
 
@@ -119,6 +138,10 @@ export function applyChange(state: SessionState, change: ChangeDto): SessionStat
         ...state,
         ballots: upsert(state.ballots, change.ballot, (b) => `${b.delegate}|${b.receipt.evaluation}|${b.receipt.unit}`),
       };
+    case 'item':
+      return { ...state, items: upsertSorted(state.items ?? [], change.item) };
+    case 'board':
+      return { ...state, board: change.board };
     default:
       // An entity this client does not know (a newer server): ignore it.
       return state;
@@ -199,6 +222,9 @@ export function isPublic(q: QuestionDto): boolean {
 /** The evaluation to show: the open one, else the latest. */
 export function currentEvaluation(state: SessionState): EvaluationDto | undefined {
   return state.evaluations.find((e) => e.status === 'open') ?? state.evaluations[state.evaluations.length - 1];
+}
+export function itemById(state: SessionState, id: number): ItemDto | undefined {
+  return state.items.find((i) => i.id === id);
 }
 export function ballotFor(state: SessionState, evaluation: number, unit: string): BallotDto | undefined {
   return state.ballots.find((b) => b.receipt.evaluation === evaluation && b.receipt.unit === unit);

@@ -31,7 +31,7 @@ export function mode(state: SessionState): Mode {
   const last = state.evaluations[state.evaluations.length - 1];
   if (last?.results) return 'results';
   if (state.floor) return 'floor';
-  if (state.session.phase === 'closed') return 'closed';
+  if (state.session.phase === 'closed' || state.session.phase === 'archived') return 'closed';
   return 'idle';
 }
 

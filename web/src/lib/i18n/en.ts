@@ -20,6 +20,12 @@ export const en: Messages = {
     indexModerator: 'Moderator console (moderator, auditor)',
     indexDelegate: 'Delegates and venue operators',
     indexScreen: 'Public screen',
+    office: 'Assignments · Congress office',
+    unit: 'Assigned items',
+    progress: 'Follow-up progress',
+    indexOffice: 'Assignment list (congress office)',
+    indexUnit: 'Assigned items (respondent units)',
+    indexProgress: 'Follow-up progress (public, no login)',
   },
   conn: {
     connecting: 'Connecting…',
@@ -47,6 +53,8 @@ export const en: Messages = {
     delegate: 'Delegate',
     screen: 'Screen',
     auditor: 'Auditor',
+    office: 'Congress office',
+    unit: 'Respondent unit',
   },
   phases: {
     preparing: 'Preparing',
@@ -54,6 +62,7 @@ export const en: Messages = {
     questioning: 'Questioning',
     evaluation: 'Satisfaction evaluation',
     closed: 'Closed',
+    archived: 'Follow-up closed',
   },
   statuses: {
     pending: 'Awaiting moderation',
@@ -144,6 +153,7 @@ export const en: Messages = {
       questions: 'Questions',
       evaluation: 'Evaluation',
       checkIn: 'Check-in',
+      followUp: 'Follow-up',
     },
     you: 'You',
     tabsLabel: 'Sections',

@@ -20,6 +20,12 @@ export const zh = {
     indexModerator: '主持人控制台（主持人、审计）',
     indexDelegate: '代表与分会场联络员',
     indexScreen: '大屏',
+    office: '交办督办 · 人大办',
+    unit: '交办事项办理',
+    progress: '问政事项办理进度',
+    indexOffice: '交办督办（人大办）',
+    indexUnit: '交办事项办理（承办单位）',
+    indexProgress: '问政事项办理进度（公开，无需登录）',
   },
   conn: {
     connecting: '连接中…',
@@ -47,6 +53,8 @@ export const zh = {
     delegate: '代表',
     screen: '大屏',
     auditor: '审计',
+    office: '人大办',
+    unit: '承办单位',
   },
   phases: {
     preparing: '准备中',
@@ -54,6 +62,7 @@ export const zh = {
     questioning: '问政进行中',
     evaluation: '满意度测评',
     closed: '已结束',
+    archived: '办理已结束',
   },
   statuses: {
     pending: '待审核',
@@ -144,6 +153,7 @@ export const zh = {
       questions: '问题',
       evaluation: '测评',
       checkIn: '签到',
+      followUp: '办理情况',
     },
     you: '身份',
     tabsLabel: '页面导航',
