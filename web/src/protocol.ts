@@ -381,9 +381,10 @@ issued: number,
  */
 waiting: number, in_handling: number, answered: number, rectified: number, closed: number, overdue: number, due_soon: number, 
 /**
- * Items an asker asked to have handled again.
+ * Items an asker asked to have handled again: the office and the
+ * auditor only (with one asker, a flag says how they rated).
  */
-flagged: number, 
+flagged?: number, 
 /**
  * (已答复 + 已整改 + 已办结) / issued, basis points; absent before anything is issued.
  */

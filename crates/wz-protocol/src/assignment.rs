@@ -412,8 +412,11 @@ pub struct BoardCountsDto {
     pub closed: u32,
     pub overdue: u32,
     pub due_soon: u32,
-    /// Items an asker asked to have handled again.
-    pub flagged: u32,
+    /// Items an asker asked to have handled again: the office and the
+    /// auditor only (with one asker, a flag says how they rated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub flagged: Option<u32>,
     /// (已答复 + 已整改 + 已办结) / issued, basis points; absent before anything is issued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -440,7 +443,7 @@ pub struct BoardDto {
     pub units: Vec<UnitBoardDto>,
 }
 
-fn board_counts(c: &a::Counts, raw: bool) -> BoardCountsDto {
+fn board_counts(c: &a::Counts, raw: bool, flags: bool) -> BoardCountsDto {
     BoardCountsDto {
         issued: c.issued,
         waiting: c.waiting,
@@ -450,26 +453,31 @@ fn board_counts(c: &a::Counts, raw: bool) -> BoardCountsDto {
         closed: c.closed,
         overdue: c.overdue,
         due_soon: c.due_soon,
-        flagged: c.flagged,
+        flagged: flags.then_some(c.flagged),
         resolved_rate_bp: c.resolved_rate_bp(),
         ratings: small_cell(&c.ratings, raw),
     }
 }
 
 /// The board as `p` sees it: the same figures for everyone, except that the
-/// auditor's rating counts are never suppressed.
+/// auditor's rating counts are never suppressed and only the office and the
+/// auditor get the count of flagged items.
 pub fn board(def: &d::SessionDef, b: &a::Dashboard, today: d::CalendarDate, p: &Perspective) -> BoardDto {
     let raw = *p == Perspective::Auditor;
+    let flags = matches!(p, Perspective::Office | Perspective::Auditor);
     BoardDto {
         as_of: today.to_string(),
         drafts: b.drafts,
-        overall: board_counts(&b.overall, raw),
+        overall: board_counts(&b.overall, raw, flags),
         units: def
             .units
             .iter()
             .map(|u| UnitBoardDto {
                 unit: u.id.0.clone(),
-                counts: b.by_unit.get(&u.id).map(|c| board_counts(c, raw)).unwrap_or_default(),
+                counts: b.by_unit.get(&u.id).map(|c| board_counts(c, raw, flags)).unwrap_or_else(|| BoardCountsDto {
+                    flagged: flags.then_some(0),
+                    ..BoardCountsDto::default()
+                }),
             })
             .collect(),
     }

@@ -29,8 +29,8 @@ export function Satisfaction({ counts }: { counts: CountsDto }) {
   return <span>{b.satisfactionCell(rateText(satisfactionBp(counts)), counts.satisfied, counts.basically_satisfied, counts.dissatisfied)}</span>;
 }
 
-function tone(f: Figure, n: number): string {
-  if (n === 0) return '';
+function tone(f: Figure, n: number | undefined): string {
+  if (!n) return '';
   if (f === 'overdue' || f === 'flagged') return 'fig-bad';
   if (f === 'due_soon') return 'fig-warn';
   return '';
