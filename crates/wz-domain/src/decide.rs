@@ -5,7 +5,6 @@
 //! The acting [`Viewer`] comes from the authenticated connection, never from
 //! the command itself.
 
-use crate::assignment::{Actor, AssignmentCommand, ItemStatus};
 use crate::command::{Command, CommitmentDraft, MAX_BALLOT_ID, Outcome, Reply};
 use crate::definition::{Delegate, SessionDef};
 use crate::error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, NotFound};
@@ -110,67 +109,6 @@ impl Session {
             events.extend(self.drafts(at));
         }
         Ok(Outcome { events, reply: Reply::Done })
-    }
-
-    /// The office ends the follow-up once every issued item is closed; the
-    /// session is read-only from then on.
-    fn archive(&self, actor: &Viewer, at: Millis) -> R {
-        if !matches!(actor, Viewer::Office) {
-            return Err(Forbidden::OfficeOnly.into());
-        }
-        if self.phase != Phase::Closed {
-            return Err(InvalidState::Transition { from: self.phase, to: Phase::Archived }.into());
-        }
-        let open = self.assignments.items().find(|i| {
-            i.merged_into.is_none() && i.status != ItemStatus::Draft && i.status != ItemStatus::Closed
-        });
-        if let Some(i) = open {
-            return Err(InvalidState::ItemStatus { item: i.id, status: i.status }.into());
-        }
-        Ok(Outcome::one(Event::PhaseChanged { to: Phase::Archived, at }))
-    }
-
-    fn draft_assignments(&self, actor: &Viewer, at: Millis) -> R {
-        if !matches!(actor, Viewer::Office) {
-            return Err(Forbidden::OfficeOnly.into());
-        }
-        let events = self.drafts(at);
-        let reply = Reply::of_events(&events);
-        Ok(Outcome { events, reply })
-    }
-
-    /// Drafts for what the session calls for and the list lacks, with
-    /// consecutive ids; stops quietly at the list's size limit (the office
-    /// sees the drafts it got, and the limit is documented).
-    fn drafts(&self, at: Millis) -> Vec<Event> {
-        let mut list = (*self.assignments).clone();
-        let today = self.today(at);
-        let mut events = Vec::new();
-        for spec in self.assignments.drafts_from(self) {
-            let Ok(es) = list.decide(&Actor::Office, &AssignmentCommand::Draft(spec), at, today) else { continue };
-            for e in es {
-                if list.apply(&e).is_err() {
-                    return events;
-                }
-                events.push(Event::Assignment(e));
-            }
-        }
-        events
-    }
-
-    fn assignment(&self, actor: &Viewer, cmd: &AssignmentCommand, at: Millis) -> R {
-        // The moderator runs the live session; the follow-up is the office's.
-        if matches!(actor, Viewer::Moderator) {
-            return Err(Forbidden::Role.into());
-        }
-        let events: Vec<Event> = self
-            .assignments
-            .decide(&actor.actor(), cmd, at, self.today(at))?
-            .into_iter()
-            .map(Event::Assignment)
-            .collect();
-        let reply = Reply::of_events(&events);
-        Ok(Outcome { events, reply })
     }
 
     fn import_delegates(&self, actor: &Viewer, delegates: &[Delegate], at: Millis) -> R {

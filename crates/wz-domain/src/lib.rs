@@ -15,6 +15,7 @@ mod apply;
 pub mod assignment;
 mod command;
 mod decide;
+mod decide_followup;
 mod definition;
 mod error;
 mod event;
