@@ -25,7 +25,12 @@ export type DelegateDto = { id: string, name: string, level: Level, venue: strin
 
 export type NamedDto = { id: string, name: string, };
 
-export type LimitsDto = { question_chars: number, reason_chars: number, answer_chars: number, short_chars: number, questions_per_delegate: number, follow_ups_per_item: number, commitments_per_answer: number, answer_seconds: number, max_answer_seconds: number, };
+export type LimitsDto = { question_chars: number, reason_chars: number, answer_chars: number, short_chars: number, questions_per_delegate: number, follow_ups_per_item: number, commitments_per_answer: number, answer_seconds: number, max_answer_seconds: number, 
+/**
+ * Days before a deadline an assignment item counts as "due soon";
+ * optional in a definition (7).
+ */
+due_soon_days: number, };
 
 export type CommitmentDto = { what: string, unit: string, 
 /**

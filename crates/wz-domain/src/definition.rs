@@ -89,6 +89,9 @@ pub struct Limits {
     pub answer_seconds: u32,
     /// Longest countdown the moderator may set.
     pub max_answer_seconds: u32,
+    /// After the session: an assignment item is "due soon" this many days
+    /// before its deadline (0: only on the day itself).
+    pub due_soon_days: u32,
 }
 
 impl Default for Limits {
@@ -103,6 +106,7 @@ impl Default for Limits {
             commitments_per_answer: 20,
             answer_seconds: 300,
             max_answer_seconds: 3600,
+            due_soon_days: 7,
         }
     }
 }
@@ -170,6 +174,8 @@ pub struct SessionDef {
 pub enum DefinitionError {
     #[error("session id must be 1-64 characters of a-z, 0-9, '-' or '_'")]
     BadSessionId,
+    #[error("due_soon_days must be at most 90")]
+    DueSoonDays,
     #[error("time zone {0:?} is not known: use Asia/Shanghai, UTC or an offset such as +08:00")]
     BadTimeZone(String),
     #[error("title must not be empty")]
@@ -222,6 +228,9 @@ impl SessionDef {
     }
 }
 
+/// Longest "due soon" warning: a quarter of a year.
+pub const MAX_DUE_SOON_DAYS: u32 = 90;
+
 impl Limits {
     pub fn validate(&self) -> Result<(), DefinitionError> {
         let l = self;
@@ -242,6 +251,9 @@ impl Limits {
         }
         if l.answer_seconds > l.max_answer_seconds {
             return Err(DefinitionError::AnswerSeconds);
+        }
+        if l.due_soon_days > MAX_DUE_SOON_DAYS {
+            return Err(DefinitionError::DueSoonDays);
         }
         Ok(())
     }

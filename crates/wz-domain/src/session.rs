@@ -198,7 +198,8 @@ impl Session {
     /// A new session in the preparing phase. The definition must be valid.
     pub fn new(def: SessionDef) -> Self {
         let delegates = Arc::new(def.delegates.iter().map(|d| (d.id.clone(), d.clone())).collect());
-        let assignments = Arc::new(Assignments::new(Rules::default(), def.units.iter().map(|u| u.id.clone())));
+        let rules = Rules { due_soon_days: def.limits.due_soon_days, ..Rules::default() };
+        let assignments = Arc::new(Assignments::new(rules, def.units.iter().map(|u| u.id.clone())));
         Self {
             def: Arc::new(def),
             seq: 0,

@@ -204,3 +204,25 @@ fn today_is_the_sessions_date_in_its_time_zone() {
     assert_eq!(TimeZone::named("Asia/Urumqi").unwrap().utc_offset_minutes, 360);
     assert!(TimeZone::named("Mars/Olympus").is_none());
 }
+
+#[test]
+fn due_soon_is_the_definitions_number_of_days() {
+    // An item issued with a deadline 20 days after today (the tests' clock
+    // is 2023-11-14): due soon with a 30-day warning, not with the default 7.
+    for (days, want) in [(7, 0), (30, 1)] {
+        let mut d = def();
+        d.limits.due_soon_days = days;
+        let mut s = Session::new(d);
+        advance_to(&mut s, Phase::CheckIn);
+        let now = Millis(s.seq() * 1000 + 1_700_000_000_000);
+        let today = s.today(now);
+        let deadline = CalendarDate::from_days(today.days_from_epoch() + 20);
+        let spec = DraftSpec { sources: vec![], askers: vec![], lead: uid("health"), requirement: "书面答复".into(), deadline };
+        ok(&mut s, &office(), a(AssignmentCommand::Draft(spec)));
+        ok(&mut s, &office(), a(AssignmentCommand::Issue { item: ItemId(1) }));
+        assert_eq!(s.assignments().dashboard(today).overall.due_soon, want, "{days}-day warning");
+    }
+    let mut d = def();
+    d.limits.due_soon_days = 91;
+    assert_eq!(d.validate(), Err(DefinitionError::DueSoonDays));
+}

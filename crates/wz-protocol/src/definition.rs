@@ -109,6 +109,7 @@ impl SessionDefinition {
             commitments_per_answer: l.commitments_per_answer as usize,
             answer_seconds: l.answer_seconds,
             max_answer_seconds: l.max_answer_seconds,
+            due_soon_days: l.due_soon_days,
         });
         let time_zone = match self.time_zone {
             None => d::TimeZone::default(),

@@ -89,6 +89,14 @@ pub struct LimitsDto {
     pub commitments_per_answer: u32,
     pub answer_seconds: u32,
     pub max_answer_seconds: u32,
+    /// Days before a deadline an assignment item counts as "due soon";
+    /// optional in a definition (7).
+    #[serde(default = "default_due_soon_days")]
+    pub due_soon_days: u32,
+}
+
+fn default_due_soon_days() -> u32 {
+    d::Limits::default().due_soon_days
 }
 
 impl From<&d::Limits> for LimitsDto {
@@ -103,6 +111,7 @@ impl From<&d::Limits> for LimitsDto {
             commitments_per_answer: l.commitments_per_answer as u32,
             answer_seconds: l.answer_seconds,
             max_answer_seconds: l.max_answer_seconds,
+            due_soon_days: l.due_soon_days,
         }
     }
 }

@@ -113,7 +113,7 @@ function FollowUpItem({
         <strong>{item.number !== undefined ? f.itemNo(item.number) : f.draftNo(item.id)}</strong> <StatusTag status={item.status} /> <PriorityTag priority={item.priority} />
       </p>
       <p class="small">
-        <span class="muted">{f.lead}</span> {names.unit(item.lead)} · <Deadline item={item} today={today} />
+        <span class="muted">{f.lead}</span> {names.unit(item.lead)} · <Deadline item={item} today={today} dueSoonDays={state.session.limits.due_soon_days} />
       </p>
       <Sources item={item} questions={state.questions} names={names} />
       <p class="pre">

@@ -70,6 +70,7 @@ export function snapshot(seq: number, over: Partial<SnapshotDto> = {}): { type: 
         commitments_per_answer: 20,
         answer_seconds: 300,
         max_answer_seconds: 3600,
+        due_soon_days: 7,
       },
       time_zone: { name: 'Asia/Shanghai', utc_offset_minutes: 480 },
     },

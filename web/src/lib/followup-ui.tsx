@@ -160,11 +160,11 @@ export function PriorityTag({ priority }: { priority: Priority }) {
   return <span class="tag tag-supervised">{ft().priorities.supervised}</span>;
 }
 
-/** The deadline with an overdue / due-soon badge. */
-export function Deadline({ item, today }: { item: Pick<ItemDto, 'status' | 'deadline' | 'merged_into'>; today: string }) {
+/** The deadline with an overdue / due-soon badge; "due soon" is the session's `limits.due_soon_days`. */
+export function Deadline({ item, today, dueSoonDays }: { item: Pick<ItemDto, 'status' | 'deadline' | 'merged_into'>; today: string; dueSoonDays: number }) {
   const m = ft();
   if (!item.deadline) return <span class="deadline muted">{m.noDeadline}</span>;
-  const st = deadlineState(item, today);
+  const st = deadlineState(item, today, dueSoonDays);
   return (
     <span class="deadline" data-deadline={item.deadline} data-deadline-state={st.kind}>
       <span class="muted">{m.deadline}</span> <span class="mono">{item.deadline}</span>

@@ -61,12 +61,12 @@ export type DeadlineState =
   | { kind: 'done' };
 
 /** What to show next to an item's deadline. */
-export function deadlineState(item: Pick<ItemDto, 'status' | 'deadline' | 'merged_into'>, today: string): DeadlineState {
+export function deadlineState(item: Pick<ItemDto, 'status' | 'deadline' | 'merged_into'>, today: string, dueSoonDays: number = DUE_SOON_DAYS): DeadlineState {
   if (item.deadline === undefined) return { kind: 'none' };
   if (!isPending(item.status)) return item.status === 'draft' ? { kind: 'ok', days: daysBetween(today, item.deadline) } : { kind: 'done' };
   const days = daysBetween(today, item.deadline);
   if (isOverdue(item, today)) return { kind: 'overdue', days: -days };
-  if (isDueSoon(item, today)) return { kind: 'due_soon', days };
+  if (isDueSoon(item, today, dueSoonDays)) return { kind: 'due_soon', days };
   return { kind: 'ok', days };
 }
 

@@ -47,6 +47,7 @@ const LIMITS: LimitsDto = {
   commitments_per_answer: 2,
   answer_seconds: 300,
   max_answer_seconds: 3600,
+  due_soon_days: 7,
 };
 const UNITS = [{ id: 'minzheng' }, { id: 'weijian' }];
 

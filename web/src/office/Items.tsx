@@ -123,7 +123,7 @@ function ItemCard({ conn, state, names, today, item, readOnly }: { conn: Connect
           {item.flagged && <span class="badge badge-flagged">{f.flagged}</span>}
           {ext && <span class="badge badge-extension">{o.pendingExtension}</span>}
         </h3>
-        <Deadline item={item} today={today} />
+        <Deadline item={item} today={today} dueSoonDays={state.session.limits.due_soon_days} />
       </div>
       <p class="item-units">
         <span class="muted">{f.lead}</span> <strong>{names.unit(item.lead)}</strong>

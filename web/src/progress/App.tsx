@@ -248,7 +248,7 @@ function PublicItem({ d, item, names, today }: { d: ProgressDto; item: ItemDto; 
         <h3>
           {item.number !== undefined ? f.itemNo(item.number) : f.draftNo(item.id)} <StatusTag status={item.status} /> <PriorityTag priority={item.priority} />
         </h3>
-        <Deadline item={item} today={today} />
+        <Deadline item={item} today={today} dueSoonDays={d.session.limits.due_soon_days} />
       </div>
       <p class="small">
         <span class="muted">{f.lead}</span> <strong data-lead>{names.unit(item.lead)}</strong>

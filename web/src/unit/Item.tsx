@@ -61,7 +61,7 @@ export function UnitItem({
           {item.number !== undefined ? f.itemNo(item.number) : f.draftNo(item.id)} <StatusTag status={item.status} /> <PriorityTag priority={item.priority} />
           {!lead && <span class="tag">{f.coHandled}</span>}
         </h3>
-        <Deadline item={item} today={today} />
+        <Deadline item={item} today={today} dueSoonDays={state.session.limits.due_soon_days} />
       </div>
       <p class="u-requirement pre">
         <span class="visually-hidden">{f.requirement}：</span>
