@@ -227,11 +227,19 @@ fn print_banner(args: &ServeArgs, addr: std::net::SocketAddr, base: &str, hub: &
                 Some(rows.into_iter().filter_map(|r| Some((r[0].clone(), crate::sheet::link(base, &PrincipalKey::parse(&r[0])?, &r[2])))).collect())
             });
         if let Some(rows) = rows {
-            for (key, label) in [("moderator", "moderator console 主持人"), ("screen", "public screen 大屏"), ("operator:baiyu", "venue operator 分会场 (白羽街道)"), ("delegate:d001", "delegate 代表 (d001)")] {
+            for (key, label) in [
+                ("moderator", "moderator console 主持人"),
+                ("screen", "public screen 大屏"),
+                ("operator:baiyu", "venue operator 分会场 (白羽街道)"),
+                ("delegate:d001", "delegate 代表 (d001)"),
+                ("office", "congress office 人大办 (after the session)"),
+                ("unit:minzheng", "respondent unit 承办单位 (县民政局)"),
+            ] {
                 if let Some((_, link)) = rows.iter().find(|(k, _)| k == key) {
                     println!("    {label}: {link}");
                 }
             }
+            println!("    public progress page 办理进度 (no credential): {base}/progress.html");
             println!("{}", links_hint(&sheet, &args.data_dir, true));
         }
     }
