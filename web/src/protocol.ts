@@ -319,17 +319,13 @@ export type ItemRatingDto = { delegate: string, rating: Rating, comment?: string
 
 export type ItemRatingsDto = { 
 /**
- * Counts; with fewer than 3 ratings only `total` (`suppressed`), except for the auditor.
+ * Counts; with fewer than 3 ratings only `total` (`suppressed`), for every role.
  */
 counts: CountsDto, 
 /**
  * The viewer's own rating (a delegate who asked).
  */
-mine?: ItemRatingDto, 
-/**
- * Every rating with its rater: the auditor only.
- */
-by?: Array<ItemRatingDto>, };
+mine?: ItemRatingDto, };
 
 export type ItemDto = { id: number, 
 /**

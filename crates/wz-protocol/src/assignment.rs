@@ -2,8 +2,9 @@
 //! perspective sees them.
 //!
 //! Architecture Invariant: a follow-up rating's choice reaches nobody but its
-//! rater (`mine`) and the auditor (`by`); everyone else gets counts, and an
-//! item's counts follow the small-cell rule ([`crate::render::MIN_CELL`]).
+//! rater (`mine`), the auditor included; everyone gets counts, and an item's
+//! counts (and a unit's on the board) follow the small-cell rule
+//! ([`crate::render::MIN_CELL`]) for every role.
 //! The public and the units never get a delegate's id.
 
 use crate::dto::{CountsDto, Rating, ms};
@@ -216,16 +217,12 @@ pub struct ItemRatingDto {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ItemRatingsDto {
-    /// Counts; with fewer than 3 ratings only `total` (`suppressed`), except for the auditor.
+    /// Counts; with fewer than 3 ratings only `total` (`suppressed`), for every role.
     pub counts: CountsDto,
     /// The viewer's own rating (a delegate who asked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub mine: Option<ItemRatingDto>,
-    /// Every rating with its rater: the auditor only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
-    pub by: Option<Vec<ItemRatingDto>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -292,9 +289,9 @@ fn rating_dto(delegate: &d::DelegateId, r: &a::FollowUpRating) -> ItemRatingDto 
 }
 
 /// Counts with the small-cell rule: fewer than [`MIN_CELL`] show only the total.
-fn small_cell(c: &d::RatingCounts, raw: bool) -> CountsDto {
+fn small_cell(c: &d::RatingCounts) -> CountsDto {
     let dto = CountsDto::from(c);
-    if raw || dto.total == 0 || dto.total >= MIN_CELL {
+    if dto.total == 0 || dto.total >= MIN_CELL {
         return dto;
     }
     CountsDto { total: dto.total, suppressed: true, ..CountsDto::default() }
@@ -305,16 +302,13 @@ fn ratings(it: &a::Item, p: &Perspective) -> ItemRatingsDto {
     for r in it.ratings.values() {
         counts.add(r.rating);
     }
-    let auditor = *p == Perspective::Auditor;
     let mine = match p {
         Perspective::Delegate(me) => it.ratings.get(me).map(|r| rating_dto(me, r)),
         _ => None,
     };
-    ItemRatingsDto {
-        counts: small_cell(&counts, auditor),
-        mine,
-        by: auditor.then(|| it.ratings.iter().map(|(d, r)| rating_dto(d, r)).collect()),
-    }
+    // The auditor too: a follow-up rating is as secret as a ballot, and the
+    // record (not a named list) is how counts are checked.
+    ItemRatingsDto { counts: small_cell(&counts), mine }
 }
 
 fn asker(it: &a::Item, p: &Perspective, (delegate, venue): &(d::DelegateId, d::VenueId)) -> AskerDto {
@@ -443,7 +437,7 @@ pub struct BoardDto {
     pub units: Vec<UnitBoardDto>,
 }
 
-fn board_counts(c: &a::Counts, raw: bool, flags: bool) -> BoardCountsDto {
+fn board_counts(c: &a::Counts, flags: bool) -> BoardCountsDto {
     BoardCountsDto {
         issued: c.issued,
         waiting: c.waiting,
@@ -455,26 +449,24 @@ fn board_counts(c: &a::Counts, raw: bool, flags: bool) -> BoardCountsDto {
         due_soon: c.due_soon,
         flagged: flags.then_some(c.flagged),
         resolved_rate_bp: c.resolved_rate_bp(),
-        ratings: small_cell(&c.ratings, raw),
+        ratings: small_cell(&c.ratings),
     }
 }
 
-/// The board as `p` sees it: the same figures for everyone, except that the
-/// auditor's rating counts are never suppressed and only the office and the
-/// auditor get the count of flagged items.
+/// The board as `p` sees it: the same figures for everyone, except that only
+/// the office and the auditor get the count of flagged items.
 pub fn board(def: &d::SessionDef, b: &a::Dashboard, today: d::CalendarDate, p: &Perspective) -> BoardDto {
-    let raw = *p == Perspective::Auditor;
     let flags = matches!(p, Perspective::Office | Perspective::Auditor);
     BoardDto {
         as_of: today.to_string(),
         drafts: b.drafts,
-        overall: board_counts(&b.overall, raw, flags),
+        overall: board_counts(&b.overall, flags),
         units: def
             .units
             .iter()
             .map(|u| UnitBoardDto {
                 unit: u.id.0.clone(),
-                counts: b.by_unit.get(&u.id).map(|c| board_counts(c, raw, flags)).unwrap_or_else(|| BoardCountsDto {
+                counts: b.by_unit.get(&u.id).map(|c| board_counts(c, flags)).unwrap_or_else(|| BoardCountsDto {
                     flagged: flags.then_some(0),
                     ..BoardCountsDto::default()
                 }),
