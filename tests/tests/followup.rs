@@ -6,11 +6,13 @@
 //! the askers rate; one item is returned after a request to handle it
 //! again and handled again; the board's figures equal an independent count
 //! of the items; then kill -9 and a restart keep every item, note, file
-//! and rating.
+//! and rating. Once with the embedded store, once with Redis (killed too).
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::path::Path;
 use wz_e2e::{Client, Server, http_raw};
+use wz_store::testing::RedisServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_wz-e2e-server");
 const SESSION: &str = "xixia-2026";
@@ -86,7 +88,21 @@ fn names_a_delegate(text: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_assignment_list_from_close_to_rectified_survives_kill_and_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(BIN, dir.path(), &[]).await.unwrap();
+    follow_up(dir.path(), &[], None).await;
+}
+
+/// The same on Redis: the items and the evidence file live in Redis, and
+/// both the hub and Redis are killed (-9) before the restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assignment_list_survives_kill_of_the_hub_and_of_redis() {
+    let (dir, redis_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut redis = RedisServer::start(redis_dir.path(), &[]);
+    let url = redis.url();
+    follow_up(dir.path(), &["--redis-url", url.as_str()], Some(&mut redis)).await;
+}
+
+async fn follow_up(dir: &Path, args: &[&str], redis: Option<&mut RedisServer>) {
+    let mut server = Server::start(BIN, dir, args).await.unwrap();
 
     // ---- the live part, briefly: four questions, two answered -------------
     let mut m = server.connect("moderator", None).await;
@@ -319,7 +335,10 @@ async fn the_assignment_list_from_close_to_rectified_survives_kill_and_restart()
     // ---- kill -9 and restart ----------------------------------------------------------
     drop((m, office, minzheng, weijian, caizheng, op, ds));
     server.kill().await;
-    let server = Server::start(BIN, dir.path(), &[]).await.unwrap();
+    if let Some(r) = redis {
+        r.restart();
+    }
+    let server = Server::start(BIN, dir, args).await.unwrap();
     let (status, body) = server.http("GET", &format!("/api/sessions/{SESSION}"), Some(&server.token("office")), None).await;
     assert_eq!(status, 200);
     let after: Value = serde_json::from_str(&body).unwrap();
