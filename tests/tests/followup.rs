@@ -360,4 +360,26 @@ async fn follow_up(dir: &Path, args: &[&str], redis: Option<&mut RedisServer>) {
     office.ok(json!({"type": "advance_phase", "to": "archived"})).await;
     let e = d001.call(json!({"type": "rate_item", "item": 3, "rating": "satisfied"})).await.unwrap_err();
     assert_eq!(e["code"], "invalid_state");
+
+    // ---- the record: its chain head, and `verify` against it -------------------
+    let (status, body) = server.http("GET", &format!("/api/sessions/{SESSION}"), Some(&server.token("moderator")), None).await;
+    assert_eq!(status, 200);
+    let snap: Value = serde_json::from_str(&body).unwrap();
+    let head = snap["stats"]["chain_head"].as_str().expect("the moderator sees the chain head").to_owned();
+    assert_eq!(head.len(), 64);
+    drop((d001, office));
+    let mut server = server;
+    server.terminate().await;
+    let verify = |expect: &str| {
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.args(["verify", "--data-dir"]).arg(dir).args(args).args(["--session", SESSION, "--expect-head", expect]);
+        cmd.env("RUST_LOG", "warn").output().expect("verify runs")
+    };
+    let ok = verify(&head);
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success(), "{out} {}", String::from_utf8_lossy(&ok.stderr));
+    assert!(out.contains(&head) && out.contains("the record holds"), "{out}");
+    let other = verify(&"0".repeat(64));
+    assert!(!other.status.success(), "another head is refused");
+    assert!(String::from_utf8_lossy(&other.stderr).contains("not 0000"), "{}", String::from_utf8_lossy(&other.stderr));
 }

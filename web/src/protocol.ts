@@ -254,7 +254,12 @@ store_available: boolean,
  * Operational warnings for the moderator and the auditor (unsafe store
  * settings, an evaluation under review); absent for everyone else.
  */
-warnings?: Array<string>, };
+warnings?: Array<string>, 
+/**
+ * The head of the session's record (the hash chain of its stored
+ * records, 64 hex digits) as of `seq`: the moderator and the auditor.
+ */
+chain_head?: string, };
 
 export type TimeZoneDto = { 
 /**

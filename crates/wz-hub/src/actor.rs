@@ -122,6 +122,8 @@ pub(crate) struct SessionActor {
     stats_dirty: bool,
     shutting_down: bool,
     progress: followup::ProgressCache,
+    /// The head of the record's hash chain, as confirmed by the store.
+    head: wz_protocol::stored::ChainHead,
 }
 
 /// The first frames of a new connection.
@@ -159,6 +161,8 @@ impl SessionActor {
             stats_dirty: false,
             shutting_down: false,
             progress: Default::default(),
+            // Replaced by `with_head` for every session the hub runs.
+            head: wz_protocol::stored::ChainHead::genesis(b""),
         }
     }
 
@@ -177,6 +181,12 @@ impl SessionActor {
 
     pub fn with_epoch(mut self, epoch: wz_protocol::Epoch) -> Self {
         self.epoch = epoch;
+        self
+    }
+
+    /// The head of the stored record's hash chain, which the next record links to.
+    pub fn with_head(mut self, head: wz_protocol::stored::ChainHead) -> Self {
+        self.head = head;
         self
     }
 

@@ -153,6 +153,16 @@ pub type Review = std::collections::BTreeMap<u32, Vec<String>>;
 /// The result of a command issued outside a WebSocket (REST).
 pub type CommandResult = Result<AckDto, ErrorDto>;
 
+/// What `Hub::verify` found in a session's record that holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub events: u64,
+    /// The chain head (64 hex digits).
+    pub head: String,
+    /// Stored claims or counters that disagree with the log.
+    pub problems: Vec<String>,
+}
+
 struct SessionHandle {
     /// The current actor's queue; replaced when the supervisor restarts it.
     tx: mpsc::Sender<ActorMsg>,
@@ -196,6 +206,8 @@ pub(crate) struct Loaded {
     pub derived: Derived,
     /// Time of the last event: the actor's clock never goes below it.
     pub last_at: Millis,
+    /// The head of the record's hash chain: the next record links to it.
+    pub head: wz_protocol::stored::ChainHead,
 }
 
 /// Claims (key → (ballot id, seq)) and counters a log implies.
@@ -259,6 +271,9 @@ pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<Loaded, H
     let stored = store.load(id).await?.ok_or_else(|| HubError::NoSession(id.to_owned()))?;
     let corrupt = |detail: String| HubError::Corrupt { session: id.to_owned(), detail };
     let (def, epoch) = wz_protocol::stored::decode_definition(&stored.meta).map_err(|e| corrupt(e.to_string()))?;
+    // A broken chain refuses the session, naming the first bad entry.
+    let head = wz_protocol::stored::chain::check(&stored.meta, &stored.events)
+        .map_err(|e| corrupt(format!("the record's hash chain is broken at {e}")))?;
     let mut session = wz_domain::Session::new(def);
     let mut acked = actor::Acked::new();
     let mut events = Vec::with_capacity(stored.events.len());
@@ -276,7 +291,7 @@ pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<Loaded, H
     let derived = derived_from_log((1u64..).zip(&events));
     let review = cross_check(id, &derived, &stored.claims, &stored.counters);
     let last_at = events.last().map_or(Millis(0), wz_domain::Event::at);
-    Ok(Loaded { session, epoch, acked, review, derived, last_at })
+    Ok(Loaded { session, epoch, acked, review, derived, last_at, head })
 }
 
 impl Inner {
@@ -287,7 +302,8 @@ impl Inner {
             .with_health(self.health.subscribe())
             .with_review(loaded.review)
             .with_last_at(loaded.last_at)
-            .with_epoch(loaded.epoch);
+            .with_epoch(loaded.epoch)
+            .with_head(loaded.head);
         (tx, tokio::spawn(actor.run()))
     }
 }
@@ -445,6 +461,7 @@ impl Hub {
         // (a wiped and re-seeded store) must not resume into this one.
         let epoch = wz_protocol::Epoch::new(rand::random());
         let meta = wz_protocol::stored::encode_definition(&def, epoch);
+        let head = wz_protocol::stored::ChainHead::genesis(&meta);
         self.inner.store.create_session(&def.id, meta.into()).await.map_err(|e| match e {
             StoreError::AlreadyExists(id) => HubError::Exists(id),
             e => HubError::Store(e),
@@ -452,7 +469,7 @@ impl Hub {
         let creds = credentials::issue_all(&def);
         self.save_credentials(&def.id, &creds).await?;
         let session = wz_domain::Session::new(def);
-        self.spawn(Loaded { session, acked: actor::Acked::new(), epoch, review: Review::new(), derived: Derived::default(), last_at: Millis(0) });
+        self.spawn(Loaded { session, acked: actor::Acked::new(), epoch, review: Review::new(), derived: Derived::default(), last_at: Millis(0), head });
         Ok(creds)
     }
 
@@ -555,6 +572,18 @@ impl Hub {
             self.inner.credentials.iter().filter(|e| e.value().session == session).map(|e| e.value().key.clone()).collect();
         v.sort();
         v
+    }
+
+    /// Checks a stored session's record without serving it: the hash chain
+    /// and the replay (a failure names the first bad entry), then the stored
+    /// claims and counters against a recount of the log.
+    pub async fn verify(store: &DynStore, session: &str) -> Result<VerifyReport, HubError> {
+        let loaded = load_session(store, session).await?;
+        Ok(VerifyReport {
+            events: loaded.session.seq(),
+            head: loaded.head.hex(),
+            problems: loaded.review.into_values().flatten().collect(),
+        })
     }
 
     /// Rewrites a session's claims and counters from its log: the operator's

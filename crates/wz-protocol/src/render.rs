@@ -252,6 +252,8 @@ pub struct Health {
     pub connections: BTreeMap<d::VenueId, u32>,
     /// Last message from a client of each venue.
     pub last_seen: BTreeMap<d::VenueId, d::Millis>,
+    /// The head of the stored record's hash chain (hex), when known.
+    pub chain_head: Option<String>,
 }
 
 /// Live numbers, conflated by the hub on a short tick.
@@ -291,6 +293,7 @@ pub fn stats(s: &Session, p: &Perspective, health: &Health, now: d::Millis) -> S
         evaluation,
         store_available: health.store_available,
         warnings: p.is_staff().then(|| health.warnings.clone()),
+        chain_head: if p.is_staff() { health.chain_head.clone() } else { None },
     }
 }
 

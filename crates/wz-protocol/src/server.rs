@@ -200,4 +200,9 @@ pub struct StatsDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub warnings: Option<Vec<String>>,
+    /// The head of the session's record (the hash chain of its stored
+    /// records, 64 hex digits) as of `seq`: the moderator and the auditor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub chain_head: Option<String>,
 }

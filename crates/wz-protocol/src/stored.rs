@@ -16,8 +16,13 @@ use serde::{Deserialize, Serialize};
 use wz_domain as d;
 
 mod assignment;
+pub mod chain;
 
-pub const EVENT_FORMAT: u32 = 1;
+pub use chain::{ChainError, ChainHead};
+
+/// 2 since the hash chain: format 1 plus `prev` (see [`chain`]); format 1
+/// is still read.
+pub const EVENT_FORMAT: u32 = 2;
 /// 2 since epochs (format 1 had no `epoch`; still read).
 pub const DEFINITION_FORMAT: u32 = 2;
 
@@ -46,6 +51,11 @@ pub struct RecordMeta {
     /// The client's command id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cmd: Option<String>,
+    /// The SHA-256 (hex) of the record before this one, or of the session's
+    /// header for the first: the hash chain ([`chain`]). Present from
+    /// format 2 on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -102,12 +112,19 @@ pub fn decode_event(bytes: &[u8]) -> Result<d::Event, StoredError> {
     decode_record(bytes).map(|(e, _)| e)
 }
 
-/// Encodes one event with who caused it.
+/// Encodes one event as the next link of the chain whose head is `prev`.
+pub fn encode_chained(e: &d::Event, meta: &RecordMeta, prev: &ChainHead) -> Vec<u8> {
+    encode_record(e, &RecordMeta { prev: Some(prev.hex()), ..meta.clone() })
+}
+
+/// Encodes one event with who caused it: at format 2 when `meta.prev` is
+/// set (a link of the chain), at format 1 otherwise (as before the chain).
 pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
     use d::Event as E;
+    let v = if meta.prev.is_some() { EVENT_FORMAT } else { 1 };
     if let E::Assignment(x) = e {
         let body = WithMeta { meta: meta.clone(), body: assignment::encode(x) };
-        return serde_json::to_vec(&Versioned { v: EVENT_FORMAT, body }).expect("records always serialise");
+        return serde_json::to_vec(&Versioned { v, body }).expect("records always serialise");
     }
     let s = |x: &str| x.to_owned();
     let body = match e {
@@ -182,25 +199,32 @@ pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
         E::Assignment(_) => unreachable!("encoded above"),
     };
     let body = WithMeta { meta: meta.clone(), body };
-    serde_json::to_vec(&Versioned { v: EVENT_FORMAT, body }).expect("records always serialise")
+    serde_json::to_vec(&Versioned { v, body }).expect("records always serialise")
 }
 
-fn version(bytes: &[u8], supported: u32) -> Result<(), StoredError> {
+/// The record's `prev`, after checking its version: required at format 2,
+/// absent at format 1.
+pub(crate) fn record_prev(bytes: &[u8]) -> Result<Option<String>, StoredError> {
     #[derive(Deserialize)]
     struct V {
         v: u32,
+        #[serde(default)]
+        prev: Option<String>,
     }
     let v: V = serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
-    if v.v != supported {
-        return Err(StoredError::Version(v.v, supported));
+    match (v.v, v.prev) {
+        (1, None) => Ok(None),
+        (1, Some(_)) => Err(StoredError::Malformed("a format-1 record has no prev".into())),
+        (EVENT_FORMAT, Some(p)) if ChainHead::parse(&p).is_some() => Ok(Some(p)),
+        (EVENT_FORMAT, _) => Err(StoredError::Malformed("a format-2 record needs prev, 64 hex digits".into())),
+        (other, _) => Err(StoredError::Version(other, EVENT_FORMAT)),
     }
-    Ok(())
 }
 
 /// Decodes one stored event record and its metadata.
 pub fn decode_record(bytes: &[u8]) -> Result<(d::Event, RecordMeta), StoredError> {
     use d::Event as E;
-    version(bytes, EVENT_FORMAT)?;
+    record_prev(bytes)?;
     #[derive(Deserialize)]
     struct Tag {
         #[serde(rename = "type")]

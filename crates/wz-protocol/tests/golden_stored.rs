@@ -201,11 +201,18 @@ fn golden_stored_records() {
 fn stored_records_refuse_unknown_versions_and_garbage() {
     let e = Event::FloorEnded { at: Millis(T0) };
     let mut v: Value = serde_json::from_slice(&stored::encode_event(&e)).unwrap();
-    v["v"] = json!(2);
+    v["v"] = json!(3);
     let bytes = serde_json::to_vec(&v).unwrap();
-    assert!(matches!(stored::decode_event(&bytes), Err(StoredError::Version(2, 1))));
+    assert!(matches!(stored::decode_event(&bytes), Err(StoredError::Version(3, 2))));
     v["v"] = json!(0);
-    assert!(matches!(stored::decode_event(&serde_json::to_vec(&v).unwrap()), Err(StoredError::Version(0, 1))));
+    assert!(matches!(stored::decode_event(&serde_json::to_vec(&v).unwrap()), Err(StoredError::Version(0, 2))));
+    // Format 2 needs its link; format 1 has none.
+    v["v"] = json!(2);
+    assert!(matches!(stored::decode_event(&serde_json::to_vec(&v).unwrap()), Err(StoredError::Malformed(_))));
+    v["prev"] = json!("00".repeat(32));
+    assert_eq!(stored::decode_event(&serde_json::to_vec(&v).unwrap()).unwrap(), e);
+    v["v"] = json!(1);
+    assert!(matches!(stored::decode_event(&serde_json::to_vec(&v).unwrap()), Err(StoredError::Malformed(_))));
 
     for garbage in [&b"garbage"[..], b"", b"{}", b"[1]", br#"{"v":"1","type":"floor_ended","at":1}"#] {
         assert!(matches!(stored::decode_event(garbage), Err(StoredError::Malformed(_))), "{:?}", String::from_utf8_lossy(garbage));

@@ -31,6 +31,11 @@ pub enum Command {
     /// Rewrite a session's stored claims and counters from its event log, after
     /// the start-up cross-check reported them inconsistent (stop the server first).
     Repair(RepairArgs),
+    /// Check a stored session's record: the hash chain of its records from
+    /// the header on, that every event replays, and that the stored claims
+    /// and counters equal a recount of the log. Prints each session's chain
+    /// head; exits non-zero naming the first bad entry.
+    Verify(VerifyArgs),
     /// Validate a session definition file (and optional delegates CSV) without starting anything.
     CheckDefinition {
         /// TOML or JSON session definition.
@@ -195,6 +200,22 @@ pub struct RepairArgs {
     /// The session to repair.
     #[arg(long)]
     pub session: String,
+}
+
+#[derive(Parser, Debug, Clone)]
+pub struct VerifyArgs {
+    /// Data directory (embedded store).
+    #[arg(long, env = "WENZHENG_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Only this session (default: every stored session).
+    #[arg(long)]
+    pub session: Option<String>,
+    /// The chain head published for the session (the console, the
+    /// bulletin): a record cut short or replaced fails against it.
+    #[arg(long)]
+    pub expect_head: Option<String>,
 }
 
 #[derive(Parser, Debug, Clone)]

@@ -141,6 +141,11 @@ function ConsoleView({ state }: { state: SessionState }) {
           {mm.readOnlyHint}
         </div>
       )}
+      {state.stats.chain_head && (
+        <p class="m-chain small" data-chain-head={state.stats.chain_head} title={mm.chainHeadHint}>
+          {mm.chainHead} <span class="mono">#{state.stats.seq}</span> <code class="mono">{state.stats.chain_head}</code>
+        </p>
+      )}
 
       <div class="m-layout">
         <main id="main" class="m-main" tabIndex={-1}>

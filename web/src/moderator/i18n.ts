@@ -29,6 +29,8 @@ export const mzh = {
   storeDown: '存储不可用，操作将无法确认',
   storeDownHint: '服务器暂时无法保存记录。操作会保留在待发送队列中并自动重试，确认前不会生效。',
   warningsTitle: '运行警告',
+  chainHead: '记录链头',
+  chainHeadHint: '本场会议全部存储记录的哈希链头（截至当前序号）：核验记录时与此值比对',
   phase: {
     title: '会议阶段',
     step: (i: number, name: string) => `第${i}步：${name}`,
@@ -326,6 +328,8 @@ export const men: ModeratorMessages = {
   storeDown: 'Storage unavailable: actions cannot be confirmed',
   storeDownHint: 'The server cannot save records right now. Actions stay in the outbox and are retried; nothing takes effect until confirmed.',
   warningsTitle: 'Warnings',
+  chainHead: 'Record chain head',
+  chainHeadHint: 'The hash chain head of every stored record of this session, as of the current sequence number: compare it when verifying the record',
   phase: {
     title: 'Phase',
     step: (i: number, name: string) => `Step ${i}: ${name}`,

@@ -71,6 +71,8 @@ pub(super) struct Inflight {
     replies: Vec<(ReplyTo, Answer)>,
     acked: Vec<(String, String)>,
     shutdown: bool,
+    /// The chain's head once the batch is written.
+    head: wz_protocol::stored::ChainHead,
 }
 
 /// What became of the write in flight.
@@ -313,6 +315,8 @@ impl SessionActor {
                     let meta = RecordMeta {
                         by: Some(key.as_ref().map_or_else(|| PrincipalKey::from(&viewer).to_string(), |k| k.0.clone())),
                         cmd: key.as_ref().map(|k| k.1.clone()),
+                        // Set when the batch is encoded, in order.
+                        prev: None,
                     };
                     for (event, changes) in outcome.events.into_iter().zip(changes) {
                         self.last_at = self.last_at.max(event.at());
@@ -386,12 +390,16 @@ impl SessionActor {
             return;
         };
         let first_seq = before.seq() + 1;
+        // Each record links to the one before it (the hash chain).
+        let mut head = self.head;
         let records: Vec<wz_store::Record> = p
             .events
             .iter()
             .map(|(e, m, _)| {
                 let (claim, count) = wz_protocol::stored::derived(e);
-                wz_store::Record { data: Bytes::from(wz_protocol::stored::encode_record(e, m)), claim, count }
+                let data = wz_protocol::stored::encode_chained(e, m, &head);
+                head = head.next(&data);
+                wz_store::Record { data: Bytes::from(data), claim, count }
             })
             .collect();
         let after = std::mem::replace(&mut self.state, before);
@@ -416,6 +424,7 @@ impl SessionActor {
             replies: p.replies,
             acked: p.acked,
             shutdown: p.shutdown,
+            head,
         });
     }
 
@@ -445,6 +454,7 @@ impl SessionActor {
         let confirmed = match written {
             Ok(()) => {
                 self.state = w.after;
+                self.head = w.head;
                 self.set_store_available(true);
                 for (seq, (event, _, changes)) in (w.first_seq..).zip(w.events) {
                     self.broadcast(Entry::new(seq, event.at(), event.kind(), changes));

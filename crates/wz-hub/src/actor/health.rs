@@ -98,6 +98,7 @@ impl SessionActor {
             warnings,
             connections: self.connection_counts(),
             last_seen: self.last_seen.clone(),
+            chain_head: Some(self.head.hex()),
         }
     }
 }

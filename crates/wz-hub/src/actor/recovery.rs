@@ -17,12 +17,14 @@ impl SessionActor {
                 // Nothing landed that we do not know: the restored state is
                 // what the store holds, and clients saw nothing unconfirmed.
                 self.acked = loaded.acked;
+                self.head = loaded.head;
                 true
             }
             Ok(loaded) => {
                 warn!(session = %id, seq = loaded.session.seq(), "session reloaded from the store");
                 self.state = loaded.session;
                 self.epoch = loaded.epoch;
+                self.head = loaded.head;
                 self.acked = loaded.acked;
                 self.last_at = self.last_at.max(loaded.last_at);
                 // Events that landed without being broadcast are not in the

@@ -104,7 +104,7 @@ pub fn connections() -> render::Health {
     let connections: BTreeMap<d::VenueId, u32> = {
     [("main", 1), ("baiyu", 3), ("qiaotou", 2)].into_iter().map(|(v, n)| (d::VenueId::new(v), n)).collect()
 };
-    render::Health { store_available: true, warnings: Vec::new(), connections, last_seen: BTreeMap::new() }
+    render::Health { store_available: true, warnings: Vec::new(), connections, last_seen: BTreeMap::new(), chain_head: None }
 }
 
 /// One applied event, as the hub keeps it in its resume window.
