@@ -213,13 +213,25 @@ pub(crate) struct Loaded {
 /// Claims (key → (ballot id, seq)) and counters a log implies.
 pub(crate) type Derived = (std::collections::BTreeMap<String, (String, u64)>, std::collections::BTreeMap<String, u64>);
 
+/// The claim (key, holder) and the counter a record carries to the store:
+/// what the protocol says a ballot is, named by the store (`wz_store::keys`).
+pub(crate) fn derived(e: &wz_domain::Event) -> (Option<(String, String)>, Option<String>) {
+    match wz_protocol::stored::ballot_keys(e) {
+        Some(b) => (
+            Some((wz_store::keys::ballot_claim(b.evaluation, b.unit, b.delegate), b.ballot_id.to_owned())),
+            Some(wz_store::keys::tally_counter(b.evaluation, b.unit, &b.rating)),
+        ),
+        None => (None, None),
+    }
+}
+
 /// The claims and counters a log implies (the log is the record; these are
 /// derived from it and kept by the store for atomic uniqueness and fast reads).
 fn derived_from_log<'a>(events: impl IntoIterator<Item = (u64, &'a wz_domain::Event)>) -> Derived {
     let mut claims = std::collections::BTreeMap::new();
     let mut counters = std::collections::BTreeMap::new();
     for (seq, e) in events {
-        let (claim, count) = wz_protocol::stored::derived(e);
+        let (claim, count) = derived(e);
         if let Some((k, v)) = claim {
             claims.insert(k, (v, seq));
         }
@@ -241,7 +253,7 @@ fn cross_check(
 ) -> Review {
     let mut review = Review::new();
     let mut report = |key: &str, problem: String| {
-        let ev = wz_protocol::stored::derived_evaluation(key).unwrap_or(0);
+        let ev = wz_store::keys::evaluation_of(key).unwrap_or(0);
         review.entry(ev).or_default().push(format!("session {id}: {problem}"));
     };
     for (k, (v, seq)) in want_claims {
@@ -252,7 +264,7 @@ fn cross_check(
         }
     }
     for (k, held) in claims {
-        if wz_protocol::stored::derived_evaluation(k).is_some() && !want_claims.contains_key(k) {
+        if wz_store::keys::evaluation_of(k).is_some() && !want_claims.contains_key(k) {
             report(k, format!("{k} is held by ballot {held:?} but no log entry records it"));
         }
     }

@@ -361,28 +361,32 @@ fn header_version(bytes: &[u8]) -> Result<u32, StoredError> {
     }
 }
 
-/// What the store enforces and counts next to an event: for a ballot, the
-/// claim `ballot/<evaluation>/<unit>/<delegate>` (held by its ballot id: one
-/// ballot per delegate and unit, enforced by the store itself) and the
-/// counter `tally/<evaluation>/<unit>/<rating>`.
-pub fn derived(e: &d::Event) -> (Option<(String, String)>, Option<String>) {
+/// What the store enforces and counts next to a ballot's record: one ballot
+/// per (evaluation, unit, delegate), held by its ballot id, and a counter
+/// per (evaluation, unit, rating). The store names them (`wz_store::keys`);
+/// this says what they are, with the rating's wire name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BallotKeys<'a> {
+    pub evaluation: u32,
+    pub unit: &'a str,
+    pub delegate: &'a str,
+    pub ballot_id: &'a str,
+    pub rating: String,
+}
+
+/// The ballot an event records, if it records one.
+pub fn ballot_keys(e: &d::Event) -> Option<BallotKeys<'_>> {
     match e {
         d::Event::BallotCast { evaluation, unit, delegate, ballot_id, rating, .. } => {
             let rating = serde_json::to_value(Rating::from(*rating)).expect("enum serialises");
-            (
-                Some((format!("ballot/{}/{}/{}", evaluation.0, unit.0, delegate.0), ballot_id.0.clone())),
-                Some(format!("tally/{}/{}/{}", evaluation.0, unit.0, rating.as_str().unwrap_or_default())),
-            )
+            Some(BallotKeys {
+                evaluation: evaluation.0,
+                unit: unit.as_str(),
+                delegate: delegate.as_str(),
+                ballot_id: ballot_id.0.as_str(),
+                rating: rating.as_str().unwrap_or_default().to_owned(),
+            })
         }
-        _ => (None, None),
-    }
-}
-
-/// The evaluation a claim or counter key belongs to, if any.
-pub fn derived_evaluation(key: &str) -> Option<u32> {
-    let mut parts = key.split('/');
-    match parts.next() {
-        Some("ballot" | "tally") => parts.next()?.parse().ok(),
         _ => None,
     }
 }

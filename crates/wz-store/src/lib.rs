@@ -34,6 +34,7 @@ use bytes::Bytes;
 
 pub mod conformance;
 mod embedded;
+pub mod keys;
 mod memory;
 mod redis;
 #[cfg(feature = "testing")]

@@ -396,7 +396,7 @@ impl SessionActor {
             .events
             .iter()
             .map(|(e, m, _)| {
-                let (claim, count) = wz_protocol::stored::derived(e);
+                let (claim, count) = crate::derived(e);
                 let data = wz_protocol::stored::encode_chained(e, m, &head);
                 head = head.next(&data);
                 wz_store::Record { data: Bytes::from(data), claim, count }
