@@ -142,6 +142,10 @@ pub enum HubError {
     Store(#[from] StoreError),
     #[error("stored data of session {session} cannot be read: {detail}")]
     Corrupt { session: String, detail: String },
+    /// The session's record did not hold at start: it is not served (the
+    /// others are). `wenzheng verify` names the same entry.
+    #[error("session {session} is not served: its record does not hold: {detail}")]
+    Refused { session: String, detail: String },
     #[error("the session is shutting down")]
     Closed,
 }
@@ -184,6 +188,9 @@ struct Inner {
     health: tokio::sync::watch::Sender<StoreHealth>,
     config: HubConfig,
     sessions: DashMap<String, SessionHandle>,
+    /// Sessions whose stored record did not hold at start → why: refused
+    /// alone, so one broken record does not take every session down.
+    refused: DashMap<String, String>,
     /// SHA-256 hex of a credential → who presents it.
     credentials: DashMap<String, Principal>,
     /// The health probe and the session supervisors: aborted with the hub.
@@ -346,7 +353,7 @@ impl Hub {
         let (health, _) = tokio::sync::watch::channel(StoreHealth { available: true, problems: config.store_problems.clone() });
         let tasks = std::sync::Mutex::new(tokio::task::JoinSet::new());
         let (supervision, _) = tokio::sync::watch::channel(0);
-        let inner = Inner { store, health, config, sessions: DashMap::new(), credentials: DashMap::new(), tasks, supervision };
+        let inner = Inner { store, health, config, sessions: DashMap::new(), refused: DashMap::new(), credentials: DashMap::new(), tasks, supervision };
         let hub = Self { inner: Arc::new(inner) };
         hub.spawn_health_probe();
         hub
@@ -437,12 +444,21 @@ impl Hub {
             // Already live: a second actor would be a second writer.
             return Ok(());
         }
-        let corrupt = |detail: String| HubError::Corrupt { session: id.to_owned(), detail };
-        let loaded = load_session(&self.inner.store, id).await?;
-        for (key, hash) in self.inner.store.credentials(id).await? {
-            let key = PrincipalKey::parse(&key).ok_or_else(|| corrupt(format!("bad principal {key}")))?;
-            self.inner.credentials.insert(hash, Principal { session: id.to_owned(), key });
-        }
+        let loaded = match load_session(&self.inner.store, id).await {
+            Ok(loaded) => loaded,
+            // A record that does not hold (a broken chain, an event that
+            // does not replay): this session is refused, the others served.
+            // Its credentials still resolve, so its people are told why.
+            Err(HubError::Corrupt { detail, .. }) => {
+                tracing::error!(session = %id, problem = %detail, "the session's stored record does not hold; it is not served (see `wenzheng verify`)");
+                metrics::gauge!("wz_sessions_refused").increment(1.0);
+                self.load_credentials(id).await?;
+                self.inner.refused.insert(id.to_owned(), detail);
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        self.load_credentials(id).await?;
         for (ev, problems) in &loaded.review {
             for p in problems {
                 tracing::error!(session = %id, evaluation = ev, problem = %p, "stored tallies disagree with the log; evaluation closed for changes until repaired");
@@ -450,6 +466,22 @@ impl Hub {
         }
         self.spawn(loaded);
         Ok(())
+    }
+
+    async fn load_credentials(&self, id: &str) -> Result<(), HubError> {
+        for (key, hash) in self.inner.store.credentials(id).await? {
+            let key = PrincipalKey::parse(&key)
+                .ok_or_else(|| HubError::Corrupt { session: id.to_owned(), detail: format!("bad principal {key}") })?;
+            self.inner.credentials.insert(hash, Principal { session: id.to_owned(), key });
+        }
+        Ok(())
+    }
+
+    /// Sessions not served because their stored record did not hold, with why.
+    pub fn refused(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = self.inner.refused.iter().map(|e| (e.key().clone(), e.value().clone())).collect();
+        v.sort();
+        v
     }
 
     /// Starts a session's actor under a supervisor that restarts it from
@@ -529,6 +561,9 @@ impl Hub {
     }
 
     fn sender(&self, session: &str) -> Result<mpsc::Sender<ActorMsg>, HubError> {
+        if let Some(why) = self.inner.refused.get(session) {
+            return Err(HubError::Refused { session: session.to_owned(), detail: why.value().clone() });
+        }
         self.inner.sessions.get(session).map(|h| h.tx.clone()).ok_or_else(|| HubError::NoSession(session.to_owned()))
     }
 

@@ -1,6 +1,7 @@
 //! The record's hash chain at the hub (issue 9): what the hub writes is a
-//! chain from the session's header on, a restart continues it, and a log
-//! whose chain is broken is refused with the first bad entry named.
+//! chain from the session's header on, a restart continues it, and a
+//! session whose chain is broken is refused, alone, with the first bad
+//! entry named.
 
 mod common;
 
@@ -23,13 +24,15 @@ async fn written() -> (Harness, wz_store::StoredSession) {
     (h, stored)
 }
 
-/// A fresh hub on a store holding `events` under `meta`.
-async fn reload(id: &str, meta: Bytes, events: Vec<Bytes>) -> Result<usize, HubError> {
+/// A fresh hub that has loaded a store holding `events` under `meta`.
+async fn reload(id: &str, meta: Bytes, events: Vec<Bytes>) -> Hub {
     let store = Arc::new(MemoryStore::new());
     store.create_session(id, meta).await.unwrap();
     let records = events.into_iter().map(|data| Record { data, claim: None, count: None }).collect();
     store.append(id, 1, records).await.unwrap();
-    Hub::new(store, quiet_config()).load_all().await
+    let hub = Hub::new(store, quiet_config());
+    assert_eq!(hub.load_all().await.unwrap(), 1);
+    hub
 }
 
 #[tokio::test]
@@ -59,11 +62,43 @@ async fn a_broken_chain_is_refused_naming_the_first_bad_entry() {
     let mut dropped = stored.events.clone();
     dropped.remove(1);
     for (what, events, at) in [("swapped", swapped, "event 3"), ("dropped", dropped, "event 2")] {
-        match reload(&h.id, stored.meta.clone(), events).await {
-            Err(HubError::Corrupt { detail, .. }) => {
-                assert!(detail.contains("hash chain") && detail.contains(at), "{what}: {detail}");
-            }
+        let hub = reload(&h.id, stored.meta.clone(), events).await;
+        let refused = hub.refused();
+        assert_eq!(refused.len(), 1, "{what}");
+        assert!(refused[0].1.contains("hash chain") && refused[0].1.contains(at), "{what}: {}", refused[0].1);
+        match hub.snapshot(&h.id, wz_domain::Viewer::Moderator).await {
+            Err(HubError::Refused { detail, .. }) => assert!(detail.contains(at), "{what}: {detail}"),
             other => panic!("{what}: {other:?}"),
         }
+        // `verify` names the same entry.
+        let err = Hub::verify(hub.store(), &h.id).await.unwrap_err().to_string();
+        assert!(err.contains(at), "{what}: {err}");
     }
+}
+
+#[tokio::test]
+async fn a_broken_session_is_refused_alone_and_the_others_are_served() {
+    let written_store = Arc::new(MemoryStore::new());
+    for id in ["good", "broken"] {
+        let h = Harness::start(written_store.clone(), quiet_config(), id, 4).await;
+        h.advance("check_in").await;
+        h.check_in(0).await;
+        h.check_in(1).await;
+    }
+    let store = Arc::new(MemoryStore::new());
+    for id in ["good", "broken"] {
+        let s = written_store.load(id).await.unwrap().unwrap();
+        let mut events = s.events.clone();
+        if id == "broken" {
+            events.swap(1, 2);
+        }
+        store.create_session(id, s.meta.clone()).await.unwrap();
+        let records = events.into_iter().map(|data| Record { data, claim: None, count: None }).collect();
+        store.append(id, 1, records).await.unwrap();
+    }
+    let hub = Hub::new(store, quiet_config());
+    assert_eq!(hub.load_all().await.unwrap(), 2);
+    assert!(hub.snapshot("good", wz_domain::Viewer::Moderator).await.is_ok(), "the good session is served");
+    assert!(matches!(hub.snapshot("broken", wz_domain::Viewer::Moderator).await, Err(HubError::Refused { .. })));
+    assert_eq!(hub.refused().iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["broken"]);
 }

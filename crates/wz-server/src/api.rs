@@ -38,7 +38,7 @@ impl From<HubError> for ApiError {
             HubError::NoSession(_) | HubError::NoPrincipal(_) => ApiError(StatusCode::NOT_FOUND, ErrorCode::NotFound, e.to_string()),
             HubError::Exists(_) => ApiError(StatusCode::CONFLICT, ErrorCode::AlreadyDone, e.to_string()),
             HubError::Definition(_) => ApiError(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, e.to_string()),
-            HubError::Store(_) | HubError::Closed | HubError::Corrupt { .. } => {
+            HubError::Store(_) | HubError::Closed | HubError::Corrupt { .. } | HubError::Refused { .. } => {
                 ApiError(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable, e.to_string())
             }
         }

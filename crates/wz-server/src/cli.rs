@@ -123,6 +123,10 @@ async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
     let hub = Hub::new(store.clone(), config);
     let loaded = hub.load_all().await.context("loading stored sessions")?;
     info!(sessions = loaded, store = store.kind(), "store loaded");
+    for (id, why) in hub.refused() {
+        // Also on stdout: whoever starts the server must see it.
+        println!("  session {id} is NOT served: its stored record does not hold ({why}); run `wenzheng verify --session {id}`");
+    }
 
     let listener = bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
     let addr = listener.local_addr()?;
