@@ -201,8 +201,12 @@ async fn follow_up(dir: &Path, args: &[&str], redis: Option<&mut RedisServer>) {
     // ---- three units handle their items ------------------------------------------
     let mut weijian = server.connect("unit:weijian", None).await;
     let w = weijian.next().await;
-    let mine: Vec<u64> = w["items"].as_array().unwrap().iter().map(|i| i["id"].as_u64().unwrap()).collect();
+    let concerns = |i: &&Value| i["lead"] == "weijian" || i["co_units"].as_array().unwrap().contains(&json!("weijian"));
+    let mine: Vec<u64> = w["items"].as_array().unwrap().iter().filter(concerns).map(|i| i["id"].as_u64().unwrap()).collect();
     assert_eq!(mine, [1, 2, 3], "its own items and the one it co-handles");
+    // Another unit's item is there as the public sees it: no working papers.
+    let other = w["items"].as_array().unwrap().iter().find(|i| i["id"] == 4).expect("every issued item is public");
+    assert!(other.get("notes").is_none() && other.get("extensions").is_none());
     let mut caizheng = server.connect("unit:caizheng", None).await;
     caizheng.next().await;
 

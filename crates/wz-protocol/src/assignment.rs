@@ -7,7 +7,7 @@
 //! ([`crate::render::MIN_CELL`]) for every role.
 //! The public and the units never get a delegate's id.
 
-use crate::dto::{CountsDto, Rating, ms};
+use crate::dto::{CountsDto, Rating, ms, wire_enum};
 use crate::render::MIN_CELL;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -15,20 +15,6 @@ use wz_domain as d;
 use wz_domain::Perspective;
 use wz_domain::assignment as a;
 
-macro_rules! wire_enum {
-    ($(#[$m:meta])* $name:ident <=> $dom:path { $($v:ident),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($v),* }
-        impl From<$dom> for $name {
-            fn from(x: $dom) -> Self { match x { $(<$dom>::$v => $name::$v),* } }
-        }
-        impl From<$name> for $dom {
-            fn from(x: $name) -> Self { match x { $($name::$v => <$dom>::$v),* } }
-        }
-    };
-}
 
 wire_enum!(
     /// 草拟 → 已交办 → 办理中 → 已答复 → 已整改 → 已办结

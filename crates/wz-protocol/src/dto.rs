@@ -21,6 +21,7 @@ macro_rules! wire_enum {
         }
     };
 }
+pub(crate) use wire_enum;
 
 wire_enum!(
     /// preparing → check_in → questioning → evaluation → closed (the live

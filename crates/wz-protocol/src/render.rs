@@ -372,7 +372,10 @@ pub fn snapshot(s: &Session, epoch: crate::Epoch, viewer: &Viewer, health: &Heal
         evaluations: s.evaluations().map(|e| evaluation(def, e, &p)).collect(),
         ballots,
         items: s.assignments().items().filter_map(|i| crate::assignment::item(i, &p)).collect(),
-        board: crate::assignment::board(def, &s.assignments().dashboard(s.today(now)), s.today(now), &p),
+        board: {
+            let today = s.today(now);
+            crate::assignment::board(def, &s.assignments().dashboard(today), today, &p)
+        },
         stats: stats(s, &p, health, now),
     }))
 }

@@ -251,12 +251,18 @@ fn follow_up_ratings_and_askers_stay_secret() {
     }
     // Snapshots: the screen and the units see the issued items without names;
     // the office sees the askers; d002 sees their own rating and no other.
-    for v in [Viewer::Screen, unit("minzheng"), unit("weijian")] {
+    // Everyone sees both issued items; only an item's own units see its
+    // notes. Item 1 is minzheng's, co-handled by weijian; item 2 weijian's.
+    for (v, working) in [(Viewer::Screen, vec![]), (unit("minzheng"), vec![1]), (unit("weijian"), vec![1, 2])] {
         let snap = r.snapshot(&v);
         assert_no_identity("follow-up snapshot", &snap.encode());
         let dto = snapshot_dto(snap);
-        assert_eq!(dto.items.len(), if v == Viewer::Screen { 2 } else { dto.items.len() });
-        assert!(dto.items.iter().all(|i| !i.flagged || v != Viewer::Screen));
+        assert_eq!(dto.items.iter().map(|i| i.id).collect::<Vec<_>>(), [1, 2], "{v:?}");
+        assert_eq!(dto.items.iter().filter(|i| i.notes.is_some()).map(|i| i.id).collect::<Vec<_>>(), working, "{v:?}");
+        assert!(dto.items.iter().all(|i| i.askers.is_none() == (v == Viewer::Screen)), "{v:?}");
+        if v == Viewer::Screen {
+            assert!(dto.items.iter().all(|i| !i.flagged), "the public never sees a flag");
+        }
     }
     let office = snapshot_dto(r.snapshot(&Viewer::Office));
     assert_eq!(office.items.len(), 3, "drafts (merged too) are the office's");
@@ -266,7 +272,8 @@ fn follow_up_ratings_and_askers_stay_secret() {
     let auditor = serde_json::to_string(&snapshot_dto(r.snapshot(&Viewer::Auditor)).items).unwrap();
     assert!(!auditor.contains("\"rating\":\"") , "{auditor}");
     let d002 = snapshot_dto(r.snapshot(&del("d002")));
-    assert_eq!(d002.items.len(), 1);
-    assert_eq!(d002.items[0].ratings.mine.as_ref().unwrap().delegate, "d002");
+    let mine: Vec<(u32, &str)> =
+        d002.items.iter().filter_map(|i| Some((i.id, i.ratings.mine.as_ref()?.delegate.as_str()))).collect();
+    assert_eq!(mine, [(1, "d002")], "d002's own rating, on the item they asked, and no other");
 }
 

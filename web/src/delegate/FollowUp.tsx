@@ -15,7 +15,7 @@ import type { ItemDto, ItemRatingDto, Rating } from '../protocol.ts';
 import type { Connection } from '../lib/connection.ts';
 import { persistedSignal } from '../lib/drafts.ts';
 import { dateIn, isResolved } from '../lib/followup.ts';
-import { Deadline, EvidenceRow, formatWhen, namesOf, PriorityTag, RatingCounts, Sources, StatusTag, useCommand, type Names } from '../lib/followup-ui.tsx';
+import { Deadline, EvidenceRow, formatWhen, namesOf, PriorityTag, RatingCounts, ReplyBox, Sources, StatusTag, useCommand, type Names } from '../lib/followup-ui.tsx';
 import { t } from '../lib/i18n/index.ts';
 import { ft } from '../lib/i18n/followup.ts';
 import { notify } from '../lib/notices.ts';
@@ -40,7 +40,13 @@ export function FollowUpTab({ conn, state }: { conn: Connection; state: SessionS
   const names = useMemo(() => namesOf(state.session), [state.session]);
   const operator = state.you.role === 'venue_operator';
   const today = dateIn(state.session.time_zone, Date.now() + state.clockOffset);
-  const items = state.items.filter((i) => i.status !== 'draft' && i.merged_into === undefined).sort((a, b) => (a.number ?? 1e9) - (b.number ?? 1e9) || a.id - b.id);
+  // Every issued item is public; the ones that are "mine" name me (or, for
+  // an operator, an asker of the venue) among their askers.
+  const mine = (i: ItemDto) =>
+    (i.askers ?? []).some((a) => (operator ? a.venue === state.you.venue : a.delegate !== undefined && a.delegate === state.you.delegate));
+  const items = state.items
+    .filter((i) => i.status !== 'draft' && i.merged_into === undefined && mine(i))
+    .sort((a, b) => (a.number ?? 1e9) - (b.number ?? 1e9) || a.id - b.id);
   const readOnly = state.session.phase === 'archived';
   return (
     <section class="card follow-up-tab" aria-labelledby="fu-h">
@@ -120,26 +126,7 @@ function FollowUpItem({
         <span class="muted">{f.requirement}：</span>
         {item.requirement}
       </p>
-      {(item.reply || item.rectification) && (
-        <div class="reply-box">
-          {item.reply && (
-            <>
-              <h4>{f.reply}</h4>
-              <p class="pre" data-reply>
-                {item.reply}
-              </p>
-            </>
-          )}
-          {item.rectification && (
-            <>
-              <h4>{f.rectification}</h4>
-              <p class="pre" data-rectification>
-                {item.rectification}
-              </p>
-            </>
-          )}
-        </div>
-      )}
+      <ReplyBox item={item} />
       {item.evidence.length > 0 && (
         <div class="item-block">
           <h4>{f.evidence}</h4>

@@ -50,6 +50,19 @@ describe('follow-up on the delegate page', () => {
     expect(document.querySelector('[aria-current="page"]')?.textContent).toContain('办理情况');
   });
 
+  it("lists only the items this delegate asked, also when another's arrives live", async () => {
+    // Every issued item is public: another delegate's reaches this page too,
+    // in its public rendering (no askers), and must not join "mine".
+    const others = item(4, { status: 'issued', requirement: '别人的事项', sources: [{ kind: 'unasked', question: 1 }], askers: undefined });
+    const { ws } = open({ items: [answered, others] });
+    expect(await screen.findByText('已新建助餐点两个。')).toBeTruthy();
+    ws.receive(event(11, 'item_moved', [{ entity: 'item', item: { ...others, status: 'answered', reply: '别人的答复' } }]));
+    await waitFor(() => expect(conns[0].state.value?.items.find((i) => i.id === 4)?.status).toBe('answered'));
+    expect(screen.queryByText('别人的事项')).toBeNull();
+    expect(screen.queryByText('别人的答复')).toBeNull();
+    expect(document.querySelectorAll('[data-item]').length).toBe(1);
+  });
+
   it('offers 申请重办 only with 不满意, and sends it with the rating', async () => {
     const { ws } = open({ items: [answered] });
     const form = await rateForm();

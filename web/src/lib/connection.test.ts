@@ -1,40 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ServerMessage } from '../protocol.ts';
 import { Connection, resolveToken, wsUrl, type PageLocation } from './connection.ts';
 import { EPOCH, event, question, snapshot, stats } from './fixtures.test-util.ts';
+import { FakeWS } from './fakews.test-util.ts';
 import type { KeyValueStore } from './storage.ts';
-
-class FakeWS {
-  static all: FakeWS[] = [];
-  readyState = 0;
-  sent: Array<Record<string, unknown>> = [];
-  onmessage: ((ev: { data: string }) => void) | null = null;
-  onclose: ((ev: { code: number }) => void) | null = null;
-  onerror: (() => void) | null = null;
-  constructor(public url: string) {
-    FakeWS.all.push(this);
-  }
-  send(data: string) {
-    this.sent.push(JSON.parse(data));
-  }
-  close() {
-    this.readyState = 3;
-  }
-  // test helpers
-  open() {
-    this.readyState = 1;
-  }
-  receive(msg: ServerMessage) {
-    this.onmessage?.({ data: JSON.stringify(msg) });
-  }
-  drop(code = 1006) {
-    this.readyState = 3;
-    this.onclose?.({ code });
-  }
-  static last(): FakeWS {
-    return FakeWS.all[FakeWS.all.length - 1];
-  }
-}
 
 function memStore(): KeyValueStore & { data: Map<string, string> } {
   const data = new Map<string, string>();

@@ -21,6 +21,14 @@ export class FakeWS {
   close() {
     this.readyState = 3;
   }
+  open() {
+    this.readyState = 1;
+  }
+  /** The network drops the socket. */
+  drop(code = 1006) {
+    this.readyState = 3;
+    this.onclose?.({ code });
+  }
   receive(msg: ServerMessage) {
     this.onmessage?.({ data: JSON.stringify(msg) });
   }

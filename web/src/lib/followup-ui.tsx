@@ -4,7 +4,9 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
-import type { CommandDto, CountsDto, ErrorDto, EvidenceDto, ItemDto, ItemStatus, Priority, QuestionDto, SessionInfoDto } from '../protocol.ts';
+import type { CommandDto, CountsDto, ErrorDto, EvidenceDto, ItemDto, ItemStatus, Priority, QuestionDto, Role, SessionInfoDto } from '../protocol.ts';
+import { pageOf } from './pages.ts';
+import { ConnectionBadge } from './ui.tsx';
 import type { Connection } from './connection.ts';
 import { downloadEvidence } from './files.ts';
 import { actorName, deadlineState, kilobytes, sourceDetail } from './followup.ts';
@@ -268,6 +270,52 @@ export function EvidenceRow({ session, file, token, names, children }: { session
 }
 
 /** Follow-up rating counts (never who chose what); fewer than 3 ratings: only the total (样本不足). */
+/**
+ * The unit's written reply and its rectification. With `noReply`, the
+ * heading shows even before there is a reply (the office, the public page);
+ * without it, nothing is shown until there is one.
+ */
+/** A join link of another role opened on this page: say so, and link to the right page. */
+export function WrongPage({ conn, role, title, message, goTo }: { conn: Connection; role: Role; title: string; message: (role: string) => string; goTo: string }) {
+  return (
+    <main class="fatal">
+      <h1>{title}</h1>
+      <p>
+        <ConnectionBadge conn={conn} />
+      </p>
+      <p role="alert">{message(t().roles[role])}</p>
+      <p>
+        <a href={pageOf(role)}>{goTo}</a>
+      </p>
+    </main>
+  );
+}
+
+export function ReplyBox({ item, noReply, class: extra }: { item: Pick<ItemDto, 'reply' | 'rectification'>; noReply?: string; class?: string }) {
+  const f = ft();
+  if (!item.reply && !item.rectification && noReply === undefined) return null;
+  return (
+    <div class={extra ? `reply-box ${extra}` : 'reply-box'}>
+      {(item.reply || noReply !== undefined) && <h4>{f.reply}</h4>}
+      {item.reply ? (
+        <p class="pre" data-reply>
+          {item.reply}
+        </p>
+      ) : (
+        noReply !== undefined && <p class="muted">{noReply}</p>
+      )}
+      {item.rectification && (
+        <>
+          <h4>{f.rectification}</h4>
+          <p class="pre" data-rectification>
+            {item.rectification}
+          </p>
+        </>
+      )}
+    </div>
+  );
+}
+
 export function RatingCounts({ counts }: { counts: CountsDto }) {
   const f = ft();
   if (counts.total === 0) return <span class="muted rating-counts">{f.noRatings}</span>;

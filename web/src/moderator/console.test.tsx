@@ -4,40 +4,11 @@
 
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ServerMessage, SnapshotDto } from '../protocol.ts';
+import type { SnapshotDto } from '../protocol.ts';
+import { FakeWS, memStore } from '../lib/fakews.test-util.ts';
 import { Connection } from '../lib/connection.ts';
 import { event, question, snapshot, stats } from '../lib/fixtures.test-util.ts';
-import type { KeyValueStore } from '../lib/storage.ts';
 import { App } from './App.tsx';
-
-class FakeWS {
-  static all: FakeWS[] = [];
-  readyState = 0;
-  sent: Array<Record<string, unknown>> = [];
-  onmessage: ((ev: { data: string }) => void) | null = null;
-  onclose: ((ev: { code: number }) => void) | null = null;
-  onerror: (() => void) | null = null;
-  constructor(public url: string) {
-    FakeWS.all.push(this);
-  }
-  send(data: string) {
-    this.sent.push(JSON.parse(data));
-  }
-  close() {
-    this.readyState = 3;
-  }
-  receive(msg: ServerMessage) {
-    this.onmessage?.({ data: JSON.stringify(msg) });
-  }
-  static last(): FakeWS {
-    return FakeWS.all[FakeWS.all.length - 1];
-  }
-}
-
-function memStore(): KeyValueStore {
-  const data = new Map<string, string>();
-  return { get: (k) => data.get(k) ?? null, set: (k, v) => void data.set(k, v), remove: (k) => void data.delete(k) };
-}
 
 const MOD = { role: 'moderator' as const, name: '县人大代表联络站主会场', venue: 'main' };
 const delegates = [

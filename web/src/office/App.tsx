@@ -7,7 +7,7 @@ import { useMemo, useState } from 'preact/hooks';
 import type { Connection } from '../lib/connection.ts';
 import { persistedSignal } from '../lib/drafts.ts';
 import { canArchive, dateIn, EMPTY_FILTER, openDrafts, type ItemFilter } from '../lib/followup.ts';
-import { CommandStatus, namesOf, pageOf, useCommand } from '../lib/followup-ui.tsx';
+import { CommandStatus, namesOf, useCommand, WrongPage } from '../lib/followup-ui.tsx';
 import { t } from '../lib/i18n/index.ts';
 import { notify } from '../lib/notices.ts';
 import type { SessionState } from '../lib/state.ts';
@@ -35,18 +35,7 @@ export function App({ conn }: { conn: Connection }) {
     );
   }
   if (state.you.role !== 'office') {
-    return (
-      <main class="fatal">
-        <h1>{ot().title}</h1>
-        <p>
-          <ConnectionBadge conn={conn} />
-        </p>
-        <p role="alert">{ot().wrongPage(t().roles[state.you.role])}</p>
-        <p>
-          <a href={pageOf(state.you.role)}>{ot().goTo}</a>
-        </p>
-      </main>
-    );
+    return <WrongPage conn={conn} role={state.you.role} title={ot().title} message={ot().wrongPage} goTo={ot().goTo} />;
   }
   return <Console conn={conn} state={state} forms={forms} filter={filter} />;
 }

@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import type { ItemDto } from '../protocol.ts';
 import type { Connection } from '../lib/connection.ts';
 import { EMPTY_FILTER, filterIssued, ITEM_STATUSES, itemVenues, pendingExtension, type ItemFilter } from '../lib/followup.ts';
-import { CommandStatus, Deadline, EvidenceRow, formatWhen, History, PriorityTag, RatingCounts, Sources, StatusTag, useCommand, type Names } from '../lib/followup-ui.tsx';
+import { CommandStatus, Deadline, EvidenceRow, formatWhen, History, PriorityTag, RatingCounts, ReplyBox, Sources, StatusTag, useCommand, type Names } from '../lib/followup-ui.tsx';
 import { t } from '../lib/i18n/index.ts';
 import { ft } from '../lib/i18n/followup.ts';
 import { notify } from '../lib/notices.ts';
@@ -156,18 +156,7 @@ function ItemCard({ conn, state, names, today, item, readOnly }: { conn: Connect
             <h4>{f.question}</h4>
             <Sources item={item} questions={state.questions} names={names} />
           </div>
-          <div class="item-block reply-box">
-            <h4>{f.reply}</h4>
-            {item.reply ? <p class="pre" data-reply>{item.reply}</p> : <p class="muted">{o.noReply}</p>}
-            {item.rectification && (
-              <>
-                <h4>{f.rectification}</h4>
-                <p class="pre" data-rectification>
-                  {item.rectification}
-                </p>
-              </>
-            )}
-          </div>
+          <ReplyBox item={item} noReply={o.noReply} class="item-block" />
           <div class="item-block">
             <h4>{o.notes}</h4>
             {(item.notes ?? []).length === 0 ? (

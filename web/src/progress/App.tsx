@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ItemDto, ItemStatus, ProgressDto } from '../protocol.ts';
 import { publicFileUrl } from '../lib/files.ts';
 import { byDeadline, dateIn, kilobytes, satisfactionBp } from '../lib/followup.ts';
-import { Deadline, namesOf, PriorityTag, Sources, StatusTag, type Names } from '../lib/followup-ui.tsx';
+import { Deadline, namesOf, PriorityTag, ReplyBox, Sources, StatusTag, type Names } from '../lib/followup-ui.tsx';
 import { t } from '../lib/i18n/index.ts';
 import { ft } from '../lib/i18n/followup.ts';
 import { formatClock, useNow } from '../lib/time.ts';
@@ -264,24 +264,7 @@ function PublicItem({ d, item, names, today }: { d: ProgressDto; item: ItemDto; 
         <span class="muted">{f.requirement}：</span>
         {item.requirement}
       </p>
-      <div class="reply-box">
-        <h4>{f.reply}</h4>
-        {item.reply ? (
-          <p class="pre" data-reply>
-            {item.reply}
-          </p>
-        ) : (
-          <p class="muted">{p.noReply}</p>
-        )}
-        {item.rectification && (
-          <>
-            <h4>{f.rectification}</h4>
-            <p class="pre" data-rectification>
-              {item.rectification}
-            </p>
-          </>
-        )}
-      </div>
+      <ReplyBox item={item} noReply={p.noReply} />
       {item.evidence.length > 0 && (
         <div class="item-block">
           <h4>{p.publicEvidence}</h4>

@@ -9,7 +9,7 @@ import { useMemo, useState } from 'preact/hooks';
 import type { Connection } from '../lib/connection.ts';
 import { persistedSignal } from '../lib/drafts.ts';
 import { byDeadline, concerns, dateIn, satisfactionBp } from '../lib/followup.ts';
-import { namesOf, pageOf } from '../lib/followup-ui.tsx';
+import { namesOf, WrongPage } from '../lib/followup-ui.tsx';
 import { t } from '../lib/i18n/index.ts';
 import type { SessionState } from '../lib/state.ts';
 import { useNow } from '../lib/time.ts';
@@ -30,18 +30,7 @@ export function App({ conn }: { conn: Connection }) {
     );
   }
   if (state.you.role !== 'unit' || !state.you.unit) {
-    return (
-      <main class="fatal">
-        <h1>{ut().title}</h1>
-        <p>
-          <ConnectionBadge conn={conn} />
-        </p>
-        <p role="alert">{ut().wrongPage(t().roles[state.you.role])}</p>
-        <p>
-          <a href={pageOf(state.you.role)}>{ut().goTo}</a>
-        </p>
-      </main>
-    );
+    return <WrongPage conn={conn} role={state.you.role} title={ut().title} message={ut().wrongPage} goTo={ut().goTo} />;
   }
   return <Workspace conn={conn} state={state} unit={state.you.unit} texts={texts} />;
 }

@@ -9,7 +9,7 @@ import type { ErrorCode, ItemDto } from '../protocol.ts';
 import type { Connection } from '../lib/connection.ts';
 import { ACCEPT, uploadEvidence, type UploadOutcome } from '../lib/files.ts';
 import { addDays, isPending, itemVenues, lastReturn, pendingExtension } from '../lib/followup.ts';
-import { CommandStatus, Deadline, EvidenceRow, formatWhen, History, PriorityTag, RatingCounts, Sources, StatusTag, useCommand, type Names } from '../lib/followup-ui.tsx';
+import { CommandStatus, Deadline, EvidenceRow, formatWhen, History, PriorityTag, RatingCounts, ReplyBox, Sources, StatusTag, useCommand, type Names } from '../lib/followup-ui.tsx';
 import { t } from '../lib/i18n/index.ts';
 import { ft } from '../lib/i18n/followup.ts';
 import { notify } from '../lib/notices.ts';
@@ -95,26 +95,7 @@ export function UnitItem({
         <Sources item={item} questions={state.questions} names={names} />
       </details>
 
-      {(item.reply || item.rectification) && (
-        <div class="reply-box">
-          {item.reply && (
-            <>
-              <h4>{f.reply}</h4>
-              <p class="pre" data-reply>
-                {item.reply}
-              </p>
-            </>
-          )}
-          {item.rectification && (
-            <>
-              <h4>{f.rectification}</h4>
-              <p class="pre" data-rectification>
-                {item.rectification}
-              </p>
-            </>
-          )}
-        </div>
-      )}
+      <ReplyBox item={item} />
 
       {!readOnly && lead && item.status === 'issued' && (
         <div class="button-row">

@@ -254,24 +254,12 @@ impl Item {
     }
 
     /// May `who` see this item at all? The office sees everything, drafts
-    /// included; everyone else only issued items: a unit its own and those it
-    /// co-handles, a delegate those they asked, an operator those with an
-    /// asker of their venue, the public (a reader) every issued item. What
-    /// of an item each may see (never who rated what) is the protocol's
-    /// rendering.
+    /// included; everyone else every issued item, as the public does (the
+    /// progress page shows them all). What of an item each may see (notes,
+    /// files, who asked; never who rated what) is the protocol's rendering,
+    /// richer for the item's units and askers.
     pub fn visible_to(&self, who: &Actor) -> bool {
-        if let Actor::Office = who {
-            return true;
-        }
-        if self.status == ItemStatus::Draft || self.merged_into.is_some() {
-            return false;
-        }
-        match who {
-            Actor::Office | Actor::Reader => true,
-            Actor::Unit(u) => self.concerns(u),
-            Actor::Delegate(d) => self.askers.iter().any(|(a, _)| a == d),
-            Actor::Operator(v) => self.askers.iter().any(|(_, venue)| venue == v),
-        }
+        matches!(who, Actor::Office) || (self.status != ItemStatus::Draft && self.merged_into.is_none())
     }
 
     /// An asker, dissatisfied, asked for the item to be handled again
