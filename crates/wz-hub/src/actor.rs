@@ -56,6 +56,9 @@ pub(crate) enum ActorMsg {
     Progress { reply: oneshot::Sender<Arc<str>> },
     /// May this viewer (`None`: the public) fetch evidence file `id`?
     File { viewer: Option<Viewer>, id: String, reply: oneshot::Sender<Option<FileInfo>> },
+    /// A read-only copy of the confirmed state and the record's chain head
+    /// (documents and exports render from it).
+    State { reply: oneshot::Sender<crate::SessionState> },
     Shutdown,
 }
 
@@ -345,6 +348,9 @@ impl SessionActor {
             }
             ActorMsg::File { viewer, id, reply } => {
                 let _ = reply.send(self.file(viewer.as_ref(), &id));
+            }
+            ActorMsg::State { reply } => {
+                let _ = reply.send(crate::SessionState { session: self.state.clone(), head: self.head, now: (self.config.clock)() });
             }
             ActorMsg::Shutdown => {
                 for mut c in self.conns.drain() {

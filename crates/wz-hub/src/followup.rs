@@ -66,4 +66,14 @@ impl Hub {
         tx.send(ActorMsg::Progress { reply }).await.map_err(|_| HubError::Closed)?;
         rx.await.map_err(|_| HubError::Closed)
     }
+
+    /// A read-only copy of a session's confirmed state with its chain head:
+    /// what documents and spreadsheets are rendered from. Cheap: the closed
+    /// evaluations and the assignment list are shared, not copied.
+    pub async fn state(&self, session: &str) -> Result<crate::SessionState, HubError> {
+        let tx = self.sender(session)?;
+        let (reply, rx) = oneshot::channel();
+        tx.send(ActorMsg::State { reply }).await.map_err(|_| HubError::Closed)?;
+        rx.await.map_err(|_| HubError::Closed)
+    }
 }

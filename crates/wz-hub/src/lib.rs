@@ -167,6 +167,16 @@ pub struct VerifyReport {
     pub problems: Vec<String>,
 }
 
+/// A read-only copy of a session as confirmed by the store (`Hub::state`).
+#[derive(Clone, Debug)]
+pub struct SessionState {
+    pub session: wz_domain::Session,
+    /// The head of the record's hash chain: the last confirmed record's hash.
+    pub head: wz_protocol::stored::ChainHead,
+    /// The hub's clock when the copy was taken (documents are dated by it).
+    pub now: wz_domain::Millis,
+}
+
 struct SessionHandle {
     /// The current actor's queue; replaced when the supervisor restarts it.
     tx: mpsc::Sender<ActorMsg>,
