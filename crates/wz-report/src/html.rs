@@ -32,7 +32,7 @@ pub fn esc_lines(s: &str) -> String {
 const CSS: &str = r#"
 @page { size: A4; margin: 22mm 20mm 20mm 22mm;
   @bottom-center { content: counter(page) " / " counter(pages); font-size: 9pt; color: #555; } }
-:root { font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", sans-serif; }
+:root { font-synthesis-weight: none; font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", sans-serif; }
 html { line-break: strict; word-break: normal; overflow-wrap: anywhere; }
 body { margin: 0 auto; max-width: 170mm; font-size: 10.5pt; line-height: 1.65; color: #111; }
 h1 { font-size: 20pt; text-align: center; margin: 0 0 4mm; letter-spacing: 0.1em; }

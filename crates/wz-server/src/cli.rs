@@ -27,6 +27,7 @@ pub fn main() -> ExitCode {
         Some(Command::Cards(args)) => cards(&args),
         Some(Command::Repair(args)) => repair(&args),
         Some(Command::Verify(args)) => verify(&args),
+        Some(Command::Report(args)) => crate::cli_report::run(&args),
         Some(Command::CheckDefinition { file, delegates_csv }) => {
             load_definition(&file, delegates_csv.as_deref()).map(|def| {
                 println!("ok: session {} with {} venues, {} delegates, {} units, {} topics", def.id, def.venues.len(), def.delegates.len(), def.units.len(), def.topics.len());
@@ -83,7 +84,7 @@ pub fn load_definition(file: &Path, csv: Option<&Path>) -> anyhow::Result<wz_dom
 
 /// Opens the configured store. For Redis, also checks its persistence
 /// settings: returns the problems that make acknowledged ballots unsafe.
-async fn open_store(args: &StoreArgs, data_dir: &Path) -> anyhow::Result<(DynStore, Vec<String>)> {
+pub(crate) async fn open_store(args: &StoreArgs, data_dir: &Path) -> anyhow::Result<(DynStore, Vec<String>)> {
     if let Some(url) = &args.redis_url {
         let redis = wz_store::RedisStore::connect(url).await.context("connecting to Redis")?;
         let problems = redis.persistence().await.context("reading Redis persistence settings")?.problems();

@@ -36,6 +36,10 @@ pub enum Command {
     /// and counters equal a recount of the log. Prints each session's chain
     /// head; exits non-zero naming the first bad entry.
     Verify(VerifyArgs),
+    /// Write every document (bulletin, results report, a letter per unit;
+    /// HTML, and PDF with --pdf) and spreadsheet (CSV and xlsx) of a stored
+    /// session to a directory.
+    Report(crate::cli_report::ReportArgs),
     /// Validate a session definition file (and optional delegates CSV) without starting anything.
     CheckDefinition {
         /// TOML or JSON session definition.

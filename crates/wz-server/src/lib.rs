@@ -6,12 +6,15 @@ pub mod api;
 pub mod app;
 pub mod cards;
 pub mod cli;
+pub mod cli_report;
 pub mod config;
 pub mod demo;
 pub mod export;
 pub mod files;
 pub mod listener;
 pub mod origin;
+pub mod pdf;
+pub mod reports;
 pub mod sheet;
 pub mod ws;
 
