@@ -414,10 +414,10 @@ test('the evaluation: open for chosen units, live turnout, close and results', a
   await expect(live.locator('[data-turnout]')).toHaveAttribute('data-turnout', `${votes.length}/14`);
   await expect(live.locator('[data-turnout]')).toContainText(`已参评 ${votes.length} / 应参评 14`);
   await expect(page.locator('#health tr[data-venue="baiyu"] td[data-turnout]')).toHaveText('6/7');
-  await expect(live.locator('tr[data-result="minzheng"]')).toContainText('11');
-  // 紫金 has two ballots: its cell is not broken down.
-  await expect(live.locator('[data-matrix="venue"] td[data-cell="zijin:minzheng"]')).toHaveText('<3');
-  await expect(live.locator('[data-matrix="venue"] td[data-cell="baiyu:minzheng"]')).toHaveText(/%$/);
+  await expect(live.locator('[data-unit-ballots="minzheng"]')).toContainText('11');
+  // A secret ballot: no choice, no rate, before the reveal, even here.
+  await expect(live.locator('[data-sealed]')).toContainText('无记名');
+  await expect(live.locator('[data-matrix]')).toHaveCount(0);
 
   // Close, confirmed: the results appear.
   await live.getByRole('button', { name: '结束测评并揭晓结果' }).click();
@@ -440,33 +440,22 @@ test('the evaluation: open for chosen units, live turnout, close and results', a
   expect(again.type === 'ack' || again.code === 'already_done').toBe(true);
 });
 
-test('exports are downloaded with the credential', async () => {
-  await page.getByRole('button', { name: '导出', exact: true }).click();
-  const json = page.locator('li[data-export="resultsJson"]');
-  const [dl] = await Promise.all([page.waitForEvent('download'), json.getByRole('button').click()]);
-  expect(dl.suggestedFilename()).toMatch(/\.json$/);
-  const body = JSON.parse(readFileSync((await dl.path())!, 'utf8')) as { evaluations: unknown[] };
-  expect(body.evaluations.length).toBe(1);
-
-  // The CSV exports are being added server-side: a download if the server has them, else a clear message.
-  for (const kind of ['resultsCsv', 'assignmentsCsv'] as const) {
-    const path = kind === 'resultsCsv' ? 'results.csv' : 'assignments.csv';
-    const probe = await fetch(`${BASE}/api/sessions/${SESSION}/export/${path}`, { headers: { Authorization: `Bearer ${tok('moderator')}` } });
-    const row = page.locator(`li[data-export="${kind}"]`);
-    if (probe.ok) {
-      const [d] = await Promise.all([page.waitForEvent('download'), row.getByRole('button').click()]);
-      expect(d.suggestedFilename()).toMatch(/\.csv$/);
-    } else {
-      await row.getByRole('button').click();
-      await expect(row.locator('[data-export-error]')).toHaveText(probe.status === 404 ? '服务器暂未提供此导出' : /下载失败|无权/);
-    }
-  }
+test('documents and spreadsheets are downloaded with the credential', async () => {
+  await page.getByRole('button', { name: '文件与表格', exact: true }).click();
+  const results = page.locator('li[data-doc="results"]');
+  const [csv] = await Promise.all([page.waitForEvent('download'), results.getByRole('button', { name: '测评结果 · CSV' }).click()]);
+  expect(csv.suggestedFilename()).toBe(`${SESSION}-测评结果.csv`);
+  const body = readFileSync((await csv.path())!, 'utf8');
+  expect(body.startsWith('\uFEFF测评轮次')).toBe(true);
+  const report = page.locator('li[data-doc="resultsReport"]');
+  const [html] = await Promise.all([page.waitForEvent('download'), report.getByRole('button', { name: '测评结果报告 · 打印版' }).click()]);
+  expect(html.suggestedFilename()).toMatch(/测评结果报告\.html$/);
 });
 
 test('English on request', async () => {
   await page.getByRole('button', { name: /English/ }).click();
   await expect(page.locator('h1')).toHaveText('Moderator console');
-  await expect(page.getByRole('button', { name: 'Exports', exact: true })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Documents', exact: true })).toBeVisible();
   await page.getByRole('button', { name: /中文/ }).click();
   await expect(page.locator('h1')).toHaveText('主持人控制台');
 });

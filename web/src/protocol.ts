@@ -75,7 +75,7 @@ export type CountsDto = { satisfied: number, basically_satisfied: number, dissat
 satisfaction_rate_bp?: number, 
 /**
  * A breakdown cell with fewer than 3 ballots: only `total` is given, so
- * one or two voters' choices cannot be read off (the auditor sees all).
+ * one or two voters' choices cannot be read off, by any role.
  */
 suppressed?: boolean, };
 
@@ -124,11 +124,7 @@ export type LiveEvaluationDto = { evaluation: number, turnout: TurnoutDto,
 /**
  * Ballots accepted per unit (numbers only, never choices).
  */
-ballots_by_unit: Array<UnitBallotsDto>, 
-/**
- * Live per-choice counts: moderator and auditor only, until the reveal at close.
- */
-live?: Array<UnitCountsDto>, };
+ballots_by_unit: Array<UnitBallotsDto>, };
 
 export type UnitBallotsDto = { unit: string, ballots: number, };
 
@@ -205,7 +201,7 @@ delegates: Array<DelegateDto>,
  */
 checked_in: Array<string>, questions: Array<QuestionDto>, queue: Array<number>, floor_requests: Array<FloorRequestDto>, floor?: FloorDto, evaluations: Array<EvaluationDto>, 
 /**
- * The viewer's own ballots (all ballots for the auditor).
+ * The viewer's own ballots (a delegate's; nobody else receives a ballot).
  */
 ballots: Array<BallotDto>, 
 /**
@@ -416,12 +412,29 @@ drafts: number, overall: BoardCountsDto,
  */
 units: Array<UnitBoardDto>, };
 
-export type ItemReceiptDto = { item: number, rating: ItemRatingDto, };
+export type ItemReceiptDto = { item: number, rating: ItemRatingDto, code: string, };
 
 export type ProgressDto = { session: SessionInfoDto, seq: number, server_time: number, board: BoardDto, items: Array<ItemDto>, 
 /**
  * The questions the items come from, as the public saw them on the floor.
  */
 questions: Array<QuestionDto>, };
+
+export type ReceiptCheckDto = { code: string, found: boolean, 
+/**
+ * `ballot` or `item_rating`, when found.
+ */
+kind?: ReceiptKind, evaluation?: number, unit?: string, item?: number, 
+/**
+ * In the published count: its evaluation is closed (a follow-up rating
+ * counts as soon as it is recorded).
+ */
+counted: boolean, 
+/**
+ * The record's chain head when the check was made.
+ */
+head: string, };
+
+export type ReceiptKind = "ballot" | "item_rating";
 
 export const PROTOCOL_VERSION = 1;

@@ -184,6 +184,23 @@ pub struct Session {
     /// The assignment list (the follow-up), shared copy-on-write like the
     /// evaluations: a batch that does not touch it does not copy it.
     pub(crate) assignments: Arc<Assignments>,
+    /// The session's secret for unlinkable receipt codes; see [`Seal`].
+    pub(crate) seal: Option<Seal>,
+}
+
+/// A session's secret (32 random bytes, chosen by the hub when it creates
+/// the session and kept in the stored header, never in an event or a
+/// message). Receipt codes are keyed with it, so the public record can list
+/// every choice under its receipt code without anyone who lacks the seal
+/// being able to recompute a code from who voted, on what, and when.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Seal(pub [u8; 32]);
+
+impl std::fmt::Debug for Seal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never printed: a log line must not let anyone recompute codes.
+        f.write_str("Seal(..)")
+    }
 }
 
 /// A stored event that does not fit the state it is applied to.
@@ -213,7 +230,19 @@ impl Session {
             next_follow_up: 1,
             evaluations: BTreeMap::new(),
             assignments,
+            seal: None,
         }
+    }
+
+    /// The same session keyed with its seal (the hub sets it on create and load).
+    pub fn with_seal(mut self, seal: Seal) -> Self {
+        self.seal = Some(seal);
+        self
+    }
+
+    /// The session's seal; `None` for a session stored before seals existed.
+    pub fn seal(&self) -> Option<&Seal> {
+        self.seal.as_ref()
     }
 
     // ---- reads -------------------------------------------------------------

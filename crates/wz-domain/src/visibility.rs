@@ -168,13 +168,11 @@ impl Perspective {
         }
     }
 
-    /// May this perspective see an individual ballot?
+    /// May this perspective see an individual ballot? Its caster only: the
+    /// evaluation is a secret ballot (无记名). The auditor checks counts
+    /// from the record, never by reading named ballots.
     pub fn sees_ballot(&self, delegate: &DelegateId) -> bool {
-        match self {
-            Perspective::Auditor => true,
-            Perspective::Delegate(d) => d == delegate,
-            _ => false,
-        }
+        matches!(self, Perspective::Delegate(d) if d == delegate)
     }
 
     /// May this perspective see roster entries of this venue?
@@ -186,10 +184,6 @@ impl Perspective {
         }
     }
 
-    /// Live per-choice counts before the reveal: moderator and auditor only.
-    pub fn sees_live_counts(&self) -> bool {
-        self.is_staff()
-    }
 }
 
 fn concerns_venue(c: &Change, v: &VenueId) -> bool {

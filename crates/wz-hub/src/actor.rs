@@ -284,11 +284,12 @@ impl SessionActor {
     fn broadcast(&mut self, entry: Entry) {
         let session = self.state.def().id.clone();
         let def = self.state.def_shared();
+        let seal = self.state.seal().copied();
         let entry = self.ring.push(entry);
         let mut dead = Vec::new();
         for (id, c) in self.conns.iter() {
             let p = Perspective::of(&c.viewer, &entry.changes);
-            if let Some(bytes) = entry.bytes(&session, &def, &p)
+            if let Some(bytes) = entry.bytes(&session, &def, seal.as_ref(), &p)
                 && !deliver(c, bytes)
             {
                 dead.push(*id);
@@ -419,10 +420,11 @@ impl SessionActor {
         let since = from.filter(|p| p.epoch == self.epoch && p.seq <= last).map(|p| p.seq);
         let session = self.state.def().id.clone();
         let def = self.state.def_shared();
+        let seal = self.state.seal().copied();
         let missed: Option<Vec<Bytes>> = since.and_then(|s| self.ring.since(s, last)).map(|entries| {
             entries.flat_map(|e| {
                 let p = Perspective::of(viewer, &e.changes);
-                e.bytes(&session, &def, &p)
+                e.bytes(&session, &def, seal.as_ref(), &p)
             })
             .collect()
         });

@@ -298,12 +298,20 @@ fn cross_check(
 /// Reads a session's definition and log from the store and replays it.
 pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<Loaded, HubError> {
     let stored = store.load(id).await?.ok_or_else(|| HubError::NoSession(id.to_owned()))?;
+    replay(id, &stored)
+}
+
+/// Checks a stored session's chain and replays its log.
+fn replay(id: &str, stored: &wz_store::StoredSession) -> Result<Loaded, HubError> {
     let corrupt = |detail: String| HubError::Corrupt { session: id.to_owned(), detail };
-    let (def, epoch) = wz_protocol::stored::decode_definition(&stored.meta).map_err(|e| corrupt(e.to_string()))?;
+    let (def, epoch, seal) = wz_protocol::stored::decode_header(&stored.meta).map_err(|e| corrupt(e.to_string()))?;
     // A broken chain refuses the session, naming the first bad entry.
     let head = wz_protocol::stored::chain::check(&stored.meta, &stored.events)
         .map_err(|e| corrupt(format!("the record's hash chain is broken at {e}")))?;
     let mut session = wz_domain::Session::new(def);
+    if let Some(seal) = seal {
+        session = session.with_seal(seal);
+    }
     let mut acked = actor::Acked::new();
     let mut events = Vec::with_capacity(stored.events.len());
     for (i, raw) in stored.events.iter().enumerate() {
@@ -514,7 +522,9 @@ impl Hub {
         // A new incarnation: positions of any earlier session with this id
         // (a wiped and re-seeded store) must not resume into this one.
         let epoch = wz_protocol::Epoch::new(rand::random());
-        let meta = wz_protocol::stored::encode_definition(&def, epoch);
+        // The key of the session's receipt codes: random, kept in the header only.
+        let seal = wz_domain::Seal(rand::random());
+        let meta = wz_protocol::stored::encode_header(&def, epoch, Some(&seal));
         let head = wz_protocol::stored::ChainHead::genesis(&meta);
         self.inner.store.create_session(&def.id, meta.into()).await.map_err(|e| match e {
             StoreError::AlreadyExists(id) => HubError::Exists(id),
@@ -522,7 +532,7 @@ impl Hub {
         })?;
         let creds = credentials::issue_all(&def);
         self.save_credentials(&def.id, &creds).await?;
-        let session = wz_domain::Session::new(def);
+        let session = wz_domain::Session::new(def).with_seal(seal);
         self.spawn(Loaded { session, acked: actor::Acked::new(), epoch, review: Review::new(), derived: Derived::default(), last_at: Millis(0), head });
         Ok(creds)
     }
@@ -641,6 +651,26 @@ impl Hub {
             head: loaded.head.hex(),
             problems: loaded.review.into_values().flatten().collect(),
         })
+    }
+
+    /// The public record of a stored session (issue 9; `wz_protocol::record`):
+    /// read from the store, published only once its chain and its replay hold.
+    pub async fn public_record(store: &DynStore, session: &str) -> Result<wz_protocol::record::PublicRecord, HubError> {
+        let stored = store.load(session).await?.ok_or_else(|| HubError::NoSession(session.to_owned()))?;
+        let loaded = replay(session, &stored)?;
+        wz_protocol::record::build(&stored.meta, &stored.events, &loaded.session)
+            .map_err(|e| HubError::Corrupt { session: session.to_owned(), detail: e.to_string() })
+    }
+
+    /// The receipt check: is a ballot or a follow-up rating with this code in
+    /// the confirmed record, and counted? `None` for a code that is not 16
+    /// lowercase hex digits.
+    pub async fn receipt(&self, session: &str, code: &str) -> Result<Option<wz_protocol::record::ReceiptCheckDto>, HubError> {
+        if !wz_protocol::record::is_code(code) {
+            return Ok(None);
+        }
+        let st = self.state(session).await?;
+        Ok(Some(wz_protocol::record::find_receipt(&st.session, &st.head, code)))
     }
 
     /// Rewrites a session's claims and counters from its log: the operator's

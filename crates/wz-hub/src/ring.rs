@@ -24,11 +24,11 @@ impl Entry {
     }
 
     /// The bytes for `p`, encoding them on first use.
-    pub fn bytes(&mut self, session: &str, def: &SessionDef, p: &Perspective) -> Option<Bytes> {
+    pub fn bytes(&mut self, session: &str, def: &SessionDef, seal: Option<&wz_domain::Seal>, p: &Perspective) -> Option<Bytes> {
         if let Some(b) = self.encoded.get(p) {
             return b.clone();
         }
-        let b = wz_protocol::render::event(session, def, self.seq, self.at, self.kind, &self.changes, p)
+        let b = wz_protocol::render::event(session, def, seal, self.seq, self.at, self.kind, &self.changes, p)
             .map(|m| Bytes::from(m.encode()));
         metrics::counter!("wz_event_encodings_total").increment(1);
         self.encoded.insert(p.clone(), b.clone());

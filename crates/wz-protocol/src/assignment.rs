@@ -187,7 +187,7 @@ pub struct ExtensionDto {
     pub answer: Option<String>,
 }
 
-/// One asker's rating as its rater (and the auditor) sees it.
+/// One asker's rating as its rater sees it (nobody else receives one).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ItemRatingDto {
     pub delegate: String,
@@ -275,7 +275,7 @@ fn rating_dto(delegate: &d::DelegateId, r: &a::FollowUpRating) -> ItemRatingDto 
 }
 
 /// Counts with the small-cell rule: fewer than [`MIN_CELL`] show only the total.
-fn small_cell(c: &d::RatingCounts) -> CountsDto {
+pub(crate) fn small_cell(c: &d::RatingCounts) -> CountsDto {
     let dto = CountsDto::from(c);
     if dto.total == 0 || dto.total >= MIN_CELL {
         return dto;
@@ -461,16 +461,20 @@ pub fn board(def: &d::SessionDef, b: &a::Dashboard, today: d::CalendarDate, p: &
     }
 }
 
-/// The receipt of a follow-up rating: what the rater chose, as accepted.
+/// The receipt of a follow-up rating: what the rater chose, as accepted,
+/// and its receipt code (like a ballot's: see `render::item_receipt_code`),
+/// under which the public record lists the choice and `verify.html` finds it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ItemReceiptDto {
     pub item: u32,
     pub rating: ItemRatingDto,
+    pub code: String,
 }
 
 pub fn item_receipt(s: &d::Session, item: a::ItemId, delegate: &d::DelegateId) -> Option<ItemReceiptDto> {
     let r = s.assignments().item(item)?.ratings.get(delegate)?;
-    Some(ItemReceiptDto { item: item.0, rating: rating_dto(delegate, r) })
+    let code = crate::render::item_receipt_code(&s.def().id, s.seal(), item.0, delegate, r);
+    Some(ItemReceiptDto { item: item.0, rating: rating_dto(delegate, r), code })
 }
 
 /// The public progress page's data (`GET /api/sessions/{id}/progress`):

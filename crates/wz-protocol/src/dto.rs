@@ -223,7 +223,7 @@ pub struct CountsDto {
     #[ts(optional)]
     pub satisfaction_rate_bp: Option<u32>,
     /// A breakdown cell with fewer than 3 ballots: only `total` is given, so
-    /// one or two voters' choices cannot be read off (the auditor sees all).
+    /// one or two voters' choices cannot be read off, by any role.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[ts(as = "Option<bool>", optional)]
     pub suppressed: bool,
@@ -319,7 +319,7 @@ pub struct ReceiptDto {
     pub code: String,
 }
 
-/// An individual ballot: only its caster and the auditor ever receive one.
+/// An individual ballot: only its caster ever receives one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct BallotDto {
     pub delegate: String,
@@ -350,10 +350,6 @@ pub struct LiveEvaluationDto {
     pub turnout: TurnoutDto,
     /// Ballots accepted per unit (numbers only, never choices).
     pub ballots_by_unit: Vec<UnitBallotsDto>,
-    /// Live per-choice counts: moderator and auditor only, until the reveal at close.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
-    pub live: Option<Vec<UnitCountsDto>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

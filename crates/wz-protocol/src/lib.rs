@@ -19,6 +19,7 @@ pub mod codes;
 pub mod definition;
 pub mod epoch;
 pub mod dto;
+pub mod record;
 pub mod render;
 pub mod server;
 pub mod stored;

@@ -2,7 +2,7 @@
 //!
 //! Architecture Invariant: every function here filters by perspective, so a
 //! caller cannot accidentally send a screen a delegate's identity or anyone
-//! but the caster and the auditor an individual ballot.
+//! but its caster an individual ballot.
 
 use crate::dto::*;
 use crate::server::*;
@@ -11,37 +11,36 @@ use std::collections::BTreeMap;
 use wz_domain as d;
 use wz_domain::{Change, Perspective, Session, Viewer};
 
-/// Breakdown cells with fewer ballots than this show no choices (except to
-/// the auditor): with one or two voters in a venue or level, the split would
-/// tell who chose what.
+/// Breakdown cells with fewer ballots than this show no choices, to every
+/// role: with one or two voters in a venue or level, the split would tell
+/// who chose what.
 pub const MIN_CELL: u32 = 3;
 
-fn cell(c: Option<&d::RatingCounts>, raw: bool) -> CountsDto {
+fn cell(c: Option<&d::RatingCounts>) -> CountsDto {
     let c = c.map(CountsDto::from).unwrap_or_default();
-    if raw || c.total == 0 || c.total >= MIN_CELL {
+    if c.total == 0 || c.total >= MIN_CELL {
         return c;
     }
     CountsDto { total: c.total, suppressed: true, ..CountsDto::default() }
 }
 
-fn venue_counts(def: &d::SessionDef, m: &BTreeMap<d::VenueId, d::RatingCounts>, raw: bool) -> Vec<VenueCountsDto> {
-    def.venues.iter().map(|v| VenueCountsDto { venue: v.id.0.clone(), counts: cell(m.get(&v.id), raw) }).collect()
+fn venue_counts(def: &d::SessionDef, m: &BTreeMap<d::VenueId, d::RatingCounts>) -> Vec<VenueCountsDto> {
+    def.venues.iter().map(|v| VenueCountsDto { venue: v.id.0.clone(), counts: cell(m.get(&v.id)) }).collect()
 }
 
-fn unit_counts(def: &d::SessionDef, tally: &d::Tally, eligible_by_level: Option<&[u32; 5]>, p: &Perspective) -> Vec<UnitCountsDto> {
-    let raw = *p == Perspective::Auditor;
+fn unit_counts(def: &d::SessionDef, tally: &d::Tally, eligible_by_level: Option<&[u32; 5]>) -> Vec<UnitCountsDto> {
     tally
         .by_unit
         .iter()
         .map(|(unit, r)| UnitCountsDto {
             unit: unit.0.clone(),
             counts: (&r.total).into(),
-            by_venue: venue_counts(def, &r.by_venue, raw),
+            by_venue: venue_counts(def, &r.by_venue),
             by_level: d::DelegateLevel::ALL
                 .iter()
                 .map(|l| LevelCountsDto {
                     level: (*l).into(),
-                    counts: cell(Some(&r.by_level[l.index()]), raw),
+                    counts: cell(Some(&r.by_level[l.index()])),
                     eligible: eligible_by_level.map(|e| e[l.index()]),
                 })
                 .collect(),
@@ -65,7 +64,7 @@ fn turnout(def: &d::SessionDef, t: &d::Turnout) -> TurnoutDto {
 }
 
 /// The public description of an evaluation; results appear once it is closed.
-pub fn evaluation(def: &d::SessionDef, ev: &d::Evaluation, p: &Perspective) -> EvaluationDto {
+pub fn evaluation(def: &d::SessionDef, ev: &d::Evaluation) -> EvaluationDto {
     EvaluationDto {
         id: ev.id.0,
         units: ev.units.iter().map(|u| u.0.clone()).collect(),
@@ -74,29 +73,49 @@ pub fn evaluation(def: &d::SessionDef, ev: &d::Evaluation, p: &Perspective) -> E
         closed_at: ev.closed_at.map(ms),
         results: ev.results.as_ref().map(|r| ResultsDto {
             turnout: turnout(def, &r.turnout),
-            units: unit_counts(def, &r.tally, Some(&r.eligible_by_level), p),
+            units: unit_counts(def, &r.tally, Some(&r.eligible_by_level)),
         }),
     }
 }
 
-/// The receipt code: see [`ReceiptDto`].
-pub fn receipt_code(session: &str, b: &d::Ballot) -> String {
-    let rating = Rating::from(b.rating);
-    let rating = serde_json::to_value(rating).expect("enum serialises");
-    let text = format!(
-        "wz-receipt-v1|{session}|{}|{}|{}|{}|{}|{}",
-        b.evaluation.0,
-        b.unit.0,
-        b.delegate.0,
-        b.ballot_id.0,
-        rating.as_str().unwrap_or_default(),
-        b.seq
-    );
-    let digest = Sha256::digest(text.as_bytes());
-    hex::encode(&digest[..8])
+/// The receipt code: see [`ReceiptDto`]. With the session's seal (every
+/// session created since the public record exists) the hash is keyed with
+/// it (`wz-receipt-v2`), so nobody without the seal can recompute a code from
+/// who voted on what; a session stored before seals keeps `wz-receipt-v1`.
+pub fn receipt_code(session: &str, seal: Option<&d::Seal>, b: &d::Ballot) -> String {
+    let rating = wire_name(Rating::from(b.rating));
+    let body = format!("{session}|{}|{}|{}|{}|{}|{}", b.evaluation.0, b.unit.0, b.delegate.0, b.ballot_id.0, rating, b.seq);
+    keyed_code(seal, "wz-receipt", &body)
 }
 
-pub fn receipt(session: &str, b: &d::Ballot) -> ReceiptDto {
+/// The receipt code of a follow-up rating: like a ballot's, over
+/// `item|delegate|rating|at`, keyed with the seal (`wz-item-receipt-v2`).
+pub fn item_receipt_code(session: &str, seal: Option<&d::Seal>, item: u32, delegate: &d::DelegateId, r: &d::assignment::FollowUpRating) -> String {
+    let rating = wire_name(Rating::from(r.rating));
+    let body = format!("{session}|{item}|{}|{rating}|{}", delegate.0, r.at.0);
+    keyed_code(seal, "wz-item-receipt", &body)
+}
+
+fn wire_name<T: serde::Serialize>(x: T) -> String {
+    serde_json::to_value(x).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// The first 16 hex digits of SHA-256 over `seal ‖ tag-v2|body` (or of
+/// `tag-v1|body` without a seal). The seal is a fixed-length key in front,
+/// which is all a code needs: it must not be computable without the key.
+fn keyed_code(seal: Option<&d::Seal>, tag: &str, body: &str) -> String {
+    let mut h = Sha256::new();
+    match seal {
+        Some(k) => {
+            h.update(k.0);
+            h.update(format!("{tag}-v2|{body}").as_bytes());
+        }
+        None => h.update(format!("{tag}-v1|{body}").as_bytes()),
+    }
+    hex::encode(&h.finalize()[..8])
+}
+
+pub fn receipt(session: &str, seal: Option<&d::Seal>, b: &d::Ballot) -> ReceiptDto {
     ReceiptDto {
         evaluation: b.evaluation.0,
         unit: b.unit.0.clone(),
@@ -104,12 +123,12 @@ pub fn receipt(session: &str, b: &d::Ballot) -> ReceiptDto {
         rating: b.rating.into(),
         seq: b.seq,
         at: ms(b.at),
-        code: receipt_code(session, b),
+        code: receipt_code(session, seal, b),
     }
 }
 
-fn ballot(session: &str, b: &d::Ballot) -> BallotDto {
-    BallotDto { delegate: b.delegate.0.clone(), venue: b.venue.0.clone(), receipt: receipt(session, b) }
+fn ballot(session: &str, seal: Option<&d::Seal>, b: &d::Ballot) -> BallotDto {
+    BallotDto { delegate: b.delegate.0.clone(), venue: b.venue.0.clone(), receipt: receipt(session, seal, b) }
 }
 
 fn answer(a: &d::Answer) -> AnswerDto {
@@ -189,7 +208,7 @@ fn floor_requests(rs: &[d::FloorRequest]) -> Vec<FloorRequestDto> {
 }
 
 /// One change as `p` may see it.
-pub fn change(session: &str, def: &d::SessionDef, c: &Change, p: &Perspective) -> Option<ChangeDto> {
+pub fn change(session: &str, def: &d::SessionDef, seal: Option<&d::Seal>, c: &Change, p: &Perspective) -> Option<ChangeDto> {
     Some(match c {
         Change::Phase(x) => ChangeDto::Phase { phase: (*x).into() },
         Change::Roster(ds) => {
@@ -212,12 +231,12 @@ pub fn change(session: &str, def: &d::SessionDef, c: &Change, p: &Perspective) -
         Change::Queue(order) => ChangeDto::Queue { order: order.iter().map(|q| q.0).collect() },
         Change::FloorRequests(rs) => ChangeDto::FloorRequests { requests: floor_requests(rs) },
         Change::Floor(f) => ChangeDto::Floor { floor: f.as_ref().map(floor) },
-        Change::Evaluation(ev) => ChangeDto::Evaluation { evaluation: Box::new(evaluation(def, ev, p)) },
+        Change::Evaluation(ev) => ChangeDto::Evaluation { evaluation: Box::new(evaluation(def, ev)) },
         Change::Ballot(b) => {
             if !p.sees_ballot(&b.delegate) {
                 return None;
             }
-            ChangeDto::Ballot { ballot: ballot(session, b) }
+            ChangeDto::Ballot { ballot: ballot(session, seal, b) }
         }
         Change::Item(it) => ChangeDto::Item { item: Box::new(crate::assignment::item(it, p)?) },
         Change::Board { board, today } => {
@@ -230,13 +249,14 @@ pub fn change(session: &str, def: &d::SessionDef, c: &Change, p: &Perspective) -
 pub fn event(
     session: &str,
     def: &d::SessionDef,
+    seal: Option<&d::Seal>,
     seq: u64,
     at: d::Millis,
     kind: d::EventKind,
     changes: &[Change],
     p: &Perspective,
 ) -> Option<ServerMessage> {
-    let changes: Vec<ChangeDto> = changes.iter().filter_map(|c| change(session, def, c, p)).collect();
+    let changes: Vec<ChangeDto> = changes.iter().filter_map(|c| change(session, def, seal, c, p)).collect();
     if changes.is_empty() {
         return None;
     }
@@ -284,7 +304,6 @@ pub fn stats(s: &Session, p: &Perspective, health: &Health, now: d::Millis) -> S
             .iter()
             .map(|(u, r)| UnitBallotsDto { unit: u.0.clone(), ballots: r.total.total() })
             .collect(),
-        live: p.sees_live_counts().then(|| unit_counts(def, &ev.tally, None, p)),
     });
     StatsDto {
         seq: s.seq(),
@@ -354,7 +373,7 @@ pub fn snapshot(s: &Session, epoch: crate::Epoch, viewer: &Viewer, health: &Heal
         .evaluations()
         .flat_map(|e| e.ballots.values())
         .filter(|b| p.sees_ballot(&b.delegate))
-        .map(|b| ballot(session, b))
+        .map(|b| ballot(session, s.seal(), b))
         .collect();
     ServerMessage::Snapshot(Box::new(SnapshotDto {
         seq: s.seq(),
@@ -369,7 +388,7 @@ pub fn snapshot(s: &Session, epoch: crate::Epoch, viewer: &Viewer, health: &Heal
         queue: s.queue().iter().map(|q| q.0).collect(),
         floor_requests: floor_requests(s.floor_requests()),
         floor: s.floor().map(floor),
-        evaluations: s.evaluations().map(|e| evaluation(def, e, &p)).collect(),
+        evaluations: s.evaluations().map(|e| evaluation(def, e)).collect(),
         ballots,
         items: s.assignments().items().filter_map(|i| crate::assignment::item(i, &p)).collect(),
         board: {
@@ -404,12 +423,12 @@ pub fn ack_result(s: &Session, reply: &d::Reply) -> Option<AckResult> {
         d::Reply::FollowUp(f) => Some(AckResult::FollowUp(f.0)),
         d::Reply::Evaluation(e) => Some(AckResult::Evaluation(e.0)),
         d::Reply::Closed(e) => {
-            s.evaluation(*e).map(|ev| AckResult::Closed(Box::new(evaluation(s.def(), ev, &Perspective::Moderator))))
+            s.evaluation(*e).map(|ev| AckResult::Closed(Box::new(evaluation(s.def(), ev))))
         }
         d::Reply::Ballot { evaluation, unit, delegate } => s
             .evaluation(*evaluation)
             .and_then(|e| e.ballots.get(&(delegate.clone(), unit.clone())))
-            .map(|b| AckResult::Receipt(receipt(&s.def().id, b))),
+            .map(|b| AckResult::Receipt(receipt(&s.def().id, s.seal(), b))),
         d::Reply::Item(i) => Some(AckResult::Item(i.0)),
         d::Reply::Drafted { first, count } => Some(AckResult::Drafted { first: first.0, count: *count }),
         d::Reply::Rated { item, delegate } => crate::assignment::item_receipt(s, *item, delegate).map(AckResult::ItemReceipt),

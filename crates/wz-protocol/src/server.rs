@@ -3,7 +3,7 @@
 //! `snapshot` is the first message on every connection (unless a resume could
 //! be served from memory); `event` messages follow in sequence order; `ack` /
 //! `error` answer commands; `stats` carries conflated live numbers (presence,
-//! turnout, and for the moderator live counts) and is latest-value-wins.
+//! turnout, ballots per unit; never choices before the reveal) and is latest-value-wins.
 
 use crate::codes::ErrorCode;
 use crate::assignment::{BoardDto, ItemDto, ItemReceiptDto};
@@ -91,7 +91,7 @@ pub struct SnapshotDto {
     #[ts(optional)]
     pub floor: Option<FloorDto>,
     pub evaluations: Vec<EvaluationDto>,
-    /// The viewer's own ballots (all ballots for the auditor).
+    /// The viewer's own ballots (a delegate's; nobody else receives a ballot).
     pub ballots: Vec<BallotDto>,
     /// The assignment items this viewer may see (drafts: the office only).
     pub items: Vec<ItemDto>,

@@ -320,32 +320,56 @@ pub fn decode_record(bytes: &[u8]) -> Result<(d::Event, RecordMeta), StoredError
 #[derive(Serialize, Deserialize)]
 struct Header {
     epoch: String,
+    /// The session's seal (64 hex digits), since the public record: the key
+    /// of its receipt codes. Internal: never exported, never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seal: Option<String>,
     #[serde(flatten)]
     definition: SessionDefinition,
 }
 
-/// Encodes a session definition and its epoch as the session's header record.
+/// Encodes a session definition and its epoch as the session's header record
+/// (no seal: tests and sessions of old).
 pub fn encode_definition(def: &d::SessionDef, epoch: Epoch) -> Vec<u8> {
-    let body = Header { epoch: epoch.to_string(), definition: SessionDefinition::from_domain(def) };
+    encode_header(def, epoch, None)
+}
+
+/// Encodes a session's header record: definition, epoch and seal.
+pub fn encode_header(def: &d::SessionDef, epoch: Epoch, seal: Option<&d::Seal>) -> Vec<u8> {
+    let body = Header { epoch: epoch.to_string(), seal: seal.map(|s| hex::encode(s.0)), definition: SessionDefinition::from_domain(def) };
     serde_json::to_vec(&Versioned { v: DEFINITION_FORMAT, body }).expect("records always serialise")
 }
 
 /// Decodes a session header: its definition and its epoch (derived from the
 /// bytes for a format-1 header, which has none).
 pub fn decode_definition(bytes: &[u8]) -> Result<(d::SessionDef, Epoch), StoredError> {
+    decode_header(bytes).map(|(def, epoch, _)| (def, epoch))
+}
+
+/// Decodes a session header with its seal (`None` for a header written
+/// before seals existed).
+pub fn decode_header(bytes: &[u8]) -> Result<(d::SessionDef, Epoch, Option<d::Seal>), StoredError> {
     let malformed = |e: &dyn std::fmt::Display| StoredError::Malformed(e.to_string());
-    let (definition, epoch) = match header_version(bytes)? {
+    let (definition, epoch, seal) = match header_version(bytes)? {
         1 => {
             let r: Versioned<SessionDefinition> = serde_json::from_slice(bytes).map_err(|e| malformed(&e))?;
-            (r.body, Epoch::legacy(bytes))
+            (r.body, Epoch::legacy(bytes), None)
         }
         _ => {
             let r: Versioned<Header> = serde_json::from_slice(bytes).map_err(|e| malformed(&e))?;
             let epoch = Epoch::parse(&r.body.epoch).ok_or_else(|| malformed(&format!("bad epoch {:?}", r.body.epoch)))?;
-            (r.body.definition, epoch)
+            let seal = match r.body.seal {
+                None => None,
+                Some(text) => {
+                    let mut b = [0u8; 32];
+                    hex::decode_to_slice(&text, &mut b).map_err(|_| malformed(&"a seal is 64 hex digits"))?;
+                    Some(d::Seal(b))
+                }
+            };
+            (r.body.definition, epoch, seal)
         }
     };
-    Ok((definition.into_domain().map_err(|e| malformed(&e))?, epoch))
+    Ok((definition.into_domain().map_err(|e| malformed(&e))?, epoch, seal))
 }
 
 /// The header's format version, if this build reads it (1 or 2).

@@ -8,6 +8,7 @@ use crate::client::*;
 use crate::codes::ErrorCode;
 use crate::dto::*;
 use crate::server::*;
+use crate::record::{ReceiptCheckDto, ReceiptKind};
 use ts_rs::{Config, TS};
 
 /// The whole generated file.
@@ -27,7 +28,7 @@ pub fn declarations() -> String {
         UnitBallotsDto, ClientMessage, CommandDto, ServerMessage, YouDto, SessionInfoDto, SnapshotDto, EventDto,
         ChangeDto, AckDto, AckResult, ErrorDto, StatsDto, TimeZoneDto, ItemStatus, Priority, FileKind, SourceKind,
         SourceDto, AskerDto, TransitionDto, NoteDto, EvidenceDto, ExtensionDto, ItemRatingDto, ItemRatingsDto,
-        ItemDto, BoardCountsDto, UnitBoardDto, BoardDto, ItemReceiptDto, ProgressDto,
+        ItemDto, BoardCountsDto, UnitBoardDto, BoardDto, ItemReceiptDto, ProgressDto, ReceiptCheckDto, ReceiptKind,
     );
     out.push_str(&format!("export const PROTOCOL_VERSION = {};\n", crate::PROTOCOL_VERSION));
     out

@@ -100,27 +100,50 @@ fn ballot() -> d::Ballot {
 #[test]
 fn receipt_code_follows_the_documented_formula() {
     let b = ballot();
-    let code = render::receipt_code(SESSION, &b);
-    assert_eq!(code, render::receipt_code(SESSION, &b), "deterministic");
+    let code = render::receipt_code(SESSION, None, &b);
+    assert_eq!(code, render::receipt_code(SESSION, None, &b), "deterministic");
     assert_eq!(code.len(), 16);
     assert!(code.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     let digest = Sha256::digest(b"wz-receipt-v1|xixia-2026|1|minzheng|d002|b-7f3a|basically_satisfied|35");
     assert_eq!(code, hex::encode(&digest[..8]));
     insta::assert_snapshot!("receipt_code", code);
 
-    let r = render::receipt(SESSION, &b);
+    let r = render::receipt(SESSION, None, &b);
     assert_eq!((r.code.as_str(), r.seq, r.at, r.rating), (code.as_str(), 35, T0, Rating::BasicallySatisfied));
+}
+
+#[test]
+fn a_sealed_session_keys_its_codes_so_nobody_without_the_seal_can_recompute_them() {
+    let b = ballot();
+    let seal = d::Seal([7; 32]);
+    let code = render::receipt_code(SESSION, Some(&seal), &b);
+    // The documented formula: SHA-256 over the seal, then the v2 text.
+    let mut h = Sha256::new();
+    h.update([7u8; 32]);
+    h.update(b"wz-receipt-v2|xixia-2026|1|minzheng|d002|b-7f3a|basically_satisfied|35");
+    assert_eq!(code, hex::encode(&h.finalize()[..8]));
+    // Knowing everything but the seal gives neither the v1 code nor any
+    // other seal's code.
+    assert_ne!(code, render::receipt_code(SESSION, None, &b));
+    assert_ne!(code, render::receipt_code(SESSION, Some(&d::Seal([8; 32])), &b));
+    for rating in [d::Rating::Satisfied, d::Rating::Dissatisfied] {
+        let mut x = ballot();
+        x.rating = rating;
+        assert_ne!(render::receipt_code(SESSION, Some(&seal), &x), code);
+    }
+    // The seal is never printed.
+    assert_eq!(format!("{seal:?}"), "Seal(..)");
 }
 
 #[test]
 fn receipt_code_changes_with_every_input() {
     let b = ballot();
-    let base = render::receipt_code(SESSION, &b);
-    let mut variants: Vec<(&str, String)> = vec![("session", render::receipt_code("xixia-2027", &b))];
+    let base = render::receipt_code(SESSION, None, &b);
+    let mut variants: Vec<(&str, String)> = vec![("session", render::receipt_code("xixia-2027", None, &b))];
     let mut v = |what: &'static str, f: &dyn Fn(&mut d::Ballot)| {
         let mut x = ballot();
         f(&mut x);
-        variants.push((what, render::receipt_code(SESSION, &x)));
+        variants.push((what, render::receipt_code(SESSION, None, &x)));
     };
     v("evaluation", &|x| x.evaluation = d::EvaluationId(2));
     v("unit", &|x| x.unit = d::UnitId::new("weijian"));
@@ -138,21 +161,34 @@ fn receipt_code_changes_with_every_input() {
     let mut x = ballot();
     x.at = Millis(T0 + 1);
     x.venue = d::VenueId::new("main");
-    assert_eq!(render::receipt_code(SESSION, &x), base);
+    assert_eq!(render::receipt_code(SESSION, None, &x), base);
 }
 
 #[test]
-fn receipts_in_acks_match_the_ballots_an_auditor_sees() {
+fn receipts_in_acks_match_the_casters_own_ballots_and_the_public_record() {
     let sc = scenario();
-    let auditor = snapshot_dto(sc.end.snapshot(&Viewer::Auditor));
-    for id in ["d001-03", "d002-02", "d004-02", "d002-03"] {
+    let header = stored::encode_definition(&definition(), EPOCH);
+    let mut head = stored::ChainHead::genesis(&header);
+    let mut records = Vec::new();
+    for step in &sc.end.steps {
+        let bytes = stored::encode_chained(&step.event, &stored::RecordMeta::default(), &head);
+        head = head.next(&bytes);
+        records.push(bytes);
+    }
+    let public = wz_protocol::record::build(&header, &records, &sc.end.s).unwrap();
+    for (id, caster) in [("d001-03", "d001"), ("d002-02", "d002"), ("d004-02", "d004"), ("d002-03", "d002")] {
         let r = receipt(&sc.end.sent(id).reply);
-        let b = auditor.ballots.iter().find(|b| b.receipt.ballot_id == r.ballot_id).expect("auditor sees it");
+        // The caster's own snapshot holds it, as acknowledged.
+        let own = snapshot_dto(sc.end.snapshot(&Viewer::Delegate(d::DelegateId::new(caster))));
+        let b = own.ballots.iter().find(|b| b.receipt.ballot_id == r.ballot_id).expect("the caster sees it");
         assert_eq!(b.receipt, r);
-        // The auditor can recompute the code from what the record holds.
+        // The public record lists its choice under its code, and nothing else of it.
+        let listed = public.choices.iter().find(|c| c.code == r.code).expect("listed under its code");
+        assert_eq!((listed.rating, listed.unit.as_str()), (r.rating, r.unit.as_str()));
+        // Without a seal (a session stored before seals) the code is the v1 formula.
         let rating = serde_json::to_value(r.rating).unwrap();
         let text =
-            format!("wz-receipt-v1|{SESSION}|{}|{}|{}|{}|{}|{}", r.evaluation, r.unit, b.delegate, r.ballot_id, rating.as_str().unwrap(), r.seq);
+            format!("wz-receipt-v1|{SESSION}|{}|{}|{caster}|{}|{}|{}", r.evaluation, r.unit, r.ballot_id, rating.as_str().unwrap(), r.seq);
         assert_eq!(r.code, hex::encode(&Sha256::digest(text.as_bytes())[..8]));
     }
 }

@@ -36,7 +36,7 @@ const COMMENT_CHARS = 500;
 export function FollowUpTab({ conn, state }: { conn: Connection; state: SessionState }) {
   const f = ft().mine;
   const drafts = useMemo(() => persistedSignal<Record<string, RatingDraft>>(conn.store, conn.key('draft:item-ratings'), {}), [conn]);
-  const receipts = useMemo(() => persistedSignal<Record<string, ItemRatingDto>>(conn.store, conn.key('item-receipts'), {}), [conn]);
+  const receipts = useMemo(() => persistedSignal<Record<string, HeldReceipt>>(conn.store, conn.key('item-receipts'), {}), [conn]);
   const names = useMemo(() => namesOf(state.session), [state.session]);
   const operator = state.you.role === 'venue_operator';
   const today = dateIn(state.session.time_zone, Date.now() + state.clockOffset);
@@ -98,15 +98,15 @@ function FollowUpItem({
   today: string;
   draft: RatingDraft;
   setDraft: (d: RatingDraft | null) => void;
-  receipts: Record<string, ItemRatingDto>;
-  addReceipt: (r: ItemRatingDto) => void;
+  receipts: Record<string, HeldReceipt>;
+  addReceipt: (r: HeldReceipt) => void;
   readOnly: boolean;
 }) {
   const f = ft();
   const operator = state.you.role === 'venue_operator';
   // The operator's askers of this venue (named for the operator), with the receipts this device holds.
   const askers = operator ? (item.askers ?? []).filter((a) => a.venue === state.you.venue && a.delegate).map((a) => a.delegate!) : [];
-  const operatorReceipts = askers.map((d) => receipts[`${item.id}|${d}`]).filter((r): r is ItemRatingDto => r !== undefined);
+  const operatorReceipts = askers.map((d) => receipts[`${item.id}|${d}`]).filter((r): r is HeldReceipt => r !== undefined);
   const mine = item.ratings.mine;
   const resolved = isResolved(item.status);
   // The server says which of the venue's askers have rated (never what), so
@@ -150,7 +150,10 @@ function FollowUpItem({
   );
 }
 
-function Receipt({ r, state, self }: { r: ItemRatingDto; state: SessionState; self: boolean }) {
+/** A rating this device sent, with its receipt code (absent for one kept by an older version). */
+type HeldReceipt = ItemRatingDto & { code?: string };
+
+function Receipt({ r, state, self }: { r: HeldReceipt; state: SessionState; self: boolean }) {
   const m = t();
   const f = ft().mine;
   const when = formatWhen(r.at, m.locale);
@@ -159,6 +162,11 @@ function Receipt({ r, state, self }: { r: ItemRatingDto; state: SessionState; se
       <p>
         <strong>{f.receipt}</strong> · {self ? f.receiptLine(m.ratings[r.rating], when) : f.receiptBehalf(delegateName(state, r.delegate), m.ratings[r.rating], when)}
       </p>
+      {r.code && (
+        <p class="receipt-line small">
+          {m.delegate.evaluation.receiptCode} <code class="mono" data-receipt-code>{r.code}</code>
+        </p>
+      )}
       {r.comment && <p class="pre fu-comment">{r.comment}</p>}
       {(r.rehandle || r.by_operator) && (
         <p class="small">
@@ -184,7 +192,7 @@ function RateForm({
   askers: string[];
   draft: RatingDraft;
   setDraft: (d: RatingDraft | null) => void;
-  addReceipt: (r: ItemRatingDto) => void;
+  addReceipt: (r: HeldReceipt) => void;
 }) {
   const m = t();
   const f = ft().mine;
@@ -231,7 +239,7 @@ function RateForm({
           return;
         }
         const res = r.ack?.result;
-        if (res && 'item_receipt' in res) addReceipt(res.item_receipt.rating);
+        if (res && 'item_receipt' in res) addReceipt({ ...res.item_receipt.rating, code: res.item_receipt.code });
         setDraft(null);
       });
     if (!online) notify(f.sentOffline);

@@ -134,7 +134,7 @@ describe('follow-up on the delegate page', () => {
       type: 'ack',
       id: sent.id as string,
       seq: 12,
-      result: { item_receipt: { item: 3, rating: { delegate: 'd002', rating: 'satisfied', by_operator: true, rehandle: false, at: 1_767_225_600_000 } } },
+      result: { item_receipt: { item: 3, rating: { delegate: 'd002', rating: 'satisfied', by_operator: true, rehandle: false, at: 1_767_225_600_000 }, code: '0f1e2d3c4b5a6978' } },
     });
     const receipt = await waitFor(() => {
       const r = document.querySelector<HTMLElement>('.fu-receipt');
@@ -143,5 +143,6 @@ describe('follow-up on the delegate page', () => {
     });
     expect(receipt.textContent).toContain('已为 钱秀英 提交评价：满意');
     expect(receipt.textContent).toContain('联络员代为评价');
+    expect(receipt.querySelector('[data-receipt-code]')!.textContent).toBe('0f1e2d3c4b5a6978');
   });
 });

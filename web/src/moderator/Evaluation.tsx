@@ -110,15 +110,7 @@ function LiveView({ state, ev }: { state: SessionState; ev: EvaluationDto }) {
               </li>
             ))}
           </ul>
-          {live.live && (
-            <>
-              <h3>{mm.live}</h3>
-              <p class="muted small">{mm.liveHint}</p>
-              <UnitsTable state={state} units={live.live} />
-              <RateMatrix state={state} units={live.live} dim="venue" />
-              <RateMatrix state={state} units={live.live} dim="level" />
-            </>
-          )}
+          <p class="muted small" data-sealed>{mm.sealed}</p>
         </>
       ) : (
         <p class="muted">{t().conn.loading}</p>

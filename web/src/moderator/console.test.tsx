@@ -196,9 +196,7 @@ describe('moderator console', () => {
     expect(baiyu.textContent).toContain('无连接');
   });
 
-  it('shows suppressed live cells as "<3"', async () => {
-    const cnt = (s: number, b: number, d: number) => ({ satisfied: s, basically_satisfied: b, dissatisfied: d, total: s + b + d, satisfaction_rate_bp: Math.round(((s + b) / (s + b + d)) * 10000) });
-    const hidden = { satisfied: 0, basically_satisfied: 0, dissatisfied: 0, total: 2, suppressed: true };
+  it('shows turnout and ballots per unit while open, never a choice', async () => {
     start({
       session: { ...snapshot(1).session, phase: 'evaluation' },
       evaluations: [{ id: 1, units: ['minzheng'], status: 'open', opened_at: 1 }],
@@ -207,16 +205,17 @@ describe('moderator console', () => {
           evaluation: 1,
           turnout: { voted: 5, eligible: 8, by_venue: [{ venue: 'main', voted: 3, eligible: 4 }, { venue: 'baiyu', voted: 2, eligible: 4 }] },
           ballots_by_unit: [{ unit: 'minzheng', ballots: 5 }],
-          live: [{ unit: 'minzheng', counts: cnt(3, 1, 1), by_venue: [{ venue: 'main', counts: cnt(2, 0, 1) }, { venue: 'baiyu', counts: hidden }], by_level: [] }],
         },
       }),
     });
     const live = await waitFor(() => $('#eval-live'));
     expect(live.querySelector('[data-turnout]')!.getAttribute('data-turnout')).toBe('5/8');
-    expect(live.querySelector('td[data-cell="baiyu:minzheng"]')!.textContent).toBe('<3');
-    expect(live.querySelector('td[data-cell="main:minzheng"]')!.textContent).toBe('66.67%');
-    expect(live.querySelector('tr[data-result="minzheng"] .rate')!.textContent).toBe('80.00%');
+    expect(live.querySelector('[data-unit-ballots="minzheng"]')!.textContent).toContain('5');
+    expect(live.querySelector('[data-sealed]')!.textContent).toContain('无记名');
+    expect(live.querySelector('[data-matrix]')).toBeNull();
+    expect(live.textContent).not.toMatch(/满意/);
   });
+
 });
 
 describe('the auditor', () => {

@@ -445,6 +445,13 @@ impl Harness {
         strip_time(serde_json::from_str(&text).expect("JSON"))
     }
 
+    /// The session's public record (participation and, once an evaluation
+    /// is closed, its choices under their receipt codes), as JSON.
+    pub async fn record(&self) -> Value {
+        let r = Hub::public_record(self.hub.store(), &self.id).await.expect("the record holds");
+        serde_json::from_str(&r.encode()).expect("JSON")
+    }
+
     pub async fn advance(&self, to: &str) -> AckDto {
         self.moderate(json!({"type": "advance_phase", "id": format!("to-{to}"), "to": to})).await
     }
