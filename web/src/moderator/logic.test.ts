@@ -13,7 +13,11 @@ import {
   dropTarget,
   emptyAnswer,
   emptyFilter,
-  exportFileName,
+  documentKey,
+  documentList,
+  documentPath,
+  downloadName,
+  EXPORT_TABLES,
   exportPath,
   filterInbox,
   floorCandidates,
@@ -361,15 +365,24 @@ describe('evaluation numbers', () => {
   });
 });
 
-describe('exports', () => {
+describe('documents and spreadsheets', () => {
+  it('lists the bulletin, the report and a letter per unit, in definition order', () => {
+    const docs = documentList([{ id: 'minzheng' }, { id: 'weijian' }]);
+    expect(docs.map(documentKey)).toEqual(['bulletin', 'resultsReport', 'letter:minzheng', 'letter:weijian']);
+    expect(documentList([])).toEqual([{ kind: 'bulletin' }, { kind: 'resultsReport' }]);
+  });
   it('builds the paths', () => {
-    expect(exportPath('xixia-2026', 'resultsCsv')).toBe('/api/sessions/xixia-2026/export/results.csv');
-    expect(exportPath('xixia-2026', 'assignmentsCsv')).toBe('/api/sessions/xixia-2026/export/assignments.csv');
-    expect(exportPath('xixia-2026', 'resultsJson')).toBe('/api/sessions/xixia-2026/results');
+    expect(documentPath('xixia-2026', { kind: 'bulletin' }, 'pdf')).toBe('/api/sessions/xixia-2026/documents/bulletin.pdf');
+    expect(documentPath('xixia-2026', { kind: 'resultsReport' }, 'html')).toBe('/api/sessions/xixia-2026/documents/results-report.html');
+    expect(documentPath('a b', { kind: 'letter', unit: 'min/zheng' }, 'html')).toBe('/api/sessions/a%20b/documents/letters/min%2Fzheng.html');
+    expect(exportPath('xixia-2026', 'results', 'csv')).toBe('/api/sessions/xixia-2026/export/results.csv');
+    expect(exportPath('xixia-2026', 'assignments', 'xlsx')).toBe('/api/sessions/xixia-2026/export/assignments.xlsx');
+    expect(EXPORT_TABLES).toEqual(['questions', 'answers', 'results', 'assignments']);
   });
   it('takes the file name from Content-Disposition when given', () => {
-    expect(exportFileName('s', 'resultsCsv', null)).toBe('s-results.csv');
-    expect(exportFileName('s', 'resultsCsv', 'attachment; filename="x-results.csv"')).toBe('x-results.csv');
-    expect(exportFileName('s', 'assignmentsCsv', "attachment; filename=a.csv; filename*=UTF-8''%E4%BA%A4%E5%8A%9E.csv")).toBe('交办.csv');
+    expect(downloadName(null, 's-results.csv')).toBe('s-results.csv');
+    expect(downloadName('attachment; filename="x-results.csv"', 'f')).toBe('x-results.csv');
+    expect(downloadName("attachment; filename=a.csv; filename*=UTF-8''%E4%BA%A4%E5%8A%9E.csv", 'f')).toBe('交办.csv');
+    expect(downloadName("inline; filename*=UTF-8''%E0%A4%A", 'fallback.pdf')).toBe('fallback.pdf');
   });
 });

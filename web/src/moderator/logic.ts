@@ -434,24 +434,44 @@ export function defaultEvaluationUnits(state: Pick<SessionState, 'questions' | '
 }
 
 // ---------------------------------------------------------------------------
-// Exports
+// Documents and spreadsheets (文件与表格)
 
-export type ExportKind = 'resultsCsv' | 'assignmentsCsv' | 'resultsJson';
+/** A printable document: the bulletin, the results report, or one unit's letter. */
+export type DocumentRef = { kind: 'bulletin' } | { kind: 'resultsReport' } | { kind: 'letter'; unit: string };
+export type DocumentFormat = 'html' | 'pdf';
+/** The spreadsheet exports, as the server names them. */
+export type ExportTable = 'questions' | 'answers' | 'results' | 'assignments';
+export const EXPORT_TABLES: readonly ExportTable[] = ['questions', 'answers', 'results', 'assignments'];
+export type ExportFormat = 'csv' | 'xlsx';
 
-export function exportPath(session: string, kind: ExportKind): string {
+/** Every document of a session, in the order the panel lists them: one letter per unit of the definition. */
+export function documentList(units: ReadonlyArray<{ id: string }>): DocumentRef[] {
+  return [{ kind: 'bulletin' }, { kind: 'resultsReport' }, ...units.map((u) => ({ kind: 'letter' as const, unit: u.id }))];
+}
+
+export function documentPath(session: string, doc: DocumentRef, format: DocumentFormat): string {
   const s = encodeURIComponent(session);
-  switch (kind) {
-    case 'resultsCsv':
-      return `/api/sessions/${s}/export/results.csv`;
-    case 'assignmentsCsv':
-      return `/api/sessions/${s}/export/assignments.csv`;
-    case 'resultsJson':
-      return `/api/sessions/${s}/results`;
+  switch (doc.kind) {
+    case 'bulletin':
+      return `/api/sessions/${s}/documents/bulletin.${format}`;
+    case 'resultsReport':
+      return `/api/sessions/${s}/documents/results-report.${format}`;
+    case 'letter':
+      return `/api/sessions/${s}/documents/letters/${encodeURIComponent(doc.unit)}.${format}`;
   }
 }
 
-/** The download's file name: from Content-Disposition when given, else a default. */
-export function exportFileName(session: string, kind: ExportKind, disposition: string | null): string {
+export function exportPath(session: string, table: ExportTable, format: ExportFormat): string {
+  return `/api/sessions/${encodeURIComponent(session)}/export/${table}.${format}`;
+}
+
+/** A stable key for a download row (and its `data-doc` attribute). */
+export function documentKey(doc: DocumentRef): string {
+  return doc.kind === 'letter' ? `letter:${doc.unit}` : doc.kind;
+}
+
+/** The download's file name: from Content-Disposition (`filename*` first) when given, else `fallback`. */
+export function downloadName(disposition: string | null, fallback: string): string {
   if (disposition) {
     const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(disposition);
     if (star) {
@@ -464,6 +484,5 @@ export function exportFileName(session: string, kind: ExportKind, disposition: s
     const plain = /filename\s*=\s*"?([^";]+)"?/.exec(disposition);
     if (plain) return plain[1].trim();
   }
-  const base = { resultsCsv: 'results.csv', assignmentsCsv: 'assignments.csv', resultsJson: 'results.json' }[kind];
-  return `${session}-${base}`;
+  return fallback;
 }
