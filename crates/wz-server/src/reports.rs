@@ -12,7 +12,8 @@
 //! `inline` (the print view opens in the browser), spreadsheets as
 //! attachments; each with a Chinese file name (RFC 5987 `filename*`).
 //! Errors are the API's `{"code", "message"}`; a PDF without a browser to
-//! print it is 503 `pdf_unavailable`, a render that failed 500 `pdf_failed`.
+//! print it is 503 `pdf_unavailable`, a render that failed 500 `pdf_failed`,
+//! an xlsx that could not be written 500 `export_failed`.
 
 use crate::api::{ApiError, bearer};
 use crate::app::AppState;
@@ -30,18 +31,21 @@ use wz_report::{Document, Export, Input};
 pub enum DocError {
     Api(ApiError),
     Pdf(PdfError),
+    /// Writing the xlsx failed (500 `export_failed`).
+    Xlsx(String),
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
-enum PdfCode {
+enum DocCode {
     PdfUnavailable,
     PdfFailed,
+    ExportFailed,
 }
 
 #[derive(Serialize)]
-struct PdfErrorBody {
-    code: PdfCode,
+struct DocErrorBody {
+    code: DocCode,
     message: String,
 }
 
@@ -52,21 +56,29 @@ impl IntoResponse for DocError {
             DocError::Pdf(e) => {
                 let (status, code) = match e {
                     PdfError::Unavailable(_) => {
-                        (StatusCode::SERVICE_UNAVAILABLE, PdfCode::PdfUnavailable)
+                        (StatusCode::SERVICE_UNAVAILABLE, DocCode::PdfUnavailable)
                     }
                     PdfError::Timeout | PdfError::Failed(_) => {
-                        (StatusCode::INTERNAL_SERVER_ERROR, PdfCode::PdfFailed)
+                        (StatusCode::INTERNAL_SERVER_ERROR, DocCode::PdfFailed)
                     }
                 };
                 tracing::warn!(error = %e, "PDF document not rendered");
                 (
                     status,
-                    Json(PdfErrorBody {
+                    Json(DocErrorBody {
                         code,
                         message: e.to_string(),
                     }),
                 )
                     .into_response()
+            }
+            DocError::Xlsx(e) => {
+                tracing::warn!(error = %e, "spreadsheet not written");
+                let body = DocErrorBody {
+                    code: DocCode::ExportFailed,
+                    message: e,
+                };
+                (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
             }
         }
     }
@@ -302,7 +314,7 @@ pub async fn export(
     }
     let bytes = table
         .to_xlsx()
-        .map_err(|e| DocError::Pdf(PdfError::Failed(format!("xlsx: {e}"))))?;
+        .map_err(|e| DocError::Xlsx(format!("xlsx: {e}")))?;
     Ok(respond(
         bytes,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
