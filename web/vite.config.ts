@@ -32,6 +32,7 @@ export default defineConfig({
         office: resolve(import.meta.dirname, 'office.html'),
         unit: resolve(import.meta.dirname, 'unit.html'),
         progress: resolve(import.meta.dirname, 'progress.html'),
+        verify: resolve(import.meta.dirname, 'verify.html'),
       },
     },
   },

@@ -28,7 +28,7 @@ impl Entry {
         if let Some(b) = self.encoded.get(p) {
             return b.clone();
         }
-        let b = wz_protocol::render::event(session, def, seal, self.seq, self.at, self.kind, &self.changes, p)
+        let b = wz_protocol::render::event(wz_protocol::render::Scope { session, def, seal }, self.seq, self.at, self.kind, &self.changes, p)
             .map(|m| Bytes::from(m.encode()));
         metrics::counter!("wz_event_encodings_total").increment(1);
         self.encoded.insert(p.clone(), b.clone());

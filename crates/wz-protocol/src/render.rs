@@ -208,7 +208,8 @@ fn floor_requests(rs: &[d::FloorRequest]) -> Vec<FloorRequestDto> {
 }
 
 /// One change as `p` may see it.
-pub fn change(session: &str, def: &d::SessionDef, seal: Option<&d::Seal>, c: &Change, p: &Perspective) -> Option<ChangeDto> {
+pub fn change(scope: Scope<'_>, c: &Change, p: &Perspective) -> Option<ChangeDto> {
+    let Scope { session, def, seal } = scope;
     Some(match c {
         Change::Phase(x) => ChangeDto::Phase { phase: (*x).into() },
         Change::Roster(ds) => {
@@ -245,18 +246,24 @@ pub fn change(session: &str, def: &d::SessionDef, seal: Option<&d::Seal>, c: &Ch
     })
 }
 
+/// What rendering a session's events needs besides the event: its id, its
+/// definition and its seal (for receipt codes).
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    pub session: &'a str,
+    pub def: &'a d::SessionDef,
+    pub seal: Option<&'a d::Seal>,
+}
+
+impl<'a> Scope<'a> {
+    pub fn of(s: &'a Session) -> Self {
+        Self { session: &s.def().id, def: s.def(), seal: s.seal() }
+    }
+}
+
 /// An event message as `p` may see it; `None` when nothing in it is visible to `p`.
-pub fn event(
-    session: &str,
-    def: &d::SessionDef,
-    seal: Option<&d::Seal>,
-    seq: u64,
-    at: d::Millis,
-    kind: d::EventKind,
-    changes: &[Change],
-    p: &Perspective,
-) -> Option<ServerMessage> {
-    let changes: Vec<ChangeDto> = changes.iter().filter_map(|c| change(session, def, seal, c, p)).collect();
+pub fn event(scope: Scope<'_>, seq: u64, at: d::Millis, kind: d::EventKind, changes: &[Change], p: &Perspective) -> Option<ServerMessage> {
+    let changes: Vec<ChangeDto> = changes.iter().filter_map(|c| change(scope, c, p)).collect();
     if changes.is_empty() {
         return None;
     }

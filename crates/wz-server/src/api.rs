@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use wz_domain::Viewer;
-use wz_hub::{Credential, HubError, Principal, PrincipalKey};
+use wz_hub::{Credential, Hub, HubError, Principal, PrincipalKey};
 use wz_protocol::ErrorCode;
 use wz_protocol::definition::{SessionDefinition, delegates_into_domain, parse_delegates_csv};
 
@@ -224,4 +224,41 @@ pub async fn export_results(State(st): State<AppState>, Path(id): Path<String>, 
 pub async fn export_assignments(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     let s = staff_snapshot(&st, &id, &headers).await?;
     Ok(csv_response(&format!("{id}-assignments.csv"), crate::export::assignments_csv(&s)))
+}
+
+/// `GET /api/sessions/{id}/record`: the public record (issue 9), for the
+/// moderator, the auditor and the office. Built from the store, checked
+/// before it is served; an open evaluation's choices are not in it.
+pub async fn public_record(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    match viewer_for(&st, &id, &headers)? {
+        Viewer::Moderator | Viewer::Auditor | Viewer::Office => {}
+        _ => return Err(forbidden("the record is for the moderator, the auditor and the congress office")),
+    }
+    let record = Hub::public_record(st.hub.store(), &id).await?;
+    wz_protocol::record::check(&record)
+        .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable, format!("the record does not hold: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{id}-record.json\"")),
+            (header::CACHE_CONTROL, "private, no-cache".to_owned()),
+        ],
+        record.encode(),
+    )
+        .into_response())
+}
+
+/// `GET /api/sessions/{id}/receipts/{code}`: the receipt check, without a
+/// credential (`verify.html`). It answers whether a ballot or follow-up
+/// rating with this code is recorded and counted, never its choice. All
+/// checks of a session share one rate limit (the per-credential quota), so
+/// a flood costs one session's bucket, not the server.
+pub async fn receipt_check(State(st): State<AppState>, Path((id, code)): Path<(String, String)>) -> Result<Response, ApiError> {
+    if st.limiter.check_key(&format!("receipts/{id}")).is_err() {
+        return Err(ApiError(StatusCode::TOO_MANY_REQUESTS, ErrorCode::Limit, "too many receipt checks; try again in a moment".into()));
+    }
+    let found = st.hub.receipt(&id, &code).await?.ok_or_else(|| {
+        ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "a receipt code is 16 characters, 0-9 and a-f".into())
+    })?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(found)).into_response())
 }

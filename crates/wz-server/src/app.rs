@@ -109,6 +109,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sessions/{id}/documents/{file}", get(crate::reports::session_document))
         .route("/api/sessions/{id}/documents/letters/{file}", get(crate::reports::letter))
         .route("/api/sessions/{id}/credentials/reissue", post(crate::api::reissue))
+        .route("/api/sessions/{id}/record", get(crate::api::public_record))
+        .route("/api/sessions/{id}/receipts/{code}", get(crate::api::receipt_check))
         .route("/api/sessions/{id}/progress", get(crate::files::progress))
         .route("/api/sessions/{id}/files/{file}", get(crate::files::download))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024));

@@ -3,7 +3,7 @@
 use crate::app::{AppState, bind, serve};
 use crate::listener::ListenerLimits;
 use crate::origin::OriginPolicy;
-use crate::config::{Cli, Command, LinksArgs, LogFormat, RepairArgs, ServeArgs, StoreArgs, StoreKind, VerifyArgs};
+use crate::config::{Cli, Command, LinksArgs, LogFormat, RepairArgs, ServeArgs, StoreArgs, StoreKind};
 use anyhow::{Context, bail};
 use clap::Parser;
 use std::path::Path;
@@ -26,7 +26,14 @@ pub fn main() -> ExitCode {
         Some(Command::Links(args)) => links(&args),
         Some(Command::Cards(args)) => cards(&args),
         Some(Command::Repair(args)) => repair(&args),
-        Some(Command::Verify(args)) => verify(&args),
+        Some(Command::Verify(args)) => {
+            init_logging(LogFormat::Text);
+            crate::cli_record::verify(&args)
+        }
+        Some(Command::ExportRecord(args)) => {
+            init_logging(LogFormat::Text);
+            crate::cli_record::export_record(&args)
+        }
         Some(Command::Report(args)) => crate::cli_report::run(&args),
         Some(Command::CheckDefinition { file, delegates_csv }) => {
             load_definition(&file, delegates_csv.as_deref()).map(|def| {
@@ -299,32 +306,6 @@ fn repair(args: &RepairArgs) -> anyhow::Result<()> {
         let (store, _) = open_store(&args.store, &args.data_dir).await?;
         let fixed = Hub::repair(&store, &args.session).await?;
         println!("session {}: claims and counters rewritten from the log ({fixed} problem(s) were found); restart the server", args.session);
-        Ok(())
-    })
-}
-
-fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
-    init_logging(LogFormat::Text);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(async {
-        let (store, _) = open_store(&args.store, &args.data_dir).await?;
-        let ids = match &args.session {
-            Some(s) => vec![s.clone()],
-            None => store.sessions().await?,
-        };
-        anyhow::ensure!(!ids.is_empty(), "no session stored");
-        for id in ids {
-            let r = Hub::verify(&store, &id).await.with_context(|| format!("session {id}: the record does not hold"))?;
-            if let Some(problem) = r.problems.first() {
-                anyhow::bail!("session {id}: the stored tallies disagree with the log: {problem} ({} problem(s))", r.problems.len());
-            }
-            if let Some(want) = &args.expect_head
-                && !want.eq_ignore_ascii_case(&r.head)
-            {
-                anyhow::bail!("session {id}: the chain head is {}, not {want}: entries were cut off or the record is another one", r.head);
-            }
-            println!("session {id}: {} events, the record holds; chain head {}", r.events, r.head);
-        }
         Ok(())
     })
 }

@@ -36,6 +36,10 @@ pub enum Command {
     /// and counters equal a recount of the log. Prints each session's chain
     /// head; exits non-zero naming the first bad entry.
     Verify(VerifyArgs),
+    /// Write a session's public record (participation apart from choices,
+    /// the chain's entries without content) for an outside party to check
+    /// with `verify --file`.
+    ExportRecord(ExportRecordArgs),
     /// Write every document (bulletin, results report, a letter per unit;
     /// HTML, and PDF with --pdf) and spreadsheet (CSV and xlsx) of a stored
     /// session to a directory.
@@ -220,6 +224,23 @@ pub struct VerifyArgs {
     /// bulletin): a record cut short or replaced fails against it.
     #[arg(long)]
     pub expect_head: Option<String>,
+    /// Check an exported public record (`export-record`) instead of a store.
+    #[arg(long, conflicts_with_all = ["session", "redis_url"])]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Parser, Debug, Clone)]
+pub struct ExportRecordArgs {
+    /// Data directory (embedded store).
+    #[arg(long, env = "WENZHENG_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long)]
+    pub session: String,
+    /// Where to write the public record (JSON).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Parser, Debug, Clone)]

@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod cards;
 pub mod cli;
+pub mod cli_record;
 pub mod cli_report;
 pub mod config;
 pub mod demo;

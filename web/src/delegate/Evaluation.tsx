@@ -274,6 +274,11 @@ function OwnReceipts({ state, ev }: { state: SessionState; ev: EvaluationDto }) 
           </li>
         ))}
       </ul>
+      <p class="small">
+        <a href={`verify.html?session=${encodeURIComponent(state.session.id)}`} target="_blank" rel="noopener">
+          {m.delegate.evaluation.verifyReceipts}
+        </a>
+      </p>
     </div>
   );
 }

@@ -33,6 +33,9 @@ function Index() {
           <li>
             <a href="progress.html">{m.indexProgress}</a>
           </li>
+          <li>
+            <a href="verify.html">{m.indexVerify}</a>
+          </li>
         </ul>
       </nav>
     </main>

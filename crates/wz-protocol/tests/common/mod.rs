@@ -367,7 +367,7 @@ pub fn group(items: Vec<(&'static str, Option<ServerMessage>)>) -> Vec<Seen> {
 /// The event message `viewer` receives for `step`, chosen exactly as the hub chooses.
 pub fn event_for(s: &Session, step: &Step, viewer: &Viewer) -> Option<ServerMessage> {
     let p = Perspective::of(viewer, &step.changes);
-    render::event(&s.def().id, s.def(), s.seal(), step.seq, step.event.at(), step.event.kind(), &step.changes, &p)
+    render::event(render::Scope::of(s), step.seq, step.event.at(), step.event.kind(), &step.changes, &p)
 }
 
 pub fn kind_name(k: EventKind) -> String {

@@ -26,6 +26,7 @@ export const en: Messages = {
     indexOffice: 'Assignment list (congress office)',
     indexUnit: 'Assigned items (respondent units)',
     indexProgress: 'Follow-up progress (public, no login)',
+    indexVerify: 'Receipt check (public, no login)',
   },
   conn: {
     connecting: 'Connecting…',
@@ -230,6 +231,7 @@ export const en: Messages = {
       pendingSend: 'Submitted; waiting to be sent',
       sentOffline: 'Ballots saved; they will be sent once online. No need to submit again.',
       receipts: 'Receipts',
+      verifyReceipts: 'Check them on the receipt page',
       receiptCode: 'Receipt code',
       receiptHint: 'The receipt code proves your ballot was counted. Keep it to yourself.',
       done: 'You have completed this evaluation. Thank you.',

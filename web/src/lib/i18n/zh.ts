@@ -26,6 +26,7 @@ export const zh = {
     indexOffice: '交办督办（人大办）',
     indexUnit: '交办事项办理（承办单位）',
     indexProgress: '问政事项办理进度（公开，无需登录）',
+    indexVerify: '回执核验（公开，无需登录）',
   },
   conn: {
     connecting: '连接中…',
@@ -230,6 +231,7 @@ export const zh = {
       pendingSend: '已提交，等待发送',
       sentOffline: '测评票已保存，联网后自动发送，无需重复提交',
       receipts: '测评回执',
+      verifyReceipts: '到回执核验页核验',
       receiptCode: '回执码',
       receiptHint: '回执码用于核对您的测评票已被计入，请勿告诉他人。',
       done: '您已完成本轮测评，感谢参与',
