@@ -229,6 +229,24 @@ fn pdf_text(pdf: &Path) -> String {
     squash(&String::from_utf8(out.stdout).unwrap())
 }
 
+/// Every font of the PDF is embedded, the CJK one among them (`pdffonts`).
+fn assert_fonts_embedded(pdf: &Path) {
+    let out = Command::new("pdffonts")
+        .arg(pdf)
+        .output()
+        .expect("pdffonts (poppler-utils)");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("WenQuanYiMicroHei"),
+        "the CJK font is embedded: {text}"
+    );
+    for line in text.lines().skip(2) {
+        // name, type, encoding, emb, sub, uni, object, generation: `emb` is 5th from the end.
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(f[f.len() - 5], "yes", "a font is not embedded: {line}");
+    }
+}
+
 /// The share of dark pixels on page 1, rendered at 50 dpi in grey.
 fn ink_on_first_page(pdf: &Path, dir: &Path) -> f64 {
     let prefix = dir.join("page");
@@ -370,6 +388,7 @@ async fn documents_and_spreadsheets_of_the_320_delegate_session() {
             ink > 0.005,
             "{name}: the first page is blank ({ink:.4} dark)"
         );
+        assert_fonts_embedded(&file);
         texts.insert(name, pdf_text(&file));
     }
 

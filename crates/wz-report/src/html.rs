@@ -35,7 +35,7 @@ const CSS: &str = r#"
 :root { font-synthesis-weight: none; font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", sans-serif; }
 html { line-break: strict; word-break: normal; overflow-wrap: anywhere; }
 body { margin: 0 auto; max-width: 170mm; font-size: 10.5pt; line-height: 1.65; color: #111; }
-h1 { font-size: 20pt; text-align: center; margin: 0 0 4mm; letter-spacing: 0.1em; }
+h1 { font-size: 18pt; text-align: center; margin: 0 0 4mm; letter-spacing: 0.1em; }
 h1.masthead { color: #b00; font-size: 26pt; border-bottom: 2px solid #b00; padding-bottom: 3mm; }
 h2 { font-size: 13.5pt; margin: 7mm 0 2mm; border-left: 4px solid #b00; padding-left: 2mm; break-after: avoid; }
 h3 { font-size: 11.5pt; margin: 5mm 0 1.5mm; break-after: avoid; }
@@ -47,6 +47,7 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; }
 th, td { border: 0.5pt solid #777; padding: 1mm 1.5mm; vertical-align: top; }
 th { background: #eee; font-weight: bold; text-align: center; }
+.nw { white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .q { border: 0.5pt solid #bbb; padding: 2mm 3mm; margin: 3mm 0; break-inside: avoid-page; }
 .q .head { font-weight: bold; }

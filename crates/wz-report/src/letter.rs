@@ -73,7 +73,7 @@ pub(crate) fn render(
         out,
         "<h1>交办函</h1><p class=\"meta\">县人大常委会办公室　{}　<span class=\"en\">Assignment letter</span></p>\
          <p><strong>{}：</strong></p>\
-         <p>{}举行的“{}”代表问政中，代表们提出的问题和作出的承诺，经县人大常委会办公室梳理，\
+         <p>{}举行的{}中，代表们提出的问题和作出的承诺，经县人大常委会办公室梳理，\
          现将以下 {} 项交由你单位主办{}，请认真研究办理，按期办结并书面答复。</p>",
         esc(&no),
         esc(&unit_name),
@@ -93,11 +93,14 @@ pub(crate) fn render(
                 num(item_number(i)),
                 esc_lines(&i.requirement),
                 sources(s, i),
-                esc(i.deadline.as_deref().unwrap_or("—")),
+                format!(
+                    "<span class=\"nw\">{}</span>",
+                    esc(i.deadline.as_deref().unwrap_or("—"))
+                ),
                 if i.priority == Priority::Supervised {
-                    "重点督办".into()
+                    "<span class=\"nw\">重点督办</span>".into()
                 } else {
-                    "一般".into()
+                    "<span class=\"nw\">一般</span>".into()
                 },
                 esc(&names.units(&i.co_units)),
             ]
@@ -109,10 +112,10 @@ pub(crate) fn render(
     } else {
         out.push_str(&table(
             &[
-                "交办编号",
+                "编号",
                 "交办要求 Requirement",
                 "来源问题 Question",
-                "办理期限 Deadline",
+                "办理期限",
                 "督办",
                 "协办单位",
             ],
