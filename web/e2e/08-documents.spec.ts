@@ -11,7 +11,7 @@
 
 import { expect, test } from '@playwright/test';
 import { BASE_URL, SESSION } from './env.ts';
-import { clearStage, ensurePhase, openPage, token, WsClient } from './helpers.ts';
+import { clearStage, ensurePhase, openPage, shot, token, WsClient } from './helpers.ts';
 
 const OWN_QUESTION = '养老服务中心的夜间照护何时开放？';
 
@@ -70,6 +70,7 @@ test('the console lists documents and spreadsheets by name and downloads them', 
   await expect(panel.locator('[data-list="spreadsheets"] li .export-name')).toHaveText(['问题清单', '答复与承诺', '测评结果', '交办清单']);
   // Names, never addresses.
   await expect(panel).not.toContainText('/api/');
+  await shot(page, 'moderator-documents');
 
   const row = panel.locator('li[data-doc="assignments"]');
   const [xlsx] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: '交办清单 · Excel' }).click()]);
