@@ -88,6 +88,31 @@ impl std::fmt::Debug for EmbeddedStore {
 }
 
 impl EmbeddedStore {
+    /// Replaces a session's whole log with `events`, numbered from 1: what
+    /// an intruder with write access to the data file could do. For the
+    /// record's tamper tests only (cargo feature `testing`); never called by
+    /// the server.
+    #[cfg(feature = "testing")]
+    pub async fn overwrite_log_for_tests(&self, session: &str, events: Vec<Bytes>) -> Result<(), StoreError> {
+        let session = session.to_owned();
+        self.run(move |db| {
+            let txn = db.begin_write().store()?;
+            {
+                let mut table = txn.open_table(EVENTS).store()?;
+                let len = last_seq(&table, &session)?;
+                for seq in 1..=len {
+                    table.remove((session.as_str(), seq)).store()?;
+                }
+                for (seq, data) in (1u64..).zip(&events) {
+                    table.insert((session.as_str(), seq), data.as_ref()).store()?;
+                }
+            }
+            txn.commit().store()?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Opens (creating if needed) the data directory `dir` and its
     /// `wenzheng.redb` file, verifying the file's integrity and format version.
     ///

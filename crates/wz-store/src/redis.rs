@@ -299,6 +299,20 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
+    /// Replaces a session's whole log with `events`, numbered from 1: what
+    /// an intruder with write access to Redis could do. For the record's
+    /// tamper tests only (cargo feature `testing`); never called by the server.
+    #[cfg(feature = "testing")]
+    pub async fn overwrite_log_for_tests(&self, session: &str, events: Vec<Bytes>) -> Result<(), StoreError> {
+        let keys = Keys::of(session);
+        let mut pipe = ::redis::pipe();
+        pipe.atomic().cmd("DEL").arg(&keys.log).ignore();
+        for (i, data) in events.iter().enumerate() {
+            pipe.cmd("XADD").arg(&keys.log).arg(format!("{}-0", i + 1)).arg(DATA_FIELD).arg(data.as_ref()).ignore();
+        }
+        pipe.query_async::<()>(&mut self.conn.clone()).await.map_err(store_error)
+    }
+
     /// Runs the read `cmd` together with a check that the session exists,
     /// atomically; `NotFound` when it does not.
     async fn read_in_session(&self, session: &str, keys: &Keys, cmd: &::redis::Cmd) -> Result<Value, StoreError> {
