@@ -16,7 +16,7 @@ use std::sync::Arc;
 use wz_domain::Viewer;
 use wz_hub::{Hub, HubError};
 use wz_store::testing::RedisServer;
-use wz_store::{DynStore, EmbeddedStore, RedisStore, Store};
+use wz_store::{DynStore, EmbeddedStore, RedisStore};
 
 enum Backend {
     Embedded(Arc<EmbeddedStore>),
