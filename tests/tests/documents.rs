@@ -7,7 +7,8 @@
 //! as PDF (printed by Chromium): `pdftotext` must find every question,
 //! reply, unit and figure, `pdftoppm` a first page that is not blank; every
 //! spreadsheet's xlsx must hold exactly the cells of its CSV; who may fetch
-//! what; and no document names a delegate.
+//! what; no document names a delegate; and `wenzheng report`, the server
+//! stopped, writes every file, the same as the server serves.
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -313,7 +314,7 @@ async fn documents_and_spreadsheets_of_the_320_delegate_session() {
     );
     let dir = tempfile::tempdir().unwrap();
     // The moderator checks all 320 in: above the per-credential rate limit.
-    let server = Server::start(
+    let mut server = Server::start(
         BIN,
         &dir.path().join("data"),
         &["--rate-per-second", "2000", "--rate-burst", "2000"],
@@ -465,6 +466,46 @@ async fn documents_and_spreadsheets_of_the_320_delegate_session() {
 
     spreadsheets(&server, &s, &head).await;
     access(&server).await;
+
+    // ---- the same from the command line, the server stopped ----------------------
+    let results_csv = get(&server, "export/results.csv", Some("moderator"))
+        .await
+        .body;
+    server.kill().await;
+    let out = dir.path().join("report");
+    let run = Command::new(BIN)
+        .args(["report", "--session", SESSION, "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "wenzheng report: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&run.stdout).contains(&head),
+        "it prints the chain head"
+    );
+    let files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(
+        files.len(),
+        2 + 6 + 8,
+        "bulletin, report, six letters (HTML), four spreadsheets (CSV and xlsx): {files:?}"
+    );
+    let bulletin = std::fs::read_to_string(out.join("人大工作信息.html")).unwrap();
+    assert!(bulletin.contains(&head) && bulletin.contains(s.texts[0]));
+    assert_eq!(
+        std::fs::read(out.join("测评结果.csv")).unwrap(),
+        results_csv,
+        "the CLI writes what the server serves"
+    );
+    assert!(out.join("交办函-县民政局.html").is_file() && out.join("交办清单.xlsx").is_file());
 }
 
 /// Every export: the xlsx holds exactly the CSV's cells.
