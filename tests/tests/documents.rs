@@ -70,6 +70,19 @@ async fn drive(server: &Server) -> Scenario {
     }
     m.ok(json!({"type": "advance_phase", "to": "questioning"}))
         .await;
+    let texts = floor(&mut m, &venue_of).await;
+    let results = evaluate(server, &mut m, &venue_of).await;
+    issue(server).await;
+    Scenario {
+        texts,
+        delegates,
+        results,
+    }
+}
+
+/// Three questions, two put on the floor and answered with a commitment
+/// each, a follow-up answered too. Returns what the bulletin must print.
+async fn floor(m: &mut wz_e2e::Client, venue_of: &BTreeMap<String, String>) -> Vec<&'static str> {
     let asks = [
         (
             "d001",
@@ -117,8 +130,6 @@ async fn drive(server: &Server) -> Scenario {
         }
         m.ok(json!({"type": "end_floor"})).await;
     }
-    let results = evaluate(server, &mut m, &venue_of).await;
-    issue(server).await;
     let texts = vec![
         asks[0].2,
         asks[1].2,
@@ -129,11 +140,7 @@ async fn drive(server: &Server) -> Scenario {
         "助餐点的运营资金从哪里来？",
         "县财政每年安排专项资金。",
     ];
-    Scenario {
-        texts,
-        delegates,
-        results,
-    }
+    texts
 }
 
 /// 57 voters: every delegate of three venues, ten of the main venue, two
@@ -323,8 +330,22 @@ async fn documents_and_spreadsheets_of_the_320_delegate_session() {
     .unwrap();
     let s = drive(&server).await;
 
+    let head = print_html(&server).await;
+    let texts = pdfs(&server, &s, &head, dir.path()).await;
+    check_texts(&texts, &s, &head);
+    spreadsheets(&server, &s, &head).await;
+    access(&server).await;
+    let results_csv = get(&server, "export/results.csv", Some("moderator"))
+        .await
+        .body;
+    server.kill().await;
+    command_line(dir.path(), &s, &head, &results_csv);
+}
+
+/// The bulletin's print HTML; returns the chain head it prints.
+async fn print_html(server: &Server) -> String {
     // ---- the print HTML -----------------------------------------------------------
-    let bulletin = get(&server, "documents/bulletin.html", Some("moderator")).await;
+    let bulletin = get(server, "documents/bulletin.html", Some("moderator")).await;
     assert_eq!(bulletin.status, 200);
     assert_eq!(
         bulletin.header("content-type").as_deref(),
@@ -347,6 +368,16 @@ async fn documents_and_spreadsheets_of_the_320_delegate_session() {
     assert_eq!(head.len(), 64, "the chain head is printed");
     assert!(!html.contains("<script"), "no script in a document");
 
+    head
+}
+
+/// The three documents as HTML and PDF; returns each PDF's text (no whitespace).
+async fn pdfs(
+    server: &Server,
+    s: &Scenario,
+    head: &str,
+    dir: &Path,
+) -> BTreeMap<&'static str, String> {
     // ---- the PDFs ----------------------------------------------------------------------
     let docs = [
         ("bulletin", "documents/bulletin"),
@@ -355,12 +386,12 @@ async fn documents_and_spreadsheets_of_the_320_delegate_session() {
     ];
     let mut texts = BTreeMap::new();
     for (name, path) in docs {
-        let html = get(&server, &format!("{path}.html"), Some("moderator")).await;
+        let html = get(server, &format!("{path}.html"), Some("moderator")).await;
         assert_eq!(html.status, 200, "{name}");
         let html = String::from_utf8(html.body).unwrap();
-        assert_names_no_delegate(name, &html, &head, &s);
+        assert_names_no_delegate(name, &html, head, s);
         let started = Instant::now();
-        let pdf = get(&server, &format!("{path}.pdf"), Some("office")).await;
+        let pdf = get(server, &format!("{path}.pdf"), Some("office")).await;
         let took = started.elapsed();
         assert_eq!(
             pdf.status,
@@ -378,13 +409,13 @@ async fn documents_and_spreadsheets_of_the_320_delegate_session() {
             pdf.body.len().div_ceil(1024),
             took.as_millis()
         );
-        let file = dir.path().join(format!("{name}.pdf"));
+        let file = dir.join(format!("{name}.pdf"));
         std::fs::write(&file, &pdf.body).unwrap();
         // WZ_DOCUMENTS_OUT=<dir> keeps the PDFs to look at.
         if let Some(out) = std::env::var_os("WZ_DOCUMENTS_OUT") {
             std::fs::copy(&file, Path::new(&out).join(format!("{name}.pdf"))).unwrap();
         }
-        let ink = ink_on_first_page(&file, dir.path());
+        let ink = ink_on_first_page(&file, dir);
         assert!(
             ink > 0.005,
             "{name}: the first page is blank ({ink:.4} dark)"
@@ -393,6 +424,11 @@ async fn documents_and_spreadsheets_of_the_320_delegate_session() {
         texts.insert(name, pdf_text(&file));
     }
 
+    texts
+}
+
+/// Every question, reply, unit and figure is in the PDFs.
+fn check_texts(texts: &BTreeMap<&'static str, String>, s: &Scenario, head: &str) {
     // Every question asked, reply, commitment and follow-up, in the bulletin.
     let b = &texts["bulletin"];
     for t in &s.texts {
@@ -454,7 +490,7 @@ async fn documents_and_spreadsheets_of_the_320_delegate_session() {
         )));
     }
     for name in ["bulletin", "results-report"] {
-        assert!(texts[name].contains(&head), "{name} prints the chain head");
+        assert!(texts[name].contains(head), "{name} prints the chain head");
     }
     let letter = &texts["letter"];
     assert!(
@@ -463,19 +499,14 @@ async fn documents_and_spreadsheets_of_the_320_delegate_session() {
     );
     assert!(letter.contains("新建农村助餐点42个") && letter.contains("2027-06-30"));
     assert!(letter.contains("unit.html") && !letter.contains("token"));
+}
 
-    spreadsheets(&server, &s, &head).await;
-    access(&server).await;
-
-    // ---- the same from the command line, the server stopped ----------------------
-    let results_csv = get(&server, "export/results.csv", Some("moderator"))
-        .await
-        .body;
-    server.kill().await;
-    let out = dir.path().join("report");
+/// `wenzheng report` on the stopped server's store writes every file, the same as served.
+fn command_line(dir: &Path, s: &Scenario, head: &str, results_csv: &[u8]) {
+    let out = dir.join("report");
     let run = Command::new(BIN)
         .args(["report", "--session", SESSION, "--data-dir"])
-        .arg(dir.path().join("data"))
+        .arg(dir.join("data"))
         .arg("--out")
         .arg(&out)
         .output()
@@ -486,7 +517,7 @@ async fn documents_and_spreadsheets_of_the_320_delegate_session() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&run.stdout).contains(&head),
+        String::from_utf8_lossy(&run.stdout).contains(head),
         "it prints the chain head"
     );
     let files: Vec<String> = std::fs::read_dir(&out)
@@ -499,7 +530,7 @@ async fn documents_and_spreadsheets_of_the_320_delegate_session() {
         "bulletin, report, six letters (HTML), four spreadsheets (CSV and xlsx): {files:?}"
     );
     let bulletin = std::fs::read_to_string(out.join("人大工作信息.html")).unwrap();
-    assert!(bulletin.contains(&head) && bulletin.contains(s.texts[0]));
+    assert!(bulletin.contains(head) && bulletin.contains(s.texts[0]));
     assert_eq!(
         std::fs::read(out.join("测评结果.csv")).unwrap(),
         results_csv,
