@@ -57,35 +57,8 @@ fn items(s: &Session, unit: &UnitId) -> (Vec<ItemDto>, Vec<ItemDto>) {
     (lead, co)
 }
 
-pub(crate) fn render(
-    input: &Input<'_>,
-    unit: &UnitId,
-    how_to_reply: Option<&str>,
-) -> Option<String> {
-    let s = input.session;
-    let def = s.def();
-    let names = Names::new(def);
-    let unit_name = def.units.iter().find(|u| &u.id == unit)?.name.clone();
-    let no = number(s, unit, input.now)?;
-    let (lead, co) = items(s, unit);
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<h1>交办函</h1><p class=\"meta\">县人大常委会办公室　{}　<span class=\"en\">Assignment letter</span></p>\
-         <p><strong>{}：</strong></p>\
-         <p>{}举行的{}中，代表们提出的问题和作出的承诺，经县人大常委会办公室梳理，\
-         现将以下 {} 项交由你单位主办{}，请认真研究办理，按期办结并书面答复。</p>",
-        esc(&no),
-        esc(&unit_name),
-        date_cn(session_day(s, input.now)),
-        esc(&def.title),
-        lead.len(),
-        if co.is_empty() {
-            String::new()
-        } else {
-            format!("、{} 项协办", co.len())
-        }
-    );
+/// The items the unit leads.
+fn lead_table(out: &mut String, s: &Session, names: &Names<'_>, lead: &[ItemDto]) {
     let lead_rows: Vec<Vec<String>> = lead
         .iter()
         .map(|i| {
@@ -122,6 +95,10 @@ pub(crate) fn render(
             &lead_rows,
         ));
     }
+}
+
+/// The items the unit helps with.
+fn co_table(out: &mut String, names: &Names<'_>, co: &[ItemDto]) {
     if !co.is_empty() {
         let rows: Vec<Vec<String>> = co
             .iter()
@@ -140,6 +117,39 @@ pub(crate) fn render(
             &rows,
         ));
     }
+}
+
+pub(crate) fn render(
+    input: &Input<'_>,
+    unit: &UnitId,
+    how_to_reply: Option<&str>,
+) -> Option<String> {
+    let s = input.session;
+    let def = s.def();
+    let names = Names::new(def);
+    let unit_name = def.units.iter().find(|u| &u.id == unit)?.name.clone();
+    let no = number(s, unit, input.now)?;
+    let (lead, co) = items(s, unit);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<h1>交办函</h1><p class=\"meta\">县人大常委会办公室　{}　<span class=\"en\">Assignment letter</span></p>\
+         <p><strong>{}：</strong></p>\
+         <p>{}举行的{}中，代表们提出的问题和作出的承诺，经县人大常委会办公室梳理，\
+         现将以下 {} 项交由你单位主办{}，请认真研究办理，按期办结并书面答复。</p>",
+        esc(&no),
+        esc(&unit_name),
+        date_cn(session_day(s, input.now)),
+        esc(&def.title),
+        lead.len(),
+        if co.is_empty() {
+            String::new()
+        } else {
+            format!("、{} 项协办", co.len())
+        }
+    );
+    lead_table(&mut out, s, &names, &lead);
+    co_table(&mut out, &names, &co);
     out.push_str("<h2>答复方式 <span class=\"en\">How to reply</span></h2>");
     let _ = write!(
         out,
