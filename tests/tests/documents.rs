@@ -684,3 +684,24 @@ async fn access(server: &Server) {
         404
     );
 }
+
+/// Without a browser to print with, a PDF is 503 `pdf_unavailable`, and
+/// the print HTML still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_chromium_a_pdf_is_unavailable_and_the_html_still_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("WZ_CHROMIUM", "/nonexistent/chromium")];
+    let server = Server::start_with(BIN, dir.path(), &[], &env, None)
+        .await
+        .unwrap();
+    let pdf = get(&server, "documents/bulletin.pdf", Some("moderator")).await;
+    assert_eq!(pdf.status, 503);
+    let body: Value = serde_json::from_slice(&pdf.body).unwrap();
+    assert_eq!(body["code"], "pdf_unavailable");
+    assert_eq!(
+        get(&server, "documents/bulletin.html", Some("moderator"))
+            .await
+            .status,
+        200
+    );
+}
