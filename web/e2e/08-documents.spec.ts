@@ -4,11 +4,12 @@
 // text and runs nothing), the chain head, and the print media with its
 // `@page` rules (A4, page numbers) printing to a PDF. Then the console's
 // 文件与表格 panel lists every document and spreadsheet by name, without an
-// address, and downloads one with the credential.
+// address, passes axe (WCAG 2 A/AA), and downloads with the credential.
 //
 // After 07 the session is closed (or archived); run alone, this file puts a
 // question on the floor first so the bulletin has one.
 
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import { BASE_URL, SESSION } from './env.ts';
 import { clearStage, ensurePhase, openPage, shot, token, WsClient } from './helpers.ts';
@@ -71,6 +72,8 @@ test('the console lists documents and spreadsheets by name and downloads them', 
   // Names, never addresses.
   await expect(panel).not.toContainText('/api/');
   await shot(page, 'moderator-documents');
+  const axe = await new AxeBuilder({ page }).include('#exports').withTags(['wcag2a', 'wcag2aa']).analyze();
+  expect(axe.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 
   const row = panel.locator('li[data-doc="assignments"]');
   const [xlsx] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: '交办清单 · Excel' }).click()]);

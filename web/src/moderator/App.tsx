@@ -2,7 +2,7 @@
 // same page and gets the same console read-only (no action controls).
 //
 // Layout (desktop, 1440×900 and up): a header with the phase control, the
-// warning banners, the main area in tabs (问政 · 满意度测评 · 导出) and the
+// warning banners, the main area in tabs (问政 · 满意度测评 · 文件与表格) and the
 // venue health board always visible on the right.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
