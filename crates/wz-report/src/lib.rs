@@ -61,13 +61,17 @@ impl Document {
     }
 
     /// The file name without extension, in Chinese: `人大工作信息`,
-    /// `测评结果报告`, `交办函-县民政局`.
+    /// `测评结果报告`, `交办函-县民政局` (a slash or a leading dot in a
+    /// unit's name cannot make it a path).
     pub fn file_stem(&self, s: &Session) -> String {
         match self {
             Document::Bulletin => "人大工作信息".into(),
             Document::ResultsReport => "测评结果报告".into(),
             Document::Letter(u) => {
-                format!("交办函-{}", format::Names::new(s.def()).unit(u.as_str()))
+                let name = format::Names::new(s.def())
+                    .unit(u.as_str())
+                    .replace(['/', '\\'], "／");
+                format!("交办函-{name}")
             }
         }
     }

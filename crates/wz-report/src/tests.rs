@@ -431,6 +431,19 @@ fn figures_and_dates_are_right() {
             .render(&input, None)
             .is_none()
     );
+    // weijian co-handles minzheng's items: they are on its letter too.
+    assert!(
+        letter.contains("协办事项") && letter.contains("年底前建成42个助餐点（书面答复）"),
+        "{letter}"
+    );
+    let minzheng = Document::Letter(UnitId::new("minzheng"))
+        .render(&input, None)
+        .unwrap();
+    assert!(
+        minzheng.contains("〔2026〕第1号")
+            && minzheng.contains("重点督办")
+            && !minzheng.contains("协办事项")
+    );
     let report = Document::ResultsReport.render(&input, None).unwrap();
     assert!(report.contains(HEAD) && report.contains("应参评代表共 9 名"));
 }
