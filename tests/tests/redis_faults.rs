@@ -143,29 +143,45 @@ async fn wait_for(acked: &AtomicUsize, progress: &Notify, n: usize) {
     }
 }
 
-/// The auditor's full view, with every ballot by (delegate, unit).
-async fn audit(server: &Server) -> (Value, BTreeMap<(String, String), Value>) {
+/// Closes evaluation 1 (the count is checked once the votes are in, as a
+/// real audit does), then reads the auditor's view (questions, results) and
+/// the public record: who took part on which unit, and every choice under
+/// its receipt code. Nobody, the auditor included, reads a named ballot.
+async fn audit(server: &Server) -> (Value, Value) {
+    let mut m = server.connect("moderator", None).await;
+    m.next().await;
+    if let Err(e) = m.call(json!({"type": "close_evaluation", "evaluation": 1})).await {
+        assert_eq!(e["code"], "already_done", "{e}");
+    }
     let (status, body) = server.http("GET", "/api/sessions/xixia-2026", Some(&server.token("auditor")), None).await;
     assert_eq!(status, 200, "{body}");
     let v: Value = serde_json::from_str(&body).unwrap();
-    let ballots = v["ballots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| ((b["delegate"].as_str().unwrap().to_owned(), b["receipt"]["unit"].as_str().unwrap().to_owned()), b["receipt"].clone()))
-        .collect();
-    (v, ballots)
+    assert!(v["ballots"].as_array().unwrap().is_empty(), "the auditor holds no named ballot");
+    let (status, body) = server.http("GET", "/api/sessions/xixia-2026/record", Some(&server.token("auditor")), None).await;
+    assert_eq!(status, 200, "{body}");
+    (v, serde_json::from_str(&body).unwrap())
 }
 
-fn assert_converged(delegates: &[String], receipts: &[Vec<Value>], ballots: &BTreeMap<(String, String), Value>, auditor: &Value) {
-    assert_eq!(ballots.len(), 640, "every delegate's two ballots, each once");
+/// The record holds each acknowledged receipt once, with its choice, and
+/// each delegate's participation once per unit; the results count 320.
+fn assert_converged(delegates: &[String], receipts: &[Vec<Value>], auditor: &Value, record: &Value) {
+    let took_part: BTreeMap<(String, String), usize> = record["participation"].as_array().unwrap().iter().fold(BTreeMap::new(), |mut m, p| {
+        *m.entry((p["delegate"].as_str().unwrap().to_owned(), p["unit"].as_str().unwrap().to_owned())).or_default() += 1;
+        m
+    });
+    assert_eq!(took_part.len(), 640, "every delegate's two ballots");
+    assert!(took_part.values().all(|n| *n == 1), "a ballot recorded twice");
+    let choices = record["choices"].as_array().unwrap();
+    assert_eq!(choices.len(), 640);
     for (d, rs) in delegates.iter().zip(receipts) {
         for (u, r) in rs.iter().enumerate() {
-            assert_eq!(&ballots[&(d.clone(), UNITS[u].to_owned())], r, "{d}'s acknowledged receipt is what is stored");
+            assert_eq!(r["unit"], UNITS[u]);
+            let listed: Vec<&Value> = choices.iter().filter(|c| c["code"] == r["code"]).collect();
+            assert_eq!(listed.len(), 1, "{d}'s acknowledged receipt is held once");
+            assert_eq!(listed[0]["rating"], r["rating"], "{d}'s acknowledged choice is what is stored");
         }
     }
-    let live = &auditor["stats"]["evaluation"]["live"];
-    for u in live.as_array().unwrap() {
+    for u in auditor["evaluations"][0]["results"]["units"].as_array().unwrap() {
         assert_eq!(u["counts"]["total"], 320, "tally equals ballots for {}", u["unit"]);
     }
 }
@@ -197,8 +213,8 @@ async fn hub_killed_while_320_vote_loses_nothing_and_counts_nothing_twice() {
         *addr = server.addr.clone();
     });
     let receipts: Vec<Vec<Value>> = join_all(voters).await.into_iter().map(|r| r.unwrap()).collect();
-    let (auditor, ballots) = audit(&server).await;
-    assert_converged(&delegates, &receipts, &ballots, &auditor);
+    let (auditor, record) = audit(&server).await;
+    assert_converged(&delegates, &receipts, &auditor, &record);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,8 +244,8 @@ async fn redis_killed_while_delegates_vote_loses_no_acknowledged_ballot() {
     assert_eq!(server.http("GET", "/readyz", None, None).await.0, 200);
     tx.send_modify(|(generation, _)| *generation += 1);
     let receipts: Vec<Vec<Value>> = join_all(voters).await.into_iter().map(|r| r.unwrap()).collect();
-    let (auditor, ballots) = audit(&server).await;
-    assert_converged(&delegates, &receipts, &ballots, &auditor);
+    let (auditor, record) = audit(&server).await;
+    assert_converged(&delegates, &receipts, &auditor, &record);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -305,10 +321,10 @@ async fn a_30_second_outage_acknowledges_nothing_and_every_retry_lands_once() {
         let second = c.reply(id).await.expect("the retry is answered");
         assert_eq!(first, second, "a repeated command id gets the same answer");
     }
-    let (auditor, ballots) = audit(&server).await;
-    assert_eq!(ballots.len(), 40);
-    let live = auditor["stats"]["evaluation"]["live"].as_array().unwrap().iter().find(|u| u["unit"] == UNITS[0]).unwrap().clone();
-    assert_eq!(live["counts"]["total"], 40);
+    let (auditor, record) = audit(&server).await;
+    assert_eq!(record["participation"].as_array().unwrap().len(), 40);
+    let unit = auditor["evaluations"][0]["results"]["units"].as_array().unwrap().iter().find(|u| u["unit"] == UNITS[0]).unwrap().clone();
+    assert_eq!(unit["counts"]["total"], 40);
     assert_eq!(auditor["questions"].as_array().unwrap().len(), 1, "the question landed once");
 }
 
@@ -346,8 +362,9 @@ async fn ballots_racing_closes_all_see_one_final_tally() {
     }
     let unit = first["closed"]["results"]["units"].as_array().unwrap().iter().find(|u| u["unit"] == UNITS[0]).unwrap().clone();
     assert_eq!(unit["counts"]["total"], accepted);
-    let (_, stored) = audit(&server).await;
-    assert_eq!(stored.len(), accepted, "the tally equals the accepted ballots");
+    let (_, record) = audit(&server).await;
+    assert_eq!(record["participation"].as_array().unwrap().len(), accepted, "the tally equals the accepted ballots");
+    assert_eq!(record["choices"].as_array().unwrap().len(), accepted);
 }
 
 async fn open_evaluation_with(redis_args: &[&str], server_args: &[&str]) -> Result<Value, Value> {
@@ -467,8 +484,8 @@ async fn redis_made_unsafe_at_run_time_pauses_evaluations_until_it_is_set_back()
     m.until(no_warnings).await;
     voters[1].send("vote-2", cast("d002")).await;
     voters[1].reply("vote-2").await.expect("the retry lands");
-    let (_, ballots) = audit(&server).await;
-    assert_eq!(ballots.len(), 2, "each ballot recorded once");
+    let (_, record) = audit(&server).await;
+    assert_eq!(record["participation"].as_array().unwrap().len(), 2, "each ballot recorded once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

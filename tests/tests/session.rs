@@ -74,6 +74,23 @@ fn leaks_identity(v: &Value) -> bool {
     has_id || text.contains("\"askers\"") || text.contains("\"entity\":\"ballot\"") || text.contains("\"live\"")
 }
 
+/// A rating in `v` linked to a delegate other than `me`: an object with a
+/// `rating` inside (or being) an object that names a `delegate`. Counts
+/// carry no `rating` key, so results never match.
+fn choice_linked_to_another(v: &Value, me: Option<&str>, delegate: Option<&str>) -> Option<String> {
+    match v {
+        Value::Object(o) => {
+            let named = o.get("delegate").and_then(Value::as_str).or(delegate);
+            if o.contains_key("rating") && named.is_some_and(|d| Some(d) != me) {
+                return Some(format!("{} chose {}", named.unwrap_or_default(), o["rating"]));
+            }
+            o.values().find_map(|x| choice_linked_to_another(x, me, named))
+        }
+        Value::Array(a) => a.iter().find_map(|x| choice_linked_to_another(x, me, delegate)),
+        _ => None,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whole_session_then_kill_and_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -309,11 +326,11 @@ async fn whole_session_then_kill_and_restart() {
         }
     }
 
-    // Live: turnout for everyone, per-choice counts only for the moderator.
+    // Live: turnout and ballots per unit for everyone, a choice for nobody.
     let live = moderator
         .until(|v| v["type"] == "stats" && v["evaluation"]["turnout"]["voted"] == 320 && v["evaluation"]["ballots_by_unit"][1]["ballots"] == 320)
         .await;
-    assert_eq!(live["evaluation"]["live"].as_array().unwrap().len(), 2);
+    assert!(live["evaluation"].get("live").is_none() && !live.to_string().contains("satisfied"), "no choice before the reveal: {live}");
     let public = screen.until(|v| v["type"] == "stats" && v["evaluation"]["turnout"]["voted"] == 320).await;
     assert!(public["evaluation"].get("live").is_none(), "no counts on screens before the reveal");
     assert_eq!(public["evaluation"]["turnout"]["eligible"], 320);
@@ -370,8 +387,49 @@ async fn whole_session_then_kill_and_restart() {
     moderator.drain();
     assert!(!moderator.log.iter().any(|m| m.to_string().contains("\"entity\":\"ballot\"")), "the moderator never sees individual ballots");
     auditor.drain();
-    let auditor_ballots = auditor.log.iter().flat_map(|m| m["changes"].as_array().cloned().unwrap_or_default()).filter(|c| c["entity"] == "ballot").count();
-    assert_eq!(auditor_ballots, 640, "the auditor sees every ballot exactly once");
+    assert!(!auditor.log.iter().any(|m| m.to_string().contains("\"entity\":\"ballot\"")), "nor the auditor: a secret ballot");
+    // Over the whole session, no frame to any role but the caster links a
+    // choice to a delegate: screen, moderator, auditor, operators, delegates.
+    let mut frames = 0;
+    for c in operators.values_mut() {
+        c.drain();
+    }
+    for (who, log, me) in [("screen", &screen.log, None), ("moderator", &moderator.log, None), ("auditor", &auditor.log, None)]
+        .into_iter()
+        .chain(operators.iter().map(|(v, c)| (v.as_str(), &c.log, None)))
+        .chain(clients.iter().take(40).map(|(d, c)| (d.as_str(), &c.log, Some(d.as_str()))))
+    {
+        for m in log {
+            frames += 1;
+            assert_eq!(choice_linked_to_another(m, me, None), None, "{who} received {m}");
+        }
+    }
+    eprintln!("secrecy: {frames} frames to {} roles searched", 3 + operators.len() + 40);
+
+    // ---- the record: every choice under its receipt, recounted ---------------
+    let (code, body) = server.http("GET", &format!("/api/sessions/{SESSION}/record"), Some(&server.token("auditor")), None).await;
+    assert_eq!(code, 200, "{body}");
+    let record: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(record["participation"].as_array().unwrap().len(), 640);
+    for (d, rs) in &receipts {
+        for r in rs {
+            let listed: Vec<&Value> = record["choices"].as_array().unwrap().iter().filter(|c| c["code"] == r["code"]).collect();
+            assert_eq!(listed.len(), 1, "{d}'s receipt is listed once");
+            assert_eq!((&listed[0]["rating"], &listed[0]["unit"]), (&r["rating"], &r["unit"]), "{d}'s choice as acknowledged");
+        }
+    }
+    assert!(choice_linked_to_another(&record, None, None).is_none(), "the record links no choice to a delegate");
+    // The receipt check: counted for a real receipt, not found for a forged one.
+    let real = receipts[0].1[0]["code"].as_str().unwrap().to_owned();
+    let (code, body) = server.http("GET", &format!("/api/sessions/{SESSION}/receipts/{real}"), None, None).await;
+    assert_eq!(code, 200, "{body}");
+    let check: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((check["found"].as_bool(), check["counted"].as_bool()), (Some(true), Some(true)), "{check}");
+    assert!(!body.contains("satisfied") && !body.contains("\"d0"), "the check says nothing of the choice or the caster: {body}");
+    let forged: String = real.chars().rev().collect();
+    let (_, body) = server.http("GET", &format!("/api/sessions/{SESSION}/receipts/{forged}"), None, None).await;
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["found"], false, "{body}");
+    let head = record["head"].as_str().unwrap().to_owned();
 
     // ---- kill -9 and restart on the same data --------------------------------
     let before_moderator = stable_snapshot(&server, "moderator").await;
@@ -394,6 +452,28 @@ async fn whole_session_then_kill_and_restart() {
     assert_eq!(s["seq"], last_seq);
     assert_eq!(s["ballots"].as_array().unwrap().len(), 2, "d002 sees its own two ballots");
     server.kill().await;
+
+    // ---- verify the untouched record; export it and verify the file ---------
+    let run = |a: &[&str]| {
+        let out = std::process::Command::new(BIN).args(a).env("RUST_LOG", "warn").output().expect("the binary runs");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let data = dir.path().to_str().unwrap();
+    let (ok, out) = run(&["verify", "--data-dir", data, "--session", SESSION, "--expect-head", &head]);
+    assert!(ok && out.contains("640 ballots") && out.contains("equal their revealed results"), "{out}");
+    let file = dir.path().join("public-record.json");
+    let (ok, out) = run(&["export-record", "--data-dir", data, "--session", SESSION, "--out", file.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    let (ok, out) = run(&["verify", "--file", file.to_str().unwrap(), "--expect-head", &head]);
+    assert!(ok && out.contains("640 ballots"), "{out}");
+    // A choice changed in the file: caught at its unit.
+    let mut tampered: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let choice = &mut tampered["choices"][0];
+    let unit = choice["unit"].as_str().unwrap().to_owned();
+    choice["rating"] = json!(if choice["rating"] == "dissatisfied" { "satisfied" } else { "dissatisfied" });
+    std::fs::write(&file, tampered.to_string()).unwrap();
+    let (ok, out) = run(&["verify", "--file", file.to_str().unwrap()]);
+    assert!(!ok && out.contains(&format!("evaluation 1, unit {unit}")), "{out}");
 
     // ---- no secret reached a log ---------------------------------------------
     logs.extend(server.logs.iter().cloned());

@@ -20,8 +20,8 @@
 //! less than 10%, and the live heap grows by no more than a budget per ballot
 //! of the second cycle (the session's legitimate growth); once the clients leave, descriptors and
 //! tasks come back to their baseline within [`FD_SLACK`] / [`TASK_SLACK`];
-//! the results equal the acknowledged ballots and the auditor holds every
-//! acknowledged receipt exactly once.
+//! the results equal the acknowledged ballots and the public record holds
+//! every acknowledged receipt exactly once.
 //!
 //! The sleeps here pace the workload (that is what a soak is); no message is
 //! ever waited for with a sleep.
@@ -373,7 +373,7 @@ struct Counts {
     dissatisfied: u64,
 }
 
-/// Checks the results of `evaluation` and the auditor's ballots against what was acknowledged.
+/// Checks the results of `evaluation` and the public record against what was acknowledged.
 async fn check_results(server: &Server, evaluation: u64, cycle: usize, acked: &[Acked]) {
     let (code, body) = server.http("GET", &format!("/api/sessions/{SESSION}/results"), Some(&server.token("moderator")), None).await;
     assert_eq!(code, 200, "{body}");
@@ -400,17 +400,27 @@ async fn check_results(server: &Server, evaluation: u64, cycle: usize, acked: &[
         assert_eq!(got, want, "results of {} equal the acknowledged ballots", unit);
         assert_eq!(c["total"], 320);
     }
-    // The auditor holds every acknowledged receipt, each exactly once.
-    let (code, body) = server.http("GET", &format!("/api/sessions/{SESSION}"), Some(&server.token("auditor")), None).await;
+    // The record holds every acknowledged ballot exactly once: who took part
+    // on which unit, and each choice under its receipt code (a secret ballot:
+    // nobody, the auditor included, reads a named ballot).
+    let (code, body) = server.http("GET", &format!("/api/sessions/{SESSION}/record"), Some(&server.token("auditor")), None).await;
     assert_eq!(code, 200, "{body}");
-    let snap: Value = serde_json::from_str(&body).unwrap();
-    let held: Vec<(String, Value)> =
-        snap["ballots"].as_array().unwrap().iter().map(|b| (b["delegate"].as_str().unwrap().to_owned(), b["receipt"].clone())).collect();
-    let unique: BTreeSet<String> = held.iter().map(|(d, r)| format!("{d}|{r}")).collect();
-    assert_eq!(unique.len(), held.len(), "no ballot is held twice");
-    assert_eq!(held.len(), acked.len(), "the auditor holds exactly the acknowledged ballots");
+    let rec: Value = serde_json::from_str(&body).unwrap();
+    let choices: BTreeMap<String, Value> =
+        rec["choices"].as_array().unwrap().iter().map(|c| (c["code"].as_str().unwrap().to_owned(), c["rating"].clone())).collect();
+    assert_eq!(choices.len(), rec["choices"].as_array().unwrap().len(), "no choice is held twice");
+    assert_eq!(choices.len(), acked.len(), "the record holds exactly the acknowledged ballots");
+    let took_part: BTreeSet<String> = rec["participation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{}|{}|{}", p["delegate"].as_str().unwrap(), p["unit"].as_str().unwrap(), p["evaluation"]))
+        .collect();
+    assert_eq!(took_part.len(), acked.len(), "one participation per acknowledged ballot");
     for a in acked {
-        assert!(unique.contains(&format!("{}|{}", a.delegate, a.receipt)), "acknowledged receipt {} of {} is missing", a.receipt, a.delegate);
+        let r = &a.receipt;
+        assert_eq!(choices.get(r["code"].as_str().unwrap()), Some(&r["rating"]), "acknowledged receipt {r} of {} is missing", a.delegate);
+        assert!(took_part.contains(&format!("{}|{}|{}", a.delegate, r["unit"].as_str().unwrap(), r["evaluation"])), "{} took part", a.delegate);
     }
 }
 

@@ -87,9 +87,18 @@ async fn server_seq(server: &Server) -> u64 {
     serde_json::from_str::<Value>(&body).unwrap()["seq"].as_u64().unwrap()
 }
 
-/// The REST snapshot as the auditor sees it (every ballot, every question).
+/// The REST snapshot as the auditor sees it (every question, the results;
+/// no ballot: a secret ballot).
 async fn audit(server: &Server) -> Value {
     let (status, body) = server.http("GET", &format!("/api/sessions/{SESSION}"), Some(&server.token("auditor")), None).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// The public record as the auditor fetches it: who took part on which unit,
+/// and (once closed) every choice under its receipt code.
+async fn record(server: &Server) -> Value {
+    let (status, body) = server.http("GET", &format!("/api/sessions/{SESSION}/record"), Some(&server.token("auditor")), None).await;
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).unwrap()
 }
@@ -309,10 +318,12 @@ async fn a_township_on_a_weak_lossy_link_runs_a_whole_evaluation() {
     }
     assert_eq!(weak_latency.len(), 30, "15 delegates × 2 units answered");
     let audited = audit(&server).await;
+    let recorded = record(&server).await;
     let mut cast: BTreeMap<(String, String), u32> = BTreeMap::new();
-    for b in audited["ballots"].as_array().unwrap() {
-        *cast.entry((b["delegate"].as_str().unwrap().to_owned(), b["receipt"]["unit"].as_str().unwrap().to_owned())).or_default() += 1;
+    for b in recorded["participation"].as_array().unwrap() {
+        *cast.entry((b["delegate"].as_str().unwrap().to_owned(), b["unit"].as_str().unwrap().to_owned())).or_default() += 1;
     }
+    assert_eq!(recorded["choices"].as_array().unwrap().len(), 640, "every choice listed once");
     assert_eq!(cast.len(), 640, "every delegate's two ballots recorded");
     assert!(cast.values().all(|n| *n == 1), "a ballot recorded twice");
     let results = audited["evaluations"][0]["results"].clone();
@@ -584,7 +595,7 @@ async fn twenty_venue_clients_dropped_at_random_stay_in_step() {
     }
     let audited = audit(&server).await;
     assert_eq!(audited["questions"].as_array().unwrap().len(), 60, "every question recorded once");
-    assert_eq!(audited["ballots"].as_array().unwrap().len(), 40, "every ballot recorded once");
+    assert_eq!(record(&server).await["participation"].as_array().unwrap().len(), 40, "every ballot recorded once");
     for (key, p) in &phones {
         // Each runs longer than the longest interval between cuts.
         assert!(p.counters.cut >= 1, "{key} was never cut");
