@@ -145,6 +145,7 @@ test('check-in, question, floor, answer, evaluation and revealed results', async
 
   await expect(form.locator('[data-receipt]')).toHaveCount(3);
   for (const li of await form.locator('[data-receipt]').all()) await expect(li.locator('code')).toHaveText(/^[0-9a-f]{16}$/);
+  const myCode = (await form.locator('[data-receipt] code').first().textContent())!;
   await expect(form.locator('.done')).toHaveText('您已完成本轮测评，感谢参与');
   await expect(form.locator('fieldset:disabled')).toHaveCount(3);
   await shot(dp, 'delegate-evaluation');
@@ -195,6 +196,29 @@ test('check-in, question, floor, answer, evaluation and revealed results', async
   await shot(sp, 'screen-results');
   await dp.evaluate(() => window.scrollTo(0, 0));
   await shot(dp, 'delegate-results');
+
+  // --- The receipt check (no login): the delegate's code is counted; a forged one is not found.
+  const verify = await browser.newPage({ viewport: PHONE });
+  await verify.goto(`/verify.html?session=${encodeURIComponent(closed.session.id)}`);
+  await verify.getByLabel('回执码').fill(`${myCode.slice(0, 4)} ${myCode.slice(4, 8)} ${myCode.slice(8).toUpperCase()}`);
+  await verify.getByRole('button', { name: '核验' }).click();
+  const verdict = verify.locator('[data-outcome]');
+  await expect(verdict).toHaveAttribute('data-outcome', 'counted');
+  await expect(verdict).toContainText('已计入');
+  await expect(verdict).toContainText(`第 ${evId} 轮满意度测评`);
+  await expect(verdict.locator('[data-head]')).toHaveText(/^[0-9a-f]{64}$/);
+  // Never the choice: the delegate chose 满意 for one unit and 不满意, 基本满意 for others.
+  await expect(verdict).not.toContainText('不满意');
+  await expect(verdict).not.toContainText('基本满意');
+  await shot(verify, 'verify-counted');
+  const forged = [...myCode].reverse().join('');
+  await verify.getByLabel('回执码').fill(forged === myCode ? '0123456789abcdef' : forged);
+  await verify.getByRole('button', { name: '核验' }).click();
+  await expect(verdict).toHaveAttribute('data-outcome', 'not_found');
+  await verify.getByLabel('回执码').fill('12345');
+  await verify.getByRole('button', { name: '核验' }).click();
+  await expect(verify.getByRole('alert')).toContainText('16 位');
+  await verify.close();
 
   mod.close();
   for (const c of [operator, delegate, screen]) await c.context.close();
