@@ -195,37 +195,6 @@ pub(crate) fn status_for(code: ErrorCode) -> StatusCode {
     }
 }
 
-/// Exports are for the moderator and the auditor.
-async fn staff_snapshot(st: &AppState, id: &str, headers: &HeaderMap) -> Result<Value, ApiError> {
-    match viewer_for(st, id, headers)? {
-        Viewer::Moderator | Viewer::Auditor => snapshot_value(st, id, headers).await,
-        _ => Err(forbidden("exports are for the moderator and the auditor")),
-    }
-}
-
-fn csv_response(file: &str, body: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// `GET /api/sessions/{id}/export/results.csv`: closed evaluations' results.
-pub async fn export_results(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let s = staff_snapshot(&st, &id, &headers).await?;
-    Ok(csv_response(&format!("{id}-results.csv"), crate::export::results_csv(&s)))
-}
-
-/// `GET /api/sessions/{id}/export/assignments.csv`: the assignment list (交办清单).
-pub async fn export_assignments(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let s = staff_snapshot(&st, &id, &headers).await?;
-    Ok(csv_response(&format!("{id}-assignments.csv"), crate::export::assignments_csv(&s)))
-}
-
 /// `GET /api/sessions/{id}/record`: the public record (issue 9), for the
 /// moderator, the auditor and the office. Built from the store, checked
 /// before it is served; an open evaluation's choices are not in it.

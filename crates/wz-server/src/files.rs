@@ -73,19 +73,6 @@ pub async fn upload(
     }
 }
 
-/// RFC 5987 `filename*` value: UTF-8, percent-encoded but for attr-chars.
-fn filename_star(name: &str) -> String {
-    let mut out = String::from("UTF-8''");
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// `GET /api/sessions/{id}/files/{file}`
 pub async fn download(State(st): State<AppState>, Path((id, file)): Path<(String, String)>, headers: HeaderMap) -> Result<Response, ApiError> {
     let viewer = principal(&st, &id, &headers)?.map(|p| p.viewer());
@@ -98,7 +85,7 @@ pub async fn download(State(st): State<AppState>, Path((id, file)): Path<(String
         wz_domain::assignment::FileKind::Webp => "webp",
         wz_domain::assignment::FileKind::Pdf => "pdf",
     };
-    let disposition = format!("attachment; filename=\"evidence.{ext}\"; filename*={}", filename_star(&info.name));
+    let disposition = format!("attachment; filename=\"evidence.{ext}\"; filename*={}", crate::reports::filename_star(&info.name));
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(info.kind.media_type()));
@@ -124,7 +111,7 @@ pub const UPLOAD_BODY_LIMIT: usize = MAX_EVIDENCE_BYTES as usize;
 mod tests {
     #[test]
     fn file_names_are_percent_encoded_for_the_header() {
-        assert_eq!(super::filename_star("整改 照片.jpg"), "UTF-8''%E6%95%B4%E6%94%B9%20%E7%85%A7%E7%89%87.jpg");
-        assert_eq!(super::filename_star("a\"b\r\n.pdf"), "UTF-8''a%22b%0D%0A.pdf");
+        assert_eq!(crate::reports::filename_star("整改 照片.jpg"), "UTF-8''%E6%95%B4%E6%94%B9%20%E7%85%A7%E7%89%87.jpg");
+        assert_eq!(crate::reports::filename_star("a\"b\r\n.pdf"), "UTF-8''a%22b%0D%0A.pdf");
     }
 }

@@ -10,7 +10,6 @@ pub mod cli_record;
 pub mod cli_report;
 pub mod config;
 pub mod demo;
-pub mod export;
 pub mod files;
 pub mod listener;
 pub mod origin;
