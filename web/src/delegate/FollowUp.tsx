@@ -11,6 +11,7 @@
 
 import '../lib/followup.css';
 import { useMemo, useState } from 'preact/hooks';
+import { signal } from '@preact/signals';
 import type { ItemDto, ItemRatingDto, Rating } from '../protocol.ts';
 import type { Connection } from '../lib/connection.ts';
 import { persistedSignal } from '../lib/drafts.ts';
@@ -35,10 +36,20 @@ const COMMENT_CHARS = 500;
 
 export function FollowUpTab({ conn, state }: { conn: Connection; state: SessionState }) {
   const f = ft().mine;
-  const drafts = useMemo(() => persistedSignal<Record<string, RatingDraft>>(conn.store, conn.key('draft:item-ratings'), {}), [conn]);
-  const receipts = useMemo(() => persistedSignal<Record<string, HeldReceipt>>(conn.store, conn.key('item-receipts'), {}), [conn]);
-  const names = useMemo(() => namesOf(state.session), [state.session]);
   const operator = state.you.role === 'venue_operator';
+  // A delegate's own drafts and receipts survive a reload on their phone. An
+  // operator's are another person's rating on a shared venue device: kept in
+  // memory only, never in the browser's storage (the server's `rated` flag
+  // says who has rated after a reload).
+  const drafts = useMemo(
+    () => (operator ? signal<Record<string, RatingDraft>>({}) : persistedSignal<Record<string, RatingDraft>>(conn.store, conn.key('draft:item-ratings'), {})),
+    [conn, operator],
+  );
+  const receipts = useMemo(
+    () => (operator ? signal<Record<string, HeldReceipt>>({}) : persistedSignal<Record<string, HeldReceipt>>(conn.store, conn.key('item-receipts'), {})),
+    [conn, operator],
+  );
+  const names = useMemo(() => namesOf(state.session), [state.session]);
   const today = dateIn(state.session.time_zone, Date.now() + state.clockOffset);
   // Every issued item is public; the ones that are "mine" name me (or, for
   // an operator, an asker of the venue) among their askers.

@@ -5,7 +5,7 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Connection } from '../lib/connection.ts';
-import { connected, FakeWS } from '../lib/fakews.test-util.ts';
+import { connected, FakeWS, memStore } from '../lib/fakews.test-util.ts';
 import { event, item, question, snapshot } from '../lib/fixtures.test-util.ts';
 import { App } from './App.tsx';
 
@@ -144,5 +144,9 @@ describe('follow-up on the delegate page', () => {
     expect(receipt.textContent).toContain('已为 钱秀英 提交评价：满意');
     expect(receipt.textContent).toContain('联络员代为评价');
     expect(receipt.querySelector('[data-receipt-code]')!.textContent).toBe('0f1e2d3c4b5a6978');
+    // Another person's rating never lands in the shared device's storage.
+    const kept = JSON.stringify((conns[conns.length - 1].store as ReturnType<typeof memStore>).entries());
+    expect(kept).not.toContain('0f1e2d3c4b5a6978');
+    expect(kept).not.toContain('satisfied');
   });
 });

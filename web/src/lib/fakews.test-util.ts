@@ -41,9 +41,9 @@ export class FakeWS {
   }
 }
 
-export function memStore(): KeyValueStore {
+export function memStore(): KeyValueStore & { entries(): [string, string][] } {
   const data = new Map<string, string>();
-  return { get: (k) => data.get(k) ?? null, set: (k, v) => void data.set(k, v), remove: (k) => void data.delete(k) };
+  return { get: (k) => data.get(k) ?? null, set: (k, v) => void data.set(k, v), remove: (k) => void data.delete(k), entries: () => [...data.entries()] };
 }
 
 /** A started connection that has received `snapshot(seq, over)`. */
