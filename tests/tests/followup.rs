@@ -280,6 +280,14 @@ async fn follow_up(dir: &Path, args: &[&str], redis: Option<&mut RedisServer>) {
     let d001 = ds.get_mut("d001").unwrap();
     let ack = d001.ok(json!({"type": "rate_item", "item": 1, "rating": "satisfied", "comment": "很好"})).await;
     assert_eq!(ack["result"]["item_receipt"]["rating"]["rating"], "satisfied");
+    // The rater checks the rating by its receipt code, with no credential;
+    // the answer says counted, never the choice.
+    let code = ack["result"]["item_receipt"]["code"].as_str().unwrap().to_owned();
+    let (status, body) = server.http("GET", &format!("/api/sessions/{SESSION}/receipts/{code}"), None, None).await;
+    assert_eq!(status, 200, "{body}");
+    let check: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((check["found"].as_bool(), check["kind"].as_str(), check["item"].as_u64()), (Some(true), Some("item_rating"), Some(1)), "{check}");
+    assert!(!body.contains("satisfied") && !body.contains("d001"), "{body}");
     let e = d001.call(json!({"type": "rate_item", "item": 1, "rating": "dissatisfied"})).await.unwrap_err();
     assert_eq!(e["code"], "already_done", "a rating is final");
     // Not an asker of item 3.
