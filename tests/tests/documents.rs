@@ -237,6 +237,22 @@ fn pdf_text(pdf: &Path) -> String {
     squash(&String::from_utf8(out.stdout).unwrap())
 }
 
+/// Chinese line breaking (禁则): no printed line begins with closing
+/// punctuation. `pdftotext -raw` gives the lines in the order they were
+/// printed, each as the printer broke it.
+fn assert_no_line_starts_with_closing_punctuation(pdf: &Path, name: &str) {
+    let out = Command::new("pdftotext").args(["-enc", "UTF-8", "-raw"]).arg(pdf).arg("-").output().expect("pdftotext");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = 0;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        lines += 1;
+        let first = line.chars().next().unwrap();
+        assert!(!"，。、；：？！）》」』】〕”’…".contains(first), "{name}: a line starts with {first:?}: {line}");
+    }
+    assert!(lines > 10, "{name}: {lines} lines");
+}
+
 /// Every font of the PDF is embedded, the CJK one among them (`pdffonts`).
 fn assert_fonts_embedded(pdf: &Path) {
     let out = Command::new("pdffonts")
@@ -421,6 +437,7 @@ async fn pdfs(
             "{name}: the first page is blank ({ink:.4} dark)"
         );
         assert_fonts_embedded(&file);
+        assert_no_line_starts_with_closing_punctuation(&file, name);
         texts.insert(name, pdf_text(&file));
     }
 
