@@ -48,7 +48,7 @@ pub(crate) enum ActorMsg {
     Disconnect { conn: ConnId },
     Command { conn: ConnId, msg: ClientMessage },
     Direct { viewer: Viewer, cmd: Command, reply: oneshot::Sender<crate::CommandResult> },
-    Snapshot { viewer: Viewer, reply: oneshot::Sender<String> },
+    Snapshot { viewer: Viewer, reply: oneshot::Sender<Box<wz_protocol::server::SnapshotDto>> },
     Revoke { keys: Vec<PrincipalKey> },
     /// Would this command be accepted now? (Before storing a file for it.)
     Check { viewer: Viewer, cmd: Command, reply: oneshot::Sender<Result<(), ErrorDto>> },
@@ -330,7 +330,9 @@ impl SessionActor {
             }
             ActorMsg::Snapshot { viewer, reply } => {
                 let snap = render::snapshot(&self.state, self.epoch, &viewer, &self.health(), (self.config.clock)());
-                let _ = reply.send(snap.encode());
+                if let wz_protocol::server::ServerMessage::Snapshot(dto) = snap {
+                    let _ = reply.send(dto);
+                }
             }
             ActorMsg::Revoke { keys } => {
                 let ids: Vec<ConnId> = keys.iter().flat_map(|k| self.conns.of_key(k)).collect();

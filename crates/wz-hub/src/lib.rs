@@ -625,8 +625,14 @@ impl Hub {
         Ok((r, creds))
     }
 
-    /// The snapshot `viewer` would get, as JSON text.
+    /// The snapshot `viewer` would get, as JSON text (the `snapshot` message).
     pub async fn snapshot(&self, session: &str, viewer: Viewer) -> Result<String, HubError> {
+        let dto = self.snapshot_dto(session, viewer).await?;
+        Ok(wz_protocol::server::ServerMessage::Snapshot(dto).encode())
+    }
+
+    /// The snapshot `viewer` would get, typed (REST answers pick from it).
+    pub async fn snapshot_dto(&self, session: &str, viewer: Viewer) -> Result<Box<wz_protocol::server::SnapshotDto>, HubError> {
         let tx = self.sender(session)?;
         let (reply, rx) = oneshot::channel();
         tx.send(ActorMsg::Snapshot { viewer, reply }).await.map_err(|_| HubError::Closed)?;

@@ -21,6 +21,7 @@ pub mod epoch;
 pub mod dto;
 pub mod record;
 pub mod render;
+pub mod rest;
 pub mod server;
 pub mod stored;
 pub mod typescript;

@@ -12,8 +12,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Deserialize;
+use wz_protocol::rest::{CreatedDto, EvaluationsDto, ImportedDto, IssuedCredentialDto, QuestionsDto, ReissuedDto, RestErrorDto, SessionLineDto, VenuesDto};
+use wz_protocol::server::{ServerMessage, SnapshotDto};
 use wz_domain::Viewer;
 use wz_hub::{Credential, Hub, HubError, Principal, PrincipalKey};
 use wz_protocol::ErrorCode;
@@ -28,7 +29,7 @@ pub struct ApiError(pub StatusCode, pub ErrorCode, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({ "code": self.1, "message": self.2 }))).into_response()
+        (self.0, Json(RestErrorDto { code: self.1, message: self.2 })).into_response()
     }
 }
 
@@ -69,28 +70,15 @@ fn moderator(st: &AppState, session: &str, headers: &HeaderMap) -> Result<Princi
     }
 }
 
-#[derive(Serialize)]
-struct SessionLine {
-    id: String,
-    title: String,
-}
-
 pub async fn list_sessions(State(st): State<AppState>) -> impl IntoResponse {
-    Json(st.hub.sessions().into_iter().map(|s| SessionLine { id: s.id, title: s.title }).collect::<Vec<_>>())
+    Json(st.hub.sessions().into_iter().map(|s| SessionLineDto { id: s.id, title: s.title }).collect::<Vec<_>>())
 }
 
-#[derive(Serialize)]
-pub struct IssuedCredential {
-    pub principal: String,
-    pub token: String,
-    pub link: String,
-}
-
-fn issued(st: &AppState, creds: &[Credential]) -> Vec<IssuedCredential> {
+fn issued(st: &AppState, creds: &[Credential]) -> Vec<IssuedCredentialDto> {
     let base = st.base_url();
     creds
         .iter()
-        .map(|c| IssuedCredential { principal: c.key.to_string(), token: c.token.clone(), link: crate::sheet::link(&base, &c.key, &c.token) })
+        .map(|c| IssuedCredentialDto { principal: c.key.to_string(), token: c.token.clone(), link: crate::sheet::link(&base, &c.key, &c.token) })
         .collect()
 }
 
@@ -112,36 +100,32 @@ pub async fn create_session(State(st): State<AppState>, headers: HeaderMap, body
         .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, e.to_string()))?;
     let id = def.id.clone();
     let creds = st.hub.create_session(def).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "session": id, "credentials": issued(&st, &creds) }))).into_response())
+    Ok((StatusCode::CREATED, Json(CreatedDto { session: id, credentials: issued(&st, &creds) })).into_response())
 }
 
-async fn snapshot_value(st: &AppState, id: &str, headers: &HeaderMap) -> Result<Value, ApiError> {
+async fn snapshot_dto(st: &AppState, id: &str, headers: &HeaderMap) -> Result<SnapshotDto, ApiError> {
     let viewer = viewer_for(st, id, headers)?;
-    let text = st.hub.snapshot(id, viewer).await?;
-    Ok(serde_json::from_str(&text).expect("the hub renders valid JSON"))
+    Ok(*st.hub.snapshot_dto(id, viewer).await?)
 }
 
 /// `GET /api/sessions/{id}`: the full snapshot this viewer may see.
-pub async fn snapshot(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    Ok(Json(snapshot_value(&st, &id, &headers).await?))
+pub async fn snapshot(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<ServerMessage>, ApiError> {
+    Ok(Json(ServerMessage::Snapshot(Box::new(snapshot_dto(&st, &id, &headers).await?))))
 }
 
 /// `GET /api/sessions/{id}/venues`: venues with presence (and connections for staff).
-pub async fn venues(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let s = snapshot_value(&st, &id, &headers).await?;
-    Ok(Json(json!({ "venues": s["session"]["venues"], "stats": s["stats"]["venues"] })))
+pub async fn venues(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<VenuesDto>, ApiError> {
+    Ok(Json(VenuesDto::of(snapshot_dto(&st, &id, &headers).await?)))
 }
 
 /// `GET /api/sessions/{id}/questions`: the questions this viewer may see, and the queue.
-pub async fn questions(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let s = snapshot_value(&st, &id, &headers).await?;
-    Ok(Json(json!({ "questions": s["questions"], "queue": s["queue"], "floor": s["floor"] })))
+pub async fn questions(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<QuestionsDto>, ApiError> {
+    Ok(Json(QuestionsDto::of(snapshot_dto(&st, &id, &headers).await?)))
 }
 
 /// `GET /api/sessions/{id}/results`: evaluations; results appear once closed.
-pub async fn results(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let s = snapshot_value(&st, &id, &headers).await?;
-    Ok(Json(json!({ "evaluations": s["evaluations"], "live": s["stats"]["evaluation"] })))
+pub async fn results(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<EvaluationsDto>, ApiError> {
+    Ok(Json(EvaluationsDto::of(snapshot_dto(&st, &id, &headers).await?)))
 }
 
 /// `POST /api/sessions/{id}/delegates`: CSV body (id,name,level,venue), while preparing.
@@ -150,7 +134,7 @@ pub async fn import_delegates(State(st): State<AppState>, Path(id): Path<String>
     let rows = parse_delegates_csv(&body).map_err(|e| ApiError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, e.to_string()))?;
     let (result, creds) = st.hub.import_delegates(&id, delegates_into_domain(rows)).await?;
     match result {
-        Ok(ack) => Ok((StatusCode::CREATED, Json(json!({ "seq": ack.seq, "credentials": issued(&st, &creds) }))).into_response()),
+        Ok(ack) => Ok((StatusCode::CREATED, Json(ImportedDto { seq: ack.seq, credentials: issued(&st, &creds) })).into_response()),
         Err(e) => Err(ApiError(status_for(e.code), e.code, e.message)),
     }
 }
@@ -180,7 +164,7 @@ pub async fn reissue(State(st): State<AppState>, Path(id): Path<String>, headers
     {
         tracing::warn!(error = %e, "could not update the credential sheet");
     }
-    Ok(Json(json!({ "credentials": issued(&st, &creds) })).into_response())
+    Ok(Json(ReissuedDto { credentials: issued(&st, &creds) }).into_response())
 }
 
 pub(crate) fn status_for(code: ErrorCode) -> StatusCode {
