@@ -75,10 +75,20 @@ export async function uploadEvidence(opts: {
  * one), then saved from a blob URL under its own name.
  */
 export async function downloadEvidence(opts: { session: string; id: string; name: string; token?: string | null; fetchImpl?: typeof fetch }): Promise<boolean> {
+  const path = `/api/sessions/${encodeURIComponent(opts.session)}/files/${encodeURIComponent(opts.id)}`;
+  return downloadWithCredential({ path, name: opts.name || 'evidence', token: opts.token, fetchImpl: opts.fetchImpl });
+}
+
+/**
+ * Fetches `path` with the credential (when there is one) and saves it from a
+ * blob URL as `name`: a link cannot carry the Authorization header, and the
+ * token must never go into an address.
+ */
+export async function downloadWithCredential(opts: { path: string; name: string; token?: string | null; fetchImpl?: typeof fetch }): Promise<boolean> {
   const f = opts.fetchImpl ?? fetch;
   let res: Response;
   try {
-    res = await f(`/api/sessions/${encodeURIComponent(opts.session)}/files/${encodeURIComponent(opts.id)}`, {
+    res = await f(opts.path, {
       headers: opts.token ? { Authorization: `Bearer ${opts.token}` } : {},
       credentials: 'omit',
       cache: 'no-store',
@@ -91,7 +101,7 @@ export async function downloadEvidence(opts: { session: string; id: string; name
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
-  a.download = opts.name || 'evidence';
+  a.download = opts.name;
   a.rel = 'noopener';
   document.body.appendChild(a);
   a.click();

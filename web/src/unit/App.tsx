@@ -9,6 +9,7 @@ import { useMemo, useState } from 'preact/hooks';
 import type { Connection } from '../lib/connection.ts';
 import { persistedSignal } from '../lib/drafts.ts';
 import { byDeadline, concerns, dateIn, satisfactionBp } from '../lib/followup.ts';
+import { downloadWithCredential } from '../lib/files.ts';
 import { namesOf, WrongPage } from '../lib/followup-ui.tsx';
 import { t } from '../lib/i18n/index.ts';
 import type { SessionState } from '../lib/state.ts';
@@ -104,6 +105,7 @@ function Workspace({ conn, state, unit, texts }: { conn: Connection; state: Sess
             </dl>
           </section>
         )}
+        {mine.length > 0 && <LetterLinks conn={conn} state={state} unit={unit} />}
         <section aria-labelledby="list-h">
           <h2 id="list-h" class="u-list-title">
             {u.list.title} <span class="muted small">{u.list.sortHint}</span>
@@ -133,5 +135,34 @@ function Workspace({ conn, state, unit, texts }: { conn: Connection; state: Sess
       </main>
       <Notices />
     </>
+  );
+}
+
+/** The unit's own assignment letter (交办函), print version or PDF, fetched with its credential. */
+function LetterLinks({ conn, state, unit }: { conn: Connection; state: SessionState; unit: string }) {
+  const u = ut();
+  const [failed, setFailed] = useState(false);
+  const name = state.session.units.find((x) => x.id === unit)?.name ?? unit;
+  const get = (ext: 'html' | 'pdf') => {
+    setFailed(false);
+    const path = `/api/sessions/${encodeURIComponent(state.session.id)}/documents/letters/${encodeURIComponent(unit)}.${ext}`;
+    void downloadWithCredential({ path, name: `交办函-${name}.${ext}`, token: conn.token }).then((ok) => setFailed(!ok));
+  };
+  return (
+    <p class="u-letter">
+      <span>{u.letter.title}</span>{' '}
+      <button type="button" class="small" onClick={() => get('html')}>
+        {u.letter.print}
+      </button>{' '}
+      <button type="button" class="small" onClick={() => get('pdf')}>
+        PDF
+      </button>
+      {failed && (
+        <span class="small err" role="alert">
+          {' '}
+          {u.letter.failed}
+        </span>
+      )}
+    </p>
   );
 }

@@ -19,6 +19,11 @@ export const uzh = {
     satisfaction: '代表满意度',
     insufficient: '样本不足',
   },
+  letter: {
+    title: '本单位交办函：',
+    print: '打印版',
+    failed: '暂时无法下载，请稍后再试。',
+  },
   list: {
     title: '交办事项',
     empty: '目前没有交给本单位的事项。',
@@ -88,6 +93,11 @@ export const uen: UnitMessages = {
     rate: 'Answered/rectified',
     satisfaction: 'Satisfaction',
     insufficient: 'Too few',
+  },
+  letter: {
+    title: 'Our assignment letter:',
+    print: 'Print version',
+    failed: 'The download failed; please try again later.',
   },
   list: {
     title: 'Items',

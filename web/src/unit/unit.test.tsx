@@ -40,6 +40,19 @@ function open() {
 }
 
 describe('unit workspace', () => {
+  it('downloads its own assignment letter with its credential, never in the address', async () => {
+    const fetchMock = vi.fn(async () => new Response('<html></html>', { status: 200 }));
+    vi.stubGlobal('fetch', fetchMock);
+    vi.stubGlobal('URL', Object.assign(URL, { createObjectURL: () => 'blob:x', revokeObjectURL: () => {} }));
+    open();
+    fireEvent.click(screen.getByRole('button', { name: '打印版' }));
+    await waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(1));
+    const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe(`/api/sessions/${base.session.id}/documents/letters/minzheng.html`);
+    expect((init.headers as Record<string, string>).Authorization).toBe('Bearer tok-unit');
+    expect(url).not.toContain('tok-unit');
+  });
+
   it('lists its own and co-handled items by deadline, with badges', () => {
     open();
     const ids = [...document.querySelectorAll('li.u-item')].map((li) => li.getAttribute('data-item'));
