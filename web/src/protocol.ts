@@ -17,7 +17,7 @@ export type EvaluationStatus = "open" | "closed";
 
 export type Role = "moderator" | "venue_operator" | "delegate" | "screen" | "auditor" | "office" | "unit";
 
-export type EventKind = "phase_changed" | "delegates_imported" | "checked_in" | "question_submitted" | "question_approved" | "question_rejected" | "question_merged" | "question_edited" | "question_queued" | "queue_reordered" | "question_seconded" | "floor_requested" | "floor_granted" | "countdown_started" | "follow_up_added" | "answer_recorded" | "floor_ended" | "evaluation_opened" | "ballot_cast" | "evaluation_closed" | "item_drafted" | "item_draft_edited" | "item_drafts_merged" | "item_moved" | "item_note_added" | "item_evidence_added" | "item_evidence_published" | "item_extension_requested" | "item_extension_decided" | "item_rated";
+export type EventKind = "phase_changed" | "delegates_imported" | "checked_in" | "question_submitted" | "question_approved" | "question_rejected" | "question_merged" | "question_edited" | "question_queued" | "queue_reordered" | "question_seconded" | "floor_requested" | "floor_granted" | "countdown_started" | "follow_up_added" | "answer_recorded" | "floor_ended" | "evaluation_opened" | "ballot_cast" | "evaluation_closed" | "item_drafted" | "item_draft_edited" | "item_drafts_merged" | "item_moved" | "item_note_added" | "item_evidence_added" | "item_evidence_published" | "item_extension_requested" | "item_extension_decided" | "item_rated" | "announcement_made" | "announcement_cleared" | "announcement_seen";
 
 export type VenueDto = { id: string, name: string, kind: VenueKind, };
 
@@ -144,7 +144,7 @@ deadline?: string, } | { "type": "edit_draft", item: number, lead: string, co_un
 /**
  * With `dissatisfied` only: ask the office, openly, to have it handled again.
  */
-rehandle: boolean, });
+rehandle: boolean, } | { "type": "announce", text: string, venues?: Array<string>, } | { "type": "clear_announcement", announcement: number, } | { "type": "announcement_seen", announcement: number, });
 
 export type CommandDto = { "type": "ping" } | { "type": "advance_phase", to: Phase, } | { "type": "check_in", delegate: string, } | { "type": "submit_question", 
 /**
@@ -162,7 +162,7 @@ deadline?: string, } | { "type": "edit_draft", item: number, lead: string, co_un
 /**
  * With `dissatisfied` only: ask the office, openly, to have it handled again.
  */
-rehandle: boolean, };
+rehandle: boolean, } | { "type": "announce", text: string, venues?: Array<string>, } | { "type": "clear_announcement", announcement: number, } | { "type": "announcement_seen", announcement: number, };
 
 export type ServerMessage = { "type": "snapshot" } & SnapshotDto | { "type": "event" } & EventDto | { "type": "ack" } & AckDto | { "type": "error" } & ErrorDto | { "type": "stats" } & StatsDto;
 
@@ -211,7 +211,11 @@ items: Array<ItemDto>,
 /**
  * The assignment board's figures.
  */
-board: BoardDto, stats: StatsDto, };
+board: BoardDto, 
+/**
+ * The last announcements (at most 20, oldest first), cleared ones included.
+ */
+announcements: Array<AnnouncementDto>, stats: StatsDto, };
 
 export type EventDto = { seq: number, at: number, kind: EventKind, 
 /**
@@ -219,7 +223,7 @@ export type EventDto = { seq: number, at: number, kind: EventKind,
  */
 changes: Array<ChangeDto>, };
 
-export type ChangeDto = { "entity": "phase", phase: Phase, } | { "entity": "roster", delegates: Array<DelegateDto>, } | { "entity": "check_in", delegate: string, venue: string, at: number, } | { "entity": "presence", venue: string, present: number, roster: number, } | { "entity": "question", question: QuestionDto, } | { "entity": "queue", order: Array<number>, } | { "entity": "floor_requests", requests: Array<FloorRequestDto>, } | { "entity": "floor", floor: FloorDto | null, } | { "entity": "evaluation", evaluation: EvaluationDto, } | { "entity": "ballot", ballot: BallotDto, } | { "entity": "item", item: ItemDto, } | { "entity": "board", board: BoardDto, };
+export type ChangeDto = { "entity": "phase", phase: Phase, } | { "entity": "roster", delegates: Array<DelegateDto>, } | { "entity": "check_in", delegate: string, venue: string, at: number, } | { "entity": "presence", venue: string, present: number, roster: number, } | { "entity": "question", question: QuestionDto, } | { "entity": "queue", order: Array<number>, } | { "entity": "floor_requests", requests: Array<FloorRequestDto>, } | { "entity": "floor", floor: FloorDto | null, } | { "entity": "evaluation", evaluation: EvaluationDto, } | { "entity": "ballot", ballot: BallotDto, } | { "entity": "item", item: ItemDto, } | { "entity": "board", board: BoardDto, } | { "entity": "announcement", announcement: AnnouncementDto, };
 
 export type AckDto = { id: string, 
 /**
@@ -228,7 +232,7 @@ export type AckDto = { id: string,
  */
 seq: number, result?: AckResult, };
 
-export type AckResult = { "question": number } | { "follow_up": number } | { "evaluation": number } | { "closed": EvaluationDto } | { "receipt": ReceiptDto } | { "item": number } | { "drafted": { first: number, count: number, } } | { "item_receipt": ItemReceiptDto };
+export type AckResult = { "question": number } | { "follow_up": number } | { "evaluation": number } | { "closed": EvaluationDto } | { "receipt": ReceiptDto } | { "item": number } | { "drafted": { first: number, count: number, } } | { "item_receipt": ItemReceiptDto } | { "announcement": number };
 
 export type ErrorDto = { 
 /**

@@ -68,6 +68,9 @@ impl Session {
                 self.ballot_cast(seq, *evaluation, unit, delegate, ballot_id, *rating, *at)
             }
             Event::EvaluationClosed { evaluation, at } => self.evaluation_closed(*evaluation, *at),
+            Event::Announcement(a) => Arc::make_mut(&mut self.announcements)
+                .apply(a)
+                .map(|x| vec![Change::Announcement(Box::new(x.clone()))]),
             Event::Assignment(a) => self.assignment_event(a).map(|mut changes| {
                 let today = self.today(a.at());
                 changes.push(Change::Board { board: Box::new(self.assignments.dashboard(today)), today });

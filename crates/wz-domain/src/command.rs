@@ -53,6 +53,8 @@ pub enum Command {
     DraftAssignments,
     /// A command of the assignment list (the follow-up).
     Assignment(AssignmentCommand),
+    /// An announcement to the venues (会场通知).
+    Announcement(crate::announce::AnnouncementCommand),
 }
 
 /// What the issuer is told on success, besides the events.
@@ -75,6 +77,8 @@ pub enum Reply {
     Rated { item: ItemId, delegate: DelegateId },
     /// Drafts added: the first id and how many (consecutive ids).
     Drafted { first: ItemId, count: u32 },
+    /// The announcement made, cleared or acknowledged.
+    Announcement(crate::announce::AnnouncementId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,6 +103,7 @@ impl Reply {
             Some(Event::BallotCast { evaluation, unit, delegate, .. }) => {
                 Reply::Ballot { evaluation: *evaluation, unit: unit.clone(), delegate: delegate.clone() }
             }
+            Some(Event::Announcement(a)) => Reply::Announcement(a.announcement()),
             Some(Event::Assignment(a)) => match a {
                 AssignmentEvent::Rated { item, delegate, .. } => Reply::Rated { item: *item, delegate: delegate.clone() },
                 AssignmentEvent::Drafted { .. } => match events.first() {

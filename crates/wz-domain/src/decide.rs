@@ -46,6 +46,11 @@ impl Session {
             Command::AdvancePhase { to } => return self.advance_phase(actor, *to, at),
             Command::DraftAssignments => return self.draft_assignments(actor, at),
             Command::Assignment(c) => return self.assignment(actor, c, at),
+            Command::Announcement(c) => {
+                let venues = self.def.venues.iter().map(|v| v.id.clone()).collect();
+                let events: Vec<Event> = self.announcements.decide(actor, c, &venues, at)?.into_iter().map(Event::Announcement).collect();
+                return Ok(Outcome { reply: Reply::of_events(&events), events });
+            }
             _ => {}
         }
         // The live session's commands are not the office's or a unit's.
@@ -80,7 +85,7 @@ impl Session {
                 self.cast_ballot(actor, ballot_id, *evaluation, unit, *rating, at)
             }
             Command::CloseEvaluation { evaluation } => self.close_evaluation(actor, *evaluation, at),
-            Command::AdvancePhase { .. } | Command::DraftAssignments | Command::Assignment(_) => {
+            Command::AdvancePhase { .. } | Command::DraftAssignments | Command::Assignment(_) | Command::Announcement(_) => {
                 unreachable!("decided above")
             }
         }

@@ -64,6 +64,8 @@ pub enum NotFound {
     Evaluation(EvaluationId),
     #[error("no assignment item {0}")]
     Item(ItemId),
+    #[error("no announcement {0}")]
+    Announcement(crate::announce::AnnouncementId),
     #[error("no file {0} on this item")]
     Evidence(String),
 }
@@ -104,12 +106,18 @@ pub enum InvalidState {
     ItemStatus { item: ItemId, status: ItemStatus },
     #[error("assignment item {0} has no extension request to decide")]
     NoExtensionRequest(ItemId),
+    #[error("announcement {0} has been cleared")]
+    AnnouncementCleared(crate::announce::AnnouncementId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AlreadyDone {
     #[error("delegate {0} has already checked in")]
     CheckedIn(DelegateId),
+    #[error("announcement {0} is already cleared")]
+    Cleared(crate::announce::AnnouncementId),
+    #[error("this venue has already seen announcement {0}")]
+    Seen(crate::announce::AnnouncementId),
     #[error("already seconded question {0}")]
     Seconded(QuestionId),
     #[error("the floor was already requested for question {0}")]
@@ -149,6 +157,8 @@ pub enum Invalid {
     OwnQuestion,
     #[error("units must be listed at most once")]
     DuplicateUnit,
+    #[error("venues must be listed at most once")]
+    DuplicateVenue,
     #[error("countdown must be between 1 and {max} seconds")]
     Countdown { max: u32 },
     #[error("the deadline is in the past")]

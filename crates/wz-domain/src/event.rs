@@ -57,6 +57,8 @@ pub enum Event {
     EvaluationClosed { evaluation: EvaluationId, at: Millis },
     /// A change to the assignment list (the follow-up).
     Assignment(AssignmentEvent),
+    /// An announcement made, cleared or seen by a venue.
+    Announcement(crate::announce::AnnouncementEvent),
 }
 
 /// The kind of an event, without its data: names the event in messages and logs.
@@ -92,6 +94,9 @@ pub enum EventKind {
     ItemExtensionRequested,
     ItemExtensionDecided,
     ItemRated,
+    AnnouncementMade,
+    AnnouncementCleared,
+    AnnouncementSeen,
 }
 
 impl Event {
@@ -129,6 +134,11 @@ impl Event {
                 AssignmentEvent::ExtensionDecided { .. } => EventKind::ItemExtensionDecided,
                 AssignmentEvent::Rated { .. } => EventKind::ItemRated,
             },
+            Event::Announcement(a) => match a {
+                crate::announce::AnnouncementEvent::Made { .. } => EventKind::AnnouncementMade,
+                crate::announce::AnnouncementEvent::Cleared { .. } => EventKind::AnnouncementCleared,
+                crate::announce::AnnouncementEvent::Seen { .. } => EventKind::AnnouncementSeen,
+            },
         }
     }
 
@@ -155,6 +165,7 @@ impl Event {
             | Event::BallotCast { at, .. }
             | Event::EvaluationClosed { at, .. } => *at,
             Event::Assignment(a) => a.at(),
+            Event::Announcement(a) => a.at(),
         }
     }
 }
@@ -182,4 +193,6 @@ pub enum Change {
     /// The assignment board's figures after the change, as of the event's
     /// date in the session's time zone (derived, never stored).
     Board { board: Box<Dashboard>, today: CalendarDate },
+    /// An announcement's new state.
+    Announcement(Box<crate::announce::Announcement>),
 }

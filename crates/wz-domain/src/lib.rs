@@ -11,6 +11,7 @@
 //! event that `decide` produced against the same state, and changes nothing
 //! when it does fail (property-tested with arbitrary events).
 
+pub mod announce;
 mod apply;
 pub mod assignment;
 mod command;

@@ -184,6 +184,8 @@ pub struct Session {
     /// The assignment list (the follow-up), shared copy-on-write like the
     /// evaluations: a batch that does not touch it does not copy it.
     pub(crate) assignments: Arc<Assignments>,
+    /// Announcements to the venues, shared copy-on-write like the list.
+    pub(crate) announcements: Arc<crate::announce::Announcements>,
     /// The session's secret for unlinkable receipt codes; see [`Seal`].
     pub(crate) seal: Option<Seal>,
 }
@@ -230,6 +232,7 @@ impl Session {
             next_follow_up: 1,
             evaluations: BTreeMap::new(),
             assignments,
+            announcements: Arc::default(),
             seal: None,
         }
     }
@@ -238,6 +241,11 @@ impl Session {
     pub fn with_seal(mut self, seal: Seal) -> Self {
         self.seal = Some(seal);
         self
+    }
+
+    /// Every announcement, oldest first.
+    pub fn announcements(&self) -> &crate::announce::Announcements {
+        &self.announcements
     }
 
     /// The session's seal; `None` for a session stored before seals existed.

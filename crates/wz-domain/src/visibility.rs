@@ -5,8 +5,8 @@
 //! viewers with the same perspective receive byte-identical messages, so each
 //! broadcast is encoded once per perspective, not once per connection.
 //!
-//! Architecture Invariant: nobody but the caster and the auditor ever sees a
-//! ballot's choice; the public perspective never carries a delegate's identity.
+//! Architecture Invariant: nobody but the caster ever sees a ballot's
+//! choice; the public perspective never carries a delegate's identity.
 
 use crate::assignment::{Actor, Item};
 use crate::event::Change;
@@ -192,6 +192,7 @@ fn concerns_venue(c: &Change, v: &VenueId) -> bool {
         Change::CheckIn { venue, .. } => venue == v,
         Change::Question(q) => q.venues.contains(v) || q.follow_ups.iter().any(|f| &f.venue == v),
         Change::Item(i) => i.askers.iter().any(|(_, venue)| venue == v),
+        Change::Announcement(a) => a.addresses(v),
         _ => false,
     }
 }

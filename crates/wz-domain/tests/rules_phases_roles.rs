@@ -220,6 +220,10 @@ fn one_of_each_command() -> Vec<Command> {
         Command::Assignment(wz_domain::assignment::AssignmentCommand::Issue {
             item: wz_domain::assignment::ItemId(1),
         }),
+        Command::Announcement(wz_domain::announce::AnnouncementCommand::Make {
+            text: "休会五分钟".into(),
+            venues: vec![],
+        }),
     ];
     let mut kinds = std::collections::BTreeSet::new();
     for c in &all {
@@ -246,9 +250,10 @@ fn one_of_each_command() -> Vec<Command> {
             Command::CloseEvaluation { .. } => 19,
             Command::DraftAssignments => 20,
             Command::Assignment(_) => 21,
+            Command::Announcement(_) => 22,
         });
     }
-    assert_eq!(kinds.len(), 22, "one command of each kind");
+    assert_eq!(kinds.len(), 23, "one command of each kind");
     all
 }
 

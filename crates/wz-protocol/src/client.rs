@@ -10,6 +10,7 @@ use crate::codes::ErrorCode;
 use crate::dto::{CommitmentDto, Phase, Rating};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use wz_domain::announce::{AnnouncementCommand, AnnouncementId};
 use wz_domain as d;
 use wz_domain::assignment as a;
 
@@ -143,6 +144,19 @@ pub enum CommandDto {
         #[serde(default)]
         rehandle: bool,
     },
+    // ---- announcements (会场通知) -------------------------------------------
+    /// Moderator: an announcement to every venue and screen (`venues` left
+    /// out or empty) or to the venues listed.
+    Announce {
+        text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[ts(as = "Option<Vec<String>>", optional)]
+        venues: Vec<String>,
+    },
+    /// Moderator: takes an announcement off every screen.
+    ClearAnnouncement { announcement: u32 },
+    /// An addressed venue's operator page: the announcement is on screen.
+    AnnouncementSeen { announcement: u32 },
 }
 
 /// Why a client message was refused before reaching the session.
@@ -239,6 +253,15 @@ impl CommandDto {
             },
             CommandDto::CloseEvaluation { evaluation } => C::CloseEvaluation { evaluation: d::EvaluationId(evaluation) },
             CommandDto::DraftAssignments => C::DraftAssignments,
+            CommandDto::Announce { text, venues } => {
+                C::Announcement(AnnouncementCommand::Make { text, venues: venues.into_iter().map(d::VenueId).collect() })
+            }
+            CommandDto::ClearAnnouncement { announcement } => {
+                C::Announcement(AnnouncementCommand::Clear { announcement: AnnouncementId(announcement) })
+            }
+            CommandDto::AnnouncementSeen { announcement } => {
+                C::Announcement(AnnouncementCommand::Seen { announcement: AnnouncementId(announcement) })
+            }
             other => C::Assignment(other.into_assignment()?),
         }))
     }

@@ -358,6 +358,34 @@ pub struct UnitBallotsDto {
     pub ballots: u32,
 }
 
+/// An announcement (会场通知). Everyone receives every announcement; a page
+/// shows those addressed to it (a screen only those to everyone).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AnnouncementDto {
+    pub id: u32,
+    pub text: String,
+    /// The venues addressed; empty: every venue and every screen.
+    pub venues: Vec<String>,
+    #[ts(type = "number")]
+    pub at: u64,
+    /// When it was taken off the screens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub cleared_at: Option<u64>,
+    /// Which addressed venues' operator pages have shown it: staff see all,
+    /// an operator their own venue; absent for everyone else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub seen: Option<Vec<AnnouncementSeenDto>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AnnouncementSeenDto {
+    pub venue: String,
+    #[ts(type = "number")]
+    pub at: u64,
+}
+
 pub fn ms(m: d::Millis) -> u64 {
     m.0
 }
@@ -370,5 +398,6 @@ wire_enum!(
         FloorGranted, CountdownStarted, FollowUpAdded, AnswerRecorded, FloorEnded, EvaluationOpened,
         BallotCast, EvaluationClosed, ItemDrafted, ItemDraftEdited, ItemDraftsMerged, ItemMoved, ItemNoteAdded,
         ItemEvidenceAdded, ItemEvidencePublished, ItemExtensionRequested, ItemExtensionDecided, ItemRated,
+        AnnouncementMade, AnnouncementCleared, AnnouncementSeen,
     }
 );

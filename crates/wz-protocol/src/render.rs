@@ -243,6 +243,7 @@ pub fn change(scope: Scope<'_>, c: &Change, p: &Perspective) -> Option<ChangeDto
         Change::Board { board, today } => {
             ChangeDto::Board { board: Box::new(crate::assignment::board(def, board, *today, p)) }
         }
+        Change::Announcement(a) => ChangeDto::Announcement { announcement: Box::new(announcement(a, p)) },
     })
 }
 
@@ -258,6 +259,29 @@ pub struct Scope<'a> {
 impl<'a> Scope<'a> {
     pub fn of(s: &'a Session) -> Self {
         Self { session: &s.def().id, def: s.def(), seal: s.seal() }
+    }
+}
+
+/// How many announcements a snapshot carries (the newest).
+pub const SNAPSHOT_ANNOUNCEMENTS: usize = 20;
+
+/// An announcement as `p` sees it: everyone gets it; who has seen it only
+/// staff (every venue) and an addressed venue's operator (their own).
+pub fn announcement(a: &d::announce::Announcement, p: &Perspective) -> AnnouncementDto {
+    let seen = |keep: &dyn Fn(&d::VenueId) -> bool| {
+        a.seen.iter().filter(|(v, _)| keep(v)).map(|(v, at)| AnnouncementSeenDto { venue: v.0.clone(), at: at.0 }).collect()
+    };
+    AnnouncementDto {
+        id: a.id.0,
+        text: a.text.clone(),
+        venues: a.venues.iter().map(|v| v.0.clone()).collect(),
+        at: ms(a.at),
+        cleared_at: a.cleared_at.map(ms),
+        seen: match p {
+            Perspective::Moderator | Perspective::Auditor => Some(seen(&|_| true)),
+            Perspective::Venue(me) if a.addresses(me) => Some(seen(&|v| v == me)),
+            _ => None,
+        },
     }
 }
 
@@ -398,6 +422,10 @@ pub fn snapshot(s: &Session, epoch: crate::Epoch, viewer: &Viewer, health: &Heal
         evaluations: s.evaluations().map(|e| evaluation(def, e)).collect(),
         ballots,
         items: s.assignments().items().filter_map(|i| crate::assignment::item(i, &p)).collect(),
+        announcements: {
+            let all: Vec<_> = s.announcements().iter().collect();
+            all[all.len().saturating_sub(SNAPSHOT_ANNOUNCEMENTS)..].iter().map(|a| announcement(a, &p)).collect()
+        },
         board: {
             let today = s.today(now);
             crate::assignment::board(def, &s.assignments().dashboard(today), today, &p)
@@ -439,5 +467,6 @@ pub fn ack_result(s: &Session, reply: &d::Reply) -> Option<AckResult> {
         d::Reply::Item(i) => Some(AckResult::Item(i.0)),
         d::Reply::Drafted { first, count } => Some(AckResult::Drafted { first: first.0, count: *count }),
         d::Reply::Rated { item, delegate } => crate::assignment::item_receipt(s, *item, delegate).map(AckResult::ItemReceipt),
+        d::Reply::Announcement(a) => Some(AckResult::Announcement(a.0)),
     }
 }

@@ -97,6 +97,8 @@ pub struct SnapshotDto {
     pub items: Vec<ItemDto>,
     /// The assignment board's figures.
     pub board: BoardDto,
+    /// The last announcements (at most 20, oldest first), cleared ones included.
+    pub announcements: Vec<AnnouncementDto>,
     pub stats: StatsDto,
 }
 
@@ -133,6 +135,8 @@ pub enum ChangeDto {
     Item { item: Box<ItemDto> },
     /// The assignment board after the change.
     Board { board: Box<BoardDto> },
+    /// An announcement's new state.
+    Announcement { announcement: Box<AnnouncementDto> },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
@@ -162,6 +166,8 @@ pub enum AckResult {
     Drafted { first: u32, count: u32 },
     /// The accepted follow-up rating.
     ItemReceipt(ItemReceiptDto),
+    /// The announcement made, cleared or acknowledged.
+    Announcement(u32),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]

@@ -15,6 +15,7 @@ use crate::epoch::Epoch;
 use serde::{Deserialize, Serialize};
 use wz_domain as d;
 
+mod announce;
 mod assignment;
 pub mod chain;
 
@@ -126,6 +127,10 @@ pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
         let body = WithMeta { meta: meta.clone(), body: assignment::encode(x) };
         return serde_json::to_vec(&Versioned { v, body }).expect("records always serialise");
     }
+    if let E::Announcement(x) = e {
+        let body = WithMeta { meta: meta.clone(), body: announce::encode(x) };
+        return serde_json::to_vec(&Versioned { v, body }).expect("records always serialise");
+    }
     let s = |x: &str| x.to_owned();
     let body = match e {
         E::PhaseChanged { to, at } => Record::PhaseChanged { to: (*to).into(), at: at.0 },
@@ -196,7 +201,7 @@ pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
             at: at.0,
         },
         E::EvaluationClosed { evaluation, at } => Record::EvaluationClosed { evaluation: evaluation.0, at: at.0 },
-        E::Assignment(_) => unreachable!("encoded above"),
+        E::Assignment(_) | E::Announcement(_) => unreachable!("encoded above"),
     };
     let body = WithMeta { meta: meta.clone(), body };
     serde_json::to_vec(&Versioned { v, body }).expect("records always serialise")
@@ -235,6 +240,11 @@ pub fn decode_record(bytes: &[u8]) -> Result<(d::Event, RecordMeta), StoredError
         let r: Versioned<WithMeta<assignment::ItemRecord>> =
             serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
         return Ok((E::Assignment(assignment::decode(r.body.body)?), r.body.meta));
+    }
+    if tag.t.starts_with(announce::PREFIX) {
+        let r: Versioned<WithMeta<announce::AnnouncementRecord>> =
+            serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
+        return Ok((E::Announcement(announce::decode(r.body.body)?), r.body.meta));
     }
     let r: Versioned<WithMeta<Record>> =
         serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;

@@ -46,7 +46,7 @@ fn doc_examples() -> Vec<Vec<(String, String)>> {
 
 static TEMPLATES: LazyLock<Vec<Vec<(String, String)>>> = LazyLock::new(doc_examples);
 
-const TYPES: [&str; 36] = [
+const TYPES: [&str; 39] = [
     "ping",
     "advance_phase",
     "check_in",
@@ -83,6 +83,9 @@ const TYPES: [&str; 36] = [
     "decide_extension",
     "close_item",
     "rate_item",
+    "announce",
+    "clear_announcement",
+    "announcement_seen",
 ];
 
 fn quoted(s: &str) -> String {

@@ -52,6 +52,9 @@ fn variant(c: &CommandDto) -> &'static str {
         CommandDto::DecideExtension { .. } => "decide_extension",
         CommandDto::CloseItem { .. } => "close_item",
         CommandDto::RateItem { .. } => "rate_item",
+        CommandDto::Announce { .. } => "announce",
+        CommandDto::ClearAnnouncement { .. } => "clear_announcement",
+        CommandDto::AnnouncementSeen { .. } => "announcement_seen",
     }
 }
 
@@ -173,6 +176,13 @@ fn command_table() -> Vec<(&'static str, CommandDto)> {
             r#"{"id":"c-39","type":"rate_item","item":1,"rating":"dissatisfied","comment":"路灯仍未安装","rehandle":true}"#,
             C::RateItem { item: 1, on_behalf_of: None, rating: Rating::Dissatisfied, comment: Some(s("路灯仍未安装")), rehandle: true },
         ),
+        (r#"{"id":"c-40","type":"announce","text":"休会五分钟"}"#, C::Announce { text: s("休会五分钟"), venues: vec![] }),
+        (
+            r#"{"id":"c-41","type":"announce","text":"白羽街道请调整麦克风","venues":["baiyu"]}"#,
+            C::Announce { text: s("白羽街道请调整麦克风"), venues: vec![s("baiyu")] },
+        ),
+        (r#"{"id":"c-42","type":"clear_announcement","announcement":2}"#, C::ClearAnnouncement { announcement: 2 }),
+        (r#"{"id":"c-43","type":"announcement_seen","announcement":1}"#, C::AnnouncementSeen { announcement: 1 }),
     ]
 }
 
@@ -203,7 +213,8 @@ fn every_command_parses_and_round_trips() {
         "start_countdown", "add_follow_up", "record_answer", "end_floor", "open_evaluation", "cast_ballot",
         "close_evaluation", "draft_assignments", "draft_item", "edit_draft", "merge_drafts", "issue_item",
         "start_handling", "reply_item", "rectify_item", "add_note", "return_item", "publish_evidence",
-        "request_extension", "decide_extension", "close_item", "rate_item",
+        "request_extension", "decide_extension", "close_item", "rate_item", "announce", "clear_announcement",
+        "announcement_seen",
     ];
     assert_eq!(seen, all.into_iter().collect::<BTreeSet<_>>(), "every CommandDto variant has an example");
 }

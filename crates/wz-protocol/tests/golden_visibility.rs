@@ -274,3 +274,33 @@ fn follow_up_ratings_and_askers_stay_secret() {
     assert_eq!(mine, [(1, "d002")], "d002's own rating, on the item they asked, and no other");
 }
 
+
+/// Announcements (issue 10) reach everyone; which venues have seen one
+/// only staff and the addressed venue's operator.
+#[test]
+fn announcements_reach_everyone_and_who_saw_them_only_staff_and_the_venue() {
+    let sc = scenario();
+    let r = &sc.followup;
+    let made = r.steps.iter().filter(|s| s.event.kind() == wz_domain::EventKind::AnnouncementMade).count();
+    assert_eq!(made, 2);
+    for step in r.steps.iter().filter(|s| matches!(s.event, Event::Announcement(_))) {
+        for (who, v) in viewers() {
+            let Some(ServerMessage::Event(e)) = event_for(&r.s, step, &v) else { panic!("{who} missed seq {}", step.seq) };
+            let [ChangeDto::Announcement { announcement }] = &e.changes[..] else { panic!("{e:?}") };
+            let addressed = |venue: &str| announcement.venues.is_empty() || announcement.venues.iter().any(|x| x == venue);
+            let may_see = match &v {
+                Viewer::Moderator | Viewer::Auditor => true,
+                Viewer::VenueOperator(venue) => addressed(&venue.0),
+                _ => false,
+            };
+            assert_eq!(announcement.seen.is_some(), may_see, "{who}: {announcement:?}");
+        }
+    }
+    let screen = snapshot_dto(r.snapshot(&Viewer::Screen));
+    assert_eq!(screen.announcements.len(), 2);
+    assert!(screen.announcements.iter().all(|a| a.seen.is_none()));
+    let baiyu = snapshot_dto(r.snapshot(&operator("baiyu")));
+    assert_eq!(baiyu.announcements[1].seen.as_ref().map(Vec::len), Some(1));
+    let qiaotou = snapshot_dto(r.snapshot(&operator("qiaotou")));
+    assert!(qiaotou.announcements[1].seen.is_none(), "another venue's acknowledgement is not qiaotou's business");
+}

@@ -317,7 +317,7 @@ pub fn scenario() -> Scenario {
 /// (minzheng; asked by d002 and, merged in, d003), item 2 the written reply
 /// owed for question 2 (weijian; d004, asked through qiaotou's operator).
 fn follow_up(r: &mut Run) -> Run {
-    let (o, mz, wj) = (Viewer::Office, unit("minzheng"), unit("weijian"));
+    let (o, mz, wj, m) = (Viewer::Office, unit("minzheng"), unit("weijian"), moderator());
     r.ok("office", &o, r#"{"id":"o-01","type":"edit_draft","item":1,"lead":"minzheng","co_units":["weijian"],"requirement":"实现农村助餐服务全覆盖","deadline":"2026-12-31","priority":"supervised"}"#);
     r.ok("office", &o, r#"{"id":"o-02","type":"edit_draft","item":2,"lead":"weijian","requirement":"书面答复医养结合签约进展","deadline":"2026-03-31"}"#);
     r.ok("office", &o, r#"{"id":"o-03","type":"draft_item","lead":"minzheng","requirement":"排查助餐点食品安全","deadline":"2026-06-30"}"#);
@@ -342,6 +342,11 @@ fn follow_up(r: &mut Run) -> Run {
     r.ok("unit:weijian", &wj, r#"{"id":"wj-02","type":"reply_item","item":2,"text":"已与两家养老机构签约。"}"#);
     r.ok("operator:qiaotou", &operator("qiaotou"), r#"{"id":"qiaotou-20","type":"rate_item","item":2,"on_behalf_of":"d004","rating":"basically_satisfied"}"#);
     r.ok("office", &o, r#"{"id":"o-11","type":"close_item","item":2}"#);
+    // Announcements (issue 10): to everyone, to one venue; seen; cleared.
+    r.ok("moderator", &m, r#"{"id":"m-30","type":"announce","text":"感谢各位代表参加本次问政"}"#);
+    r.ok("moderator", &m, r#"{"id":"m-31","type":"announce","text":"白羽街道请调整麦克风","venues":["baiyu"]}"#);
+    r.ok("operator:baiyu", &operator("baiyu"), r#"{"id":"baiyu-30","type":"announcement_seen","announcement":2}"#);
+    r.ok("moderator", &m, r#"{"id":"m-32","type":"clear_announcement","announcement":2}"#);
     r.ok("office", &o, r#"{"id":"o-12","type":"advance_phase","to":"archived"}"#);
     handling
 }
