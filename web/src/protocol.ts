@@ -441,4 +441,21 @@ head: string, };
 
 export type ReceiptKind = "ballot" | "item_rating";
 
+export type AnnouncementDto = { id: number, text: string, 
+/**
+ * The venues addressed; empty: every venue and every screen.
+ */
+venues: Array<string>, at: number, 
+/**
+ * When it was taken off the screens.
+ */
+cleared_at?: number, 
+/**
+ * Which addressed venues' operator pages have shown it: staff see all,
+ * an operator their own venue; absent for everyone else.
+ */
+seen?: Array<AnnouncementSeenDto>, };
+
+export type AnnouncementSeenDto = { venue: string, at: number, };
+
 export const PROTOCOL_VERSION = 1;

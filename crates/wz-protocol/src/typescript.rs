@@ -28,7 +28,7 @@ pub fn declarations() -> String {
         UnitBallotsDto, ClientMessage, CommandDto, ServerMessage, YouDto, SessionInfoDto, SnapshotDto, EventDto,
         ChangeDto, AckDto, AckResult, ErrorDto, StatsDto, TimeZoneDto, ItemStatus, Priority, FileKind, SourceKind,
         SourceDto, AskerDto, TransitionDto, NoteDto, EvidenceDto, ExtensionDto, ItemRatingDto, ItemRatingsDto,
-        ItemDto, BoardCountsDto, UnitBoardDto, BoardDto, ItemReceiptDto, ProgressDto, ReceiptCheckDto, ReceiptKind,
+        ItemDto, BoardCountsDto, UnitBoardDto, BoardDto, ItemReceiptDto, ProgressDto, ReceiptCheckDto, ReceiptKind, AnnouncementDto, AnnouncementSeenDto,
     );
     out.push_str(&format!("export const PROTOCOL_VERSION = {};\n", crate::PROTOCOL_VERSION));
     out

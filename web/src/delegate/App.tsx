@@ -1,6 +1,7 @@
 // delegate.html: the delegate (代表) and the venue operator (分会场联络员).
 // `you.role` in the snapshot decides which. Phone first.
 
+import { AnnouncementBanner } from '../lib/announce-ui.tsx';
 import { signal } from '@preact/signals';
 import { useMemo, useState } from 'preact/hooks';
 import type { Connection } from '../lib/connection.ts';
@@ -136,6 +137,9 @@ function Main({ conn, state, drafts }: { conn: Connection; state: SessionState; 
         </nav>
       </header>
       <main class="content">
+        {state.you.venue && (
+          <AnnouncementBanner state={state} audience={{ venue: state.you.venue }} ackAs={operator ? { conn, venue: state.you.venue } : undefined} />
+        )}
         {openEval && tab !== 'evaluation' && (
           <div class="banner" role="status">
             <span>{m.delegate.evaluation.openBanner}</span>

@@ -32,6 +32,10 @@ export class FakeWS {
   receive(msg: ServerMessage) {
     this.onmessage?.({ data: JSON.stringify(msg) });
   }
+  /** Every command of a type written to the socket, in order. */
+  sentOf(type: string): Record<string, unknown>[] {
+    return this.sent.filter((m) => m.type === type);
+  }
   /** The last command of a type written to the socket. */
   lastSent(type: string): Record<string, unknown> | undefined {
     return [...this.sent].reverse().find((m) => m.type === type);

@@ -82,6 +82,7 @@ export function snapshot(seq: number, over: Partial<SnapshotDto> = {}): { type: 
     evaluations: [],
     ballots: [],
     items: [],
+    announcements: [],
     board: {
       as_of: '2026-01-01',
       drafts: 0,

@@ -7,6 +7,7 @@
 // of one entity; replace your copy by id, never patch or merge.
 
 import type {
+  AnnouncementDto,
   BallotDto,
   BoardDto,
   ChangeDto,
@@ -50,7 +51,7 @@ export interface SessionState {
   floor: FloorDto | null;
   /** Evaluations in id order. */
   evaluations: EvaluationDto[];
-  /** The viewer's own ballots (all of them for the auditor). */
+  /** The viewer's own ballots (a delegate's; nobody else receives one). */
   ballots: BallotDto[];
   /** Latest stats; presence changes are folded into `stats.venues`. */
   stats: StatsDto;
@@ -58,6 +59,8 @@ export interface SessionState {
   items: ItemDto[];
   /** The assignment board's figures (replaced whole by `board` changes). */
   board: BoardDto;
+  /** Announcements (会场通知) in id order: the snapshot's last ones, then every change. */
+  announcements: AnnouncementDto[];
 }
 
 /** Builds a fresh state from a snapshot: replaces everything. */
@@ -82,6 +85,7 @@ export function applySnapshot(snap: SnapshotDto, receivedAt: number = Date.now()
     stats: snap.stats,
     items: [...(snap.items ?? [])].sort((a, b) => a.id - b.id),
     board: snap.board ?? emptyBoard(),
+    announcements: [...(snap.announcements ?? [])].sort((a, b) => a.id - b.id),
   };
 }
 
@@ -142,6 +146,8 @@ export function applyChange(state: SessionState, change: ChangeDto): SessionStat
       return { ...state, items: upsertSorted(state.items ?? [], change.item) };
     case 'board':
       return { ...state, board: change.board };
+    case 'announcement':
+      return { ...state, announcements: upsertSorted(state.announcements ?? [], change.announcement) };
     default:
       // An entity this client does not know (a newer server): ignore it.
       return state;

@@ -5,6 +5,7 @@
 // warning banners, the main area in tabs (问政 · 满意度测评 · 文件与表格) and the
 // venue health board always visible on the right.
 
+import { AnnouncePanel } from './Announce.tsx';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Connection } from '../lib/connection.ts';
 import { persistedSignal } from '../lib/drafts.ts';
@@ -179,6 +180,7 @@ function ConsoleView({ state }: { state: SessionState }) {
           {tab === 'exports' && <Exports state={state} />}
         </main>
         <aside class="m-aside" aria-label={mm.health.title}>
+          <AnnouncePanel state={state} />
           <HealthBoard state={state} />
         </aside>
       </div>

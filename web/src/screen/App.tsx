@@ -12,6 +12,7 @@ import { formatClock, serverNow, useNow } from '../lib/time.ts';
 import { ConnectionBadge, Countdown, FatalScreen, Loading } from '../lib/ui.tsx';
 import { aggregateCells, gaugeOption, LEVEL_ORDER, stackedOption, turnoutOption, type Labels, type Row } from './charts.ts';
 import { EChart } from './EChart.tsx';
+import { AnnouncementBanner } from '../lib/announce-ui.tsx';
 
 /** 1 "unit" = 1/120 of the viewport width (16 px at 1920): charts scale with the screen. */
 function useUnit(): number {
@@ -43,6 +44,7 @@ export function App({ conn }: { conn: Connection }) {
   return (
     <div class={`screen mode-${m}`} data-mode={m}>
       <Header conn={conn} state={state} />
+      <AnnouncementBanner state={state} audience="screen" />
       <main class="screen-main">
         {m === 'evaluation' && <LiveEvaluation state={state} />}
         {m === 'results' && <Results state={state} ev={state.evaluations[state.evaluations.length - 1]} />}

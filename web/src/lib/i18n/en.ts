@@ -106,6 +106,11 @@ export const en: Messages = {
     cast_ballot: 'Ballot',
     other: 'Action',
   },
+  announcement: {
+    label: 'Announcement',
+    toAll: 'To every venue',
+    toVenues: (names: string) => `To ${names}`,
+  },
   common: {
     venue: 'Venue',
     unit: 'Respondent unit',

@@ -106,6 +106,11 @@ export const zh = {
     cast_ballot: '测评票',
     other: '操作',
   },
+  announcement: {
+    label: '会场通知',
+    toAll: '致各会场',
+    toVenues: (names: string) => `致 ${names}`,
+  },
   common: {
     venue: '会场',
     unit: '应询单位',
