@@ -18,6 +18,7 @@ test('announce to a venue and to everyone; seen by the venue; cleared everywhere
 
   const card = mod.page.getByRole('region', { name: '会场通知' });
   // To 白羽街道 only.
+  await card.getByRole('button', { name: '发布通知' }).click();
   await card.getByLabel('通知内容').fill('白羽街道请调整麦克风');
   await card.getByLabel('指定会场').check();
   await card.getByRole('checkbox', { name: /白羽街道/ }).check();
@@ -31,6 +32,7 @@ test('announce to a venue and to everyone; seen by the venue; cleared everywhere
   await expect(first.locator('[data-seen]')).toHaveAttribute('data-seen', '1/1');
 
   // To everyone, from the presets: every page and the screen.
+  await card.getByRole('button', { name: '发布通知' }).click();
   await card.getByRole('button', { name: '休会五分钟，请代表们留在座位' }).click();
   await card.getByLabel('全部会场和大屏').check();
   await card.getByRole('button', { name: '发布' }).click();

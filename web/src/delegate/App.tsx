@@ -3,7 +3,7 @@
 
 import { AnnouncementBanner } from '../lib/announce-ui.tsx';
 import { signal } from '@preact/signals';
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Connection } from '../lib/connection.ts';
 import { createDrafts, type Drafts } from '../lib/drafts.ts';
 import { t } from '../lib/i18n/index.ts';
@@ -93,6 +93,12 @@ function Main({ conn, state, drafts }: { conn: Connection; state: SessionState; 
   const [tab, setTab] = useState<Tab>(() =>
     openEval ? 'evaluation' : after ? 'followUp' : operator && state.session.phase === 'check_in' ? 'checkIn' : 'live',
   );
+  // An operator's page that is already open moves to 签到 when check-in
+  // starts (that is the station's job then).
+  const phase = state.session.phase;
+  useEffect(() => {
+    if (operator && phase === 'check_in') setTab('checkIn');
+  }, [operator, phase]);
   // After the session the follow-up comes first; the live tabs stay for the record.
   const tabs: Tab[] = [
     ...(after ? (['followUp'] as Tab[]) : []),

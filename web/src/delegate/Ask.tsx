@@ -54,7 +54,7 @@ export function AskForm({ conn, state, drafts }: { conn: Connection; state: Sess
     <section class="card" aria-labelledby="ask-h">
       <h2 id="ask-h">{m.delegate.ask.title}</h2>
       {!open && <p class="hint">{m.delegate.ask.closedPhase}</p>}
-      <form onSubmit={submit} class="ask-form">
+      <form onSubmit={submit} class="ask-form" noValidate>
         {operator && (
           <>
             <p class="muted small">{m.delegate.ask.onBehalfHint}</p>

@@ -71,7 +71,7 @@ export function FloorView({ conn, state, drafts }: { conn: Connection; state: Se
       <section class="card floor floor-empty" aria-labelledby="floor-h">
         <h2 id="floor-h">{m.floor.title}</h2>
         <p>{m.floor.empty}</p>
-        <p class="muted">{m.floor.waitingNext}</p>
+        <p class="muted" data-idle={state.session.phase}>{m.floor.idle[state.session.phase]}</p>
       </section>
     );
   }
@@ -112,6 +112,7 @@ function FollowUpForm({ conn, state, drafts }: { conn: Connection; state: Sessio
   const canSend = n > 0 && !tooLong && (!operator || draft.onBehalfOf !== '');
   const submit = (e: Event) => {
     e.preventDefault();
+    if (operator && draft.onBehalfOf === '') return notify(m.delegate.ask.needDelegate, 'error');
     if (!canSend) return;
     const cmd = operator
       ? { type: 'add_follow_up' as const, on_behalf_of: draft.onBehalfOf, text: draft.text.trim() }
@@ -122,7 +123,7 @@ function FollowUpForm({ conn, state, drafts }: { conn: Connection; state: Sessio
     drafts.followUp.value = { text: '', onBehalfOf: draft.onBehalfOf };
   };
   return (
-    <form class="follow-up-form" onSubmit={submit}>
+    <form class="follow-up-form" onSubmit={submit} noValidate>
       <h3>
         <label for="follow-up-text">{m.delegate.followUp.title}</label>
       </h3>

@@ -32,6 +32,9 @@ describe('announcements', () => {
     const card = within(await screen.findByRole('region', { name: '会场通知' }));
     const venues = r.conn.state.value!.session.venues;
     expect(card.getByText(`已收到 1 / ${venues.length} 个会场`)).toBeTruthy();
+    // The form opens on demand (the venue board stays in view).
+    expect(card.queryByLabelText('通知内容')).toBeNull();
+    fireEvent.click(card.getByRole('button', { name: '发布通知' }));
     fireEvent.input(card.getByLabelText('通知内容'), { target: { value: '白羽街道请调整麦克风' } });
     fireEvent.click(card.getByLabelText('指定会场'));
     // Nothing chosen yet: the form says so and sends nothing.

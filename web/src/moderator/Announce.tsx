@@ -19,6 +19,8 @@ export function AnnouncePanel({ state }: { state: SessionState }) {
   const [some, setSome] = useState(false);
   const [venues, setVenues] = useState<string[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
+  // The form opens on demand, so the venue board below stays in view.
+  const [writing, setWriting] = useState(false);
   const active = [...(state.announcements ?? [])].filter((a) => a.cleared_at === undefined).reverse();
   const submit = (e: Event) => {
     e.preventDefault();
@@ -31,6 +33,7 @@ export function AnnouncePanel({ state }: { state: SessionState }) {
         setText('');
         setVenues([]);
         setSome(false);
+        setWriting(false);
       }
     });
   };
@@ -38,9 +41,14 @@ export function AnnouncePanel({ state }: { state: SessionState }) {
     <section class="card announce" aria-labelledby="announce-h" id="announce">
       <div class="card-head">
         <h2 id="announce-h">{ma.title}</h2>
+        {!readOnly && (
+          <button type="button" class="small" aria-expanded={writing} aria-controls="announce-form" onClick={() => setWriting(!writing)}>
+            {writing ? mt().common.cancel : ma.write}
+          </button>
+        )}
       </div>
-      {!readOnly && (
-        <form onSubmit={submit} noValidate>
+      {!readOnly && writing && (
+        <form id="announce-form" onSubmit={submit} noValidate>
           <div class="presets" role="group" aria-label={ma.presetsLabel}>
             {ma.presets.map((p) => (
               <button key={p} type="button" class="small" onClick={() => setText(p)}>
@@ -87,7 +95,6 @@ export function AnnouncePanel({ state }: { state: SessionState }) {
           <ActionStatus action={action} conn={conn} />
         </form>
       )}
-      <h3>{ma.active}</h3>
       {active.length === 0 ? (
         <p class="muted small">{ma.none}</p>
       ) : (

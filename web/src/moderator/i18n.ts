@@ -114,6 +114,7 @@ export const mzh = {
   } as Record<string, string>,
   announce: {
     title: '会场通知',
+    write: '发布通知',
     text: '通知内容',
     presets: ['休会五分钟，请代表们留在座位', '请各分会场做好满意度测评准备', '会议即将开始，请代表们入座'],
     presetsLabel: '常用通知',
@@ -448,6 +449,7 @@ export const men: ModeratorMessages = {
   } as Record<string, string>,
   announce: {
     title: 'Announcements',
+    write: 'New announcement',
     text: 'Text',
     presets: ['A five-minute break; delegates please stay seated', 'Venues, please get ready for the satisfaction evaluation', 'We are about to begin; delegates please take your seats'],
     presetsLabel: 'Common announcements',

@@ -1,0 +1,76 @@
+// The township delegate and the venue operator (issue 10): the phone says
+// what is going on in every phase; an operator page that is open when
+// check-in starts moves to 签到; a follow-up without a chosen delegate gets
+// the app's message, not the browser's; English says "Seconded by".
+
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/preact';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Connection } from '../lib/connection.ts';
+import { connected, FakeWS } from '../lib/fakews.test-util.ts';
+import { event, question, snapshot } from '../lib/fixtures.test-util.ts';
+import { en } from '../lib/i18n/en.ts';
+import { App } from './App.tsx';
+
+let conns: Connection[] = [];
+afterEach(() => {
+  cleanup();
+  for (const c of conns) c.stop();
+  conns = [];
+  FakeWS.all = [];
+});
+
+const base = snapshot(10);
+const OPERATOR = { role: 'venue_operator' as const, name: '白羽街道分会场', venue: 'baiyu' };
+const DELEGATE = { role: 'delegate' as const, name: '钱秀英', venue: 'baiyu', delegate: 'd002' };
+
+function open(over: Parameters<typeof connected>[1]) {
+  const r = connected('delegate', over);
+  conns.push(r.conn);
+  render(<App conn={r.conn} />);
+  return r;
+}
+
+describe('the phone in every phase', () => {
+  it('says the evaluation is under way instead of "wait for the next question"', async () => {
+    open({ you: DELEGATE, session: { ...base.session, phase: 'evaluation' } });
+    const idle = await waitFor(() => {
+      const el = document.querySelector('[data-idle]');
+      if (!el) throw new Error('no idle text');
+      return el;
+    });
+    expect(idle.textContent).toBe('问政环节已结束，现在进行满意度测评');
+  });
+
+  it('an open operator page moves to 签到 when check-in starts', async () => {
+    const { ws } = open({ you: OPERATOR, session: { ...base.session, phase: 'preparing' } });
+    await waitFor(() => expect(document.querySelector('[data-tab="live"]')?.getAttribute('aria-current')).toBe('page'));
+    ws.receive(event(11, 'phase_changed', [{ entity: 'phase', phase: 'check_in' }]));
+    await waitFor(() => expect(document.querySelector('[data-tab="checkIn"]')?.getAttribute('aria-current')).toBe('page'));
+  });
+
+  it('a follow-up with no delegate chosen gets the app message and sends nothing', async () => {
+    const q = question(1, { status: 'on_floor', venues: ['baiyu'] });
+    const { ws } = open({
+      you: OPERATOR,
+      session: { ...base.session, phase: 'questioning' },
+      questions: [q],
+      floor: { question: 1, venue: 'baiyu', granted_at: 1, countdown_started_at: 1, countdown_seconds: 120 },
+    });
+    const form = await waitFor(() => {
+      const f = document.querySelector<HTMLFormElement>('form.follow-up-form');
+      if (!f) throw new Error('no follow-up form');
+      return f;
+    });
+    expect(form.noValidate).toBe(true);
+    fireEvent.input(form.querySelector('textarea')!, { target: { value: '再追问一句' } });
+    fireEvent.submit(form);
+    expect(await screen.findByText('请选择代表')).toBeTruthy();
+    expect(ws.lastSent('add_follow_up')).toBeUndefined();
+  });
+});
+
+describe('English', () => {
+  it('says "Seconded by" next to a count, not "seconds"', () => {
+    expect(en.common.seconds(0)).toBe('Seconded by 0');
+  });
+});
