@@ -134,7 +134,11 @@ pub async fn import_delegates(State(st): State<AppState>, Path(id): Path<String>
     let rows = parse_delegates_csv(&body).map_err(|e| ApiError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, e.to_string()))?;
     let (result, creds) = st.hub.import_delegates(&id, delegates_into_domain(rows)).await?;
     match result {
-        Ok(ack) => Ok((StatusCode::CREATED, Json(ImportedDto { seq: ack.seq, credentials: issued(&st, &creds) })).into_response()),
+        Ok(ack) => {
+            // Delegates imported later are on the sheet too (`links`, `cards`).
+            update_sheet(&st, &id, &creds).await;
+            Ok((StatusCode::CREATED, Json(ImportedDto { seq: ack.seq, credentials: issued(&st, &creds) })).into_response())
+        }
         Err(e) => Err(ApiError(status_for(e.code), e.code, e.message)),
     }
 }
@@ -158,13 +162,24 @@ pub async fn reissue(State(st): State<AppState>, Path(id): Path<String>, headers
         keys.push(k);
     }
     let creds = st.hub.reissue(&id, &keys).await?;
-    // Keep the printed sheet current when there is one (the demo's).
-    if crate::sheet::path(&st.data_dir, &id).exists()
-        && let Err(e) = crate::sheet::append(&st.data_dir, &id, &|k| k.to_string(), &creds, &st.base_url())
-    {
+    update_sheet(&st, &id, &creds).await;
+    Ok(Json(ReissuedDto { credentials: issued(&st, &creds) }).into_response())
+}
+
+/// Keeps the printed sheet current when there is one (the demo's, or one a
+/// CLI start wrote): new and reissued credentials are appended with their
+/// names and venues, so `links` and `cards` know them.
+async fn update_sheet(st: &AppState, id: &str, creds: &[Credential]) {
+    if creds.is_empty() || !crate::sheet::path(&st.data_dir, id).exists() {
+        return;
+    }
+    let session = match st.hub.state(id).await {
+        Ok(state) => state.session,
+        Err(e) => return tracing::warn!(error = %e, "could not read the session to update the credential sheet"),
+    };
+    if let Err(e) = crate::sheet::append(&st.data_dir, id, &|k| crate::sheet::who(&session, k), creds, &st.base_url()) {
         tracing::warn!(error = %e, "could not update the credential sheet");
     }
-    Ok(Json(ReissuedDto { credentials: issued(&st, &creds) }).into_response())
 }
 
 pub(crate) fn status_for(code: ErrorCode) -> StatusCode {

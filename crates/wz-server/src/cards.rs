@@ -28,9 +28,9 @@ fn role(key: &PrincipalKey) -> &'static str {
     }
 }
 
-/// The cards page for sheet rows (principal, name, token, link), with links
+/// The cards page for sheet rows (principal, name, token, link, venue, venue name), with links
 /// rebuilt for `base`.
-pub fn page(title: &str, rows: &[[String; 4]], base: &str) -> anyhow::Result<String> {
+pub fn page(title: &str, rows: &[[String; 6]], base: &str) -> anyhow::Result<String> {
     let mut out = String::new();
     write!(
         out,
@@ -70,8 +70,8 @@ mod tests {
     #[test]
     fn a_card_per_participant_with_its_code_and_escaped_names() {
         let rows = vec![
-            ["delegate:d001".to_owned(), "张三<b>".to_owned(), "tok-1".to_owned(), String::new()],
-            ["screen".to_owned(), "大屏".to_owned(), "tok-2".to_owned(), String::new()],
+            ["delegate:d001".to_owned(), "张三<b>".to_owned(), "tok-1".to_owned(), String::new(), "baiyu".to_owned(), "白羽街道".to_owned()],
+            ["screen".to_owned(), "大屏".to_owned(), "tok-2".to_owned(), String::new(), String::new(), String::new()],
         ];
         let html = page("问政", &rows, "http://10.0.0.2:8080").unwrap();
         assert_eq!(html.matches("class=\"card\"").count(), 2);

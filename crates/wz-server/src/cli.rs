@@ -159,8 +159,9 @@ async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
         created.push((def.clone(), hub.create_session(def).await?));
     }
     for (def, creds) in &created {
-        let names = |k: &PrincipalKey| name_of(def, k);
-        let sheet = crate::sheet::append(&args.data_dir, &def.id, &names, creds, &base)?;
+        let session = wz_domain::Session::new(def.clone());
+        let who = |k: &PrincipalKey| crate::sheet::who(&session, k);
+        let sheet = crate::sheet::append(&args.data_dir, &def.id, &who, creds, &base)?;
         info!(session = %def.id, sheet = %sheet.display(), "session created; join links written");
     }
 
@@ -189,18 +190,6 @@ fn warn_if_descriptors_short(max_connections: usize) {
         && soft < max_connections + 64
     {
         warn!(descriptors = soft, max_connections, "the descriptor limit is below --max-connections + 64: raise it (LimitNOFILE=, ulimit -n) or lower the cap");
-    }
-}
-
-fn name_of(def: &wz_domain::SessionDef, k: &PrincipalKey) -> String {
-    match k {
-        PrincipalKey::Moderator => "主持人 moderator".into(),
-        PrincipalKey::Auditor => "审计 auditor".into(),
-        PrincipalKey::Screen => "大屏 public screen".into(),
-        PrincipalKey::Operator(v) => def.venue(v).map(|v| format!("{} 联络员", v.name)).unwrap_or_default(),
-        PrincipalKey::Delegate(d) => def.delegates.iter().find(|x| &x.id == d).map(|x| x.name.clone()).unwrap_or_default(),
-        PrincipalKey::Office => "人大办 congress office".into(),
-        PrincipalKey::Unit(u) => def.units.iter().find(|x| &x.id == u).map(|x| x.name.clone()).unwrap_or_default(),
     }
 }
 
@@ -240,14 +229,22 @@ fn print_banner(args: &ServeArgs, addr: std::net::SocketAddr, base: &str, hub: &
                 Some(rows.into_iter().filter_map(|r| Some((r[0].clone(), crate::sheet::link(base, &PrincipalKey::parse(&r[0])?, &r[2])))).collect())
             });
         if let Some(rows) = rows {
-            for (key, label) in [
-                ("moderator", "moderator console 主持人"),
-                ("screen", "public screen 大屏"),
-                ("operator:baiyu", "venue operator 分会场 (白羽街道)"),
-                ("delegate:d001", "delegate 代表 (d001)"),
-                ("office", "congress office 人大办 (after the session)"),
-                ("unit:minzheng", "respondent unit 承办单位 (县民政局)"),
-            ] {
+            // A delegate of the printed operator's venue, so that the README's
+            // walk-through (the operator checks the delegate in) works with
+            // the pair printed.
+            let pair = paired_delegate(created.iter().find(|(d, _)| d.id == s.id).map(|(d, _)| d), &sheet, PAIRED_VENUE);
+            let pair_label = pair.as_deref().map(|k| format!("delegate 代表 ({}, same venue)", &k["delegate:".len()..]));
+            let fixed = [
+                ("moderator", "moderator console 主持人".to_owned()),
+                ("screen", "public screen 大屏".to_owned()),
+                ("operator:baiyu", "venue operator 分会场 (白羽街道)".to_owned()),
+            ];
+            let after = [
+                ("office", "congress office 人大办 (after the session)".to_owned()),
+                ("unit:minzheng", "respondent unit 承办单位 (县民政局)".to_owned()),
+            ];
+            let paired = pair.as_deref().zip(pair_label);
+            for (key, label) in fixed.into_iter().chain(paired).chain(after) {
                 if let Some((_, link)) = rows.iter().find(|(k, _)| k == key) {
                     println!("    {label}: {link}");
                 }
@@ -258,6 +255,19 @@ fn print_banner(args: &ServeArgs, addr: std::net::SocketAddr, base: &str, hub: &
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
+}
+
+/// The venue whose operator and delegate the banner prints as a pair.
+const PAIRED_VENUE: &str = "baiyu";
+
+/// The first delegate of `venue`: from the definition just created, or from
+/// the sheet's venue column on a later start.
+fn paired_delegate(def: Option<&wz_domain::SessionDef>, sheet: &Path, venue: &str) -> Option<String> {
+    if let Some(def) = def {
+        return def.delegates.iter().find(|d| d.venue.0 == venue).map(|d| format!("delegate:{}", d.id.0));
+    }
+    let rows = crate::sheet::read(sheet).ok()?;
+    rows.into_iter().find(|r| r[0].starts_with("delegate:") && r[4] == venue).map(|r| r[0].clone())
 }
 
 /// Where the join links are, with a command that prints them as typed.
@@ -312,10 +322,10 @@ fn repair(args: &RepairArgs) -> anyhow::Result<()> {
 
 fn cards(args: &LinksArgs) -> anyhow::Result<()> {
     let sheet = find_sheet(args)?;
-    let rows: Vec<[String; 4]> = crate::sheet::read(&sheet)
+    let rows: Vec<[String; 6]> = crate::sheet::read(&sheet)
         .with_context(|| format!("reading {}", sheet.display()))?
         .into_iter()
-        .filter(|r| args.filter.as_deref().is_none_or(|f| r[0].contains(f) || r[1].contains(f)))
+        .filter(|r| args.filter.as_deref().is_none_or(|f| crate::sheet::matches(r, f)))
         .collect();
     // Without --base-url the links keep the address the sheet was written with.
     let base = match &args.base_url {
@@ -363,12 +373,12 @@ fn links(args: &LinksArgs) -> anyhow::Result<()> {
     let sheet = find_sheet(args)?;
     let rows = crate::sheet::read(&sheet).with_context(|| format!("reading {}", sheet.display()))?;
     for r in rows {
-        if args.filter.as_deref().is_none_or(|f| r[0].contains(f) || r[1].contains(f)) {
+        if args.filter.as_deref().is_none_or(|f| crate::sheet::matches(&r, f)) {
             let link = match (&args.base_url, PrincipalKey::parse(&r[0])) {
                 (Some(base), Some(k)) => crate::sheet::link(base.trim_end_matches('/'), &k, &r[2]),
                 _ => r[3].clone(),
             };
-            println!("{}\t{}\t{}", r[0], r[1], link);
+            println!("{}\t{}\t{}\t{}", r[0], r[1], r[5], link);
         }
     }
     Ok(())

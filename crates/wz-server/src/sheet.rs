@@ -27,9 +27,46 @@ pub fn path(data_dir: &Path, session: &str) -> PathBuf {
     data_dir.join("credentials").join(format!("{session}.csv"))
 }
 
+/// Who a credential belongs to, as the sheet and the cards print it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Who {
+    pub name: String,
+    /// The venue's id, for operators and delegates (empty otherwise).
+    pub venue: String,
+    pub venue_name: String,
+}
+
+/// Who `k` is in session `s` (delegates imported after the start included).
+pub fn who(s: &wz_domain::Session, k: &PrincipalKey) -> Who {
+    let def = s.def();
+    let venue = |v: &wz_domain::VenueId| (v.0.clone(), def.venue(v).map(|x| x.name.clone()).unwrap_or_default());
+    let (name, (venue, venue_name)) = match k {
+        PrincipalKey::Moderator => ("主持人 moderator".into(), Default::default()),
+        PrincipalKey::Auditor => ("审计 auditor".into(), Default::default()),
+        PrincipalKey::Screen => ("大屏 public screen".into(), Default::default()),
+        PrincipalKey::Operator(v) => (def.venue(v).map(|x| format!("{} 联络员", x.name)).unwrap_or_default(), venue(v)),
+        PrincipalKey::Delegate(d) => match s.delegate(d) {
+            Some(x) => (x.name.clone(), venue(&x.venue)),
+            None => (String::new(), Default::default()),
+        },
+        PrincipalKey::Office => ("人大办 congress office".into(), Default::default()),
+        PrincipalKey::Unit(u) => (def.units.iter().find(|x| &x.id == u).map(|x| x.name.clone()).unwrap_or_default(), Default::default()),
+    };
+    Who { name, venue, venue_name }
+}
+
+/// The sheet's columns; `venue` and `venue_name` were added in issue 10
+/// (older sheets have four, and are still read).
+pub const HEADER: [&str; 6] = ["principal", "name", "token", "link", "venue", "venue_name"];
+
+/// Does row `r` match a `links`/`cards` filter: its principal, name or venue (id or name)?
+pub fn matches(r: &[String; 6], filter: &str) -> bool {
+    [0, 1, 4, 5].iter().any(|&i| r[i].contains(filter))
+}
+
 /// Appends credentials to the session's sheet (creating it with a header).
 /// Reissued credentials are appended: the last line of a key wins.
-pub fn append(data_dir: &Path, session: &str, names: &dyn Fn(&PrincipalKey) -> String, creds: &[Credential], base: &str) -> std::io::Result<PathBuf> {
+pub fn append(data_dir: &Path, session: &str, who: &dyn Fn(&PrincipalKey) -> Who, creds: &[Credential], base: &str) -> std::io::Result<PathBuf> {
     let p = path(data_dir, session);
     std::fs::create_dir_all(p.parent().expect("has parent"))?;
     let new = !p.exists();
@@ -45,10 +82,11 @@ pub fn append(data_dir: &Path, session: &str, names: &dyn Fn(&PrincipalKey) -> S
     if new {
         // A BOM so that Excel on Chinese Windows reads UTF-8, not GBK.
         f.write_all(b"\xEF\xBB\xBF")?;
-        w.write_record(["principal", "name", "token", "link"]).map_err(std::io::Error::other)?;
+        w.write_record(HEADER).map_err(std::io::Error::other)?;
     }
     for c in creds {
-        w.write_record([c.key.to_string(), names(&c.key), c.token.clone(), link(base, &c.key, &c.token)])
+        let w2 = who(&c.key);
+        w.write_record([c.key.to_string(), w2.name, c.token.clone(), link(base, &c.key, &c.token), w2.venue, w2.venue_name])
             .map_err(std::io::Error::other)?;
     }
     f.write_all(&w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?)?;
@@ -56,17 +94,49 @@ pub fn append(data_dir: &Path, session: &str, names: &dyn Fn(&PrincipalKey) -> S
     Ok(p)
 }
 
-/// A sheet's rows (principal, name, token, link), the last line of each key winning.
-pub fn read(path: &Path) -> std::io::Result<Vec<[String; 4]>> {
+/// A sheet's rows (principal, name, token, link, venue, venue_name), the
+/// last line of each key winning.
+pub fn read(path: &Path) -> std::io::Result<Vec<[String; 6]>> {
     let bytes = std::fs::read(path)?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let mut rdr = csv::Reader::from_reader(bytes);
-    let mut rows: Vec<[String; 4]> = Vec::new();
+    // Flexible: a sheet written before the venue columns has four.
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let mut rows: Vec<[String; 6]> = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(std::io::Error::other)?;
-        let row = [0, 1, 2, 3].map(|i| rec.get(i).unwrap_or("").to_owned());
+        let row = [0, 1, 2, 3, 4, 5].map(|i| rec.get(i).unwrap_or("").to_owned());
         rows.retain(|r| r[0] != row[0]);
         rows.push(row);
     }
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sheet_names_each_venue_filters_by_it_and_still_reads_an_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = path(dir.path(), "s");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        // A sheet of before the venue columns, then rows appended now.
+        std::fs::write(&p, "\u{feff}principal,name,token,link\nmoderator,主持人 moderator,t0,l0\n").unwrap();
+        let creds = [
+            Credential { key: PrincipalKey::Operator(wz_domain::VenueId::new("baiyu")), token: "t1".into() },
+            Credential { key: PrincipalKey::Delegate(wz_domain::DelegateId::new("d002")), token: "t2".into() },
+        ];
+        let who = |k: &PrincipalKey| match k {
+            PrincipalKey::Operator(_) => Who { name: "白羽街道 联络员".into(), venue: "baiyu".into(), venue_name: "白羽街道".into() },
+            _ => Who { name: "钱秀英".into(), venue: "baiyu".into(), venue_name: "白羽街道".into() },
+        };
+        append(dir.path(), "s", &who, &creds, "http://x").unwrap();
+        let rows = read(&p).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0][4], "", "an old row has no venue");
+        let baiyu: Vec<&str> = rows.iter().filter(|r| matches(r, "baiyu")).map(|r| r[0].as_str()).collect();
+        assert_eq!(baiyu, ["operator:baiyu", "delegate:d002"], "the filter finds everyone of the venue");
+        assert_eq!(rows.iter().filter(|r| matches(r, "白羽街道")).count(), 2);
+    }
+}
+
