@@ -188,6 +188,11 @@ async fn http_endpoints_answer() {
     let token = v["credentials"][0]["token"].as_str().unwrap().to_owned();
     let mut newcomer = Client::connect(&server.addr, &token, None).await.unwrap();
     assert_eq!(newcomer.next().await["you"]["delegate"], "d999");
+    // The newcomer is on the credential sheet, named, with their venue (so
+    // `links --filter baiyu` and `cards` list them).
+    let sheet = std::fs::read_to_string(dir.path().join("credentials").join(format!("{SESSION}.csv"))).unwrap();
+    let row = sheet.lines().find(|l| l.starts_with("delegate:d999,")).expect("d999 on the sheet");
+    assert!(row.contains(",新代表,") && row.contains(&token) && row.ends_with(",baiyu,白羽街道人大代表联络站"), "{row}");
     // Reissuing a lost card revokes the old credential and closes its connection.
     let body = json!({"principals": ["delegate:d999"]}).to_string();
     let (status, out) = server.http("POST", &format!("/api/sessions/{SESSION}/credentials/reissue"), Some(&server.token("moderator")), Some(("application/json", body.as_bytes()))).await;
