@@ -30,10 +30,14 @@ type Ws = WsClient;
 function tokens(): Map<string, string> {
   const raw = readFileSync(join(DATA, 'credentials', `${SESSION}.csv`), 'utf8').replace(/^\uFEFF/, '');
   const out = new Map<string, string>();
-  for (const line of raw.split(/\r?\n/).slice(1)) {
-    // principal,name,token,link (tokens and principals never contain commas or quotes)
+  const [head, ...lines] = raw.split(/\r?\n/);
+  // principal,name,token,link,venue,venue_name: the name may hold a comma
+  // (quoted); nothing after it does, so the token is counted from the end.
+  const header = head.split(',');
+  const fromEnd = header.length - 1 - header.indexOf('token');
+  for (const line of lines) {
     const cells = line.split(',');
-    if (cells.length >= 4) out.set(cells[0], cells[cells.length - 2]);
+    if (cells.length >= header.length) out.set(cells[0], cells[cells.length - 1 - fromEnd]);
   }
   return out;
 }
@@ -384,6 +388,10 @@ test('the evaluation: open for chosen units, live turnout, close and results', a
   await expect(openForm.locator('input[data-unit="weijian"]')).not.toBeChecked();
   await openForm.getByLabel('县卫生健康委员会').check();
   await openForm.getByRole('button', { name: '开始测评' }).click();
+  // Confirmed with the facts: how many have checked in, out of how many.
+  const confirm = page.getByRole('dialog', { name: '确认开始测评' });
+  await expect(confirm).toContainText(/目前已签到 \d+ \/ 320 名代表/);
+  await confirm.getByRole('button', { name: '开始测评' }).click();
   const ev = await mod.waitFor((s) => s.evaluations.some((e) => e.status === 'open'));
   const evId = ev.evaluations.find((e) => e.status === 'open')!.id;
   expect(ev.evaluations.find((e) => e.id === evId)!.units).toEqual(['minzheng', 'weijian', 'caizheng']);

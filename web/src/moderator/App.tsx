@@ -21,7 +21,7 @@ import { FloorControl } from './Floor.tsx';
 import { HealthBoard } from './Health.tsx';
 import { mt } from './i18n.ts';
 import { Inbox } from './Inbox.tsx';
-import { inboxCounts, nextPhase, PHASES, phaseBlockers, type AnswerDraft } from './logic.ts';
+import { inboxCounts, nextPhase, PHASES, phaseBlockers, unaskedQuestions, type AnswerDraft } from './logic.ts';
 import { FloorRequests, QueuePanel, type GrantRequest } from './Queue.tsx';
 
 type Tab = 'questioning' | 'evaluation' | 'exports';
@@ -198,6 +198,7 @@ function PhaseBar({ state }: { state: SessionState }) {
   const next = nextPhase(phase);
   const current = PHASES.indexOf(phase);
   const blockers = phaseBlockers(state);
+  const unasked = unaskedQuestions(state.questions);
   return (
     <div class="phase-bar">
       <ol class="phase-steps" aria-label={mm.title}>
@@ -227,6 +228,18 @@ function PhaseBar({ state }: { state: SessionState }) {
                 {blockers.includes('floor') && <li>{mm.blockFloor}</li>}
                 {blockers.includes('evaluation') && <li>{mm.blockEvaluation}</li>}
               </ul>
+            )}
+            {next === 'evaluation' && unasked.length > 0 && (
+              <div class="hint-warn" data-unasked={unasked.length}>
+                <p>{mm.unasked(unasked.length)}</p>
+                <ul>
+                  {unasked.map((q) => (
+                    <li key={q.id}>
+                      {m.common.questionNo(q.id)} · {q.text.length > 40 ? `${q.text.slice(0, 40)}…` : q.text}
+                    </li>
+                  ))}
+                </ul>
+              </div>
             )}
           </ConfirmButton>
           <ActionStatus action={action} conn={conn} />

@@ -11,7 +11,7 @@ import { unitName, venueName, type SessionState } from '../lib/state.ts';
 import { Bar } from '../lib/ui.tsx';
 import { ActionStatus, Card, clock, ConfirmButton, useAction, useConsole } from './common.tsx';
 import { mt } from './i18n.ts';
-import { cellView, defaultEvaluationUnits, turnoutPct } from './logic.ts';
+import { cellView, defaultEvaluationUnits, openFacts, turnoutPct } from './logic.ts';
 
 export function EvaluationPanel({ state }: { state: SessionState }) {
   const { readOnly } = useConsole();
@@ -51,10 +51,11 @@ function OpenForm({ state }: { state: SessionState }) {
   const toggle = (id: string, on: boolean) => setUnits(on ? state.session.units.map((u) => u.id).filter((u) => u === id || units.includes(u)) : units.filter((u) => u !== id));
   const submit = (e: Event) => {
     e.preventDefault();
-    if (units.length === 0) {
-      setProblem(mm.needUnit);
-      return;
-    }
+    if (units.length === 0) setProblem(mm.needUnit);
+  };
+  const facts = openFacts(state, units);
+  const names = (ids: readonly string[]) => ids.map((u) => unitName(state, u)).join('、');
+  const open = () => {
     setProblem(null);
     void action.run({ type: 'open_evaluation', units });
   };
@@ -75,9 +76,28 @@ function OpenForm({ state }: { state: SessionState }) {
             {problem}
           </p>
         )}
-        <button type="submit" class="primary" disabled={action.busy}>
-          {mm.openButton}
-        </button>
+        {units.length === 0 ? (
+          <button type="submit" class="primary">
+            {mm.openButton}
+          </button>
+        ) : (
+          <ConfirmButton
+            class="primary"
+            label={mm.openButton}
+            title={mm.openConfirmTitle}
+            message={mm.openFacts(names(units), facts.checkedIn, facts.roster)}
+            confirmLabel={mm.openButton}
+            disabled={action.busy}
+            onConfirm={open}
+          >
+            {(facts.checkedIn === 0 || facts.again.length > 0) && (
+              <ul class="hint-warn" data-open-warnings>
+                {facts.checkedIn === 0 && <li>{mm.noneCheckedIn}</li>}
+                {facts.again.length > 0 && <li>{mm.again(names(facts.again))}</li>}
+              </ul>
+            )}
+          </ConfirmButton>
+        )}
         <ActionStatus action={action} conn={conn} />
       </form>
     </Card>

@@ -218,6 +218,34 @@ describe('moderator console', () => {
 
 });
 
+describe('phases and rounds, confirmed with the facts', () => {
+  it('moving to the evaluation lists the approved questions never asked', async () => {
+    start({
+      session: { ...snapshot(1).session, phase: 'questioning' },
+      questions: [question(1, { status: 'queued', text: '养老院床位何时增加？' }), question(2, { status: 'answered' })],
+      queue: [1],
+    });
+    fireEvent.click(await screen.findByRole('button', { name: /进入下一阶段：满意度测评/ }));
+    const dialog = await screen.findByRole('dialog', { name: '确认切换阶段' });
+    expect(dialog.textContent).toContain('还有 1 个已通过的问题没有上席问政');
+    expect(dialog.textContent).toContain('养老院床位何时增加？');
+  });
+
+  it('opening a round with nobody checked in warns before anything is sent', async () => {
+    const { ws } = start({
+      session: { ...snapshot(1).session, phase: 'evaluation' },
+      questions: [question(1, { status: 'answered' })],
+      stats: stats(10, { venues: [{ venue: 'main', present: 0, roster: 1 }, { venue: 'baiyu', present: 0, roster: 2 }] }),
+    });
+    const form = await waitFor(() => $('form[data-form="open-evaluation"]'));
+    fireEvent.click(within(form).getByRole('button', { name: '开始测评' }));
+    const dialog = await screen.findByRole('dialog', { name: '确认开始测评' });
+    expect(dialog.textContent).toContain('目前已签到 0 / 3 名代表');
+    expect(dialog.textContent).toContain('还没有任何代表签到');
+    expect(ws.lastSent('open_evaluation')).toBeUndefined();
+  });
+});
+
 describe('the auditor', () => {
   it('gets the same console with no controls', async () => {
     start({

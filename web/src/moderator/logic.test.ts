@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DelegateDto, ErrorDto, LimitsDto } from '../protocol.ts';
+import type { DelegateDto, ErrorDto, LimitsDto, QuestionDto } from '../protocol.ts';
 import { question, snapshot, stats } from '../lib/fixtures.test-util.ts';
 import { applyChange, applySnapshot } from '../lib/state.ts';
 import { men, mzh } from './i18n.ts';
@@ -39,6 +39,8 @@ import {
   validateAnswer,
   venueHealth,
   type AnswerDraft,
+  openFacts,
+  unaskedQuestions,
 } from './logic.ts';
 
 const LIMITS: LimitsDto = {
@@ -386,3 +388,32 @@ describe('documents and spreadsheets', () => {
     expect(downloadName("inline; filename*=UTF-8''%E0%A4%A", 'fallback.pdf')).toBe('fallback.pdf');
   });
 });
+
+describe('before opening a round and before the evaluation phase', () => {
+  const units = [
+    { id: 'minzheng', name: '县民政局' },
+    { id: 'weijian', name: '县卫生健康委员会' },
+  ];
+  const answered = (unit: string) => ({ unit, official: 'o', summary: 's', commitments: [], at: 1 });
+  const q = (id: number, status: QuestionDto['status'], unit = 'minzheng') =>
+    ({ id, status, unit, topic: 't', text: `问题${id}`, venues: ['main'], seconds: 0, follow_ups: [], submitted_at: 1, ...(status === 'answered' ? { answer: answered(unit) } : {}) }) as unknown as QuestionDto;
+
+  it('does not tick a unit an earlier round already rated', () => {
+    const state = { session: { units } as never, questions: [q(1, 'answered', 'minzheng'), q(2, 'answered', 'weijian')] };
+    expect(defaultEvaluationUnits(state)).toEqual(['minzheng', 'weijian']);
+    const after = { ...state, evaluations: [{ id: 1, units: ['minzheng', 'weijian'], status: 'closed', opened_at: 1 }] as never };
+    expect(defaultEvaluationUnits(after)).toEqual([]);
+  });
+
+  it('says how many have checked in and which chosen units were rated before', () => {
+    const stats = { venues: [{ venue: 'main', present: 0, roster: 10 }, { venue: 'baiyu', present: 0, roster: 5 }] } as never;
+    const evaluations = [{ id: 1, units: ['minzheng'], status: 'closed', opened_at: 1 }] as never;
+    expect(openFacts({ stats, evaluations }, ['minzheng', 'weijian'])).toEqual({ checkedIn: 0, roster: 15, again: ['minzheng'] });
+  });
+
+  it('lists the approved and queued questions never asked on the floor', () => {
+    const qs = [q(1, 'answered'), q(2, 'approved'), q(3, 'queued'), q(4, 'pending'), q(5, 'rejected'), q(6, 'on_floor')];
+    expect(unaskedQuestions(qs).map((x) => x.id)).toEqual([2, 3]);
+  });
+});
+

@@ -6,6 +6,7 @@ import type {
   CommandDto,
   CommitmentDto,
   CountsDto,
+  EvaluationDto,
   DelegateDto,
   ErrorDto,
   Level,
@@ -423,14 +424,44 @@ export function turnoutPct(voted: number, eligible: number): string {
 }
 
 /** Units to preselect when opening an evaluation: those that answered, else all. */
-export function defaultEvaluationUnits(state: Pick<SessionState, 'questions' | 'session'>): string[] {
+export function defaultEvaluationUnits(state: Pick<SessionState, 'questions' | 'session'> & Partial<Pick<SessionState, 'evaluations'>>): string[] {
   const answered = new Set<string>();
   for (const q of state.questions) {
     if (q.answer) answered.add(q.answer.unit);
     for (const f of q.follow_ups) if (f.answer) answered.add(f.answer.unit);
   }
+  // A unit already rated in a round is not ticked again: a second round on
+  // the same units is a deliberate choice, never a click on the defaults.
+  const done = evaluatedUnits(state.evaluations ?? []);
+  if (done.size > 0) return state.session.units.map((u) => u.id).filter((u) => answered.has(u) && !done.has(u));
   const ordered = state.session.units.map((u) => u.id).filter((u) => answered.has(u));
   return ordered.length > 0 ? ordered : state.session.units.map((u) => u.id);
+}
+
+/** Units some earlier round already rated (open or closed). */
+export function evaluatedUnits(evaluations: readonly EvaluationDto[]): Set<string> {
+  return new Set(evaluations.flatMap((e) => e.units));
+}
+
+/** The facts the moderator confirms before opening a round. */
+export interface OpenFacts {
+  checkedIn: number;
+  roster: number;
+  /** Chosen units an earlier round already rated. */
+  again: string[];
+}
+
+export function openFacts(state: Pick<SessionState, 'stats' | 'evaluations'>, units: readonly string[]): OpenFacts {
+  const checkedIn = state.stats.venues.reduce((a, v) => a + v.present, 0);
+  const roster = state.stats.venues.reduce((a, v) => a + v.roster, 0);
+  const done = evaluatedUnits(state.evaluations);
+  return { checkedIn, roster, again: units.filter((u) => done.has(u)) };
+}
+
+/** Questions that will not be asked on the floor if the session moves on:
+ * approved or queued, never on the floor. They become written-reply items. */
+export function unaskedQuestions(questions: readonly QuestionDto[]): QuestionDto[] {
+  return questions.filter((q) => q.status === 'approved' || q.status === 'queued');
 }
 
 // ---------------------------------------------------------------------------
