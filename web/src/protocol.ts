@@ -124,7 +124,13 @@ export type LiveEvaluationDto = { evaluation: number, turnout: TurnoutDto,
 /**
  * Ballots accepted per unit (numbers only, never choices).
  */
-ballots_by_unit: Array<UnitBallotsDto>, };
+ballots_by_unit: Array<UnitBallotsDto>, 
+/**
+ * A venue operator's own venue, while the evaluation is open: the
+ * checked-in delegates who have not cast a ballot yet (ids; names come
+ * from the operator's roster), so the station can prompt them.
+ */
+not_voted?: Array<string>, };
 
 export type UnitBallotsDto = { unit: string, ballots: number, };
 

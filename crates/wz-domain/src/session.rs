@@ -337,6 +337,16 @@ impl Session {
         self.live_turnout(ev)
     }
 
+    /// Checked-in delegates of `venue` without a ballot in `ev` yet: whom
+    /// the venue's station prompts (names only; never a choice).
+    pub fn not_voted(&self, ev: &Evaluation, venue: &VenueId) -> Vec<&Delegate> {
+        let voted: std::collections::BTreeSet<&DelegateId> = ev.ballots.keys().map(|(d, _)| d).collect();
+        self.delegates
+            .values()
+            .filter(|d| &d.venue == venue && self.checked_in.contains_key(&d.id) && !voted.contains(&d.id))
+            .collect()
+    }
+
     pub(crate) fn live_turnout(&self, ev: &Evaluation) -> Turnout {
         let mut t = Turnout::default();
         for v in &self.def.venues {

@@ -434,7 +434,7 @@ impl SessionActor {
             // More missed events than the queue holds: a snapshot is smaller.
             if frames.len() < self.config.outbound_queue && frames.iter().map(Bytes::len).sum::<usize>() < self.config.outbound_queue_bytes {
                 let p = Perspective::for_snapshot(viewer);
-                let stats = render::stats(&self.state, &stats_perspective(&p), &self.health(), now);
+                let stats = render::stats(&self.state, &stats_perspective(&p, self.state.open_evaluation().is_some()), &self.health(), now);
                 frames.push(Bytes::from(ServerMessage::Stats(stats).encode()));
                 return CatchUp { frames, resumed: true };
             }
@@ -463,8 +463,9 @@ impl SessionActor {
         let health = self.health();
         let mut cache: HashMap<Perspective, Bytes> = HashMap::new();
         let mut dead = Vec::new();
+        let voting = self.state.open_evaluation().is_some();
         for (id, c) in self.conns.iter() {
-            let p = stats_perspective(&Perspective::for_snapshot(&c.viewer));
+            let p = stats_perspective(&Perspective::for_snapshot(&c.viewer), voting);
             let bytes = cache
                 .entry(p.clone())
                 .or_insert_with(|| Bytes::from(ServerMessage::Stats(render::stats(&self.state, &p, &health, now)).encode()))
@@ -481,9 +482,12 @@ impl SessionActor {
 }
 
 /// Stats differ only between staff and everyone else.
-fn stats_perspective(p: &Perspective) -> Perspective {
+/// Whose stats differ: staff's, and while an evaluation is open each venue
+/// operator's (who at the venue has not voted yet); everyone else shares one.
+fn stats_perspective(p: &Perspective, voting: bool) -> Perspective {
     match p {
         Perspective::Moderator | Perspective::Auditor => p.clone(),
+        Perspective::Venue(_) if voting => p.clone(),
         _ => Perspective::Public,
     }
 }

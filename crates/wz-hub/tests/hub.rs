@@ -597,3 +597,21 @@ async fn a_repeated_command_id_is_answered_not_run_again_even_after_a_restart() 
     let snap: serde_json::Value = serde_json::from_str(&snap).unwrap();
     assert_eq!(snap["questions"].as_array().unwrap().len(), 2, "no duplicate question");
 }
+
+/// Issue 10: while an evaluation is open, a venue operator's stats name the
+/// venue's checked-in delegates who have not voted yet; nobody else's do.
+#[tokio::test]
+async fn an_operator_sees_who_at_the_venue_has_not_voted_yet() {
+    let config = HubConfig { stats_interval: Duration::from_millis(20), ..HubConfig::default() };
+    let h = Harness::memory(config, 6).await;
+    h.to_evaluation(6).await; // d02 and d05 are baiyu's
+    let (mut baiyu, _) = h.join(&operator(BAIYU)).await;
+    let (mut screen, _) = h.join(&PrincipalKey::Screen).await;
+    let (mut d02, _) = h.join(&delegate(1)).await;
+    let (_, ack) = call(&mut d02, ballot("v", "b-2", "u1", "satisfied")).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let st = until(&mut baiyu.receiver, |v| is_type(v, "stats") && v["evaluation"]["turnout"]["voted"] == 1).await;
+    assert_eq!(st["evaluation"]["not_voted"], json!(["d05"]), "{st}");
+    let public = until(&mut screen.receiver, |v| is_type(v, "stats") && v["evaluation"]["turnout"]["voted"] == 1).await;
+    assert!(public["evaluation"].get("not_voted").is_none(), "{public}");
+}

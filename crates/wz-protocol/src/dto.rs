@@ -350,6 +350,12 @@ pub struct LiveEvaluationDto {
     pub turnout: TurnoutDto,
     /// Ballots accepted per unit (numbers only, never choices).
     pub ballots_by_unit: Vec<UnitBallotsDto>,
+    /// A venue operator's own venue, while the evaluation is open: the
+    /// checked-in delegates who have not cast a ballot yet (ids; names come
+    /// from the operator's roster), so the station can prompt them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub not_voted: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

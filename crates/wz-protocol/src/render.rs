@@ -335,6 +335,12 @@ pub fn stats(s: &Session, p: &Perspective, health: &Health, now: d::Millis) -> S
             .iter()
             .map(|(u, r)| UnitBallotsDto { unit: u.0.clone(), ballots: r.total.total() })
             .collect(),
+        not_voted: match p {
+            Perspective::Venue(v) if ev.status == d::EvaluationStatus::Open => {
+                Some(s.not_voted(ev, v).into_iter().map(|x| x.id.0.clone()).collect())
+            }
+            _ => None,
+        },
     });
     StatsDto {
         seq: s.seq(),

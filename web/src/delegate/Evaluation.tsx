@@ -186,6 +186,13 @@ function Turnout({ state, ev }: { state: SessionState; ev: EvaluationDto }) {
             {m.delegate.evaluation.turnoutOf(mine?.voted ?? 0, mine?.eligible ?? present?.present ?? 0)}
           </p>
           <Bar value={mine?.voted ?? 0} max={mine?.eligible ?? 0} />
+          {live?.not_voted && (
+            <p class="not-voted" data-not-voted={live.not_voted.length}>
+              {live.not_voted.length === 0
+                ? m.delegate.evaluation.allVoted
+                : m.delegate.evaluation.notVoted(live.not_voted.map((d) => state.delegates.find((x) => x.id === d)?.name ?? d).join('、'))}
+            </p>
+          )}
         </div>
       )}
       {live && (

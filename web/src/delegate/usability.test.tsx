@@ -74,3 +74,33 @@ describe('English', () => {
     expect(en.common.seconds(0)).toBe('Seconded by 0');
   });
 });
+
+describe('the station during the evaluation', () => {
+  it('names who at the venue has not voted yet, never what anyone chose', async () => {
+    open({
+      you: OPERATOR,
+      session: { ...base.session, phase: 'evaluation' },
+      delegates: [
+        { id: 'd002', name: '钱秀英', level: 'township', venue: 'baiyu' },
+        { id: 'd003', name: '孙丽', level: 'county', venue: 'baiyu' },
+      ],
+      checked_in: ['d002', 'd003'],
+      evaluations: [{ id: 1, units: ['minzheng'], status: 'open', opened_at: 1 }],
+      stats: {
+        ...base.stats,
+        evaluation: {
+          evaluation: 1,
+          turnout: { voted: 1, eligible: 2, by_venue: [{ venue: 'baiyu', voted: 1, eligible: 2 }] },
+          ballots_by_unit: [{ unit: 'minzheng', ballots: 1 }],
+          not_voted: ['d003'],
+        },
+      },
+    });
+    const line = await waitFor(() => {
+      const el = document.querySelector('[data-not-voted]');
+      if (!el) throw new Error('no list');
+      return el;
+    });
+    expect(line.textContent).toBe('尚未参评（请提醒）：孙丽');
+  });
+});

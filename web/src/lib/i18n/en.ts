@@ -244,6 +244,8 @@ export const en: Messages = {
       pendingSend: 'Submitted; waiting to be sent',
       sentOffline: 'Ballots saved; they will be sent once online. No need to submit again.',
       receipts: 'Receipts',
+      notVoted: (names: string) => `Not voted yet (remind them): ${names}`,
+      allVoted: 'Every checked-in delegate of this venue has voted',
       verifyReceipts: 'Check them on the receipt page',
       receiptCode: 'Receipt code',
       receiptHint: 'The receipt code proves your ballot was counted. Keep it to yourself.',

@@ -244,6 +244,8 @@ export const zh = {
       pendingSend: '已提交，等待发送',
       sentOffline: '测评票已保存，联网后自动发送，无需重复提交',
       receipts: '测评回执',
+      notVoted: (names: string) => `尚未参评（请提醒）：${names}`,
+      allVoted: '本会场已签到的代表都已参评',
       verifyReceipts: '到回执核验页核验',
       receiptCode: '回执码',
       receiptHint: '回执码用于核对您的测评票已被计入，请勿告诉他人。',
