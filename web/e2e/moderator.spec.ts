@@ -164,6 +164,11 @@ test('phases advance with a confirmation; the venue board shows who is connected
   // A venue nobody connected from stands out, in words too.
   await expect(board.locator('tr[data-venue="dinghe"]')).toHaveAttribute('data-problem', 'no_connection');
   await expect(board.locator('tr[data-venue="dinghe"]')).toContainText('无连接');
+  // The moderator's own console is not the main venue's station: without
+  // its operator the main venue shows no connection; with it, it does.
+  await expect(board.locator('tr[data-venue="main"]')).toHaveAttribute('data-problem', 'no_connection');
+  open.push(await Ws.open(tok('operator:main')));
+  await expect(board.locator('tr[data-venue="main"] td[data-connections]')).toHaveText('1');
   await expect(board.locator('tr[data-venue="main"] td[data-last-seen]')).toHaveText(/^\d+ 秒前$/);
 
   await advance(page, '问政进行中');

@@ -372,11 +372,13 @@ impl SessionActor {
         let (close_tx, close) = oneshot::channel();
         let id = self.next_conn;
         self.next_conn += 1;
+        // A venue's connections are its station's and its delegates': the
+        // moderator's own console is not the main venue's station (issue 10:
+        // it made the main venue look connected when its operator was not).
         let venue = match &viewer {
-            Viewer::Moderator => Some(self.state.def().main_venue().id.clone()),
             Viewer::VenueOperator(v) => Some(v.clone()),
             Viewer::Delegate(d) => self.state.delegate(d).map(|x| x.venue.clone()),
-            Viewer::Screen | Viewer::Auditor | Viewer::Office | Viewer::Unit(_) => None,
+            Viewer::Moderator | Viewer::Screen | Viewer::Auditor | Viewer::Office | Viewer::Unit(_) => None,
         };
         if let Some(v) = venue.clone() {
             self.seen(v);
