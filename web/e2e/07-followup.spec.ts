@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import type { ItemDto } from '../src/protocol.ts';
 import { addDays } from '../src/lib/followup.ts';
 import { BASE_URL, SESSION } from './env.ts';
-import { clearStage, ensurePhase, expectConnected, openPage, PHONE, shot, token, WsClient } from './helpers.ts';
+import { clearStage, ensurePhase, expectConnected, openPage, PHONE, SCREEN, shot, token, WsClient } from './helpers.ts';
 
 // The questions of the earlier scenarios (01 and 02).
 const QUESTION = '白羽街道的老年助餐点只有两个，县民政局今年能否再建三个，覆盖所有社区？';
@@ -434,6 +434,18 @@ test('the new pages have no WCAG A/AA violations', async ({ browser }) => {
   await expect(page.locator('li.p-item').first()).toBeVisible();
   expect(await violations(page), 'progress').toEqual([]);
   await context.close();
+
+  // The big screen once the session is closed: the closing summary with
+  // every round's results (issue 10), readable and accessible.
+  const scr = await openPage(browser, '/screen.html', token('screen'), SCREEN);
+  await expectConnected(scr.page);
+  const closing = scr.page.locator('[data-closing]');
+  await expect(closing).toContainText('本次代表问政活动已结束');
+  await expect(closing.locator('[data-figure="asked"] dd')).not.toHaveText('0');
+  await expect(closing.locator('.closing-rates li').first()).toContainText('%');
+  expect(await violations(scr.page), 'screen, closed').toEqual([]);
+  await shot(scr.page, 'screen-closed');
+  await scr.context.close();
 });
 
 test('office: return with a reason, close every item, archive', async ({ browser }) => {

@@ -29,11 +29,22 @@ type Mode = 'evaluation' | 'results' | 'floor' | 'idle' | 'closed';
 
 export function mode(state: SessionState): Mode {
   if (state.evaluations.some((e) => e.status === 'open')) return 'evaluation';
+  if (state.floor) return 'floor';
+  // Closed: the closing summary (with the results), not the last round alone.
+  if (state.session.phase === 'closed' || state.session.phase === 'archived') return 'closed';
   const last = state.evaluations[state.evaluations.length - 1];
   if (last?.results) return 'results';
-  if (state.floor) return 'floor';
-  if (state.session.phase === 'closed' || state.session.phase === 'archived') return 'closed';
   return 'idle';
+}
+
+/** What the closing summary counts: questions answered on the floor, follow-ups, commitments. */
+export function closingFigures(state: Pick<SessionState, 'questions'>): { asked: number; followUps: number; commitments: number } {
+  const asked = state.questions.filter((q) => q.status === 'answered');
+  return {
+    asked: asked.length,
+    followUps: asked.reduce((a, q) => a + q.follow_ups.length, 0),
+    commitments: asked.reduce((a, q) => a + (q.answer?.commitments.length ?? 0) + q.follow_ups.reduce((b, f) => b + (f.answer?.commitments.length ?? 0), 0), 0),
+  };
 }
 
 export function App({ conn }: { conn: Connection }) {
@@ -48,9 +59,10 @@ export function App({ conn }: { conn: Connection }) {
       <main class="screen-main">
         {m === 'evaluation' && <LiveEvaluation state={state} />}
         {m === 'results' && <Results state={state} ev={state.evaluations[state.evaluations.length - 1]} />}
-        {(m === 'floor' || m === 'idle' || m === 'closed') && (
+        {m === 'closed' && <Closing state={state} />}
+        {(m === 'floor' || m === 'idle') && (
           <div class="split">
-            {m === 'floor' ? <Floor state={state} /> : <Idle state={state} closed={m === 'closed'} />}
+            {m === 'floor' ? <Floor state={state} /> : <Idle state={state} />}
             <VenueTable state={state} />
           </div>
         )}
@@ -81,7 +93,7 @@ function Floor({ state }: { state: SessionState }) {
   const m = t();
   const floor = state.floor;
   const q = floorQuestion(state);
-  if (!floor || !q) return <Idle state={state} closed={false} />;
+  if (!floor || !q) return <Idle state={state} />;
   const followUps = q.follow_ups.slice(-2);
   return (
     <section class="panel floor-panel" aria-labelledby="sf-h">
@@ -142,15 +154,19 @@ function Floor({ state }: { state: SessionState }) {
   );
 }
 
-function Idle({ state, closed }: { state: SessionState; closed: boolean }) {
+function Idle({ state }: { state: SessionState }) {
   const m = t();
-  const next = state.queue
+  const phase = state.session.phase;
+  // The queue is the questioning's: before it and after it, it is not shown
+  // (in the evaluation phase an unasked question is no longer coming).
+  const next = (phase === 'questioning' || phase === 'check_in' ? state.queue : [])
     .map((id) => questionById(state, id))
     .filter((q): q is QuestionDto => q !== undefined)
     .slice(0, 4);
+  const heading = phase === 'questioning' ? m.screen.waiting : phase === 'evaluation' ? m.screen.evaluationSoon : m.screen.idle;
   return (
-    <section class="panel idle-panel" aria-labelledby="si-h">
-      <h2 id="si-h">{closed ? m.screen.closed : state.session.phase === 'questioning' ? m.screen.waiting : m.screen.idle}</h2>
+    <section class="panel idle-panel" aria-labelledby="si-h" data-idle={phase}>
+      <h2 id="si-h">{heading}</h2>
       <p class="idle-theme">{state.session.theme}</p>
       {next.length > 0 && (
         <>
@@ -166,6 +182,49 @@ function Idle({ state, closed }: { state: SessionState; closed: boolean }) {
           </ol>
         </>
       )}
+    </section>
+  );
+}
+
+/** 本次代表问政活动已结束: what was asked and answered, the commitments, and every round's results. */
+function Closing({ state }: { state: SessionState }) {
+  const m = t();
+  const f = closingFigures(state);
+  const rounds = state.evaluations.filter((e) => e.results);
+  return (
+    <section class="panel closing-panel" aria-labelledby="sc-h" data-closing>
+      <h2 id="sc-h">{m.screen.closed}</h2>
+      <p class="idle-theme">{state.session.theme}</p>
+      <dl class="closing-figures">
+        <div data-figure="asked">
+          <dt>{m.screen.closingAsked}</dt>
+          <dd>{f.asked}</dd>
+        </div>
+        <div data-figure="follow-ups">
+          <dt>{m.screen.closingFollowUps}</dt>
+          <dd>{f.followUps}</dd>
+        </div>
+        <div data-figure="commitments">
+          <dt>{m.screen.closingCommitments}</dt>
+          <dd>{f.commitments}</dd>
+        </div>
+      </dl>
+      {rounds.map((e) => (
+        <div key={e.id} class="closing-results" data-round={e.id}>
+          <h3>
+            {m.screen.results}
+            {rounds.length > 1 ? ` · ${m.screen.roundNo(e.id)}` : ''}
+          </h3>
+          <ul class="plain closing-rates">
+            {e.results!.units.map((u) => (
+              <li key={u.unit} data-result={u.unit}>
+                <span>{unitName(state, u.unit)}</span> <strong>{rateText(u.counts)}</strong>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ))}
+      <p class="closing-next">{m.screen.closingNext}</p>
     </section>
   );
 }

@@ -1,8 +1,9 @@
 import { render } from '@testing-library/preact';
 import { describe, expect, it } from 'vitest';
 import { event, question, snapshot } from '../lib/fixtures.test-util.ts';
+import { connected } from '../lib/fakews.test-util.ts';
 import { applyEvent, applySnapshot } from '../lib/state.ts';
-import { mode, rateText, shortVenue } from './App.tsx';
+import { App, closingFigures, mode, rateText, shortVenue } from './App.tsx';
 import { aggregateCells, rateBp, stackedOption, sumCounts } from './charts.ts';
 
 describe('screen charts', () => {
@@ -46,6 +47,28 @@ describe('screen', () => {
     const results = { turnout: { voted: 0, eligible: 0, by_venue: [] }, units: [] };
     s = applyEvent(s, event(14, 'evaluation_closed', [{ entity: 'evaluation', evaluation: { id: 1, units: ['minzheng'], status: 'closed', opened_at: 1, closed_at: 2, results } }]));
     expect(mode(s)).toBe('results');
+    // Once the session is closed: the closing summary, not the last round alone.
+    s = applyEvent(s, event(15, 'phase_changed', [{ entity: 'phase', phase: 'closed' }]));
+    expect(mode(s)).toBe('closed');
+  });
+
+  it('before a ballot opens in the evaluation phase it says so and lists no queued question', () => {
+    const over = { you: { role: 'screen' as const, name: 'screen' }, session: { ...snapshot(10).session, phase: 'evaluation' as const }, questions: [question(1, { status: 'queued' })], queue: [1] };
+    expect(mode(applySnapshot(snapshot(10, over)))).toBe('idle');
+    const { conn } = connected('screen', over);
+    const r = render(<App conn={conn} />);
+    conn.stop();
+    expect(r.container.querySelector('[data-idle="evaluation"] h2')?.textContent).toBe('问政环节已结束，满意度测评即将开始');
+    expect(r.container.querySelector('.idle-queue')).toBeNull();
+  });
+
+  it('the closing summary counts what was asked, followed up and committed', () => {
+    const answered = question(1, {
+      status: 'answered',
+      answer: { unit: 'minzheng', official: 'o', summary: 's', at: 1, commitments: [{ what: 'w', unit: 'minzheng', due: '2026-12-31' }] },
+      follow_ups: [{ id: 1, venue: 'baiyu', text: '追问', at: 1 }],
+    } as never);
+    expect(closingFigures({ questions: [answered, question(2, { status: 'queued' })] })).toEqual({ asked: 1, followUps: 1, commitments: 1 });
   });
 
   it('shortens venue names for the table and charts', () => {

@@ -285,6 +285,12 @@ export const en: Messages = {
     votes: 'votes',
     people: '',
     closed: 'The questioning session has ended',
+    evaluationSoon: 'The questioning is over; the satisfaction evaluation begins soon',
+    roundNo: (n: number) => `round ${n}`,
+    closingAsked: 'Questions asked',
+    closingFollowUps: 'Follow-ups',
+    closingCommitments: 'Commitments',
+    closingNext: 'The questions and commitments become the assignment list; its progress is public on the follow-up progress page.',
   },
   moderator: {
     placeholder: 'The moderator console is under construction.',

@@ -285,6 +285,12 @@ export const zh = {
     votes: '票',
     people: '人',
     closed: '本次代表问政活动已结束',
+    evaluationSoon: '问政环节已结束，满意度测评即将开始',
+    roundNo: (n: number) => `第${n}轮`,
+    closingAsked: '现场问政',
+    closingFollowUps: '追问',
+    closingCommitments: '承诺事项',
+    closingNext: '问题和承诺事项将转为交办清单，办理进度在“问政事项办理进度”页面公开。',
   },
   moderator: {
     placeholder: '主持人控制台正在建设中。',
