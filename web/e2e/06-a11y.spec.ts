@@ -25,3 +25,18 @@ for (const [name, path, principal, size] of [
     await context.close();
   });
 }
+
+// The big screen opened without a token (issue 10: its 进入 button was
+// white on white): the join form is readable and passes axe.
+test('public screen without a token: a readable join form', async ({ browser }) => {
+  const context = await browser.newContext({ viewport: SCREEN });
+  const page = await context.newPage();
+  await page.goto('/screen.html');
+  const button = page.getByRole('button', { name: '进入' });
+  await expect(button).toBeVisible();
+  const [fg, bg] = await button.evaluate((b) => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]);
+  expect(fg).not.toBe(bg);
+  expect(await violations(page)).toEqual([]);
+  await context.close();
+});
+
