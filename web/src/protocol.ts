@@ -17,7 +17,7 @@ export type EvaluationStatus = "open" | "closed";
 
 export type Role = "moderator" | "venue_operator" | "delegate" | "screen" | "auditor" | "office" | "unit";
 
-export type EventKind = "phase_changed" | "delegates_imported" | "checked_in" | "question_submitted" | "question_approved" | "question_rejected" | "question_merged" | "question_edited" | "question_queued" | "queue_reordered" | "question_seconded" | "floor_requested" | "floor_granted" | "countdown_started" | "follow_up_added" | "answer_recorded" | "floor_ended" | "evaluation_opened" | "ballot_cast" | "evaluation_closed" | "item_drafted" | "item_draft_edited" | "item_drafts_merged" | "item_moved" | "item_note_added" | "item_evidence_added" | "item_evidence_published" | "item_extension_requested" | "item_extension_decided" | "item_rated" | "announcement_made" | "announcement_cleared" | "announcement_seen";
+export type EventKind = "phase_changed" | "delegates_imported" | "checked_in" | "question_submitted" | "question_approved" | "question_rejected" | "question_merged" | "question_edited" | "question_queued" | "queue_reordered" | "question_seconded" | "floor_requested" | "floor_granted" | "countdown_started" | "countdown_paused" | "countdown_resumed" | "countdown_extended" | "follow_up_added" | "answer_recorded" | "floor_ended" | "evaluation_opened" | "ballot_cast" | "evaluation_closed" | "item_drafted" | "item_draft_edited" | "item_drafts_merged" | "item_moved" | "item_note_added" | "item_evidence_added" | "item_evidence_published" | "item_extension_requested" | "item_extension_decided" | "item_rated" | "announcement_made" | "announcement_cleared" | "announcement_seen";
 
 export type VenueDto = { id: string, name: string, kind: VenueKind, };
 
@@ -66,7 +66,11 @@ seconded_by_me?: boolean, reject_reason?: string, merged_into?: number, merged_f
 
 export type FloorRequestDto = { question: number, venue: string, at: number, };
 
-export type FloorDto = { question: number, venue: string, granted_at: number, countdown_started_at: number, countdown_seconds: number, };
+export type FloorDto = { question: number, venue: string, granted_at: number, countdown_started_at: number, countdown_seconds: number, 
+/**
+ * While paused: the whole seconds that were left (show them, still).
+ */
+paused_remaining?: number, };
 
 export type CountsDto = { satisfied: number, basically_satisfied: number, dissatisfied: number, total: number, 
 /**
@@ -138,7 +142,7 @@ export type ClientMessage = { id: string, } & ({ "type": "ping" } | { "type": "a
 /**
  * Required for a venue operator; a delegate may omit it or name themself.
  */
-on_behalf_of?: string, topic: string, unit: string, text: string, } | { "type": "approve_question", question: number, } | { "type": "reject_question", question: number, reason: string, } | { "type": "merge_question", question: number, into: number, } | { "type": "edit_question", question: number, text: string, } | { "type": "queue_question", question: number, } | { "type": "reorder_queue", order: Array<number>, } | { "type": "second_question", question: number, } | { "type": "request_floor", question: number, } | { "type": "grant_floor", venue: string, question: number, answer_seconds?: number, } | { "type": "start_countdown", seconds: number, } | { "type": "add_follow_up", on_behalf_of?: string, text: string, } | { "type": "record_answer", 
+on_behalf_of?: string, topic: string, unit: string, text: string, } | { "type": "approve_question", question: number, } | { "type": "reject_question", question: number, reason: string, } | { "type": "merge_question", question: number, into: number, } | { "type": "edit_question", question: number, text: string, } | { "type": "queue_question", question: number, } | { "type": "reorder_queue", order: Array<number>, } | { "type": "second_question", question: number, } | { "type": "request_floor", question: number, } | { "type": "grant_floor", venue: string, question: number, answer_seconds?: number, } | { "type": "start_countdown", seconds: number, } | { "type": "pause_countdown" } | { "type": "resume_countdown" } | { "type": "extend_countdown", seconds: number, } | { "type": "add_follow_up", on_behalf_of?: string, text: string, } | { "type": "record_answer", 
 /**
  * Absent: the answer to the question on the floor; present: to that follow-up.
  */
@@ -156,7 +160,7 @@ export type CommandDto = { "type": "ping" } | { "type": "advance_phase", to: Pha
 /**
  * Required for a venue operator; a delegate may omit it or name themself.
  */
-on_behalf_of?: string, topic: string, unit: string, text: string, } | { "type": "approve_question", question: number, } | { "type": "reject_question", question: number, reason: string, } | { "type": "merge_question", question: number, into: number, } | { "type": "edit_question", question: number, text: string, } | { "type": "queue_question", question: number, } | { "type": "reorder_queue", order: Array<number>, } | { "type": "second_question", question: number, } | { "type": "request_floor", question: number, } | { "type": "grant_floor", venue: string, question: number, answer_seconds?: number, } | { "type": "start_countdown", seconds: number, } | { "type": "add_follow_up", on_behalf_of?: string, text: string, } | { "type": "record_answer", 
+on_behalf_of?: string, topic: string, unit: string, text: string, } | { "type": "approve_question", question: number, } | { "type": "reject_question", question: number, reason: string, } | { "type": "merge_question", question: number, into: number, } | { "type": "edit_question", question: number, text: string, } | { "type": "queue_question", question: number, } | { "type": "reorder_queue", order: Array<number>, } | { "type": "second_question", question: number, } | { "type": "request_floor", question: number, } | { "type": "grant_floor", venue: string, question: number, answer_seconds?: number, } | { "type": "start_countdown", seconds: number, } | { "type": "pause_countdown" } | { "type": "resume_countdown" } | { "type": "extend_countdown", seconds: number, } | { "type": "add_follow_up", on_behalf_of?: string, text: string, } | { "type": "record_answer", 
 /**
  * Absent: the answer to the question on the floor; present: to that follow-up.
  */

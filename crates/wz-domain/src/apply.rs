@@ -49,6 +49,9 @@ impl Session {
                 self.floor_granted(*question, venue, *answer_seconds, *at)
             }
             Event::CountdownStarted { seconds, at } => self.countdown_started(*seconds, *at),
+            Event::CountdownPaused { remaining, .. } => self.countdown_paused(*remaining),
+            Event::CountdownResumed { at } => self.countdown_resumed(*at),
+            Event::CountdownExtended { seconds, .. } => self.countdown_extended(*seconds),
             Event::FollowUpAdded { follow_up, asker, text, by_operator, at } => {
                 self.follow_up_added(*follow_up, asker, text, *by_operator, *at)
             }
@@ -287,6 +290,7 @@ impl Session {
             granted_at: at,
             countdown_started_at: at,
             countdown_seconds: answer_seconds,
+            paused_remaining: None,
         };
         self.floor = Some(floor.clone());
         changes.push(Change::Floor(Some(floor)));
@@ -299,6 +303,33 @@ impl Session {
         // Checked: nothing below fails.
         f.countdown_started_at = at;
         f.countdown_seconds = seconds;
+        f.paused_remaining = None;
+        Ok(vec![Change::Floor(Some(f.clone()))])
+    }
+
+    fn countdown_paused(&mut self, remaining: u32) -> Applied {
+        let f = self.floor.as_mut().ok_or("nothing on the floor")?;
+        if f.paused_remaining.is_some() {
+            return Err("the countdown is already paused");
+        }
+        f.paused_remaining = Some(remaining);
+        Ok(vec![Change::Floor(Some(f.clone()))])
+    }
+
+    fn countdown_resumed(&mut self, at: Millis) -> Applied {
+        let f = self.floor.as_mut().ok_or("nothing on the floor")?;
+        let left = f.paused_remaining.take().ok_or("the countdown is not paused")?;
+        f.countdown_started_at = at;
+        f.countdown_seconds = left;
+        Ok(vec![Change::Floor(Some(f.clone()))])
+    }
+
+    fn countdown_extended(&mut self, seconds: u32) -> Applied {
+        let f = self.floor.as_mut().ok_or("nothing on the floor")?;
+        match &mut f.paused_remaining {
+            Some(left) => *left = left.saturating_add(seconds),
+            None => f.countdown_seconds = f.countdown_seconds.saturating_add(seconds),
+        }
         Ok(vec![Change::Floor(Some(f.clone()))])
     }
 

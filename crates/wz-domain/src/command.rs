@@ -36,6 +36,12 @@ pub enum Command {
     RequestFloor { question: QuestionId },
     GrantFloor { venue: VenueId, question: QuestionId, answer_seconds: Option<u32> },
     StartCountdown { seconds: u32 },
+    /// Stops the countdown where it is (issue 10).
+    PauseCountdown,
+    /// Runs it again from the seconds that were left.
+    ResumeCountdown,
+    /// Gives the speaker `seconds` more (running or paused).
+    ExtendCountdown { seconds: u32 },
     AddFollowUp { on_behalf_of: Option<DelegateId>, text: String },
     RecordAnswer {
         follow_up: Option<FollowUpId>,

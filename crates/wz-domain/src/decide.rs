@@ -75,6 +75,9 @@ impl Session {
                 self.grant_floor(actor, venue, *question, *answer_seconds, at)
             }
             Command::StartCountdown { seconds } => self.start_countdown(actor, *seconds, at),
+            Command::PauseCountdown => self.pause_countdown(actor, at),
+            Command::ResumeCountdown => self.resume_countdown(actor, at),
+            Command::ExtendCountdown { seconds } => self.extend_countdown(actor, *seconds, at),
             Command::AddFollowUp { on_behalf_of, text } => self.add_follow_up(actor, on_behalf_of.as_ref(), text, at),
             Command::RecordAnswer { follow_up, unit, official, summary, commitments } => {
                 self.record_answer(actor, *follow_up, unit, official, summary, commitments, at)
@@ -328,6 +331,39 @@ impl Session {
         }
         countdown(seconds, self.def.limits.max_answer_seconds)?;
         Ok(Outcome::one(Event::CountdownStarted { seconds, at }))
+    }
+
+    fn pause_countdown(&self, actor: &Viewer, at: Millis) -> R {
+        moderator(actor)?;
+        let f = self.floor.as_ref().ok_or(InvalidState::FloorEmpty)?;
+        if f.paused_remaining.is_some() {
+            return Err(AlreadyDone::Paused.into());
+        }
+        // Whole seconds left, rounded up (0 once it has run out).
+        let end = f.countdown_started_at.0 + u64::from(f.countdown_seconds) * 1000;
+        let remaining = u32::try_from(end.saturating_sub(at.0).div_ceil(1000)).unwrap_or(u32::MAX);
+        Ok(Outcome::one(Event::CountdownPaused { remaining, at }))
+    }
+
+    fn resume_countdown(&self, actor: &Viewer, at: Millis) -> R {
+        moderator(actor)?;
+        let f = self.floor.as_ref().ok_or(InvalidState::FloorEmpty)?;
+        if f.paused_remaining.is_none() {
+            return Err(InvalidState::CountdownRunning.into());
+        }
+        Ok(Outcome::one(Event::CountdownResumed { at }))
+    }
+
+    fn extend_countdown(&self, actor: &Viewer, seconds: u32, at: Millis) -> R {
+        moderator(actor)?;
+        let f = self.floor.as_ref().ok_or(InvalidState::FloorEmpty)?;
+        countdown(seconds, self.def.limits.max_answer_seconds)?;
+        // The whole countdown stays within twice the longest answer allowed.
+        let total = f.paused_remaining.unwrap_or(f.countdown_seconds).saturating_add(seconds);
+        if total > 2 * self.def.limits.max_answer_seconds {
+            return Err(Invalid::Countdown { max: 2 * self.def.limits.max_answer_seconds }.into());
+        }
+        Ok(Outcome::one(Event::CountdownExtended { seconds, at }))
     }
 
     fn add_follow_up(&self, actor: &Viewer, on_behalf_of: Option<&DelegateId>, t: &str, at: Millis) -> R {

@@ -106,6 +106,8 @@ pub enum InvalidState {
     ItemStatus { item: ItemId, status: ItemStatus },
     #[error("assignment item {0} has no extension request to decide")]
     NoExtensionRequest(ItemId),
+    #[error("the countdown is running, not paused")]
+    CountdownRunning,
     #[error("announcement {0} has been cleared")]
     AnnouncementCleared(crate::announce::AnnouncementId),
 }
@@ -114,6 +116,8 @@ pub enum InvalidState {
 pub enum AlreadyDone {
     #[error("delegate {0} has already checked in")]
     CheckedIn(DelegateId),
+    #[error("the countdown is already paused")]
+    Paused,
     #[error("announcement {0} is already cleared")]
     Cleared(crate::announce::AnnouncementId),
     #[error("this venue has already seen announcement {0}")]

@@ -35,6 +35,12 @@ pub enum Event {
     FloorRequested { question: QuestionId, venue: VenueId, at: Millis },
     FloorGranted { question: QuestionId, venue: VenueId, answer_seconds: u32, at: Millis },
     CountdownStarted { seconds: u32, at: Millis },
+    /// The countdown stopped with `remaining` whole seconds left.
+    CountdownPaused { remaining: u32, at: Millis },
+    /// It runs again from the seconds that were left.
+    CountdownResumed { at: Millis },
+    /// `seconds` more (running or paused).
+    CountdownExtended { seconds: u32, at: Millis },
     FollowUpAdded { follow_up: FollowUpId, asker: DelegateId, text: String, by_operator: bool, at: Millis },
     AnswerRecorded {
         follow_up: Option<FollowUpId>,
@@ -78,6 +84,9 @@ pub enum EventKind {
     FloorRequested,
     FloorGranted,
     CountdownStarted,
+    CountdownPaused,
+    CountdownResumed,
+    CountdownExtended,
     FollowUpAdded,
     AnswerRecorded,
     FloorEnded,
@@ -116,6 +125,9 @@ impl Event {
             Event::FloorRequested { .. } => EventKind::FloorRequested,
             Event::FloorGranted { .. } => EventKind::FloorGranted,
             Event::CountdownStarted { .. } => EventKind::CountdownStarted,
+            Event::CountdownPaused { .. } => EventKind::CountdownPaused,
+            Event::CountdownResumed { .. } => EventKind::CountdownResumed,
+            Event::CountdownExtended { .. } => EventKind::CountdownExtended,
             Event::FollowUpAdded { .. } => EventKind::FollowUpAdded,
             Event::AnswerRecorded { .. } => EventKind::AnswerRecorded,
             Event::FloorEnded { .. } => EventKind::FloorEnded,
@@ -158,6 +170,9 @@ impl Event {
             | Event::FloorRequested { at, .. }
             | Event::FloorGranted { at, .. }
             | Event::CountdownStarted { at, .. }
+            | Event::CountdownPaused { at, .. }
+            | Event::CountdownResumed { at }
+            | Event::CountdownExtended { at, .. }
             | Event::FollowUpAdded { at, .. }
             | Event::AnswerRecorded { at, .. }
             | Event::FloorEnded { at }

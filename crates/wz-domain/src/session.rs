@@ -122,6 +122,8 @@ pub struct Floor {
     pub granted_at: Millis,
     pub countdown_started_at: Millis,
     pub countdown_seconds: u32,
+    /// Paused (issue 10): the whole seconds that were left; `None` while it runs.
+    pub paused_remaining: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

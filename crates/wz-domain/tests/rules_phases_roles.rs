@@ -220,6 +220,9 @@ fn one_of_each_command() -> Vec<Command> {
         Command::Assignment(wz_domain::assignment::AssignmentCommand::Issue {
             item: wz_domain::assignment::ItemId(1),
         }),
+        Command::PauseCountdown,
+        Command::ResumeCountdown,
+        Command::ExtendCountdown { seconds: 60 },
         Command::Announcement(wz_domain::announce::AnnouncementCommand::Make {
             text: "休会五分钟".into(),
             venues: vec![],
@@ -251,9 +254,12 @@ fn one_of_each_command() -> Vec<Command> {
             Command::DraftAssignments => 20,
             Command::Assignment(_) => 21,
             Command::Announcement(_) => 22,
+            Command::PauseCountdown => 23,
+            Command::ResumeCountdown => 24,
+            Command::ExtendCountdown { .. } => 25,
         });
     }
-    assert_eq!(kinds.len(), 23, "one command of each kind");
+    assert_eq!(kinds.len(), 26, "one command of each kind");
     all
 }
 

@@ -56,6 +56,12 @@ pub enum CommandDto {
         answer_seconds: Option<u32>,
     },
     StartCountdown { seconds: u32 },
+    /// Moderator: stop the countdown where it is.
+    PauseCountdown,
+    /// Moderator: run it again from the seconds that were left.
+    ResumeCountdown,
+    /// Moderator: `seconds` more for the speaker.
+    ExtendCountdown { seconds: u32 },
     AddFollowUp {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
@@ -226,6 +232,9 @@ impl CommandDto {
                 C::GrantFloor { venue: d::VenueId(venue), question: q(question), answer_seconds }
             }
             CommandDto::StartCountdown { seconds } => C::StartCountdown { seconds },
+            CommandDto::PauseCountdown => C::PauseCountdown,
+            CommandDto::ResumeCountdown => C::ResumeCountdown,
+            CommandDto::ExtendCountdown { seconds } => C::ExtendCountdown { seconds },
             CommandDto::AddFollowUp { on_behalf_of, text } => {
                 C::AddFollowUp { on_behalf_of: on_behalf_of.map(d::DelegateId), text }
             }

@@ -210,6 +210,10 @@ pub struct FloorDto {
     #[ts(type = "number")]
     pub countdown_started_at: u64,
     pub countdown_seconds: u32,
+    /// While paused: the whole seconds that were left (show them, still).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub paused_remaining: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -401,7 +405,7 @@ wire_enum!(
     EventKind <=> d::EventKind {
         PhaseChanged, DelegatesImported, CheckedIn, QuestionSubmitted, QuestionApproved, QuestionRejected,
         QuestionMerged, QuestionEdited, QuestionQueued, QueueReordered, QuestionSeconded, FloorRequested,
-        FloorGranted, CountdownStarted, FollowUpAdded, AnswerRecorded, FloorEnded, EvaluationOpened,
+        FloorGranted, CountdownStarted, CountdownPaused, CountdownResumed, CountdownExtended, FollowUpAdded, AnswerRecorded, FloorEnded, EvaluationOpened,
         BallotCast, EvaluationClosed, ItemDrafted, ItemDraftEdited, ItemDraftsMerged, ItemMoved, ItemNoteAdded,
         ItemEvidenceAdded, ItemEvidencePublished, ItemExtensionRequested, ItemExtensionDecided, ItemRated,
         AnnouncementMade, AnnouncementCleared, AnnouncementSeen,

@@ -200,6 +200,7 @@ fn floor(f: &d::Floor) -> FloorDto {
         granted_at: ms(f.granted_at),
         countdown_started_at: ms(f.countdown_started_at),
         countdown_seconds: f.countdown_seconds,
+        paused_remaining: f.paused_remaining,
     }
 }
 

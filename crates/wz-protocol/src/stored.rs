@@ -84,6 +84,9 @@ enum Record {
     FloorRequested { question: u32, venue: String, at: u64 },
     FloorGranted { question: u32, venue: String, answer_seconds: u32, at: u64 },
     CountdownStarted { seconds: u32, at: u64 },
+    CountdownPaused { remaining: u32, at: u64 },
+    CountdownResumed { at: u64 },
+    CountdownExtended { seconds: u32, at: u64 },
     FollowUpAdded { follow_up: u32, asker: String, text: String, by_operator: bool, at: u64 },
     AnswerRecorded {
         follow_up: Option<u32>,
@@ -171,6 +174,9 @@ pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
             at: at.0,
         },
         E::CountdownStarted { seconds, at } => Record::CountdownStarted { seconds: *seconds, at: at.0 },
+        E::CountdownPaused { remaining, at } => Record::CountdownPaused { remaining: *remaining, at: at.0 },
+        E::CountdownResumed { at } => Record::CountdownResumed { at: at.0 },
+        E::CountdownExtended { seconds, at } => Record::CountdownExtended { seconds: *seconds, at: at.0 },
         E::FollowUpAdded { follow_up, asker, text, by_operator, at } => Record::FollowUpAdded {
             follow_up: follow_up.0,
             asker: s(&asker.0),
@@ -285,6 +291,9 @@ pub fn decode_record(bytes: &[u8]) -> Result<(d::Event, RecordMeta), StoredError
             E::FloorGranted { question: q(question), venue: d::VenueId(venue), answer_seconds, at: m(at) }
         }
         Record::CountdownStarted { seconds, at } => E::CountdownStarted { seconds, at: m(at) },
+        Record::CountdownPaused { remaining, at } => E::CountdownPaused { remaining, at: m(at) },
+        Record::CountdownResumed { at } => E::CountdownResumed { at: m(at) },
+        Record::CountdownExtended { seconds, at } => E::CountdownExtended { seconds, at: m(at) },
         Record::FollowUpAdded { follow_up, asker, text, by_operator, at } => E::FollowUpAdded {
             follow_up: d::FollowUpId(follow_up),
             asker: d::DelegateId(asker),

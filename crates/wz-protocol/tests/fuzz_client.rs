@@ -46,7 +46,7 @@ fn doc_examples() -> Vec<Vec<(String, String)>> {
 
 static TEMPLATES: LazyLock<Vec<Vec<(String, String)>>> = LazyLock::new(doc_examples);
 
-const TYPES: [&str; 39] = [
+const TYPES: [&str; 42] = [
     "ping",
     "advance_phase",
     "check_in",
@@ -86,6 +86,9 @@ const TYPES: [&str; 39] = [
     "announce",
     "clear_announcement",
     "announcement_seen",
+    "pause_countdown",
+    "resume_countdown",
+    "extend_countdown",
 ];
 
 fn quoted(s: &str) -> String {

@@ -31,6 +31,9 @@ fn variant(c: &CommandDto) -> &'static str {
         CommandDto::RequestFloor { .. } => "request_floor",
         CommandDto::GrantFloor { .. } => "grant_floor",
         CommandDto::StartCountdown { .. } => "start_countdown",
+        CommandDto::PauseCountdown => "pause_countdown",
+        CommandDto::ResumeCountdown => "resume_countdown",
+        CommandDto::ExtendCountdown { .. } => "extend_countdown",
         CommandDto::AddFollowUp { .. } => "add_follow_up",
         CommandDto::RecordAnswer { .. } => "record_answer",
         CommandDto::EndFloor => "end_floor",
@@ -183,6 +186,9 @@ fn command_table() -> Vec<(&'static str, CommandDto)> {
         ),
         (r#"{"id":"c-42","type":"clear_announcement","announcement":2}"#, C::ClearAnnouncement { announcement: 2 }),
         (r#"{"id":"c-43","type":"announcement_seen","announcement":1}"#, C::AnnouncementSeen { announcement: 1 }),
+        (r#"{"id":"c-44","type":"pause_countdown"}"#, C::PauseCountdown),
+        (r#"{"id":"c-45","type":"resume_countdown"}"#, C::ResumeCountdown),
+        (r#"{"id":"c-46","type":"extend_countdown","seconds":60}"#, C::ExtendCountdown { seconds: 60 }),
     ]
 }
 
@@ -214,7 +220,7 @@ fn every_command_parses_and_round_trips() {
         "close_evaluation", "draft_assignments", "draft_item", "edit_draft", "merge_drafts", "issue_item",
         "start_handling", "reply_item", "rectify_item", "add_note", "return_item", "publish_evidence",
         "request_extension", "decide_extension", "close_item", "rate_item", "announce", "clear_announcement",
-        "announcement_seen",
+        "announcement_seen", "pause_countdown", "resume_countdown", "extend_countdown",
     ];
     assert_eq!(seen, all.into_iter().collect::<BTreeSet<_>>(), "every CommandDto variant has an example");
 }

@@ -18,7 +18,13 @@ export function serverNow(offset: number, localNow: number = Date.now()): number
 }
 
 /** Milliseconds left on the floor's countdown (negative once overrun). */
-export function remainingMs(floor: Pick<FloorDto, 'countdown_started_at' | 'countdown_seconds'>, offset: number, localNow: number = Date.now()): number {
+export function remainingMs(
+  floor: Pick<FloorDto, 'countdown_started_at' | 'countdown_seconds' | 'paused_remaining'>,
+  offset: number,
+  localNow: number = Date.now(),
+): number {
+  // Paused: the seconds that were left, standing still.
+  if (floor.paused_remaining !== undefined) return floor.paused_remaining * 1000;
   return floor.countdown_started_at + floor.countdown_seconds * 1000 - serverNow(offset, localNow);
 }
 

@@ -135,10 +135,16 @@ export function Countdown({ floor, offset, class: cls }: { floor: FloorDto; offs
   const now = useNow(250).value;
   const ms = remainingMs(floor, offset, now);
   const over = ms < 0;
+  const paused = floor.paused_remaining !== undefined;
   return (
-    <span class={`countdown ${over ? 'countdown-over' : ms <= 30_000 ? 'countdown-low' : ''} ${cls ?? ''}`} data-remaining={Math.round(ms / 1000)}>
+    <span
+      class={`countdown ${over ? 'countdown-over' : ms <= 30_000 ? 'countdown-low' : ''} ${paused ? 'countdown-paused' : ''} ${cls ?? ''}`}
+      data-remaining={Math.round(ms / 1000)}
+      data-paused={paused ? 'true' : undefined}
+    >
       <span class="visually-hidden">{over ? t().floor.overtime : t().floor.countdown}</span>
       <span>{formatCountdown(ms)}</span>
+      {paused && <span class="countdown-paused-tag"> {t().floor.paused}</span>}
     </span>
   );
 }

@@ -231,6 +231,18 @@ function RestartCountdown({ state }: { state: SessionState }) {
       <button type="submit" class="small" disabled={action.busy}>
         {mm.restart}
       </button>
+      {state.floor?.paused_remaining === undefined ? (
+        <button type="button" class="small" disabled={action.busy} onClick={() => void action.run({ type: 'pause_countdown' })}>
+          {mm.pause}
+        </button>
+      ) : (
+        <button type="button" class="small primary" disabled={action.busy} onClick={() => void action.run({ type: 'resume_countdown' })}>
+          {mm.resume}
+        </button>
+      )}
+      <button type="button" class="small" disabled={action.busy} onClick={() => void action.run({ type: 'extend_countdown', seconds: 60 })}>
+        {mm.plusMinute}
+      </button>
       {problem && (
         <span class="field-error" role="alert">
           {problem}

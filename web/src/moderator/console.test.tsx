@@ -121,6 +121,26 @@ describe('moderator console', () => {
     expect(alert.textContent).toContain('尚未记录答复：问题的答复、追问 4 的答复');
   });
 
+  it('pauses the countdown, shows it standing still, gives a minute more and resumes', async () => {
+    const { ws } = start({
+      questions: [question(1, { status: 'on_floor' })],
+      floor: { question: 1, venue: 'baiyu', granted_at: 1, countdown_started_at: Date.now(), countdown_seconds: 300 },
+    });
+    fireEvent.click(await screen.findByRole('button', { name: '暂停计时' }));
+    await waitFor(() => expect(sentOf(ws, 'pause_countdown')).toBeTruthy());
+    ws.receive(event(11, 'countdown_paused', [{ entity: 'floor', floor: { question: 1, venue: 'baiyu', granted_at: 1, countdown_started_at: 1, countdown_seconds: 300, paused_remaining: 95 } }]));
+    ws.receive({ type: 'ack', id: sentOf(ws, 'pause_countdown')!.id as string, seq: 11 });
+    const clock = await waitFor(() => $('[data-paused="true"]'));
+    expect(clock.getAttribute('data-remaining')).toBe('95');
+    expect(clock.textContent).toContain('1:35');
+    fireEvent.click(screen.getByRole('button', { name: '加时 1 分钟' }));
+    await waitFor(() => expect(sentOf(ws, 'extend_countdown')).toMatchObject({ seconds: 60 }));
+    ws.receive({ type: 'ack', id: sentOf(ws, 'extend_countdown')!.id as string, seq: 12 });
+    await waitFor(() => expect(screen.getByRole('button', { name: '继续计时' }).hasAttribute('disabled')).toBe(false));
+    fireEvent.click(screen.getByRole('button', { name: '继续计时' }));
+    await waitFor(() => expect(sentOf(ws, 'resume_countdown')).toBeTruthy());
+  });
+
   it('validates the answer form, then sends the answer with its commitment', async () => {
     const { ws } = start({
       questions: [question(1, { status: 'on_floor', unit: 'minzheng' })],

@@ -269,6 +269,10 @@ pub fn scenario() -> Scenario {
     r.ok("operator:baiyu", &operator("baiyu"), r#"{"id":"baiyu-02","type":"request_floor","question":1}"#);
     r.ok("moderator", &m, r#"{"id":"m-12","type":"grant_floor","venue":"baiyu","question":1,"answer_seconds":300}"#);
     r.ok("moderator", &m, r#"{"id":"m-13","type":"start_countdown","seconds":180}"#);
+    // The moderator pauses the countdown, gives a minute more, resumes (issue 10).
+    r.ok("moderator", &m, r#"{"id":"m-13a","type":"pause_countdown"}"#);
+    r.ok("moderator", &m, r#"{"id":"m-13b","type":"extend_countdown","seconds":60}"#);
+    r.ok("moderator", &m, r#"{"id":"m-13c","type":"resume_countdown"}"#);
     r.ok("delegate:d003", &del("d003"), r#"{"id":"d003-03","type":"add_follow_up","text":"补贴标准是否会随物价调整？"}"#);
     r.ok(
         "operator:qiaotou",

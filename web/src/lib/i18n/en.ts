@@ -151,6 +151,7 @@ export const en: Messages = {
     askedFrom: 'Asked from',
     countdown: 'Time to answer',
     overtime: 'Overtime',
+    paused: '(paused)',
     answer: 'Answer',
     official: 'Answered by',
     commitments: 'Commitments',

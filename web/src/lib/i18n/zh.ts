@@ -151,6 +151,7 @@ export const zh = {
     askedFrom: '提问会场',
     countdown: '答复倒计时',
     overtime: '已超时',
+    paused: '（已暂停）',
     answer: '答复',
     official: '答复人',
     commitments: '承诺事项',
