@@ -313,6 +313,14 @@ test('the floor: grant, countdown, follow-up, answers with a commitment, end', a
   await floor.getByLabel('计时秒数').fill('120');
   await floor.getByRole('button', { name: '重新计时' }).click();
   await expect(floor.locator('.countdown')).toHaveText(/(2:00|1:5\d)$/);
+  // Paused it stands still (and says so), a minute more, resumed.
+  await floor.getByRole('button', { name: '暂停计时' }).click();
+  await expect(floor.locator('.countdown')).toHaveAttribute('data-paused', 'true');
+  const held = await floor.locator('.countdown').getAttribute('data-remaining');
+  await floor.getByRole('button', { name: '加时 1 分钟' }).click();
+  await expect(floor.locator('.countdown')).toHaveAttribute('data-remaining', String(Number(held) + 60));
+  await floor.getByRole('button', { name: '继续计时' }).click();
+  await expect(floor.locator('.countdown')).not.toHaveAttribute('data-paused', 'true');
 
   // Ending before the answers are recorded is refused, and said so.
   await floor.getByRole('button', { name: '结束本项' }).click();
