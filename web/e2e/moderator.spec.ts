@@ -251,7 +251,7 @@ test('the inbox: filters, approve, reject with a reason, merge, edit', async () 
   d038.close();
   await inbox.locator('button[data-view="approved"]').click();
   await expect(card(Q.a).locator('.seconds')).toHaveText('附议 1');
-  await expect(card(Q.a)).toContainText(`已并入：${Q.b}号`);
+  await expect(card(Q.a)).toContainText(`合并自：${Q.b}号`);
 });
 
 test('the queue: queue, reorder by keyboard, buttons and drag; floor requests', async () => {

@@ -417,3 +417,12 @@ describe('before opening a round and before the evaluation phase', () => {
   });
 });
 
+
+describe('the two directions of a merge read differently', () => {
+  it('says "merged from" on the question that took others in, "merged into" on the one taken in', () => {
+    expect(mzh.inbox.mergedFrom('第3号')).not.toContain('已并入');
+    expect(mzh.inbox.mergedFrom('第3号')).toContain('合并自');
+    expect(mzh.inbox.mergedInto(1)).toBe('本题已并入第1号问题');
+    expect(men.inbox.mergedFrom('#3')).toContain('Merged from');
+  });
+});
