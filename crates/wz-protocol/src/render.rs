@@ -28,10 +28,12 @@ fn venue_counts(def: &d::SessionDef, m: &BTreeMap<d::VenueId, d::RatingCounts>) 
     def.venues.iter().map(|v| VenueCountsDto { venue: v.id.0.clone(), counts: cell(m.get(&v.id)) }).collect()
 }
 
-fn unit_counts(def: &d::SessionDef, tally: &d::Tally, eligible_by_level: Option<&[u32; 5]>) -> Vec<UnitCountsDto> {
-    tally
-        .by_unit
+/// Per-unit counts in the evaluation's own unit order (the ballot's), so
+/// every page lists the units the same way (issue 10).
+fn unit_counts(def: &d::SessionDef, tally: &d::Tally, eligible_by_level: Option<&[u32; 5]>, order: &[d::UnitId]) -> Vec<UnitCountsDto> {
+    order
         .iter()
+        .filter_map(|unit| tally.by_unit.get(unit).map(|r| (unit, r)))
         .map(|(unit, r)| UnitCountsDto {
             unit: unit.0.clone(),
             counts: (&r.total).into(),
@@ -73,7 +75,7 @@ pub fn evaluation(def: &d::SessionDef, ev: &d::Evaluation) -> EvaluationDto {
         closed_at: ev.closed_at.map(ms),
         results: ev.results.as_ref().map(|r| ResultsDto {
             turnout: turnout(def, &r.turnout),
-            units: unit_counts(def, &r.tally, Some(&r.eligible_by_level)),
+            units: unit_counts(def, &r.tally, Some(&r.eligible_by_level), &ev.units),
         }),
     }
 }
@@ -331,10 +333,9 @@ pub fn stats(s: &Session, p: &Perspective, health: &Health, now: d::Millis) -> S
         evaluation: ev.id.0,
         turnout: turnout(def, &s.turnout(ev)),
         ballots_by_unit: ev
-            .tally
-            .by_unit
+            .units
             .iter()
-            .map(|(u, r)| UnitBallotsDto { unit: u.0.clone(), ballots: r.total.total() })
+            .filter_map(|u| ev.tally.by_unit.get(u).map(|r| UnitBallotsDto { unit: u.0.clone(), ballots: r.total.total() }))
             .collect(),
         not_voted: match p {
             Perspective::Venue(v) if ev.status == d::EvaluationStatus::Open => {

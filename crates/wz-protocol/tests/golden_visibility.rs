@@ -304,3 +304,25 @@ fn announcements_reach_everyone_and_who_saw_them_only_staff_and_the_venue() {
     let qiaotou = snapshot_dto(r.snapshot(&operator("qiaotou")));
     assert!(qiaotou.announcements[1].seen.is_none(), "another venue's acknowledgement is not qiaotou's business");
 }
+
+/// Issue 10: results and ballots per unit follow the evaluation's own unit
+/// order (the ballot's), not the alphabetical order of unit ids, so every
+/// page lists the units the same way.
+#[test]
+fn results_list_units_in_the_ballots_order() {
+    let m = moderator();
+    let mut r = Run::new();
+    r.ok("moderator", &m, r#"{"id":"o-1","type":"advance_phase","to":"check_in"}"#);
+    r.ok("moderator", &m, r#"{"id":"o-2","type":"check_in","delegate":"d001"}"#);
+    r.ok("moderator", &m, r#"{"id":"o-3","type":"advance_phase","to":"questioning"}"#);
+    r.ok("moderator", &m, r#"{"id":"o-4","type":"advance_phase","to":"evaluation"}"#);
+    // Not alphabetical on purpose: weijian before minzheng.
+    r.ok("moderator", &m, r#"{"id":"o-5","type":"open_evaluation","units":["weijian","minzheng"]}"#);
+    let st = render::stats(&r.s, &Perspective::Public, &connections(), Millis(1));
+    let order: Vec<String> = st.evaluation.unwrap().ballots_by_unit.into_iter().map(|u| u.unit).collect();
+    assert_eq!(order, ["weijian", "minzheng"]);
+    r.ok("moderator", &m, r#"{"id":"o-6","type":"close_evaluation","evaluation":1}"#);
+    let snap = snapshot_dto(r.snapshot(&Viewer::Screen));
+    let units: Vec<&str> = snap.evaluations[0].results.as_ref().unwrap().units.iter().map(|u| u.unit.as_str()).collect();
+    assert_eq!(units, ["weijian", "minzheng"]);
+}
