@@ -7,9 +7,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../lib/i18n/index.ts';
 import { questionById, venueName, type SessionState } from '../lib/state.ts';
-import { ActionStatus, Card, clock, useAction, useConsole } from './common.tsx';
+import { ActionStatus, Card, clock, ConfirmButton, useAction, useConsole } from './common.tsx';
 import { mt } from './i18n.ts';
-import { displayedQueue, dropTarget, moveBefore, moveBy, sameOrder } from './logic.ts';
+import { displayedQueue, dropTarget, moveBefore, moveBy, sameOrder, suggestedVenue } from './logic.ts';
 
 export interface GrantRequest {
   question: number;
@@ -138,9 +138,7 @@ export function QueuePanel({ state, onGrant }: { state: SessionState; onGrant: (
                     >
                       ↓
                     </button>
-                    <button type="button" class="small" aria-label={mm.grantLabel(id)} onClick={() => onGrant(id, reqs[0]?.venue)} disabled={!!state.floor}>
-                      {mm.grant}
-                    </button>
+                    <QuickGrant state={state} question={id} venue={reqs[0]?.venue} onCustom={() => onGrant(id, reqs[0]?.venue)} />
                   </span>
                 )}
               </li>
@@ -181,9 +179,7 @@ export function FloorRequests({ state, onGrant }: { state: SessionState; onGrant
                   {q && <span class="queue-text">{q.text}</span>}
                 </span>
                 {!readOnly && (
-                  <button type="button" class="small" disabled={!!state.floor} onClick={() => onGrant(r.question, r.venue)}>
-                    {mm.grant}
-                  </button>
+                  <QuickGrant state={state} question={r.question} venue={r.venue} onCustom={() => onGrant(r.question, r.venue)} />
                 )}
               </li>
             );
@@ -193,3 +189,37 @@ export function FloorRequests({ state, onGrant }: { state: SessionState; onGrant
     </Card>
   );
 }
+
+/**
+ * 上席 as one confirmed action (issue 10): the dialog names the question,
+ * the venue that asks and the answer time, and granting sends it at once.
+ * "Other settings" fills the floor form instead (another venue, another time).
+ */
+function QuickGrant({ state, question, venue, onCustom }: { state: SessionState; question: number; venue?: string; onCustom: () => void }) {
+  const { conn } = useConsole();
+  const mm = mt().queue;
+  const m = t();
+  const action = useAction(conn);
+  const q = questionById(state, question);
+  if (!q) return null;
+  const asking = venue || suggestedVenue(q, state.floorRequests);
+  const seconds = state.session.limits.answer_seconds;
+  return (
+    <>
+      <ConfirmButton
+        class="small"
+        label={mm.grant}
+        title={mm.grantConfirmTitle}
+        message={mm.grantConfirm(m.common.questionNo(question), venueName(state, asking), Math.round(seconds / 60))}
+        confirmLabel={mm.grant}
+        disabled={!!state.floor || action.busy}
+        onConfirm={() => void action.run({ type: 'grant_floor', question, venue: asking, answer_seconds: seconds })}
+      />
+      <button type="button" class="small" title={mm.grantCustom} disabled={!!state.floor} onClick={onCustom}>
+        {mm.grantArrange}
+      </button>
+      <ActionStatus action={action} conn={conn} />
+    </>
+  );
+}
+

@@ -141,6 +141,21 @@ describe('moderator console', () => {
     await waitFor(() => expect(sentOf(ws, 'resume_countdown')).toBeTruthy());
   });
 
+  it('上席 from the queue is one confirmed action naming the question, the venue and the time', async () => {
+    const { ws } = start({
+      session: { ...snapshot(1).session, phase: 'questioning' },
+      questions: [question(1, { status: 'queued', venues: ['baiyu'] })],
+      queue: [1],
+    });
+    const row = await waitFor(() => $('.queue-list li'));
+    fireEvent.click(within(row as HTMLElement).getByRole('button', { name: '上席' }));
+    const dialog = await screen.findByRole('dialog', { name: '确认上席' });
+    expect(dialog.textContent).toContain('第1号问题由白羽街道分会场提问');
+    expect(sentOf(ws, 'grant_floor')).toBeUndefined();
+    fireEvent.click(within(dialog).getByRole('button', { name: '上席' }));
+    await waitFor(() => expect(sentOf(ws, 'grant_floor')).toMatchObject({ question: 1, venue: 'baiyu' }));
+  });
+
   it('validates the answer form, then sends the answer with its commitment', async () => {
     const { ws } = start({
       questions: [question(1, { status: 'on_floor', unit: 'minzheng' })],
