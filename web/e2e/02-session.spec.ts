@@ -117,6 +117,8 @@ test('check-in, question, floor, answer, evaluation and revealed results', async
   await shot(sp, 'screen-floor');
 
   await mod.must({ type: 'end_floor' });
+  // Between items the screen keeps the commitments made so far.
+  await expect(sp.locator('[data-commitments]')).toContainText('白羽街道新建助餐点三个');
   await expect(dp.locator('.floor-empty')).toBeVisible();
   await expect(sp.locator('tr[data-venue="baiyu"] td[data-answered]')).not.toHaveText('0');
 

@@ -182,7 +182,38 @@ function Idle({ state }: { state: SessionState }) {
           </ol>
         </>
       )}
+      <CommitmentsBoard state={state} />
     </section>
+  );
+}
+
+/** Every commitment made on the floor so far, newest first (issue 10: they
+ * used to vanish with the item). */
+export function commitmentsMade(state: Pick<SessionState, 'questions'>): Array<{ what: string; unit: string; due: string; question: number }> {
+  const out: Array<{ what: string; unit: string; due: string; question: number; at: number }> = [];
+  for (const q of state.questions) {
+    for (const a of [q.answer, ...q.follow_ups.map((f) => f.answer)]) {
+      for (const c of a?.commitments ?? []) out.push({ what: c.what, unit: c.unit, due: c.due, question: q.id, at: a!.at });
+    }
+  }
+  return out.sort((x, y) => y.at - x.at).map(({ at: _at, ...c }) => c);
+}
+
+function CommitmentsBoard({ state }: { state: SessionState }) {
+  const m = t();
+  const all = commitmentsMade(state);
+  if (all.length === 0) return null;
+  return (
+    <div class="commitments-board" data-commitments={all.length}>
+      <h3>{m.screen.commitmentsBoard(all.length)}</h3>
+      <ul class="plain">
+        {all.slice(0, 6).map((c, i) => (
+          <li key={i}>
+            <span class="chip">{unitName(state, c.unit)}</span> {c.what} <span class="muted">· {m.floor.due(c.due)}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { event, question, snapshot } from '../lib/fixtures.test-util.ts';
 import { connected } from '../lib/fakews.test-util.ts';
 import { applyEvent, applySnapshot } from '../lib/state.ts';
-import { App, closingFigures, mode, rateText, shortVenue } from './App.tsx';
+import { App, closingFigures, commitmentsMade, mode, rateText, shortVenue } from './App.tsx';
 import { aggregateCells, rateBp, stackedOption, sumCounts } from './charts.ts';
 
 describe('screen charts', () => {
@@ -60,6 +60,13 @@ describe('screen', () => {
     conn.stop();
     expect(r.container.querySelector('[data-idle="evaluation"] h2')?.textContent).toBe('问政环节已结束，满意度测评即将开始');
     expect(r.container.querySelector('.idle-queue')).toBeNull();
+  });
+
+  it('keeps every commitment made on the floor, newest first', () => {
+    const a = (at: number, what: string) => ({ unit: 'minzheng', official: 'o', summary: 's', at, commitments: [{ what, unit: 'minzheng', due: '2026-12-31' }] });
+    const q1 = question(1, { status: 'answered', answer: a(1, '先做的承诺') } as never);
+    const q2 = question(2, { status: 'answered', answer: a(5, '后做的承诺'), follow_ups: [{ id: 1, venue: 'baiyu', text: 't', at: 6, answer: a(7, '追问后的承诺') }] } as never);
+    expect(commitmentsMade({ questions: [q1, q2] }).map((c) => c.what)).toEqual(['追问后的承诺', '后做的承诺', '先做的承诺']);
   });
 
   it('the closing summary counts what was asked, followed up and committed', () => {

@@ -287,6 +287,7 @@ export const en: Messages = {
     people: '',
     closed: 'The questioning session has ended',
     evaluationSoon: 'The questioning is over; the satisfaction evaluation begins soon',
+    commitmentsBoard: (n: number) => `Commitments made (${n})`,
     roundNo: (n: number) => `round ${n}`,
     closingAsked: 'Questions asked',
     closingFollowUps: 'Follow-ups',

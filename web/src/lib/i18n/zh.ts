@@ -287,6 +287,7 @@ export const zh = {
     people: '人',
     closed: '本次代表问政活动已结束',
     evaluationSoon: '问政环节已结束，满意度测评即将开始',
+    commitmentsBoard: (n: number) => `现场承诺事项（${n} 项）`,
     roundNo: (n: number) => `第${n}轮`,
     closingAsked: '现场问政',
     closingFollowUps: '追问',
