@@ -17,7 +17,7 @@ export type EvaluationStatus = "open" | "closed";
 
 export type Role = "moderator" | "venue_operator" | "delegate" | "screen" | "auditor" | "office" | "unit";
 
-export type EventKind = "phase_changed" | "delegates_imported" | "checked_in" | "question_submitted" | "question_approved" | "question_rejected" | "question_merged" | "question_edited" | "question_queued" | "queue_reordered" | "question_seconded" | "floor_requested" | "floor_granted" | "countdown_started" | "countdown_paused" | "countdown_resumed" | "countdown_extended" | "follow_up_added" | "answer_recorded" | "floor_ended" | "evaluation_opened" | "ballot_cast" | "evaluation_closed" | "item_drafted" | "item_draft_edited" | "item_drafts_merged" | "item_moved" | "item_note_added" | "item_evidence_added" | "item_evidence_published" | "item_extension_requested" | "item_extension_decided" | "item_rated" | "announcement_made" | "announcement_cleared" | "announcement_seen";
+export type EventKind = "phase_changed" | "delegates_imported" | "checked_in" | "check_in_undone" | "question_submitted" | "question_approved" | "question_rejected" | "question_merged" | "question_edited" | "question_queued" | "queue_reordered" | "question_seconded" | "floor_requested" | "floor_granted" | "countdown_started" | "countdown_paused" | "countdown_resumed" | "countdown_extended" | "follow_up_added" | "answer_recorded" | "floor_ended" | "evaluation_opened" | "ballot_cast" | "evaluation_closed" | "item_drafted" | "item_draft_edited" | "item_drafts_merged" | "item_moved" | "item_note_added" | "item_evidence_added" | "item_evidence_published" | "item_extension_requested" | "item_extension_decided" | "item_rated" | "announcement_made" | "announcement_cleared" | "announcement_seen";
 
 export type VenueDto = { id: string, name: string, kind: VenueKind, };
 
@@ -138,7 +138,7 @@ not_voted?: Array<string>, };
 
 export type UnitBallotsDto = { unit: string, ballots: number, };
 
-export type ClientMessage = { id: string, } & ({ "type": "ping" } | { "type": "advance_phase", to: Phase, } | { "type": "check_in", delegate: string, } | { "type": "submit_question", 
+export type ClientMessage = { id: string, } & ({ "type": "ping" } | { "type": "advance_phase", to: Phase, } | { "type": "check_in", delegate: string, } | { "type": "undo_check_in", delegate: string, reason: string, } | { "type": "submit_question", 
 /**
  * Required for a venue operator; a delegate may omit it or name themself.
  */
@@ -156,7 +156,7 @@ deadline?: string, } | { "type": "edit_draft", item: number, lead: string, co_un
  */
 rehandle: boolean, } | { "type": "announce", text: string, venues?: Array<string>, } | { "type": "clear_announcement", announcement: number, } | { "type": "announcement_seen", announcement: number, });
 
-export type CommandDto = { "type": "ping" } | { "type": "advance_phase", to: Phase, } | { "type": "check_in", delegate: string, } | { "type": "submit_question", 
+export type CommandDto = { "type": "ping" } | { "type": "advance_phase", to: Phase, } | { "type": "check_in", delegate: string, } | { "type": "undo_check_in", delegate: string, reason: string, } | { "type": "submit_question", 
 /**
  * Required for a venue operator; a delegate may omit it or name themself.
  */
@@ -233,7 +233,7 @@ export type EventDto = { seq: number, at: number, kind: EventKind,
  */
 changes: Array<ChangeDto>, };
 
-export type ChangeDto = { "entity": "phase", phase: Phase, } | { "entity": "roster", delegates: Array<DelegateDto>, } | { "entity": "check_in", delegate: string, venue: string, at: number, } | { "entity": "presence", venue: string, present: number, roster: number, } | { "entity": "question", question: QuestionDto, } | { "entity": "queue", order: Array<number>, } | { "entity": "floor_requests", requests: Array<FloorRequestDto>, } | { "entity": "floor", floor: FloorDto | null, } | { "entity": "evaluation", evaluation: EvaluationDto, } | { "entity": "ballot", ballot: BallotDto, } | { "entity": "item", item: ItemDto, } | { "entity": "board", board: BoardDto, } | { "entity": "announcement", announcement: AnnouncementDto, };
+export type ChangeDto = { "entity": "phase", phase: Phase, } | { "entity": "roster", delegates: Array<DelegateDto>, } | { "entity": "check_in", delegate: string, venue: string, at: number, } | { "entity": "check_in_undone", delegate: string, venue: string, reason: string, } | { "entity": "presence", venue: string, present: number, roster: number, } | { "entity": "question", question: QuestionDto, } | { "entity": "queue", order: Array<number>, } | { "entity": "floor_requests", requests: Array<FloorRequestDto>, } | { "entity": "floor", floor: FloorDto | null, } | { "entity": "evaluation", evaluation: EvaluationDto, } | { "entity": "ballot", ballot: BallotDto, } | { "entity": "item", item: ItemDto, } | { "entity": "board", board: BoardDto, } | { "entity": "announcement", announcement: AnnouncementDto, };
 
 export type AckDto = { id: string, 
 /**

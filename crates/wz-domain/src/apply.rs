@@ -34,6 +34,7 @@ impl Session {
             Event::PhaseChanged { to, .. } => self.phase_changed(*to),
             Event::DelegatesImported { delegates, .. } => self.delegates_imported(delegates),
             Event::CheckedIn { delegate, by_operator, at } => self.checked_in_event(delegate, *by_operator, *at),
+            Event::CheckInUndone { delegate, reason, .. } => self.check_in_undone(delegate, reason),
             Event::QuestionSubmitted { question, asker, topic, unit, text, by_operator, at } => {
                 self.question_submitted(*question, asker, topic, unit, text, *by_operator, *at)
             }
@@ -130,6 +131,16 @@ impl Session {
         let (present, roster) = self.presence(&venue);
         Ok(vec![
             Change::CheckIn { delegate: delegate.clone(), venue: venue.clone(), at },
+            Change::Presence { venue, present, roster },
+        ])
+    }
+
+    fn check_in_undone(&mut self, delegate: &DelegateId, reason: &str) -> Applied {
+        let venue = self.delegates.get(delegate).ok_or("unknown delegate")?.venue.clone();
+        self.checked_in.remove(delegate).ok_or("the delegate had not checked in")?;
+        let (present, roster) = self.presence(&venue);
+        Ok(vec![
+            Change::CheckInUndone { delegate: delegate.clone(), venue: venue.clone(), reason: reason.to_owned() },
             Change::Presence { venue, present, roster },
         ])
     }

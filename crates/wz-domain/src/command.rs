@@ -24,6 +24,9 @@ pub enum Command {
     /// Adds delegates while the session is preparing (CSV import).
     ImportDelegates { delegates: Vec<Delegate> },
     CheckIn { delegate: DelegateId },
+    /// Takes back a check-in made by mistake (issue 10), before the
+    /// evaluation: the moderator or the delegate's venue operator, with a reason.
+    UndoCheckIn { delegate: DelegateId, reason: String },
     /// `on_behalf_of` is required for a venue operator, optional (self) for a delegate.
     SubmitQuestion { on_behalf_of: Option<DelegateId>, topic: TopicId, unit: UnitId, text: String },
     ApproveQuestion { question: QuestionId },

@@ -60,6 +60,7 @@ impl Session {
         match cmd {
             Command::ImportDelegates { delegates } => self.import_delegates(actor, delegates, at),
             Command::CheckIn { delegate } => self.check_in(actor, delegate, at),
+            Command::UndoCheckIn { delegate, reason } => self.undo_check_in(actor, delegate, reason, at),
             Command::SubmitQuestion { on_behalf_of, topic, unit, text } => {
                 self.submit_question(actor, on_behalf_of.as_ref(), topic, unit, text, at)
             }
@@ -151,6 +152,23 @@ impl Session {
             return Err(AlreadyDone::CheckedIn(delegate.clone()).into());
         }
         Ok(Outcome::one(Event::CheckedIn { delegate: delegate.clone(), by_operator, at }))
+    }
+
+    fn undo_check_in(&self, actor: &Viewer, delegate: &DelegateId, reason: &str, at: Millis) -> R {
+        // Before the evaluation: who is eligible to vote is who checked in.
+        self.phase_in(&[Phase::CheckIn, Phase::Questioning])?;
+        let d = self.delegates.get(delegate).ok_or_else(|| NotFound::Delegate(delegate.clone()))?;
+        match actor {
+            Viewer::Moderator => {}
+            Viewer::VenueOperator(v) if *v == d.venue => {}
+            Viewer::VenueOperator(_) => return Err(Forbidden::OtherVenue.into()),
+            _ => return Err(Forbidden::Role.into()),
+        }
+        if !self.checked_in.contains_key(delegate) {
+            return Err(InvalidState::NotCheckedIn(delegate.clone()).into());
+        }
+        let reason = text("reason", reason, Lines::Single, 200)?;
+        Ok(Outcome::one(Event::CheckInUndone { delegate: delegate.clone(), reason, at }))
     }
 
     fn submit_question(

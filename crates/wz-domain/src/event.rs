@@ -16,6 +16,7 @@ pub enum Event {
     PhaseChanged { to: Phase, at: Millis },
     DelegatesImported { delegates: Vec<Delegate>, at: Millis },
     CheckedIn { delegate: DelegateId, by_operator: bool, at: Millis },
+    CheckInUndone { delegate: DelegateId, reason: String, at: Millis },
     QuestionSubmitted {
         question: QuestionId,
         asker: DelegateId,
@@ -73,6 +74,7 @@ pub enum EventKind {
     PhaseChanged,
     DelegatesImported,
     CheckedIn,
+    CheckInUndone,
     QuestionSubmitted,
     QuestionApproved,
     QuestionRejected,
@@ -114,6 +116,7 @@ impl Event {
             Event::PhaseChanged { .. } => EventKind::PhaseChanged,
             Event::DelegatesImported { .. } => EventKind::DelegatesImported,
             Event::CheckedIn { .. } => EventKind::CheckedIn,
+            Event::CheckInUndone { .. } => EventKind::CheckInUndone,
             Event::QuestionSubmitted { .. } => EventKind::QuestionSubmitted,
             Event::QuestionApproved { .. } => EventKind::QuestionApproved,
             Event::QuestionRejected { .. } => EventKind::QuestionRejected,
@@ -159,6 +162,7 @@ impl Event {
             Event::PhaseChanged { at, .. }
             | Event::DelegatesImported { at, .. }
             | Event::CheckedIn { at, .. }
+            | Event::CheckInUndone { at, .. }
             | Event::QuestionSubmitted { at, .. }
             | Event::QuestionApproved { at, .. }
             | Event::QuestionRejected { at, .. }
@@ -192,6 +196,8 @@ pub enum Change {
     /// Delegates added to the roster.
     Roster(Vec<Delegate>),
     CheckIn { delegate: DelegateId, venue: VenueId, at: Millis },
+    /// A check-in taken back, with the reason.
+    CheckInUndone { delegate: DelegateId, venue: VenueId, reason: String },
     /// Public presence count of a venue.
     Presence { venue: VenueId, present: u32, roster: u32 },
     Question(Box<Question>),

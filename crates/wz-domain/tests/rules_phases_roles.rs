@@ -221,6 +221,7 @@ fn one_of_each_command() -> Vec<Command> {
             item: wz_domain::assignment::ItemId(1),
         }),
         Command::PauseCountdown,
+        Command::UndoCheckIn { delegate: did("d01"), reason: "误签".into() },
         Command::ResumeCountdown,
         Command::ExtendCountdown { seconds: 60 },
         Command::Announcement(wz_domain::announce::AnnouncementCommand::Make {
@@ -257,9 +258,10 @@ fn one_of_each_command() -> Vec<Command> {
             Command::PauseCountdown => 23,
             Command::ResumeCountdown => 24,
             Command::ExtendCountdown { .. } => 25,
+            Command::UndoCheckIn { .. } => 26,
         });
     }
-    assert_eq!(kinds.len(), 26, "one command of each kind");
+    assert_eq!(kinds.len(), 27, "one command of each kind");
     all
 }
 

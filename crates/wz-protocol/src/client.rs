@@ -31,6 +31,8 @@ pub enum CommandDto {
     Ping,
     AdvancePhase { to: Phase },
     CheckIn { delegate: String },
+    /// Moderator or the delegate's venue operator, before the evaluation: take a check-in back.
+    UndoCheckIn { delegate: String, reason: String },
     SubmitQuestion {
         /// Required for a venue operator; a delegate may omit it or name themself.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -214,6 +216,7 @@ impl CommandDto {
             CommandDto::Ping => return Ok(Parsed::Ping),
             CommandDto::AdvancePhase { to } => C::AdvancePhase { to: to.into() },
             CommandDto::CheckIn { delegate } => C::CheckIn { delegate: d::DelegateId(delegate) },
+            CommandDto::UndoCheckIn { delegate, reason } => C::UndoCheckIn { delegate: d::DelegateId(delegate), reason },
             CommandDto::SubmitQuestion { on_behalf_of, topic, unit, text } => C::SubmitQuestion {
                 on_behalf_of: on_behalf_of.map(d::DelegateId),
                 topic: d::TopicId(topic),

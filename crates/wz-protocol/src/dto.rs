@@ -403,7 +403,7 @@ pub fn ms(m: d::Millis) -> u64 {
 wire_enum!(
     /// Names the domain event an `event` message reports.
     EventKind <=> d::EventKind {
-        PhaseChanged, DelegatesImported, CheckedIn, QuestionSubmitted, QuestionApproved, QuestionRejected,
+        PhaseChanged, DelegatesImported, CheckedIn, CheckInUndone, QuestionSubmitted, QuestionApproved, QuestionRejected,
         QuestionMerged, QuestionEdited, QuestionQueued, QueueReordered, QuestionSeconded, FloorRequested,
         FloorGranted, CountdownStarted, CountdownPaused, CountdownResumed, CountdownExtended, FollowUpAdded, AnswerRecorded, FloorEnded, EvaluationOpened,
         BallotCast, EvaluationClosed, ItemDrafted, ItemDraftEdited, ItemDraftsMerged, ItemMoved, ItemNoteAdded,

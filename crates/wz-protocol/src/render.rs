@@ -228,6 +228,12 @@ pub fn change(scope: Scope<'_>, c: &Change, p: &Perspective) -> Option<ChangeDto
             }
             ChangeDto::CheckIn { delegate: delegate.0.clone(), venue: venue.0.clone(), at: ms(*at) }
         }
+        Change::CheckInUndone { delegate, venue, reason } => {
+            if !p.sees_check_in(delegate, venue) {
+                return None;
+            }
+            ChangeDto::CheckInUndone { delegate: delegate.0.clone(), venue: venue.0.clone(), reason: reason.clone() }
+        }
         Change::Presence { venue, present, roster } => {
             ChangeDto::Presence { venue: venue.0.clone(), present: *present, roster: *roster }
         }

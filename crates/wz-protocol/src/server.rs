@@ -124,6 +124,8 @@ pub enum ChangeDto {
         #[ts(type = "number")]
         at: u64,
     },
+    /// A check-in taken back (before the evaluation), with the reason.
+    CheckInUndone { delegate: String, venue: String, reason: String },
     Presence { venue: String, present: u32, roster: u32 },
     Question { question: Box<QuestionDto> },
     Queue { order: Vec<u32> },

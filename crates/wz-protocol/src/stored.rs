@@ -73,6 +73,7 @@ enum Record {
     PhaseChanged { to: Phase, at: u64 },
     DelegatesImported { delegates: Vec<DelegateDto>, at: u64 },
     CheckedIn { delegate: String, by_operator: bool, at: u64 },
+    CheckInUndone { delegate: String, reason: String, at: u64 },
     QuestionSubmitted { question: u32, asker: String, topic: String, unit: String, text: String, by_operator: bool, at: u64 },
     QuestionApproved { question: u32, at: u64 },
     QuestionRejected { question: u32, reason: String, at: u64 },
@@ -141,6 +142,7 @@ pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
             delegates: delegates.iter().map(crate::definition::delegate_dto).collect(),
             at: at.0,
         },
+        E::CheckInUndone { delegate, reason, at } => Record::CheckInUndone { delegate: s(&delegate.0), reason: reason.clone(), at: at.0 },
         E::CheckedIn { delegate, by_operator, at } => {
             Record::CheckedIn { delegate: s(&delegate.0), by_operator: *by_operator, at: at.0 }
         }
@@ -263,6 +265,7 @@ pub fn decode_record(bytes: &[u8]) -> Result<(d::Event, RecordMeta), StoredError
             delegates: delegates.into_iter().map(crate::definition::delegate_from_dto).collect(),
             at: m(at),
         },
+        Record::CheckInUndone { delegate, reason, at } => E::CheckInUndone { delegate: d::DelegateId(delegate), reason, at: m(at) },
         Record::CheckedIn { delegate, by_operator, at } => {
             E::CheckedIn { delegate: d::DelegateId(delegate), by_operator, at: m(at) }
         }

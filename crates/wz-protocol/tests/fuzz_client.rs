@@ -46,7 +46,7 @@ fn doc_examples() -> Vec<Vec<(String, String)>> {
 
 static TEMPLATES: LazyLock<Vec<Vec<(String, String)>>> = LazyLock::new(doc_examples);
 
-const TYPES: [&str; 42] = [
+const TYPES: [&str; 43] = [
     "ping",
     "advance_phase",
     "check_in",
@@ -89,6 +89,7 @@ const TYPES: [&str; 42] = [
     "pause_countdown",
     "resume_countdown",
     "extend_countdown",
+    "undo_check_in",
 ];
 
 fn quoted(s: &str) -> String {

@@ -20,6 +20,7 @@ fn variant(c: &CommandDto) -> &'static str {
         CommandDto::Ping => "ping",
         CommandDto::AdvancePhase { .. } => "advance_phase",
         CommandDto::CheckIn { .. } => "check_in",
+        CommandDto::UndoCheckIn { .. } => "undo_check_in",
         CommandDto::SubmitQuestion { .. } => "submit_question",
         CommandDto::ApproveQuestion { .. } => "approve_question",
         CommandDto::RejectQuestion { .. } => "reject_question",
@@ -189,6 +190,10 @@ fn command_table() -> Vec<(&'static str, CommandDto)> {
         (r#"{"id":"c-44","type":"pause_countdown"}"#, C::PauseCountdown),
         (r#"{"id":"c-45","type":"resume_countdown"}"#, C::ResumeCountdown),
         (r#"{"id":"c-46","type":"extend_countdown","seconds":60}"#, C::ExtendCountdown { seconds: 60 }),
+        (
+            r#"{"id":"c-47","type":"undo_check_in","delegate":"d004","reason":"误签：本人未到场"}"#,
+            C::UndoCheckIn { delegate: s("d004"), reason: s("误签：本人未到场") },
+        ),
     ]
 }
 
@@ -220,7 +225,7 @@ fn every_command_parses_and_round_trips() {
         "close_evaluation", "draft_assignments", "draft_item", "edit_draft", "merge_drafts", "issue_item",
         "start_handling", "reply_item", "rectify_item", "add_note", "return_item", "publish_evidence",
         "request_extension", "decide_extension", "close_item", "rate_item", "announce", "clear_announcement",
-        "announcement_seen", "pause_countdown", "resume_countdown", "extend_countdown",
+        "announcement_seen", "pause_countdown", "resume_countdown", "extend_countdown", "undo_check_in",
     ];
     assert_eq!(seen, all.into_iter().collect::<BTreeSet<_>>(), "every CommandDto variant has an example");
 }

@@ -19,6 +19,8 @@ export function Roster({ conn, state }: { conn: Connection; state: SessionState 
   const present = stats?.present ?? all.filter((d) => d.id in state.checkedIn).length;
   const roster = stats?.roster ?? all.length;
   const open = CHECK_IN_PHASES.includes(state.session.phase);
+  // Before the evaluation a check-in made by mistake can be taken back.
+  const canUndo = state.session.phase === 'check_in' || state.session.phase === 'questioning';
   const pending = new Set(conn.outbox.entries.value.flatMap((e) => (e.cmd.type === 'check_in' ? [e.cmd.delegate] : [])));
   const q = query.trim().toLowerCase();
   const list = all.filter((d) => (!onlyAbsent || !(d.id in state.checkedIn)) && (q === '' || d.name.toLowerCase().includes(q) || d.id.toLowerCase().includes(q)));
@@ -56,6 +58,20 @@ export function Roster({ conn, state }: { conn: Connection; state: SessionState 
                 <span class="ok">
                   ✓ {m.delegate.roster.checkedIn}
                   {at ? ` ${formatClock(at, m.locale)}` : ''}
+                  {canUndo && (
+                    <button
+                      type="button"
+                      class="small"
+                      aria-label={`${m.delegate.roster.undo} ${d.name}`}
+                      onClick={() => {
+                        // A check-in taken back needs a reason: it is in the record.
+                        const reason = window.prompt(m.delegate.roster.undoReason(d.name), m.delegate.roster.undoDefault)?.trim();
+                        if (reason) void conn.send({ type: 'undo_check_in', delegate: d.id, reason });
+                      }}
+                    >
+                      {m.delegate.roster.undo}
+                    </button>
+                  )}
                 </span>
               ) : (
                 <button

@@ -104,3 +104,24 @@ describe('the station during the evaluation', () => {
     expect(line.textContent).toBe('尚未参评（请提醒）：孙丽');
   });
 });
+
+describe('undoing a check-in made by mistake', () => {
+  it('the operator takes it back with a reason; the roster follows the change', async () => {
+    const { ws } = open({
+      you: OPERATOR,
+      session: { ...base.session, phase: 'check_in' },
+      delegates: [{ id: 'd002', name: '钱秀英', level: 'township', venue: 'baiyu' }],
+      checked_in: ['d002'],
+    });
+    const prompt = window.prompt;
+    window.prompt = () => '点错了人';
+    try {
+      fireEvent.click(await screen.findByRole('button', { name: '撤销签到 钱秀英' }));
+    } finally {
+      window.prompt = prompt;
+    }
+    await waitFor(() => expect(ws.lastSent('undo_check_in')).toMatchObject({ delegate: 'd002', reason: '点错了人' }));
+    ws.receive(event(11, 'check_in_undone', [{ entity: 'check_in_undone', delegate: 'd002', venue: 'baiyu', reason: '点错了人' }]));
+    await waitFor(() => expect(screen.getByRole('button', { name: '签到 钱秀英' })).toBeTruthy());
+  });
+});

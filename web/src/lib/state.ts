@@ -120,6 +120,10 @@ export function applyChange(state: SessionState, change: ChangeDto): SessionStat
       return { ...state, delegates: upsertAll(state.delegates, change.delegates, (d) => d.id) };
     case 'check_in':
       return { ...state, checkedIn: { ...state.checkedIn, [change.delegate]: change.at } };
+    case 'check_in_undone': {
+      const { [change.delegate]: _gone, ...checkedIn } = state.checkedIn;
+      return { ...state, checkedIn };
+    }
     case 'presence': {
       // Keep the staff-only fields the change does not carry (`connections`,
       // `last_seen`…) until the next stats message replaces them.

@@ -227,6 +227,9 @@ pub fn scenario() -> Scenario {
     r.ok("delegate:d003", &del("d003"), r#"{"id":"d003-01","type":"check_in","delegate":"d003"}"#);
     r.ok("moderator", &m, r#"{"id":"m-02","type":"check_in","delegate":"d004"}"#);
     r.ok("operator:qiaotou", &operator("qiaotou"), r#"{"id":"qiaotou-01","type":"check_in","delegate":"d005"}"#);
+    // A check-in by mistake, taken back and made again (issue 10).
+    r.ok("operator:qiaotou", &operator("qiaotou"), r#"{"id":"qiaotou-01a","type":"undo_check_in","delegate":"d005","reason":"点错了人"}"#);
+    r.ok("operator:qiaotou", &operator("qiaotou"), r#"{"id":"qiaotou-01b","type":"check_in","delegate":"d005"}"#);
     r.ok("moderator", &m, r#"{"id":"m-03","type":"advance_phase","to":"questioning"}"#);
     r.ok(
         "delegate:d002",

@@ -230,6 +230,9 @@ export const en: Messages = {
       onlyAbsent: 'Not checked in only',
       notCheckedIn: 'Not checked in',
       notOpen: 'Check-in has not opened yet',
+      undo: 'Undo check-in',
+      undoReason: (name: string) => `Undo the check-in of ${name}: the reason (it goes into the record)`,
+      undoDefault: 'Checked in by mistake',
     },
     evaluation: {
       title: 'Satisfaction evaluation',

@@ -230,6 +230,9 @@ export const zh = {
       onlyAbsent: '只看未签到',
       notCheckedIn: '未签到',
       notOpen: '签到尚未开始',
+      undo: '撤销签到',
+      undoReason: (name: string) => `撤销 ${name} 的签到：请写明原因（会记入记录）`,
+      undoDefault: '误签',
     },
     evaluation: {
       title: '满意度测评',
