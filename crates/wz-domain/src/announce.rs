@@ -51,7 +51,7 @@ pub struct Announcement {
 impl Announcement {
     /// Is `venue` among those addressed?
     pub fn addresses(&self, venue: &VenueId) -> bool {
-        self.venues.is_empty() || self.venues.contains(venue)
+        self.to_everyone() || self.venues.contains(venue)
     }
 
     pub fn to_everyone(&self) -> bool {

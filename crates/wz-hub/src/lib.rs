@@ -167,6 +167,22 @@ pub struct VerifyReport {
     pub problems: Vec<String>,
 }
 
+/// What `Hub::audit` found in a stored session that holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Audit {
+    pub report: VerifyReport,
+    pub record: wz_protocol::record::PublicRecord,
+    pub checked: wz_protocol::record::Checked,
+}
+
+fn verify_report(loaded: &Loaded) -> VerifyReport {
+    VerifyReport {
+        events: loaded.session.seq(),
+        head: loaded.head.hex(),
+        problems: loaded.review.values().flatten().cloned().collect(),
+    }
+}
+
 /// A read-only copy of a session as confirmed by the store (`Hub::state`).
 #[derive(Clone, Debug)]
 pub struct SessionState {
@@ -298,11 +314,17 @@ fn cross_check(
 /// Reads a session's definition and log from the store and replays it.
 pub(crate) async fn load_session(store: &DynStore, id: &str) -> Result<Loaded, HubError> {
     let stored = store.load(id).await?.ok_or_else(|| HubError::NoSession(id.to_owned()))?;
-    replay(id, &stored)
+    replay(id, &stored, |_, _, _, _| {})
 }
 
-/// Checks a stored session's chain and replays its log.
-fn replay(id: &str, stored: &wz_store::StoredSession) -> Result<Loaded, HubError> {
+/// Checks a stored session's chain and replays its log, handing each
+/// record to `each` as it is read (seq, bytes, event, meta), so a caller
+/// that needs more of the records (the public record) reads them only once.
+fn replay(
+    id: &str,
+    stored: &wz_store::StoredSession,
+    mut each: impl FnMut(u64, &[u8], &wz_domain::Event, wz_protocol::stored::RecordMeta),
+) -> Result<Loaded, HubError> {
     let corrupt = |detail: String| HubError::Corrupt { session: id.to_owned(), detail };
     let (def, epoch, seal) = wz_protocol::stored::decode_header(&stored.meta).map_err(|e| corrupt(e.to_string()))?;
     // A broken chain refuses the session, naming the first bad entry.
@@ -320,9 +342,10 @@ fn replay(id: &str, stored: &wz_store::StoredSession) -> Result<Loaded, HubError
         session.apply(&event).map_err(|e| corrupt(e.to_string()))?;
         // A command's records are consecutive; its reply follows from its last
         // one, so the entry of its last record is the one that stays.
-        if let (Some(by), Some(cmd)) = (meta.by, meta.cmd) {
-            acked.insert((by, cmd), (session.seq(), wz_domain::Reply::of_events(std::slice::from_ref(&event))));
+        if let (Some(by), Some(cmd)) = (&meta.by, &meta.cmd) {
+            acked.insert((by.clone(), cmd.clone()), (session.seq(), wz_domain::Reply::of_events(std::slice::from_ref(&event))));
         }
+        each(i as u64 + 1, raw, &event, meta);
         events.push(event);
     }
     let derived = derived_from_log((1u64..).zip(&events));
@@ -652,20 +675,32 @@ impl Hub {
     /// claims and counters against a recount of the log.
     pub async fn verify(store: &DynStore, session: &str) -> Result<VerifyReport, HubError> {
         let loaded = load_session(store, session).await?;
-        Ok(VerifyReport {
-            events: loaded.session.seq(),
-            head: loaded.head.hex(),
-            problems: loaded.review.into_values().flatten().collect(),
-        })
+        Ok(verify_report(&loaded))
     }
 
-    /// The public record of a stored session (issue 9; `wz_protocol::record`):
-    /// read from the store, published only once its chain and its replay hold.
-    pub async fn public_record(store: &DynStore, session: &str) -> Result<wz_protocol::record::PublicRecord, HubError> {
+    /// Everything `wenzheng verify` checks of a stored session, reading it
+    /// once: the chain, the replay, the claims and counters (`report`), then
+    /// its public record, built from the same pass and checked (`record`,
+    /// `checked`: every revealed result recounted).
+    pub async fn audit(store: &DynStore, session: &str) -> Result<Audit, HubError> {
         let stored = store.load(session).await?.ok_or_else(|| HubError::NoSession(session.to_owned()))?;
-        let loaded = replay(session, &stored)?;
-        wz_protocol::record::build(&stored.meta, &stored.events, &loaded.session)
-            .map_err(|e| HubError::Corrupt { session: session.to_owned(), detail: e.to_string() })
+        let mut entries = Vec::with_capacity(stored.events.len());
+        let loaded = replay(session, &stored, |seq, raw, event, meta| {
+            entries.push(wz_protocol::record::entry_line(seq, raw, event.kind(), meta.prev));
+        })?;
+        let genesis = wz_protocol::stored::ChainHead::genesis(&stored.meta);
+        let record = wz_protocol::record::assemble(&genesis, &loaded.head, entries, &loaded.session);
+        let checked = wz_protocol::record::check(&record).map_err(|e| HubError::Corrupt {
+            session: session.to_owned(),
+            detail: format!("the public record does not hold: {e}"),
+        })?;
+        Ok(Audit { report: verify_report(&loaded), record, checked })
+    }
+
+    /// The public record of a stored session (issue 9; `wz_protocol::record`),
+    /// published only once its chain, its replay and its recounts hold.
+    pub async fn public_record(store: &DynStore, session: &str) -> Result<wz_protocol::record::PublicRecord, HubError> {
+        Ok(Self::audit(store, session).await?.record)
     }
 
     /// The receipt check: is a ballot or a follow-up rating with this code in

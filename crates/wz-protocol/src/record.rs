@@ -169,26 +169,38 @@ pub struct Checked {
     pub item_ratings: usize,
 }
 
+/// One stored record's line in the public record: its kind, the `prev` it
+/// names, the SHA-256 of its exact bytes.
+pub fn entry_line(seq: u64, raw: &[u8], kind: d::EventKind, prev: Option<String>) -> EntryLine {
+    EntryLine { seq, kind: kind.into(), prev, hash: hex::encode(Sha256::digest(raw)) }
+}
+
 /// Builds the public record from the stored header and records of a session
-/// and the state they replay to. The chain is checked first: a record that
-/// does not hold is not published.
+/// and the state they replay to, reading each record itself (tools, tests).
+/// The chain is checked first: a record that does not hold is not published.
+/// The hub, which reads and checks every record once as it replays, calls
+/// [`assemble`] with the lines it collected instead.
 pub fn build<R: AsRef<[u8]>>(header: &[u8], records: &[R], s: &d::Session) -> Result<PublicRecord, RecordError> {
     let head = stored::chain::check(header, records).map_err(|e| RecordError::new(Where::Entry(e.seq), e.reason))?;
     let mut entries = Vec::with_capacity(records.len());
     for (i, raw) in records.iter().enumerate() {
         let raw = raw.as_ref();
         let seq = i as u64 + 1;
-        let (event, _) = stored::decode_record(raw).map_err(|e| RecordError::new(Where::Entry(seq), e.to_string()))?;
-        let prev = stored::record_prev(raw).map_err(|e| RecordError::new(Where::Entry(seq), e.to_string()))?;
-        entries.push(EntryLine { seq, kind: event.kind().into(), prev, hash: hex::encode(Sha256::digest(raw)) });
+        let (event, meta) = stored::decode_record(raw).map_err(|e| RecordError::new(Where::Entry(seq), e.to_string()))?;
+        entries.push(entry_line(seq, raw, event.kind(), meta.prev));
     }
+    Ok(assemble(&ChainHead::genesis(header), &head, entries, s))
+}
+
+/// The public record from entry lines already read and a checked chain head.
+pub fn assemble(genesis: &ChainHead, head: &ChainHead, entries: Vec<EntryLine>, s: &d::Session) -> PublicRecord {
     let (participation, choices) = ballots(s);
     let (item_participation, item_choices, items, withheld_item_choices) = item_ratings(s);
-    Ok(PublicRecord {
+    PublicRecord {
         format: PUBLIC_RECORD_FORMAT,
         session: s.def().id.clone(),
         title: s.def().title.clone(),
-        genesis: ChainHead::genesis(header).hex(),
+        genesis: genesis.hex(),
         head: head.hex(),
         entries,
         evaluations: s.evaluations().map(|e| crate::render::evaluation(s.def(), e)).collect(),
@@ -198,7 +210,7 @@ pub fn build<R: AsRef<[u8]>>(header: &[u8], records: &[R], s: &d::Session) -> Re
         item_choices,
         items,
         withheld_item_choices,
-    })
+    }
 }
 
 fn ballots(s: &d::Session) -> (Vec<Participation>, Vec<Choice>) {

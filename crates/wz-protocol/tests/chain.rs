@@ -11,16 +11,8 @@ use wz_protocol::stored::{self, ChainHead, RecordMeta, chain};
 
 /// The header and the records of the golden session, chained.
 fn log() -> (Vec<u8>, Vec<Vec<u8>>, ChainHead) {
-    let sc = scenario();
     let header = stored::encode_definition(&definition(), EPOCH);
-    let mut head = ChainHead::genesis(&header);
-    let mut records = Vec::new();
-    for step in &sc.followup.steps {
-        let meta = RecordMeta { by: Some("moderator".into()), cmd: Some(format!("c-{}", step.seq)), prev: None };
-        let bytes = stored::encode_chained(&step.event, &meta, &head);
-        head = head.next(&bytes);
-        records.push(bytes);
-    }
+    let (records, head) = chained(&header, &scenario().followup.steps);
     (header, records, head)
 }
 

@@ -168,13 +168,7 @@ fn receipt_code_changes_with_every_input() {
 fn receipts_in_acks_match_the_casters_own_ballots_and_the_public_record() {
     let sc = scenario();
     let header = stored::encode_definition(&definition(), EPOCH);
-    let mut head = stored::ChainHead::genesis(&header);
-    let mut records = Vec::new();
-    for step in &sc.end.steps {
-        let bytes = stored::encode_chained(&step.event, &stored::RecordMeta::default(), &head);
-        head = head.next(&bytes);
-        records.push(bytes);
-    }
+    let (records, _) = chained(&header, &sc.end.steps);
     let public = wz_protocol::record::build(&header, &records, &sc.end.s).unwrap();
     for (id, caster) in [("d001-03", "d001"), ("d002-02", "d002"), ("d004-02", "d004"), ("d002-03", "d002")] {
         let r = receipt(&sc.end.sent(id).reply);

@@ -10,7 +10,7 @@ use serde_json::Value;
 use wz_domain as d;
 use wz_protocol::record::{self, PublicRecord, ReceiptKind, Where};
 use wz_protocol::server::{AckResult, ServerMessage};
-use wz_protocol::stored::{self, ChainHead, RecordMeta};
+use wz_protocol::stored;
 
 const SEAL: d::Seal = d::Seal([0x5e; 32]);
 
@@ -19,14 +19,7 @@ const SEAL: d::Seal = d::Seal([0x5e; 32]);
 fn sealed() -> (d::Session, Vec<u8>, Vec<Vec<u8>>, PublicRecord) {
     let sc = scenario();
     let header = stored::encode_header(&definition(), EPOCH, Some(&SEAL));
-    let mut head = ChainHead::genesis(&header);
-    let mut records = Vec::new();
-    for step in &sc.followup.steps {
-        let meta = RecordMeta { by: Some("moderator".into()), cmd: Some(format!("c-{}", step.seq)), prev: None };
-        let bytes = stored::encode_chained(&step.event, &meta, &head);
-        head = head.next(&bytes);
-        records.push(bytes);
-    }
+    let (records, _) = chained(&header, &sc.followup.steps);
     let s = sc.followup.s.clone().with_seal(SEAL);
     let r = record::build(&header, &records, &s).unwrap();
     (s, header, records, r)

@@ -13,6 +13,11 @@ pub struct Names<'a> {
     def: &'a SessionDef,
 }
 
+/// The name of the item with `id` in `items`, or `id` itself.
+fn name_in<'b, T>(items: &'b [T], id: &'b str, id_name: impl Fn(&'b T) -> (&'b str, &'b str)) -> &'b str {
+    items.iter().map(id_name).find(|(i, _)| *i == id).map_or(id, |(_, name)| name)
+}
+
 impl<'a> Names<'a> {
     pub fn new(def: &'a SessionDef) -> Self {
         Self { def }
@@ -21,31 +26,19 @@ impl<'a> Names<'a> {
     where
         'a: 'b,
     {
-        self.def
-            .units
-            .iter()
-            .find(|u| u.id.as_str() == id)
-            .map_or(id, |u| u.name.as_str())
+        name_in(&self.def.units, id, |u| (u.id.as_str(), u.name.as_str()))
     }
     pub fn venue<'b>(&self, id: &'b str) -> &'b str
     where
         'a: 'b,
     {
-        self.def
-            .venues
-            .iter()
-            .find(|v| v.id.as_str() == id)
-            .map_or(id, |v| v.name.as_str())
+        name_in(&self.def.venues, id, |v| (v.id.as_str(), v.name.as_str()))
     }
     pub fn topic<'b>(&self, id: &'b str) -> &'b str
     where
         'a: 'b,
     {
-        self.def
-            .topics
-            .iter()
-            .find(|t| t.id.as_str() == id)
-            .map_or(id, |t| t.name.as_str())
+        name_in(&self.def.topics, id, |t| (t.id.as_str(), t.name.as_str()))
     }
     /// Venue names joined with 、.
     pub fn venues(&self, ids: &[String]) -> String {

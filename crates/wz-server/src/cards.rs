@@ -12,9 +12,8 @@ use qrcode::{EcLevel, QrCode};
 use std::fmt::Write;
 use wz_hub::PrincipalKey;
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+// The one HTML escaping of the project (it also escapes `'`).
+use wz_report::html::esc as escape;
 
 fn role(key: &PrincipalKey) -> &'static str {
     match key {

@@ -313,7 +313,7 @@ fn repair(args: &RepairArgs) -> anyhow::Result<()> {
     init_logging(LogFormat::Text);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
-        let (store, _) = open_store(&args.store, &args.data_dir).await?;
+        let (store, _) = open_store(&args.at.store, &args.at.data_dir).await?;
         let fixed = Hub::repair(&store, &args.session).await?;
         println!("session {}: claims and counters rewritten from the log ({fixed} problem(s) were found); restart the server", args.session);
         Ok(())

@@ -21,19 +21,20 @@ pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
-        let (store, _) = open_store(&args.store, &args.data_dir).await?;
+        let (store, _) = open_store(&args.at.store, &args.at.data_dir).await?;
         let ids = match &args.session {
             Some(s) => vec![s.clone()],
             None => store.sessions().await?,
         };
         anyhow::ensure!(!ids.is_empty(), "no session stored");
         for id in ids {
-            let r = Hub::verify(&store, &id).await.with_context(|| format!("session {id}: the record does not hold"))?;
+            // One read of the store: chain, replay, claims and counters, then
+            // the public record built from the same pass and recounted.
+            let audit = Hub::audit(&store, &id).await.with_context(|| format!("session {id}: the record does not hold"))?;
+            let (r, checked) = (audit.report, audit.checked);
             if let Some(problem) = r.problems.first() {
                 bail!("session {id}: the stored tallies disagree with the log: {problem} ({} problem(s))", r.problems.len());
             }
-            let public = Hub::public_record(&store, &id).await.with_context(|| format!("session {id}: the record does not hold"))?;
-            let checked = record::check(&public).with_context(|| format!("session {id}: the revealed results do not hold"))?;
             expect_head(&id, &r.head, args.expect_head.as_deref())?;
             println!(
                 "session {id}: {} events, the record holds; {} ballots and {} follow-up ratings recounted, {} closed evaluation(s) equal their revealed results; chain head {}",
@@ -68,10 +69,10 @@ fn verify_file(file: &Path, want: Option<&str>) -> anyhow::Result<()> {
 pub(crate) fn export_record(args: &ExportRecordArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
-        let (store, _) = open_store(&args.store, &args.data_dir).await?;
-        let public = Hub::public_record(&store, &args.session).await.with_context(|| format!("session {}", args.session))?;
-        // Never publish a record that does not check.
-        let checked = record::check(&public).with_context(|| format!("session {}: the record does not hold", args.session))?;
+        let (store, _) = open_store(&args.at.store, &args.at.data_dir).await?;
+        // Never published unless it checks (`Hub::audit` recounts it).
+        let audit = Hub::audit(&store, &args.session).await.with_context(|| format!("session {}: the record does not hold", args.session))?;
+        let (public, checked) = (audit.record, audit.checked);
         std::fs::write(&args.out, public.encode()).with_context(|| format!("writing {}", args.out.display()))?;
         println!(
             "session {}: public record written to {} ({} entries, {} ballots, chain head {})",

@@ -6,7 +6,6 @@
 //! store, the chain checked), then rendered by `wz-report` like the HTTP
 //! routes do; `--pdf` prints the documents with Chromium too.
 
-use crate::config::StoreArgs;
 use crate::pdf::PdfRenderer;
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -16,11 +15,8 @@ use wz_report::{Document, Export, Input};
 
 #[derive(clap::Parser, Debug, Clone)]
 pub struct ReportArgs {
-    /// Data directory (embedded store).
-    #[arg(long, env = "WENZHENG_DATA_DIR", default_value = "./data")]
-    pub data_dir: PathBuf,
     #[command(flatten)]
-    pub store: StoreArgs,
+    pub at: crate::config::StoredAt,
     /// The session.
     #[arg(long)]
     pub session: String,
@@ -47,7 +43,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
 }
 
 async fn report(args: &ReportArgs) -> anyhow::Result<()> {
-    let (store, _) = crate::cli::open_store(&args.store, &args.data_dir).await?;
+    let (store, _) = crate::cli::open_store(&args.at.store, &args.at.data_dir).await?;
     let hub = Hub::new(store, HubConfig::default());
     hub.load_all().await.context("loading stored sessions")?;
     if let Some((_, why)) = hub

@@ -198,13 +198,21 @@ pub struct StoreArgs {
     pub redis_url: Option<String>,
 }
 
-#[derive(Parser, Debug, Clone)]
-pub struct RepairArgs {
+/// Where a stored session is read from, for the offline subcommands: the
+/// embedded store under `--data-dir`, or Redis with `--redis-url`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StoredAt {
     /// Data directory (embedded store).
     #[arg(long, env = "WENZHENG_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+#[derive(Parser, Debug, Clone)]
+pub struct RepairArgs {
+    #[command(flatten)]
+    pub at: StoredAt,
     /// The session to repair.
     #[arg(long)]
     pub session: String,
@@ -212,11 +220,8 @@ pub struct RepairArgs {
 
 #[derive(Parser, Debug, Clone)]
 pub struct VerifyArgs {
-    /// Data directory (embedded store).
-    #[arg(long, env = "WENZHENG_DATA_DIR", default_value = "./data")]
-    pub data_dir: PathBuf,
     #[command(flatten)]
-    pub store: StoreArgs,
+    pub at: StoredAt,
     /// Only this session (default: every stored session).
     #[arg(long)]
     pub session: Option<String>,
@@ -231,11 +236,8 @@ pub struct VerifyArgs {
 
 #[derive(Parser, Debug, Clone)]
 pub struct ExportRecordArgs {
-    /// Data directory (embedded store).
-    #[arg(long, env = "WENZHENG_DATA_DIR", default_value = "./data")]
-    pub data_dir: PathBuf,
     #[command(flatten)]
-    pub store: StoreArgs,
+    pub at: StoredAt,
     #[arg(long)]
     pub session: String,
     /// Where to write the public record (JSON).

@@ -15,6 +15,7 @@ import { EChart } from '../screen/EChart.tsx';
 import { rateBars, rateGauge, statusStack, type StatusKey } from './charts.ts';
 import { clockOffset, data, failed, load, receivedAt, resolveSession, startPolling } from './data.ts';
 import { pt } from './i18n.ts';
+import { SessionChoice } from '../lib/session-choice.tsx';
 
 export function App() {
   const l = load.value;
@@ -49,16 +50,7 @@ export function App() {
             {failed.value ? p.loadFailed : p.noSession}
           </p>
         ) : l.kind === 'choose' ? (
-          <nav class="card" aria-label={p.chooseSession}>
-            <h2>{p.chooseSession}</h2>
-            <ul>
-              {l.sessions.map((s) => (
-                <li key={s.id}>
-                  <a href={`?session=${encodeURIComponent(s.id)}`}>{s.title}</a>
-                </li>
-              ))}
-            </ul>
-          </nav>
+          <SessionChoice class="card" sessions={l.sessions} label={p.chooseSession} />
         ) : !d ? (
           <p class="card" role="alert">
             {p.loadFailed}

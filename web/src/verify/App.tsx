@@ -10,6 +10,7 @@ import { LangSwitch } from '../lib/ui.tsx';
 import { load, resolveSession } from '../progress/data.ts';
 import { checkReceipt, normalizeCode, type Outcome } from './logic.ts';
 import { vt } from './i18n.ts';
+import { SessionChoice } from '../lib/session-choice.tsx';
 
 export function App() {
   const l = load.value;
@@ -32,16 +33,7 @@ export function App() {
         ) : l.kind === 'none' ? (
           <p role="alert">{v.noSession}</p>
         ) : l.kind === 'choose' ? (
-          <nav aria-label={v.chooseSession}>
-            <h2>{v.chooseSession}</h2>
-            <ul>
-              {l.sessions.map((s) => (
-                <li key={s.id}>
-                  <a href={`?session=${encodeURIComponent(s.id)}`}>{s.title}</a>
-                </li>
-              ))}
-            </ul>
-          </nav>
+          <SessionChoice sessions={l.sessions} label={v.chooseSession} />
         ) : (
           <Check session={l.id} />
         )}

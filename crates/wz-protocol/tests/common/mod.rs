@@ -416,3 +416,21 @@ pub fn snapshot_dto(m: ServerMessage) -> wz_protocol::server::SnapshotDto {
         other => panic!("expected a snapshot, got {other:?}"),
     }
 }
+
+/// The records of `steps` as the hub writes them after `header`: each
+/// chained to the one before, with who and which command id. Returns the
+/// records and the chain head.
+#[allow(dead_code)] // Each test binary uses part of this module.
+pub fn chained(header: &[u8], steps: &[Step]) -> (Vec<Vec<u8>>, wz_protocol::stored::ChainHead) {
+    use wz_protocol::stored::{self, ChainHead, RecordMeta};
+    let mut head = ChainHead::genesis(header);
+    let mut records = Vec::new();
+    for step in steps {
+        let meta = RecordMeta { by: Some("moderator".into()), cmd: Some(format!("c-{}", step.seq)), prev: None };
+        let bytes = stored::encode_chained(&step.event, &meta, &head);
+        head = head.next(&bytes);
+        records.push(bytes);
+    }
+    (records, head)
+}
+
