@@ -27,8 +27,13 @@
 //! are checked by the same behavioural suite in [`conformance`], so callers
 //! can rely on the semantics documented on the trait rather than on a backend.
 //!
-//! With the cargo feature `testing`, the module `testing` starts throw-away
-//! `redis-server` processes for tests (this crate's and other crates').
+//! The module `testing` starts throw-away `redis-server` processes for tests
+//! and benchmarks (this crate's and other crates'). It is compiled always,
+//! not behind a cargo feature, so that a crate needing it at run time (the
+//! benchmarks) does not change this crate's features for a workspace build:
+//! `cargo build --release --workspace` and `cargo run --release` (the server
+//! alone) then share one build (issue 10). The cargo feature `testing` only
+//! adds the tamper helpers (`overwrite_log_for_tests`), for dev-dependencies.
 
 use bytes::Bytes;
 
@@ -37,7 +42,6 @@ mod embedded;
 pub mod keys;
 mod memory;
 mod redis;
-#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use self::redis::{RedisPersistence, RedisStore};

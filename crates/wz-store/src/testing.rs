@@ -1,4 +1,5 @@
-//! Throw-away `redis-server` processes for tests (cargo feature `testing`).
+//! Throw-away `redis-server` processes for tests and benchmarks (never used
+//! by the server).
 //!
 //! Each [`RedisServer`] is a child process listening only on a unix socket in
 //! a directory of its own (no TCP port, so no port races between parallel
@@ -9,9 +10,7 @@
 //! ([`RedisServer::pause`]) to see how a store behaves during an outage.
 //!
 //! The binary is `redis-server` from `PATH`, or the path in the environment
-//! variable `WZ_REDIS_SERVER`. Another crate's tests get this module with
-//! `wz-store = { workspace = true, features = ["testing"] }` under
-//! `[dev-dependencies]`.
+//! variable `WZ_REDIS_SERVER`.
 //!
 //! ```no_run
 //! # async fn demo() {
