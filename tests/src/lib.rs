@@ -150,6 +150,14 @@ impl Server {
         self.tokens.get(key).unwrap_or_else(|| panic!("no credential {key}")).clone()
     }
 
+    /// The short join code the sheet prints for `key` (its last row).
+    pub fn code(&self, key: &str) -> String {
+        let bytes = std::fs::read(self.data_dir.join("credentials").join("xixia-2026.csv")).expect("the demo's sheet");
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes).to_vec();
+        let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(bytes.as_slice()).records().map(|r| r.expect("a sheet row")).collect();
+        rows.iter().rev().find(|r| &r[0] == key).and_then(|r| r.get(6)).unwrap_or_else(|| panic!("no code for {key}")).to_owned()
+    }
+
     /// kill -9: no shutdown hook runs.
     pub async fn kill(&mut self) {
         self.child.kill().await.expect("kill");
@@ -203,7 +211,13 @@ pub fn all_sheet_tokens(data_dir: &Path) -> anyhow::Result<Vec<String>> {
         let bytes = std::fs::read(&path)?;
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes).to_vec();
         for rec in csv::Reader::from_reader(bytes.as_slice()).records() {
-            out.push(rec?[2].to_owned());
+            let rec = rec?;
+            out.push(rec[2].to_owned());
+            // The short join code (issue 10), as printed and without its dash.
+            if let Some(code) = rec.get(6).filter(|c| !c.is_empty()) {
+                out.push(code.to_owned());
+                out.push(code.replace('-', ""));
+            }
         }
     }
     Ok(out)

@@ -192,7 +192,8 @@ async fn http_endpoints_answer() {
     // `links --filter baiyu` and `cards` list them).
     let sheet = std::fs::read_to_string(dir.path().join("credentials").join(format!("{SESSION}.csv"))).unwrap();
     let row = sheet.lines().find(|l| l.starts_with("delegate:d999,")).expect("d999 on the sheet");
-    assert!(row.contains(",新代表,") && row.contains(&token) && row.ends_with(",baiyu,白羽街道人大代表联络站"), "{row}");
+    let code = v["credentials"][0]["code"].as_str().unwrap();
+    assert!(row.contains(",新代表,") && row.contains(&token) && row.ends_with(&format!(",baiyu,白羽街道人大代表联络站,{code}")), "{row}");
     // Reissuing a lost card revokes the old credential and closes its connection.
     let body = json!({"principals": ["delegate:d999"]}).to_string();
     let (status, out) = server.http("POST", &format!("/api/sessions/{SESSION}/credentials/reissue"), Some(&server.token("moderator")), Some(("application/json", body.as_bytes()))).await;

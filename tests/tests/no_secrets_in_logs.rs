@@ -31,6 +31,9 @@ impl Secrets {
         for c in answer["credentials"].as_array().expect("credentials") {
             self.add(c["token"].as_str().unwrap());
             self.add(c["link"].as_str().unwrap());
+            let code = c["code"].as_str().unwrap();
+            self.add(code);
+            self.add(code.replace('-', ""));
         }
     }
 }
@@ -89,6 +92,18 @@ async fn representative_session(server: &Server, admin: &str) -> Secrets {
     let mut refused = Client::connect(&server.addr, &bad, Some(3)).await.unwrap();
     assert_eq!(refused.closed().await.map(|c| c.0), Some(1008));
     assert_eq!(server.http("GET", &format!("/api/sessions/{SESSION}"), Some(&bad), None).await.0, 401);
+    // Join codes (issue 10): a right one typed in lower case with a space,
+    // over REST and WebSocket, and a wrong one.
+    let code = server.code("operator:baiyu");
+    let typed = code.to_lowercase().replace('-', " ");
+    secrets.add(typed.as_str());
+    secrets.add(typed.replace(' ', "%20"));
+    assert_eq!(server.http("GET", "/api/whoami", Some(&typed), None).await.0, 200);
+    let mut by_code = Client::connect(&server.addr, &typed.replace(' ', "%20"), None).await.unwrap();
+    assert_eq!(by_code.next().await["you"]["venue"], "baiyu");
+    let wrong = if code.starts_with('Z') { "YYYYY-YYYYY" } else { "ZZZZZ-ZZZZZ" };
+    secrets.add(wrong);
+    assert_eq!(server.http("GET", "/api/whoami", Some(wrong), None).await.0, 401);
     // Tokens in places the server does not expect them.
     let token = server.token("delegate:d001");
     let weird = [

@@ -40,3 +40,18 @@ test('public screen without a token: a readable join form', async ({ browser }) 
   await context.close();
 });
 
+
+// The start page with its join-code field, after a wrong code (the message
+// is announced and tied to the field).
+test('start page: the join-code field and its error pass axe', async ({ browser }) => {
+  const context = await browser.newContext({ viewport: PHONE });
+  const page = await context.newPage();
+  await page.goto('/');
+  const field = page.getByLabel('或输入入会卡上的入会码');
+  await field.fill('zzzzz-zzzzz');
+  await page.getByRole('button', { name: '进入' }).click();
+  await expect(page.locator('#join-code-problem')).toContainText('入会码不正确');
+  await expect(field).toHaveAttribute('aria-invalid', 'true');
+  expect(await violations(page)).toEqual([]);
+  await context.close();
+});

@@ -19,6 +19,8 @@ export interface Credential {
   name: string;
   token: string;
   link: string;
+  /** The short join code printed on the card (issue 10). */
+  code: string;
 }
 
 /** Parses `<data dir>/credentials/xixia-2026.csv` (BOM; principal,name,token,link). */
@@ -55,6 +57,13 @@ function parseCsvLine(line: string): string[] {
   }
   out.push(cur);
   return out;
+}
+
+/** The short join code the card prints for `principal`. */
+export function joinCode(principal: string, dataDir: string = DATA_DIR): string {
+  const c = credentials(dataDir).get(principal);
+  if (!c?.code) throw new Error(`no join code for ${principal}`);
+  return c.code;
 }
 
 export function token(principal: string, dataDir: string = DATA_DIR): string {

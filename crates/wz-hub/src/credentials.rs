@@ -4,6 +4,12 @@
 //! characters: short enough for a QR code on a printed card). The server
 //! finds the participant by the token's hash, so a leaked store does not leak
 //! usable credentials.
+//!
+//! Every token also has a [`JoinCode`]: ten characters a person can type from
+//! a printed card (`K7M2Q-8XRT4`), derived from the token, so a sheet of
+//! tokens is enough to print both. The store keeps the code's hash next to the
+//! token's ([`StoredHashes`]); a code is weaker than a token (50 bits), so the
+//! server limits failed attempts (`wz-server`'s `auth`).
 
 use base64::Engine;
 use rand::RngCore;
@@ -109,10 +115,112 @@ impl Credential {
     pub fn hash(&self) -> String {
         hash_token(&self.token)
     }
+    /// The code printed under the QR code.
+    pub fn code(&self) -> JoinCode {
+        JoinCode::of_token(&self.token)
+    }
+    /// What the store keeps for this credential.
+    pub fn stored(&self) -> StoredHashes {
+        StoredHashes { token: self.hash(), code: Some(self.code().hash()) }
+    }
 }
 
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The hash under which a presented credential (a token, or a join code in
+/// any spelling [`JoinCode::parse`] accepts) is found.
+pub fn hash_presented(credential: &str) -> String {
+    match JoinCode::parse(credential) {
+        Some(code) => code.hash(),
+        None => hash_token(credential),
+    }
+}
+
+/// Crockford's base32: digits and capitals without I, L, O and U, so that
+/// nothing read off a card can be mistaken for something else.
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Characters in a code: 10 × 5 = 50 bits.
+pub const CODE_CHARS: usize = 10;
+
+/// A short join code: 50 bits of the token's SHA-256 (under its own label),
+/// in Crockford's base32, printed as two groups of five.
+#[derive(Clone, PartialEq, Eq)]
+pub struct JoinCode(String);
+
+impl JoinCode {
+    pub fn of_token(token: &str) -> Self {
+        let d = Sha256::new().chain_update(b"wz-join-code-v1|").chain_update(token.as_bytes()).finalize();
+        let bits = u64::from_be_bytes(d[..8].try_into().expect("8 bytes")) >> (64 - 5 * CODE_CHARS);
+        let code =
+            (0..CODE_CHARS).rev().map(|i| char::from(ALPHABET[usize::try_from((bits >> (5 * i)) & 31).expect("5 bits")])).collect();
+        Self(code)
+    }
+
+    /// Reads a code as a person types it: any case, with or without spaces
+    /// and dashes, `O` for zero and `I` or `L` for one. `None` unless it is
+    /// exactly ten such characters (a 43-character token never is).
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut out = String::with_capacity(CODE_CHARS);
+        for c in s.trim().chars() {
+            let c = match c.to_ascii_uppercase() {
+                ' ' | '-' | '\u{2010}'..='\u{2015}' => continue,
+                'O' => '0',
+                'I' | 'L' => '1',
+                c if c.is_ascii() && ALPHABET.contains(&(c as u8)) => c,
+                _ => return None,
+            };
+            if out.len() == CODE_CHARS {
+                return None;
+            }
+            out.push(c);
+        }
+        (out.len() == CODE_CHARS).then_some(Self(out))
+    }
+
+    /// The hash the store and the server's map keep (never the code).
+    pub fn hash(&self) -> String {
+        hex::encode(Sha256::new().chain_update(b"wz-join-code-hash-v1|").chain_update(self.0.as_bytes()).finalize())
+    }
+}
+
+impl fmt::Display for JoinCode {
+    /// `K7M2Q-8XRT4`: grouped for reading aloud and typing.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", &self.0[..5], &self.0[5..])
+    }
+}
+
+impl fmt::Debug for JoinCode {
+    /// A code is a credential: never printed by `{:?}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JoinCode(..)")
+    }
+}
+
+/// What the store keeps of one credential: the token's hash and, for
+/// credentials issued since join codes (issue 10), the code's, as one
+/// value (`<token hash>+<code hash>`). Older values are the token's hash alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredHashes {
+    pub token: String,
+    pub code: Option<String>,
+}
+
+impl StoredHashes {
+    pub fn encode(&self) -> String {
+        match &self.code {
+            Some(c) => format!("{}+{c}", self.token),
+            None => self.token.clone(),
+        }
+    }
+    pub fn decode(s: &str) -> Self {
+        match s.split_once('+') {
+            Some((t, c)) => Self { token: t.to_owned(), code: Some(c.to_owned()) },
+            None => Self { token: s.to_owned(), code: None },
+        }
+    }
 }
 
 /// One credential for every participant of a session definition.
@@ -140,6 +248,37 @@ mod tests {
         }
         assert_eq!(PrincipalKey::parse("delegate:"), None);
         assert_eq!(PrincipalKey::parse("root"), None);
+    }
+
+    #[test]
+    fn a_join_code_has_fifty_bits_reads_any_spelling_and_never_a_token() {
+        let c = Credential::issue(PrincipalKey::Screen);
+        let code = c.code();
+        let shown = code.to_string();
+        assert_eq!(shown.len(), 11);
+        assert_eq!(&shown[5..6], "-");
+        assert!(shown.chars().all(|ch| ch == '-' || ALPHABET.contains(&(ch as u8))));
+        assert_eq!(JoinCode::parse(&shown), Some(code.clone()));
+        assert_eq!(JoinCode::parse(&shown.to_lowercase().replace('-', " ")), Some(code.clone()));
+        assert_eq!(JoinCode::parse("o1ILl-abcde").unwrap().0, "01111ABCDE", "look-alikes read as digits");
+        assert_eq!(JoinCode::parse("ABCDE-FGHJU"), None, "U is not in the alphabet");
+        assert_eq!(JoinCode::parse("ABCDE-FGHJ"), None);
+        assert_eq!(JoinCode::parse("ABCDE-FGHJKM"), None);
+        assert_eq!(JoinCode::parse(&c.token), None, "a token is never read as a code");
+        assert_eq!(hash_presented(&shown), code.hash());
+        assert_eq!(hash_presented(&c.token), c.hash());
+        assert_ne!(code.hash(), c.hash());
+        assert_eq!(format!("{code:?}"), "JoinCode(..)");
+        // The same token always has the same code; another token (almost surely) another.
+        assert_eq!(JoinCode::of_token(&c.token), code);
+        assert_ne!(Credential::issue(PrincipalKey::Screen).code(), code);
+    }
+
+    #[test]
+    fn stored_hashes_round_trip_and_read_the_old_form() {
+        let c = Credential::issue(PrincipalKey::Screen);
+        assert_eq!(StoredHashes::decode(&c.stored().encode()), c.stored());
+        assert_eq!(StoredHashes::decode("abc"), StoredHashes { token: "abc".into(), code: None });
     }
 
     #[test]

@@ -27,7 +27,7 @@ mod ring;
 mod supervisor;
 
 pub use conn::{ConnReceiver, ConnSender, Connection, Outbound};
-pub use credentials::{Credential, Principal, PrincipalKey};
+pub use credentials::{Credential, JoinCode, Principal, PrincipalKey};
 
 use actor::{ActorMsg, SessionActor};
 use dashmap::DashMap;
@@ -510,10 +510,15 @@ impl Hub {
     }
 
     async fn load_credentials(&self, id: &str) -> Result<(), HubError> {
-        for (key, hash) in self.inner.store.credentials(id).await? {
+        for (key, stored) in self.inner.store.credentials(id).await? {
             let key = PrincipalKey::parse(&key)
                 .ok_or_else(|| HubError::Corrupt { session: id.to_owned(), detail: format!("bad principal {key}") })?;
-            self.inner.credentials.insert(hash, Principal { session: id.to_owned(), key });
+            let hashes = credentials::StoredHashes::decode(&stored);
+            let principal = Principal { session: id.to_owned(), key };
+            if let Some(code) = hashes.code {
+                self.inner.credentials.insert(code, principal.clone());
+            }
+            self.inner.credentials.insert(hashes.token, principal);
         }
         Ok(())
     }
@@ -553,20 +558,35 @@ impl Hub {
             StoreError::AlreadyExists(id) => HubError::Exists(id),
             e => HubError::Store(e),
         })?;
-        let creds = credentials::issue_all(&def);
-        self.save_credentials(&def.id, &creds).await?;
+        let mut creds = credentials::issue_all(&def);
+        self.save_credentials(&def.id, &mut creds).await?;
         let session = wz_domain::Session::new(def).with_seal(seal);
         self.spawn(Loaded { session, acked: actor::Acked::new(), epoch, review: Review::new(), derived: Derived::default(), last_at: Millis(0), head });
         Ok(creds)
     }
 
-    async fn save_credentials(&self, session: &str, creds: &[Credential]) -> Result<(), HubError> {
-        let rows = creds.iter().map(|c| (c.key.to_string(), c.hash())).collect();
+    async fn save_credentials(&self, session: &str, creds: &mut [Credential]) -> Result<(), HubError> {
+        self.unique_codes(creds);
+        let rows = creds.iter().map(|c| (c.key.to_string(), c.stored().encode())).collect();
         self.inner.store.put_credentials(session, rows).await?;
-        for c in creds {
-            self.inner.credentials.insert(c.hash(), Principal { session: session.to_owned(), key: c.key.clone() });
+        for c in creds.iter() {
+            let principal = Principal { session: session.to_owned(), key: c.key.clone() };
+            self.inner.credentials.insert(c.code().hash(), principal.clone());
+            self.inner.credentials.insert(c.hash(), principal);
         }
         Ok(())
+    }
+
+    /// Issues again any credential whose join code another credential on
+    /// this node already has (50 bits: about one in 10^12 for a county's
+    /// thousand), so that a code names one participant only.
+    fn unique_codes(&self, creds: &mut [Credential]) {
+        let mut seen = std::collections::HashSet::new();
+        for c in creds.iter_mut() {
+            while self.inner.credentials.contains_key(&c.code().hash()) || !seen.insert(c.code().hash()) {
+                *c = Credential::issue(c.key.clone());
+            }
+        }
     }
 
     /// Issues new credentials for the given participants of a session,
@@ -577,9 +597,9 @@ impl Hub {
         if let Some(k) = keys.iter().find(|k| !known.contains(k)) {
             return Err(HubError::NoPrincipal(k.to_string()));
         }
-        let creds: Vec<Credential> = keys.iter().map(|k| Credential::issue(k.clone())).collect();
-        self.save_credentials(session, &creds).await?;
-        let new: std::collections::HashSet<String> = creds.iter().map(|c| c.hash()).collect();
+        let mut creds: Vec<Credential> = keys.iter().map(|k| Credential::issue(k.clone())).collect();
+        self.save_credentials(session, &mut creds).await?;
+        let new: std::collections::HashSet<String> = creds.iter().flat_map(|c| [c.hash(), c.code().hash()]).collect();
         self.inner
             .credentials
             .retain(|hash, p| !(p.session == session && keys.contains(&p.key) && !new.contains(hash)));
@@ -587,9 +607,10 @@ impl Hub {
         Ok(creds)
     }
 
-    /// Who presents this token, if anyone.
-    pub fn authenticate(&self, token: &str) -> Option<Principal> {
-        self.inner.credentials.get(&credentials::hash_token(token)).map(|p| p.clone())
+    /// Who presents this credential (a token, or a join code in any
+    /// spelling a person types), if anyone.
+    pub fn authenticate(&self, credential: &str) -> Option<Principal> {
+        self.inner.credentials.get(&credentials::hash_presented(credential)).map(|p| p.clone())
     }
 
     pub fn sessions(&self) -> Vec<SessionSummary> {
@@ -639,12 +660,12 @@ impl Hub {
         session: &str,
         delegates: Vec<wz_domain::Delegate>,
     ) -> Result<(CommandResult, Vec<Credential>), HubError> {
-        let creds = credentials::issue_for(&delegates);
+        let mut creds = credentials::issue_for(&delegates);
         let r = self.command(session, Viewer::Moderator, wz_domain::Command::ImportDelegates { delegates }).await?;
         if r.is_err() {
             return Ok((r, Vec::new()));
         }
-        self.save_credentials(session, &creds).await?;
+        self.save_credentials(session, &mut creds).await?;
         Ok((r, creds))
     }
 
@@ -667,6 +688,8 @@ impl Hub {
         let mut v: Vec<PrincipalKey> =
             self.inner.credentials.iter().filter(|e| e.value().session == session).map(|e| e.value().key.clone()).collect();
         v.sort();
+        // A credential is in the map under its token and under its code.
+        v.dedup();
         v
     }
 

@@ -54,6 +54,20 @@ pub enum Role {
     Unit,
 }
 
+impl From<&d::Viewer> for Role {
+    fn from(v: &d::Viewer) -> Self {
+        match v {
+            d::Viewer::Moderator => Role::Moderator,
+            d::Viewer::VenueOperator(_) => Role::VenueOperator,
+            d::Viewer::Delegate(_) => Role::Delegate,
+            d::Viewer::Screen => Role::Screen,
+            d::Viewer::Auditor => Role::Auditor,
+            d::Viewer::Office => Role::Office,
+            d::Viewer::Unit(_) => Role::Unit,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct VenueDto {

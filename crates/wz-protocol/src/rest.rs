@@ -25,7 +25,21 @@ pub struct SessionLineDto {
 pub struct IssuedCredentialDto {
     pub principal: String,
     pub token: String,
+    /// The short join code to type (`K7M2Q-8XRT4`), another form of the token.
+    pub code: String,
     pub link: String,
+}
+
+/// `GET /api/whoami`: whose credential (token or join code) the request
+/// presents, and the page it belongs on. 401 when it names nobody, 429 after
+/// too many wrong join codes from the address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoamiDto {
+    pub session: String,
+    pub principal: String,
+    pub role: crate::dto::Role,
+    /// `delegate.html`, `moderator.html`, …
+    pub page: String,
 }
 
 /// `POST /api/sessions` (201).
@@ -102,8 +116,13 @@ mod tests {
         assert_eq!(serde_json::to_string(&err).unwrap(), r#"{"code":"not_found","message":"no session x"}"#);
         let c = CreatedDto {
             session: "s".into(),
-            credentials: vec![IssuedCredentialDto { principal: "moderator".into(), token: "t".into(), link: "l".into() }],
+            credentials: vec![IssuedCredentialDto { principal: "moderator".into(), token: "t".into(), code: "K7M2Q-8XRT4".into(), link: "l".into() }],
         };
-        assert_eq!(serde_json::to_string(&c).unwrap(), r#"{"session":"s","credentials":[{"principal":"moderator","token":"t","link":"l"}]}"#);
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"session":"s","credentials":[{"principal":"moderator","token":"t","code":"K7M2Q-8XRT4","link":"l"}]}"#
+        );
+        let w = WhoamiDto { session: "s".into(), principal: "delegate:d017".into(), role: crate::dto::Role::Delegate, page: "delegate.html".into() };
+        assert_eq!(serde_json::to_string(&w).unwrap(), r#"{"session":"s","principal":"delegate:d017","role":"delegate","page":"delegate.html"}"#);
     }
 }

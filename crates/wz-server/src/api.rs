@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use wz_protocol::rest::{CreatedDto, EvaluationsDto, ImportedDto, IssuedCredentialDto, QuestionsDto, ReissuedDto, RestErrorDto, SessionLineDto, VenuesDto};
+use wz_protocol::rest::{CreatedDto, EvaluationsDto, ImportedDto, IssuedCredentialDto, QuestionsDto, ReissuedDto, RestErrorDto, SessionLineDto, VenuesDto, WhoamiDto};
 use wz_protocol::server::{ServerMessage, SnapshotDto};
 use wz_domain::Viewer;
 use wz_hub::{Credential, Hub, HubError, Principal, PrincipalKey};
@@ -61,13 +61,29 @@ fn viewer_for(st: &AppState, session: &str, headers: &HeaderMap) -> Result<Viewe
     }
 }
 
-fn moderator(st: &AppState, session: &str, headers: &HeaderMap) -> Result<Principal, ApiError> {
+pub(crate) fn moderator(st: &AppState, session: &str, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let p = bearer(headers).and_then(|t| st.hub.authenticate(&t)).filter(|p| p.session == session);
     match p {
         Some(p) if p.key == PrincipalKey::Moderator => Ok(p),
         Some(_) => Err(forbidden("only the moderator may do this")),
         None => Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Forbidden, "the moderator's credential is required".into())),
     }
+}
+
+/// `GET /api/whoami`: who the presented credential (a token or a join code)
+/// is, so a page that was given a typed code can say at once whether it is
+/// right and send the person to their page.
+pub async fn whoami(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let p = bearer(&headers)
+        .and_then(|t| st.hub.authenticate(&t))
+        .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Forbidden, "入会码或凭证不正确 unknown join code or credential".into()))?;
+    let dto = WhoamiDto {
+        session: p.session.clone(),
+        principal: p.key.to_string(),
+        role: (&p.viewer()).into(),
+        page: crate::sheet::page(&p.key).to_owned(),
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(dto)).into_response())
 }
 
 pub async fn list_sessions(State(st): State<AppState>) -> impl IntoResponse {
@@ -78,7 +94,12 @@ fn issued(st: &AppState, creds: &[Credential]) -> Vec<IssuedCredentialDto> {
     let base = st.base_url();
     creds
         .iter()
-        .map(|c| IssuedCredentialDto { principal: c.key.to_string(), token: c.token.clone(), link: crate::sheet::link(&base, &c.key, &c.token) })
+        .map(|c| IssuedCredentialDto {
+            principal: c.key.to_string(),
+            token: c.token.clone(),
+            code: c.code().to_string(),
+            link: crate::sheet::link(&base, &c.key, &c.token),
+        })
         .collect()
 }
 

@@ -43,6 +43,8 @@ pub struct AppState {
     pub public_url: Arc<std::sync::OnceLock<String>>,
     /// Browser origins that may open a WebSocket (replaced once the listener is bound).
     pub origins: Arc<crate::origin::OriginPolicy>,
+    /// Failed join-code attempts per client address ([`crate::auth`]).
+    pub attempts: Arc<crate::auth::Attempts>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             origins: Arc::new(
                 crate::origin::OriginPolicy::new(args.bind, args.public_url.as_deref(), &args.listener.allowed_origins).unwrap_or_default(),
             ),
+            attempts: Arc::default(),
         }
     }
 
@@ -99,6 +102,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/api/whoami", get(crate::api::whoami))
         .route("/api/sessions", get(crate::api::list_sessions).post(crate::api::create_session))
         .route("/api/sessions/{id}", get(crate::api::snapshot))
         .route("/api/sessions/{id}/venues", get(crate::api::venues))
@@ -110,11 +114,13 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sessions/{id}/documents/letters/{file}", get(crate::reports::letter))
         .route("/api/sessions/{id}/credentials/reissue", post(crate::api::reissue))
         .route("/api/sessions/{id}/record", get(crate::api::public_record))
+        .route("/api/sessions/{id}/cards", get(crate::cards::for_console))
         .route("/api/sessions/{id}/receipts/{code}", get(crate::api::receipt_check))
         .route("/api/sessions/{id}/progress", get(crate::files::progress))
         .route("/api/sessions/{id}/files/{file}", get(crate::files::download))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024));
     api.merge(uploads)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::guard))
         .fallback_service(static_files)
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

@@ -222,11 +222,17 @@ fn print_banner(args: &ServeArgs, addr: std::net::SocketAddr, base: &str, hub: &
         let rows = created
             .iter()
             .find(|(d, _)| d.id == s.id)
-            .map(|(_, creds)| creds.iter().map(|c| (c.key.to_string(), crate::sheet::link(base, &c.key, &c.token))).collect::<Vec<_>>())
+            .map(|(_, creds)| {
+                creds.iter().map(|c| (c.key.to_string(), crate::sheet::link(base, &c.key, &c.token), c.code().to_string())).collect::<Vec<_>>()
+            })
             .or_else(|| {
                 // Rebuild links from the tokens: the port may differ from the first run.
                 let rows = crate::sheet::read(&sheet).ok()?;
-                Some(rows.into_iter().filter_map(|r| Some((r[0].clone(), crate::sheet::link(base, &PrincipalKey::parse(&r[0])?, &r[2])))).collect())
+                Some(
+                    rows.into_iter()
+                        .filter_map(|r| Some((r[0].clone(), crate::sheet::link(base, &PrincipalKey::parse(&r[0])?, &r[2]), r[6].clone())))
+                        .collect(),
+                )
             });
         if let Some(rows) = rows {
             // A delegate of the printed operator's venue, so that the README's
@@ -245,8 +251,8 @@ fn print_banner(args: &ServeArgs, addr: std::net::SocketAddr, base: &str, hub: &
             ];
             let paired = pair.as_deref().zip(pair_label);
             for (key, label) in fixed.into_iter().chain(paired).chain(after) {
-                if let Some((_, link)) = rows.iter().find(|(k, _)| k == key) {
-                    println!("    {label}: {link}");
+                if let Some((_, link, code)) = rows.iter().find(|(k, _, _)| k == key) {
+                    println!("    {label}: {link}  (join code 入会码 {code})");
                 }
             }
             println!("    public progress page 办理进度 (no credential): {base}/progress.html");
@@ -322,7 +328,7 @@ fn repair(args: &RepairArgs) -> anyhow::Result<()> {
 
 fn cards(args: &LinksArgs) -> anyhow::Result<()> {
     let sheet = find_sheet(args)?;
-    let rows: Vec<[String; 6]> = crate::sheet::read(&sheet)
+    let rows: Vec<[String; 7]> = crate::sheet::read(&sheet)
         .with_context(|| format!("reading {}", sheet.display()))?
         .into_iter()
         .filter(|r| args.filter.as_deref().is_none_or(|f| crate::sheet::matches(r, f)))
@@ -378,7 +384,7 @@ fn links(args: &LinksArgs) -> anyhow::Result<()> {
                 (Some(base), Some(k)) => crate::sheet::link(base.trim_end_matches('/'), &k, &r[2]),
                 _ => r[3].clone(),
             };
-            println!("{}\t{}\t{}\t{}", r[0], r[1], r[5], link);
+            println!("{}\t{}\t{}\t{}\t{}", r[0], r[1], r[5], r[6], link);
         }
     }
     Ok(())

@@ -178,6 +178,12 @@ pub struct ListenerArgs {
     /// comma-separated). Other origins get 403.
     #[arg(long = "allowed-origin", env = "WENZHENG_ALLOWED_ORIGINS", value_delimiter = ',', value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
+    /// A reverse proxy's address (repeatable; the variable is comma-separated):
+    /// requests from it are counted against the client address it passes in
+    /// `X-Forwarded-For` when limiting wrong join codes. Without it every
+    /// client behind the proxy would share one limit.
+    #[arg(long = "trusted-proxy", env = "WENZHENG_TRUSTED_PROXIES", value_delimiter = ',', value_name = "IP")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl ServeArgs {

@@ -4,6 +4,7 @@
 pub mod alloc;
 pub mod api;
 pub mod app;
+pub mod auth;
 pub mod cards;
 pub mod cli;
 pub mod cli_record;

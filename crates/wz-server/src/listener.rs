@@ -55,6 +55,8 @@ pub struct ListenerLimits {
     pub handshake_timeout: Duration,
     pub max_connections: usize,
     pub max_unauthenticated: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client ([`crate::auth::ClientAddr`]).
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 impl ListenerLimits {
@@ -64,6 +66,7 @@ impl ListenerLimits {
             handshake_timeout: Duration::from_secs(a.handshake_timeout_seconds.max(1)),
             max_connections: a.max_connections.clamp(1, Semaphore::MAX_PERMITS),
             max_unauthenticated: a.max_unauthenticated.clamp(1, Semaphore::MAX_PERMITS),
+            trusted_proxies: a.trusted_proxies.clone().into(),
         }
     }
 }
@@ -181,8 +184,8 @@ pub async fn run(listener: TcpListener, app: Router, limits: ListenerLimits, shu
             }
             Some(_) = refusals.join_next(), if !refusals.is_empty() => {}
             accepted = listener.accept() => {
-                let tcp = match accepted {
-                    Ok((tcp, _)) => tcp,
+                let (tcp, peer) = match accepted {
+                    Ok(accepted) => accepted,
                     Err(e) => {
                         accept_failed(e).await;
                         continue;
@@ -192,7 +195,13 @@ pub async fn run(listener: TcpListener, app: Router, limits: ListenerLimits, shu
                 let _ = tcp.set_nodelay(true);
                 match caps.admit() {
                     Ok(admission) => {
-                        let service = RequestService { app: app.clone(), admission, deadline: limits.handshake_timeout };
+                        let service = RequestService {
+                            app: app.clone(),
+                            admission,
+                            deadline: limits.handshake_timeout,
+                            peer: peer.ip(),
+                            trusted: limits.trusted_proxies.clone(),
+                        };
                         conns.spawn(serve_connection(tcp, http.clone(), service, stop_rx.clone()));
                     }
                     Err(why) => {
@@ -284,12 +293,15 @@ async fn refuse(mut tcp: TcpStream, why: Refusal) {
 }
 
 /// Hands each request to the router, with the connection's [`Admission`]
-/// in its extensions and the handshake deadline around it.
+/// and the client's address in its extensions and the handshake deadline
+/// around it.
 #[derive(Clone)]
 struct RequestService {
     app: Router,
     admission: Admission,
     deadline: Duration,
+    peer: std::net::IpAddr,
+    trusted: Arc<[std::net::IpAddr]>,
 }
 
 impl hyper::service::Service<Request<Incoming>> for RequestService {
@@ -299,6 +311,8 @@ impl hyper::service::Service<Request<Incoming>> for RequestService {
 
     fn call(&self, mut req: Request<Incoming>) -> Self::Future {
         req.extensions_mut().insert(self.admission.clone());
+        let client = crate::auth::ClientAddr::of(self.peer, req.headers(), &self.trusted);
+        req.extensions_mut().insert(client);
         let (app, admission, deadline) = (self.app.clone(), self.admission.clone(), self.deadline);
         Box::pin(async move {
             let res = match tokio::time::timeout(deadline, app.oneshot(req)).await {

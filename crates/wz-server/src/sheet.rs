@@ -13,14 +13,18 @@ use wz_hub::{Credential, PrincipalKey};
 /// The page a participant opens, with the token in the fragment so it never
 /// reaches a server log.
 pub fn link(base: &str, key: &PrincipalKey, token: &str) -> String {
-    let page = match key {
+    format!("{base}/{}#token={token}", page(key))
+}
+
+/// The page a participant's credential belongs on.
+pub fn page(key: &PrincipalKey) -> &'static str {
+    match key {
         PrincipalKey::Moderator | PrincipalKey::Auditor => "moderator.html",
         PrincipalKey::Screen => "screen.html",
         PrincipalKey::Operator(_) | PrincipalKey::Delegate(_) => "delegate.html",
         PrincipalKey::Office => "office.html",
         PrincipalKey::Unit(_) => "unit.html",
-    };
-    format!("{base}/{page}#token={token}")
+    }
 }
 
 pub fn path(data_dir: &Path, session: &str) -> PathBuf {
@@ -55,12 +59,13 @@ pub fn who(s: &wz_domain::Session, k: &PrincipalKey) -> Who {
     Who { name, venue, venue_name }
 }
 
-/// The sheet's columns; `venue` and `venue_name` were added in issue 10
-/// (older sheets have four, and are still read).
-pub const HEADER: [&str; 6] = ["principal", "name", "token", "link", "venue", "venue_name"];
+/// The sheet's columns; `venue`, `venue_name` and `code` (the short join
+/// code) were added in issue 10 (older sheets have four, and are still read:
+/// the code is derived from the token).
+pub const HEADER: [&str; 7] = ["principal", "name", "token", "link", "venue", "venue_name", "code"];
 
 /// Does row `r` match a `links`/`cards` filter: its principal, name or venue (id or name)?
-pub fn matches(r: &[String; 6], filter: &str) -> bool {
+pub fn matches(r: &[String; 7], filter: &str) -> bool {
     [0, 1, 4, 5].iter().any(|&i| r[i].contains(filter))
 }
 
@@ -86,7 +91,15 @@ pub fn append(data_dir: &Path, session: &str, who: &dyn Fn(&PrincipalKey) -> Who
     }
     for c in creds {
         let w2 = who(&c.key);
-        w.write_record([c.key.to_string(), w2.name, c.token.clone(), link(base, &c.key, &c.token), w2.venue, w2.venue_name])
+        w.write_record([
+            c.key.to_string(),
+            w2.name,
+            c.token.clone(),
+            link(base, &c.key, &c.token),
+            w2.venue,
+            w2.venue_name,
+            c.code().to_string(),
+        ])
             .map_err(std::io::Error::other)?;
     }
     f.write_all(&w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?)?;
@@ -94,17 +107,20 @@ pub fn append(data_dir: &Path, session: &str, who: &dyn Fn(&PrincipalKey) -> Who
     Ok(p)
 }
 
-/// A sheet's rows (principal, name, token, link, venue, venue_name), the
-/// last line of each key winning.
-pub fn read(path: &Path) -> std::io::Result<Vec<[String; 6]>> {
+/// A sheet's rows (principal, name, token, link, venue, venue_name, code),
+/// the last line of each key winning.
+pub fn read(path: &Path) -> std::io::Result<Vec<[String; 7]>> {
     let bytes = std::fs::read(path)?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     // Flexible: a sheet written before the venue columns has four.
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    let mut rows: Vec<[String; 6]> = Vec::new();
+    let mut rows: Vec<[String; 7]> = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(std::io::Error::other)?;
-        let row = [0, 1, 2, 3, 4, 5].map(|i| rec.get(i).unwrap_or("").to_owned());
+        let mut row = [0, 1, 2, 3, 4, 5, 6].map(|i| rec.get(i).unwrap_or("").to_owned());
+        if row[6].is_empty() && !row[2].is_empty() {
+            row[6] = wz_hub::JoinCode::of_token(&row[2]).to_string();
+        }
         rows.retain(|r| r[0] != row[0]);
         rows.push(row);
     }
@@ -134,6 +150,8 @@ mod tests {
         let rows = read(&p).unwrap();
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[0][4], "", "an old row has no venue");
+        assert_eq!(rows[0][6], wz_hub::JoinCode::of_token("t0").to_string(), "an old row's code comes from its token");
+        assert_eq!(rows[2][6], creds[1].code().to_string());
         let baiyu: Vec<&str> = rows.iter().filter(|r| matches(r, "baiyu")).map(|r| r[0].as_str()).collect();
         assert_eq!(baiyu, ["operator:baiyu", "delegate:d002"], "the filter finds everyone of the venue");
         assert_eq!(rows.iter().filter(|r| matches(r, "白羽街道")).count(), 2);

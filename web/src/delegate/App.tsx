@@ -7,6 +7,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Connection } from '../lib/connection.ts';
 import { createDrafts, type Drafts } from '../lib/drafts.ts';
 import { t } from '../lib/i18n/index.ts';
+import { linkOf } from '../lib/pages.ts';
 import { venueName, type SessionState } from '../lib/state.ts';
 import { ConnectionBadge, FatalScreen, LangSwitch, Loading, Notices } from '../lib/ui.tsx';
 import { AskForm, MyQuestions } from './Ask.tsx';
@@ -70,7 +71,6 @@ export function App({ conn }: { conn: Connection }) {
 function WrongPage({ conn, state }: { conn: Connection; state: SessionState }) {
   const m = t();
   const role = state.you.role;
-  const target = role === 'screen' ? 'screen.html' : role === 'office' ? 'office.html' : role === 'unit' ? 'unit.html' : 'moderator.html';
   return (
     <main class="fatal">
       <h1>{m.app.name}</h1>
@@ -79,7 +79,7 @@ function WrongPage({ conn, state }: { conn: Connection; state: SessionState }) {
       </p>
       <p role="alert">{m.delegate.wrongPage(m.roles[state.you.role])}</p>
       <p>
-        <a href={target}>{state.you.role === 'screen' ? m.app.screen : state.you.role === 'office' ? m.app.office : state.you.role === 'unit' ? m.app.unit : m.app.moderator}</a>
+        <a href={linkOf(role, conn.token)}>{state.you.role === 'screen' ? m.app.screen : state.you.role === 'office' ? m.app.office : state.you.role === 'unit' ? m.app.unit : m.app.moderator}</a>
       </p>
     </main>
   );

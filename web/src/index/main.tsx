@@ -2,7 +2,7 @@ import '../lib/base.css';
 import './index.css';
 import { render } from 'preact';
 import { t } from '../lib/i18n/index.ts';
-import { LangSwitch } from '../lib/ui.tsx';
+import { JoinCodeForm, LangSwitch } from '../lib/ui.tsx';
 
 function Index() {
   const m = t().app;
@@ -12,6 +12,9 @@ function Index() {
         <h1>{m.index}</h1>
         <LangSwitch />
       </header>
+      <section class="index-join">
+        <JoinCodeForm />
+      </section>
       <p class="muted">{m.indexHint}</p>
       <nav aria-label={m.pages}>
         <ul>

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type { CommandDto, CountsDto, ErrorDto, EvidenceDto, ItemDto, ItemStatus, Priority, QuestionDto, Role, SessionInfoDto } from '../protocol.ts';
-import { pageOf } from './pages.ts';
+import { linkOf } from './pages.ts';
 import { ConnectionBadge } from './ui.tsx';
 import type { Connection } from './connection.ts';
 import { downloadEvidence } from './files.ts';
@@ -285,7 +285,7 @@ export function WrongPage({ conn, role, title, message, goTo }: { conn: Connecti
       </p>
       <p role="alert">{message(t().roles[role])}</p>
       <p>
-        <a href={pageOf(role)}>{goTo}</a>
+        <a href={linkOf(role, conn.token)}>{goTo}</a>
       </p>
     </main>
   );

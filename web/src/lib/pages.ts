@@ -16,3 +16,12 @@ export function pageOf(role: string): string {
       return 'delegate.html';
   }
 }
+
+/**
+ * The link to `role`'s page that keeps the credential (in the fragment, like
+ * a card's link): the right page then opens without asking again.
+ */
+export function linkOf(role: string, token: string | null): string {
+  const page = pageOf(role);
+  return token ? `${page}#token=${encodeURIComponent(token)}` : page;
+}

@@ -7,6 +7,8 @@ import { formatCountdown, remainingMs, useNow } from './time.ts';
 import type { Connection } from './connection.ts';
 import { lang, setLang, t } from './i18n/index.ts';
 import { dismiss, notices } from './notices.ts';
+import { checkJoinCode, currentPage } from './join.ts';
+import { useState } from 'preact/hooks';
 
 /** "已连接 / 重连中 / 离线，N 条待发送" as a live region. */
 export function ConnectionBadge({ conn }: { conn: Connection }) {
@@ -62,15 +64,6 @@ export function FatalScreen({ conn }: { conn: Connection }) {
   const reason = conn.fatal.value;
   if (!reason) return null;
   const m = t().conn;
-  const join = (e: Event) => {
-    e.preventDefault();
-    const input = (e.currentTarget as HTMLFormElement).elements.namedItem('code') as HTMLInputElement | null;
-    const code = input?.value.trim() ?? '';
-    if (!code) return;
-    // The same path as opening the card's link: the token goes in the fragment.
-    location.hash = `token=${encodeURIComponent(code)}`;
-    location.reload();
-  };
   if (reason === 'replaced' || reason === 'bad_request') {
     // The credential is fine: offer to connect again from here.
     const detail = conn.fatalDetail.value;
@@ -89,12 +82,73 @@ export function FatalScreen({ conn }: { conn: Connection }) {
     <main class="fatal">
       <h1>{t().app.name}</h1>
       <p role="alert">{m.fatal[reason]}</p>
-      <form class="join-code" onSubmit={join}>
-        <label for="join-code">{m.joinCode}</label>
-        <input id="join-code" name="code" autocomplete="off" autocapitalize="off" spellcheck={false} required />
-        <button type="submit">{m.join}</button>
-      </form>
+      <JoinCodeForm />
     </main>
+  );
+}
+
+/**
+ * The field for the code printed on the participant's card (a short join
+ * code, or the whole token the QR code carries): joining works without a
+ * camera. The server says first whose code it is, so a wrong one is said
+ * here and a code of another page goes there.
+ */
+export function JoinCodeForm() {
+  const m = t().conn;
+  const [problem, setProblem] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const join = async (e: Event) => {
+    e.preventDefault();
+    const input = (e.currentTarget as HTMLFormElement).elements.namedItem('code') as HTMLInputElement | null;
+    const code = input?.value.trim() ?? '';
+    if (!code) {
+      setProblem(m.joinWrong);
+      return;
+    }
+    setBusy(true);
+    const outcome = await checkJoinCode(code, currentPage(location.pathname));
+    setBusy(false);
+    switch (outcome.kind) {
+      case 'here':
+        // The same path as opening the card's link: the code goes in the fragment.
+        location.hash = `token=${encodeURIComponent(code)}`;
+        location.reload();
+        return;
+      case 'go':
+        location.assign(outcome.href);
+        return;
+      case 'wrong':
+        setProblem(m.joinWrong);
+        return;
+      case 'too_many':
+        setProblem(m.joinTooMany(outcome.seconds));
+        return;
+      case 'offline':
+        setProblem(m.joinOffline);
+    }
+  };
+  return (
+    <form class="join-code" onSubmit={join} noValidate>
+      <label for="join-code">{m.joinCode}</label>
+      <input
+        id="join-code"
+        name="code"
+        autocomplete="off"
+        autocapitalize="characters"
+        spellcheck={false}
+        aria-describedby="join-code-hint join-code-problem"
+        aria-invalid={problem ? 'true' : undefined}
+      />
+      <p id="join-code-hint" class="join-code-hint">
+        {m.joinCodeHint}
+      </p>
+      <p id="join-code-problem" class="join-code-problem" role="alert">
+        {busy ? m.joinChecking : problem}
+      </p>
+      <button type="submit" disabled={busy}>
+        {m.join}
+      </button>
+    </form>
   );
 }
 

@@ -9,7 +9,7 @@ import { AnnouncePanel } from './Announce.tsx';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Connection } from '../lib/connection.ts';
 import { persistedSignal } from '../lib/drafts.ts';
-import { pageOf } from '../lib/pages.ts';
+import { linkOf } from '../lib/pages.ts';
 import { t } from '../lib/i18n/index.ts';
 import { notify } from '../lib/notices.ts';
 import type { SessionState } from '../lib/state.ts';
@@ -68,7 +68,7 @@ function WrongPage({ conn, state }: { conn: Connection; state: SessionState }) {
       </p>
       <p role="alert">{mm.wrongPage(m.roles[state.you.role])}</p>
       <p>
-        <a href={pageOf(state.you.role)}>{screen ? mm.goScreen : state.you.role === 'office' ? m.app.office : state.you.role === 'unit' ? m.app.unit : mm.goDelegate}</a>
+        <a href={linkOf(state.you.role, conn.token)}>{screen ? mm.goScreen : state.you.role === 'office' ? m.app.office : state.you.role === 'unit' ? m.app.unit : mm.goDelegate}</a>
       </p>
     </main>
   );

@@ -7,6 +7,7 @@
 import { useState } from 'preact/hooks';
 import type { SessionState } from '../lib/state.ts';
 import { Card, useConsole } from './common.tsx';
+import { JoinCards } from './Cards.tsx';
 import { mt, type ModeratorMessages } from './i18n.ts';
 import {
   documentKey,
@@ -29,6 +30,7 @@ interface Variant {
 }
 
 export function Exports({ state }: { state: SessionState }) {
+  const { readOnly } = useConsole();
   const mm = mt().exports;
   const session = state.session.id;
   const unitName = (id: string) => state.session.units.find((u) => u.id === id)?.name ?? id;
@@ -58,6 +60,7 @@ export function Exports({ state }: { state: SessionState }) {
           />
         ))}
       </ul>
+      {!readOnly && <JoinCards state={state} />}
     </Card>
   );
 }
@@ -69,7 +72,7 @@ function failure(status: number, body: { code?: string } | null, mm: ModeratorMe
   return mm.failed(String(status));
 }
 
-function DownloadRow({ rowKey, name, variants }: { rowKey: string; name: string; variants: Variant[] }) {
+export function DownloadRow({ rowKey, name, variants }: { rowKey: string; name: string; variants: Variant[] }) {
   const { conn } = useConsole();
   const mm = mt().exports;
   const [status, setStatus] = useState<Status>({ kind: 'idle' });

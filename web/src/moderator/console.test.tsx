@@ -298,10 +298,11 @@ describe('the auditor', () => {
     expect(document.querySelector('.queue-list li[draggable="true"]')).toBeNull();
   });
 
-  it('sends another role to its own page', async () => {
+  it('sends another role to its own page, keeping the credential', async () => {
     start({ you: { role: 'delegate', name: '钱秀英', venue: 'baiyu', delegate: 'd002' } });
     expect((await screen.findByRole('alert')).textContent).toContain('不能在主持人控制台使用');
-    expect(screen.getByRole('link').getAttribute('href')).toBe('delegate.html');
+    // The link carries the credential in the fragment, as a card's link does.
+    expect(screen.getByRole('link').getAttribute('href')).toBe('delegate.html#token=tok-mod');
   });
 });
 

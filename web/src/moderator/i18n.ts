@@ -353,6 +353,10 @@ export const mzh = {
     pdfUnavailable: '服务器无法生成 PDF（未安装打印组件）：请下载打印版，在浏览器中打印',
     failed: (status: string) => `下载失败（${status}）`,
     network: '网络错误，下载失败',
+    cards: '入会卡',
+    cardsHint: '每张卡有扫码入会的二维码和可输入的入会码。卡片页面内含有效凭证：打印后请删除下载的文件。补发遗失的卡请重新签发凭证。',
+    cardsVenue: '会场',
+    cardsAll: '全部参会人员',
   },
 
 };
@@ -700,6 +704,10 @@ export const men: ModeratorMessages = {
     pdfUnavailable: 'The server cannot make PDFs (no print component installed): download the print version and print it from the browser',
     failed: (status: string) => `Download failed (${status})`,
     network: 'Network error: download failed',
+    cards: 'Join cards',
+    cardsHint: 'Each card has a QR code to join and a join code to type. The cards page holds live credentials: delete the downloaded file once printed. Replace a lost card by reissuing its credential.',
+    cardsVenue: 'Venue',
+    cardsAll: 'Everyone',
   },
 
 };

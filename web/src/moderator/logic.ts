@@ -496,6 +496,12 @@ export function exportPath(session: string, table: ExportTable, format: ExportFo
   return `/api/sessions/${encodeURIComponent(session)}/export/${table}.${format}`;
 }
 
+/** The join cards of one venue (`null`: everyone's), from the credential sheet. */
+export function cardsPath(session: string, venue: string | null): string {
+  const base = `/api/sessions/${encodeURIComponent(session)}/cards`;
+  return venue ? `${base}?venue=${encodeURIComponent(venue)}` : base;
+}
+
 /** A stable key for a download row (and its `data-doc` attribute). */
 export function documentKey(doc: DocumentRef): string {
   return doc.kind === 'letter' ? `letter:${doc.unit}` : doc.kind;

@@ -38,7 +38,12 @@ export const en: Messages = {
     loading: 'Loading the session…',
     stale: 'Connection lost: showing the last known state',
     joinCode: 'Or type the join code from your card',
+    joinCodeHint: '10 letters and digits, e.g. K7M2Q-8XRT4; upper or lower case',
     join: 'Join',
+    joinChecking: 'Checking the join code…',
+    joinWrong: 'That join code is not right. Check it against your card and type it again.',
+    joinTooMany: (s: number) => `Too many wrong join codes. Try again in ${s} s.`,
+    joinOffline: 'Cannot reach the server. Check the network and try again.',
     reconnectHere: 'Continue on this page',
     fatal: {
       no_token: 'No credential. Open this page with the join link you were given.',

@@ -38,7 +38,12 @@ export const zh = {
     loading: '正在加载会议信息…',
     stale: '网络中断，显示的是断线前的信息',
     joinCode: '或输入入会卡上的入会码',
+    joinCodeHint: '10 位字母和数字，如 K7M2Q-8XRT4，不区分大小写',
     join: '进入',
+    joinChecking: '正在核对入会码…',
+    joinWrong: '入会码不正确，请对照入会卡核对后重新输入。',
+    joinTooMany: (s: number) => `入会码错误次数过多，请 ${s} 秒后再试。`,
+    joinOffline: '无法连接服务器，请检查网络后重试。',
     reconnectHere: '在本页面继续',
     fatal: {
       no_token: '缺少入会凭证。请使用工作人员发放的入会链接打开本页面。',
