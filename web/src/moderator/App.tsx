@@ -195,7 +195,7 @@ function ConsoleView({ state }: { state: SessionState }) {
           <HealthBoard state={state} />
         </aside>
       </div>
-      <ActionDock state={state} onTab={onTab} onGrant={onGrant} />
+      <ActionDock state={state} tab={tab} onTab={onTab} onGrant={onGrant} />
       <Notices />
     </div>
   );

@@ -24,13 +24,15 @@ export type Tab = 'questioning' | 'evaluation' | 'exports';
 
 interface DockProps {
   state: SessionState;
+  /** The console's tab on show. */
+  tab: Tab;
   /** Shows a tab of the console and moves the focus to `focus` (a selector) in it. */
   onTab: (tab: Tab, focus?: string) => void;
   /** Fills the floor form with a question (“安排上席”). */
   onGrant: (question: number, venue?: string) => void;
 }
 
-export function ActionDock({ state, onTab, onGrant }: DockProps) {
+export function ActionDock({ state, tab, onTab, onGrant }: DockProps) {
   const { readOnly } = useConsole();
   const d = dt();
   const action = primaryAction(state);
@@ -39,7 +41,7 @@ export function ActionDock({ state, onTab, onGrant }: DockProps) {
     <div class="m-dock" role="region" aria-label={d.label} data-primary={action.kind}>
       <span class="dock-phase">{d.phase(t().phases[state.session.phase])}</span>
       <div class="dock-primary">
-        <Primary state={state} action={action} onTab={onTab} onGrant={onGrant} />
+        <Primary state={state} tab={tab} action={action} onTab={onTab} onGrant={onGrant} />
       </div>
       {!readOnly && next && action.kind !== 'advance' && (
         <div class="dock-secondary">
@@ -50,7 +52,7 @@ export function ActionDock({ state, onTab, onGrant }: DockProps) {
   );
 }
 
-function Primary({ state, action, onTab, onGrant }: DockProps & { action: PrimaryAction }) {
+function Primary({ state, tab, action, onTab, onGrant }: DockProps & { action: PrimaryAction }) {
   const { readOnly } = useConsole();
   const d = dt();
   const m = t();
@@ -144,10 +146,12 @@ function Primary({ state, action, onTab, onGrant }: DockProps & { action: Primar
     case 'documents':
       return (
         <>
-          <span class="dock-context">{d.finished}</span>
-          <button type="button" onClick={() => onTab('exports')}>
-            {d.documents}
-          </button>
+          <span class="dock-context">{d.afterSession}</span>
+          {tab !== 'exports' && (
+            <button type="button" onClick={() => onTab('exports')}>
+              {d.documents}
+            </button>
+          )}
         </>
       );
   }

@@ -316,6 +316,14 @@ describe('the action bar', () => {
     await waitFor(() => expect(document.activeElement).toBe(within(form).getByRole('button', { name: '上席' })));
   });
 
+  it('after the session it leads to the documents', async () => {
+    start({ session: { ...snapshot(1).session, phase: 'closed' } });
+    const dock = await screen.findByRole('region', { name: '当前操作' });
+    fireEvent.click(within(dock).getByRole('button', { name: '打开文件与表格' }));
+    await waitFor(() => expect($('button[data-tab="exports"]').getAttribute('aria-current')).toBe('page'));
+    expect(within(dock).queryByRole('button', { name: '打开文件与表格' })).toBeNull();
+  });
+
   it('during check-in the highlighted action is moving on, with who has checked in', async () => {
     start({ session: { ...snapshot(1).session, phase: 'check_in' } });
     const dock = await screen.findByRole('region', { name: '当前操作' });

@@ -19,7 +19,7 @@ export const dzh = {
   unitsLeft: (n: number) => `还有 ${n} 个答复过的应询单位未测评`,
   chooseUnits: '选择单位并开始测评',
   roundOpen: (n: number) => `第${n}轮测评进行中`,
-  finished: '问政活动已结束',
+  afterSession: '会后文件与表格可以下载',
   documents: '打开文件与表格',
 };
 
@@ -39,7 +39,7 @@ export const den: DockMessages = {
   unitsLeft: (n: number) => `${n} units that answered are not rated yet`,
   chooseUnits: 'Choose units and open a round',
   roundOpen: (n: number) => `Round ${n} is open`,
-  finished: 'The questioning session is over',
+  afterSession: 'The documents and spreadsheets can be downloaded',
   documents: 'Open the documents',
 };
 
