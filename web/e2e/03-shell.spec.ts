@@ -76,13 +76,26 @@ test('a delegate reloading without network gets the page, the last state and the
 
 test('the moderator console reloads without network, with its last state', async ({ browser }) => {
   const mod = await WsClient.open(token('moderator'));
-  const { context, page } = await openPage(browser, '/moderator.html', token('moderator'), { width: 1366, height: 768 });
+  const tok = token('moderator');
+  const { context, page } = await openPage(browser, '/moderator.html', tok, { width: 1366, height: 768 });
   await expectConnected(page);
   await page.evaluate(async () => {
     await navigator.serviceWorker.ready;
   });
   const title = mod.state!.session.title;
   await expect(page.locator('.m-session')).toHaveText(title);
+
+  // The join link opened again while the worker is active: the navigation,
+  // #token=… included, goes through the worker, which keeps nothing of it.
+  const again = await context.newPage();
+  const res = await again.goto(`/moderator.html#token=${tok}`);
+  expect(res?.fromServiceWorker()).toBe(true);
+  await expectConnected(again);
+  await again.close();
+  const urls = await cachedUrls(page);
+  for (const url of urls) expect(new URL(url).pathname).toMatch(/^\/(moderator\.html|assets\/[^/]+)$/);
+  expect(urls.join(' ')).not.toContain(tok);
+  expect(urls.join(' ')).not.toContain('token');
 
   await context.setOffline(true);
   const reloaded = await page.reload();

@@ -5,7 +5,8 @@
 // build assets. Everything else (/ws, /api/…, /healthz, evidence files, other
 // origins, non-GET) is never answered, never cached: the browser sends it as
 // if there were no worker. Cache keys are paths only, so neither a query nor
-// a fragment (`#token=…`) ever ends up in a cache.
+// a fragment (`#token=…`) ever ends up in a cache. (Chromium does hand the
+// worker a navigation's URL with its fragment: only the path is read.)
 
 import type { ShellManifest } from './manifest.ts';
 
