@@ -1,10 +1,33 @@
 // Issue 10: reloading while offline used to show the browser's error page.
 // The offline app shell (a service worker, src/sw/sw.ts) now serves the page
 // itself, and the page shows its last state and its outbox from storage at
-// once. Runs after 03-offline (or alone: it sets the stage itself).
+// once. Runs after 03-offline (or alone: it sets the stage itself); the
+// last test, a new build replacing the worker, runs its own server.
 
 import { expect, test, type Page } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PORT } from './env.ts';
 import { clearStage, ensurePhase, expectConnected, openPage, PHONE, token, WsClient } from './helpers.ts';
+
+// The last test runs its own server (04-restart uses PORT + 1).
+const shellPort = PORT + 2;
+const shellBase = `http://127.0.0.1:${shellPort}`;
+const shellDir = join(tmpdir(), `wz-e2e-shell-${shellPort}`);
+
+async function ready(base: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server did not start');
+}
 
 /** Every URL in the page's origin's Cache Storage. */
 async function cachedUrls(page: Page): Promise<string[]> {
@@ -108,4 +131,50 @@ test('the moderator console reloads without network, with its last state', async
   await expectConnected(page);
   await context.close();
   mod.close();
+});
+
+test('a new build: its worker takes over, caches the same pages and deletes the old cache', async ({ browser }) => {
+  // A server of its own, serving a copy of dist/ that gets "deployed" anew below.
+  rmSync(shellDir, { recursive: true, force: true });
+  cpSync('dist', join(shellDir, 'web'), { recursive: true });
+  const server = spawn('../target/debug/wenzheng', ['serve', '--bind', `127.0.0.1:${shellPort}`, '--data-dir', join(shellDir, 'data'), '--web-dir', join(shellDir, 'web')], { stdio: 'ignore' });
+  try {
+    await ready(shellBase);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    await page.goto(`${shellBase}/screen.html#token=${token('screen', join(shellDir, 'data'))}`);
+    await expectConnected(page);
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
+    const [old] = await page.evaluate(() => caches.keys());
+    expect(old).toMatch(/^wz-shell-[0-9a-f]{16}$/);
+
+    // A new build is deployed: the same files under another version.
+    const sw = join(shellDir, 'web', 'sw.js');
+    writeFileSync(sw, readFileSync(sw, 'utf8').replace(/\\"version\\":\\"[0-9a-f]{16}\\"/, '\\"version\\":\\"feedfacefeedface\\"'));
+    rmSync(`${sw}.gz`);
+    rmSync(`${sw}.br`);
+    // The browser checks for it (as at every page load); the new worker
+    // installs and takes over at once (no waiting for the page to close).
+    await page.evaluate(async () => {
+      const r = (await navigator.serviceWorker.getRegistration())!;
+      await r.update();
+      const w = r.installing ?? r.waiting ?? r.active!;
+      if (w.state !== 'activated') {
+        await new Promise<void>((resolve) => w.addEventListener('statechange', () => w.state === 'activated' && resolve()));
+      }
+    });
+    expect(await page.evaluate(() => caches.keys())).toEqual(['wz-shell-feedfacefeedface']);
+    expect(await cachedUrls(page)).toContain(`${shellBase}/screen.html`);
+
+    // And it serves the screen without network.
+    await context.setOffline(true);
+    const reloaded = await page.reload();
+    expect(reloaded?.fromServiceWorker()).toBe(true);
+    await expect(page.locator('.conn').first()).toHaveAttribute('data-status', 'offline');
+    await context.close();
+  } finally {
+    server.kill('SIGKILL');
+  }
 });
