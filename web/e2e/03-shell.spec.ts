@@ -97,7 +97,7 @@ test('a delegate reloading without network gets the page, the last state and the
   mod.close();
 });
 
-test('the moderator console reloads without network, with its last state', async ({ browser }) => {
+test('the console reloads without network with its last state; a page opened later gets its shell too', async ({ browser }) => {
   const mod = await WsClient.open(token('moderator'));
   const tok = token('moderator');
   const { context, page } = await openPage(browser, '/moderator.html', tok, { width: 1366, height: 768 });
@@ -129,6 +129,16 @@ test('the moderator console reloads without network, with its last state', async
 
   await context.setOffline(false);
   await expectConnected(page);
+
+  // A page first opened later, with the worker active: its shell is kept
+  // as it loads, and it too reloads without network.
+  const screen = await context.newPage();
+  await screen.goto(`/screen.html#token=${token('screen')}`);
+  await expectConnected(screen);
+  await expect.poll(async () => (await cachedUrls(screen)).some((u) => new URL(u).pathname === '/screen.html')).toBe(true);
+  await context.setOffline(true);
+  expect((await screen.reload())?.fromServiceWorker()).toBe(true);
+  await expect(screen.locator('.conn').first()).toHaveAttribute('data-status', 'offline');
   await context.close();
   mod.close();
 });
