@@ -316,6 +316,14 @@ describe('the action bar', () => {
     await waitFor(() => expect(document.activeElement).toBe(within(form).getByRole('button', { name: '上席' })));
   });
 
+  it('with no round open it leads to choosing the units, on the evaluation tab', async () => {
+    start({ session: { ...snapshot(1).session, phase: 'evaluation' }, questions: [question(1, { status: 'answered' })] });
+    const dock = await screen.findByRole('region', { name: '当前操作' });
+    expect(dock.textContent).toContain('尚未开始测评');
+    fireEvent.click(within(dock).getByRole('button', { name: '选择单位并开始测评' }));
+    await waitFor(() => expect(document.activeElement).toBe($('#eval-open input[type="checkbox"]')));
+  });
+
   it('after the session it leads to the documents', async () => {
     start({ session: { ...snapshot(1).session, phase: 'closed' } });
     const dock = await screen.findByRole('region', { name: '当前操作' });
