@@ -2,11 +2,17 @@ import { defineConfig } from 'vite';
 import preact from '@preact/preset-vite';
 import { resolve } from 'node:path';
 import { compression } from 'vite-plugin-compression2';
+import { offlineShell } from './scripts/shell-plugin.ts';
 
 // One package, seven HTML entries. Each page loads only its own chunks:
 // ECharts is imported by the screen and the public progress page only, so it
 // never reaches delegates' phones.
 const backend = process.env.WZ_BACKEND ?? 'http://127.0.0.1:8080';
+
+// Pages that get an offline app shell (src/sw/sw.ts): the ones that keep
+// their last state and outbox in the browser, so a reload without network
+// shows them. Each browser caches only the shells of the pages it opened.
+const SHELL_PAGES = ['delegate.html', 'moderator.html', 'screen.html', 'office.html', 'unit.html'];
 
 export default defineConfig({
   plugins: [
@@ -14,6 +20,8 @@ export default defineConfig({
     // .gz and .br next to every text asset, for a server that serves
     // precompressed files (tower-http `ServeDir::precompressed_gzip/br`).
     compression({ algorithms: ['gzip', 'brotliCompress'], threshold: 512, logLevel: 'silent' }),
+    // Writes the shell's manifest into dist/sw.js (and its .gz/.br) after the build.
+    offlineShell({ worker: 'sw.js', pages: SHELL_PAGES }),
   ],
   build: {
     outDir: 'dist',
@@ -33,6 +41,11 @@ export default defineConfig({
         unit: resolve(import.meta.dirname, 'unit.html'),
         progress: resolve(import.meta.dirname, 'progress.html'),
         verify: resolve(import.meta.dirname, 'verify.html'),
+        // The service worker: dist/sw.js at the site root (its scope is the whole site).
+        sw: resolve(import.meta.dirname, 'src/sw/sw.ts'),
+      },
+      output: {
+        entryFileNames: (chunk) => (chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js'),
       },
     },
   },

@@ -119,6 +119,8 @@ async function advance(p: Page, to: string): Promise<void> {
 }
 
 const card = (id: number) => page.locator(`#inbox li[data-question="${id}"]`);
+/** The action bar at the bottom: the current phase's primary action. */
+const dock = () => page.getByRole('region', { name: '当前操作' });
 
 test.describe.configure({ mode: 'serial' });
 
@@ -323,8 +325,9 @@ test('the floor: grant, countdown, follow-up, answers with a commitment, end', a
   await expect(floor.locator('.countdown')).not.toHaveAttribute('data-paused', 'true');
 
   // Ending before the answers are recorded is refused, and said so.
-  await floor.getByRole('button', { name: '结束本项' }).click();
-  const err = floor.locator('.end-floor .action-error');
+  await expect(dock()).toHaveAttribute('data-primary', 'end_floor');
+  await dock().getByRole('button', { name: '结束本项' }).click();
+  const err = dock().locator('.end-floor .action-error');
   await expect(err).toContainText('结束本项未成功');
   await expect(err).toContainText('尚未记录答复：问题的答复');
   await expect(err).toHaveAttribute('data-error', 'invalid_state');
@@ -353,6 +356,9 @@ test('the floor: grant, countdown, follow-up, answers with a commitment, end', a
   // The screenshot: the top of the console with the floor, the pending questions and the venues.
   await page.locator('#inbox button[data-view="pending"]').click();
   await expect(card(Q.f)).toBeVisible();
+  // The refusal from above floats over the bar until dismissed.
+  await dock().locator('.action-error').getByRole('button', { name: '关闭' }).click();
+  await expect(dock().locator('.action-error')).toHaveCount(0);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.mouse.move(0, 0);
   await shot(page, 'moderator');
@@ -365,7 +371,7 @@ test('the floor: grant, countdown, follow-up, answers with a commitment, end', a
   expect(answered.questions.find((q) => q.id === Q.a)!.answer!.commitments).toEqual([{ what: '白羽街道新建助餐点三个', unit: 'minzheng', due: '2026-12-31' }]);
 
   // Still one answer missing: the hint names it.
-  await expect(floor.locator('[data-missing]')).toContainText(`追问 ${fu} 的答复`);
+  await expect(dock().locator('[data-missing]')).toContainText(`追问 ${fu} 的答复`);
 
   // The follow-up's answer, by another unit.
   await fuItem.getByRole('button', { name: `记录答复：追问 ${fu}` }).click();
@@ -384,8 +390,17 @@ test('the floor: grant, countdown, follow-up, answers with a commitment, end', a
   await expect(page.locator('#inbox img, #inbox script')).toHaveCount(0);
   expect(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
 
-  await floor.getByRole('button', { name: '结束本项' }).click();
+  // A laptop screen, the follow-up's answer form open below the question's:
+  // 结束本项 is in view without scrolling, and stays there at the bottom.
+  await page.setViewportSize({ width: 1366, height: 768 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const end = dock().getByRole('button', { name: '结束本项' });
+  await expect(end).toBeInViewport();
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await expect(end).toBeInViewport();
+  await end.click();
   await expect(floor.locator('.floor-empty')).toHaveText('发言席空闲');
+  await page.setViewportSize({ width: 1440, height: 900 });
   await mod.waitFor((s) => s.floor === null && s.questions.find((q) => q.id === Q.a)!.status === 'answered');
 });
 
@@ -440,8 +455,25 @@ test('the evaluation: open for chosen units, live turnout, close and results', a
   await expect(live.locator('[data-sealed]')).toContainText('无记名');
   await expect(live.locator('[data-matrix]')).toHaveCount(0);
 
+  // Issue 10: on a laptop, with the per-venue turnout table and the venue
+  // board full (20 rows each), 结束测评并揭晓结果 is in view without
+  // scrolling, next to the live turnout; and still after scrolling down.
+  await page.setViewportSize({ width: 1366, height: 768 });
+  await live.locator('.turnout-venues summary').click();
+  await expect(live.locator('tr[data-turnout-venue]')).toHaveCount(20);
+  await expect(page.locator('#health tr[data-venue]')).toHaveCount(20);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  // The round's card alone is taller than the window…
+  expect(await live.evaluate((el) => el.getBoundingClientRect().bottom)).toBeGreaterThan(768);
+  // …and the action is in view all the same.
+  const close = dock().getByRole('button', { name: '结束测评并揭晓结果' });
+  await expect(close).toBeInViewport();
+  await expect(dock().locator('[data-turnout]')).toHaveText(`已参评 ${votes.length} / 应参评 14 · ${((votes.length / 14) * 100).toFixed(1)}%`);
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await expect(close).toBeInViewport();
+
   // Close, confirmed: the results appear.
-  await live.getByRole('button', { name: '结束测评并揭晓结果' }).click();
+  await close.click();
   const dialog = page.getByRole('dialog', { name: '确认结束测评' });
   await expect(dialog).toContainText('同时揭晓');
   await dialog.getByRole('button', { name: '结束测评并揭晓结果' }).click();
@@ -455,6 +487,7 @@ test('the evaluation: open for chosen units, live turnout, close and results', a
   }
   await expect(results.locator('[data-matrix="venue"] td[data-cell="zijin:minzheng"]')).toHaveText('<3');
   await expect(results.locator('[data-matrix="level"]')).toBeVisible();
+  await page.setViewportSize({ width: 1440, height: 900 });
 
   // Closing again is harmless (the same results, or `already_done` on an older server).
   const again = await mod.send({ type: 'close_evaluation', evaluation: evId });

@@ -3,6 +3,7 @@
 import { render, type ComponentType } from 'preact';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { notifyFailure } from './notices.ts';
+import { registerShell } from './shell.ts';
 
 export interface BootOptions extends Partial<Omit<ConnectionOptions, 'page'>> {
   /** Show failed commands (including ones loaded from storage after a reload) as notices. Default true. */
@@ -19,5 +20,7 @@ export function boot(page: string, App: ComponentType<{ conn: Connection }>, opt
   const root = document.getElementById('app');
   if (root) render(<App conn={conn} />, root);
   conn.start();
+  // The offline app shell, once the token is out of the address bar (the Connection took it).
+  registerShell();
   return conn;
 }

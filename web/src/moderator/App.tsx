@@ -1,9 +1,10 @@
 // moderator.html: the moderator console (主持人控制台). The auditor opens the
 // same page and gets the same console read-only (no action controls).
 //
-// Layout (desktop, 1440×900 and up): a header with the phase control, the
-// warning banners, the main area in tabs (问政 · 满意度测评 · 文件与表格) and the
-// venue health board always visible on the right.
+// Layout (desktop, 1440×900 and up): a header with the phases, the warning
+// banners, the main area in tabs (问政 · 满意度测评 · 文件与表格), the venue
+// health board always visible on the right, and the action bar pinned to the
+// bottom with the current phase's primary action (Dock.tsx).
 
 import { AnnouncePanel } from './Announce.tsx';
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -11,20 +12,19 @@ import type { Connection } from '../lib/connection.ts';
 import { persistedSignal } from '../lib/drafts.ts';
 import { linkOf } from '../lib/pages.ts';
 import { t } from '../lib/i18n/index.ts';
-import { notify } from '../lib/notices.ts';
 import type { SessionState } from '../lib/state.ts';
 import { ConnectionBadge, FatalScreen, LangSwitch, Loading, Notices } from '../lib/ui.tsx';
-import { ActionStatus, ConfirmButton, ConsoleContext, useAction, useConsole, type Console } from './common.tsx';
+import { ConsoleContext, useConsole, type Console } from './common.tsx';
+import { ActionDock, type Tab } from './Dock.tsx';
 import { EvaluationPanel } from './Evaluation.tsx';
 import { Exports } from './Exports.tsx';
 import { FloorControl } from './Floor.tsx';
 import { HealthBoard } from './Health.tsx';
 import { mt } from './i18n.ts';
 import { Inbox } from './Inbox.tsx';
-import { inboxCounts, nextPhase, PHASES, phaseBlockers, unaskedQuestions, type AnswerDraft } from './logic.ts';
+import { inboxCounts, nextPhase, PHASES, type AnswerDraft } from './logic.ts';
 import { FloorRequests, QueuePanel, type GrantRequest } from './Queue.tsx';
 
-type Tab = 'questioning' | 'evaluation' | 'exports';
 const TABS: Tab[] = ['questioning', 'evaluation', 'exports'];
 
 export function App({ conn }: { conn: Connection }) {
@@ -90,6 +90,17 @@ function ConsoleView({ state }: { state: SessionState }) {
   useEffect(() => {
     if (onFloor !== undefined) setGrant(null);
   }, [onFloor]);
+  // The action bar's links into the panels: show the tab, then focus the control.
+  const [focusAfter, setFocusAfter] = useState<string | null>(null);
+  useEffect(() => {
+    if (!focusAfter) return;
+    setFocusAfter(null);
+    document.querySelector<HTMLElement>(focusAfter)?.focus();
+  }, [focusAfter]);
+  const onTab = (k: Tab, focus?: string) => {
+    setTab(k);
+    if (focus) setFocusAfter(focus);
+  };
   const onGrant = (question: number, venue?: string) => {
     setTab('questioning');
     setGrant({ question, venue: venue ?? '', nonce: Date.now() + Math.random() });
@@ -184,21 +195,18 @@ function ConsoleView({ state }: { state: SessionState }) {
           <HealthBoard state={state} />
         </aside>
       </div>
+      <ActionDock state={state} tab={tab} onTab={onTab} onGrant={onGrant} />
       <Notices />
     </div>
   );
 }
 
+/** Where the session is; moving on is in the action bar (Dock.tsx). */
 function PhaseBar({ state }: { state: SessionState }) {
-  const { conn, readOnly } = useConsole();
   const m = t();
   const mm = mt().phase;
-  const action = useAction(conn);
   const phase = state.session.phase;
-  const next = nextPhase(phase);
   const current = PHASES.indexOf(phase);
-  const blockers = phaseBlockers(state);
-  const unasked = unaskedQuestions(state.questions);
   return (
     <div class="phase-bar">
       <ol class="phase-steps" aria-label={mm.title}>
@@ -212,40 +220,7 @@ function PhaseBar({ state }: { state: SessionState }) {
           </li>
         ))}
       </ol>
-      {!readOnly && next && (
-        <div class="phase-advance">
-          <ConfirmButton
-            class="primary small"
-            label={mm.advance(m.phases[next])}
-            title={mm.confirmTitle}
-            message={mm.confirm(m.phases[phase], m.phases[next])}
-            confirmLabel={mm.ok}
-            disabled={action.busy}
-            onConfirm={() => void action.run({ type: 'advance_phase', to: next }).then((o) => o.ok && notify(mm.advanced(m.phases[next])))}
-          >
-            {blockers.length > 0 && (
-              <ul class="hint-warn">
-                {blockers.includes('floor') && <li>{mm.blockFloor}</li>}
-                {blockers.includes('evaluation') && <li>{mm.blockEvaluation}</li>}
-              </ul>
-            )}
-            {next === 'evaluation' && unasked.length > 0 && (
-              <div class="hint-warn" data-unasked={unasked.length}>
-                <p>{mm.unasked(unasked.length)}</p>
-                <ul>
-                  {unasked.map((q) => (
-                    <li key={q.id}>
-                      {m.common.questionNo(q.id)} · {q.text.length > 40 ? `${q.text.slice(0, 40)}…` : q.text}
-                    </li>
-                  ))}
-                </ul>
-              </div>
-            )}
-          </ConfirmButton>
-          <ActionStatus action={action} conn={conn} />
-        </div>
-      )}
-      {!next && <span class="muted small">{mm.finished}</span>}
+      {!nextPhase(phase) && <span class="small">{mm.finished}</span>}
     </div>
   );
 }

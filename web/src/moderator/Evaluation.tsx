@@ -1,7 +1,8 @@
 // 满意度测评: open an evaluation for chosen units, follow the live turnout
 // (per venue and total) and the live per-unit counts (moderator and auditor
 // only; small cells come suppressed and show as "<3"), close it (results are
-// revealed everywhere at once), and read the results per unit, venue, level.
+// revealed everywhere at once; the button is in the console's action bar,
+// Dock.tsx), and read the results per unit, venue, level.
 
 import { useState } from 'preact/hooks';
 import type { CountsDto, EvaluationDto, Level, LiveEvaluationDto, TurnoutDto, UnitCountsDto } from '../protocol.ts';
@@ -105,9 +106,7 @@ function OpenForm({ state }: { state: SessionState }) {
 }
 
 function LiveView({ state, ev }: { state: SessionState; ev: EvaluationDto }) {
-  const { conn, readOnly } = useConsole();
   const mm = mt().evaluation;
-  const action = useAction(conn);
   const live: LiveEvaluationDto | undefined = state.stats.evaluation?.evaluation === ev.id ? state.stats.evaluation : undefined;
   return (
     <Card
@@ -135,21 +134,31 @@ function LiveView({ state, ev }: { state: SessionState; ev: EvaluationDto }) {
       ) : (
         <p class="muted">{t().conn.loading}</p>
       )}
-      {!readOnly && (
-        <div class="eval-close">
-          <ConfirmButton
-            class="primary"
-            label={mm.close}
-            title={mm.closeConfirmTitle}
-            message={mm.closeConfirm}
-            confirmLabel={mm.close}
-            disabled={action.busy}
-            onConfirm={() => void action.run({ type: 'close_evaluation', evaluation: ev.id }).then((o) => o.ok && notify(mm.closedNotice(ev.id)))}
-          />
-          <ActionStatus action={action} conn={conn} />
-        </div>
-      )}
     </Card>
+  );
+}
+
+/**
+ * 结束测评并揭晓结果, confirmed: the primary action while a round is open,
+ * kept in view by the console's action bar (Dock.tsx).
+ */
+export function CloseEvaluation({ evaluation }: { evaluation: number }) {
+  const { conn } = useConsole();
+  const mm = mt().evaluation;
+  const action = useAction(conn);
+  return (
+    <>
+      <ConfirmButton
+        class="primary"
+        label={mm.close}
+        title={mm.closeConfirmTitle}
+        message={mm.closeConfirm}
+        confirmLabel={mm.close}
+        disabled={action.busy}
+        onConfirm={() => void action.run({ type: 'close_evaluation', evaluation }).then((o) => o.ok && notify(mm.closedNotice(evaluation)))}
+      />
+      <ActionStatus action={action} conn={conn} />
+    </>
   );
 }
 

@@ -2,9 +2,10 @@
 // server-authoritative countdown and its restart, the follow-ups (追问) with
 // their answer state, the answer forms (答复: unit, official, summary,
 // commitments 承诺事项) for the question and each follow-up, and ending the
-// item (the server refuses while an answer is missing: 一问再问).
+// item (the server refuses while an answer is missing: 一问再问), which the
+// console's action bar (Dock.tsx) keeps in view.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { AnswerDto, FollowUpDto, QuestionDto } from '../protocol.ts';
 import { t } from '../lib/i18n/index.ts';
 import { notify } from '../lib/notices.ts';
@@ -20,12 +21,12 @@ import {
   emptyAnswer,
   emptyCommitment,
   floorCandidates,
-  missingAnswers,
   parseSeconds,
   suggestedVenue,
   validateAnswer,
   type AnswerDraft,
   type AnswerProblems,
+  type Missing,
 } from './logic.ts';
 import type { GrantRequest } from './Queue.tsx';
 
@@ -44,7 +45,6 @@ export function FloorControl({ state, request }: { state: SessionState; request:
       </Card>
     );
   }
-  const missing = missingAnswers(q);
   return (
     <Card
       id="floor"
@@ -88,7 +88,6 @@ export function FloorControl({ state, request }: { state: SessionState; request:
           )}
         </div>
 
-        {!readOnly && <EndFloor missing={missing.length > 0 ? describeMissing(missing, mt().errors) : null} />}
       </div>
     </Card>
   );
@@ -477,22 +476,31 @@ function FieldError({ text }: { text: string | null }) {
   return text ? <span class="field-error">{text}</span> : null;
 }
 
-function EndFloor({ missing }: { missing: string | null }) {
+/**
+ * 结束本项: the primary action while a question is on the floor, kept in view
+ * by the console's action bar (Dock.tsx). The server refuses while an
+ * answer is missing; the bar says which before it is clicked.
+ */
+export function EndFloor({ missing }: { missing: readonly Missing[] }) {
   const { conn } = useConsole();
   const mm = mt().floor;
   const action = useAction(conn);
+  const hint = useId();
   return (
     <div class="end-floor">
-      <p class="muted small">
-        {mm.endHint}
-        {missing && (
-          <span class="hint-warn" data-missing>
-            {' '}
-            {mm.missingNow(missing)}
-          </span>
-        )}
-      </p>
-      <button type="button" class="primary" disabled={action.busy} data-action="end-floor" onClick={() => void action.run({ type: 'end_floor' }).then((o) => o.ok && notify(mm.ended))}>
+      {missing.length > 0 && (
+        <span id={hint} class="hint-warn small" data-missing title={mm.endHint}>
+          {mm.missingNow(describeMissing(missing, mt().errors))}
+        </span>
+      )}
+      <button
+        type="button"
+        class="primary"
+        disabled={action.busy}
+        data-action="end-floor"
+        aria-describedby={missing.length > 0 ? hint : undefined}
+        onClick={() => void action.run({ type: 'end_floor' }).then((o) => o.ok && notify(mm.ended))}
+      >
         {mm.end}
       </button>
       <ActionStatus action={action} conn={conn} />

@@ -195,7 +195,7 @@ export function FloorRequests({ state, onGrant }: { state: SessionState; onGrant
  * the venue that asks and the answer time, and granting sends it at once.
  * "Other settings" fills the floor form instead (another venue, another time).
  */
-function QuickGrant({ state, question, venue, onCustom }: { state: SessionState; question: number; venue?: string; onCustom: () => void }) {
+export function QuickGrant({ state, question, venue, onCustom }: { state: SessionState; question: number; venue?: string; onCustom: () => void }) {
   const { conn } = useConsole();
   const mm = mt().queue;
   const m = t();

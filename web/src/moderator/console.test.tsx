@@ -281,6 +281,65 @@ describe('phases and rounds, confirmed with the facts', () => {
   });
 });
 
+describe('the action bar', () => {
+  it('keeps 结束测评并揭晓结果 with the live turnout, confirmed, and only there', async () => {
+    const { ws } = start({
+      session: { ...snapshot(1).session, phase: 'evaluation' },
+      evaluations: [{ id: 1, units: ['minzheng'], status: 'open', opened_at: 1 }],
+      stats: stats(10, { evaluation: { evaluation: 1, turnout: { voted: 5, eligible: 8, by_venue: [] }, ballots_by_unit: [{ unit: 'minzheng', ballots: 5 }] } }),
+    });
+    const dock = await screen.findByRole('region', { name: '当前操作' });
+    expect(dock.dataset.primary).toBe('close_evaluation');
+    expect(dock.textContent).toContain('第1轮测评进行中');
+    expect(dock.querySelector('[data-turnout]')!.textContent).toBe('已参评 5 / 应参评 8 · 62.5%');
+    expect(screen.getAllByRole('button', { name: '结束测评并揭晓结果' })).toHaveLength(1);
+    fireEvent.click(within(dock).getByRole('button', { name: '结束测评并揭晓结果' }));
+    const dialog = await screen.findByRole('dialog', { name: '确认结束测评' });
+    expect(ws.lastSent('close_evaluation')).toBeUndefined();
+    fireEvent.click(within(dialog).getByRole('button', { name: '结束测评并揭晓结果' }));
+    await waitFor(() => expect(sentOf(ws, 'close_evaluation')).toMatchObject({ evaluation: 1 }));
+  });
+
+  it('offers the head of the queue; 安排上席 fills the floor form instead', async () => {
+    start({
+      questions: [question(1, { status: 'queued', text: '助餐点何时全覆盖？' }), question(2, { status: 'queued' })],
+      queue: [1, 2],
+    });
+    const dock = await screen.findByRole('region', { name: '当前操作' });
+    expect(dock.dataset.primary).toBe('grant');
+    expect(dock.textContent).toContain('下一项：第1号问题 · 白羽街道分会场');
+    expect(dock.textContent).toContain('助餐点何时全覆盖？');
+    // Moving on is there too, but not the highlighted action.
+    expect(within(dock).getByRole('button', { name: /进入下一阶段：满意度测评/ }).className).not.toContain('primary');
+    fireEvent.click(within(dock).getByRole('button', { name: '安排上席' }));
+    const form = await waitFor(() => $('form[data-form="grant"]'));
+    await waitFor(() => expect(document.activeElement).toBe(within(form).getByRole('button', { name: '上席' })));
+  });
+
+  it('with no round open it leads to choosing the units, on the evaluation tab', async () => {
+    start({ session: { ...snapshot(1).session, phase: 'evaluation' }, questions: [question(1, { status: 'answered' })] });
+    const dock = await screen.findByRole('region', { name: '当前操作' });
+    expect(dock.textContent).toContain('尚未开始测评');
+    fireEvent.click(within(dock).getByRole('button', { name: '选择单位并开始测评' }));
+    await waitFor(() => expect(document.activeElement).toBe($('#eval-open input[type="checkbox"]')));
+  });
+
+  it('after the session it leads to the documents', async () => {
+    start({ session: { ...snapshot(1).session, phase: 'closed' } });
+    const dock = await screen.findByRole('region', { name: '当前操作' });
+    fireEvent.click(within(dock).getByRole('button', { name: '打开文件与表格' }));
+    await waitFor(() => expect($('button[data-tab="exports"]').getAttribute('aria-current')).toBe('page'));
+    expect(within(dock).queryByRole('button', { name: '打开文件与表格' })).toBeNull();
+  });
+
+  it('during check-in the highlighted action is moving on, with who has checked in', async () => {
+    start({ session: { ...snapshot(1).session, phase: 'check_in' } });
+    const dock = await screen.findByRole('region', { name: '当前操作' });
+    expect(dock.textContent).toContain('已签到 2 / 3 名代表');
+    expect(within(dock).getByRole('button', { name: '进入下一阶段：问政进行中' }).className).toContain('primary');
+  });
+});
+
 describe('the auditor', () => {
   it('gets the same console with no controls', async () => {
     start({
