@@ -34,7 +34,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 use wz_domain::{Command, Millis, Perspective, Session, VenueId, Viewer};
 use wz_protocol::client::ClientMessage;
-use wz_protocol::server::{AckDto, ErrorDto, ServerMessage};
+use wz_protocol::server::{AckDto, ErrorDto, ServerMessage, StatsDto};
 use wz_protocol::{CloseCode, render};
 use wz_store::DynStore;
 
@@ -123,6 +123,14 @@ pub(crate) struct SessionActor {
     next_conn: ConnId,
     ring: Ring,
     stats_dirty: bool,
+    /// What each stats audience was last sent, without `seq` and
+    /// `server_time` (issue 11): an audience whose numbers did not change is
+    /// not sent the same numbers again.
+    stats_sent: HashMap<Perspective, StatsDto>,
+    /// Connections from this id on opened after the last stats broadcast:
+    /// their first stats may be newer than what the others were sent, so
+    /// they get the next one whatever it holds.
+    stats_fresh_from: ConnId,
     shutting_down: bool,
     progress: followup::ProgressCache,
     /// The head of the record's hash chain, as confirmed by the store.
@@ -162,6 +170,8 @@ impl SessionActor {
             next_conn: 1,
             ring,
             stats_dirty: false,
+            stats_sent: HashMap::new(),
+            stats_fresh_from: 0,
             shutting_down: false,
             progress: Default::default(),
             // Replaced by `with_head` for every session the hub runs.
@@ -457,22 +467,36 @@ impl SessionActor {
         m
     }
 
-    /// Conflated live numbers: one encoding per stats perspective.
+    /// Conflated live numbers: one encoding per stats perspective, sent to
+    /// an audience only when its numbers changed since it was last sent them
+    /// (and to connections opened since then, whose first numbers may be
+    /// newer). A command that changes nothing a screen counts sends the
+    /// screens nothing.
     fn broadcast_stats(&mut self) {
         self.stats_dirty = false;
         self.conns.remove_closed();
         let now = (self.config.clock)();
         let health = self.health();
-        let mut cache: HashMap<Perspective, Bytes> = HashMap::new();
+        // Per audience: the frame, and whether everyone must get it.
+        let mut cache: HashMap<Perspective, (Bytes, bool)> = HashMap::new();
         let mut dead = Vec::new();
         let voting = self.state.open_evaluation().is_some();
+        let fresh_from = std::mem::replace(&mut self.stats_fresh_from, self.next_conn);
         for (id, c) in self.conns.iter() {
             let p = stats_perspective(&Perspective::for_snapshot(&c.viewer), voting);
-            let bytes = cache
+            let (bytes, changed) = cache
                 .entry(p.clone())
-                .or_insert_with(|| Bytes::from(ServerMessage::Stats(render::stats(&self.state, &p, &health, now)).encode()))
+                .or_insert_with(|| {
+                    let stats = render::stats(&self.state, &p, &health, now);
+                    let content = StatsDto { seq: 0, server_time: 0, ..stats.clone() };
+                    let changed = self.stats_sent.get(&p) != Some(&content);
+                    if changed {
+                        self.stats_sent.insert(p.clone(), content);
+                    }
+                    (Bytes::from(ServerMessage::Stats(stats).encode()), changed)
+                })
                 .clone();
-            if !deliver(c, bytes) {
+            if (changed || *id >= fresh_from) && !deliver(c, bytes) {
                 dead.push(*id);
             }
         }

@@ -615,3 +615,30 @@ async fn an_operator_sees_who_at_the_venue_has_not_voted_yet() {
     let public = until(&mut screen.receiver, |v| is_type(v, "stats") && v["evaluation"]["turnout"]["voted"] == 1).await;
     assert!(public["evaluation"].get("not_voted").is_none(), "{public}");
 }
+
+/// Issue 11: stats go to an audience only when its numbers changed. A
+/// delegate's phone connecting changes the moderator's health board, not
+/// what a screen counts: the screen gets nothing until a ballot moves the
+/// turnout, and then the new turnout.
+#[tokio::test]
+async fn a_screen_is_not_sent_numbers_that_did_not_change() {
+    let config = HubConfig { stats_interval: Duration::from_millis(20), ..HubConfig::default() };
+    let h = Harness::memory(config, 6).await;
+    h.to_evaluation(6).await;
+    let (mut screen, _) = h.join(&PrincipalKey::Screen).await;
+    let (mut moderator, _) = h.join(&PrincipalKey::Moderator).await;
+    // Both were connected by the time of this tick: the screen's first
+    // broadcast (a new connection gets the next one whatever it holds).
+    let first = until(&mut moderator.receiver, |v| is_type(v, "stats") && v["venues"].as_array().is_some()).await;
+    let _ = until(&mut screen.receiver, |v| is_type(v, "stats")).await;
+    let baiyu_connections = |v: &Value| v["venues"].as_array().unwrap().iter().find(|x| x["venue"] == BAIYU).unwrap()["connections"].clone();
+    assert_eq!(baiyu_connections(&first), 0);
+    // A baiyu delegate's phone: the moderator's board is sent the change…
+    let (mut d02, _) = h.join(&delegate(1)).await;
+    until(&mut moderator.receiver, |v| is_type(v, "stats") && baiyu_connections(v) == 1).await;
+    // …the screen nothing; the next stats it gets is the ballot's turnout.
+    let (_, ack) = call(&mut d02, ballot("v", "b-2", "u1", "satisfied")).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let next = until(&mut screen.receiver, |v| is_type(v, "stats")).await;
+    assert_eq!(next["evaluation"]["turnout"]["voted"], 1, "the screen's next stats is the new turnout, not a repeat: {next}");
+}
