@@ -5,8 +5,10 @@
 // 1 still shown, and the closed session. In each: every visible text at
 // least 24 px and the figures at least 28 px (web/README.md), labels not
 // overlapping, no WCAG A/AA violation, and a screenshot (docs/screenshots/).
-// This test runs its own server on another port and data directory, so the
-// phases before questioning can be shown (the shared session is past them).
+// These tests run their own server on another port and data directory, so
+// the phases before questioning can be shown (the shared session is past
+// them), with an admin token to create a session of ten units, and a larger
+// burst for the moderator who checks sixty delegates in at once.
 
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
@@ -21,12 +23,15 @@ import type { Rating } from '../src/protocol.ts';
 const port = PORT + 2;
 const base = `http://127.0.0.1:${port}`;
 const dir = join(tmpdir(), `wz-e2e-screen-${port}`);
+const ADMIN = 'e2e-screen-admin';
 const UNITS = ['vice_county_head', 'minzheng', 'weijian', 'caizheng', 'renshe', 'yibao'];
 const MIN_TEXT = 24;
 const MIN_FIGURE = 28;
 
 function start(): ChildProcess {
-  return spawn('../target/debug/wenzheng', ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dir, '--web-dir', 'dist'], { stdio: 'ignore' });
+  return spawn('../target/debug/wenzheng', ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dir, '--web-dir', 'dist', '--admin-token', ADMIN, '--rate-burst', '1000'], {
+    stdio: 'ignore',
+  });
 }
 
 async function ready(): Promise<void> {
@@ -207,6 +212,88 @@ test('the big screen is right in every phase, with six units and twenty venues',
     await expect(page.locator('[data-closing]')).toBeVisible();
     await expect(page.locator('[data-closing] [data-round]')).toHaveCount(2);
     await check(page, 'closed');
+    mod.close();
+    await context.close();
+  } finally {
+    server.kill('SIGKILL');
+  }
+});
+
+// Ten units with long names and 20 venues of 3 delegates: one screen holds
+// them all, labels on the left, nothing overlapping or cut off.
+const TEN_UNITS = [
+  '县发展和改革委员会',
+  '县教育局',
+  '县民政局',
+  '县财政局',
+  '县人力资源和社会保障局',
+  '县自然资源局',
+  '县住房和城乡建设局',
+  '县农业农村局',
+  '县卫生健康委员会',
+  '县市场监督管理局',
+];
+
+function tenUnitSession(): object {
+  const venues = [{ id: 'main', name: '县人大代表联络站主会场', kind: 'main' }];
+  for (let i = 1; i < 20; i++) venues.push({ id: `v${i}`, name: `测试${i}镇人大代表联络站`, kind: 'sub' });
+  const levels = ['county', 'township', 'street_deliberation'];
+  const delegates = venues.flatMap((v, i) => levels.map((level, j) => ({ id: `d${String(i * 3 + j + 1).padStart(3, '0')}`, name: `代表${i * 3 + j + 1}`, level, venue: v.id })));
+  return {
+    id: 'ten-units',
+    title: '十个应询单位的代表问政',
+    theme: '十个应询单位的满意度测评',
+    venues,
+    units: TEN_UNITS.map((name, i) => ({ id: `u${i + 1}`, name })),
+    topics: [{ id: 'policy', name: '政策' }],
+    delegates,
+  };
+}
+
+test('ten units and twenty venues fit the screen, results and the round kept beside the next', async ({ browser }) => {
+  test.setTimeout(240_000);
+  rmSync(dir, { recursive: true, force: true });
+  const server = start();
+  try {
+    await ready();
+    const res = await fetch(`${base}/api/sessions`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(tenUnitSession()) });
+    expect(res.status).toBe(201);
+    const tokens = new Map(((await res.json()) as { credentials: Array<{ principal: string; token: string }> }).credentials.map((c) => [c.principal, c.token]));
+    const mod = await WsClient.open(tokens.get('moderator')!, base);
+    const delegates = mod.state!.delegates.map((d) => d.id);
+    expect(delegates).toHaveLength(60);
+    await mod.must({ type: 'advance_phase', to: 'check_in' });
+    for (const d of delegates) await mod.must({ type: 'check_in', delegate: d });
+    await mod.must({ type: 'advance_phase', to: 'questioning' });
+    await mod.must({ type: 'advance_phase', to: 'evaluation' });
+    const units = TEN_UNITS.map((_, i) => `u${i + 1}`);
+    const ev = ((await mod.must({ type: 'open_evaluation', units })).result as { evaluation: number }).evaluation;
+    const ratings: Rating[] = ['satisfied', 'basically_satisfied', 'dissatisfied', 'satisfied'];
+    let k = 0;
+    for (const d of delegates) {
+      const c = await WsClient.open(tokens.get(`delegate:${d}`)!, base);
+      for (const u of units) await c.must({ type: 'cast_ballot', ballot_id: `t-${d}-${u}`, evaluation: ev, unit: u, rating: ratings[k++ % ratings.length] });
+      c.close();
+    }
+    await mod.must({ type: 'close_evaluation', evaluation: ev });
+
+    const context = await browser.newContext({ viewport: SCREEN, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    await page.goto(`${base}/screen.html#token=${tokens.get('screen')}`);
+    await expect(page.locator(`[data-results="${ev}"]`)).toBeVisible();
+    await expect(page.locator('[data-bars="units"] li')).toHaveCount(10);
+    await expect(page.locator('[data-bars="units"] .bar-count').first()).toHaveText('60 人');
+    await expect(page.locator('[data-bars="venues"] li')).toHaveCount(20);
+    await expect(page.locator('[data-bars="levels"] li')).toHaveCount(3);
+    for (const sel of ['[data-bars="units"] li', '[data-bars="venues"] li', '[data-bars="levels"] li']) await expectNoOverlap(page, sel);
+    await check(page, 'results-10-units');
+
+    // Round 2 open: round 1's ten units stay beside it.
+    await mod.must({ type: 'open_evaluation', units });
+    await expect(page.locator(`[data-previous="${ev}"] li`)).toHaveCount(10);
+    await expect(page.locator('.unit-ballots li')).toHaveCount(10);
+    for (const sel of [`[data-previous="${ev}"] li`, '.unit-ballots li', '[data-bars="turnout"] li']) await expectNoOverlap(page, sel);
+    await check(page, 'previous-round-10-units');
     mod.close();
     await context.close();
   } finally {

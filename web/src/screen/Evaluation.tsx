@@ -69,7 +69,7 @@ export function LiveEvaluation({ state }: { state: SessionState }) {
           </h2>
           <EChart name="turnout-total" option={gauge} label={`${m.screen.turnoutTotal} ${voted}/${eligible}`} class="chart-gauge" />
           <p class="big-turnout" data-turnout={`${voted}/${eligible}`}>
-            {m.delegate.evaluation.turnoutOf(voted, eligible)}
+            <span class="big-turnout-label">{m.screen.turnoutTotal}</span> {m.delegate.evaluation.turnoutOf(voted, eligible)}
           </p>
           {ev && live && (
             <ul class="unit-ballots">

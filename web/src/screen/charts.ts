@@ -31,11 +31,10 @@ export function rateBp(c: Pick<CountsDto, 'satisfied' | 'basically_satisfied' | 
 const pct = (n: number, total: number) => (total > 0 ? Math.round((n / total) * 1000) / 10 : 0);
 
 /**
- * The screen's minimum type sizes at 1920 px wide (1 unit = 16 px; see
- * web/README.md): text 24 px, figures 28 px. The gauge is the only chart
- * left on canvas, so its sizes are checked here rather than in the browser.
+ * The screen's minimum size of figures at 1920 px wide (1 unit = 16 px; text
+ * is 24 px, see web/README.md). The gauge is the only chart left on canvas,
+ * so its figure is checked here rather than in the browser.
  */
-export const MIN_TEXT_PX = 24;
 export const MIN_FIGURE_PX = 28;
 
 /** A gauge of the total turnout (%). */
@@ -58,8 +57,10 @@ export function gaugeOption(voted: number, eligible: number, unit: number, label
         axisLabel: { show: false },
         pointer: { show: false },
         anchor: { show: false },
-        title: { show: true, offsetCenter: [0, '40%'], color: INK, fontSize: Math.max(unit * 1.6, MIN_TEXT_PX) },
-        detail: { valueAnimation: true, offsetCenter: [0, '-5%'], fontSize: Math.max(unit * 4.5, MIN_FIGURE_PX), fontWeight: 'bold', color: '#fff', formatter: '{value}%' },
+        // The label is DOM text under the gauge: inside, it collides with the
+        // figure when ten units leave the gauge small.
+        title: { show: false },
+        detail: { valueAnimation: true, offsetCenter: [0, 0], fontSize: Math.max(unit * 3.2, MIN_FIGURE_PX), fontWeight: 'bold', color: '#fff', formatter: '{value}%' },
         data: [{ value, name: label }],
       },
     ],
