@@ -58,8 +58,10 @@ async function smallTexts(page: Page, selector: string, min: number): Promise<st
         const size = parseFloat(getComputedStyle(el).fontSize);
         const what = (el.textContent ?? '').trim().slice(0, 30);
         if (size < (min as number)) out.push(`${what} (${size}px)`);
-        // Nothing cut off at the edge of the screen either.
+        // Nothing cut off, at the edge of the screen or of its panel.
         if (box.bottom > innerHeight + 0.5 || box.right > innerWidth + 0.5) out.push(`${what} (off screen)`);
+        const panel = el.closest('.panel')?.getBoundingClientRect();
+        if (panel && (box.bottom > panel.bottom + 0.5 || box.right > panel.right + 0.5)) out.push(`${what} (cut off by its panel)`);
       }
       return out;
     },
@@ -67,8 +69,8 @@ async function smallTexts(page: Page, selector: string, min: number): Promise<st
   );
 }
 
-/** The phase's checks: type sizes, nothing rotated, axe, and the screenshot. */
-async function check(page: Page, name: string): Promise<void> {
+/** The phase's checks: type sizes, nothing rotated, axe, and the screenshot (unless `shoot` is false). */
+async function check(page: Page, name: string, shoot = true): Promise<void> {
   expect(await smallTexts(page, '.screen *', MIN_TEXT), `${name}: text under ${MIN_TEXT}px or off screen`).toEqual([]);
   const figures = '.bar-rate, .screen-countdown, .big-turnout, .unit-ballots strong, .closing-figures dd, .screen-clock';
   expect(await smallTexts(page, figures, MIN_FIGURE), `${name}: figures under ${MIN_FIGURE}px`).toEqual([]);
@@ -76,7 +78,16 @@ async function check(page: Page, name: string): Promise<void> {
   expect(rotated, `${name}: rotated text`).toBe(0);
   const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
   expect(axe.violations.map((v) => `${v.id}: ${v.nodes[0]?.target.join(' ')}`), `${name}: axe`).toEqual([]);
-  await shot(page, `screen-${name}`);
+  if (shoot) await shot(page, `screen-${name}`);
+}
+
+/** A notice to everyone across the top of the screen: the phase still fits. */
+async function withBanner(mod: WsClient, page: Page, name: string, shoot = false): Promise<void> {
+  const a = ((await mod.must({ type: 'announce', text: '休会五分钟，请代表们留在座位' })).result as { announcement: number }).announcement;
+  await expect(page.locator(`[data-announcement="${a}"]`)).toBeVisible();
+  await check(page, name, shoot);
+  await mod.must({ type: 'clear_announcement', announcement: a });
+  await expect(page.locator('[data-announcement]')).toHaveCount(0);
 }
 
 /** The labels of a list of bars do not overlap one another. */
@@ -154,6 +165,7 @@ test('the big screen is right in every phase, with six units and twenty venues',
     });
     await expect(page.locator('.floor-commitments li')).toHaveCount(1);
     await check(page, 'floor');
+    await withBanner(mod, page, 'floor with a notice');
 
     // Between items: the commitments made so far stay on the screen.
     await mod.must({ type: 'end_floor' });
@@ -178,6 +190,7 @@ test('the big screen is right in every phase, with six units and twenty venues',
     await expectNoOverlap(page, '[data-bars="turnout"] .bar-label');
     await expectNoOverlap(page, '.unit-ballots li');
     await check(page, 'evaluation');
+    await withBanner(mod, page, 'evaluation with a notice');
 
     // After the close: what is counted is said (人, 人次), small rows say why they are hidden.
     await mod.must({ type: 'close_evaluation', evaluation: ev1 });
@@ -194,6 +207,7 @@ test('the big screen is right in every phase, with six units and twenty venues',
     await expectNoOverlap(page, '[data-bars="units"] .bar-label');
     await expectNoOverlap(page, '[data-bars="venues"] .bar-label');
     await check(page, 'results');
+    await withBanner(mod, page, 'announcement', true);
 
     // Round 2 on the same units: round 1 stays until round 2 is revealed.
     const ev2 = ((await mod.must({ type: 'open_evaluation', units: UNITS })).result as { evaluation: number }).evaluation;
