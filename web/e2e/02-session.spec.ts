@@ -88,6 +88,8 @@ test('check-in, question, floor, answer, evaluation and revealed results', async
   await expect(dp.locator('.floor .countdown')).toHaveText(/[45]:\d\d$/);
   await expect(sp.locator('[data-floor-text]')).toHaveText(QUESTION);
   await expect(sp.locator('[data-floor-venue]')).toHaveText('白羽街道人大代表联络站');
+  // Who asks is announced, as in the hall (issue 10).
+  await expect(sp.locator('[data-floor-speakers]')).toContainText(delegateName);
   await expect(sp.locator('.floor-meta')).toContainText('县民政局');
   await expect(sp.locator('.screen-countdown')).toHaveText(/[45]:\d\d$/);
 
@@ -169,7 +171,7 @@ test('check-in, question, floor, answer, evaluation and revealed results', async
   // Live turnout on the screen and on the operator's page.
   await expect(sp.locator('[data-mode="evaluation"]')).toBeVisible();
   await expect(sp.locator('[data-turnout]')).toHaveAttribute('data-turnout', new RegExp(`^${voted}/\\d+$`));
-  await expect(sp.locator('[data-chart="turnout-venues"] canvas')).toHaveCount(1);
+  await expect(sp.locator('[data-bars="turnout"] li')).toHaveCount(20);
   await op.getByRole('button', { name: '测评', exact: true }).click();
   await expect(op.locator('[data-turnout-venue="baiyu"]')).toContainText('已参评 4');
   await sp.waitForTimeout(1000); // let the gauge and bars finish animating
@@ -179,9 +181,7 @@ test('check-in, question, floor, answer, evaluation and revealed results', async
   // --- Close: the results are revealed everywhere at once.
   await mod.must({ type: 'close_evaluation', evaluation: evId });
   await expect(sp.locator(`[data-results="${evId}"]`)).toBeVisible();
-  for (const chart of ['results-units', 'results-venues', 'results-levels']) {
-    await expect(sp.locator(`[data-chart="${chart}"] canvas`)).toHaveCount(1);
-  }
+  await expect(sp.locator('[data-bars="venues"] li')).toHaveCount(20);
   // Every page shows the rates the server computed (rounded half up, basis points).
   const closed = await mod.waitFor((st) => st.evaluations.some((e) => e.id === evId && e.results !== undefined));
   const results = closed.evaluations.find((e) => e.id === evId)!.results!;
@@ -189,10 +189,10 @@ test('check-in, question, floor, answer, evaluation and revealed results', async
   for (const u of results.units) {
     const bp = u.counts.satisfaction_rate_bp!;
     const text = `${(bp / 100).toFixed(2)}%`;
-    await expect(sp.locator(`.rate-cards li[data-result="${u.unit}"] .rc-rate`)).toHaveText(text);
+    await expect(sp.locator(`[data-bars="units"] [data-row="${u.unit}"] [data-rate]`)).toHaveText(text);
     await expect(dp.locator(`[data-evaluation="${evId}"] [data-result="${u.unit}"]`)).toContainText(text);
   }
-  // The screen never shows a delegate's name.
+  // Off the floor the screen names no delegate (on it, only who asks).
   await expect(sp.locator('body')).not.toContainText(delegateName);
   await sp.waitForTimeout(1200); // let the chart animation finish before the screenshot
   await shot(sp, 'screen-results');

@@ -70,7 +70,15 @@ export type FloorDto = { question: number, venue: string, granted_at: number, co
 /**
  * While paused: the whole seconds that were left (show them, still).
  */
-paused_remaining?: number, };
+paused_remaining?: number, 
+/**
+ * Who speaks: the question's askers from `venue`, by name and level, for
+ * every viewer (the hall and the livestream hear them announced). Never
+ * an id; omitted when none (a question asked on a venue's behalf).
+ */
+speakers?: Array<SpeakerDto>, };
+
+export type SpeakerDto = { name: string, level: Level, };
 
 export type CountsDto = { satisfied: number, basically_satisfied: number, dissatisfied: number, total: number, 
 /**

@@ -17,7 +17,7 @@ use crate::event::{Change, Event};
 use crate::ids::{BallotId, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
 use crate::session::{
     Answer, ApplyError, Ballot, CheckIn, Evaluation, EvaluationStatus, Floor, FloorRequest, FollowUp,
-    Phase, Question, QuestionStatus, Session,
+    Phase, Question, QuestionStatus, Session, Speaker,
 };
 use crate::tally::{Rating, Results, Tally};
 use std::collections::{BTreeMap, BTreeSet};
@@ -294,7 +294,14 @@ impl Session {
         let q = self.question_mut(question).ok_or("unknown question")?;
         // Checked: nothing below fails.
         q.status = QuestionStatus::OnFloor;
+        let askers = q.askers.clone();
         let mut changes = vec![Change::Question(Box::new(q.clone()))];
+        let speakers = askers
+            .iter()
+            .filter_map(|id| self.delegates.get(id))
+            .filter(|d| &d.venue == venue)
+            .map(|d| Speaker { name: d.name.clone(), level: d.level })
+            .collect();
         let floor = Floor {
             question,
             venue: venue.clone(),
@@ -302,6 +309,7 @@ impl Session {
             countdown_started_at: at,
             countdown_seconds: answer_seconds,
             paused_remaining: None,
+            speakers,
         };
         self.floor = Some(floor.clone());
         changes.push(Change::Floor(Some(floor)));

@@ -35,7 +35,7 @@ pub use event::{Change, Event, EventKind};
 pub use ids::{BallotId, CalendarDate, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
 pub use session::{
     Answer, Ballot, CheckIn, Commitment, Evaluation, EvaluationStatus, Floor, FloorRequest, FollowUp, Phase,
-    Question, QuestionStatus, Seal, Session, ApplyError,
+    Question, QuestionStatus, Seal, Session, Speaker, ApplyError,
 };
 pub use tally::{Rating, RatingCounts, Results, Tally, Turnout, UnitResults};
 pub use text::TextProblem;

@@ -4,7 +4,7 @@
 //! event at a time; commands are judged by [`Session::decide`] (`decide.rs`).
 
 use crate::assignment::{Assignments, Rules};
-use crate::definition::{Delegate, SessionDef};
+use crate::definition::{Delegate, DelegateLevel, SessionDef};
 use crate::event::Event;
 use crate::ids::{
     BallotId, CalendarDate, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId,
@@ -124,6 +124,16 @@ pub struct Floor {
     pub countdown_seconds: u32,
     /// Paused (issue 10): the whole seconds that were left; `None` while it runs.
     pub paused_remaining: Option<u32>,
+    /// Who speaks (issue 10): the question's askers from the floor's venue,
+    /// as announced when the floor is granted (name and level, no id).
+    pub speakers: Vec<Speaker>,
+}
+
+/// A delegate as the hall hears them announced: name and level only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Speaker {
+    pub name: String,
+    pub level: DelegateLevel,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -60,3 +60,25 @@ fn bad_countdown_commands_are_refused_and_change_nothing() {
     ok(&mut s, &moderator(), Command::PauseCountdown);
     assert!(matches!(err(&mut s, &moderator(), Command::PauseCountdown), CommandError::AlreadyDone(AlreadyDone::Paused)));
 }
+
+/// Who speaks (issue 10): the floor names the askers of its question from
+/// its venue, by name and level, as announced at the grant.
+#[test]
+fn the_floor_names_the_askers_from_its_venue() {
+    use wz_domain::{DelegateLevel, Speaker};
+    let mut s = questioning();
+    let into = approved(&mut s, "d04", "路灯什么时候修？");
+    let from = approved(&mut s, "d07", "新华路的路灯也坏了。");
+    let from_baiyu = approved(&mut s, "d05", "白羽街道的路灯呢？");
+    ok(&mut s, &moderator(), Command::MergeQuestion { question: from, into });
+    ok(&mut s, &moderator(), Command::MergeQuestion { question: from_baiyu, into });
+    ok(&mut s, &moderator(), Command::GrantFloor { venue: vid(BAIYU), question: into, answer_seconds: None });
+    // d07 asked too, but from 新华 (XINHUA): not announced on baiyu's floor.
+    assert_eq!(
+        s.floor().unwrap().speakers,
+        [
+            Speaker { name: "代表d04".into(), level: DelegateLevel::Township },
+            Speaker { name: "代表d05".into(), level: DelegateLevel::StreetDeliberation },
+        ]
+    );
+}

@@ -228,6 +228,19 @@ pub struct FloorDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub paused_remaining: Option<u32>,
+    /// Who speaks: the question's askers from `venue`, by name and level, for
+    /// every viewer (the hall and the livestream hear them announced). Never
+    /// an id; omitted when none (a question asked on a venue's behalf).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<SpeakerDto>>", optional)]
+    pub speakers: Vec<SpeakerDto>,
+}
+
+/// A speaker on the floor as announced: name and level, no delegate id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SpeakerDto {
+    pub name: String,
+    pub level: Level,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]

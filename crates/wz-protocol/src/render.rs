@@ -203,6 +203,7 @@ fn floor(f: &d::Floor) -> FloorDto {
         countdown_started_at: ms(f.countdown_started_at),
         countdown_seconds: f.countdown_seconds,
         paused_remaining: f.paused_remaining,
+        speakers: f.speakers.iter().map(|s| SpeakerDto { name: s.name.clone(), level: s.level.into() }).collect(),
     }
 }
 

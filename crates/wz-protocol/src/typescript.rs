@@ -23,7 +23,7 @@ pub fn declarations() -> String {
     decl!(
         ErrorCode, Phase, VenueKind, Level, Rating, QuestionStatus, EvaluationStatus, Role, EventKind,
         VenueDto, DelegateDto, NamedDto, LimitsDto, CommitmentDto, AnswerDto, FollowUpDto, QuestionDto,
-        FloorRequestDto, FloorDto, CountsDto, VenueCountsDto, LevelCountsDto, UnitCountsDto, VenueTurnoutDto,
+        FloorRequestDto, FloorDto, SpeakerDto, CountsDto, VenueCountsDto, LevelCountsDto, UnitCountsDto, VenueTurnoutDto,
         TurnoutDto, ResultsDto, EvaluationDto, ReceiptDto, BallotDto, VenueStatsDto, LiveEvaluationDto,
         UnitBallotsDto, ClientMessage, CommandDto, ServerMessage, YouDto, SessionInfoDto, SnapshotDto, EventDto,
         ChangeDto, AckDto, AckResult, ErrorDto, StatsDto, TimeZoneDto, ItemStatus, Priority, FileKind, SourceKind,

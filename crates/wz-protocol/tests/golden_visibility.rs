@@ -27,6 +27,53 @@ fn assert_no_identity(what: &str, text: &str) {
     }
 }
 
+/// Takes every floor's `speakers` out of `v` (the one place the public sees
+/// names, issue 10), checking each is a name and a level and nothing else.
+fn without_speakers(v: &mut serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let Some(serde_json::Value::Array(ss)) = m.remove("speakers") {
+                for s in ss {
+                    let keys: Vec<_> = s.as_object().unwrap().keys().cloned().collect();
+                    assert_eq!(keys, ["level", "name"], "a speaker is a name and a level: {s}");
+                    out.push(s["name"].as_str().unwrap().to_owned());
+                }
+            }
+            m.values_mut().for_each(|x| without_speakers(x, out));
+        }
+        serde_json::Value::Array(xs) => xs.iter_mut().for_each(|x| without_speakers(x, out)),
+        _ => {}
+    }
+}
+
+/// No delegate id anywhere; names only as the floor's speakers. Returns those.
+fn assert_public(what: &str, text: &str) -> Vec<String> {
+    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+    let mut speakers = Vec::new();
+    without_speakers(&mut v, &mut speakers);
+    assert_no_identity(what, &v.to_string());
+    speakers
+}
+
+#[test]
+fn the_floor_names_its_speakers_to_everyone_and_nothing_else() {
+    let sc = scenario();
+    // q1 (baiyu: d002, merged with d003's q3) is on the floor, granted to baiyu;
+    // d004 of qiaotou only seconded it.
+    for v in [Viewer::Screen, moderator(), operator("qiaotou"), del("d005")] {
+        let snap = json_of(&sc.floor.snapshot(&v));
+        assert_eq!(
+            snap["floor"]["speakers"],
+            json!([{"name": "钱秀英", "level": "township"}, {"name": "孙立新", "level": "street_deliberation"}]),
+            "{v:?}"
+        );
+    }
+    let speakers = assert_public("screen snapshot", &sc.floor.snapshot(&Viewer::Screen).encode());
+    assert_eq!(speakers, ["钱秀英", "孙立新"]);
+    // Once the floor is empty nobody is named.
+    assert!(assert_public("screen snapshot", &sc.end.snapshot(&Viewer::Screen).encode()).is_empty());
+}
+
 #[test]
 fn screen_never_sees_identities_or_ballots() {
     let sc = scenario();
@@ -36,7 +83,7 @@ fn screen_never_sees_identities_or_ballots() {
         let Some(m) = event_for(&r.s, step, &Viewer::Screen) else { continue };
         received += 1;
         let text = m.encode();
-        assert_no_identity("screen event", &text);
+        assert_public("screen event", &text);
         for word in ["askers", "asker", "ballot", "receipt", "seconded_by_me", r#""entity":"check_in""#, r#""entity":"roster""#] {
             assert!(!text.contains(word), "screen event contains {word:?}: {text}");
         }
@@ -46,7 +93,7 @@ fn screen_never_sees_identities_or_ballots() {
     for run in [&sc.floor, &sc.voting, &sc.end] {
         let snap = run.snapshot(&Viewer::Screen);
         let text = snap.encode();
-        assert_no_identity("screen snapshot", &text);
+        assert_public("screen snapshot", &text);
         let v = json_of(&snap);
         for key in ["askers", "asker", "ballot", "receipt", "seconded_by_me", "delegate", "live", "connections"] {
             assert!(!has_key(&v, key), "screen snapshot has key {key:?}");
@@ -228,7 +275,7 @@ fn follow_up_ratings_and_askers_stay_secret() {
             let Some(m) = event_for(&r.s, step, &v) else { continue };
             let text = m.encode();
             if matches!(v, Viewer::Screen | Viewer::Unit(_)) {
-                assert_no_identity(&format!("{who} event {}", step.seq), &text);
+                assert_public(&format!("{who} event {}", step.seq), &text);
             }
             let ServerMessage::Event(e) = m else { unreachable!() };
             for c in &e.changes {
@@ -252,7 +299,7 @@ fn follow_up_ratings_and_askers_stay_secret() {
     // notes. Item 1 is minzheng's, co-handled by weijian; item 2 weijian's.
     for (v, working) in [(Viewer::Screen, vec![]), (unit("minzheng"), vec![1]), (unit("weijian"), vec![1, 2])] {
         let snap = r.snapshot(&v);
-        assert_no_identity("follow-up snapshot", &snap.encode());
+        assert_public("follow-up snapshot", &snap.encode());
         let dto = snapshot_dto(snap);
         assert_eq!(dto.items.iter().map(|i| i.id).collect::<Vec<_>>(), [1, 2], "{v:?}");
         assert_eq!(dto.items.iter().filter(|i| i.notes.is_some()).map(|i| i.id).collect::<Vec<_>>(), working, "{v:?}");

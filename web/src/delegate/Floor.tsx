@@ -1,6 +1,7 @@
 // What is on the floor: question, venue, unit, countdown, answers,
 // commitments, follow-ups; plus the follow-up form.
 
+import { speakerLine } from '../lib/speakers.ts';
 import type { AnswerDto, FollowUpDto, QuestionDto } from '../protocol.ts';
 import type { Connection } from '../lib/connection.ts';
 import type { Drafts } from '../lib/drafts.ts';
@@ -83,6 +84,7 @@ export function FloorView({ conn, state, drafts }: { conn: Connection; state: Se
       </div>
       <p class="floor-venue">
         <span class="muted">{m.floor.askedFrom}</span> <strong>{venueName(state, floor.venue)}</strong>
+        {floor.speakers?.length ? <span data-floor-speakers> · {speakerLine(floor.speakers)}</span> : null}
       </p>
       <QuestionBody state={state} q={q} />
       {q.answer ? <AnswerView state={state} answer={q.answer} /> : <p class="muted">{m.floor.noAnswerYet}</p>}

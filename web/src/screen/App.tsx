@@ -1,29 +1,22 @@
 // screen.html: the public screen (大屏), 1920×1080, projector or TV.
-// Public state only: the server never sends a delegate identity here, and
-// nothing identifying is displayed. The old frame stays until the next state
+// Public state only: the server never sends a delegate id here; the only
+// names shown are those of who speaks on the floor, as the hall announces
+// them (issue 10). The old frame stays until the next state
 // is applied (the connection never clears its state on a disconnect).
 
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { CountsDto, EvaluationDto, LiveEvaluationDto, QuestionDto, VenueDto } from '../protocol.ts';
+import type { CountsDto, QuestionDto } from '../protocol.ts';
+import { speakerLine } from '../lib/speakers.ts';
 import type { Connection } from '../lib/connection.ts';
 import { t } from '../lib/i18n/index.ts';
 import { floorQuestion, isPublic, questionById, questionCountsByVenue, topicName, unitName, venueName, venueStats, type SessionState } from '../lib/state.ts';
 import { formatClock, serverNow, useNow } from '../lib/time.ts';
 import { ConnectionBadge, Countdown, FatalScreen, Loading } from '../lib/ui.tsx';
-import { aggregateCells, gaugeOption, LEVEL_ORDER, stackedOption, turnoutOption, type Labels, type Row } from './charts.ts';
-import { EChart } from './EChart.tsx';
 import { AnnouncementBanner } from '../lib/announce-ui.tsx';
+import { shortVenue } from './common.ts';
+import { LiveEvaluation, Results } from './Evaluation.tsx';
+import { unitRow } from './breakdown.ts';
 
-/** 1 "unit" = 1/120 of the viewport width (16 px at 1920): charts scale with the screen. */
-function useUnit(): number {
-  const [u, setU] = useState(() => (typeof window === 'undefined' ? 16 : window.innerWidth / 120));
-  useEffect(() => {
-    const on = () => setU(window.innerWidth / 120);
-    window.addEventListener('resize', on);
-    return () => window.removeEventListener('resize', on);
-  }, []);
-  return u;
-}
+export { shortVenue, speakerLine };
 
 type Mode = 'evaluation' | 'results' | 'floor' | 'idle' | 'closed';
 
@@ -107,6 +100,11 @@ function Floor({ state }: { state: SessionState }) {
       <p class="floor-venue" data-floor-venue={floor.venue}>
         {venueName(state, floor.venue)}
       </p>
+      {(floor.speakers?.length ?? 0) > 0 && (
+        <p class="floor-speakers" data-floor-speakers>
+          {m.screen.speakers(speakerLine(floor.speakers!))}
+        </p>
+      )}
       <p class="floor-meta">
         <span class="chip">{m.common.questionNo(q.id)}</span>
         <span class="chip">
@@ -130,7 +128,7 @@ function Floor({ state }: { state: SessionState }) {
               {q.answer.commitments.map((c, i) => (
                 <li key={i}>
                   {c.what}
-                  <span class="muted"> · {m.floor.due(c.due)}</span>
+                  <span class="due"> · {m.floor.due(c.due)}</span>
                 </li>
               ))}
             </ul>
@@ -163,11 +161,12 @@ function Idle({ state }: { state: SessionState }) {
     .map((id) => questionById(state, id))
     .filter((q): q is QuestionDto => q !== undefined)
     .slice(0, 4);
-  const heading = phase === 'questioning' ? m.screen.waiting : phase === 'evaluation' ? m.screen.evaluationSoon : m.screen.idle;
+  const heading = phase === 'questioning' ? m.screen.waiting : phase === 'evaluation' ? m.screen.evaluationSoon : phase === 'check_in' ? m.screen.checkingIn : m.screen.idle;
   return (
     <section class="panel idle-panel" aria-labelledby="si-h" data-idle={phase}>
       <h2 id="si-h">{heading}</h2>
       <p class="idle-theme">{state.session.theme}</p>
+      {phase === 'check_in' && <CheckInFigures state={state} />}
       {next.length > 0 && (
         <>
           <h3>{m.screen.queue}</h3>
@@ -184,6 +183,30 @@ function Idle({ state }: { state: SessionState }) {
       )}
       <CommitmentsBoard state={state} />
     </section>
+  );
+}
+
+/** During check-in: how many have arrived, and at how many venues. */
+function CheckInFigures({ state }: { state: SessionState }) {
+  const m = t();
+  const present = state.stats.venues.reduce((a, v) => a + v.present, 0);
+  const roster = state.stats.venues.reduce((a, v) => a + v.roster, 0);
+  const venues = state.stats.venues.filter((v) => v.present > 0).length;
+  return (
+    <dl class="closing-figures checkin-figures" data-checkin={`${present}/${roster}`}>
+      <div>
+        <dt>{m.screen.checkedIn}</dt>
+        <dd>
+          {present} / {roster}
+        </dd>
+      </div>
+      <div>
+        <dt>{m.screen.venuesArrived}</dt>
+        <dd>
+          {venues} / {state.session.venues.length}
+        </dd>
+      </div>
+    </dl>
   );
 }
 
@@ -209,7 +232,7 @@ function CommitmentsBoard({ state }: { state: SessionState }) {
       <ul class="plain">
         {all.slice(0, 6).map((c, i) => (
           <li key={i}>
-            <span class="chip">{unitName(state, c.unit)}</span> {c.what} <span class="muted">· {m.floor.due(c.due)}</span>
+            <span class="chip">{unitName(state, c.unit)}</span> {c.what} <span class="due">· {m.floor.due(c.due)}</span>
           </li>
         ))}
       </ul>
@@ -249,7 +272,11 @@ function Closing({ state }: { state: SessionState }) {
           <ul class="plain closing-rates">
             {e.results!.units.map((u) => (
               <li key={u.unit} data-result={u.unit}>
-                <span>{unitName(state, u.unit)}</span> <strong>{rateText(u.counts)}</strong>
+                <span>{unitName(state, u.unit)}</span>{' '}
+                <strong>
+                  {rateText(u.counts)}
+                  {unitRow('', '', u.counts).hidden ? '' : ` · ${m.screen.peopleN(u.counts.total)}`}
+                </strong>
               </li>
             ))}
           </ul>
@@ -267,12 +294,19 @@ function VenueTable({ state }: { state: SessionState }) {
   const publicQs = state.questions.filter(isPublic);
   const received = publicQs.length;
   const answered = publicQs.filter((q) => q.status === 'answered').length;
+  const present = state.stats.venues.reduce((a, v) => a + v.present, 0);
+  const roster = state.stats.venues.reduce((a, v) => a + v.roster, 0);
   return (
     <section class="panel venues-panel" aria-labelledby="sv-h">
       <h2 id="sv-h">{m.screen.venues}</h2>
       <p class="venues-total" data-totals={`${received}/${answered}`}>
         {m.screen.totals(received, answered)}
       </p>
+      {roster > 0 && (
+        <p class="venues-total" data-present={`${present}/${roster}`}>
+          {m.screen.presentTotal(present, roster)}
+        </p>
+      )}
       <table class="venues">
         <thead>
           <tr>
@@ -301,116 +335,9 @@ function VenueTable({ state }: { state: SessionState }) {
   );
 }
 
-const EMPTY: CountsDto = { satisfied: 0, basically_satisfied: 0, dissatisfied: 0, total: 0 };
-
-/** "白羽街道人大代表联络站" → "白羽街道" on the crowded table and charts; the main venue is "主会场". */
-export function shortVenue(v: VenueDto): string {
-  if (v.kind === 'main') return t().common.mainVenue;
-  return v.name.replace(/(人大代表联络站|联络站)(分会场)?$/, '').replace(/分会场$/, '') || v.name;
-}
-
-/** The satisfaction rate as shown everywhere (or why there is none). */
+/** A unit's satisfaction rate as shown everywhere on the screen, or why there is none (fewer than 3 people). */
 export function rateText(c: CountsDto): string {
-  const m = t().common;
-  if (c.suppressed) return m.suppressed(c.total);
-  return c.satisfaction_rate_bp === undefined ? m.noRate : m.percent(c.satisfaction_rate_bp);
-}
-
-function LiveEvaluation({ state }: { state: SessionState }) {
   const m = t();
-  const unit = useUnit();
-  const ev = state.evaluations.find((e) => e.status === 'open');
-  const live: LiveEvaluationDto | undefined = state.stats.evaluation && ev && state.stats.evaluation.evaluation === ev.id ? state.stats.evaluation : undefined;
-  const voted = live?.turnout.voted ?? 0;
-  const eligible = live?.turnout.eligible ?? state.stats.venues.reduce((a, v) => a + v.present, 0);
-  const rows = state.session.venues.map((v) => {
-    const tv = live?.turnout.by_venue.find((x) => x.venue === v.id);
-    return { label: shortVenue(v), voted: tv?.voted ?? 0, eligible: tv?.eligible ?? venueStats(state, v.id)?.present ?? 0 };
-  });
-  const gauge = useMemo(() => gaugeOption(voted, eligible, unit, m.screen.turnoutTotal), [voted, eligible, unit, m]);
-  const bars = useMemo(() => turnoutOption(rows, unit), [JSON.stringify(rows), unit]);
-  return (
-    <div class="eval-grid">
-      <section class="panel" aria-labelledby="se-h">
-        <h2 id="se-h">{m.screen.evaluationLive}</h2>
-        <EChart name="turnout-total" option={gauge} label={`${m.screen.turnoutTotal} ${voted}/${eligible}`} class="chart-gauge" />
-        <p class="big-turnout" data-turnout={`${voted}/${eligible}`}>
-          {m.delegate.evaluation.turnoutOf(voted, eligible)}
-        </p>
-        {ev && live && (
-          <ul class="unit-ballots">
-            {ev.units.map((u) => (
-              <li key={u}>
-                <span>{unitName(state, u)}</span>
-                <strong>
-                  {live.ballots_by_unit.find((b) => b.unit === u)?.ballots ?? 0} {m.screen.votes}
-                </strong>
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
-      <section class="panel" aria-labelledby="sev-h">
-        <h2 id="sev-h">{m.screen.turnoutByVenue}</h2>
-        <EChart name="turnout-venues" option={bars} label={m.screen.turnoutByVenue} class="chart-wide" />
-      </section>
-    </div>
-  );
-}
-
-function Results({ state, ev }: { state: SessionState; ev: EvaluationDto }) {
-  const m = t();
-  const unit = useUnit();
-  const r = ev.results;
-  const labels: Labels = {
-    satisfied: m.ratings.satisfied,
-    basically_satisfied: m.ratings.basically_satisfied,
-    dissatisfied: m.ratings.dissatisfied,
-    rate: (c: CountsDto) => (c.suppressed ? m.common.suppressedTiny(c.total) : rateText(c)),
-    suppressed: m.common.suppressedShort,
-  };
-  const byUnit: Row[] = (r?.units ?? []).map((u) => ({ label: unitName(state, u.unit), counts: u.counts }));
-  const byVenue: Row[] = state.session.venues.map((v) => ({
-    label: shortVenue(v),
-    counts: aggregateCells((r?.units ?? []).map((u) => u.by_venue.find((x) => x.venue === v.id)?.counts ?? EMPTY)),
-  }));
-  const byLevel: Row[] = LEVEL_ORDER.map((l) => ({
-    label: m.levels[l],
-    counts: aggregateCells((r?.units ?? []).map((u) => u.by_level.find((x) => x.level === l)?.counts ?? EMPTY)),
-  })).filter((row) => row.counts.total > 0);
-  const key = `${ev.id}|${m.locale}|${unit}`;
-  const unitsOpt = useMemo(() => stackedOption(byUnit, labels, unit), [key]);
-  const venuesOpt = useMemo(() => stackedOption(byVenue, labels, unit * 0.8), [key]);
-  const levelsOpt = useMemo(() => stackedOption(byLevel, labels, unit), [key]);
-  return (
-    <div class="results-grid" data-results={ev.id}>
-      <section class="panel results-units" aria-labelledby="sr-h">
-        <h2 id="sr-h">
-          {m.screen.resultsByUnit}
-          {r && <span class="results-turnout">{`${m.delegate.evaluation.turnout} ${m.delegate.evaluation.turnoutOf(r.turnout.voted, r.turnout.eligible)}`}</span>}
-        </h2>
-        <ul class="rate-cards">
-          {byUnit.map((row, i) => (
-            <li key={i} data-result={r?.units[i].unit}>
-              <span class="rc-name">{row.label}</span>
-              <span class="rc-rate">{labels.rate(row.counts)}</span>
-              <span class="rc-counts">
-                {m.ratings.satisfied} {row.counts.satisfied} · {m.ratings.basically_satisfied} {row.counts.basically_satisfied} · {m.ratings.dissatisfied}{' '}
-                {row.counts.dissatisfied}
-              </span>
-            </li>
-          ))}
-        </ul>
-        <EChart name="results-units" option={unitsOpt} label={m.screen.resultsByUnit} class="chart-units" />
-      </section>
-      <section class="panel results-levels" aria-labelledby="srl-h">
-        <h2 id="srl-h">{m.screen.resultsByLevel}</h2>
-        <EChart name="results-levels" option={levelsOpt} label={m.screen.resultsByLevel} class="chart-levels" />
-      </section>
-      <section class="panel results-venues" aria-labelledby="srv-h">
-        <h2 id="srv-h">{m.screen.resultsByVenue}</h2>
-        <EChart name="results-venues" option={venuesOpt} label={m.screen.resultsByVenue} class="chart-venues" />
-      </section>
-    </div>
-  );
+  if (c.suppressed || unitRow('', '', c).hidden) return m.screen.hiddenFew;
+  return c.satisfaction_rate_bp === undefined ? m.common.noRate : m.common.percent(c.satisfaction_rate_bp);
 }
