@@ -642,3 +642,38 @@ async fn a_screen_is_not_sent_numbers_that_did_not_change() {
     let next = until(&mut screen.receiver, |v| is_type(v, "stats")).await;
     assert_eq!(next["evaluation"]["turnout"]["voted"], 1, "the screen's next stats is the new turnout, not a repeat: {next}");
 }
+
+/// Issue 10 (found reading the big screen's data): a venue whose two voters'
+/// cell is hidden could be recovered by subtracting the shown venues from
+/// the unit's public counts. Every breakdown's hidden cells now hold at least
+/// three ballots together, for every role.
+#[tokio::test]
+async fn a_hidden_venue_cannot_be_recovered_by_subtraction() {
+    let h = Harness::memory(HubConfig::default(), 9).await;
+    h.to_evaluation(9).await; // three delegates per venue
+    // Baiyu's d05 and d08 vote, d02… every one but d08 (baiyu, i = 7).
+    for i in (0..9).filter(|&i| i != 7) {
+        let (mut c, _) = h.join(&delegate(i)).await;
+        let rating = if i == 1 { "dissatisfied" } else { "satisfied" };
+        let (_, ack) = call(&mut c, ballot(&format!("v{i}"), &format!("b{i}"), "u1", rating)).await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+    }
+    let closed = h.moderate(json!({"type": "close_evaluation", "id": "close", "evaluation": 1})).await;
+    assert!(closed.seq > 0);
+    for viewer in [Viewer::Screen, Viewer::Moderator, Viewer::Auditor] {
+        let snap = h.snapshot(viewer.clone()).await;
+        let u1 = &snap["evaluations"][0]["results"]["units"][0];
+        assert_eq!(u1["counts"]["dissatisfied"], 1, "the unit's own counts are public");
+        for breakdown in ["by_venue", "by_level"] {
+            let cells = u1[breakdown].as_array().unwrap();
+            let hidden: u64 = cells.iter().filter(|c| c["counts"]["suppressed"] == true).map(|c| c["counts"]["total"].as_u64().unwrap()).sum();
+            assert!(hidden == 0 || hidden >= 3, "{viewer:?} {breakdown}: hidden cells hold {hidden} ballots, recoverable by subtraction: {u1}");
+            let shown_dissatisfied: u64 = cells.iter().filter_map(|c| c["counts"]["dissatisfied"].as_u64()).sum();
+            if hidden > 0 {
+                assert_eq!(shown_dissatisfied, 0, "{viewer:?} {breakdown}: the dissatisfied ballot is inside a hidden group of 3+");
+            }
+        }
+        let baiyu = u1["by_venue"].as_array().unwrap().iter().find(|c| c["venue"] == BAIYU).unwrap();
+        assert_eq!(baiyu["counts"]["suppressed"], true, "{viewer:?}: baiyu's two voters are hidden");
+    }
+}

@@ -24,8 +24,34 @@ fn cell(c: Option<&d::RatingCounts>) -> CountsDto {
     CountsDto { total: c.total, suppressed: true, ..CountsDto::default() }
 }
 
+/// Complementary suppression of one breakdown (a unit's venues, or its
+/// levels). The unit's counts are public, so hidden cells holding fewer than
+/// [`MIN_CELL`] ballots between them could be recovered by subtracting the
+/// shown ones (one hidden venue of two voters: the unit's split minus the
+/// other venues' is theirs). The smallest shown cells are hidden with them
+/// until the hidden ones hold at least [`MIN_CELL`] ballots together (or
+/// nothing is shown).
+fn protect<'a>(cells: impl IntoIterator<Item = &'a mut CountsDto>) {
+    let cells: Vec<&mut CountsDto> = cells.into_iter().collect();
+    let mut hidden: u32 = cells.iter().filter(|c| c.suppressed).map(|c| c.total).sum();
+    if hidden == 0 || hidden >= MIN_CELL {
+        return;
+    }
+    let mut shown: Vec<&mut CountsDto> = cells.into_iter().filter(|c| !c.suppressed && c.total > 0).collect();
+    shown.sort_by_key(|c| c.total);
+    for c in shown {
+        if hidden >= MIN_CELL {
+            break;
+        }
+        hidden += c.total;
+        *c = CountsDto { total: c.total, suppressed: true, ..CountsDto::default() };
+    }
+}
+
 fn venue_counts(def: &d::SessionDef, m: &BTreeMap<d::VenueId, d::RatingCounts>) -> Vec<VenueCountsDto> {
-    def.venues.iter().map(|v| VenueCountsDto { venue: v.id.0.clone(), counts: cell(m.get(&v.id)) }).collect()
+    let mut v: Vec<VenueCountsDto> = def.venues.iter().map(|v| VenueCountsDto { venue: v.id.0.clone(), counts: cell(m.get(&v.id)) }).collect();
+    protect(v.iter_mut().map(|x| &mut x.counts));
+    v
 }
 
 /// Per-unit counts in the evaluation's own unit order (the ballot's), so
@@ -34,18 +60,17 @@ fn unit_counts(def: &d::SessionDef, tally: &d::Tally, eligible_by_level: Option<
     order
         .iter()
         .filter_map(|unit| tally.by_unit.get(unit).map(|r| (unit, r)))
-        .map(|(unit, r)| UnitCountsDto {
-            unit: unit.0.clone(),
-            counts: (&r.total).into(),
-            by_venue: venue_counts(def, &r.by_venue),
-            by_level: d::DelegateLevel::ALL
+        .map(|(unit, r)| {
+            let mut by_level: Vec<LevelCountsDto> = d::DelegateLevel::ALL
                 .iter()
                 .map(|l| LevelCountsDto {
                     level: (*l).into(),
                     counts: cell(Some(&r.by_level[l.index()])),
                     eligible: eligible_by_level.map(|e| e[l.index()]),
                 })
-                .collect(),
+                .collect();
+            protect(by_level.iter_mut().map(|x| &mut x.counts));
+            UnitCountsDto { unit: unit.0.clone(), counts: (&r.total).into(), by_venue: venue_counts(def, &r.by_venue), by_level }
         })
         .collect()
 }
@@ -483,5 +508,45 @@ pub fn ack_result(s: &Session, reply: &d::Reply) -> Option<AckResult> {
         d::Reply::Drafted { first, count } => Some(AckResult::Drafted { first: first.0, count: *count }),
         d::Reply::Rated { item, delegate } => crate::assignment::item_receipt(s, *item, delegate).map(AckResult::ItemReceipt),
         d::Reply::Announcement(a) => Some(AckResult::Announcement(a.0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(total: u32) -> CountsDto {
+        CountsDto { satisfied: total, total, satisfaction_rate_bp: Some(10_000), ..CountsDto::default() }
+    }
+
+    fn hidden_totals(cells: &[CountsDto]) -> Vec<(u32, bool)> {
+        cells.iter().map(|c| (c.total, c.suppressed)).collect()
+    }
+
+    /// A lone hidden venue of two voters next to shown ones: the unit's split
+    /// minus the shown venues' would be theirs, so the smallest shown venue
+    /// is hidden with it (issue 10: found on the big screen's data).
+    #[test]
+    fn a_lone_small_cell_takes_the_smallest_shown_one_with_it() {
+        let mut cells = vec![shown(5), cell(Some(&d::RatingCounts::default())), shown(4), CountsDto { total: 2, suppressed: true, ..CountsDto::default() }];
+        protect(cells.iter_mut());
+        assert_eq!(hidden_totals(&cells), [(5, false), (0, false), (4, true), (2, true)]);
+        assert_eq!(cells[2].satisfied, 0, "no split left on the newly hidden cell");
+        assert_eq!(cells[2].satisfaction_rate_bp, None);
+    }
+
+    #[test]
+    fn hidden_cells_of_three_or_more_together_need_nothing_more() {
+        let small = |t| CountsDto { total: t, suppressed: true, ..CountsDto::default() };
+        let mut cells = vec![shown(7), small(1), small(2)];
+        protect(cells.iter_mut());
+        assert_eq!(hidden_totals(&cells), [(7, false), (1, true), (2, true)]);
+        let mut none = vec![shown(7), shown(3)];
+        protect(none.iter_mut());
+        assert_eq!(hidden_totals(&none), [(7, false), (3, false)]);
+        // Nothing left to hide with it: every cell hidden, nothing to subtract from.
+        let mut alone = vec![small(2)];
+        protect(alone.iter_mut());
+        assert_eq!(hidden_totals(&alone), [(2, true)]);
     }
 }
