@@ -40,6 +40,10 @@ use wz_store::DynStore;
 
 pub(crate) type ConnId = u64;
 
+/// How long a screen snapshot is handed to screens that connect after it
+/// was built, while nothing changed.
+const SCREEN_SNAPSHOT_REUSE: Millis = Millis(250);
+
 /// Acknowledged commands: (principal, command id) → (seq, reply).
 pub(crate) type Acked = HashMap<(String, String), (u64, wz_domain::Reply)>;
 
@@ -131,6 +135,9 @@ pub(crate) struct SessionActor {
     /// their first stats may be newer than what the others were sent, so
     /// they get the next one whatever it holds.
     stats_fresh_from: ConnId,
+    /// The last screen snapshot: (sequence number, store available), when it
+    /// was built, its bytes ([`SessionActor::screen_snapshot`]).
+    screen_snapshot: Option<((u64, bool), Millis, Bytes)>,
     shutting_down: bool,
     progress: followup::ProgressCache,
     /// The head of the record's hash chain, as confirmed by the store.
@@ -172,6 +179,7 @@ impl SessionActor {
             stats_dirty: false,
             stats_sent: HashMap::new(),
             stats_fresh_from: 0,
+            screen_snapshot: None,
             shutting_down: false,
             progress: Default::default(),
             // Replaced by `with_head` for every session the hub runs.
@@ -442,17 +450,39 @@ impl SessionActor {
             })
             .collect()
         });
+        let p = Perspective::for_snapshot(viewer);
         if let Some(mut frames) = missed {
             // More missed events than the queue holds: a snapshot is smaller.
             if frames.len() < self.config.outbound_queue && frames.iter().map(Bytes::len).sum::<usize>() < self.config.outbound_queue_bytes {
-                let p = Perspective::for_snapshot(viewer);
-                let stats = render::stats(&self.state, &stats_perspective(&p, self.state.open_evaluation().is_some()), &self.health(), now);
+                let stats = render::stats(&self.state, &stats_perspective(&p, self.state.open_evaluation().is_some()), &self.health_for(&p), now);
                 frames.push(Bytes::from(ServerMessage::Stats(stats).encode()));
                 return CatchUp { frames, resumed: true };
             }
         }
-        let snapshot = render::snapshot(&self.state, self.epoch, viewer, &self.health(), now);
-        CatchUp { frames: vec![Bytes::from(snapshot.encode())], resumed: false }
+        let snapshot = match viewer {
+            Viewer::Screen => self.screen_snapshot(now),
+            _ => Bytes::from(render::snapshot(&self.state, self.epoch, viewer, &self.health_for(&p), now).encode()),
+        };
+        CatchUp { frames: vec![snapshot], resumed: false }
+    }
+
+    /// The public screen's snapshot, the same for every screen: built once
+    /// per state (sequence number and store health) and shared by every
+    /// screen that connects within [`SCREEN_SNAPSHOT_REUSE`] of it (issue 11:
+    /// a reconnect storm of 10,000 screens built 10,000 identical
+    /// snapshots). Only its `server_time` can be that much older, which the
+    /// pages' clock offset tolerates.
+    fn screen_snapshot(&mut self, now: Millis) -> Bytes {
+        let key = (self.state.seq(), self.store_available && !self.write_stalled);
+        if let Some((k, at, bytes)) = &self.screen_snapshot
+            && *k == key
+            && now.0.saturating_sub(at.0) <= SCREEN_SNAPSHOT_REUSE.0
+        {
+            return bytes.clone();
+        }
+        let bytes = Bytes::from(render::snapshot(&self.state, self.epoch, &Viewer::Screen, &self.public_health(), now).encode());
+        self.screen_snapshot = Some((key, now, bytes.clone()));
+        bytes
     }
 
     fn connection_counts(&self) -> BTreeMap<VenueId, u32> {

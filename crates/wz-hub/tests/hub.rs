@@ -677,3 +677,22 @@ async fn a_hidden_venue_cannot_be_recovered_by_subtraction() {
         assert_eq!(baiyu["counts"]["suppressed"], true, "{viewer:?}: baiyu's two voters are hidden");
     }
 }
+
+/// Issue 11: screens that connect while nothing changes share one snapshot,
+/// but a screen that connects after a change gets the change, however soon.
+#[tokio::test]
+async fn a_screen_connecting_right_after_a_change_sees_it() {
+    let h = Harness::memory(HubConfig::default(), 3).await;
+    let (_a, first) = h.join(&PrincipalKey::Screen).await;
+    let (_b, same) = h.join(&PrincipalKey::Screen).await;
+    assert_eq!(same["seq"], first["seq"]);
+    assert_eq!(same["session"]["phase"], "preparing");
+    let ack = h.advance("check_in").await;
+    let (_c, after) = h.join(&PrincipalKey::Screen).await;
+    assert_eq!(after["seq"], ack.seq, "the new screen starts at the change");
+    assert_eq!(after["session"]["phase"], "check_in");
+    h.check_in(0).await;
+    let (_d, present) = h.join(&PrincipalKey::Screen).await;
+    let main = present["stats"]["venues"].as_array().unwrap().iter().find(|v| v["venue"] == "main").unwrap().clone();
+    assert_eq!(main["present"], 1, "and the presence it changed: {main}");
+}

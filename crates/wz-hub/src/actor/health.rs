@@ -10,7 +10,8 @@
 use super::SessionActor;
 use crate::StoreHealth;
 use tokio::sync::watch;
-use wz_domain::VenueId;
+use std::collections::BTreeMap;
+use wz_domain::{Perspective, VenueId};
 use wz_protocol::render;
 
 /// The next store health value; pending forever without a probe, `None`
@@ -79,6 +80,25 @@ impl SessionActor {
             self.store_problems = problems;
             self.stats_dirty = true;
         }
+    }
+
+    /// The health a viewer that is not staff is shown: only whether the store
+    /// confirms writes. Cheaper than [`Self::health`], which counts every open
+    /// connection (a reconnect storm of screens must not count 10,000
+    /// connections per connect, issue 11).
+    pub(super) fn public_health(&self) -> render::Health {
+        render::Health {
+            store_available: self.store_available && !self.write_stalled,
+            warnings: Vec::new(),
+            connections: BTreeMap::new(),
+            last_seen: BTreeMap::new(),
+            chain_head: None,
+        }
+    }
+
+    /// The health for `p`: the full board for staff, [`Self::public_health`] otherwise.
+    pub(super) fn health_for(&self, p: &Perspective) -> render::Health {
+        if p.is_staff() { self.health() } else { self.public_health() }
     }
 
     pub(super) fn health(&self) -> render::Health {
