@@ -13,7 +13,8 @@ import { AskForm, MyQuestions } from './Ask.tsx';
 import { EvaluationTab } from './Evaluation.tsx';
 import { FloorView } from './Floor.tsx';
 import { PublicQuestions } from './Questions.tsx';
-import { CHECK_IN_PHASES, Roster } from './Roster.tsx';
+import { CheckInBanner } from './CheckIn.tsx';
+import { Roster } from './Roster.tsx';
 
 type Tab = 'checkIn' | 'live' | 'ask' | 'questions' | 'evaluation' | 'followUp';
 
@@ -107,7 +108,6 @@ function Main({ conn, state, drafts }: { conn: Connection; state: SessionState; 
   const venue = state.you.venue ? venueName(state, state.you.venue) : '';
   const me = state.you.delegate;
   const checkedIn = me !== undefined && me in state.checkedIn;
-  const checkingIn = conn.outbox.entries.value.some((e) => e.cmd.type === 'check_in');
 
   return (
     <>
@@ -154,14 +154,7 @@ function Main({ conn, state, drafts }: { conn: Connection; state: SessionState; 
             </button>
           </div>
         )}
-        {!operator && !checkedIn && CHECK_IN_PHASES.includes(state.session.phase) && me && (
-          <div class="banner banner-warn" role="status">
-            <span>{m.delegate.notCheckedIn}</span>
-            <button type="button" class="small primary" disabled={checkingIn} onClick={() => void conn.send({ type: 'check_in', delegate: me })}>
-              {checkingIn ? m.common.waiting : m.delegate.checkInSelf}
-            </button>
-          </div>
-        )}
+        {!operator && <CheckInBanner conn={conn} state={state} />}
         {tab === 'checkIn' && operator && <Roster conn={conn} state={state} />}
         {tab === 'live' && <FloorView conn={conn} state={state} drafts={drafts} />}
         {tab === 'ask' && (
