@@ -331,5 +331,8 @@ mod tests {
         assert_eq!(t.matches("[[venues]]").count(), 20);
         assert_eq!(t.matches("[[delegates]]").count(), 40);
         assert!(t.contains("venue = \"v19\""));
+        // The swarm's delegates check themselves in.
+        let def = wz_protocol::definition::SessionDefinition::from_toml(&t).unwrap().into_domain().unwrap();
+        assert_eq!(def.check_in, wz_domain::CheckInPolicy::SelfService);
     }
 }
