@@ -9,6 +9,7 @@ import { connected, FakeWS } from '../lib/fakews.test-util.ts';
 import { event, snapshot } from '../lib/fixtures.test-util.ts';
 import { applyChange, applySnapshot } from '../lib/state.ts';
 import type { SnapshotDto } from '../protocol.ts';
+import { HealthBoard } from '../moderator/Health.tsx';
 import { App } from './App.tsx';
 import { checkInStep, venueRequests } from './checkin.ts';
 
@@ -147,5 +148,22 @@ describe('the station', () => {
       window.prompt = prompt;
     }
     expect(ws.lastSent('decline_check_in')).toBeUndefined();
+  });
+});
+
+describe('the console', () => {
+  it('names the policy and counts pending requests on the venue board', async () => {
+    const state = applySnapshot(
+      snapshot(10, { ...at('confirmed', { you: { role: 'moderator', name: '主会场', venue: 'main' } }), check_in_requests: [{ delegate: 'd002', venue: 'baiyu', at: 1 }] }),
+    );
+    render(<HealthBoard state={state} />);
+    const line = await waitFor(() => {
+      const el = document.querySelector('[data-check-in-policy]');
+      if (!el) throw new Error('no policy line');
+      return el;
+    });
+    expect(line.getAttribute('data-check-in-policy')).toBe('confirmed');
+    expect(line.textContent).toContain('签到方式：代表申请、联络员确认');
+    expect(line.textContent).toContain('待确认申请 1');
   });
 });
