@@ -14,6 +14,7 @@ import { EvaluationTab } from './Evaluation.tsx';
 import { FloorView } from './Floor.tsx';
 import { PublicQuestions } from './Questions.tsx';
 import { CheckInBanner } from './CheckIn.tsx';
+import { CHECK_IN_PHASES, venueRequests } from './checkin.ts';
 import { Roster } from './Roster.tsx';
 
 type Tab = 'checkIn' | 'live' | 'ask' | 'questions' | 'evaluation' | 'followUp';
@@ -106,6 +107,8 @@ function Main({ conn, state, drafts }: { conn: Connection; state: SessionState; 
     ...((operator ? ['checkIn', 'live', 'ask', 'questions', 'evaluation'] : ['live', 'ask', 'questions', 'evaluation']) as Tab[]),
   ];
   const venue = state.you.venue ? venueName(state, state.you.venue) : '';
+  // Check-in requests waiting for this station (policy `confirmed`): a dot on 签到.
+  const requests = operator && state.you.venue && CHECK_IN_PHASES.includes(phase) ? venueRequests(state, state.you.venue).length : 0;
   const me = state.you.delegate;
   const checkedIn = me !== undefined && me in state.checkedIn;
 
@@ -138,6 +141,12 @@ function Main({ conn, state, drafts }: { conn: Connection; state: SessionState; 
             >
               {m.delegate.tabs[k]}
               {k === 'evaluation' && openEval && <span class="dot" aria-hidden="true" />}
+              {k === 'checkIn' && requests > 0 && (
+                <>
+                  <span class="dot" aria-hidden="true" data-requests={requests} />
+                  <span class="visually-hidden">{m.delegate.roster.requests(requests)}</span>
+                </>
+              )}
             </button>
           ))}
         </nav>

@@ -122,7 +122,7 @@ describe('the station', () => {
         { delegate: 'd003', venue: 'baiyu', at: 2 },
       ],
     });
-    await screen.findByText('待确认的签到申请（2）');
+    await screen.findByRole('heading', { name: '待确认的签到申请（2）' });
     fireEvent.click(screen.getByRole('button', { name: '确认 钱秀英' }));
     await waitFor(() => expect(ws.lastSent('check_in')).toMatchObject({ delegate: 'd002' }));
     const prompt = window.prompt;
@@ -135,7 +135,20 @@ describe('the station', () => {
     await waitFor(() => expect(ws.lastSent('decline_check_in')).toMatchObject({ delegate: 'd003', reason: '本人未到场' }));
     ws.receive(event(11, 'checked_in', [{ entity: 'check_in', delegate: 'd002', venue: 'baiyu', at: 3 }]));
     ws.receive(event(12, 'check_in_declined', [{ entity: 'check_in_declined', delegate: 'd003', venue: 'baiyu', reason: '本人未到场' }]));
-    await waitFor(() => expect(screen.queryByText(/待确认的签到申请/)).toBeNull());
+    await waitFor(() => expect(screen.queryByRole('heading', { name: /待确认的签到申请/ })).toBeNull());
+  });
+
+  it('marks its 签到 tab while a request waits, so it is seen from any tab', async () => {
+    const { ws } = open({ ...at('confirmed', { you: OPERATOR }), session: { ...base.session, phase: 'questioning', check_in: 'confirmed' }, delegates });
+    const tab = await waitFor(() => {
+      const el = document.querySelector('[data-tab="checkIn"]');
+      if (!el) throw new Error('no tab');
+      return el;
+    });
+    expect(tab.querySelector('[data-requests]')).toBeNull();
+    ws.receive(event(11, 'check_in_requested', [{ entity: 'check_in_request', delegate: 'd003', venue: 'baiyu', at: 2 }]));
+    await waitFor(() => expect(tab.querySelector('[data-requests]')?.getAttribute('data-requests')).toBe('1'));
+    expect(tab.textContent).toContain('待确认的签到申请（1）');
   });
 
   it('a cancelled prompt declines nothing', async () => {
