@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { BASE_URL, DATA_DIR, PORT } from './e2e/env.ts';
+import { ADMIN_TOKEN, BASE_URL, DATA_DIR, PORT } from './e2e/env.ts';
 
 // End-to-end tests against the real server (see e2e/start-server.sh).
 // The scenarios share one server and one session whose phases only move
@@ -43,6 +43,6 @@ export default defineConfig({
     timeout: 600_000,
     stdout: 'ignore',
     stderr: 'pipe',
-    env: { WZ_E2E_PORT: String(PORT), WZ_E2E_DATA_DIR: DATA_DIR },
+    env: { WZ_E2E_PORT: String(PORT), WZ_E2E_DATA_DIR: DATA_DIR, WZ_E2E_ADMIN_TOKEN: ADMIN_TOKEN },
   },
 });

@@ -40,7 +40,8 @@ pub fn session_toml(voters: usize) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "id = \"{SESSION}\"\ntitle = \"Benchmark session\"\ntheme = \"bench-swarm\"\n"
+        // The swarm's delegates check themselves in (many at once).
+        "id = \"{SESSION}\"\ntitle = \"Benchmark session\"\ntheme = \"bench-swarm\"\ncheck_in = \"self\"\n"
     );
     let venues: Vec<String> = std::iter::once("main".to_owned())
         .chain((1..=SUB_VENUES).map(|i| format!("v{i:02}")))
@@ -330,5 +331,8 @@ mod tests {
         assert_eq!(t.matches("[[venues]]").count(), 20);
         assert_eq!(t.matches("[[delegates]]").count(), 40);
         assert!(t.contains("venue = \"v19\""));
+        // The swarm's delegates check themselves in.
+        let def = wz_protocol::definition::SessionDefinition::from_toml(&t).unwrap().into_domain().unwrap();
+        assert_eq!(def.check_in, wz_domain::CheckInPolicy::SelfService);
     }
 }

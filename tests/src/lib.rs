@@ -94,7 +94,13 @@ impl Server {
 
     async fn start_full(bin: &str, bind: &str, data_dir: &Path, extra: &[&str], env: &[(&str, &str)], capture: Option<LogCapture>) -> anyhow::Result<Server> {
         let mut cmd = Command::new(bin);
-        cmd.arg("serve").args(["--bind", bind, "--data-dir"]).arg(data_dir).args(extra).stdout(Stdio::piped()).kill_on_drop(true);
+        cmd.arg("serve").args(["--bind", bind, "--data-dir"]).arg(data_dir);
+        // The suites drive delegates' own check-ins over their sockets (the
+        // phones' command path, on good and bad networks): the demo they seed
+        // lets delegates check themselves in (issue 10: its own default is
+        // `confirmed`). A session already stored keeps its policy.
+        cmd.args(["--demo-check-in", "self"]);
+        cmd.args(extra).stdout(Stdio::piped()).kill_on_drop(true);
         cmd.envs(env.iter().copied());
         let mut logs = Vec::new();
         let mut stdout_file = None;

@@ -5,7 +5,7 @@
 # <data dir>/credentials/xixia-2026.csv).
 set -eu
 cd "$(dirname "$0")/.."            # web/
-: "${WZ_E2E_PORT:?}" "${WZ_E2E_DATA_DIR:?}"
+: "${WZ_E2E_PORT:?}" "${WZ_E2E_DATA_DIR:?}" "${WZ_E2E_ADMIN_TOKEN:?}"
 # WZ_E2E_SKIP_CARGO=1 reuses ../target/debug/wenzheng as it is (e.g. while the
 # Rust crates are mid-edit); WZ_E2E_SKIP_BUILD=1 skips both builds.
 if [ "${WZ_E2E_SKIP_BUILD:-}" != "1" ]; then
@@ -16,4 +16,7 @@ if [ "${WZ_E2E_SKIP_BUILD:-}" != "1" ]; then
 fi
 rm -rf "$WZ_E2E_DATA_DIR"
 mkdir -p "$WZ_E2E_DATA_DIR"
-exec ../target/debug/wenzheng serve --bind "127.0.0.1:$WZ_E2E_PORT" --data-dir "$WZ_E2E_DATA_DIR" --web-dir dist
+# The admin token lets a spec create a session of its own (09: a check-in
+# policy other than the demo's, in a phase of its own).
+exec ../target/debug/wenzheng serve --bind "127.0.0.1:$WZ_E2E_PORT" --data-dir "$WZ_E2E_DATA_DIR" --web-dir dist \
+  --admin-token "$WZ_E2E_ADMIN_TOKEN"

@@ -17,7 +17,7 @@ export type EvaluationStatus = "open" | "closed";
 
 export type Role = "moderator" | "venue_operator" | "delegate" | "screen" | "auditor" | "office" | "unit";
 
-export type EventKind = "phase_changed" | "delegates_imported" | "checked_in" | "check_in_undone" | "question_submitted" | "question_approved" | "question_rejected" | "question_merged" | "question_edited" | "question_queued" | "queue_reordered" | "question_seconded" | "floor_requested" | "floor_granted" | "countdown_started" | "countdown_paused" | "countdown_resumed" | "countdown_extended" | "follow_up_added" | "answer_recorded" | "floor_ended" | "evaluation_opened" | "ballot_cast" | "evaluation_closed" | "item_drafted" | "item_draft_edited" | "item_drafts_merged" | "item_moved" | "item_note_added" | "item_evidence_added" | "item_evidence_published" | "item_extension_requested" | "item_extension_decided" | "item_rated" | "announcement_made" | "announcement_cleared" | "announcement_seen";
+export type EventKind = "phase_changed" | "delegates_imported" | "checked_in" | "check_in_undone" | "check_in_requested" | "check_in_declined" | "question_submitted" | "question_approved" | "question_rejected" | "question_merged" | "question_edited" | "question_queued" | "queue_reordered" | "question_seconded" | "floor_requested" | "floor_granted" | "countdown_started" | "countdown_paused" | "countdown_resumed" | "countdown_extended" | "follow_up_added" | "answer_recorded" | "floor_ended" | "evaluation_opened" | "ballot_cast" | "evaluation_closed" | "item_drafted" | "item_draft_edited" | "item_drafts_merged" | "item_moved" | "item_note_added" | "item_evidence_added" | "item_evidence_published" | "item_extension_requested" | "item_extension_decided" | "item_rated" | "announcement_made" | "announcement_cleared" | "announcement_seen";
 
 export type VenueDto = { id: string, name: string, kind: VenueKind, };
 
@@ -146,7 +146,7 @@ not_voted?: Array<string>, };
 
 export type UnitBallotsDto = { unit: string, ballots: number, };
 
-export type ClientMessage = { id: string, } & ({ "type": "ping" } | { "type": "advance_phase", to: Phase, } | { "type": "check_in", delegate: string, } | { "type": "undo_check_in", delegate: string, reason: string, } | { "type": "submit_question", 
+export type ClientMessage = { id: string, } & ({ "type": "ping" } | { "type": "advance_phase", to: Phase, } | { "type": "check_in", delegate: string, } | { "type": "undo_check_in", delegate: string, reason: string, } | { "type": "request_check_in" } | { "type": "decline_check_in", delegate: string, reason?: string, } | { "type": "submit_question", 
 /**
  * Required for a venue operator; a delegate may omit it or name themself.
  */
@@ -164,7 +164,7 @@ deadline?: string, } | { "type": "edit_draft", item: number, lead: string, co_un
  */
 rehandle: boolean, } | { "type": "announce", text: string, venues?: Array<string>, } | { "type": "clear_announcement", announcement: number, } | { "type": "announcement_seen", announcement: number, });
 
-export type CommandDto = { "type": "ping" } | { "type": "advance_phase", to: Phase, } | { "type": "check_in", delegate: string, } | { "type": "undo_check_in", delegate: string, reason: string, } | { "type": "submit_question", 
+export type CommandDto = { "type": "ping" } | { "type": "advance_phase", to: Phase, } | { "type": "check_in", delegate: string, } | { "type": "undo_check_in", delegate: string, reason: string, } | { "type": "request_check_in" } | { "type": "decline_check_in", delegate: string, reason?: string, } | { "type": "submit_question", 
 /**
  * Required for a venue operator; a delegate may omit it or name themself.
  */
@@ -198,7 +198,11 @@ export type SessionInfoDto = { id: string, title: string, theme: string, phase: 
 /**
  * Deadlines are dates in this zone; "today" is the date there.
  */
-time_zone: TimeZoneDto, };
+time_zone: TimeZoneDto, 
+/**
+ * Who may check a delegate in.
+ */
+check_in: CheckInPolicy, };
 
 export type SnapshotDto = { 
 /**
@@ -217,7 +221,12 @@ delegates: Array<DelegateDto>,
 /**
  * Checked-in delegate ids this viewer may see.
  */
-checked_in: Array<string>, questions: Array<QuestionDto>, queue: Array<number>, floor_requests: Array<FloorRequestDto>, floor?: FloorDto, evaluations: Array<EvaluationDto>, 
+checked_in: Array<string>, 
+/**
+ * Pending check-in requests (policy `confirmed`) this viewer may see:
+ * all for staff, own venue's for an operator, one's own for a delegate.
+ */
+check_in_requests: Array<CheckInRequestDto>, questions: Array<QuestionDto>, queue: Array<number>, floor_requests: Array<FloorRequestDto>, floor?: FloorDto, evaluations: Array<EvaluationDto>, 
 /**
  * The viewer's own ballots (a delegate's; nobody else receives a ballot).
  */
@@ -241,7 +250,7 @@ export type EventDto = { seq: number, at: number, kind: EventKind,
  */
 changes: Array<ChangeDto>, };
 
-export type ChangeDto = { "entity": "phase", phase: Phase, } | { "entity": "roster", delegates: Array<DelegateDto>, } | { "entity": "check_in", delegate: string, venue: string, at: number, } | { "entity": "check_in_undone", delegate: string, venue: string, reason: string, } | { "entity": "presence", venue: string, present: number, roster: number, } | { "entity": "question", question: QuestionDto, } | { "entity": "queue", order: Array<number>, } | { "entity": "floor_requests", requests: Array<FloorRequestDto>, } | { "entity": "floor", floor: FloorDto | null, } | { "entity": "evaluation", evaluation: EvaluationDto, } | { "entity": "ballot", ballot: BallotDto, } | { "entity": "item", item: ItemDto, } | { "entity": "board", board: BoardDto, } | { "entity": "announcement", announcement: AnnouncementDto, };
+export type ChangeDto = { "entity": "phase", phase: Phase, } | { "entity": "roster", delegates: Array<DelegateDto>, } | { "entity": "check_in", delegate: string, venue: string, at: number, } | { "entity": "check_in_undone", delegate: string, venue: string, reason: string, } | { "entity": "check_in_request", delegate: string, venue: string, at: number, } | { "entity": "check_in_declined", delegate: string, venue: string, reason?: string, } | { "entity": "presence", venue: string, present: number, roster: number, } | { "entity": "question", question: QuestionDto, } | { "entity": "queue", order: Array<number>, } | { "entity": "floor_requests", requests: Array<FloorRequestDto>, } | { "entity": "floor", floor: FloorDto | null, } | { "entity": "evaluation", evaluation: EvaluationDto, } | { "entity": "ballot", ballot: BallotDto, } | { "entity": "item", item: ItemDto, } | { "entity": "board", board: BoardDto, } | { "entity": "announcement", announcement: AnnouncementDto, };
 
 export type AckDto = { id: string, 
 /**
@@ -475,5 +484,9 @@ cleared_at?: number,
 seen?: Array<AnnouncementSeenDto>, };
 
 export type AnnouncementSeenDto = { venue: string, at: number, };
+
+export type CheckInPolicy = "operator" | "confirmed" | "self";
+
+export type CheckInRequestDto = { delegate: string, venue: string, at: number, };
 
 export const PROTOCOL_VERSION = 1;

@@ -35,6 +35,8 @@ impl Session {
             Event::DelegatesImported { delegates, .. } => self.delegates_imported(delegates),
             Event::CheckedIn { delegate, by_operator, at } => self.checked_in_event(delegate, *by_operator, *at),
             Event::CheckInUndone { delegate, reason, .. } => self.check_in_undone(delegate, reason),
+            Event::CheckInRequested { delegate, at } => self.check_in_requested(delegate, *at),
+            Event::CheckInDeclined { delegate, reason, .. } => self.check_in_declined(delegate, reason.as_deref()),
             Event::QuestionSubmitted { question, asker, topic, unit, text, by_operator, at } => {
                 self.question_submitted(*question, asker, topic, unit, text, *by_operator, *at)
             }
@@ -98,6 +100,10 @@ impl Session {
 
     fn phase_changed(&mut self, to: Phase) -> Applied {
         self.phase = to;
+        if to == Phase::Closed {
+            // Check-in is over: requests nobody answered lapse.
+            self.check_in_requests.clear();
+        }
         Ok(vec![Change::Phase(to)])
     }
 
@@ -128,6 +134,9 @@ impl Session {
         // Checked: nothing below fails. (This used to insert first and then
         // refuse, overwriting the first check-in's time.)
         self.checked_in.insert(delegate.clone(), CheckIn { at, by_operator });
+        // The check-in settles a pending request (policy `Confirmed`): the
+        // `CheckIn` change says so to everyone who saw the request.
+        self.check_in_requests.remove(delegate);
         let (present, roster) = self.presence(&venue);
         Ok(vec![
             Change::CheckIn { delegate: delegate.clone(), venue: venue.clone(), at },
@@ -510,6 +519,7 @@ mod tests {
             topics: vec![Topic { id: TopicId::new("t1"), name: "养老".into() }],
             limits: Limits::default(),
             time_zone: Default::default(),
+            check_in: Default::default(),
         })
     }
 

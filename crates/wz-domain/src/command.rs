@@ -27,6 +27,12 @@ pub enum Command {
     /// Takes back a check-in made by mistake (issue 10), before the
     /// evaluation: the moderator or the delegate's venue operator, with a reason.
     UndoCheckIn { delegate: DelegateId, reason: String },
+    /// A delegate asks to be checked in (check-in policy `Confirmed`); the
+    /// venue's operator confirms with `CheckIn` or declines.
+    RequestCheckIn,
+    /// The moderator or the delegate's venue operator declines a pending
+    /// check-in request, optionally saying why.
+    DeclineCheckIn { delegate: DelegateId, reason: Option<String> },
     /// `on_behalf_of` is required for a venue operator, optional (self) for a delegate.
     SubmitQuestion { on_behalf_of: Option<DelegateId>, topic: TopicId, unit: UnitId, text: String },
     ApproveQuestion { question: QuestionId },

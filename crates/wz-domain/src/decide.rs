@@ -20,7 +20,7 @@ type R = Result<Outcome, CommandError>;
 
 /// Normalises, strips and bounds free text ([`crate::text`]): what is
 /// stored is the cleaned text, and the limit counts its characters.
-fn text(field: &'static str, s: &str, lines: Lines, max: usize) -> Result<String, CommandError> {
+pub(crate) fn text(field: &'static str, s: &str, lines: Lines, max: usize) -> Result<String, CommandError> {
     text::clean(s, lines, max).map_err(|e| Invalid::text(field, e).into())
 }
 
@@ -61,6 +61,8 @@ impl Session {
             Command::ImportDelegates { delegates } => self.import_delegates(actor, delegates, at),
             Command::CheckIn { delegate } => self.check_in(actor, delegate, at),
             Command::UndoCheckIn { delegate, reason } => self.undo_check_in(actor, delegate, reason, at),
+            Command::RequestCheckIn => self.request_check_in(actor, at),
+            Command::DeclineCheckIn { delegate, reason } => self.decline_check_in(actor, delegate, reason.as_deref(), at),
             Command::SubmitQuestion { on_behalf_of, topic, unit, text } => {
                 self.submit_question(actor, on_behalf_of.as_ref(), topic, unit, text, at)
             }
@@ -129,46 +131,6 @@ impl Session {
         SessionDef::normalize_delegates(&mut delegates).map_err(Invalid::from)?;
         SessionDef::validate_delegates(&self.def, &delegates, &existing).map_err(Invalid::from)?;
         Ok(Outcome::one(Event::DelegatesImported { delegates, at }))
-    }
-
-    fn check_in(&self, actor: &Viewer, delegate: &DelegateId, at: Millis) -> R {
-        self.phase_in(&[Phase::CheckIn, Phase::Questioning, Phase::Evaluation])?;
-        // A delegate is told "not you" before "no such delegate", so
-        // the roster cannot be probed from a delegate's credential.
-        if let Viewer::Delegate(me) = actor
-            && me != delegate
-        {
-            return Err(Forbidden::OtherDelegate.into());
-        }
-        let d = self.delegates.get(delegate).ok_or_else(|| NotFound::Delegate(delegate.clone()))?;
-        let by_operator = match actor {
-            Viewer::Moderator => true,
-            Viewer::VenueOperator(v) if *v == d.venue => true,
-            Viewer::VenueOperator(_) => return Err(Forbidden::OtherVenue.into()),
-            Viewer::Delegate(me) if me == delegate => false,
-            _ => return Err(Forbidden::OtherDelegate.into()),
-        };
-        if self.checked_in.contains_key(delegate) {
-            return Err(AlreadyDone::CheckedIn(delegate.clone()).into());
-        }
-        Ok(Outcome::one(Event::CheckedIn { delegate: delegate.clone(), by_operator, at }))
-    }
-
-    fn undo_check_in(&self, actor: &Viewer, delegate: &DelegateId, reason: &str, at: Millis) -> R {
-        // Before the evaluation: who is eligible to vote is who checked in.
-        self.phase_in(&[Phase::CheckIn, Phase::Questioning])?;
-        let d = self.delegates.get(delegate).ok_or_else(|| NotFound::Delegate(delegate.clone()))?;
-        match actor {
-            Viewer::Moderator => {}
-            Viewer::VenueOperator(v) if *v == d.venue => {}
-            Viewer::VenueOperator(_) => return Err(Forbidden::OtherVenue.into()),
-            _ => return Err(Forbidden::Role.into()),
-        }
-        if !self.checked_in.contains_key(delegate) {
-            return Err(InvalidState::NotCheckedIn(delegate.clone()).into());
-        }
-        let reason = text("reason", reason, Lines::Single, 200)?;
-        Ok(Outcome::one(Event::CheckInUndone { delegate: delegate.clone(), reason, at }))
     }
 
     fn submit_question(
@@ -545,7 +507,7 @@ impl Session {
         Ok(Outcome { events: vec![Event::EvaluationClosed { evaluation, at }], reply })
     }
 
-    fn phase_in(&self, allowed: &[Phase]) -> Result<(), CommandError> {
+    pub(crate) fn phase_in(&self, allowed: &[Phase]) -> Result<(), CommandError> {
         if allowed.contains(&self.phase) { Ok(()) } else { Err(InvalidState::Phase(self.phase).into()) }
     }
 

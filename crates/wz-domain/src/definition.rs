@@ -157,6 +157,21 @@ impl TimeZone {
     }
 }
 
+/// Who may check a delegate in (issue 10). Whatever the policy, the
+/// moderator and the delegate's venue operator may check a delegate in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CheckInPolicy {
+    /// Only the venue's operator (or the moderator) checks a delegate in:
+    /// a liaison station's staff check people in at the door. The default.
+    #[default]
+    Operator,
+    /// The delegate asks on the phone (`RequestCheckIn`); the venue's
+    /// operator confirms (an ordinary check-in) or declines the request.
+    Confirmed,
+    /// The delegate checks themself in.
+    SelfService,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionDef {
     pub id: String,
@@ -168,6 +183,8 @@ pub struct SessionDef {
     pub topics: Vec<Topic>,
     pub limits: Limits,
     pub time_zone: TimeZone,
+    /// Who may check a delegate in.
+    pub check_in: CheckInPolicy,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -4,6 +4,7 @@
 //! codes; the inner enums say precisely what was wrong, for people.
 
 use crate::assignment::{ItemId, ItemStatus};
+use crate::definition::CheckInPolicy;
 use crate::ids::{DelegateId, EvaluationId, FollowUpId, QuestionId, TopicId, UnitId, VenueId};
 use crate::session::Phase;
 use crate::text::{TextError, TextProblem};
@@ -44,6 +45,19 @@ pub enum Forbidden {
     OtherUnit,
     #[error("only the delegates who asked may rate an item")]
     AskersOnly,
+    /// The session's check-in policy does not allow this (issue 10).
+    #[error("{}", check_in_policy_says(.0))]
+    CheckInPolicy(CheckInPolicy),
+}
+
+fn check_in_policy_says(p: &CheckInPolicy) -> &'static str {
+    match p {
+        CheckInPolicy::Operator => "delegates are checked in by their venue's operator at the check-in desk (check-in policy: operator)",
+        CheckInPolicy::Confirmed => {
+            "a delegate asks to be checked in (request_check_in) and the venue's operator confirms it (check-in policy: confirmed)"
+        }
+        CheckInPolicy::SelfService => "delegates check themselves in (check-in policy: self); there is nothing to request",
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -100,6 +114,8 @@ pub enum InvalidState {
     UnitNotInEvaluation { evaluation: EvaluationId, unit: UnitId },
     #[error("delegate {0} has not checked in")]
     NotCheckedIn(DelegateId),
+    #[error("delegate {0} has no pending check-in request")]
+    NoCheckInRequest(DelegateId),
     #[error("the queue order must list exactly the queued questions")]
     QueueMismatch,
     #[error("assignment item {item} is {status:?}")]

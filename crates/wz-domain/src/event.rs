@@ -17,6 +17,8 @@ pub enum Event {
     DelegatesImported { delegates: Vec<Delegate>, at: Millis },
     CheckedIn { delegate: DelegateId, by_operator: bool, at: Millis },
     CheckInUndone { delegate: DelegateId, reason: String, at: Millis },
+    CheckInRequested { delegate: DelegateId, at: Millis },
+    CheckInDeclined { delegate: DelegateId, reason: Option<String>, at: Millis },
     QuestionSubmitted {
         question: QuestionId,
         asker: DelegateId,
@@ -75,6 +77,8 @@ pub enum EventKind {
     DelegatesImported,
     CheckedIn,
     CheckInUndone,
+    CheckInRequested,
+    CheckInDeclined,
     QuestionSubmitted,
     QuestionApproved,
     QuestionRejected,
@@ -117,6 +121,8 @@ impl Event {
             Event::DelegatesImported { .. } => EventKind::DelegatesImported,
             Event::CheckedIn { .. } => EventKind::CheckedIn,
             Event::CheckInUndone { .. } => EventKind::CheckInUndone,
+            Event::CheckInRequested { .. } => EventKind::CheckInRequested,
+            Event::CheckInDeclined { .. } => EventKind::CheckInDeclined,
             Event::QuestionSubmitted { .. } => EventKind::QuestionSubmitted,
             Event::QuestionApproved { .. } => EventKind::QuestionApproved,
             Event::QuestionRejected { .. } => EventKind::QuestionRejected,
@@ -163,6 +169,8 @@ impl Event {
             | Event::DelegatesImported { at, .. }
             | Event::CheckedIn { at, .. }
             | Event::CheckInUndone { at, .. }
+            | Event::CheckInRequested { at, .. }
+            | Event::CheckInDeclined { at, .. }
             | Event::QuestionSubmitted { at, .. }
             | Event::QuestionApproved { at, .. }
             | Event::QuestionRejected { at, .. }
@@ -198,6 +206,11 @@ pub enum Change {
     CheckIn { delegate: DelegateId, venue: VenueId, at: Millis },
     /// A check-in taken back, with the reason.
     CheckInUndone { delegate: DelegateId, venue: VenueId, reason: String },
+    /// A delegate's pending check-in request (policy `Confirmed`). A
+    /// `CheckIn` of the same delegate settles it.
+    CheckInRequested { delegate: DelegateId, venue: VenueId, at: Millis },
+    /// A check-in request declined, with the reason if one was given.
+    CheckInDeclined { delegate: DelegateId, venue: VenueId, reason: Option<String> },
     /// Public presence count of a venue.
     Presence { venue: VenueId, present: u32, roster: u32 },
     Question(Box<Question>),

@@ -16,6 +16,7 @@ mod apply;
 pub mod assignment;
 mod command;
 mod decide;
+mod decide_check_in;
 mod decide_followup;
 mod definition;
 mod error;
@@ -28,7 +29,7 @@ mod visibility;
 
 pub use command::{Command, CommitmentDraft, Outcome, Reply};
 pub use definition::{
-    Delegate, DelegateLevel, Limits, SessionDef, TimeZone, Topic, Unit, Venue, VenueKind, DefinitionError,
+    CheckInPolicy, Delegate, DelegateLevel, Limits, SessionDef, TimeZone, Topic, Unit, Venue, VenueKind, DefinitionError,
 };
 pub use error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, NotFound};
 pub use event::{Change, Event, EventKind};

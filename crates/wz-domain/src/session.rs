@@ -184,6 +184,8 @@ pub struct Session {
     /// Shared copy-on-write: changes only when delegates are imported.
     pub(crate) delegates: Arc<BTreeMap<DelegateId, Delegate>>,
     pub(crate) checked_in: BTreeMap<DelegateId, CheckIn>,
+    /// Pending check-in requests (policy `Confirmed`): when each was made.
+    pub(crate) check_in_requests: BTreeMap<DelegateId, Millis>,
     pub(crate) questions: BTreeMap<QuestionId, Question>,
     pub(crate) queue: Vec<QuestionId>,
     pub(crate) floor_requests: Vec<FloorRequest>,
@@ -237,6 +239,7 @@ impl Session {
             phase: Phase::Preparing,
             delegates,
             checked_in: BTreeMap::new(),
+            check_in_requests: BTreeMap::new(),
             questions: BTreeMap::new(),
             queue: Vec::new(),
             floor_requests: Vec::new(),
@@ -290,6 +293,10 @@ impl Session {
     }
     pub fn checked_in(&self) -> &BTreeMap<DelegateId, CheckIn> {
         &self.checked_in
+    }
+    /// Pending check-in requests (policy `Confirmed`), by delegate.
+    pub fn check_in_requests(&self) -> &BTreeMap<DelegateId, Millis> {
+        &self.check_in_requests
     }
     pub fn is_checked_in(&self, id: &DelegateId) -> bool {
         self.checked_in.contains_key(id)

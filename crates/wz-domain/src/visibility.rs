@@ -189,7 +189,10 @@ impl Perspective {
 fn concerns_venue(c: &Change, v: &VenueId) -> bool {
     match c {
         Change::Roster(ds) => ds.iter().any(|d| &d.venue == v),
-        Change::CheckIn { venue, .. } | Change::CheckInUndone { venue, .. } => venue == v,
+        Change::CheckIn { venue, .. }
+        | Change::CheckInUndone { venue, .. }
+        | Change::CheckInRequested { venue, .. }
+        | Change::CheckInDeclined { venue, .. } => venue == v,
         Change::Question(q) => q.venues.contains(v) || q.follow_ups.iter().any(|f| &f.venue == v),
         Change::Item(i) => i.askers.iter().any(|(_, venue)| venue == v),
         Change::Announcement(a) => a.addresses(v),
@@ -203,7 +206,10 @@ fn concerns_unit(c: &Change, u: &UnitId) -> bool {
 
 fn concerns_delegate(c: &Change, d: &DelegateId) -> bool {
     match c {
-        Change::CheckIn { delegate, .. } | Change::CheckInUndone { delegate, .. } => delegate == d,
+        Change::CheckIn { delegate, .. }
+        | Change::CheckInUndone { delegate, .. }
+        | Change::CheckInRequested { delegate, .. }
+        | Change::CheckInDeclined { delegate, .. } => delegate == d,
         Change::Question(q) => q.askers.contains(d) || q.seconders.contains(d) || q.follow_ups.iter().any(|f| &f.asker == d),
         Change::Ballot(b) => &b.delegate == d,
         Change::Item(i) => i.askers.iter().any(|(a, _)| a == d),

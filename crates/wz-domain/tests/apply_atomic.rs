@@ -70,6 +70,9 @@ fn any_event() -> impl Strategy<Value = Event> {
             .prop_map(|(delegates, at)| Event::DelegatesImported { delegates, at }),
         4 => (d(), any::<bool>(), ms())
             .prop_map(|(delegate, by_operator, at)| Event::CheckedIn { delegate, by_operator, at }),
+        2 => (d(), ms()).prop_map(|(delegate, at)| Event::CheckInRequested { delegate, at }),
+        2 => (d(), proptest::option::of(words()), ms())
+            .prop_map(|(delegate, reason, at)| Event::CheckInDeclined { delegate, reason, at }),
         1 => (q(), d(), pick(&TOPIC_POOL), u(), words(), any::<bool>(), ms()).prop_map(
             |(question, asker, topic, unit, text, by_operator, at)| Event::QuestionSubmitted {
                 question,

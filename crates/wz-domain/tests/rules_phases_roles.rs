@@ -222,6 +222,8 @@ fn one_of_each_command() -> Vec<Command> {
         }),
         Command::PauseCountdown,
         Command::UndoCheckIn { delegate: did("d01"), reason: "误签".into() },
+        Command::RequestCheckIn,
+        Command::DeclineCheckIn { delegate: did("d01"), reason: None },
         Command::ResumeCountdown,
         Command::ExtendCountdown { seconds: 60 },
         Command::Announcement(wz_domain::announce::AnnouncementCommand::Make {
@@ -259,9 +261,11 @@ fn one_of_each_command() -> Vec<Command> {
             Command::ResumeCountdown => 24,
             Command::ExtendCountdown { .. } => 25,
             Command::UndoCheckIn { .. } => 26,
+            Command::RequestCheckIn => 27,
+            Command::DeclineCheckIn { .. } => 28,
         });
     }
-    assert_eq!(kinds.len(), 27, "one command of each kind");
+    assert_eq!(kinds.len(), 29, "one command of each kind");
     all
 }
 

@@ -33,6 +33,16 @@ pub enum CommandDto {
     CheckIn { delegate: String },
     /// Moderator or the delegate's venue operator, before the evaluation: take a check-in back.
     UndoCheckIn { delegate: String, reason: String },
+    /// A delegate, under the check-in policy `confirmed`: ask the venue's
+    /// operator to check me in (again while pending: acknowledged, no change).
+    RequestCheckIn,
+    /// Moderator or the delegate's venue operator: decline a pending request.
+    DeclineCheckIn {
+        delegate: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reason: Option<String>,
+    },
     SubmitQuestion {
         /// Required for a venue operator; a delegate may omit it or name themself.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -217,6 +227,8 @@ impl CommandDto {
             CommandDto::AdvancePhase { to } => C::AdvancePhase { to: to.into() },
             CommandDto::CheckIn { delegate } => C::CheckIn { delegate: d::DelegateId(delegate) },
             CommandDto::UndoCheckIn { delegate, reason } => C::UndoCheckIn { delegate: d::DelegateId(delegate), reason },
+            CommandDto::RequestCheckIn => C::RequestCheckIn,
+            CommandDto::DeclineCheckIn { delegate, reason } => C::DeclineCheckIn { delegate: d::DelegateId(delegate), reason },
             CommandDto::SubmitQuestion { on_behalf_of, topic, unit, text } => C::SubmitQuestion {
                 on_behalf_of: on_behalf_of.map(d::DelegateId),
                 topic: d::TopicId(topic),

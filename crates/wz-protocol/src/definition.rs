@@ -27,7 +27,7 @@
 //! `id,name,level,venue` (or `编号,姓名,层级,会场`), UTF-8 with or without BOM;
 //! levels are the English codes or 省/市/县/乡/议政.
 
-use crate::dto::{DelegateDto, Level, LimitsDto, NamedDto, VenueDto};
+use crate::dto::{CheckInPolicy, DelegateDto, Level, LimitsDto, NamedDto, VenueDto};
 use serde::{Deserialize, Serialize};
 use wz_domain as d;
 
@@ -49,6 +49,10 @@ pub struct SessionDefinition {
     /// zone of China, `UTC`, or a fixed offset such as `+08:00`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// Who may check a delegate in: `operator` (the default), `confirmed`
+    /// or `self`.
+    #[serde(default)]
+    pub check_in: CheckInPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +97,7 @@ impl SessionDefinition {
             // The default is left out, so headers written before time zones
             // existed and those written since read the same.
             time_zone: (def.time_zone != d::TimeZone::default()).then(|| def.time_zone.name.clone()),
+            check_in: def.check_in.into(),
         }
     }
 
@@ -129,6 +134,7 @@ impl SessionDefinition {
             topics: self.topics.into_iter().map(|u| d::Topic { id: d::TopicId(u.id), name: u.name }).collect(),
             limits,
             time_zone,
+            check_in: self.check_in.into(),
         };
         def.normalize()?;
         def.validate()?;
@@ -218,6 +224,27 @@ mod tests {
         assert_eq!(e.to_string(), "venue main name contains the control character U+001B");
         let e = definition("\u{200b}\u{200d}", "主会场").into_domain().unwrap_err();
         assert_eq!(e, d::DefinitionError::EmptyTitle);
+    }
+
+    #[test]
+    fn the_check_in_policy_is_read_and_defaults_to_operator() {
+        let toml = |line: &str| {
+            format!(
+                "id = \"s\"\ntitle = \"问政\"\n{line}\n[[venues]]\nid = \"main\"\nname = \"主会场\"\nkind = \"main\"\n\
+                 [[units]]\nid = \"u\"\nname = \"县民政局\"\n[[topics]]\nid = \"t\"\nname = \"养老\"\n"
+            )
+        };
+        let policy = |line: &str| SessionDefinition::from_toml(&toml(line)).map(|x| x.into_domain().unwrap().check_in);
+        assert_eq!(policy("").unwrap(), d::CheckInPolicy::Operator);
+        assert_eq!(policy("check_in = \"operator\"").unwrap(), d::CheckInPolicy::Operator);
+        assert_eq!(policy("check_in = \"confirmed\"").unwrap(), d::CheckInPolicy::Confirmed);
+        assert_eq!(policy("check_in = \"self\"").unwrap(), d::CheckInPolicy::SelfService);
+        let e = policy("check_in = \"anyone\"").unwrap_err().to_string();
+        assert!(e.contains("check_in") || e.contains("unknown variant"), "{e}");
+        // And it is written out again, so a stored header says it.
+        let def = SessionDefinition::from_toml(&toml("check_in = \"confirmed\"")).unwrap().into_domain().unwrap();
+        let json = serde_json::to_value(SessionDefinition::from_domain(&def)).unwrap();
+        assert_eq!(json["check_in"], "confirmed");
     }
 
     #[test]

@@ -40,6 +40,48 @@ wire_enum!(
 wire_enum!(QuestionStatus <=> d::QuestionStatus { Pending, Approved, Rejected, Merged, Queued, OnFloor, Answered });
 wire_enum!(EvaluationStatus <=> d::EvaluationStatus { Open, Closed });
 
+/// Who may check a delegate in (the session definition's `check_in`):
+/// `operator` (the venue's station or the moderator; the default),
+/// `confirmed` (the delegate asks, the station confirms), `self`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckInPolicy {
+    #[default]
+    Operator,
+    Confirmed,
+    #[serde(rename = "self")]
+    SelfService,
+}
+
+impl From<d::CheckInPolicy> for CheckInPolicy {
+    fn from(x: d::CheckInPolicy) -> Self {
+        match x {
+            d::CheckInPolicy::Operator => Self::Operator,
+            d::CheckInPolicy::Confirmed => Self::Confirmed,
+            d::CheckInPolicy::SelfService => Self::SelfService,
+        }
+    }
+}
+
+impl From<CheckInPolicy> for d::CheckInPolicy {
+    fn from(x: CheckInPolicy) -> Self {
+        match x {
+            CheckInPolicy::Operator => Self::Operator,
+            CheckInPolicy::Confirmed => Self::Confirmed,
+            CheckInPolicy::SelfService => Self::SelfService,
+        }
+    }
+}
+
+/// A delegate's pending request to be checked in (policy `confirmed`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CheckInRequestDto {
+    pub delegate: String,
+    pub venue: String,
+    #[ts(type = "number")]
+    pub at: u64,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -430,7 +472,7 @@ pub fn ms(m: d::Millis) -> u64 {
 wire_enum!(
     /// Names the domain event an `event` message reports.
     EventKind <=> d::EventKind {
-        PhaseChanged, DelegatesImported, CheckedIn, CheckInUndone, QuestionSubmitted, QuestionApproved, QuestionRejected,
+        PhaseChanged, DelegatesImported, CheckedIn, CheckInUndone, CheckInRequested, CheckInDeclined, QuestionSubmitted, QuestionApproved, QuestionRejected,
         QuestionMerged, QuestionEdited, QuestionQueued, QueueReordered, QuestionSeconded, FloorRequested,
         FloorGranted, CountdownStarted, CountdownPaused, CountdownResumed, CountdownExtended, FollowUpAdded, AnswerRecorded, FloorEnded, EvaluationOpened,
         BallotCast, EvaluationClosed, ItemDrafted, ItemDraftEdited, ItemDraftsMerged, ItemMoved, ItemNoteAdded,

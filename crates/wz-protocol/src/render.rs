@@ -260,6 +260,18 @@ pub fn change(scope: Scope<'_>, c: &Change, p: &Perspective) -> Option<ChangeDto
             }
             ChangeDto::CheckInUndone { delegate: delegate.0.clone(), venue: venue.0.clone(), reason: reason.clone() }
         }
+        Change::CheckInRequested { delegate, venue, at } => {
+            if !p.sees_check_in(delegate, venue) {
+                return None;
+            }
+            ChangeDto::CheckInRequest { delegate: delegate.0.clone(), venue: venue.0.clone(), at: ms(*at) }
+        }
+        Change::CheckInDeclined { delegate, venue, reason } => {
+            if !p.sees_check_in(delegate, venue) {
+                return None;
+            }
+            ChangeDto::CheckInDeclined { delegate: delegate.0.clone(), venue: venue.0.clone(), reason: reason.clone() }
+        }
         Change::Presence { venue, present, roster } => {
             ChangeDto::Presence { venue: venue.0.clone(), present: *present, roster: *roster }
         }
@@ -440,6 +452,13 @@ pub fn snapshot(s: &Session, epoch: crate::Epoch, viewer: &Viewer, health: &Heal
         .filter(|id| s.delegate(id).is_some_and(|x| p.sees_check_in(id, &x.venue)))
         .map(|id| id.0.clone())
         .collect();
+    let check_in_requests = s
+        .check_in_requests()
+        .iter()
+        .filter_map(|(id, at)| s.delegate(id).map(|x| (x, at)))
+        .filter(|(x, _)| p.sees_check_in(&x.id, &x.venue))
+        .map(|(x, at)| CheckInRequestDto { delegate: x.id.0.clone(), venue: x.venue.0.clone(), at: ms(*at) })
+        .collect();
     let ballots = s
         .evaluations()
         .flat_map(|e| e.ballots.values())
@@ -455,6 +474,7 @@ pub fn snapshot(s: &Session, epoch: crate::Epoch, viewer: &Viewer, health: &Heal
         session: session_info(s),
         delegates: delegates.map(delegate).collect(),
         checked_in,
+        check_in_requests,
         questions: s.questions().filter_map(|q| question(q, &p)).collect(),
         queue: s.queue().iter().map(|q| q.0).collect(),
         floor_requests: floor_requests(s.floor_requests()),
@@ -487,6 +507,7 @@ pub fn session_info(s: &Session) -> SessionInfoDto {
         topics: def.topics.iter().map(|u| NamedDto { id: u.id.0.clone(), name: u.name.clone() }).collect(),
         limits: LimitsDto::from(&l),
         time_zone: TimeZoneDto { name: def.time_zone.name.clone(), utc_offset_minutes: def.time_zone.utc_offset_minutes },
+        check_in: def.check_in.into(),
     }
 }
 

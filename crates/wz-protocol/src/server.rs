@@ -57,6 +57,8 @@ pub struct SessionInfoDto {
     pub limits: LimitsDto,
     /// Deadlines are dates in this zone; "today" is the date there.
     pub time_zone: TimeZoneDto,
+    /// Who may check a delegate in.
+    pub check_in: CheckInPolicy,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
@@ -84,6 +86,9 @@ pub struct SnapshotDto {
     pub delegates: Vec<DelegateDto>,
     /// Checked-in delegate ids this viewer may see.
     pub checked_in: Vec<String>,
+    /// Pending check-in requests (policy `confirmed`) this viewer may see:
+    /// all for staff, own venue's for an operator, one's own for a delegate.
+    pub check_in_requests: Vec<CheckInRequestDto>,
     pub questions: Vec<QuestionDto>,
     pub queue: Vec<u32>,
     pub floor_requests: Vec<FloorRequestDto>,
@@ -126,6 +131,22 @@ pub enum ChangeDto {
     },
     /// A check-in taken back (before the evaluation), with the reason.
     CheckInUndone { delegate: String, venue: String, reason: String },
+    /// A delegate asked to be checked in (policy `confirmed`); a `check_in`
+    /// of the same delegate settles it.
+    CheckInRequest {
+        delegate: String,
+        venue: String,
+        #[ts(type = "number")]
+        at: u64,
+    },
+    /// A check-in request declined, with the reason if one was given.
+    CheckInDeclined {
+        delegate: String,
+        venue: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reason: Option<String>,
+    },
     Presence { venue: String, present: u32, roster: u32 },
     Question { question: Box<QuestionDto> },
     Queue { order: Vec<u32> },

@@ -74,6 +74,13 @@ enum Record {
     DelegatesImported { delegates: Vec<DelegateDto>, at: u64 },
     CheckedIn { delegate: String, by_operator: bool, at: u64 },
     CheckInUndone { delegate: String, reason: String, at: u64 },
+    CheckInRequested { delegate: String, at: u64 },
+    CheckInDeclined {
+        delegate: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        at: u64,
+    },
     QuestionSubmitted { question: u32, asker: String, topic: String, unit: String, text: String, by_operator: bool, at: u64 },
     QuestionApproved { question: u32, at: u64 },
     QuestionRejected { question: u32, reason: String, at: u64 },
@@ -143,6 +150,10 @@ pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
             at: at.0,
         },
         E::CheckInUndone { delegate, reason, at } => Record::CheckInUndone { delegate: s(&delegate.0), reason: reason.clone(), at: at.0 },
+        E::CheckInRequested { delegate, at } => Record::CheckInRequested { delegate: s(&delegate.0), at: at.0 },
+        E::CheckInDeclined { delegate, reason, at } => {
+            Record::CheckInDeclined { delegate: s(&delegate.0), reason: reason.clone(), at: at.0 }
+        }
         E::CheckedIn { delegate, by_operator, at } => {
             Record::CheckedIn { delegate: s(&delegate.0), by_operator: *by_operator, at: at.0 }
         }
@@ -266,6 +277,10 @@ pub fn decode_record(bytes: &[u8]) -> Result<(d::Event, RecordMeta), StoredError
             at: m(at),
         },
         Record::CheckInUndone { delegate, reason, at } => E::CheckInUndone { delegate: d::DelegateId(delegate), reason, at: m(at) },
+        Record::CheckInRequested { delegate, at } => E::CheckInRequested { delegate: d::DelegateId(delegate), at: m(at) },
+        Record::CheckInDeclined { delegate, reason, at } => {
+            E::CheckInDeclined { delegate: d::DelegateId(delegate), reason, at: m(at) }
+        }
         Record::CheckedIn { delegate, by_operator, at } => {
             E::CheckedIn { delegate: d::DelegateId(delegate), by_operator, at: m(at) }
         }

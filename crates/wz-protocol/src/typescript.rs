@@ -29,6 +29,7 @@ pub fn declarations() -> String {
         ChangeDto, AckDto, AckResult, ErrorDto, StatsDto, TimeZoneDto, ItemStatus, Priority, FileKind, SourceKind,
         SourceDto, AskerDto, TransitionDto, NoteDto, EvidenceDto, ExtensionDto, ItemRatingDto, ItemRatingsDto,
         ItemDto, BoardCountsDto, UnitBoardDto, BoardDto, ItemReceiptDto, ProgressDto, ReceiptCheckDto, ReceiptKind, AnnouncementDto, AnnouncementSeenDto,
+        CheckInPolicy, CheckInRequestDto,
     );
     out.push_str(&format!("export const PROTOCOL_VERSION = {};\n", crate::PROTOCOL_VERSION));
     out

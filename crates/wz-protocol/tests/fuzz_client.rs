@@ -46,7 +46,7 @@ fn doc_examples() -> Vec<Vec<(String, String)>> {
 
 static TEMPLATES: LazyLock<Vec<Vec<(String, String)>>> = LazyLock::new(doc_examples);
 
-const TYPES: [&str; 43] = [
+const TYPES: [&str; 45] = [
     "ping",
     "advance_phase",
     "check_in",
@@ -90,6 +90,8 @@ const TYPES: [&str; 43] = [
     "resume_countdown",
     "extend_countdown",
     "undo_check_in",
+    "request_check_in",
+    "decline_check_in",
 ];
 
 fn quoted(s: &str) -> String {

@@ -21,6 +21,8 @@ fn variant(c: &CommandDto) -> &'static str {
         CommandDto::AdvancePhase { .. } => "advance_phase",
         CommandDto::CheckIn { .. } => "check_in",
         CommandDto::UndoCheckIn { .. } => "undo_check_in",
+        CommandDto::RequestCheckIn => "request_check_in",
+        CommandDto::DeclineCheckIn { .. } => "decline_check_in",
         CommandDto::SubmitQuestion { .. } => "submit_question",
         CommandDto::ApproveQuestion { .. } => "approve_question",
         CommandDto::RejectQuestion { .. } => "reject_question",
@@ -194,6 +196,12 @@ fn command_table() -> Vec<(&'static str, CommandDto)> {
             r#"{"id":"c-47","type":"undo_check_in","delegate":"d004","reason":"误签：本人未到场"}"#,
             C::UndoCheckIn { delegate: s("d004"), reason: s("误签：本人未到场") },
         ),
+        (r#"{"id":"d002-01","type":"request_check_in"}"#, C::RequestCheckIn),
+        (
+            r#"{"id":"c-48","type":"decline_check_in","delegate":"d002","reason":"本人未到场"}"#,
+            C::DeclineCheckIn { delegate: s("d002"), reason: Some(s("本人未到场")) },
+        ),
+        (r#"{"id":"c-49","type":"decline_check_in","delegate":"d002"}"#, C::DeclineCheckIn { delegate: s("d002"), reason: None }),
     ]
 }
 
@@ -226,6 +234,7 @@ fn every_command_parses_and_round_trips() {
         "start_handling", "reply_item", "rectify_item", "add_note", "return_item", "publish_evidence",
         "request_extension", "decide_extension", "close_item", "rate_item", "announce", "clear_announcement",
         "announcement_seen", "pause_countdown", "resume_countdown", "extend_countdown", "undo_check_in",
+        "request_check_in", "decline_check_in",
     ];
     assert_eq!(seen, all.into_iter().collect::<BTreeSet<_>>(), "every CommandDto variant has an example");
 }

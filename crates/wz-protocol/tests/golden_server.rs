@@ -70,7 +70,7 @@ fn close_codes_are_stable() {
 fn scenario_covers_every_event_kind() {
     let sc = scenario();
     let kinds: BTreeSet<String> = sc.followup.steps.iter().map(|s| kind_name(s.event.kind())).collect();
-    assert_eq!(kinds.len(), 37, "{kinds:?}");
+    assert_eq!(kinds.len(), 39, "{kinds:?}");
     // Sequence numbers are dense and session-global.
     for (i, s) in sc.followup.steps.iter().enumerate() {
         assert_eq!(s.seq, i as u64 + 1);

@@ -37,7 +37,16 @@ pub fn main() -> ExitCode {
         Some(Command::Report(args)) => crate::cli_report::run(&args),
         Some(Command::CheckDefinition { file, delegates_csv }) => {
             load_definition(&file, delegates_csv.as_deref()).map(|def| {
-                println!("ok: session {} with {} venues, {} delegates, {} units, {} topics", def.id, def.venues.len(), def.delegates.len(), def.units.len(), def.topics.len());
+                let check_in = serde_json::to_value(wz_protocol::dto::CheckInPolicy::from(def.check_in)).unwrap_or_default();
+                println!(
+                    "ok: session {} with {} venues, {} delegates, {} units, {} topics; check-in: {}",
+                    def.id,
+                    def.venues.len(),
+                    def.delegates.len(),
+                    def.units.len(),
+                    def.topics.len(),
+                    check_in.as_str().unwrap_or("?")
+                );
             })
         }
     };
@@ -155,7 +164,10 @@ async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
             created.push((def.clone(), hub.create_session(def).await?));
         }
     } else if loaded == 0 && !args.no_demo {
-        let def = crate::demo::definition();
+        let mut def = crate::demo::definition();
+        if let Some(policy) = args.demo_check_in {
+            def.check_in = policy.into();
+        }
         created.push((def.clone(), hub.create_session(def).await?));
     }
     for (def, creds) in &created {

@@ -62,6 +62,28 @@ pub enum StoreKind {
     Memory,
 }
 
+/// A session's check-in policy, as `--demo-check-in` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckInArg {
+    /// Only the venue's operator or the moderator checks a delegate in.
+    Operator,
+    /// The delegate asks on the phone; the venue's operator confirms.
+    Confirmed,
+    /// The delegate checks themself in.
+    #[value(name = "self")]
+    SelfService,
+}
+
+impl From<CheckInArg> for wz_domain::CheckInPolicy {
+    fn from(x: CheckInArg) -> Self {
+        match x {
+            CheckInArg::Operator => Self::Operator,
+            CheckInArg::Confirmed => Self::Confirmed,
+            CheckInArg::SelfService => Self::SelfService,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -95,6 +117,10 @@ pub struct ServeArgs {
     /// Do not seed the demo session when the store is empty.
     #[arg(long, env = "WENZHENG_NO_DEMO")]
     pub no_demo: bool,
+    /// Check-in policy of the demo session when it is seeded (default:
+    /// confirmed). A session already stored keeps its own.
+    #[arg(long, env = "WENZHENG_DEMO_CHECK_IN", value_enum)]
+    pub demo_check_in: Option<CheckInArg>,
     /// Built front end to serve (a placeholder page is served when it is missing).
     #[arg(long, env = "WENZHENG_WEB_DIR", default_value = "web/dist")]
     pub web_dir: PathBuf,

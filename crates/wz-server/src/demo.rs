@@ -5,9 +5,15 @@
 //!
 //! Names are generated deterministically so every fresh demo looks the same.
 
-use wz_domain::{Delegate, DelegateId, DelegateLevel, Limits, SessionDef, Topic, TopicId, Unit, UnitId, Venue, VenueId, VenueKind};
+use wz_domain::{CheckInPolicy, Delegate, DelegateId, DelegateLevel, Limits, SessionDef, Topic, TopicId, Unit, UnitId, Venue, VenueId, VenueKind};
 
 pub const DEMO_SESSION_ID: &str = "xixia-2026";
+
+/// The demo's check-in policy: the delegate taps 签到 on the phone and the
+/// station confirms it, so trying the demo shows both ends of check-in.
+/// (A definition that says nothing gets `operator`; `serve --demo-check-in`
+/// seeds the demo with another policy.)
+pub const DEMO_CHECK_IN: CheckInPolicy = CheckInPolicy::Confirmed;
 
 /// (id, name, is a street) of the 19 sub-venues.
 pub const SUB_VENUES: [(&str, &str, bool); 19] = [
@@ -110,6 +116,7 @@ pub fn definition() -> SessionDef {
         topics: TOPICS.iter().map(|(id, name)| Topic { id: TopicId::new(*id), name: (*name).into() }).collect(),
         limits: Limits::default(),
         time_zone: Default::default(),
+        check_in: DEMO_CHECK_IN,
     }
 }
 
@@ -124,6 +131,8 @@ mod tests {
         assert_eq!(def.venues.len(), 20);
         assert_eq!(def.delegates.len(), 320);
         assert_eq!(def.topics.len(), 7);
+        // Explicit: the phone asks, the station confirms (issue 10).
+        assert_eq!(def.check_in, CheckInPolicy::Confirmed);
         for level in DelegateLevel::ALL {
             assert!(def.delegates.iter().any(|d| d.level == level), "{level:?} missing");
         }

@@ -14,7 +14,9 @@ import { AskForm, MyQuestions } from './Ask.tsx';
 import { EvaluationTab } from './Evaluation.tsx';
 import { FloorView } from './Floor.tsx';
 import { PublicQuestions } from './Questions.tsx';
-import { CHECK_IN_PHASES, Roster } from './Roster.tsx';
+import { CheckInBanner } from './CheckIn.tsx';
+import { CHECK_IN_PHASES, venueRequests } from './checkin.ts';
+import { Roster } from './Roster.tsx';
 
 type Tab = 'checkIn' | 'live' | 'ask' | 'questions' | 'evaluation' | 'followUp';
 
@@ -105,9 +107,10 @@ function Main({ conn, state, drafts }: { conn: Connection; state: SessionState; 
     ...((operator ? ['checkIn', 'live', 'ask', 'questions', 'evaluation'] : ['live', 'ask', 'questions', 'evaluation']) as Tab[]),
   ];
   const venue = state.you.venue ? venueName(state, state.you.venue) : '';
+  // Check-in requests waiting for this station (policy `confirmed`): a dot on 签到.
+  const requests = operator && state.you.venue && CHECK_IN_PHASES.includes(phase) ? venueRequests(state, state.you.venue).length : 0;
   const me = state.you.delegate;
   const checkedIn = me !== undefined && me in state.checkedIn;
-  const checkingIn = conn.outbox.entries.value.some((e) => e.cmd.type === 'check_in');
 
   return (
     <>
@@ -138,6 +141,12 @@ function Main({ conn, state, drafts }: { conn: Connection; state: SessionState; 
             >
               {m.delegate.tabs[k]}
               {k === 'evaluation' && openEval && <span class="dot" aria-hidden="true" />}
+              {k === 'checkIn' && requests > 0 && (
+                <>
+                  <span class="dot" aria-hidden="true" data-requests={requests} />
+                  <span class="visually-hidden">{m.delegate.roster.requests(requests)}</span>
+                </>
+              )}
             </button>
           ))}
         </nav>
@@ -154,14 +163,7 @@ function Main({ conn, state, drafts }: { conn: Connection; state: SessionState; 
             </button>
           </div>
         )}
-        {!operator && !checkedIn && CHECK_IN_PHASES.includes(state.session.phase) && me && (
-          <div class="banner banner-warn" role="status">
-            <span>{m.delegate.notCheckedIn}</span>
-            <button type="button" class="small primary" disabled={checkingIn} onClick={() => void conn.send({ type: 'check_in', delegate: me })}>
-              {checkingIn ? m.common.waiting : m.delegate.checkInSelf}
-            </button>
-          </div>
-        )}
+        {!operator && <CheckInBanner conn={conn} state={state} />}
         {tab === 'checkIn' && operator && <Roster conn={conn} state={state} />}
         {tab === 'live' && <FloorView conn={conn} state={state} drafts={drafts} />}
         {tab === 'ask' && (

@@ -7,7 +7,8 @@ import { venueName, venueStats, type SessionState } from '../lib/state.ts';
 import { formatClock } from '../lib/time.ts';
 import { Bar } from '../lib/ui.tsx';
 
-export const CHECK_IN_PHASES = ['check_in', 'questioning', 'evaluation'];
+import { CHECK_IN_PHASES } from './checkin.ts';
+import { StationRequests } from './CheckIn.tsx';
 
 export function Roster({ conn, state }: { conn: Connection; state: SessionState }) {
   const m = t();
@@ -34,6 +35,7 @@ export function Roster({ conn, state }: { conn: Connection; state: SessionState 
       </p>
       <Bar value={present} max={roster} />
       {!open && <p class="hint">{m.delegate.roster.notOpen}</p>}
+      {open && <StationRequests conn={conn} state={state} venue={venue} />}
       <div class="roster-tools">
         <label class="visually-hidden" for="roster-search">
           {m.delegate.roster.search}

@@ -146,6 +146,13 @@ describe('defaultReconcile', () => {
     expect(defaultReconcile(sent({ ...ballot, ballot_id: 'other' } as CommandDto, 0), s)).toBe('unknown');
   });
 
+  it('a check-in request is done once the state shows it pending, or the delegate checked in', () => {
+    const req: CommandDto = { type: 'request_check_in' };
+    expect(defaultReconcile(sent(req, 0), applySnapshot(snapshot(10, { checked_in: [] })))).toBe('unknown');
+    expect(defaultReconcile(sent(req, 0), applySnapshot(snapshot(10, { checked_in: [], check_in_requests: [{ delegate: 'd002', venue: 'baiyu', at: 1 }] })))).toBe('done');
+    expect(defaultReconcile(sent(req, 0), applySnapshot(snapshot(10)))).toBe('done');
+  });
+
   it('check-in, second and floor request are done when the state shows them', () => {
     const s = applySnapshot(snapshot(10, { questions: [question(1, { seconded_by_me: true })], floor_requests: [{ question: 1, venue: 'baiyu', at: 1 }] }));
     expect(defaultReconcile(sent({ type: 'check_in', delegate: 'd002' }, 0), s)).toBe('done');

@@ -232,6 +232,10 @@ export function defaultReconcile(entry: OutboxEntry, state: SessionState): 'done
         : 'unknown';
     case 'check_in':
       return cmd.delegate in state.checkedIn ? 'done' : 'unknown';
+    case 'request_check_in': {
+      const me = state.you.delegate;
+      return me !== undefined && (me in state.checkedIn || me in (state.checkInRequests ?? {})) ? 'done' : 'unknown';
+    }
     case 'second_question':
       return state.you.role === 'delegate' && state.questions.some((q) => q.id === cmd.question && q.seconded_by_me) ? 'done' : 'unknown';
     case 'request_floor':

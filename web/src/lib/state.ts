@@ -11,6 +11,7 @@ import type {
   BallotDto,
   BoardDto,
   ChangeDto,
+  CheckInRequestDto,
   DelegateDto,
   EvaluationDto,
   EventDto,
@@ -44,6 +45,16 @@ export interface SessionState {
   delegates: DelegateDto[];
   /** Checked-in delegate id → check-in time (0 when only known from a snapshot). */
   checkedIn: Record<string, number>;
+  /**
+   * Pending check-in requests (policy `confirmed`) this viewer may see, by
+   * delegate id. Missing in a state cached by an older build.
+   */
+  checkInRequests?: Record<string, CheckInRequestDto>;
+  /**
+   * Requests declined since this page loaded, by delegate id: the reason
+   * (`''` when none was given). Cleared by a new request or a check-in.
+   */
+  checkInDeclined?: Record<string, string>;
   /** Questions this viewer may see, in id order. */
   questions: QuestionDto[];
   queue: number[];
@@ -67,6 +78,8 @@ export interface SessionState {
 export function applySnapshot(snap: SnapshotDto, receivedAt: number = Date.now()): SessionState {
   const checkedIn: Record<string, number> = {};
   for (const id of snap.checked_in) checkedIn[id] = 0;
+  const checkInRequests: Record<string, CheckInRequestDto> = {};
+  for (const r of snap.check_in_requests ?? []) checkInRequests[r.delegate] = r;
   return {
     seq: Math.max(snap.seq, snap.stats?.seq ?? 0),
     epoch: snap.epoch,
@@ -76,6 +89,8 @@ export function applySnapshot(snap: SnapshotDto, receivedAt: number = Date.now()
     session: snap.session,
     delegates: snap.delegates,
     checkedIn,
+    checkInRequests,
+    checkInDeclined: {},
     questions: [...snap.questions].sort((a, b) => a.id - b.id),
     queue: snap.queue,
     floorRequests: snap.floor_requests,
@@ -115,11 +130,34 @@ export function applyEvent(state: SessionState, ev: EventDto): SessionState {
 export function applyChange(state: SessionState, change: ChangeDto): SessionState {
   switch (change.entity) {
     case 'phase':
-      return { ...state, session: { ...state.session, phase: change.phase } };
+      // At the close, check-in is over: unanswered requests lapse (as on the server).
+      return {
+        ...state,
+        session: { ...state.session, phase: change.phase },
+        ...(change.phase === 'closed' ? { checkInRequests: {} } : {}),
+      };
     case 'roster':
       return { ...state, delegates: upsertAll(state.delegates, change.delegates, (d) => d.id) };
     case 'check_in':
-      return { ...state, checkedIn: { ...state.checkedIn, [change.delegate]: change.at } };
+      // A check-in settles the delegate's request, if there was one.
+      return {
+        ...state,
+        checkedIn: { ...state.checkedIn, [change.delegate]: change.at },
+        checkInRequests: without(state.checkInRequests, change.delegate),
+        checkInDeclined: without(state.checkInDeclined, change.delegate),
+      };
+    case 'check_in_request':
+      return {
+        ...state,
+        checkInRequests: { ...state.checkInRequests, [change.delegate]: { delegate: change.delegate, venue: change.venue, at: change.at } },
+        checkInDeclined: without(state.checkInDeclined, change.delegate),
+      };
+    case 'check_in_declined':
+      return {
+        ...state,
+        checkInRequests: without(state.checkInRequests, change.delegate),
+        checkInDeclined: { ...state.checkInDeclined, [change.delegate]: change.reason ?? '' },
+      };
     case 'check_in_undone': {
       const { [change.delegate]: _gone, ...checkedIn } = state.checkedIn;
       return { ...state, checkedIn };
@@ -285,4 +323,10 @@ function upsertSorted<T extends { id: number }>(list: T[], item: T): T[] {
   const copy = [...list, item];
   if (list.length > 0 && list[list.length - 1].id > item.id) copy.sort((a, b) => a.id - b.id);
   return copy;
+}
+
+/** `record` without `key` (a new object; `{}` for a missing record). */
+function without<T>(record: Record<string, T> | undefined, key: string): Record<string, T> {
+  const { [key]: _gone, ...rest } = record ?? {};
+  return rest;
 }

@@ -18,6 +18,7 @@ export function HealthBoard({ state }: { state: SessionState }) {
   const showTurnout = state.stats.evaluation !== undefined;
   const present = rows.reduce((a, r) => a + r.present, 0);
   const roster = rows.reduce((a, r) => a + r.roster, 0);
+  const requests = Object.keys(state.checkInRequests ?? {}).length;
   return (
     <section class="card health" aria-labelledby="health-h" id="health">
       <div class="card-head">
@@ -26,6 +27,13 @@ export function HealthBoard({ state }: { state: SessionState }) {
       <p class={`health-summary ${down > 0 ? 'health-bad' : ''}`} data-down={down}>
         <span role="status">{mm.summary(online, rows.length, down)}</span>
         <span class="muted"> · {mm.totalPresent(present, roster)}</span>
+        {state.session.check_in && (
+          <span class="muted" data-check-in-policy={state.session.check_in}>
+            {' '}
+            · {mm.checkInPolicy[state.session.check_in]}
+            {requests > 0 && ` · ${mm.pendingRequests(requests)}`}
+          </span>
+        )}
       </p>
       <table class="health-table">
         <caption class="visually-hidden">{mm.title}</caption>

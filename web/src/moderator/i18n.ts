@@ -153,6 +153,8 @@ export const mzh = {
     noConnection: '无连接',
     stale: '心跳超时',
     totalPresent: (p: number, r: number) => `已签到 ${p} / ${r}`,
+    checkInPolicy: { operator: '签到方式：联络员签到', confirmed: '签到方式：代表申请、联络员确认', self: '签到方式：代表自助签到' },
+    pendingRequests: (n: number) => `待确认申请 ${n}`,
     staleHint: '超过 60 秒无心跳或没有连接的会场以红色标出。',
   },
   inbox: {
@@ -504,6 +506,8 @@ export const men: ModeratorMessages = {
     noConnection: 'Offline',
     stale: 'Silent',
     totalPresent: (p: number, r: number) => `Checked in ${p} / ${r}`,
+    checkInPolicy: { operator: 'Check-in: by the station', confirmed: 'Check-in: the delegate asks, the station confirms', self: 'Check-in: delegates check themselves in' },
+    pendingRequests: (n: number) => `${n} requests to confirm`,
     staleHint: 'Venues without a heartbeat for over 60 s or without connections are marked red.',
   },
   inbox: {

@@ -39,12 +39,16 @@ pub const TOPICS: [&str; 2] = ["roads", "schools"];
 pub struct Fixture {
     pub limits: Limits,
     pub delegates: Vec<Delegate>,
+    /// `SelfService` by default: the rules tests written before check-in
+    /// policies existed have delegates check themselves in.
+    pub check_in: CheckInPolicy,
 }
 
 impl Default for Fixture {
     fn default() -> Self {
         Self {
             limits: Limits::default(),
+            check_in: CheckInPolicy::SelfService,
             delegates: ROSTER
                 .iter()
                 .map(|(id, level, venue)| delegate(id, *level, venue))
@@ -54,6 +58,11 @@ impl Default for Fixture {
 }
 
 impl Fixture {
+    pub fn check_in(mut self, policy: CheckInPolicy) -> Self {
+        self.check_in = policy;
+        self
+    }
+
     pub fn limits(mut self, f: impl FnOnce(&mut Limits)) -> Self {
         f(&mut self.limits);
         self
@@ -102,6 +111,7 @@ impl Fixture {
             ],
             limits: self.limits,
             time_zone: Default::default(),
+            check_in: self.check_in,
         };
         def.validate().expect("fixture definition is valid");
         def

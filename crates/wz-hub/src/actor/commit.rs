@@ -534,6 +534,7 @@ mod tests {
             topics: vec![],
             limits: Limits::default(),
             time_zone: Default::default(),
+            check_in: Default::default(),
         };
         let mut s = Session::new(def);
         s.apply(&Event::PhaseChanged { to: Phase::CheckIn, at: Millis(1) }).unwrap();

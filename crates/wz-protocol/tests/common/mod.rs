@@ -63,6 +63,9 @@ pub fn definition() -> d::SessionDef {
         ],
         limits: d::Limits::default(),
         time_zone: d::TimeZone::default(),
+        // A delegate asks, the station confirms (or declines): the scenario
+        // goes through every check-in command.
+        check_in: d::CheckInPolicy::Confirmed,
     };
     def.validate().expect("the test definition is valid");
     def
@@ -222,9 +225,20 @@ pub fn scenario() -> Scenario {
     r.domain(&m, d::Command::ImportDelegates { delegates: vec![delegate("d006", "吴芳", d::DelegateLevel::Township, "qiaotou")] });
     r.ok("screen", &Viewer::Screen, r#"{"id":"s-01","type":"ping"}"#);
     r.ok("moderator", &m, r#"{"id":"m-01","type":"advance_phase","to":"check_in"}"#);
-    r.ok("delegate:d001", &del("d001"), r#"{"id":"d001-01","type":"check_in","delegate":"d001"}"#);
+    // The check-in policy is `confirmed` (issue 10): a delegate asks, the
+    // station (or the moderator) confirms with a check-in or declines.
+    r.ok("delegate:d001", &del("d001"), r#"{"id":"d001-01","type":"request_check_in"}"#);
+    r.ok("moderator", &m, r#"{"id":"m-01a","type":"check_in","delegate":"d001"}"#);
     r.ok("operator:baiyu", &operator("baiyu"), r#"{"id":"baiyu-01","type":"check_in","delegate":"d002"}"#);
-    r.ok("delegate:d003", &del("d003"), r#"{"id":"d003-01","type":"check_in","delegate":"d003"}"#);
+    r.ok("delegate:d003", &del("d003"), r#"{"id":"d003-01","type":"request_check_in"}"#);
+    r.ok("operator:baiyu", &operator("baiyu"), r#"{"id":"baiyu-01a","type":"decline_check_in","delegate":"d003","reason":"请本人到签到处"}"#);
+    r.ok("delegate:d003", &del("d003"), r#"{"id":"d003-01a","type":"request_check_in"}"#);
+    // Asked again while pending: acknowledged, nothing recorded.
+    r.ok("delegate:d003", &del("d003"), r#"{"id":"d003-01b","type":"request_check_in"}"#);
+    r.ok("operator:baiyu", &operator("baiyu"), r#"{"id":"baiyu-01b","type":"check_in","delegate":"d003"}"#);
+    // The newcomer asks and nobody answers: pending in the live snapshots,
+    // lapsed at the close.
+    r.ok("delegate:d006", &del("d006"), r#"{"id":"d006-01","type":"request_check_in"}"#);
     r.ok("moderator", &m, r#"{"id":"m-02","type":"check_in","delegate":"d004"}"#);
     r.ok("operator:qiaotou", &operator("qiaotou"), r#"{"id":"qiaotou-01","type":"check_in","delegate":"d005"}"#);
     // A check-in by mistake, taken back and made again (issue 10).

@@ -104,6 +104,7 @@ export const en: Messages = {
   },
   commands: {
     check_in: 'Check-in',
+    request_check_in: 'Check-in request',
     submit_question: 'Question',
     second_question: 'Second',
     request_floor: 'Floor request',
@@ -180,6 +181,10 @@ export const en: Messages = {
     wrongPage: (role: string) => `This join link belongs to the “${role}” role and cannot be used on the delegate page.`,
     notCheckedIn: 'You have not checked in. Only checked-in delegates take part in the evaluation.',
     checkInSelf: 'I am here: check in',
+    checkInAtDesk: "Please check in at your venue's check-in desk",
+    checkInRequest: 'I am here: ask to check in',
+    checkInRequested: 'Check-in requested: waiting for the staff to confirm',
+    checkInDeclined: (reason: string) => (reason ? `Check-in request declined: ${reason}` : "Check-in request declined: please ask at your venue's check-in desk"),
     checkedIn: 'Checked in',
     ask: {
       title: 'Submit a question',
@@ -238,6 +243,11 @@ export const en: Messages = {
       undo: 'Undo check-in',
       undoReason: (name: string) => `Undo the check-in of ${name}: the reason (it goes into the record)`,
       undoDefault: 'Checked in by mistake',
+      requests: (n: number) => `Check-in requests to confirm (${n})`,
+      requestedAt: (time: string) => `asked at ${time}`,
+      confirm: 'Confirm',
+      decline: 'Decline',
+      declineReason: (name: string) => `Decline the check-in request of ${name}: the reason (optional; the delegate sees it)`,
     },
     evaluation: {
       title: 'Satisfaction evaluation',

@@ -104,6 +104,7 @@ export const zh = {
   },
   commands: {
     check_in: '签到',
+    request_check_in: '申请签到',
     submit_question: '提交问题',
     second_question: '附议',
     request_floor: '申请发言',
@@ -180,6 +181,10 @@ export const zh = {
     wrongPage: (role: string) => `此入会链接属于“${role}”，不能在代表页面使用。`,
     notCheckedIn: '您尚未签到。签到后才能参加满意度测评。',
     checkInSelf: '我已到场，签到',
+    checkInAtDesk: '请到本会场签到处签到',
+    checkInRequest: '我已到场，申请签到',
+    checkInRequested: '已申请签到，等待工作人员确认',
+    checkInDeclined: (reason: string) => (reason ? `签到申请未通过：${reason}` : '签到申请未通过，请到本会场签到处询问'),
     checkedIn: '已签到',
     ask: {
       title: '提交问题',
@@ -238,6 +243,11 @@ export const zh = {
       undo: '撤销签到',
       undoReason: (name: string) => `撤销 ${name} 的签到：请写明原因（会记入记录）`,
       undoDefault: '误签',
+      requests: (n: number) => `待确认的签到申请（${n}）`,
+      requestedAt: (time: string) => `${time} 申请`,
+      confirm: '确认',
+      decline: '拒绝',
+      declineReason: (name: string) => `拒绝 ${name} 的签到申请：原因（可不填，代表会看到）`,
     },
     evaluation: {
       title: '满意度测评',
