@@ -5,29 +5,17 @@
 // last test, a new build replacing the worker, runs its own server.
 
 import { expect, test, type Page } from '@playwright/test';
-import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PORT } from './env.ts';
-import { clearStage, ensurePhase, expectConnected, openPage, PHONE, token, WsClient } from './helpers.ts';
+import { clearStage, ensurePhase, expectConnected, openPage, PHONE, serverReady, startOwnServer, token, WsClient } from './helpers.ts';
 
 // The last test runs its own server (04-restart uses PORT + 1).
 const shellPort = PORT + 2;
 const shellBase = `http://127.0.0.1:${shellPort}`;
 const shellDir = join(tmpdir(), `wz-e2e-shell-${shellPort}`);
 
-async function ready(base: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not start');
-}
 
 /** Every URL in the page's origin's Cache Storage. */
 async function cachedUrls(page: Page): Promise<string[]> {
@@ -147,9 +135,9 @@ test('a new build: its worker takes over, caches the same pages and deletes the 
   // A server of its own, serving a copy of dist/ that gets "deployed" anew below.
   rmSync(shellDir, { recursive: true, force: true });
   cpSync('dist', join(shellDir, 'web'), { recursive: true });
-  const server = spawn('../target/debug/wenzheng', ['serve', '--bind', `127.0.0.1:${shellPort}`, '--data-dir', join(shellDir, 'data'), '--web-dir', join(shellDir, 'web')], { stdio: 'ignore' });
+  const server = startOwnServer(shellPort, join(shellDir, 'data'), [], join(shellDir, 'web'));
   try {
-    await ready(shellBase);
+    await serverReady(shellBase);
     const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     const page = await context.newPage();
     await page.goto(`${shellBase}/screen.html#token=${token('screen', join(shellDir, 'data'))}`);

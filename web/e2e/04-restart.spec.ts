@@ -3,38 +3,27 @@
 // This test runs its own server on another port and data directory.
 
 import { expect, test } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PORT } from './env.ts';
-import { ensurePhase, SCREEN, token, WsClient } from './helpers.ts';
+import { ensurePhase, SCREEN, serverReady, startOwnServer, token, WsClient } from './helpers.ts';
 
 const port = PORT + 1;
 const base = `http://127.0.0.1:${port}`;
 const dir = join(tmpdir(), `wz-e2e-restart-${port}`);
 
 function start(): ChildProcess {
-  return spawn('../target/debug/wenzheng', ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dir, '--web-dir', 'dist'], { stdio: 'ignore' });
+  return startOwnServer(port, dir);
 }
 
-async function ready(): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not start');
-}
 
 test('the screen survives a server restart without going blank', async ({ browser }) => {
   rmSync(dir, { recursive: true, force: true });
   let server = start();
   try {
-    await ready();
+    await serverReady(base);
     const mod = await WsClient.open(token('moderator', dir), base);
     await ensurePhase(mod, 'questioning');
     const text = '重启之后大屏还在吗？';
@@ -56,7 +45,7 @@ test('the screen survives a server restart without going blank', async ({ browse
     await expect(page.locator('[data-floor-text]')).toHaveText(text);
 
     server = start();
-    await ready();
+    await serverReady(base);
     await expect(page.locator('.conn')).toHaveAttribute('data-status', 'connected', { timeout: 30_000 });
     await expect(page.locator('[data-floor-text]')).toHaveText(text);
 

@@ -12,15 +12,16 @@
 
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PORT } from './env.ts';
-import { SCREEN, shot, token, WsClient } from './helpers.ts';
+import { SCREEN, serverReady, shot, startOwnServer, token, WsClient } from './helpers.ts';
 import type { Rating } from '../src/protocol.ts';
 
-const port = PORT + 2;
+// 04-restart uses PORT + 1, 03-shell PORT + 2.
+const port = PORT + 3;
 const base = `http://127.0.0.1:${port}`;
 const dir = join(tmpdir(), `wz-e2e-screen-${port}`);
 const ADMIN = 'e2e-screen-admin';
@@ -29,22 +30,9 @@ const MIN_TEXT = 24;
 const MIN_FIGURE = 28;
 
 function start(): ChildProcess {
-  return spawn('../target/debug/wenzheng', ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dir, '--web-dir', 'dist', '--admin-token', ADMIN, '--rate-burst', '1000'], {
-    stdio: 'ignore',
-  });
+  return startOwnServer(port, dir, ['--admin-token', ADMIN, '--rate-burst', '1000']);
 }
 
-async function ready(): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not start');
-}
 
 /** Visible texts on the screen smaller than `min` px (computed font size), as "text (size)". */
 async function smallTexts(page: Page, selector: string, min: number): Promise<string[]> {
@@ -112,7 +100,7 @@ test('the big screen is right in every phase, with six units and twenty venues',
   rmSync(dir, { recursive: true, force: true });
   const server = start();
   try {
-    await ready();
+    await serverReady(base);
     const mod = await WsClient.open(token('moderator', dir), base);
     const context = await browser.newContext({ viewport: SCREEN, deviceScaleFactor: 1 });
     const page = await context.newPage();
@@ -269,7 +257,7 @@ test('ten units and twenty venues fit the screen, results and the round kept bes
   rmSync(dir, { recursive: true, force: true });
   const server = start();
   try {
-    await ready();
+    await serverReady(base);
     const res = await fetch(`${base}/api/sessions`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(tenUnitSession()) });
     expect(res.status).toBe(201);
     const tokens = new Map(((await res.json()) as { credentials: Array<{ principal: string; token: string }> }).credentials.map((c) => [c.principal, c.token]));

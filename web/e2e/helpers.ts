@@ -3,6 +3,7 @@
 // session (the moderator console is not part of these pages), and phases.
 
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -190,4 +191,26 @@ export async function shot(page: Page, name: string): Promise<void> {
 /** Waits until the page's connection badge says "已连接" with nothing pending. */
 export async function expectConnected(page: Page): Promise<void> {
   await expect(page.locator('.conn').first()).toHaveAttribute('data-status', 'connected');
+}
+
+/**
+ * Starts a server of the test's own (`wenzheng serve` on `port`, its data in
+ * `dataDir`, pages from `webDir`), for the specs that restart it or need a
+ * session of their own. Kill it with `.kill('SIGKILL')`.
+ */
+export function startOwnServer(port: number, dataDir: string, extra: string[] = [], webDir = 'dist'): ChildProcess {
+  return spawn('../target/debug/wenzheng', ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir, '--web-dir', webDir, ...extra], { stdio: 'ignore' });
+}
+
+/** Polls `base`'s `/readyz` (a process coming up, not a message: nothing to await) for up to 20 s. */
+export async function serverReady(base: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server at ${base} did not start`);
 }
