@@ -2,10 +2,9 @@
 // delegate's banner offers by policy, the request's life in the client
 // store, and the station's 确认 / 拒绝.
 
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/preact';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Connection } from '../lib/connection.ts';
-import { connected, FakeWS } from '../lib/fakews.test-util.ts';
+import { fireEvent, render, screen, waitFor } from '@testing-library/preact';
+import { describe, expect, it } from 'vitest';
+import { connected, openedConnections } from '../lib/fakews.test-util.ts';
 import { event, snapshot } from '../lib/fixtures.test-util.ts';
 import { applyChange, applySnapshot } from '../lib/state.ts';
 import type { SnapshotDto } from '../protocol.ts';
@@ -13,13 +12,7 @@ import { HealthBoard } from '../moderator/Health.tsx';
 import { App } from './App.tsx';
 import { checkInStep, venueRequests } from './checkin.ts';
 
-let conns: Connection[] = [];
-afterEach(() => {
-  cleanup();
-  for (const c of conns) c.stop();
-  conns = [];
-  FakeWS.all = [];
-});
+const conns = openedConnections();
 
 const base = snapshot(10);
 const DELEGATE = { role: 'delegate' as const, name: '钱秀英', venue: 'baiyu', delegate: 'd002' };

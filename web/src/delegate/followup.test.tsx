@@ -2,10 +2,9 @@
 // (申请重办 only with 不满意), the receipt, and drafts that live updates
 // never overwrite.
 
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Connection } from '../lib/connection.ts';
-import { connected, FakeWS, memStore } from '../lib/fakews.test-util.ts';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
+import { describe, expect, it } from 'vitest';
+import { connected, memStore, openedConnections } from '../lib/fakews.test-util.ts';
 import { event, item, question, snapshot } from '../lib/fixtures.test-util.ts';
 import { App } from './App.tsx';
 
@@ -18,13 +17,7 @@ const answered = item(3, {
   askers: [{ venue: 'baiyu', delegate: 'd002' }],
 });
 
-let conns: Connection[] = [];
-afterEach(() => {
-  cleanup();
-  for (const c of conns) c.stop();
-  conns = [];
-  FakeWS.all = [];
-});
+const conns = openedConnections();
 
 function open(over: Parameters<typeof connected>[1]) {
   const r = connected('delegate', { session: closed, questions: [question(1, { text: '助餐点何时覆盖全部社区？' })], ...over });

@@ -3,21 +3,14 @@
 // check-in starts moves to 签到; a follow-up without a chosen delegate gets
 // the app's message, not the browser's; English says "Seconded by".
 
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/preact';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Connection } from '../lib/connection.ts';
-import { connected, FakeWS } from '../lib/fakews.test-util.ts';
+import { fireEvent, render, screen, waitFor } from '@testing-library/preact';
+import { describe, expect, it } from 'vitest';
+import { connected, openedConnections } from '../lib/fakews.test-util.ts';
 import { event, question, snapshot } from '../lib/fixtures.test-util.ts';
 import { en } from '../lib/i18n/en.ts';
 import { App } from './App.tsx';
 
-let conns: Connection[] = [];
-afterEach(() => {
-  cleanup();
-  for (const c of conns) c.stop();
-  conns = [];
-  FakeWS.all = [];
-});
+const conns = openedConnections();
 
 const base = snapshot(10);
 const OPERATOR = { role: 'venue_operator' as const, name: '白羽街道分会场', venue: 'baiyu' };

@@ -3,23 +3,16 @@
 // once; a delegate's page shows it and acknowledges nothing; a screen shows
 // only those to everyone.
 
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
-import { afterEach, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
+import { describe, expect, it } from 'vitest';
 import type { AnnouncementDto } from '../protocol.ts';
-import type { Connection } from './connection.ts';
-import { connected, FakeWS } from './fakews.test-util.ts';
+import { connected, openedConnections } from './fakews.test-util.ts';
 import { event } from './fixtures.test-util.ts';
 import { App as DelegateApp } from '../delegate/App.tsx';
 import { App as ModeratorApp } from '../moderator/App.tsx';
 import { App as ScreenApp } from '../screen/App.tsx';
 
-let conns: Connection[] = [];
-afterEach(() => {
-  cleanup();
-  for (const c of conns) c.stop();
-  conns = [];
-  FakeWS.all = [];
-});
+const conns = openedConnections();
 
 const toAll: AnnouncementDto = { id: 1, text: '休会五分钟，请代表们留在座位', venues: [], at: 1_767_225_600_000 };
 const toBaiyu: AnnouncementDto = { id: 2, text: '白羽街道请调整麦克风', venues: ['baiyu'], at: 1_767_225_601_000 };

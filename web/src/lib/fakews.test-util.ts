@@ -1,5 +1,7 @@
 // A Connection over a fake WebSocket, for component tests of the pages.
 
+import { cleanup } from '@testing-library/preact';
+import { afterEach } from 'vitest';
 import type { ServerMessage, SnapshotDto } from '../protocol.ts';
 import { Connection } from './connection.ts';
 import { snapshot } from './fixtures.test-util.ts';
@@ -66,4 +68,18 @@ export function connected(page: string, over: Partial<SnapshotDto> = {}, seq = 1
   ws.readyState = 1;
   ws.receive(snapshot(seq, over));
   return { conn, ws };
+}
+
+/**
+ * The connections a test file opens (push each one): after every test the
+ * page is unmounted, they are stopped and the fake sockets forgotten.
+ */
+export function openedConnections(): Connection[] {
+  const conns: Connection[] = [];
+  afterEach(() => {
+    cleanup();
+    for (const c of conns.splice(0)) c.stop();
+    FakeWS.all = [];
+  });
+  return conns;
 }

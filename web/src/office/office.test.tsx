@@ -2,11 +2,10 @@
 // small-cell rule, drafts edited and issued in order, edits that survive
 // live updates, and flagged items first.
 
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
-import { afterEach, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
+import { describe, expect, it } from 'vitest';
 import type { BoardDto } from '../protocol.ts';
-import type { Connection } from '../lib/connection.ts';
-import { connected, FakeWS } from '../lib/fakews.test-util.ts';
+import { connected, openedConnections } from '../lib/fakews.test-util.ts';
 import { event, item, question, snapshot } from '../lib/fixtures.test-util.ts';
 import { App } from './App.tsx';
 
@@ -25,13 +24,7 @@ const board: BoardDto = {
 };
 const draft = item(5, { status: 'draft', number: undefined, deadline: undefined, requirement: '书面答复', history: [] });
 
-let conns: Connection[] = [];
-afterEach(() => {
-  cleanup();
-  for (const c of conns) c.stop();
-  conns = [];
-  FakeWS.all = [];
-});
+const conns = openedConnections();
 
 function open() {
   const r = connected('office', {

@@ -1,24 +1,17 @@
 // A unit's workspace against a fake socket: its items by deadline, what the
 // lead unit and a co-handling unit may do, and the upload's messages.
 
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Connection } from '../lib/connection.ts';
-import { connected, FakeWS } from '../lib/fakews.test-util.ts';
+import { connected, openedConnections } from '../lib/fakews.test-util.ts';
 import { item, question, snapshot } from '../lib/fixtures.test-util.ts';
 import { App } from './App.tsx';
 
 const base = snapshot(10);
 const UNIT = { role: 'unit' as const, name: '县民政局', unit: 'minzheng' };
 
-let conns: Connection[] = [];
-afterEach(() => {
-  cleanup();
-  for (const c of conns) c.stop();
-  conns = [];
-  FakeWS.all = [];
-  vi.unstubAllGlobals();
-});
+const conns = openedConnections();
+afterEach(() => vi.unstubAllGlobals());
 
 function open() {
   // "Today" for the page is the server's date (12:00 in Shanghai).
