@@ -166,6 +166,8 @@ struct Agg {
     p99: f64,
     max: f64,
     fps: f64,
+    achieved: f64,
+    server_busy: f64,
     cpu_per_frame: f64,
     gen_cpu: f64,
     gaps: u64,
@@ -187,6 +189,8 @@ fn agg(steps: &[&Value]) -> Agg {
         p99: med("p99_ms"),
         max: good.iter().map(|s| f(s, "max_ms")).fold(0.0, f64::max),
         fps: med("frames_per_s"),
+        achieved: med("achieved_rate"),
+        server_busy: med("server_cpu_frac"),
         cpu_per_frame: med("server_cpu_us_per_frame"),
         gen_cpu: good.iter().map(|s| f(s, "gen_cpu")).fold(0.0, f64::max),
         gaps: sum("gaps"),
@@ -262,8 +266,8 @@ pub fn render(lines: &[Value]) -> String {
             .collect::<Vec<_>>()
             .join("; ")
     );
-    s.push_str("| screens | payload B | rate /s | msgs | server | runs | p50 ms | p99 ms | max ms | frames/s | gaps | dups | reorders | server CPU µs/frame | generator CPU (max) | flags |\n");
-    s.push_str("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    s.push_str("| screens | payload B | rate /s | msgs | server | runs | published /s | p50 ms | p99 ms | max ms | frames/s | server CPU (of its core) | server CPU µs/frame | generator CPU (max) | gaps | dups | reorders | flags |\n");
+    s.push_str("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     let mut ratios = String::new();
     for ((n, payload, rate), targets) in &g {
         let rate = *rate as f64 / 1000.0;
@@ -277,17 +281,19 @@ pub fn render(lines: &[Value]) -> String {
                 .unwrap_or(0);
             let _ = writeln!(
                 s,
-                "| {n} | {payload} | {rate} | {events} | {t} | {} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} | {} | {:.2} | {:.0} % | {} |",
+                "| {n} | {payload} | {rate} | {events} | {t} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} % | {:.2} | {:.0} % | {} | {} | {} | {} |",
                 a.runs,
+                a.achieved,
                 a.p50,
                 a.p99,
                 a.max,
                 a.fps,
+                a.server_busy * 100.0,
+                a.cpu_per_frame,
+                a.gen_cpu * 100.0,
                 a.gaps,
                 a.dups,
                 a.reorders,
-                a.cpu_per_frame,
-                a.gen_cpu * 100.0,
                 flags(&a, steps)
             );
             aggs.insert(t.as_str(), a);
@@ -389,7 +395,7 @@ mod tests {
     fn step(target: &str, label: &str, rate: f64, p99: f64, ok: bool) -> Value {
         json!({"target": target, "label": label, "subscribers": 1000, "payload_bytes": 100, "rate": rate,
                "events": 10, "p50_ms": p99 / 2.0, "p99_ms": p99, "max_ms": p99 * 2.0, "frames_per_s": 1000.0,
-               "server_cpu_us_per_frame": 2.0, "gen_cpu": 0.3, "gaps": 0, "dups": 0, "reorders": 0, "closed": 0,
+               "server_cpu_us_per_frame": 2.0, "gen_cpu": 0.3, "achieved_rate": rate * 0.98, "server_cpu_frac": 0.5, "gaps": 0, "dups": 0, "reorders": 0, "closed": 0,
                "saturated": false, "client_limited": false, "ok": ok, "connect_s": 0.5,
                "rss_before_kb": 10240, "rss_after_kb": 20480, "idle_kb_per_sub": 10.24})
     }
@@ -412,11 +418,11 @@ mod tests {
         ];
         let s = render(&lines);
         assert!(
-            s.contains("| 1000 | 100 | 1 | 10 | wenzheng | 2 | 2.50 | 5.00 | 12.00 |"),
+            s.contains("| 1000 | 100 | 1 | 10 | wenzheng | 2 | 1.0 | 2.50 | 5.00 | 12.00 | 1000 | 50 % | 2.00 | 30 % | 0 | 0 | 0 | – |"),
             "{s}"
         );
         assert!(
-            s.contains("| 1000 | 100 | 1 | 10 | nchan | 2 | 1.00 | 2.00 |"),
+            s.contains("| 1000 | 100 | 1 | 10 | nchan | 2 | 1.0 | 1.00 | 2.00 |"),
             "{s}"
         );
         assert!(

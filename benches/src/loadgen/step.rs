@@ -158,6 +158,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
         "max_ms": t.ms(1.0),
         "frames_per_s": t.frames as f64 / window_s,
         "server_cpu_s": server_cpu,
+        "server_cpu_frac": server_cpu / wall.max(1e-6),
         "server_cpu_us_per_frame": if t.frames > 0 { server_cpu * 1e6 / t.frames as f64 } else { 0.0 },
         "gen_cpu": gen_cpu,
         "client_limited": client_limited,
