@@ -54,16 +54,13 @@ pub fn main(a: &ReportArgs) -> anyhow::Result<()> {
         a.command,
         sh("date -u '+%Y-%m-%d %H:%M UTC'")
     );
-    for (k, v) in machine().iter().chain(
-        a.note
-            .iter()
-            .filter_map(|n| {
-                n.split_once(": ")
-                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            })
-            .collect::<Vec<_>>()
-            .iter(),
-    ) {
+    let mut facts = machine();
+    // Notes without `key: value` are listed as they are.
+    facts.extend(a.note.iter().map(|n| match n.split_once(": ") {
+        Some((k, v)) => (k.to_owned(), v.to_owned()),
+        None => (n.clone(), String::new()),
+    }));
+    for (k, v) in &facts {
         let _ = writeln!(section, "- {k}: {v}");
     }
     if !commands.trim().is_empty() {
