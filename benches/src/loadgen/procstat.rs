@@ -1,0 +1,93 @@
+//! CPU time and resident memory of processes, from `/proc`.
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 on every Linux we know of).
+pub fn clk_tck() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// utime + stime in ticks from the text of `/proc/<pid>/stat`.
+pub fn stat_ticks(stat: &str) -> Option<u64> {
+    // The command name (field 2) may hold spaces and parentheses: the fields
+    // after its last `)` start with the state (field 3); utime and stime are
+    // fields 14 and 15.
+    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some(rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?)
+}
+
+/// `VmRSS` in KiB from the text of `/proc/<pid>/status`.
+pub fn status_rss_kb(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// CPU seconds (user + system) of `pid` (`"self"` for this process).
+pub fn cpu_seconds(pid: &str, clk_tck: f64) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(stat_ticks(&stat)? as f64 / clk_tck)
+}
+
+/// Resident memory of `pid` in KiB.
+pub fn rss_kb(pid: &str) -> Option<u64> {
+    status_rss_kb(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
+}
+
+/// The processes of the server under test (nginx: its worker).
+#[derive(Debug, Clone)]
+pub struct Pids {
+    pub pids: Vec<u32>,
+    pub clk_tck: f64,
+}
+
+impl Pids {
+    /// CPU seconds summed over the pids (a pid that is gone counts 0).
+    pub fn cpu(&self) -> f64 {
+        self.pids
+            .iter()
+            .filter_map(|p| cpu_seconds(&p.to_string(), self.clk_tck))
+            .sum()
+    }
+
+    /// Resident KiB summed over the pids.
+    pub fn rss_kb(&self) -> u64 {
+        self.pids
+            .iter()
+            .filter_map(|p| rss_kb(&p.to_string()))
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stat_with_odd_names() {
+        let stat = "4242 (nginx: worker (x)) S 1 4242 4242 0 -1 4194624 100 0 0 0 250 75 0 0 20 0 1 0 100 1000 50";
+        assert_eq!(stat_ticks(stat), Some(325));
+        assert_eq!(stat_ticks("garbage"), None);
+    }
+
+    #[test]
+    fn parses_status() {
+        let status = "Name:\twenzheng\nVmPeak:\t  900 kB\nVmRSS:\t   12345 kB\nThreads:\t3\n";
+        assert_eq!(status_rss_kb(status), Some(12345));
+        assert_eq!(status_rss_kb("Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn reads_this_process() {
+        assert!(cpu_seconds("self", clk_tck()).is_some());
+        assert!(rss_kb("self").unwrap() > 0);
+    }
+}

@@ -1,0 +1,168 @@
+//! One step of a run: a fresh channel, N subscribers connected, the server
+//! left idle for a moment (its memory read before and after), then `events`
+//! messages published at `rate` per second, drained, and tallied.
+
+use crate::procstat::{self, Pids};
+use crate::subs::{self, Kind, Shared};
+use crate::target;
+use crate::wire;
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// The generator is flagged as the limit above this share of its core.
+pub const CLIENT_LIMITED: f64 = 0.8;
+/// A step whose p99 exceeds this (ms) counts as saturated.
+pub const SATURATED_P99_MS: f64 = 1000.0;
+
+pub struct Params<'a> {
+    pub kind: Kind,
+    pub server: SocketAddr,
+    pub admin_token: Option<&'a str>,
+    pub sources: &'a [Ipv4Addr],
+    pub subscribers: usize,
+    pub rate: f64,
+    pub events: u64,
+    pub payload: usize,
+    pub concurrency: usize,
+    pub pids: &'a Pids,
+    pub channel: String,
+    pub connect_guard: Duration,
+    pub drain_guard: Duration,
+    pub settle: Duration,
+}
+
+/// Runs one step and returns its result line (see `report.rs` for the fields).
+pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
+    let clk = procstat::clk_tck();
+    let self_cpu = || procstat::cpu_seconds("self", clk).unwrap_or(0.0);
+    // Let the server release the previous step's connections first.
+    tokio::time::sleep(p.settle).await;
+    let rss_before = p.pids.rss_kb();
+    let mut ch = target::open(p.kind, p.server, p.admin_token, &p.channel).await?;
+    let t = Instant::now();
+    let sockets = subs::connect_all(
+        p.server,
+        &ch.sub_path,
+        p.sources,
+        p.subscribers,
+        p.concurrency,
+        p.kind,
+        p.connect_guard,
+    )
+    .await?;
+    let connect_s = t.elapsed().as_secs_f64();
+    // nchan: the channel must count every subscriber before anything is published.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Some(n) = ch.publisher.subscribers().await? {
+        if n as usize == p.subscribers {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the channel counts {n} subscribers, not {}", p.subscribers);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let shared = Shared::new(p.kind, p.events);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    for ws in sockets {
+        tasks.spawn(subs::subscriber(ws, shared.clone(), stop_rx.clone()));
+    }
+    tokio::time::sleep(p.settle).await;
+    let rss_after = p.pids.rss_kb();
+
+    let (cpu0, gen0, w0) = (p.pids.cpu(), self_cpu(), Instant::now());
+    let first_send = wire::now_us();
+    for i in 1..=p.events {
+        let due = w0 + Duration::from_secs_f64((i - 1) as f64 / p.rate);
+        tokio::time::sleep_until(due.into()).await;
+        let text = wire::payload(i, wire::now_us(), p.payload);
+        ch.publisher
+            .publish(&text)
+            .await
+            .with_context(|| format!("publishing message {i}"))?;
+        shared.published.store(i, Ordering::Relaxed);
+    }
+    let publish_s = w0.elapsed().as_secs_f64();
+    let expected = p.subscribers as u64 * p.events;
+    let drain_until = Instant::now() + p.drain_guard;
+    while shared.distinct.load(Ordering::Relaxed) < expected && Instant::now() < drain_until {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let drained = shared.distinct.load(Ordering::Relaxed) >= expected;
+    let (cpu1, gen1, wall) = (p.pids.cpu(), self_cpu(), w0.elapsed().as_secs_f64());
+    let _ = stop_tx.send(true);
+    let joined = tokio::time::timeout(Duration::from_secs(60), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if joined.is_err() {
+        bail!("subscriber tasks did not stop within 60 s");
+    }
+    drop(ch);
+    let t = shared.totals.lock().expect("totals");
+    let window_s = (t.last_recv_us.saturating_sub(first_send) as f64 / 1e6).max(1e-6);
+    let server_cpu = cpu1 - cpu0;
+    let gen_cpu = (gen1 - gen0) / wall.max(1e-6);
+    let achieved = if publish_s > 0.0 && p.events > 1 {
+        // Messages are due at 0, 1/rate, …: n messages span n − 1 intervals.
+        (p.events - 1) as f64 / publish_s
+    } else {
+        p.rate
+    };
+    let slow_closes = t.closed.iter().filter(|(c, _)| *c == Some(4008)).count();
+    let client_limited = gen_cpu > CLIENT_LIMITED;
+    let saturated = achieved < 0.9 * p.rate
+        || t.ms(0.99) > SATURATED_P99_MS
+        || slow_closes > 0
+        || client_limited;
+    let clean = t.gaps == 0 && t.reorders == 0 && t.closed.is_empty();
+    let ok = t.dups == 0 && t.strays == 0 && (clean || saturated);
+    let mut codes: Vec<String> = t
+        .closed
+        .iter()
+        .map(|(c, why)| c.map_or_else(|| why.clone(), |c| c.to_string()))
+        .collect();
+    codes.sort();
+    codes.dedup();
+    Ok(json!({
+        "subscribers": p.subscribers,
+        "payload_bytes": p.payload,
+        "rate": p.rate,
+        "events": p.events,
+        "connect_s": connect_s,
+        "rss_before_kb": rss_before,
+        "rss_after_kb": rss_after,
+        "idle_kb_per_sub": (rss_after as f64 - rss_before as f64) / p.subscribers.max(1) as f64,
+        "publish_s": publish_s,
+        "achieved_rate": achieved,
+        "window_s": window_s,
+        "expected": expected,
+        "frames": t.frames,
+        "distinct": t.distinct,
+        "gaps": t.gaps,
+        "dups": t.dups,
+        "reorders": t.reorders,
+        "strays": t.strays,
+        "closed": t.closed.len(),
+        "close_codes": codes,
+        "drained": drained,
+        "p50_ms": t.ms(0.5),
+        "p90_ms": t.ms(0.9),
+        "p99_ms": t.ms(0.99),
+        "max_ms": t.ms(1.0),
+        "frames_per_s": t.frames as f64 / window_s,
+        "server_cpu_s": server_cpu,
+        "server_cpu_frac": server_cpu / wall.max(1e-6),
+        "server_cpu_us_per_frame": if t.frames > 0 { server_cpu * 1e6 / t.frames as f64 } else { 0.0 },
+        "gen_cpu": gen_cpu,
+        "client_limited": client_limited,
+        "saturated": saturated,
+        "ok": ok,
+    }))
+}
