@@ -233,16 +233,7 @@ impl Probe {
     }
 }
 
-/// `sysconf(_SC_CLK_TCK)` via getconf(1); 100 on every Linux we know of.
-pub fn clk_tck() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
-}
+pub use crate::host::clk_tck;
 
 /// utime + stime of `/proc/<pid>/stat`, in seconds.
 fn cpu_seconds(pid: &str, clk_tck: f64) -> Option<f64> {

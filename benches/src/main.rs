@@ -16,6 +16,7 @@
 
 mod client;
 mod fixture;
+mod host;
 mod report;
 mod swarm;
 

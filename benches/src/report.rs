@@ -139,15 +139,7 @@ pub struct Machine {
 }
 
 pub fn machine(fsync_dir: &Path, server_bin: &Path) -> Machine {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into());
+    let cpu = crate::host::cpu_model();
     Machine {
         lines: vec![
             ("`nproc`", sh("nproc")),

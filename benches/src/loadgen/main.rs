@@ -25,6 +25,8 @@
 //! `--timeout`. It runs on one thread (the generator is pinned to one core
 //! and must say when that core was its limit).
 
+#[path = "../host.rs"]
+mod host;
 mod http;
 mod procstat;
 mod report;

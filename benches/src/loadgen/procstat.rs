@@ -1,15 +1,6 @@
 //! CPU time and resident memory of processes, from `/proc`.
 
-/// Clock ticks per second (`getconf CLK_TCK`; 100 on every Linux we know of).
-pub fn clk_tck() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
-}
+pub use crate::host::clk_tck;
 
 /// utime + stime in ticks from the text of `/proc/<pid>/stat`.
 pub fn stat_ticks(stat: &str) -> Option<u64> {

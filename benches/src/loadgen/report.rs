@@ -88,15 +88,7 @@ fn sh(cmd: &str) -> String {
 }
 
 fn machine() -> Vec<(String, String)> {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into());
+    let cpu = crate::host::cpu_model();
     [
         ("`nproc`", sh("nproc")),
         ("CPU model (`/proc/cpuinfo`)", cpu),
