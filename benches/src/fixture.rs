@@ -234,16 +234,8 @@ impl Probe {
 }
 
 pub use crate::host::clk_tck;
+use crate::host::cpu_seconds;
 
-/// utime + stime of `/proc/<pid>/stat`, in seconds.
-fn cpu_seconds(pid: &str, clk_tck: f64) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces): state is field 3,
-    // utime field 14 and stime field 15.
-    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = rest.get(11)?.parse::<f64>().ok()? + rest.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / clk_tck)
-}
 
 /// (count, sum) of the `wz_store_append_seconds` histogram, if exported.
 async fn scrape_appends(addr: &str) -> anyhow::Result<Option<(f64, f64)>> {

@@ -194,7 +194,6 @@ test('check-in, question, floor, answer, evaluation and revealed results', async
   }
   // Off the floor the screen names no delegate (on it, only who asks).
   await expect(sp.locator('body')).not.toContainText(delegateName);
-  await sp.waitForTimeout(1200); // let the chart animation finish before the screenshot
   await shot(sp, 'screen-results');
   await dp.evaluate(() => window.scrollTo(0, 0));
   await shot(dp, 'delegate-results');

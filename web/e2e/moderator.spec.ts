@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { shot, WsClient } from './helpers.ts';
+import { shot, token, WsClient } from './helpers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PORT = Number(process.env.WZ_E2E_MODERATOR_PORT ?? 18491);
@@ -27,25 +27,9 @@ const SESSION = 'xixia-2026';
 const Ws = { open: (t: string) => WsClient.open(t, BASE) };
 type Ws = WsClient;
 
-function tokens(): Map<string, string> {
-  const raw = readFileSync(join(DATA, 'credentials', `${SESSION}.csv`), 'utf8').replace(/^\uFEFF/, '');
-  const out = new Map<string, string>();
-  const [head, ...lines] = raw.split(/\r?\n/);
-  // principal,name,token,link,venue,venue_name: the name may hold a comma
-  // (quoted); nothing after it does, so the token is counted from the end.
-  const header = head.split(',');
-  const fromEnd = header.length - 1 - header.indexOf('token');
-  for (const line of lines) {
-    const cells = line.split(',');
-    if (cells.length >= header.length) out.set(cells[0], cells[cells.length - 1 - fromEnd]);
-  }
-  return out;
-}
-
+/** This scenario's credential for `principal`, from its own server's sheet. */
 function tok(principal: string): string {
-  const t = tokens().get(principal);
-  if (!t) throw new Error(`no credential for ${principal}`);
-  return t;
+  return token(principal, DATA);
 }
 
 async function delegate(id: string): Promise<Ws> {

@@ -1,15 +1,7 @@
 //! CPU time and resident memory of processes, from `/proc`.
 
-pub use crate::host::clk_tck;
+pub use crate::host::{clk_tck, cpu_seconds};
 
-/// utime + stime in ticks from the text of `/proc/<pid>/stat`.
-pub fn stat_ticks(stat: &str) -> Option<u64> {
-    // The command name (field 2) may hold spaces and parentheses: the fields
-    // after its last `)` start with the state (field 3); utime and stime are
-    // fields 14 and 15.
-    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    Some(rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?)
-}
 
 /// `VmRSS` in KiB from the text of `/proc/<pid>/status`.
 pub fn status_rss_kb(status: &str) -> Option<u64> {
@@ -22,11 +14,6 @@ pub fn status_rss_kb(status: &str) -> Option<u64> {
         .ok()
 }
 
-/// CPU seconds (user + system) of `pid` (`"self"` for this process).
-pub fn cpu_seconds(pid: &str, clk_tck: f64) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    Some(stat_ticks(&stat)? as f64 / clk_tck)
-}
 
 /// Resident memory of `pid` in KiB.
 pub fn rss_kb(pid: &str) -> Option<u64> {
@@ -61,6 +48,7 @@ impl Pids {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::stat_ticks;
 
     #[test]
     fn parses_stat_with_odd_names() {

@@ -38,8 +38,7 @@ pub struct Params<'a> {
 
 /// Runs one step and returns its result line (see `report.rs` for the fields).
 pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
-    let clk = procstat::clk_tck();
-    let self_cpu = || procstat::cpu_seconds("self", clk).unwrap_or(0.0);
+    let self_cpu = || procstat::cpu_seconds("self", p.pids.clk_tck).unwrap_or(0.0);
     // Let the server release the previous step's connections first.
     tokio::time::sleep(p.settle).await;
     let rss_before = p.pids.rss_kb();

@@ -517,7 +517,7 @@ impl Session {
 
     /// The acting delegate must be on the roster (an id not imported yet, or
     /// a stale token): `decide` must never emit an event `apply` refuses.
-    fn on_roster(&self, me: &DelegateId) -> Result<(), CommandError> {
+    pub(crate) fn on_roster(&self, me: &DelegateId) -> Result<(), CommandError> {
         if self.delegates.contains_key(me) { Ok(()) } else { Err(NotFound::Delegate(me.clone()).into()) }
     }
 

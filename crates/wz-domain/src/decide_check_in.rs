@@ -58,7 +58,7 @@ impl Session {
         if !self.checked_in.contains_key(delegate) {
             return Err(InvalidState::NotCheckedIn(delegate.clone()).into());
         }
-        let reason = text("reason", reason, Lines::Single, 200)?;
+        let reason = text("reason", reason, Lines::Single, self.def.limits.reason_chars)?;
         Ok(Outcome::one(Event::CheckInUndone { delegate: delegate.clone(), reason, at }))
     }
 
@@ -70,9 +70,7 @@ impl Session {
         if self.def.check_in != CheckInPolicy::Confirmed {
             return Err(Forbidden::CheckInPolicy(self.def.check_in).into());
         }
-        if !self.delegates.contains_key(me) {
-            return Err(NotFound::Delegate(me.clone()).into());
-        }
+        self.on_roster(me)?;
         if self.checked_in.contains_key(me) {
             return Err(AlreadyDone::CheckedIn(me.clone()).into());
         }

@@ -359,10 +359,11 @@ impl Session {
     /// Checked-in delegates of `venue` without a ballot in `ev` yet: whom
     /// the venue's station prompts (names only; never a choice).
     pub fn not_voted(&self, ev: &Evaluation, venue: &VenueId) -> Vec<&Delegate> {
-        let voted: std::collections::BTreeSet<&DelegateId> = ev.ballots.keys().map(|(d, _)| d).collect();
+        // The tally keeps who of each venue has voted.
+        let voted = ev.tally.voters.get(venue);
         self.delegates
             .values()
-            .filter(|d| &d.venue == venue && self.checked_in.contains_key(&d.id) && !voted.contains(&d.id))
+            .filter(|d| &d.venue == venue && self.checked_in.contains_key(&d.id) && !voted.is_some_and(|v| v.contains(&d.id)))
             .collect()
     }
 

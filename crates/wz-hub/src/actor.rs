@@ -473,7 +473,7 @@ impl SessionActor {
     /// snapshots). Only its `server_time` can be that much older, which the
     /// pages' clock offset tolerates.
     fn screen_snapshot(&mut self, now: Millis) -> Bytes {
-        let key = (self.state.seq(), self.store_available && !self.write_stalled);
+        let key = (self.state.seq(), self.store_ok());
         if let Some((k, at, bytes)) = &self.screen_snapshot
             && *k == key
             && now.0.saturating_sub(at.0) <= SCREEN_SNAPSHOT_REUSE.0
@@ -537,7 +537,6 @@ impl SessionActor {
     }
 }
 
-/// Stats differ only between staff and everyone else.
 /// Whose stats differ: staff's, and while an evaluation is open each venue
 /// operator's (who at the venue has not voted yet); everyone else shares one.
 fn stats_perspective(p: &Perspective, voting: bool) -> Perspective {

@@ -583,7 +583,11 @@ impl Hub {
     fn unique_codes(&self, creds: &mut [Credential]) {
         let mut seen = std::collections::HashSet::new();
         for c in creds.iter_mut() {
-            while self.inner.credentials.contains_key(&c.code().hash()) || !seen.insert(c.code().hash()) {
+            loop {
+                let code = c.code().hash();
+                if !self.inner.credentials.contains_key(&code) && seen.insert(code) {
+                    break;
+                }
                 *c = Credential::issue(c.key.clone());
             }
         }

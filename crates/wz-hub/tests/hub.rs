@@ -651,15 +651,15 @@ async fn a_screen_is_not_sent_numbers_that_did_not_change() {
 async fn a_hidden_venue_cannot_be_recovered_by_subtraction() {
     let h = Harness::memory(HubConfig::default(), 9).await;
     h.to_evaluation(9).await; // three delegates per venue
-    // Baiyu's d05 and d08 vote, d02… every one but d08 (baiyu, i = 7).
+    // Everyone votes but d08 (baiyu, i = 7): baiyu's cell holds the two
+    // ballots of d02 (dissatisfied) and d05, the other venues three each.
     for i in (0..9).filter(|&i| i != 7) {
         let (mut c, _) = h.join(&delegate(i)).await;
         let rating = if i == 1 { "dissatisfied" } else { "satisfied" };
         let (_, ack) = call(&mut c, ballot(&format!("v{i}"), &format!("b{i}"), "u1", rating)).await;
         assert_eq!(ack["type"], "ack", "{ack}");
     }
-    let closed = h.moderate(json!({"type": "close_evaluation", "id": "close", "evaluation": 1})).await;
-    assert!(closed.seq > 0);
+    h.moderate(json!({"type": "close_evaluation", "id": "close", "evaluation": 1})).await;
     for viewer in [Viewer::Screen, Viewer::Moderator, Viewer::Auditor] {
         let snap = h.snapshot(viewer.clone()).await;
         let u1 = &snap["evaluations"][0]["results"]["units"][0];
@@ -695,4 +695,36 @@ async fn a_screen_connecting_right_after_a_change_sees_it() {
     let (_d, present) = h.join(&PrincipalKey::Screen).await;
     let main = present["stats"]["venues"].as_array().unwrap().iter().find(|v| v["venue"] == "main").unwrap().clone();
     assert_eq!(main["present"], 1, "and the presence it changed: {main}");
+}
+
+/// Issue 10: a check-in request and its decline reach staff, the delegate's
+/// own venue operator and the delegate, and nobody else: not the screen,
+/// not another venue's station, not another delegate of the same venue.
+#[tokio::test]
+async fn a_check_in_request_and_its_decline_reach_only_who_sees_check_ins() {
+    let mut d = def("s1", 6);
+    d.check_in = wz_domain::CheckInPolicy::Confirmed;
+    let hub = Hub::new(Arc::new(wz_store::MemoryStore::new()), quiet_config());
+    let creds = hub.create_session(d).await.expect("session created");
+    let h = Harness { hub, id: "s1".into(), creds };
+    h.advance("check_in").await;
+    let (mut d02, _) = h.join(&delegate(1)).await; // baiyu
+    let mut watchers = Vec::new();
+    for key in [PrincipalKey::Moderator, PrincipalKey::Auditor, operator(BAIYU), operator(XINHUA), PrincipalKey::Screen, delegate(4)] {
+        watchers.push((key.clone(), h.join(&key).await.0));
+    }
+    let (_, ack) = call(&mut d02, json!({"type": "request_check_in", "id": "ask"})).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    h.moderate(json!({"type": "decline_check_in", "id": "no", "delegate": did(1), "reason": "请到签到台"})).await;
+    // The delegate hears the reason.
+    let declined = until(&mut d02.receiver, |v| v.to_string().contains("check_in_declined")).await;
+    assert!(declined.to_string().contains("请到签到台"), "{declined}");
+    for (key, conn) in &mut watchers {
+        // Everything sent before the answer to a ping: the events above included.
+        let (seen, _) = call(conn, json!({"type": "ping", "id": "barrier"})).await;
+        let text = seen.iter().map(Value::to_string).collect::<String>();
+        let sees = matches!(key, PrincipalKey::Moderator | PrincipalKey::Auditor) || *key == operator(BAIYU);
+        assert_eq!(text.contains("check_in_request"), sees, "{key}: {text}");
+        assert_eq!(text.contains("check_in_declined"), sees, "{key}: {text}");
+    }
 }

@@ -248,28 +248,23 @@ pub fn change(scope: Scope<'_>, c: &Change, p: &Perspective) -> Option<ChangeDto
             }
             ChangeDto::Roster { delegates }
         }
-        Change::CheckIn { delegate, venue, at } => {
-            if !p.sees_check_in(delegate, venue) {
-                return None;
-            }
-            ChangeDto::CheckIn { delegate: delegate.0.clone(), venue: venue.0.clone(), at: ms(*at) }
+        // A check-in and everything about it: whoever sees the check-in.
+        Change::CheckIn { delegate, venue, .. }
+        | Change::CheckInUndone { delegate, venue, .. }
+        | Change::CheckInRequested { delegate, venue, .. }
+        | Change::CheckInDeclined { delegate, venue, .. }
+            if !p.sees_check_in(delegate, venue) =>
+        {
+            return None;
         }
+        Change::CheckIn { delegate, venue, at } => ChangeDto::CheckIn { delegate: delegate.0.clone(), venue: venue.0.clone(), at: ms(*at) },
         Change::CheckInUndone { delegate, venue, reason } => {
-            if !p.sees_check_in(delegate, venue) {
-                return None;
-            }
             ChangeDto::CheckInUndone { delegate: delegate.0.clone(), venue: venue.0.clone(), reason: reason.clone() }
         }
         Change::CheckInRequested { delegate, venue, at } => {
-            if !p.sees_check_in(delegate, venue) {
-                return None;
-            }
             ChangeDto::CheckInRequest { delegate: delegate.0.clone(), venue: venue.0.clone(), at: ms(*at) }
         }
         Change::CheckInDeclined { delegate, venue, reason } => {
-            if !p.sees_check_in(delegate, venue) {
-                return None;
-            }
             ChangeDto::CheckInDeclined { delegate: delegate.0.clone(), venue: venue.0.clone(), reason: reason.clone() }
         }
         Change::Presence { venue, present, roster } => {

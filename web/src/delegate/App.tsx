@@ -7,9 +7,8 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Connection } from '../lib/connection.ts';
 import { createDrafts, type Drafts } from '../lib/drafts.ts';
 import { t } from '../lib/i18n/index.ts';
-import { linkOf } from '../lib/pages.ts';
 import { venueName, type SessionState } from '../lib/state.ts';
-import { ConnectionBadge, FatalScreen, LangSwitch, Loading, Notices } from '../lib/ui.tsx';
+import { ConnectionBadge, FatalScreen, LangSwitch, Loading, Notices, WrongPage } from '../lib/ui.tsx';
 import { AskForm, MyQuestions } from './Ask.tsx';
 import { EvaluationTab } from './Evaluation.tsx';
 import { FloorView } from './Floor.tsx';
@@ -66,25 +65,14 @@ export function App({ conn }: { conn: Connection }) {
       </>
     );
   }
-  if (state.you.role !== 'delegate' && state.you.role !== 'venue_operator') return <WrongPage conn={conn} state={state} />;
+  if (state.you.role !== 'delegate' && state.you.role !== 'venue_operator') return <WrongPage conn={conn} role={state.you.role} title={t().app.name} message={t().delegate.wrongPage} goTo={goToLabel(state.you.role)} />;
   return <Main conn={conn} state={state} drafts={drafts} />;
 }
 
-function WrongPage({ conn, state }: { conn: Connection; state: SessionState }) {
-  const m = t();
-  const role = state.you.role;
-  return (
-    <main class="fatal">
-      <h1>{m.app.name}</h1>
-      <p>
-        <ConnectionBadge conn={conn} />
-      </p>
-      <p role="alert">{m.delegate.wrongPage(m.roles[state.you.role])}</p>
-      <p>
-        <a href={linkOf(role, conn.token)}>{state.you.role === 'screen' ? m.app.screen : state.you.role === 'office' ? m.app.office : state.you.role === 'unit' ? m.app.unit : m.app.moderator}</a>
-      </p>
-    </main>
-  );
+/** Another role's link on this page: the way to its own page. */
+function goToLabel(role: string): string {
+  const m = t().app;
+  return role === 'screen' ? m.screen : role === 'office' ? m.office : role === 'unit' ? m.unit : m.moderator;
 }
 
 function Main({ conn, state, drafts }: { conn: Connection; state: SessionState; drafts: Drafts }) {

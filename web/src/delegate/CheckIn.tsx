@@ -3,7 +3,7 @@
 
 import type { Connection } from '../lib/connection.ts';
 import { t } from '../lib/i18n/index.ts';
-import type { SessionState } from '../lib/state.ts';
+import { delegateName, type SessionState } from '../lib/state.ts';
 import { formatClock } from '../lib/time.ts';
 import { checkInStep, venueRequests } from './checkin.ts';
 
@@ -42,7 +42,7 @@ export function StationRequests({ conn, state, venue }: { conn: Connection; stat
   const m = t();
   const requests = venueRequests(state, venue);
   if (requests.length === 0) return null;
-  const name = (id: string) => state.delegates.find((d) => d.id === id)?.name ?? id;
+  const name = (id: string) => delegateName(state, id);
   const sending = new Set(
     conn.outbox.entries.value.flatMap((e) => (e.cmd.type === 'check_in' || e.cmd.type === 'decline_check_in' ? [e.cmd.delegate] : [])),
   );

@@ -9,7 +9,7 @@ import type { Connection } from '../lib/connection.ts';
 import { ballotId, setRating, type Drafts } from '../lib/drafts.ts';
 import { t } from '../lib/i18n/index.ts';
 import { notify } from '../lib/notices.ts';
-import { ballotFor, unitName, venueName, venueStats, type SessionState } from '../lib/state.ts';
+import { ballotFor, delegateName, type SessionState, unitName, venueName, venueStats } from '../lib/state.ts';
 import { Bar } from '../lib/ui.tsx';
 
 export const RATINGS: Rating[] = ['satisfied', 'basically_satisfied', 'dissatisfied'];
@@ -190,7 +190,7 @@ function Turnout({ state, ev }: { state: SessionState; ev: EvaluationDto }) {
             <p class="not-voted" data-not-voted={live.not_voted.length}>
               {live.not_voted.length === 0
                 ? m.delegate.evaluation.allVoted
-                : m.delegate.evaluation.notVoted(live.not_voted.map((d) => state.delegates.find((x) => x.id === d)?.name ?? d).join('、'))}
+                : m.delegate.evaluation.notVoted(live.not_voted.map((d) => delegateName(state, d)).join('、'))}
             </p>
           )}
         </div>

@@ -8,14 +8,14 @@ import type { AnnouncementDto } from '../protocol.ts';
 import type { Connection } from './connection.ts';
 import { current, seenBy, type Audience } from './announce.ts';
 import { t } from './i18n/index.ts';
-import type { SessionState } from './state.ts';
+import { venueName, type SessionState } from './state.ts';
 
 export function AnnouncementBanner({ state, audience, ackAs }: { state: SessionState; audience: Audience; ackAs?: { conn: Connection; venue: string } }) {
   const a = current(state.announcements, audience);
   useAcknowledge(a, ackAs);
   if (!a) return null;
   const m = t().announcement;
-  const names = a.venues.map((v) => state.session.venues.find((x) => x.id === v)?.name ?? v).join('、');
+  const names = a.venues.map((v) => venueName(state, v)).join('、');
   return (
     <section class="announcement" role="alert" aria-label={m.label} data-announcement={a.id}>
       <p class="announcement-head">

@@ -4,9 +4,8 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
-import type { CommandDto, CountsDto, ErrorDto, EvidenceDto, ItemDto, ItemStatus, Priority, QuestionDto, Role, SessionInfoDto } from '../protocol.ts';
-import { linkOf } from './pages.ts';
-import { ConnectionBadge } from './ui.tsx';
+import type { CommandDto, CountsDto, ErrorDto, EvidenceDto, ItemDto, ItemStatus, Priority, QuestionDto, SessionInfoDto } from '../protocol.ts';
+export { WrongPage } from './ui.tsx';
 import type { Connection } from './connection.ts';
 import { downloadEvidence } from './files.ts';
 import { actorName, deadlineState, kilobytes, sourceDetail } from './followup.ts';
@@ -275,21 +274,6 @@ export function EvidenceRow({ session, file, token, names, children }: { session
  * heading shows even before there is a reply (the office, the public page);
  * without it, nothing is shown until there is one.
  */
-/** A join link of another role opened on this page: say so, and link to the right page. */
-export function WrongPage({ conn, role, title, message, goTo }: { conn: Connection; role: Role; title: string; message: (role: string) => string; goTo: string }) {
-  return (
-    <main class="fatal">
-      <h1>{title}</h1>
-      <p>
-        <ConnectionBadge conn={conn} />
-      </p>
-      <p role="alert">{message(t().roles[role])}</p>
-      <p>
-        <a href={linkOf(role, conn.token)}>{goTo}</a>
-      </p>
-    </main>
-  );
-}
 
 export function ReplyBox({ item, noReply, class: extra }: { item: Pick<ItemDto, 'reply' | 'rectification'>; noReply?: string; class?: string }) {
   const f = ft();

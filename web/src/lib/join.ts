@@ -3,6 +3,8 @@
 // it, so a wrong code is said at once, in the app's words, and a code of
 // another role's page goes to that page with the code kept.
 
+import { linkOf } from './pages.ts';
+
 export type JoinOutcome =
   | { kind: 'here' }
   | { kind: 'go'; href: string }
@@ -24,9 +26,8 @@ export async function checkJoinCode(typed: string, here: string, fetchFn: typeof
   }
   if (res.status === 401) return { kind: 'wrong' };
   if (!res.ok) return { kind: 'offline' };
-  const who = (await res.json()) as { page?: string };
-  const page = who.page ?? here;
-  return page === here ? { kind: 'here' } : { kind: 'go', href: `${page}#token=${encodeURIComponent(typed)}` };
+  const who = (await res.json()) as { role: string; page: string };
+  return who.page === here ? { kind: 'here' } : { kind: 'go', href: linkOf(who.role, typed) };
 }
 
 /** This page's file name (`/` is the start page). */

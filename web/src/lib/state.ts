@@ -277,6 +277,10 @@ export function itemById(state: SessionState, id: number): ItemDto | undefined {
 export function ballotFor(state: SessionState, evaluation: number, unit: string): BallotDto | undefined {
   return state.ballots.find((b) => b.receipt.evaluation === evaluation && b.receipt.unit === unit);
 }
+/** Checked in and on the roster, over every venue. */
+export function presentTotals(state: Pick<SessionState, 'stats'>): { present: number; roster: number } {
+  return state.stats.venues.reduce((a, v) => ({ present: a.present + v.present, roster: a.roster + v.roster }), { present: 0, roster: 0 });
+}
 export function venueStats(state: SessionState, venue: string): VenueStatsDto | undefined {
   return state.stats.venues.find((v) => v.venue === venue);
 }

@@ -2,12 +2,13 @@
 // the fatal-credential screen. Text only; no HTML from data, ever.
 
 import type { ComponentChildren } from 'preact';
-import type { FloorDto } from '../protocol.ts';
+import type { FloorDto, Role } from '../protocol.ts';
 import { formatCountdown, remainingMs, useNow } from './time.ts';
 import type { Connection } from './connection.ts';
 import { lang, setLang, t } from './i18n/index.ts';
 import { dismiss, notices } from './notices.ts';
 import { checkJoinCode, currentPage } from './join.ts';
+import { linkOf } from './pages.ts';
 import { useState } from 'preact/hooks';
 
 /** "已连接 / 重连中 / 离线，N 条待发送" as a live region. */
@@ -200,5 +201,21 @@ export function Countdown({ floor, offset, class: cls }: { floor: FloorDto; offs
       <span>{formatCountdown(ms)}</span>
       {paused && <span class="countdown-paused-tag"> {t().floor.paused}</span>}
     </span>
+  );
+}
+
+/** A join link of another role opened on this page: say so, and link to the right page. */
+export function WrongPage({ conn, role, title, message, goTo }: { conn: Connection; role: Role; title: string; message: (role: string) => string; goTo: string }) {
+  return (
+    <main class="fatal">
+      <h1>{title}</h1>
+      <p>
+        <ConnectionBadge conn={conn} />
+      </p>
+      <p role="alert">{message(t().roles[role])}</p>
+      <p>
+        <a href={linkOf(role, conn.token)}>{goTo}</a>
+      </p>
+    </main>
   );
 }

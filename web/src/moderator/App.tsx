@@ -10,10 +10,9 @@ import { AnnouncePanel } from './Announce.tsx';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Connection } from '../lib/connection.ts';
 import { persistedSignal } from '../lib/drafts.ts';
-import { linkOf } from '../lib/pages.ts';
 import { t } from '../lib/i18n/index.ts';
 import type { SessionState } from '../lib/state.ts';
-import { ConnectionBadge, FatalScreen, LangSwitch, Loading, Notices } from '../lib/ui.tsx';
+import { ConnectionBadge, FatalScreen, LangSwitch, Loading, Notices, WrongPage } from '../lib/ui.tsx';
 import { ConsoleContext, useConsole, type Console } from './common.tsx';
 import { ActionDock, type Tab } from './Dock.tsx';
 import { EvaluationPanel } from './Evaluation.tsx';
@@ -47,7 +46,7 @@ export function App({ conn }: { conn: Connection }) {
       </>
     );
   }
-  if (state.you.role !== 'moderator' && state.you.role !== 'auditor') return <WrongPage conn={conn} state={state} />;
+  if (state.you.role !== 'moderator' && state.you.role !== 'auditor') return <WrongPage conn={conn} role={state.you.role} title={mt().title} message={mt().wrongPage} goTo={goToLabel(state.you.role)} />;
   const ctx: Console = { conn, readOnly: state.you.role === 'auditor', answerDrafts };
   return (
     <ConsoleContext.Provider value={ctx}>
@@ -56,22 +55,11 @@ export function App({ conn }: { conn: Connection }) {
   );
 }
 
-function WrongPage({ conn, state }: { conn: Connection; state: SessionState }) {
+/** Another role's link in the console: the way to its own page. */
+function goToLabel(role: string): string {
   const m = t();
   const mm = mt();
-  const screen = state.you.role === 'screen';
-  return (
-    <main class="fatal">
-      <h1>{mm.title}</h1>
-      <p>
-        <ConnectionBadge conn={conn} />
-      </p>
-      <p role="alert">{mm.wrongPage(m.roles[state.you.role])}</p>
-      <p>
-        <a href={linkOf(state.you.role, conn.token)}>{screen ? mm.goScreen : state.you.role === 'office' ? m.app.office : state.you.role === 'unit' ? m.app.unit : mm.goDelegate}</a>
-      </p>
-    </main>
-  );
+  return role === 'screen' ? mm.goScreen : role === 'office' ? m.app.office : role === 'unit' ? m.app.unit : mm.goDelegate;
 }
 
 function ConsoleView({ state }: { state: SessionState }) {

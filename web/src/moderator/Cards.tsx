@@ -5,7 +5,7 @@
 // (the auditor's console is read-only and gets no credentials).
 
 import { useState } from 'preact/hooks';
-import type { SessionState } from '../lib/state.ts';
+import { venueName, type SessionState } from '../lib/state.ts';
 import { DownloadRow } from './Exports.tsx';
 import { mt } from './i18n.ts';
 import { cardsPath } from './logic.ts';
@@ -14,7 +14,7 @@ export function JoinCards({ state }: { state: SessionState }) {
   const mm = mt().exports;
   const venues = state.session.venues;
   const [venue, setVenue] = useState<string>(venues.find((v) => v.kind !== 'main')?.id ?? '');
-  const name = venue ? (venues.find((v) => v.id === venue)?.name ?? venue) : mm.cardsAll;
+  const name = venue ? venueName(state, venue) : mm.cardsAll;
   return (
     <section class="join-cards" aria-labelledby="join-cards-title">
       <h3 id="join-cards-title">{mm.cards}</h3>

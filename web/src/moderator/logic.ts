@@ -15,7 +15,7 @@ import type {
   QuestionDto,
   VenueStatsDto,
 } from '../protocol.ts';
-import type { SessionState } from '../lib/state.ts';
+import { presentTotals, type SessionState } from '../lib/state.ts';
 import type { ModeratorMessages } from './i18n.ts';
 
 // ---------------------------------------------------------------------------
@@ -452,8 +452,7 @@ export interface OpenFacts {
 }
 
 export function openFacts(state: Pick<SessionState, 'stats' | 'evaluations'>, units: readonly string[]): OpenFacts {
-  const checkedIn = state.stats.venues.reduce((a, v) => a + v.present, 0);
-  const roster = state.stats.venues.reduce((a, v) => a + v.roster, 0);
+  const { present: checkedIn, roster } = presentTotals(state);
   const done = evaluatedUnits(state.evaluations);
   return { checkedIn, roster, again: units.filter((u) => done.has(u)) };
 }

@@ -8,7 +8,7 @@ import type { CountsDto, QuestionDto } from '../protocol.ts';
 import { speakerLine } from '../lib/speakers.ts';
 import type { Connection } from '../lib/connection.ts';
 import { t } from '../lib/i18n/index.ts';
-import { floorQuestion, isPublic, questionById, questionCountsByVenue, topicName, unitName, venueName, venueStats, type SessionState } from '../lib/state.ts';
+import { floorQuestion, isPublic, presentTotals, questionById, questionCountsByVenue, topicName, unitName, venueName, venueStats, type SessionState } from '../lib/state.ts';
 import { formatClock, serverNow, useNow } from '../lib/time.ts';
 import { ConnectionBadge, Countdown, FatalScreen, Loading } from '../lib/ui.tsx';
 import { AnnouncementBanner } from '../lib/announce-ui.tsx';
@@ -189,8 +189,7 @@ function Idle({ state }: { state: SessionState }) {
 /** During check-in: how many have arrived, and at how many venues. */
 function CheckInFigures({ state }: { state: SessionState }) {
   const m = t();
-  const present = state.stats.venues.reduce((a, v) => a + v.present, 0);
-  const roster = state.stats.venues.reduce((a, v) => a + v.roster, 0);
+  const { present, roster } = presentTotals(state);
   const venues = state.stats.venues.filter((v) => v.present > 0).length;
   return (
     <dl class="closing-figures checkin-figures" data-checkin={`${present}/${roster}`}>
@@ -294,8 +293,7 @@ function VenueTable({ state }: { state: SessionState }) {
   const publicQs = state.questions.filter(isPublic);
   const received = publicQs.length;
   const answered = publicQs.filter((q) => q.status === 'answered').length;
-  const present = state.stats.venues.reduce((a, v) => a + v.present, 0);
-  const roster = state.stats.venues.reduce((a, v) => a + v.roster, 0);
+  const { present, roster } = presentTotals(state);
   return (
     <section class="panel venues-panel" aria-labelledby="sv-h">
       <h2 id="sv-h">{m.screen.venues}</h2>

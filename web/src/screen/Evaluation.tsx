@@ -3,7 +3,7 @@
 import { useMemo } from 'preact/hooks';
 import type { CountsDto, EvaluationDto, LiveEvaluationDto } from '../protocol.ts';
 import { t } from '../lib/i18n/index.ts';
-import { unitName, venueStats, type SessionState } from '../lib/state.ts';
+import { presentTotals, unitName, venueStats, type SessionState } from '../lib/state.ts';
 import { breakdownRows, unitRow, type ShownRow } from './breakdown.ts';
 import { Legend, RatingBars, TurnoutBars } from './Bars.tsx';
 import { gaugeOption, LEVEL_ORDER } from './charts.ts';
@@ -54,7 +54,7 @@ export function LiveEvaluation({ state }: { state: SessionState }) {
   const prev = previousRound(state);
   const live: LiveEvaluationDto | undefined = state.stats.evaluation && ev && state.stats.evaluation.evaluation === ev.id ? state.stats.evaluation : undefined;
   const voted = live?.turnout.voted ?? 0;
-  const eligible = live?.turnout.eligible ?? state.stats.venues.reduce((a, v) => a + v.present, 0);
+  const eligible = live?.turnout.eligible ?? presentTotals(state).present;
   const rows = state.session.venues.map((v) => {
     const tv = live?.turnout.by_venue.find((x) => x.venue === v.id);
     return { key: v.id, label: shortVenue(v), voted: tv?.voted ?? 0, eligible: tv?.eligible ?? venueStats(state, v.id)?.present ?? 0 };

@@ -82,13 +82,18 @@ impl SessionActor {
         }
     }
 
+    /// Whether the store confirms writes: available and not stalled.
+    pub(super) fn store_ok(&self) -> bool {
+        self.store_available && !self.write_stalled
+    }
+
     /// The health a viewer that is not staff is shown: only whether the store
     /// confirms writes. Cheaper than [`Self::health`], which counts every open
     /// connection (a reconnect storm of screens must not count 10,000
     /// connections per connect, issue 11).
     pub(super) fn public_health(&self) -> render::Health {
         render::Health {
-            store_available: self.store_available && !self.write_stalled,
+            store_available: self.store_ok(),
             warnings: Vec::new(),
             connections: BTreeMap::new(),
             last_seen: BTreeMap::new(),
@@ -114,7 +119,7 @@ impl SessionActor {
             warnings.extend(problems.iter().cloned());
         }
         render::Health {
-            store_available: self.store_available && !self.write_stalled,
+            store_available: self.store_ok(),
             warnings,
             connections: self.connection_counts(),
             last_seen: self.last_seen.clone(),
