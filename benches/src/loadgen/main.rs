@@ -28,9 +28,11 @@
 #[path = "../host.rs"]
 mod host;
 mod http;
+mod netstat;
 mod procstat;
 mod report;
 mod step;
+mod storm;
 mod subs;
 mod tally;
 mod target;
@@ -56,8 +58,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
-    /// Measure one server: one step per rate; one JSON line per step.
-    Run(RunArgs),
+    /// Measure one server: one step per rate (or a burst, or storms); one JSON line per step.
+    Run(Box<RunArgs>),
     /// Render the results of several runs into the Markdown section.
     Report(report::ReportArgs),
 }
@@ -66,6 +68,29 @@ enum Cmd {
 enum TargetArg {
     Wenzheng,
     Nchan,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    /// One step per `--rates` entry: messages at a steady rate.
+    Fanout,
+    /// One step: `--bursts` bursts of `--burst` messages back to back.
+    Burst,
+    /// One reconnect storm per `--variants` entry.
+    Storm,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    /// Reconnect afresh (our server: a snapshot).
+    Full,
+    /// Reconnect with the position (our server: `&epoch=E&since=N`; nchan:
+    /// `&last_event_id=ID`).
+    Resume,
+    /// Full, each subscriber after a random delay of up to `--jitter-ms`.
+    FullJitter,
+    /// Resume, each subscriber after a random delay of up to `--jitter-ms`.
+    ResumeJitter,
 }
 
 #[derive(clap::Args, Debug)]
@@ -81,9 +106,33 @@ struct RunArgs {
     /// Subscribers (screens) per step.
     #[arg(long, default_value_t = 1000)]
     subscribers: usize,
-    /// Publish rates (messages per second), one step each.
+    /// What to run.
+    #[arg(long, value_enum, default_value = "fanout")]
+    scenario: Scenario,
+    /// Publish rates (messages per second), one step each (fanout).
     #[arg(long, value_delimiter = ',', default_value = "1,5,20")]
     rates: Vec<f64>,
+    /// Messages per burst (burst).
+    #[arg(long, default_value_t = 20)]
+    burst: u64,
+    /// Bursts in the step (burst); the next starts once the last is delivered.
+    #[arg(long, default_value_t = 3)]
+    bursts: u64,
+    /// Storm variants, one storm each (storm).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "full,resume")]
+    variants: Vec<Variant>,
+    /// The largest random delay before a jittered reconnect (storm).
+    #[arg(long, default_value_t = 1000)]
+    jitter_ms: u64,
+    /// Messages published before a storm (storm; our snapshot carries the last 20).
+    #[arg(long, default_value_t = 20)]
+    prepublish: u64,
+    /// Messages published while the subscribers are away (storm).
+    #[arg(long, default_value_t = 5)]
+    away: u64,
+    /// Seconds a storm may take until every subscriber is current again.
+    #[arg(long, default_value_t = 60)]
+    storm_timeout: u64,
     /// Seconds of publishing per step (fewer when --max-events is reached).
     #[arg(long, default_value_t = 5.0)]
     step_seconds: f64,
@@ -129,7 +178,7 @@ fn main() -> ExitCode {
         .build()
         .expect("tokio runtime");
     let result = match cli.cmd {
-        Cmd::Run(a) => rt.block_on(run(a)),
+        Cmd::Run(a) => rt.block_on(run(*a)),
         Cmd::Report(a) => report::main(&a).map(|()| true),
     };
     match result {
@@ -142,6 +191,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// One step of a run, as the command line asks.
+enum Plan {
+    Fanout(f64),
+    Burst,
+    Storm(Variant),
+}
+
 /// Runs every step; Ok(false) if a step's answer was wrong.
 async fn run(a: RunArgs) -> anyhow::Result<bool> {
     if !a.addr.ip().is_loopback() || a.sources.iter().any(|s| !s.is_loopback()) {
@@ -149,6 +205,12 @@ async fn run(a: RunArgs) -> anyhow::Result<bool> {
     }
     if a.subscribers == 0 || a.rates.is_empty() || a.rates.iter().any(|r| *r <= 0.0) {
         bail!("--subscribers and every rate must be positive");
+    }
+    if a.burst == 0 || a.bursts == 0 || a.burst * a.bursts > a.max_events {
+        bail!("--burst × --bursts must be between 1 and --max-events");
+    }
+    if a.prepublish + a.away + 1 > a.max_events {
+        bail!("--prepublish + --away + 1 (the probe) must be at most --max-events");
     }
     let (kind, name) = match a.target {
         TargetArg::Wenzheng => (subs::Kind::Wenzheng, "wenzheng"),
@@ -164,36 +226,110 @@ async fn run(a: RunArgs) -> anyhow::Result<bool> {
         .open(&a.out)
         .with_context(|| format!("opening {}", a.out.display()))?;
     let nonce = wire::now_us() % 1_000_000_000;
+    let plan: Vec<Plan> = match a.scenario {
+        Scenario::Fanout => a.rates.iter().map(|&r| Plan::Fanout(r)).collect(),
+        Scenario::Burst => vec![Plan::Burst],
+        Scenario::Storm => a.variants.iter().map(|&v| Plan::Storm(v)).collect(),
+    };
     let steps = async {
         let mut all_ok = true;
-        for (i, &rate) in a.rates.iter().enumerate() {
-            let events = ((rate * a.step_seconds).round() as u64).clamp(1, a.max_events);
-            eprintln!(
-                "loadgen: {name} {}: {} subscribers, {rate}/s, {events} messages of {} bytes",
-                a.label, a.subscribers, a.payload
-            );
-            let params = step::Params {
-                kind,
-                server: a.addr,
-                admin_token: a.admin_token.as_deref(),
-                sources: &a.sources,
-                subscribers: a.subscribers,
-                rate,
-                events,
-                payload: a.payload,
-                concurrency: a.concurrency,
-                pids: &pids,
-                channel: format!("fan-{nonce}-{}-{i}", a.label.to_lowercase()),
-                connect_guard: Duration::from_secs(a.connect_timeout),
-                drain_guard: Duration::from_secs(a.drain_timeout),
-                settle: Duration::from_millis(a.settle_ms),
+        for (i, step) in plan.iter().enumerate() {
+            let channel = format!("fan-{nonce}-{}-{i}", a.label.to_lowercase());
+            let (result, fallback) = match *step {
+                Plan::Storm(v) => {
+                    let resume = matches!(v, Variant::Resume | Variant::ResumeJitter);
+                    let jitter = if matches!(v, Variant::FullJitter | Variant::ResumeJitter) {
+                        Duration::from_millis(a.jitter_ms)
+                    } else {
+                        Duration::ZERO
+                    };
+                    eprintln!(
+                        "loadgen: {name} {}: storm of {} subscribers, {}, jitter {jitter:?}",
+                        a.label,
+                        a.subscribers,
+                        if resume { "resume" } else { "full" }
+                    );
+                    let params = storm::Params {
+                        kind,
+                        server: a.addr,
+                        admin_token: a.admin_token.as_deref(),
+                        sources: &a.sources,
+                        subscribers: a.subscribers,
+                        resume,
+                        jitter,
+                        prepublish: a.prepublish,
+                        away: a.away,
+                        payload: a.payload,
+                        concurrency: a.concurrency,
+                        pids: &pids,
+                        channel,
+                        connect_guard: Duration::from_secs(a.connect_timeout),
+                        storm_guard: Duration::from_secs(a.storm_timeout),
+                        drain_guard: Duration::from_secs(a.drain_timeout),
+                        settle: Duration::from_millis(a.settle_ms),
+                        seed: nonce ^ (i as u64).wrapping_mul(0x9E37_79B9),
+                    };
+                    let fallback = serde_json::json!({
+                        "scenario": "storm", "variant": if resume { "resume" } else { "full" },
+                        "jitter_ms": jitter.as_millis() as u64, "subscribers": a.subscribers,
+                        "payload_bytes": a.payload, "ok": false,
+                    });
+                    (storm::run(&params).await, fallback)
+                }
+                Plan::Fanout(_) | Plan::Burst => {
+                    let (schedule, events) = match *step {
+                        Plan::Fanout(rate) => (
+                            step::Schedule::Rate(rate),
+                            ((rate * a.step_seconds).round() as u64).clamp(1, a.max_events),
+                        ),
+                        _ => (
+                            step::Schedule::Burst {
+                                size: a.burst,
+                                count: a.bursts,
+                            },
+                            a.burst * a.bursts,
+                        ),
+                    };
+                    eprintln!(
+                        "loadgen: {name} {}: {} subscribers, {schedule:?}, {events} messages of {} bytes",
+                        a.label, a.subscribers, a.payload
+                    );
+                    let params = step::Params {
+                        kind,
+                        server: a.addr,
+                        admin_token: a.admin_token.as_deref(),
+                        sources: &a.sources,
+                        subscribers: a.subscribers,
+                        schedule,
+                        events,
+                        payload: a.payload,
+                        concurrency: a.concurrency,
+                        pids: &pids,
+                        channel,
+                        connect_guard: Duration::from_secs(a.connect_timeout),
+                        drain_guard: Duration::from_secs(a.drain_timeout),
+                        settle: Duration::from_millis(a.settle_ms),
+                    };
+                    let rate = if let Plan::Fanout(r) = *step { r } else { 0.0 };
+                    let mut fallback = serde_json::json!({
+                        "scenario": if a.scenario == Scenario::Burst { "burst" } else { "fanout" },
+                        "subscribers": a.subscribers, "payload_bytes": a.payload, "rate": rate,
+                        "events": events, "ok": false,
+                    });
+                    if a.scenario == Scenario::Burst {
+                        fallback["burst"] = a.burst.into();
+                        fallback["bursts"] = a.bursts.into();
+                    }
+                    (step::run(&params).await, fallback)
+                }
             };
-            let mut line = match step::run(&params).await {
+            let mut line = match result {
                 Ok(v) => v,
-                Err(e) => serde_json::json!({
-                    "subscribers": a.subscribers, "payload_bytes": a.payload, "rate": rate,
-                    "events": events, "ok": false, "error": format!("{e:#}"),
-                }),
+                Err(e) => {
+                    let mut f = fallback;
+                    f["error"] = format!("{e:#}").into();
+                    f
+                }
             };
             line["target"] = name.into();
             line["label"] = a.label.clone().into();

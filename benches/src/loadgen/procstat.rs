@@ -1,7 +1,9 @@
 //! CPU time and resident memory of processes, from `/proc`.
 
 pub use crate::host::{clk_tck, cpu_seconds};
-
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// `VmRSS` in KiB from the text of `/proc/<pid>/status`.
 pub fn status_rss_kb(status: &str) -> Option<u64> {
@@ -13,7 +15,6 @@ pub fn status_rss_kb(status: &str) -> Option<u64> {
         .parse()
         .ok()
 }
-
 
 /// Resident memory of `pid` in KiB.
 pub fn rss_kb(pid: &str) -> Option<u64> {
@@ -45,6 +46,40 @@ impl Pids {
     }
 }
 
+/// A thread that reads the resident memory of the server's pids every
+/// `every` until it is stopped, and keeps the highest sum. A thread of its
+/// own, so that a busy generator does not delay the samples.
+pub struct RssPeak {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<(u64, u64)>,
+}
+
+impl RssPeak {
+    pub fn start(pids: &Pids, every: Duration) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (flag, pids) = (stop.clone(), pids.clone());
+        let thread = std::thread::spawn(move || {
+            let (mut peak, mut samples) = (0u64, 0u64);
+            loop {
+                peak = peak.max(pids.rss_kb());
+                samples += 1;
+                if flag.load(Ordering::Relaxed) {
+                    return (peak, samples);
+                }
+                std::thread::sleep(every);
+            }
+        });
+        Self { stop, thread }
+    }
+
+    /// Stops the thread (after one last sample): the peak in KiB and the
+    /// number of samples.
+    pub fn finish(self) -> (u64, u64) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap_or((0, 0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +103,16 @@ mod tests {
     fn reads_this_process() {
         assert!(cpu_seconds("self", clk_tck()).is_some());
         assert!(rss_kb("self").unwrap() > 0);
+    }
+
+    #[test]
+    fn peak_of_this_process() {
+        let me = Pids {
+            pids: vec![std::process::id()],
+            clk_tck: 100.0,
+        };
+        // Stopped at once: it still takes its one sample.
+        let (peak, samples) = RssPeak::start(&me, Duration::from_millis(10)).finish();
+        assert!(peak > 0 && samples >= 1, "{peak} {samples}");
     }
 }

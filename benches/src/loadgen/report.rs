@@ -117,7 +117,7 @@ fn f(v: &Value, k: &str) -> f64 {
     v[k].as_f64().unwrap_or(0.0)
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
+pub fn median(mut xs: Vec<f64>) -> f64 {
     if xs.is_empty() {
         return 0.0;
     }
@@ -232,8 +232,19 @@ fn ratio(a: f64, b: f64) -> String {
     }
 }
 
+/// The scenario of a line (lines written before scenarios existed are fan-out).
+fn scenario(l: &Value) -> &str {
+    l["scenario"].as_str().unwrap_or("fanout")
+}
+
 /// The tables (without the machine and commands).
-pub fn render(lines: &[Value]) -> String {
+pub fn render(all: &[Value]) -> String {
+    let fanout: Vec<Value> = all
+        .iter()
+        .filter(|l| scenario(l) == "fanout")
+        .cloned()
+        .collect();
+    let lines = &fanout[..];
     let g = groups(lines);
     let mut s = String::new();
     let runs: BTreeMap<String, Vec<String>> = lines.iter().fold(BTreeMap::new(), |mut m, l| {
@@ -298,6 +309,9 @@ pub fn render(lines: &[Value]) -> String {
             );
         }
     }
+    if lines.iter().any(|l| l["command"] == "edit_question") {
+        s.push_str("\nOur rows above 200 bytes publish `edit_question` of one approved question (its text is public, like an announcement's) instead of `announce`, whose text holds at most 200 characters; the session raises `question_chars` to fit.\n");
+    }
     if !ratios.is_empty() {
         s.push_str(
             "\n**Ratios, ours ÷ nchan** (same run; above 1× means we are slower or costlier):\n\n",
@@ -340,21 +354,279 @@ pub fn render(lines: &[Value]) -> String {
             );
         }
     }
-    let failed = lines
+    s.push_str(&render_bursts(all));
+    s.push_str(&render_storms(all));
+    let failed = all
         .iter()
         .filter(|l| l["ok"].as_bool() != Some(true))
         .count();
     let _ = writeln!(
         s,
-        "\n**Correctness:** {} of {} steps {} (no duplicates or unknown sequence numbers anywhere, and no gap, reordering or lost connection below saturation).",
-        lines.len() - failed,
-        lines.len(),
+        "\n**Correctness:** {} of {} steps {} (no duplicates or unknown sequence numbers anywhere, and no gap, reordering or lost connection below saturation; every storm subscriber current with the right state, then given the probe once).",
+        all.len() - failed,
+        all.len(),
         if failed == 0 {
             "passed"
         } else {
             "passed; the others FAILED"
         }
     );
+    s
+}
+
+/// Labels of the runs per target, as the captions list them.
+fn run_labels(lines: &[&Value]) -> String {
+    let mut m: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for l in lines {
+        let (t, lab) = (
+            l["target"].as_str().unwrap_or("?"),
+            l["label"].as_str().unwrap_or("?"),
+        );
+        let v = m.entry(t).or_default();
+        if !v.contains(&lab) {
+            v.push(lab);
+        }
+    }
+    m.iter()
+        .map(|(t, l)| format!("{t}: {}", l.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn sum_u64(steps: &[&Value], k: &str) -> u64 {
+    steps.iter().map(|s| s[k].as_u64().unwrap_or(0)).sum()
+}
+
+fn max_f64(steps: &[&Value], k: &str) -> f64 {
+    steps.iter().map(|s| f(s, k)).fold(0.0, f64::max)
+}
+
+/// `FAILED` and the first error of a group of steps, or nothing.
+fn failure_flags(steps: &[&Value]) -> Vec<String> {
+    let mut out = Vec::new();
+    let failed = steps
+        .iter()
+        .filter(|s| s["ok"].as_bool() != Some(true))
+        .count();
+    if failed > 0 {
+        out.push(format!("**FAILED** ({failed} of {})", steps.len()));
+    }
+    if let Some(e) = steps.iter().find_map(|s| s["error"].as_str()) {
+        out.push(format!(
+            "error: {}",
+            e.replace('|', "/").chars().take(160).collect::<String>()
+        ));
+    }
+    out
+}
+
+fn joined(flags: Vec<String>) -> String {
+    if flags.is_empty() {
+        "–".into()
+    } else {
+        flags.join("; ")
+    }
+}
+
+/// The burst table: (screens, payload, burst size) → target → steps.
+fn render_bursts(all: &[Value]) -> String {
+    let steps: Vec<&Value> = all.iter().filter(|l| scenario(l) == "burst").collect();
+    if steps.is_empty() {
+        return String::new();
+    }
+    type Key = (u64, u64, u64);
+    let mut g: BTreeMap<Key, BTreeMap<String, Vec<&Value>>> = BTreeMap::new();
+    for l in &steps {
+        let key = (
+            l["subscribers"].as_u64().unwrap_or(0),
+            l["payload_bytes"].as_u64().unwrap_or(0),
+            l["burst"].as_u64().unwrap_or(0),
+        );
+        let t = l["target"].as_str().unwrap_or("?").to_owned();
+        g.entry(key).or_default().entry(t).or_default().push(l);
+    }
+    let mut s = format!(
+        "\n**Bursts** (messages back to back: our moderator sends the burst's `announce` commands without waiting and then reads their acks; nchan's publisher `POST`s each as soon as the previous one is answered; the next burst once every subscriber has the last; latency = receive − send per frame; medians over the runs ({}), max the largest; gaps, duplicates and reorderings summed over them):\n\n",
+        run_labels(&steps)
+    );
+    s.push_str("| screens | payload B | burst | msgs | server | runs | p50 ms | p99 ms | max ms | server CPU µs/frame | generator CPU (max) | gaps | dups | reorders | flags |\n");
+    s.push_str("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    let mut ratios = String::new();
+    for ((n, payload, burst), targets) in &g {
+        let mut aggs = BTreeMap::new();
+        for (t, runs) in targets {
+            let a = agg(runs);
+            let events = runs
+                .iter()
+                .filter_map(|r| r["events"].as_u64())
+                .max()
+                .unwrap_or(0);
+            let _ = writeln!(
+                s,
+                "| {n} | {payload} | {burst} | {events} | {t} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} % | {} | {} | {} | {} |",
+                a.runs,
+                a.p50,
+                a.p99,
+                a.max,
+                a.cpu_per_frame,
+                a.gen_cpu * 100.0,
+                a.gaps,
+                a.dups,
+                a.reorders,
+                flags(&a, runs)
+            );
+            aggs.insert(t.as_str(), a);
+        }
+        if let (Some(w), Some(x)) = (aggs.get("wenzheng"), aggs.get("nchan")) {
+            let _ = writeln!(
+                ratios,
+                "| {n} | {payload} | {burst} | {} | {} | {} | {} |",
+                ratio(w.p50, x.p50),
+                ratio(w.p99, x.p99),
+                ratio(w.max, x.max),
+                ratio(w.cpu_per_frame, x.cpu_per_frame)
+            );
+        }
+    }
+    if !ratios.is_empty() {
+        s.push_str("\n**Burst ratios, ours ÷ nchan** (same run):\n\n| screens | payload B | burst | p50 | p99 | max | server CPU per frame |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        s.push_str(&ratios);
+    }
+    s
+}
+
+/// The storm table: (screens, variant, jitter) → target → steps.
+fn render_storms(all: &[Value]) -> String {
+    let steps: Vec<&Value> = all.iter().filter(|l| scenario(l) == "storm").collect();
+    if steps.is_empty() {
+        return String::new();
+    }
+    type Key = (u64, String, u64);
+    let mut g: BTreeMap<Key, BTreeMap<String, Vec<&Value>>> = BTreeMap::new();
+    for l in &steps {
+        let key = (
+            l["subscribers"].as_u64().unwrap_or(0),
+            l["variant"].as_str().unwrap_or("?").to_owned(),
+            l["jitter_ms"].as_u64().unwrap_or(0),
+        );
+        let t = l["target"].as_str().unwrap_or("?").to_owned();
+        g.entry(key).or_default().entry(t).or_default().push(l);
+    }
+    let mut s = format!(
+        "\n**Reconnect storm** (N subscribers settled, all their sockets dropped at once, messages published while they are away, then all reconnect at once, or each after a uniform random delay below the jitter; times from that moment until each is current: ours `full` its snapshot, `resume` (`&epoch=E&since=N`) the last missed event; nchan `full` its handshake, `resume` (`&last_event_id=ID`) the last missed message; *own p99* from the subscriber's own first attempt, after its jitter; failed connects are retried after 20–200 ms; the listen-queue counters of `/proc/net/netstat` and the server's resident memory sampled every 10 ms cover the drop until all are current; medians over the runs ({}), 100 % the largest; counts summed over them):\n\n",
+        run_labels(&steps)
+    );
+    s.push_str("| screens | variant | jitter ms | server | runs | p50 ms | p99 ms | 100 % ms | own p99 ms | all current s | failed connects | retried | listen overflows | listen drops | RSS steady MiB | RSS peak MiB | server CPU s | generator CPU (max) | flags |\n");
+    s.push_str("| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    let mut ratios = String::new();
+    for ((n, variant, jitter), targets) in &g {
+        let mut meds: BTreeMap<&str, (f64, f64, f64, f64)> = BTreeMap::new();
+        for (t, runs) in targets {
+            let good: Vec<&Value> = runs
+                .iter()
+                .copied()
+                .filter(|r| r.get("error").is_none())
+                .collect();
+            let med = |k: &str| median(good.iter().map(|r| f(r, k)).collect());
+            let mut fl = failure_flags(runs);
+            let wrong = sum_u64(&good, "wrong");
+            if wrong > 0 {
+                let sample = good
+                    .iter()
+                    .find_map(|r| r["wrong_sample"].as_str())
+                    .unwrap_or("")
+                    .replace('|', "/");
+                fl.push(format!(
+                    "{wrong} wrong answers ({})",
+                    sample.chars().take(120).collect::<String>()
+                ));
+            }
+            for (k, what) in [
+                ("not_current", "never current"),
+                ("probe_missed", "missed the probe"),
+                ("lost", "lost after current"),
+            ] {
+                let c = sum_u64(&good, k);
+                if c > 0 {
+                    fl.push(format!("{c} {what}"));
+                }
+            }
+            let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+            for r in &good {
+                if let Some(m) = r["failures"].as_object() {
+                    for (k, v) in m {
+                        *kinds.entry(k.clone()).or_default() += v.as_u64().unwrap_or(0);
+                    }
+                }
+            }
+            if !kinds.is_empty() {
+                fl.push(
+                    kinds
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+            }
+            if good
+                .iter()
+                .any(|r| r["client_limited"].as_bool() == Some(true))
+            {
+                fl.push("client-limited".into());
+            }
+            let counter = |k: &str| {
+                if good.iter().all(|r| r.get(k).is_some()) {
+                    sum_u64(&good, k).to_string()
+                } else {
+                    "?".into()
+                }
+            };
+            let (steady, peak) = (med("rss_steady_kb") / 1024.0, med("rss_peak_kb") / 1024.0);
+            let _ = writeln!(
+                s,
+                "| {n} | {variant} | {jitter} | {t} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {} | {} | {} | {} | {:.1} | {:.1} | {:.2} | {:.0} % | {} |",
+                runs.len(),
+                med("p50_ms"),
+                med("p99_ms"),
+                max_f64(&good, "max_ms"),
+                med("own_p99_ms"),
+                med("storm_s"),
+                sum_u64(&good, "failed_attempts"),
+                sum_u64(&good, "retried"),
+                counter("listen_overflows"),
+                counter("listen_drops"),
+                steady,
+                peak,
+                med("server_cpu_s"),
+                max_f64(&good, "gen_cpu") * 100.0,
+                joined(fl)
+            );
+            meds.insert(
+                t.as_str(),
+                (
+                    med("p99_ms"),
+                    max_f64(&good, "max_ms"),
+                    peak - steady,
+                    med("server_cpu_s"),
+                ),
+            );
+        }
+        if let (Some(w), Some(x)) = (meds.get("wenzheng"), meds.get("nchan")) {
+            let _ = writeln!(
+                ratios,
+                "| {n} | {variant} | {jitter} | {} | {} | {:.1} / {:.1} | {} |",
+                ratio(w.0, x.0),
+                ratio(w.1, x.1),
+                w.2,
+                x.2,
+                ratio(w.3, x.3)
+            );
+        }
+    }
+    if !ratios.is_empty() {
+        s.push_str("\n**Storm ratios, ours ÷ nchan** (same run; the memory column is each server's peak above its steady RSS, ours / nchan's):\n\n| screens | variant | jitter ms | p99 | 100 % | RSS peak − steady MiB | server CPU |\n| ---: | --- | ---: | ---: | ---: | ---: | ---: |\n");
+        s.push_str(&ratios);
+    }
     s
 }
 
@@ -425,6 +697,62 @@ mod tests {
             "{s}"
         );
         assert!(s.contains("4 of 5 steps passed; the others FAILED"), "{s}");
+    }
+
+    fn storm(target: &str, label: &str, variant: &str, p99: f64, ok: bool) -> Value {
+        json!({"scenario": "storm", "target": target, "label": label, "subscribers": 1000,
+               "variant": variant, "jitter_ms": 0, "payload_bytes": 100, "p50_ms": p99 / 2.0,
+               "p99_ms": p99, "max_ms": p99 + 1.0, "own_p99_ms": p99 - 1.0, "storm_s": 0.5,
+               "failed_attempts": 3, "failures": {"refused": 3}, "retried": 2,
+               "listen_overflows": 1, "listen_drops": 1, "rss_steady_kb": 20480,
+               "rss_peak_kb": 30720, "server_cpu_s": 0.4, "gen_cpu": 0.5, "wrong": 0,
+               "not_current": 0, "probe_missed": 0, "lost": 0, "ok": ok})
+    }
+
+    #[test]
+    fn renders_bursts_and_storms_apart() {
+        let mut b1 = step("wenzheng", "A1", 0.0, 8.0, true);
+        b1["scenario"] = "burst".into();
+        b1["burst"] = 20.into();
+        b1["events"] = 60.into();
+        let mut b2 = step("nchan", "B1", 0.0, 4.0, true);
+        b2["scenario"] = "burst".into();
+        b2["burst"] = 20.into();
+        b2["events"] = 60.into();
+        let lines = vec![
+            step("wenzheng", "A1", 1.0, 4.0, true),
+            step("nchan", "B1", 1.0, 2.0, true),
+            b1,
+            b2,
+            storm("wenzheng", "A1", "full", 300.0, true),
+            storm("wenzheng", "A2", "full", 500.0, true),
+            storm("nchan", "B1", "full", 100.0, true),
+            storm("nchan", "B2", "full", 100.0, false),
+        ];
+        let s = render(&lines);
+        // The fan-out table holds its own rows only: rate 0 would be a burst.
+        assert!(!s.contains("| 1000 | 100 | 0 |"), "{s}");
+        assert!(
+            s.contains("| 1000 | 100 | 20 | 60 | wenzheng | 1 | 4.00 | 8.00 | 16.00 | 2.00 | 30 % | 0 | 0 | 0 | – |"),
+            "{s}"
+        );
+        assert!(
+            s.contains("| 1000 | 100 | 20 | 2.00× | 2.00× | 2.00× | 1.00× |"),
+            "{s}"
+        );
+        assert!(
+            s.contains("| 1000 | full | 0 | wenzheng | 2 | 200.0 | 400.0 | 501.0 | 399.0 | 0.50 | 6 | 4 | 2 | 2 | 20.0 | 30.0 | 0.40 | 50 % | refused: 6 |"),
+            "{s}"
+        );
+        assert!(s.contains("| 1000 | full | 0 | nchan | 2 |"), "{s}");
+        assert!(s.contains("**FAILED** (1 of 2)"), "{s}");
+        assert!(
+            s.contains("| 1000 | full | 0 | 4.00× | 4.96× | 10.0 / 10.0 | 1.00× |"),
+            "{s}"
+        );
+        // Idle memory comes from the fan-out steps only.
+        assert!(s.contains("| 1000 | wenzheng | 1 | 10.0 | 20.0 |"), "{s}");
+        assert!(s.contains("7 of 8 steps passed"), "{s}");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! One step of a run: a fresh channel, N subscribers connected, the server
 //! left idle for a moment (its memory read before and after), then `events`
-//! messages published at `rate` per second, drained, and tallied.
+//! messages published, drained, and tallied. The messages go out at `rate`
+//! per second (fan-out), or in bursts: `size` messages back to back, the
+//! next burst once every subscriber has the last one.
 
 use crate::procstat::{self, Pids};
 use crate::subs::{self, Kind, Shared};
@@ -19,13 +21,24 @@ pub const CLIENT_LIMITED: f64 = 0.8;
 /// A step whose p99 exceeds this (ms) counts as saturated.
 pub const SATURATED_P99_MS: f64 = 1000.0;
 
+/// How the messages of a step are published.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Schedule {
+    /// One message every 1/rate s, each awaited (its ack, its 201/202).
+    Rate(f64),
+    /// `count` bursts of `size` messages back to back (see
+    /// `Publisher::publish_burst`); a burst starts once every subscriber
+    /// has every message of the one before.
+    Burst { size: u64, count: u64 },
+}
+
 pub struct Params<'a> {
     pub kind: Kind,
     pub server: SocketAddr,
     pub admin_token: Option<&'a str>,
     pub sources: &'a [Ipv4Addr],
     pub subscribers: usize,
-    pub rate: f64,
+    pub schedule: Schedule,
     pub events: u64,
     pub payload: usize,
     pub concurrency: usize,
@@ -42,7 +55,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     // Let the server release the previous step's connections first.
     tokio::time::sleep(p.settle).await;
     let rss_before = p.pids.rss_kb();
-    let mut ch = target::open(p.kind, p.server, p.admin_token, &p.channel).await?;
+    let mut ch = target::open(p.kind, p.server, p.admin_token, &p.channel, p.payload).await?;
     let t = Instant::now();
     let sockets = subs::connect_all(
         p.server,
@@ -69,7 +82,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     let shared = Shared::new(p.kind, p.events);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
-    for ws in sockets {
+    for (ws, _) in sockets {
         tasks.spawn(subs::subscriber(ws, shared.clone(), stop_rx.clone()));
     }
     tokio::time::sleep(p.settle).await;
@@ -77,15 +90,51 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
 
     let (cpu0, gen0, w0) = (p.pids.cpu(), self_cpu(), Instant::now());
     let first_send = wire::now_us();
-    for i in 1..=p.events {
-        let due = w0 + Duration::from_secs_f64((i - 1) as f64 / p.rate);
-        tokio::time::sleep_until(due.into()).await;
-        let text = wire::payload(i, wire::now_us(), p.payload);
-        ch.publisher
-            .publish(&text)
-            .await
-            .with_context(|| format!("publishing message {i}"))?;
-        shared.published.store(i, Ordering::Relaxed);
+    let n = p.subscribers as u64;
+    // Burst steps: the time from each burst's first send until every
+    // subscriber had all of it (ms).
+    let mut burst_ms: Vec<f64> = Vec::new();
+    match p.schedule {
+        Schedule::Rate(rate) => {
+            for i in 1..=p.events {
+                let due = w0 + Duration::from_secs_f64((i - 1) as f64 / rate);
+                tokio::time::sleep_until(due.into()).await;
+                let text = wire::payload(i, wire::now_us(), p.payload);
+                ch.publisher
+                    .publish(&text)
+                    .await
+                    .with_context(|| format!("publishing message {i}"))?;
+                shared.published.store(i, Ordering::Relaxed);
+            }
+        }
+        Schedule::Burst { size, count } => {
+            let mut sent = 0u64;
+            for b in 0..count {
+                let start = Instant::now();
+                let base = sent;
+                // Counted as published before the first send: a subscriber
+                // may have the first frames before the last is sent.
+                shared.published.store(base + size, Ordering::Relaxed);
+                ch.publisher
+                    .publish_burst(size, |i| {
+                        wire::payload(base + i + 1, wire::now_us(), p.payload)
+                    })
+                    .await
+                    .with_context(|| format!("publishing burst {}", b + 1))?;
+                sent += size;
+                let until = Instant::now() + p.drain_guard;
+                while shared.distinct.load(Ordering::Relaxed) < n * sent && Instant::now() < until {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                if shared.distinct.load(Ordering::Relaxed) < n * sent {
+                    break;
+                }
+                burst_ms.push(start.elapsed().as_secs_f64() * 1000.0);
+                if b + 1 < count {
+                    tokio::time::sleep(p.settle / 2).await;
+                }
+            }
+        }
     }
     let publish_s = w0.elapsed().as_secs_f64();
     let expected = p.subscribers as u64 * p.events;
@@ -103,23 +152,26 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     if joined.is_err() {
         bail!("subscriber tasks did not stop within 60 s");
     }
+    let ch_command = ch.publisher.command();
     drop(ch);
     let t = shared.totals.lock().expect("totals");
     let window_s = (t.last_recv_us.saturating_sub(first_send) as f64 / 1e6).max(1e-6);
     let server_cpu = cpu1 - cpu0;
     let gen_cpu = (gen1 - gen0) / wall.max(1e-6);
+    let rate = match p.schedule {
+        Schedule::Rate(r) => r,
+        Schedule::Burst { .. } => 0.0,
+    };
     let achieved = if publish_s > 0.0 && p.events > 1 {
         // Messages are due at 0, 1/rate, …: n messages span n − 1 intervals.
         (p.events - 1) as f64 / publish_s
     } else {
-        p.rate
+        rate
     };
     let slow_closes = t.closed.iter().filter(|(c, _)| *c == Some(4008)).count();
     let client_limited = gen_cpu > CLIENT_LIMITED;
-    let saturated = achieved < 0.9 * p.rate
-        || t.ms(0.99) > SATURATED_P99_MS
-        || slow_closes > 0
-        || client_limited;
+    let saturated =
+        achieved < 0.9 * rate || t.ms(0.99) > SATURATED_P99_MS || slow_closes > 0 || client_limited;
     let clean = t.gaps == 0 && t.reorders == 0 && t.closed.is_empty();
     let ok = t.dups == 0 && t.strays == 0 && (clean || saturated);
     let mut codes: Vec<String> = t
@@ -129,10 +181,11 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
         .collect();
     codes.sort();
     codes.dedup();
-    Ok(json!({
+    let mut line = json!({
+        "scenario": "fanout",
         "subscribers": p.subscribers,
         "payload_bytes": p.payload,
-        "rate": p.rate,
+        "rate": rate,
         "events": p.events,
         "connect_s": connect_s,
         "rss_before_kb": rss_before,
@@ -163,5 +216,18 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
         "client_limited": client_limited,
         "saturated": saturated,
         "ok": ok,
-    }))
+    });
+    if let Some(c) = ch_command {
+        line["command"] = c.name().into();
+    }
+    if let Schedule::Burst { size, count } = p.schedule {
+        line["scenario"] = "burst".into();
+        line["burst"] = size.into();
+        line["bursts"] = count.into();
+        // Every burst delivered in full, and how long the slowest took.
+        line["bursts_delivered"] = (burst_ms.len() as u64).into();
+        line["burst_ms_max"] = burst_ms.iter().copied().fold(0.0, f64::max).into();
+        line["burst_ms_median"] = crate::report::median(burst_ms.clone()).into();
+    }
+    Ok(line)
 }

@@ -36,45 +36,190 @@ pub fn ws_config() -> WebSocketConfig {
         .write_buffer_size(0)
 }
 
+/// Why one connect attempt failed: `kind` is what is counted (`refused`,
+/// `reset`, `http 503`, …), `detail` the error itself.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub kind: String,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind, self.detail)
+    }
+}
+
+/// The short name a failed connect is counted under.
+pub fn io_kind(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => "refused".into(),
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => "reset".into(),
+        K::TimedOut => "timeout".into(),
+        K::AddrNotAvailable | K::AddrInUse => "no source port".into(),
+        k => format!("io {k:?}").to_lowercase(),
+    }
+}
+
+fn ws_kind(e: &tokio_tungstenite::tungstenite::Error) -> String {
+    use tokio_tungstenite::tungstenite::Error as E;
+    match e {
+        E::Http(r) => format!("http {}", r.status().as_u16()),
+        E::Io(io) => io_kind(io),
+        E::ConnectionClosed | E::AlreadyClosed => "reset".into(),
+        E::Protocol(_) => "handshake".into(),
+        _ => "handshake".into(),
+    }
+}
+
+/// Outgoing connections bind an explicit local port, chosen here round-robin
+/// per source address over the ephemeral range from a random start, not by
+/// the kernel: with tens of thousands of the generator's own sockets in
+/// TIME_WAIT after a storm, `bind` to port 0 searches the range for a free
+/// port and its cost grows with every socket, and it is the generator's CPU.
+/// A port still in use, or a TIME_WAIT of the same address pair younger than
+/// a second (`tcp_tw_reuse`, loopback), is skipped: the next port is tried.
+struct Ports {
+    lo: u32,
+    span: u32,
+    start: u32,
+    next: Mutex<std::collections::HashMap<Ipv4Addr, u32>>,
+}
+
+/// Ports skipped because they were still in use (the generator's, not the
+/// server's, affair).
+pub static PORT_RETRIES: AtomicU64 = AtomicU64::new(0);
+
+fn ports() -> &'static Ports {
+    static PORTS: std::sync::OnceLock<Ports> = std::sync::OnceLock::new();
+    PORTS.get_or_init(|| {
+        let (lo, hi) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|t| parse_port_range(&t))
+            .unwrap_or((32768, 60999));
+        Ports {
+            lo: lo as u32,
+            span: (hi - lo) as u32 + 1,
+            start: (wire::now_us() % 1_000_003) as u32,
+            next: Mutex::new(Default::default()),
+        }
+    })
+}
+
+/// `lo hi` of `/proc/sys/net/ipv4/ip_local_port_range`.
+pub fn parse_port_range(text: &str) -> Option<(u16, u16)> {
+    let mut it = text.split_whitespace().map(|v| v.parse::<u16>().ok());
+    let (lo, hi) = (it.next()??, it.next()??);
+    (lo > 0 && lo <= hi).then_some((lo, hi))
+}
+
+/// The `n`-th port of the range `lo`, `lo + 1`, … (`span` ports), from `start`.
+pub fn port_at(lo: u32, span: u32, start: u32, n: u32) -> u16 {
+    (lo + start.wrapping_add(n) % span.max(1)) as u16
+}
+
+impl Ports {
+    fn pick(&self, source: Ipv4Addr) -> u16 {
+        let mut next = self.next.lock().expect("ports");
+        let n = next.entry(source).or_insert(0);
+        *n = n.wrapping_add(1);
+        port_at(self.lo, self.span, self.start, *n)
+    }
+}
+
+/// A TCP connection from `source` (a port of its own, see [`Ports`]).
+async fn tcp_connect(source: Ipv4Addr, server: SocketAddr) -> std::io::Result<TcpStream> {
+    use std::io::ErrorKind as K;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let socket = TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        let port = ports().pick(source);
+        let skip = match socket.bind(SocketAddr::new(IpAddr::V4(source), port)) {
+            Err(e) if e.kind() == K::AddrInUse && tries < 64 => true,
+            Err(e) => return Err(e),
+            Ok(()) => match socket.connect(server).await {
+                Err(e) if e.kind() == K::AddrNotAvailable && tries < 64 => true,
+                r => return r,
+            },
+        };
+        if skip {
+            PORT_RETRIES.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Opens one TCP connection from `source` to `server` and upgrades it to a
+/// WebSocket at `path`; nothing is read after the upgrade.
+pub async fn handshake(source: Ipv4Addr, server: SocketAddr, path: &str) -> Result<Ws, Failure> {
+    let stream = tcp_connect(source, server).await.map_err(|e| Failure {
+        kind: io_kind(&e),
+        detail: format!("TCP connect from {source}: {e}"),
+    })?;
+    stream.set_nodelay(true).map_err(|e| Failure {
+        kind: io_kind(&e),
+        detail: format!("TCP_NODELAY: {e}"),
+    })?;
+    let url = format!("ws://{server}{path}");
+    let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(ws_config()))
+        .await
+        .map_err(|e| Failure {
+            kind: ws_kind(&e),
+            detail: format!("WebSocket handshake: {e}"),
+        })?;
+    Ok(ws)
+}
+
+/// Where a screen of our server stands: the session's epoch and the
+/// highest `seq` it has seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub epoch: String,
+    pub seq: u64,
+}
+
 /// Opens one WebSocket from `source` to `server` at `path`; for our server
-/// also waits for the snapshot (the connection is subscribed after it).
+/// also waits for the snapshot (the connection is subscribed after it) and
+/// returns its position.
 pub async fn connect_one(
     source: Ipv4Addr,
     server: SocketAddr,
     path: &str,
     kind: Kind,
-) -> anyhow::Result<Ws> {
-    let socket = TcpSocket::new_v4()?;
-    // Steps reconnect thousands of sockets; the previous step's may still be
-    // in TIME_WAIT on the same source ports.
-    socket.set_reuseaddr(true)?;
-    socket
-        .bind(SocketAddr::new(IpAddr::V4(source), 0))
-        .with_context(|| format!("binding to {source}"))?;
-    let stream = socket.connect(server).await.context("TCP connect")?;
-    stream.set_nodelay(true)?;
-    let url = format!("ws://{server}{path}");
-    let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(ws_config()))
+) -> anyhow::Result<(Ws, Option<Position>)> {
+    let mut ws = handshake(source, server, path)
         .await
-        .context("WebSocket handshake")?;
-    if kind == Kind::Wenzheng {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(t))) if t.starts_with(r#"{"type":"snapshot""#) => break,
-                Some(Ok(Message::Text(t))) => {
-                    bail!(
+        .map_err(|f| anyhow!("{f}"))?;
+    if kind == Kind::Nchan {
+        return Ok((ws, None));
+    }
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => {
+                let head = wire::head(t.as_bytes());
+                match head {
+                    Some(wire::Head {
+                        kind: "snapshot",
+                        seq: Some(seq),
+                        epoch: Some(epoch),
+                    }) => {
+                        let epoch = epoch.to_owned();
+                        return Ok((ws, Some(Position { epoch, seq })));
+                    }
+                    _ => bail!(
                         "first message is not a snapshot: {}",
                         t.chars().take(200).collect::<String>()
-                    )
+                    ),
                 }
-                Some(Ok(Message::Close(f))) => bail!("closed before the snapshot: {f:?}"),
-                Some(Ok(_)) => {}
-                Some(Err(e)) => bail!("read error before the snapshot: {e}"),
-                None => bail!("connection ended before the snapshot"),
             }
+            Some(Ok(Message::Close(f))) => bail!("closed before the snapshot: {f:?}"),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => bail!("read error before the snapshot: {e}"),
+            None => bail!("connection ended before the snapshot"),
         }
     }
-    Ok(ws)
 }
 
 /// Opens `n` subscribers, round-robin over `sources`; every one must succeed
@@ -87,7 +232,7 @@ pub async fn connect_all(
     concurrency: usize,
     kind: Kind,
     guard: Duration,
-) -> anyhow::Result<Vec<Ws>> {
+) -> anyhow::Result<Vec<(Ws, Option<Position>)>> {
     let gate = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = JoinSet::new();
     for i in 0..n {
@@ -203,5 +348,30 @@ pub async fn subscriber(mut ws: Ws, shared: Arc<Shared>, mut stop: watch::Receiv
     t.subscriber(&seen, published);
     if let Some(e) = ended {
         t.closed.push(e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_range() {
+        assert_eq!(parse_port_range("32768\t60999\n"), Some((32768, 60999)));
+        assert_eq!(parse_port_range("1024 1024"), Some((1024, 1024)));
+        assert_eq!(parse_port_range("60999 32768"), None);
+        assert_eq!(parse_port_range("0 10"), None);
+        assert_eq!(parse_port_range("x"), None);
+    }
+
+    #[test]
+    fn ports_cycle_through_the_range() {
+        let (lo, span) = (32768, 28232);
+        let all: std::collections::HashSet<u16> =
+            (0..span).map(|n| port_at(lo, span, 12345, n)).collect();
+        assert_eq!(all.len(), span as usize, "every port once per cycle");
+        assert!(all.iter().all(|&p| (32768..=60999).contains(&p)));
+        assert_eq!(port_at(lo, span, 12345, 0), port_at(lo, span, 12345, span));
+        assert_eq!(port_at(lo, span, u32::MAX, 1), port_at(lo, span, 0, 0));
     }
 }

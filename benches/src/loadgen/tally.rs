@@ -121,6 +121,17 @@ impl Totals {
     }
 }
 
+/// The `q` quantile (0 < q ≤ 1) of `sorted` by nearest rank: the smallest
+/// value with at least q × n values at or below it (q = 1: the largest).
+/// 0 for no values.
+pub fn nearest_rank(sorted: &[u64], q: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (q.clamp(0.0, 1.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +166,21 @@ mod tests {
         // A clock step backwards records 1 µs, not an underflow.
         t.frame(5, 1);
         assert_eq!(t.latency.min(), 1);
+    }
+
+    #[test]
+    fn nearest_ranks() {
+        assert_eq!(nearest_rank(&[], 0.99), 0);
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(nearest_rank(&v, 0.5), 50);
+        assert_eq!(nearest_rank(&v, 0.99), 99);
+        assert_eq!(nearest_rank(&v, 1.0), 100);
+        assert_eq!(nearest_rank(&v, 0.0), 1, "q = 0 reads the smallest");
+        // 1,000 values: the 99 % is the 990th; one slow value moves only the 100 %.
+        let mut w = vec![10u64; 999];
+        w.push(5000);
+        assert_eq!(nearest_rank(&w, 0.99), 10);
+        assert_eq!(nearest_rank(&w, 1.0), 5000);
+        assert_eq!(nearest_rank(&[7], 0.99), 7);
     }
 }

@@ -44,6 +44,35 @@ pub fn is_event(frame: &[u8]) -> bool {
     frame.starts_with(br#"{"type":"event""#)
 }
 
+/// The head of a frame of our server: its `type`, its `seq` and, in a
+/// `snapshot`, its `epoch` (serde writes them first, in this order: see
+/// `wz_protocol::server`). Only the first 256 bytes are read, so a large
+/// snapshot costs nothing more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head<'a> {
+    pub kind: &'a str,
+    pub seq: Option<u64>,
+    pub epoch: Option<&'a str>,
+}
+
+pub fn head(frame: &[u8]) -> Option<Head<'_>> {
+    let rest = frame.strip_prefix(br#"{"type":""#)?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    let kind = std::str::from_utf8(&rest[..end]).ok()?;
+    let near = &frame[..frame.len().min(256)];
+    let seq = find(near, br#""seq":"#).and_then(|at| {
+        let digits = &near[at + 6..];
+        let n = digits.iter().take_while(|b| b.is_ascii_digit()).count();
+        number(&digits[..n])
+    });
+    let epoch = find(near, br#""epoch":""#).and_then(|at| {
+        let v = &near[at + 9..];
+        let n = v.iter().position(|&b| b == b'"')?;
+        std::str::from_utf8(&v[..n]).ok()
+    });
+    Some(Head { kind, seq, epoch })
+}
+
 fn number(b: &[u8]) -> Option<u64> {
     if b.is_empty() || b.len() > 20 || !b.iter().all(u8::is_ascii_digit) {
         return None;
@@ -89,6 +118,44 @@ mod tests {
         assert!(is_event(frame.as_bytes()));
         assert_eq!(parse(frame.as_bytes()), Some((3, 1000)));
         assert!(!is_event(br#"{"type":"stats","seq":9}"#));
+    }
+
+    #[test]
+    fn reads_heads() {
+        let snap = br#"{"type":"snapshot","seq":25,"epoch":"5eed000020260001","server_time":1,"protocol":3}"#;
+        assert_eq!(
+            head(snap),
+            Some(Head {
+                kind: "snapshot",
+                seq: Some(25),
+                epoch: Some("5eed000020260001")
+            })
+        );
+        let ack = br#"{"type":"ack","id":"a-3","seq":7,"result":{"announcement":3}}"#;
+        assert_eq!(
+            head(ack),
+            Some(Head {
+                kind: "ack",
+                seq: Some(7),
+                epoch: None
+            })
+        );
+        let stats = br#"{"type":"stats","seq":0,"server_time":1}"#;
+        assert_eq!(head(stats).unwrap().seq, Some(0));
+        let err = br#"{"type":"error","code":"bad_message","message":"x","retryable":false}"#;
+        assert_eq!(
+            head(err),
+            Some(Head {
+                kind: "error",
+                seq: None,
+                epoch: None
+            })
+        );
+        // A `seq` beyond the first 256 bytes is not looked for.
+        let far = format!(r#"{{"type":"event","pad":"{}","seq":4}}"#, "x".repeat(300));
+        assert_eq!(head(far.as_bytes()).unwrap().seq, None);
+        assert_eq!(head(b"wzb 1 2 "), None);
+        assert_eq!(head(br#"{"type":"snap"#), None);
     }
 
     #[test]
