@@ -348,6 +348,21 @@ impl Session {
             self.checked_in.keys().filter(|id| self.delegates.get(*id).is_some_and(|d| &d.venue == venue)).count();
         (present as u32, roster)
     }
+    /// `(present, roster)` of every venue with a delegate on its roster, in
+    /// one pass over the roster (stats and turnout ask for all venues on
+    /// every tick; one [`Session::presence`] per venue was a pass each).
+    pub fn presence_by_venue(&self) -> BTreeMap<&VenueId, (u32, u32)> {
+        let mut m: BTreeMap<&VenueId, (u32, u32)> = BTreeMap::new();
+        for d in self.delegates.values() {
+            let e = m.entry(&d.venue).or_default();
+            e.1 += 1;
+            if self.checked_in.contains_key(&d.id) {
+                e.0 += 1;
+            }
+        }
+        m
+    }
+
     /// Live turnout of an evaluation; frozen once it is closed.
     pub fn turnout(&self, ev: &Evaluation) -> Turnout {
         if let Some(r) = &ev.results {
@@ -369,8 +384,9 @@ impl Session {
 
     pub(crate) fn live_turnout(&self, ev: &Evaluation) -> Turnout {
         let mut t = Turnout::default();
+        let presence = self.presence_by_venue();
         for v in &self.def.venues {
-            let (present, _) = self.presence(&v.id);
+            let (present, _) = presence.get(&v.id).copied().unwrap_or_default();
             let voted = ev.tally.voted(&v.id);
             t.by_venue.insert(v.id.clone(), (voted, present));
             t.voted += voted;

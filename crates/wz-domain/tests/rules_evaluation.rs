@@ -45,6 +45,11 @@ fn check_in_by_self_own_venue_operator_or_moderator() {
     assert_eq!(s.presence(&vid(BAIYU)), (2, 3));
     assert_eq!(s.presence(&vid(XINHUA)), (1, 3));
     assert_eq!(s.presence(&vid(MAIN)), (0, 3));
+    // All venues at once says the same (what stats and turnout read).
+    let all = s.presence_by_venue();
+    for v in [BAIYU, XINHUA, MAIN] {
+        assert_eq!(all[&vid(v)], s.presence(&vid(v)), "{v}");
+    }
 }
 
 #[test]
