@@ -239,10 +239,16 @@ fn bench_snapshots(c: &mut Criterion) {
         let now = Millis(START + 3_600_000);
         let health = health(s, now);
         for (who, viewer) in [("screen", Viewer::Screen), ("moderator", Viewer::Moderator)] {
+            let size = render::snapshot(s, EPOCH, &viewer, &health, now).encode().len();
+            eprintln!("snapshot/{state}/{who}: {size} bytes");
             g.bench_function(format!("{state}/{who}"), |b| {
                 b.iter(|| render::snapshot(black_box(s), EPOCH, &viewer, &health, now).encode())
             });
         }
+        // What a screen gets over the WebSocket: settled questions abridged.
+        let size = render::screen_snapshot(s, EPOCH, &health, now).encode().len();
+        eprintln!("snapshot/{state}/screen_ws: {size} bytes");
+        g.bench_function(format!("{state}/screen_ws"), |b| b.iter(|| render::screen_snapshot(black_box(s), EPOCH, &health, now).encode()));
     }
     g.finish();
 }

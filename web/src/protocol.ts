@@ -62,7 +62,15 @@ seconds: number,
 /**
  * Only in a delegate's own view.
  */
-seconded_by_me?: boolean, reject_reason?: string, merged_into?: number, merged_from: Array<number>, answer?: AnswerDto, follow_ups: Array<FollowUpDto>, };
+seconded_by_me?: boolean, reject_reason?: string, merged_into?: number, merged_from: Array<number>, answer?: AnswerDto, follow_ups: Array<FollowUpDto>, 
+/**
+ * Only in a public screen's WebSocket snapshot, for a settled question
+ * (answered, rejected, merged) not on the floor: its texts (`text`,
+ * the answers' `summary`, the follow-ups' `text`) are left empty, as
+ * the screen shows none of them. `GET /api/sessions/{id}/questions`
+ * has them whole.
+ */
+abridged?: boolean, };
 
 export type FloorRequestDto = { question: number, venue: string, at: number, };
 

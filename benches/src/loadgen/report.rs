@@ -158,6 +158,8 @@ struct Agg {
     achieved: f64,
     server_busy: f64,
     cpu_per_frame: f64,
+    /// Median of the runs' publish-to-accept p99 (our moderator's ack).
+    ack_p99: f64,
     gen_cpu: f64,
     gaps: u64,
     dups: u64,
@@ -181,6 +183,7 @@ fn agg(steps: &[&Value]) -> Agg {
         achieved: med("achieved_rate"),
         server_busy: med("server_cpu_frac"),
         cpu_per_frame: med("server_cpu_us_per_frame"),
+        ack_p99: med("ack_p99_ms"),
         gen_cpu: good.iter().map(|s| f(s, "gen_cpu")).fold(0.0, f64::max),
         gaps: sum("gaps"),
         dups: sum("dups"),
@@ -266,8 +269,8 @@ pub fn render(all: &[Value]) -> String {
             .collect::<Vec<_>>()
             .join("; ")
     );
-    s.push_str("| screens | payload B | rate /s | msgs | server | runs | published /s | p50 ms | p99 ms | max ms | frames/s | server CPU (of its core) | server CPU µs/frame | generator CPU (max) | gaps | dups | reorders | flags |\n");
-    s.push_str("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    s.push_str("| screens | payload B | rate /s | msgs | server | runs | published /s | p50 ms | p99 ms | max ms | frames/s | server CPU (of its core) | server CPU µs/frame | publish accepted p99 ms | generator CPU (max) | gaps | dups | reorders | flags |\n");
+    s.push_str("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     let mut ratios = String::new();
     for ((n, payload, rate), targets) in &g {
         let rate = *rate as f64 / 1000.0;
@@ -281,7 +284,7 @@ pub fn render(all: &[Value]) -> String {
                 .unwrap_or(0);
             let _ = writeln!(
                 s,
-                "| {n} | {payload} | {rate} | {events} | {t} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} % | {:.2} | {:.0} % | {} | {} | {} | {} |",
+                "| {n} | {payload} | {rate} | {events} | {t} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} % | {:.2} | {:.1} | {:.0} % | {} | {} | {} | {} |",
                 a.runs,
                 a.achieved,
                 a.p50,
@@ -290,6 +293,7 @@ pub fn render(all: &[Value]) -> String {
                 a.fps,
                 a.server_busy * 100.0,
                 a.cpu_per_frame,
+                a.ack_p99,
                 a.gen_cpu * 100.0,
                 a.gaps,
                 a.dups,
@@ -679,7 +683,7 @@ mod tests {
         ];
         let s = render(&lines);
         assert!(
-            s.contains("| 1000 | 100 | 1 | 10 | wenzheng | 2 | 1.0 | 2.50 | 5.00 | 12.00 | 1000 | 50 % | 2.00 | 30 % | 0 | 0 | 0 | – |"),
+            s.contains("| 1000 | 100 | 1 | 10 | wenzheng | 2 | 1.0 | 2.50 | 5.00 | 12.00 | 1000 | 50 % | 2.00 | 0.0 | 30 % | 0 | 0 | 0 | – |"),
             "{s}"
         );
         assert!(

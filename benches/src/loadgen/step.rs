@@ -94,16 +94,22 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     // Burst steps: the time from each burst's first send until every
     // subscriber had all of it (ms).
     let mut burst_ms: Vec<f64> = Vec::new();
+    // Rate steps: each publish until the server accepted it (our server:
+    // the moderator's ack, while the screens are fed; nchan: the POST's
+    // answer), in ms.
+    let mut ack_ms: Vec<f64> = Vec::new();
     match p.schedule {
         Schedule::Rate(rate) => {
             for i in 1..=p.events {
                 let due = w0 + Duration::from_secs_f64((i - 1) as f64 / rate);
                 tokio::time::sleep_until(due.into()).await;
                 let text = wire::payload(i, wire::now_us(), p.payload);
+                let sent = Instant::now();
                 ch.publisher
                     .publish(&text)
                     .await
                     .with_context(|| format!("publishing message {i}"))?;
+                ack_ms.push(sent.elapsed().as_secs_f64() * 1e3);
                 shared.published.store(i, Ordering::Relaxed);
             }
         }
@@ -217,6 +223,13 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
         "saturated": saturated,
         "ok": ok,
     });
+    if !ack_ms.is_empty() {
+        ack_ms.sort_by(f64::total_cmp);
+        let q = |f: f64| ack_ms[((ack_ms.len() - 1) as f64 * f).round() as usize];
+        line["ack_p50_ms"] = q(0.5).into();
+        line["ack_p99_ms"] = q(0.99).into();
+        line["ack_max_ms"] = q(1.0).into();
+    }
     if let Some(c) = ch_command {
         line["command"] = c.name().into();
     }

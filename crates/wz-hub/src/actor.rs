@@ -79,6 +79,8 @@ pub(crate) struct ConnParts {
     pub id: ConnId,
     pub frames: crate::conn::OutboxRx,
     pub frames_tx: crate::conn::OutboxTx,
+    /// Public screens read the session's feed.
+    pub feed: Option<crate::conn::FeedRx>,
     pub close: oneshot::Receiver<CloseCode>,
 }
 
@@ -126,6 +128,8 @@ pub(crate) struct SessionActor {
     conns: Conns,
     next_conn: ConnId,
     ring: Ring,
+    /// What every public screen receives, published once (issue 11).
+    feed: crate::conn::Feed,
     stats_dirty: bool,
     /// What each stats audience was last sent, without `seq` and
     /// `server_time` (issue 11): an audience whose numbers did not change is
@@ -154,6 +158,7 @@ struct CatchUp {
 impl SessionActor {
     pub fn new(state: Session, acked: Acked, store: DynStore, config: HubConfig, rx: mpsc::Receiver<ActorMsg>) -> Self {
         let ring = Ring::new(config.resume_window);
+        let feed = crate::conn::Feed::new(config.outbound_queue);
         Self {
             state,
             // Replaced by `with_epoch` for every session the hub runs.
@@ -176,6 +181,7 @@ impl SessionActor {
             conns: Conns::default(),
             next_conn: 1,
             ring,
+            feed,
             stats_dirty: false,
             stats_sent: HashMap::new(),
             stats_fresh_from: 0,
@@ -298,20 +304,28 @@ impl SessionActor {
         }
     }
 
-    /// Sends one event to every connection, encoded once per perspective.
+    /// Sends one event to every connection, encoded once per perspective:
+    /// first to each connection of its own (staff, stations, delegates: a
+    /// few hundred, whose writers then run first, so the moderator's ack is
+    /// not behind ten thousand screens), then once into the screens' feed.
     fn broadcast(&mut self, entry: Entry) {
         let session = self.state.def().id.clone();
         let def = self.state.def_shared();
         let seal = self.state.seal().copied();
         let entry = self.ring.push(entry);
         let mut dead = Vec::new();
-        for (id, c) in self.conns.iter() {
+        for (id, c) in self.conns.direct() {
             let p = Perspective::of(&c.viewer, &entry.changes);
             if let Some(bytes) = entry.bytes(&session, &def, seal.as_ref(), &p)
-                && !deliver(c, bytes)
+                && !deliver(c, 0, bytes)
             {
-                dead.push(*id);
+                dead.push(id);
             }
+        }
+        if self.conns.fed() > 0
+            && let Some(bytes) = entry.bytes(&session, &def, seal.as_ref(), &Perspective::Public)
+        {
+            self.feed.publish(bytes);
         }
         for id in dead {
             self.drop_slow(id);
@@ -321,7 +335,7 @@ impl SessionActor {
     /// Sends to one connection; a full queue closes it as a slow consumer.
     fn send(&mut self, conn: ConnId, bytes: Bytes) {
         if let Some(c) = self.conns.get(conn)
-            && !deliver(c, bytes)
+            && !deliver(c, self.feed.position(), bytes)
         {
             self.drop_slow(conn);
         }
@@ -401,16 +415,18 @@ impl SessionActor {
         if let Some(v) = venue.clone() {
             self.seen(v);
         }
-        let conn = Conn { key, viewer: viewer.clone(), venue, tx: tx.clone(), close: Some(close_tx) };
+        // Every public screen receives the same frames: from the feed.
+        let feed = matches!(viewer, Viewer::Screen).then(|| self.feed.subscribe());
+        let conn = Conn { key, viewer: viewer.clone(), venue, tx: tx.clone(), fed: feed.is_some(), close: Some(close_tx) };
         // Inserted first: the snapshot's presence counts include this connection.
         self.conns.insert(id, conn);
         let catch_up = self.catch_up(&viewer, from);
         metrics::counter!("wz_connects_total", "resumed" => if catch_up.resumed { "yes" } else { "no" }).increment(1);
         for b in catch_up.frames {
-            let _ = tx.try_send(b);
+            let _ = tx.try_send_after(self.feed.position(), b);
         }
         self.stats_dirty = true;
-        let _ = reply.send(ConnParts { id, frames, frames_tx: tx, close });
+        let _ = reply.send(ConnParts { id, frames, frames_tx: tx, feed, close });
     }
 
     /// Closes the oldest open connections of `key` (with `replaced`) until a
@@ -466,7 +482,8 @@ impl SessionActor {
         CatchUp { frames: vec![snapshot], resumed: false }
     }
 
-    /// The public screen's snapshot, the same for every screen: built once
+    /// The public screen's snapshot (settled questions abridged, see
+    /// [`render::screen_snapshot`]), the same for every screen: built once
     /// per state (sequence number and store health) and shared by every
     /// screen that connects within [`SCREEN_SNAPSHOT_REUSE`] of it (issue 11:
     /// a reconnect storm of 10,000 screens built 10,000 identical
@@ -480,7 +497,7 @@ impl SessionActor {
         {
             return bytes.clone();
         }
-        let bytes = Bytes::from(render::snapshot(&self.state, self.epoch, &Viewer::Screen, &self.public_health(), now).encode());
+        let bytes = Bytes::from(render::screen_snapshot(&self.state, self.epoch, &self.public_health(), now).encode());
         self.screen_snapshot = Some((key, now, bytes.clone()));
         bytes
     }
@@ -507,27 +524,44 @@ impl SessionActor {
         self.conns.remove_closed();
         let now = (self.config.clock)();
         let health = self.health();
-        // Per audience: the frame, and whether everyone must get it.
-        let mut cache: HashMap<Perspective, (Bytes, bool)> = HashMap::new();
-        let mut dead = Vec::new();
         let voting = self.state.open_evaluation().is_some();
         let fresh_from = std::mem::replace(&mut self.stats_fresh_from, self.next_conn);
-        for (id, c) in self.conns.iter() {
-            let p = stats_perspective(&Perspective::for_snapshot(&c.viewer), voting);
-            let (bytes, changed) = cache
+        // Per audience: the frame, and whether everyone must get it.
+        let mut cache: HashMap<Perspective, (Bytes, bool)> = HashMap::new();
+        let mut frame = |p: Perspective| -> (Bytes, bool) {
+            cache
                 .entry(p.clone())
                 .or_insert_with(|| {
                     let stats = render::stats(&self.state, &p, &health, now);
                     let content = StatsDto { seq: 0, server_time: 0, ..stats.clone() };
                     let changed = self.stats_sent.get(&p) != Some(&content);
                     if changed {
-                        self.stats_sent.insert(p.clone(), content);
+                        self.stats_sent.insert(p, content);
                     }
                     (Bytes::from(ServerMessage::Stats(stats).encode()), changed)
                 })
-                .clone();
-            if (changed || *id >= fresh_from) && !deliver(c, bytes) {
-                dead.push(*id);
+                .clone()
+        };
+        let mut dead = Vec::new();
+        for (id, c) in self.conns.direct() {
+            let (bytes, changed) = frame(stats_perspective(&Perspective::for_snapshot(&c.viewer), voting));
+            if (changed || id >= fresh_from) && !deliver(c, 0, bytes) {
+                dead.push(id);
+            }
+        }
+        if self.conns.fed() > 0 {
+            let (bytes, changed) = frame(Perspective::Public);
+            if changed {
+                self.feed.publish(bytes);
+            } else {
+                // Screens opened since the last stats may hold newer numbers
+                // than the feed last carried: they get these on their own.
+                let at = self.feed.position();
+                for (id, c) in self.conns.fed_since(fresh_from) {
+                    if !deliver(c, at, bytes.clone()) {
+                        dead.push(id);
+                    }
+                }
             }
         }
         for id in dead {
@@ -547,8 +581,10 @@ fn stats_perspective(p: &Perspective, voting: bool) -> Perspective {
     }
 }
 
-/// False when the connection must go (queue full or receiver gone).
-fn deliver(c: &Conn, bytes: Bytes) -> bool {
-    c.tx.try_send(bytes)
+/// False when the connection must go (queue full or receiver gone). `feed`
+/// is the feed's position: for a screen, the frame follows what the feed
+/// carried so far.
+fn deliver(c: &Conn, feed: u64, bytes: Bytes) -> bool {
+    c.tx.try_send_after(feed, bytes)
 }
 

@@ -245,6 +245,14 @@ pub struct QuestionDto {
     #[ts(optional)]
     pub answer: Option<AnswerDto>,
     pub follow_ups: Vec<FollowUpDto>,
+    /// Only in a public screen's WebSocket snapshot, for a settled question
+    /// (answered, rejected, merged) not on the floor: its texts (`text`,
+    /// the answers' `summary`, the follow-ups' `text`) are left empty, as
+    /// the screen shows none of them. `GET /api/sessions/{id}/questions`
+    /// has them whole.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
+    pub abridged: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -213,6 +213,7 @@ pub fn question(q: &d::Question, p: &Perspective) -> Option<QuestionDto> {
                 answer: f.answer.as_ref().map(answer),
             })
             .collect(),
+        abridged: false,
     })
 }
 
@@ -353,11 +354,12 @@ pub struct Health {
 pub fn stats(s: &Session, p: &Perspective, health: &Health, now: d::Millis) -> StatsDto {
     let connections = &health.connections;
     let def = s.def();
+    let presence = s.presence_by_venue();
     let venues = def
         .venues
         .iter()
         .map(|v| {
-            let (present, roster) = s.presence(&v.id);
+            let (present, roster) = presence.get(&v.id).copied().unwrap_or_default();
             VenueStatsDto {
                 venue: v.id.0.clone(),
                 present,
@@ -487,6 +489,39 @@ pub fn snapshot(s: &Session, epoch: crate::Epoch, viewer: &Viewer, health: &Heal
         },
         stats: stats(s, &p, health, now),
     }))
+}
+
+/// A public screen's snapshot over the WebSocket (issue 11): the public
+/// snapshot with every settled question not on the floor abridged (see
+/// `QuestionDto::abridged`). The screen shows counts, statuses and
+/// commitments of past questions, never their texts, which were most of a
+/// long session's snapshot (about 2.4 KB per answered question, to every one
+/// of thousands of screens at every reconnect).
+pub fn screen_snapshot(s: &Session, epoch: crate::Epoch, health: &Health, now: d::Millis) -> ServerMessage {
+    let mut m = snapshot(s, epoch, &Viewer::Screen, health, now);
+    if let ServerMessage::Snapshot(dto) = &mut m {
+        let floor = dto.floor.as_ref().map(|f| f.question);
+        let settled = |st: QuestionStatus| matches!(st, QuestionStatus::Answered | QuestionStatus::Rejected | QuestionStatus::Merged);
+        for q in dto.questions.iter_mut().filter(|q| settled(q.status) && Some(q.id) != floor) {
+            abridge(q);
+        }
+    }
+    m
+}
+
+fn abridge(q: &mut QuestionDto) {
+    q.abridged = true;
+    q.text.clear();
+    q.original_text = None;
+    if let Some(a) = q.answer.as_mut() {
+        a.summary.clear();
+    }
+    for f in &mut q.follow_ups {
+        f.text.clear();
+        if let Some(a) = f.answer.as_mut() {
+            a.summary.clear();
+        }
+    }
 }
 
 pub fn session_info(s: &Session) -> SessionInfoDto {

@@ -97,6 +97,39 @@ fn golden_events() {
     }
 }
 
+/// A screen's WebSocket snapshot leaves out the texts of settled questions,
+/// and only those: everything else is the public snapshot's.
+#[test]
+fn a_screens_snapshot_abridges_only_settled_questions_off_the_floor() {
+    let sc = scenario();
+    for run in [&sc.floor, &sc.end, &sc.followup] {
+        let full = snapshot_dto(run.snapshot(&Viewer::Screen));
+        let ws = snapshot_dto(render::screen_snapshot(&run.s, EPOCH, &connections(), Millis(run.now)));
+        let floor = full.floor.as_ref().map(|f| f.question);
+        assert_eq!(full.questions.len(), ws.questions.len());
+        for (f, w) in full.questions.iter().zip(&ws.questions) {
+            let settled = matches!(f.status, wz_protocol::dto::QuestionStatus::Answered | wz_protocol::dto::QuestionStatus::Rejected | wz_protocol::dto::QuestionStatus::Merged);
+            if settled && Some(f.id) != floor {
+                assert!(w.abridged && w.text.is_empty(), "question {} abridged", f.id);
+                assert!(w.follow_ups.iter().all(|x| x.text.is_empty()));
+                // The commitments board and the closing figures still add up.
+                let commitments = |q: &wz_protocol::dto::QuestionDto| {
+                    q.answer.iter().chain(q.follow_ups.iter().filter_map(|x| x.answer.as_ref())).map(|a| a.commitments.clone()).collect::<Vec<_>>()
+                };
+                assert_eq!(commitments(w), commitments(f));
+                assert_eq!((w.status, w.follow_ups.len(), &w.venues, &w.unit), (f.status, f.follow_ups.len(), &f.venues, &f.unit));
+            } else {
+                assert_eq!(w, f, "question {} whole", f.id);
+            }
+        }
+        let rest = |mut d: wz_protocol::server::SnapshotDto| {
+            d.questions.clear();
+            d
+        };
+        assert_eq!(rest(ws), rest(full));
+    }
+}
+
 #[test]
 fn golden_snapshots() {
     let sc = scenario();
@@ -112,6 +145,8 @@ fn golden_snapshots() {
     for (who, v) in [("auditor", Viewer::Auditor), ("screen", Viewer::Screen), ("delegate_d002", del("d002"))] {
         insta::assert_json_snapshot!(format!("snapshot_end_{who}"), sc.end.snapshot(&v));
     }
+    // What a screen gets over the WebSocket: settled questions abridged (issue 11).
+    insta::assert_json_snapshot!("snapshot_end_screen_ws", render::screen_snapshot(&sc.end.s, EPOCH, &connections(), Millis(sc.end.now)));
     for (who, v) in [
         ("office", Viewer::Office),
         ("unit_minzheng", unit("minzheng")),

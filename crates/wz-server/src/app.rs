@@ -45,6 +45,8 @@ pub struct AppState {
     pub origins: Arc<crate::origin::OriginPolicy>,
     /// Failed join-code attempts per client address ([`crate::auth`]).
     pub attempts: Arc<crate::auth::Attempts>,
+    /// Where connections' writers run (screens: on shards).
+    pub writers: Arc<crate::writers::Writers>,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
                 crate::origin::OriginPolicy::new(args.bind, args.public_url.as_deref(), &args.listener.allowed_origins).unwrap_or_default(),
             ),
             attempts: Arc::default(),
+            writers: Arc::new(args.writer_shards.map_or_else(crate::writers::Writers::for_runtime, crate::writers::Writers::new)),
         }
     }
 

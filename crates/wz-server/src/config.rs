@@ -151,6 +151,10 @@ pub struct ServeArgs {
     /// close handshake when the server ends a connection.
     #[arg(long, env = "WENZHENG_WRITE_TIMEOUT_SECONDS", default_value_t = 10)]
     pub write_timeout_seconds: u64,
+    /// Tasks that run the public screens' writers (issue 11): 0 gives every
+    /// screen a task of its own; by default two per runtime worker.
+    #[arg(long, env = "WENZHENG_WRITER_SHARDS")]
+    pub writer_shards: Option<usize>,
     /// Most commands written to the store in one group commit (1 disables
     /// group commit; for benchmarks).
     #[arg(long, env = "WENZHENG_MAX_BATCH", default_value_t = 256)]

@@ -17,6 +17,7 @@ pub mod origin;
 pub mod pdf;
 pub mod reports;
 pub mod sheet;
+pub mod writers;
 pub mod ws;
 
 pub use app::{AppState, app, serve};

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
-use tokio_util::task::AbortOnDropHandle;
+use crate::writers::{WriterHandle, Writers};
 use tracing::debug;
 use wz_hub::{ConnReceiver, ConnSender, Connection, Outbound};
 use wz_protocol::server::{ErrorDto, ServerMessage};
@@ -144,7 +144,7 @@ pub async fn upgrade(
             // connections; `admission` keeps the total place until the end.
             admission.authenticated();
             let (sink, stream) = socket.split();
-            run_socket(sink, stream, conn, st.limits.clone(), st.limiter.clone()).await;
+            run_socket(sink, stream, conn, st.limits.clone(), st.limiter.clone(), &st.writers).await;
         })
 }
 
@@ -216,6 +216,7 @@ pub async fn run_socket<W, R>(
     conn: Connection,
     limits: SocketLimits,
     limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    writers: &Writers,
 ) where
     W: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin + Send,
@@ -223,8 +224,9 @@ pub async fn run_socket<W, R>(
     let Connection { sender, receiver } = conn;
     let (stop_tx, stop_rx) = oneshot::channel::<Stop>();
     metrics::gauge!("wz_ws_open").increment(1.0);
-    let mut writer =
-        Some(AbortOnDropHandle::new(tokio::spawn(write_loop(sink, receiver, stop_rx, limits.ping_interval, limits.write_timeout))));
+    // Public screens' writers run on the shards (see `writers`).
+    let screen = matches!(sender.principal().key, wz_hub::PrincipalKey::Screen);
+    let mut writer = Some(writers.run(screen, write_loop(sink, receiver, stop_rx, limits.ping_interval, limits.write_timeout)).await);
 
     let mut budget = Budget::new(&sender, limiter, limits.max_strikes);
     let ending = read_loop(&mut stream, &sender, &mut budget, limits.idle_timeout, &mut writer).await;
@@ -262,7 +264,7 @@ async fn read_loop<R>(
     sender: &ConnSender,
     budget: &mut Budget,
     idle: Duration,
-    writer: &mut Option<AbortOnDropHandle<WriterEnd>>,
+    writer: &mut Option<WriterHandle<WriterEnd>>,
 ) -> Ending
 where
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
@@ -363,7 +365,7 @@ where
 }
 
 /// The writer's end, once: pending while it runs, and forever after it was seen.
-async fn finished(writer: &mut Option<AbortOnDropHandle<WriterEnd>>) -> WriterEnd {
+async fn finished(writer: &mut Option<WriterHandle<WriterEnd>>) -> WriterEnd {
     let Some(w) = writer.as_mut() else { return std::future::pending().await };
     let end = w.await.unwrap_or(WriterEnd::Stopped);
     *writer = None;

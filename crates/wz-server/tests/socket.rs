@@ -43,7 +43,8 @@ where
     let (to_server, stream) = mpsc::unbounded();
     let burst = NonZeroU32::new(burst).unwrap();
     let limiter = Arc::new(RateLimiter::keyed(Quota::per_hour(NonZeroU32::new(1).unwrap()).allow_burst(burst)));
-    (to_server, tokio::spawn(run_socket(sink, stream, conn, limits, limiter)))
+    let writers = wz_server::writers::Writers::new(2);
+    (to_server, tokio::spawn(async move { run_socket(sink, stream, conn, limits, limiter, &writers).await }))
 }
 
 async fn harness(limits: SocketLimits, burst: u32) -> Harness {

@@ -5,6 +5,10 @@
 //! shared `screen` credential, a scan per connect would cost 10^8
 //! comparisons. Every insertion and removal goes through this type, so the
 //! two maps cannot disagree.
+//!
+//! Connections are also split by how they receive broadcasts: most screens
+//! read the session's feed (`fed`), everyone else has frames pushed into
+//! their own queue (`direct`); a broadcast walks only the direct ones.
 
 use super::ConnId;
 use crate::credentials::PrincipalKey;
@@ -19,6 +23,8 @@ pub(super) struct Conn {
     /// The venue this connection counts for on the health board.
     pub venue: Option<VenueId>,
     pub tx: crate::conn::OutboxTx,
+    /// Reads the session's feed rather than having broadcasts pushed.
+    pub fed: bool,
     pub close: Option<oneshot::Sender<CloseCode>>,
 }
 
@@ -36,12 +42,16 @@ pub(super) struct Conns {
     by_id: HashMap<ConnId, Conn>,
     /// Ids grow with every connection, so each set lists the oldest first.
     by_key: HashMap<PrincipalKey, BTreeSet<ConnId>>,
+    /// Ids of the connections that read the feed, and of the others.
+    fed: BTreeSet<ConnId>,
+    direct: BTreeSet<ConnId>,
 }
 
 impl Conns {
     /// Adds a connection under a fresh id (ids are never reused).
     pub fn insert(&mut self, id: ConnId, conn: Conn) {
         self.by_key.entry(conn.key.clone()).or_default().insert(id);
+        if conn.fed { &mut self.fed } else { &mut self.direct }.insert(id);
         let old = self.by_id.insert(id, conn);
         debug_assert!(old.is_none(), "connection id {id} reused");
     }
@@ -49,6 +59,7 @@ impl Conns {
     pub fn remove(&mut self, id: ConnId) -> Option<Conn> {
         let conn = self.by_id.remove(&id)?;
         self.unindex(id, &conn.key);
+        if conn.fed { &mut self.fed } else { &mut self.direct }.remove(&id);
         Some(conn)
     }
 
@@ -71,6 +82,21 @@ impl Conns {
 
     pub fn iter(&self) -> impl Iterator<Item = (&ConnId, &Conn)> {
         self.by_id.iter()
+    }
+
+    /// The connections that get broadcasts pushed into their own queue.
+    pub fn direct(&self) -> impl Iterator<Item = (ConnId, &Conn)> {
+        self.direct.iter().filter_map(|id| Some((*id, self.by_id.get(id)?)))
+    }
+
+    /// How many connections read the feed.
+    pub fn fed(&self) -> usize {
+        self.fed.len()
+    }
+
+    /// The connections reading the feed with an id from `from` on.
+    pub fn fed_since(&self, from: ConnId) -> impl Iterator<Item = (ConnId, &Conn)> {
+        self.fed.range(from..).filter_map(|id| Some((*id, self.by_id.get(id)?)))
     }
 
     pub fn values(&self) -> impl Iterator<Item = &Conn> {
@@ -97,6 +123,8 @@ impl Conns {
     /// Removes and returns every connection.
     pub fn drain(&mut self) -> Vec<Conn> {
         self.by_key.clear();
+        self.fed.clear();
+        self.direct.clear();
         self.by_id.drain().map(|(_, c)| c).collect()
     }
 }
@@ -108,7 +136,7 @@ mod tests {
 
     fn conn(key: &PrincipalKey) -> (Conn, crate::conn::OutboxRx) {
         let (tx, rx) = crate::conn::outbox(4, 1024);
-        (Conn { key: key.clone(), viewer: key.viewer(), venue: None, tx, close: None }, rx)
+        (Conn { key: key.clone(), viewer: key.viewer(), venue: None, tx, fed: false, close: None }, rx)
     }
 
     /// The index by credential follows every insertion and removal, oldest first.

@@ -6,6 +6,7 @@ use super::{ConnId, SessionActor};
 use crate::ring::Ring;
 use bytes::Bytes;
 use tracing::{error, warn};
+use wz_domain::Viewer;
 use wz_protocol::render;
 
 impl SessionActor {
@@ -33,10 +34,19 @@ impl SessionActor {
                 self.ring = Ring::new(self.config.resume_window);
                 let now = (self.config.clock)();
                 let health = self.health();
+                // One snapshot for all screens (issue 11), one each for the rest.
+                self.screen_snapshot = None;
+                let screens = self.screen_snapshot(now);
                 let snaps: Vec<(ConnId, Bytes)> = self
                     .conns
                     .iter()
-                    .map(|(id, c)| (*id, Bytes::from(render::snapshot(&self.state, self.epoch, &c.viewer, &health, now).encode())))
+                    .map(|(id, c)| {
+                        let b = match c.viewer {
+                            Viewer::Screen => screens.clone(),
+                            _ => Bytes::from(render::snapshot(&self.state, self.epoch, &c.viewer, &health, now).encode()),
+                        };
+                        (*id, b)
+                    })
                     .collect();
                 for (id, b) in snaps {
                     self.send(id, b);
