@@ -434,6 +434,12 @@ impl SessionActor {
     /// whose old socket is half-dead is never locked out by it.
     fn make_room_for(&mut self, key: &PrincipalKey) {
         let cap = self.config.connection_cap(key);
+        // The common case without a scan: fewer connections than the cap,
+        // closed ones included. (A scan per connect made a reconnect storm
+        // of 10,000 screens on one credential quadratic, issue 11.)
+        if self.conns.count_of(key) < cap {
+            return;
+        }
         // Oldest first (ids grow with every connection).
         let open: Vec<ConnId> = self.conns.of_key(key).into_iter().filter(|id| self.conns.get(*id).is_some_and(|c| !c.tx.is_closed())).collect();
         if open.len() < cap {

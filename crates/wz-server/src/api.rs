@@ -109,7 +109,7 @@ pub async fn create_session(State(st): State<AppState>, headers: HeaderMap, body
     let Some(admin) = &st.admin_token else {
         return Err(forbidden("session creation over HTTP is disabled (start the server with --admin-token)"));
     };
-    if bearer(&headers).as_deref() != Some(admin.as_str()) {
+    if bearer(&headers).as_deref() != Some(&**admin) {
         return Err(forbidden("the admin token is required"));
     }
     let text = std::str::from_utf8(&body).map_err(|_| ApiError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, "body is not UTF-8".into()))?;

@@ -9,7 +9,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::future::Future;
 use std::num::NonZeroU32;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -36,9 +36,11 @@ pub struct AppState {
     pub limits: SocketLimits,
     pub limiter: Arc<DefaultKeyedRateLimiter<String>>,
     pub metrics: Option<PrometheusHandle>,
-    pub web_dir: PathBuf,
-    pub data_dir: PathBuf,
-    pub admin_token: Option<String>,
+    // Shared rather than owned: axum clones the state for every request,
+    // and a reconnect storm is ten thousand requests (issue 11).
+    pub web_dir: Arc<Path>,
+    pub data_dir: Arc<Path>,
+    pub admin_token: Option<Arc<str>>,
     /// Base URL for links; filled in once the listener is bound.
     pub public_url: Arc<std::sync::OnceLock<String>>,
     /// Browser origins that may open a WebSocket (replaced once the listener is bound).
@@ -64,9 +66,9 @@ impl AppState {
             },
             limiter: Arc::new(RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst))),
             metrics,
-            web_dir: args.web_dir.clone(),
-            data_dir: args.data_dir.clone(),
-            admin_token: args.admin_token.clone(),
+            web_dir: Arc::from(args.web_dir.as_path()),
+            data_dir: Arc::from(args.data_dir.as_path()),
+            admin_token: args.admin_token.as_deref().map(Arc::from),
             public_url: Arc::new(std::sync::OnceLock::new()),
             origins: Arc::new(
                 crate::origin::OriginPolicy::new(args.bind, args.public_url.as_deref(), &args.listener.allowed_origins).unwrap_or_default(),

@@ -107,6 +107,11 @@ impl Conns {
         self.by_id.len()
     }
 
+    /// How many connections `key` has, closed ones not yet removed included.
+    pub fn count_of(&self, key: &PrincipalKey) -> usize {
+        self.by_key.get(key).map_or(0, BTreeSet::len)
+    }
+
     /// The connections of one credential, oldest first.
     pub fn of_key(&self, key: &PrincipalKey) -> Vec<ConnId> {
         self.by_key.get(key).map(|ids| ids.iter().copied().collect()).unwrap_or_default()
@@ -153,6 +158,7 @@ mod tests {
         }
         assert_eq!(conns.of_key(&d1), [5, 7, 9]);
         assert_eq!(conns.of_key(&screen), [2, 3]);
+        assert_eq!((conns.count_of(&d1), conns.count_of(&screen)), (3, 2));
         assert!(conns.remove(7).is_some() && conns.remove(7).is_none());
         assert_eq!(conns.of_key(&d1), [5, 9]);
         // A client gone (its receiving half dropped) leaves both maps.
