@@ -16,23 +16,41 @@ pub(crate) struct Entry {
     pub changes: Vec<Change>,
     /// `None` when the perspective sees nothing of this event.
     encoded: HashMap<Perspective, Option<Bytes>>,
+    /// The public perspective's, kept apart: most connections see an event
+    /// as the public does (every delegate it does not concern), and a
+    /// broadcast asks for it once per connection, so it is not hashed each
+    /// time (issue 11: hashing perspectives was a fifth of a ballot's CPU
+    /// with 1,000 delegates connected).
+    public: Option<Option<Bytes>>,
 }
 
 impl Entry {
     pub fn new(seq: u64, at: Millis, kind: EventKind, changes: Vec<Change>) -> Self {
-        Self { seq, at, kind, changes, encoded: HashMap::new() }
+        Self { seq, at, kind, changes, encoded: HashMap::new(), public: None }
     }
 
     /// The bytes for `p`, encoding them on first use.
     pub fn bytes(&mut self, session: &str, def: &SessionDef, seal: Option<&wz_domain::Seal>, p: &Perspective) -> Option<Bytes> {
+        if *p == Perspective::Public {
+            if let Some(b) = &self.public {
+                return b.clone();
+            }
+            let b = self.encode(session, def, seal, p);
+            self.public = Some(b.clone());
+            return b;
+        }
         if let Some(b) = self.encoded.get(p) {
             return b.clone();
         }
-        let b = wz_protocol::render::event(wz_protocol::render::Scope { session, def, seal }, self.seq, self.at, self.kind, &self.changes, p)
-            .map(|m| Bytes::from(m.encode()));
-        metrics::counter!("wz_event_encodings_total").increment(1);
+        let b = self.encode(session, def, seal, p);
         self.encoded.insert(p.clone(), b.clone());
         b
+    }
+
+    fn encode(&self, session: &str, def: &SessionDef, seal: Option<&wz_domain::Seal>, p: &Perspective) -> Option<Bytes> {
+        metrics::counter!("wz_event_encodings_total").increment(1);
+        wz_protocol::render::event(wz_protocol::render::Scope { session, def, seal }, self.seq, self.at, self.kind, &self.changes, p)
+            .map(|m| Bytes::from(m.encode()))
     }
 }
 
