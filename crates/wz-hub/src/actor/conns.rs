@@ -4,15 +4,16 @@
 //! a scan of every connection: in a reconnect storm of 10,000 screens on the
 //! shared `screen` credential, a scan per connect would cost 10^8
 //! comparisons. Every insertion and removal goes through this type, so the
-//! two maps cannot disagree.
+//! maps cannot disagree.
 //!
 //! Connections are also split by how they receive broadcasts: most screens
 //! read the session's feed (`fed`), everyone else has frames pushed into
-//! their own queue (`direct`); a broadcast walks only the direct ones.
+//! their own queue (`direct`); a broadcast walks only the direct ones, in a
+//! map of their own.
 
 use super::ConnId;
 use crate::credentials::PrincipalKey;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tokio::sync::oneshot;
 use wz_domain::{VenueId, Viewer};
 use wz_protocol::CloseCode;
@@ -39,27 +40,28 @@ impl Conn {
 
 #[derive(Default)]
 pub(super) struct Conns {
-    by_id: HashMap<ConnId, Conn>,
+    /// The connections that read the feed, and the others: two maps rather
+    /// than one with an index, so a broadcast walks the direct ones without
+    /// a lookup each (issue 11: hashing ids was a visible part of a ballot
+    /// with 1,000 delegates connected). Ordered, so the feed's readers opened
+    /// since some id are a range.
+    fed: BTreeMap<ConnId, Conn>,
+    direct: BTreeMap<ConnId, Conn>,
     /// Ids grow with every connection, so each set lists the oldest first.
     by_key: HashMap<PrincipalKey, BTreeSet<ConnId>>,
-    /// Ids of the connections that read the feed, and of the others.
-    fed: BTreeSet<ConnId>,
-    direct: BTreeSet<ConnId>,
 }
 
 impl Conns {
     /// Adds a connection under a fresh id (ids are never reused).
     pub fn insert(&mut self, id: ConnId, conn: Conn) {
+        debug_assert!(!self.contains(id), "connection id {id} reused");
         self.by_key.entry(conn.key.clone()).or_default().insert(id);
-        if conn.fed { &mut self.fed } else { &mut self.direct }.insert(id);
-        let old = self.by_id.insert(id, conn);
-        debug_assert!(old.is_none(), "connection id {id} reused");
+        if conn.fed { &mut self.fed } else { &mut self.direct }.insert(id, conn);
     }
 
     pub fn remove(&mut self, id: ConnId) -> Option<Conn> {
-        let conn = self.by_id.remove(&id)?;
+        let conn = self.direct.remove(&id).or_else(|| self.fed.remove(&id))?;
         self.unindex(id, &conn.key);
-        if conn.fed { &mut self.fed } else { &mut self.direct }.remove(&id);
         Some(conn)
     }
 
@@ -73,20 +75,20 @@ impl Conns {
     }
 
     pub fn get(&self, id: ConnId) -> Option<&Conn> {
-        self.by_id.get(&id)
+        self.direct.get(&id).or_else(|| self.fed.get(&id))
     }
 
     pub fn contains(&self, id: ConnId) -> bool {
-        self.by_id.contains_key(&id)
+        self.get(id).is_some()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&ConnId, &Conn)> {
-        self.by_id.iter()
+        self.direct.iter().chain(self.fed.iter())
     }
 
     /// The connections that get broadcasts pushed into their own queue.
     pub fn direct(&self) -> impl Iterator<Item = (ConnId, &Conn)> {
-        self.direct.iter().filter_map(|id| Some((*id, self.by_id.get(id)?)))
+        self.direct.iter().map(|(id, c)| (*id, c))
     }
 
     /// How many connections read the feed.
@@ -96,15 +98,15 @@ impl Conns {
 
     /// The connections reading the feed with an id from `from` on.
     pub fn fed_since(&self, from: ConnId) -> impl Iterator<Item = (ConnId, &Conn)> {
-        self.fed.range(from..).filter_map(|id| Some((*id, self.by_id.get(id)?)))
+        self.fed.range(from..).map(|(id, c)| (*id, c))
     }
 
     pub fn values(&self) -> impl Iterator<Item = &Conn> {
-        self.by_id.values()
+        self.direct.values().chain(self.fed.values())
     }
 
     pub fn len(&self) -> usize {
-        self.by_id.len()
+        self.direct.len() + self.fed.len()
     }
 
     /// How many connections `key` has, closed ones not yet removed included.
@@ -119,7 +121,7 @@ impl Conns {
 
     /// Forgets the connections whose client side is gone.
     pub fn remove_closed(&mut self) {
-        let gone: Vec<ConnId> = self.by_id.iter().filter(|(_, c)| c.tx.is_closed()).map(|(id, _)| *id).collect();
+        let gone: Vec<ConnId> = self.iter().filter(|(_, c)| c.tx.is_closed()).map(|(id, _)| *id).collect();
         for id in gone {
             self.remove(id);
         }
@@ -128,9 +130,8 @@ impl Conns {
     /// Removes and returns every connection.
     pub fn drain(&mut self) -> Vec<Conn> {
         self.by_key.clear();
-        self.fed.clear();
-        self.direct.clear();
-        self.by_id.drain().map(|(_, c)| c).collect()
+        let fed = std::mem::take(&mut self.fed);
+        std::mem::take(&mut self.direct).into_values().chain(fed.into_values()).collect()
     }
 }
 
