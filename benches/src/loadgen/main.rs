@@ -29,6 +29,7 @@
 mod host;
 mod http;
 mod netstat;
+mod plot;
 mod procstat;
 mod report;
 mod step;

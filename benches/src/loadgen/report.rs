@@ -72,9 +72,57 @@ pub fn main(a: &ReportArgs) -> anyhow::Result<()> {
     }
     section.push('\n');
     section.push_str(&render(&lines));
+    let dir = a.out.parent().unwrap_or(Path::new("."));
+    let charts = charts(&lines);
+    if !charts.is_empty() {
+        section.push_str("\n**Charts** (fan-out, 100-byte payloads; medians over the runs; ours solid, nchan dashed):\n\n");
+        for (file, alt, svg) in &charts {
+            std::fs::write(dir.join(file), svg).with_context(|| format!("writing {file}"))?;
+            let _ = writeln!(section, "![{alt}]({file})\n");
+        }
+    }
     write(&a.out, &section)?;
     eprintln!("loadgen: results written to {}", a.out.display());
     Ok(())
+}
+
+/// The fan-out charts: (file name, alt text, SVG), one per figure, a
+/// series per server and size, over the publish rates (100-byte payloads).
+fn charts(lines: &[Value]) -> Vec<(&'static str, &'static str, String)> {
+    let fanout: Vec<Value> = lines
+        .iter()
+        .filter(|l| scenario(l) == "fanout" && l["payload_bytes"].as_u64() == Some(100))
+        .cloned()
+        .collect();
+    // (subscribers, target) -> [(rate, agg)]
+    let mut by: BTreeMap<(u64, String), Vec<(f64, Agg)>> = BTreeMap::new();
+    for ((n, _, rate), targets) in &groups(&fanout) {
+        for (t, steps) in targets {
+            by.entry((*n, t.clone())).or_default().push((*rate as f64 / 1000.0, agg(steps)));
+        }
+    }
+    // Ours first within each size, so the styles pair up (solid, dashed).
+    let mut keys: Vec<&(u64, String)> = by.keys().collect();
+    keys.sort_by_key(|(n, t)| (*n, t != "wenzheng"));
+    let figure = |pick: fn(&Agg) -> f64| -> Vec<crate::plot::Series> {
+        keys.iter()
+            .map(|k| crate::plot::Series {
+                name: format!("{} {}", k.1, k.0),
+                points: by[*k].iter().map(|(r, a)| (*r, pick(a))).collect(),
+            })
+            .collect()
+    };
+    let specs: [(&str, &str, &str, fn(&Agg) -> f64); 3] = [
+        ("benchmarks-fanout-p99.svg", "p99 latency (ms) by publish rate", "p99 latency, ms", |a| a.p99),
+        ("benchmarks-fanout-cpu.svg", "server CPU per delivered frame (µs) by publish rate", "server CPU per frame, µs", |a| a.cpu_per_frame),
+        ("benchmarks-fanout-frames.svg", "frames delivered per second by publish rate", "frames/s", |a| a.fps),
+    ];
+    specs
+        .into_iter()
+        .filter_map(|(file, title, y, pick)| {
+            crate::plot::line_chart(title, "messages published per second (log scale)", y, &figure(pick)).map(|svg| (file, title, svg))
+        })
+        .collect()
 }
 
 fn sh(cmd: &str) -> String {
@@ -765,5 +813,20 @@ mod tests {
         assert_eq!(appended, format!("# B\n\n{HEADING}\n\n{BEGIN}\nx\n{END}\n"));
         let again = splice(&appended, "y\n");
         assert_eq!(again, format!("# B\n\n{HEADING}\n\n{BEGIN}\ny\n{END}\n"));
+    }
+
+    #[test]
+    fn charts_pair_each_size_ours_then_nchan() {
+        let lines = vec![
+            step("wenzheng", "A1", 1.0, 4.0, true),
+            step("nchan", "B1", 1.0, 1.0, true),
+            step("wenzheng", "A1", 5.0, 8.0, true),
+            step("nchan", "B1", 5.0, 2.0, true),
+        ];
+        let c = charts(&lines);
+        assert_eq!(c.iter().map(|x| x.0).collect::<Vec<_>>(), ["benchmarks-fanout-p99.svg", "benchmarks-fanout-cpu.svg", "benchmarks-fanout-frames.svg"]);
+        let p99 = &c[0].2;
+        assert!(p99.find("wenzheng 1000").unwrap() < p99.find("nchan 1000").unwrap());
+        assert_eq!(p99.matches("<polyline").count(), 2);
     }
 }
