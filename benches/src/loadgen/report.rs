@@ -86,6 +86,9 @@ pub fn main(a: &ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A chart: its file, title, y axis and the figure it plots.
+type ChartSpec = (&'static str, &'static str, &'static str, fn(&Agg) -> f64);
+
 /// The fan-out charts: (file name, alt text, SVG), one per figure, a
 /// series per server and size, over the publish rates (100-byte payloads).
 fn charts(lines: &[Value]) -> Vec<(&'static str, &'static str, String)> {
@@ -112,7 +115,7 @@ fn charts(lines: &[Value]) -> Vec<(&'static str, &'static str, String)> {
             })
             .collect()
     };
-    let specs: [(&str, &str, &str, fn(&Agg) -> f64); 3] = [
+    let specs: [ChartSpec; 3] = [
         ("benchmarks-fanout-p99.svg", "p99 latency (ms) by publish rate", "p99 latency, ms", |a| a.p99),
         ("benchmarks-fanout-cpu.svg", "server CPU per delivered frame (µs) by publish rate", "server CPU per frame, µs", |a| a.cpu_per_frame),
         ("benchmarks-fanout-frames.svg", "frames delivered per second by publish rate", "frames/s", |a| a.fps),
