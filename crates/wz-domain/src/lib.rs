@@ -40,4 +40,4 @@ pub use session::{
 };
 pub use tally::{Rating, RatingCounts, Results, Tally, Turnout, UnitResults};
 pub use text::TextProblem;
-pub use visibility::{Perspective, Viewer};
+pub use visibility::{Perspective, Viewer, for_each_delegate_concerned};

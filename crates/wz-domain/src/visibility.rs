@@ -205,14 +205,29 @@ fn concerns_unit(c: &Change, u: &UnitId) -> bool {
 }
 
 fn concerns_delegate(c: &Change, d: &DelegateId) -> bool {
+    let mut hit = false;
+    for_each_delegate_concerned(c, |x| hit |= x == d);
+    hit
+}
+
+/// Calls `f` with every delegate `c` concerns: the delegates whose
+/// perspective on a change differs from the public's. It is the one
+/// definition ([`Perspective::of`] asks it too), so a broadcast may skip
+/// every other delegate when the public sees nothing of an event (a
+/// ballot) without disagreeing with who sees what (issue 11).
+pub fn for_each_delegate_concerned<'a>(c: &'a Change, mut f: impl FnMut(&'a DelegateId)) {
     match c {
         Change::CheckIn { delegate, .. }
         | Change::CheckInUndone { delegate, .. }
         | Change::CheckInRequested { delegate, .. }
-        | Change::CheckInDeclined { delegate, .. } => delegate == d,
-        Change::Question(q) => q.askers.contains(d) || q.seconders.contains(d) || q.follow_ups.iter().any(|f| &f.asker == d),
-        Change::Ballot(b) => &b.delegate == d,
-        Change::Item(i) => i.askers.iter().any(|(a, _)| a == d),
-        _ => false,
+        | Change::CheckInDeclined { delegate, .. } => f(delegate),
+        Change::Question(q) => {
+            q.askers.iter().for_each(&mut f);
+            q.seconders.iter().for_each(&mut f);
+            q.follow_ups.iter().for_each(|x| f(&x.asker));
+        }
+        Change::Ballot(b) => f(&b.delegate),
+        Change::Item(i) => i.askers.iter().for_each(|(a, _)| f(a)),
+        _ => {}
     }
 }

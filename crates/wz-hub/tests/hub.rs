@@ -370,8 +370,15 @@ async fn identity_comes_from_the_connection() {
     let (mut screen, _) = h.join(&PrincipalKey::Screen).await;
     let (mut baiyu, _) = h.join(&operator(BAIYU)).await;
 
-    let (_, ack) = call(&mut d1, ballot("v", "b-1", "u1", "dissatisfied")).await;
+    let (before_ack, ack) = call(&mut d1, ballot("v", "b-1", "u1", "dissatisfied")).await;
     assert_eq!(ack["type"], "ack", "{ack}");
+    // The caster receives the event with their own ballot, before the ack
+    // (the broadcast visits the delegates a ballot concerns, issue 11).
+    let own_ballot = events(&before_ack)
+        .iter()
+        .flat_map(|e| e["changes"].as_array().cloned().unwrap_or_default())
+        .any(|c| c["entity"] == "ballot" && c["ballot"]["receipt"]["rating"] == "dissatisfied");
+    assert!(own_ballot, "the caster sees their ballot: {before_ack:?}");
     // The record says who took part (the connection's delegate, at its
     // venue); the caster's own snapshot holds the receipt.
     let record = h.record().await;

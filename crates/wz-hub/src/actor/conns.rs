@@ -49,6 +49,10 @@ pub(super) struct Conns {
     direct: BTreeMap<ConnId, Conn>,
     /// Ids grow with every connection, so each set lists the oldest first.
     by_key: HashMap<PrincipalKey, BTreeSet<ConnId>>,
+    /// The direct connections that are not a delegate's: with the index by
+    /// credential, an event the public sees nothing of (a ballot) visits
+    /// these and the delegates it concerns, not every delegate.
+    others: BTreeSet<ConnId>,
 }
 
 impl Conns {
@@ -56,12 +60,16 @@ impl Conns {
     pub fn insert(&mut self, id: ConnId, conn: Conn) {
         debug_assert!(!self.contains(id), "connection id {id} reused");
         self.by_key.entry(conn.key.clone()).or_default().insert(id);
+        if !conn.fed && !matches!(conn.key, PrincipalKey::Delegate(_)) {
+            self.others.insert(id);
+        }
         if conn.fed { &mut self.fed } else { &mut self.direct }.insert(id, conn);
     }
 
     pub fn remove(&mut self, id: ConnId) -> Option<Conn> {
         let conn = self.direct.remove(&id).or_else(|| self.fed.remove(&id))?;
         self.unindex(id, &conn.key);
+        self.others.remove(&id);
         Some(conn)
     }
 
@@ -89,6 +97,16 @@ impl Conns {
     /// The connections that get broadcasts pushed into their own queue.
     pub fn direct(&self) -> impl Iterator<Item = (ConnId, &Conn)> {
         self.direct.iter().map(|(id, c)| (*id, c))
+    }
+
+    /// The direct connections that are not a delegate's.
+    pub fn others(&self) -> impl Iterator<Item = (ConnId, &Conn)> {
+        self.others.iter().filter_map(|id| Some((*id, self.direct.get(id)?)))
+    }
+
+    /// The connections of one credential (with their ids).
+    pub fn of(&self, key: &PrincipalKey) -> impl Iterator<Item = (ConnId, &Conn)> {
+        self.by_key.get(key).into_iter().flatten().filter_map(|id| Some((*id, self.get(*id)?)))
     }
 
     /// How many connections read the feed.
@@ -130,6 +148,7 @@ impl Conns {
     /// Removes and returns every connection.
     pub fn drain(&mut self) -> Vec<Conn> {
         self.by_key.clear();
+        self.others.clear();
         let fed = std::mem::take(&mut self.fed);
         std::mem::take(&mut self.direct).into_values().chain(fed.into_values()).collect()
     }
