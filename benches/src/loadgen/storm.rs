@@ -416,19 +416,6 @@ async fn settled(
     }
 }
 
-/// Waits until nchan's channel counts `n` subscribers (at most 10 s); the
-/// count it last read. Our server: `n` at once.
-async fn nchan_count(publisher: &mut target::Publisher, n: usize) -> anyhow::Result<u64> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match publisher.subscribers().await? {
-            None => return Ok(n as u64),
-            Some(c) if c as usize == n || Instant::now() > deadline => return Ok(c),
-            Some(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
-}
-
 fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
@@ -464,7 +451,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     )
     .await?;
     let connect_s = t.elapsed().as_secs_f64();
-    let counted = nchan_count(&mut ch.publisher, p.subscribers).await?;
+    let counted = ch.publisher.count_subscribers(p.subscribers).await?;
     if counted as usize != p.subscribers {
         bail!(
             "the channel counts {counted} subscribers, not {}",
@@ -578,7 +565,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
 
     // The probe.
     let current = progress.current.load(Ordering::Relaxed);
-    let counted_after = nchan_count(&mut ch.publisher, current as usize).await?;
+    let counted_after = ch.publisher.count_subscribers(current as usize).await?;
     let probe_at = Instant::now();
     ch.publisher
         .publish(&wire::payload(expect.probe, wire::now_us(), p.payload))

@@ -14,7 +14,7 @@ use anyhow::{Context, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
 /// The longest a publish may wait for its answer.
@@ -285,6 +285,20 @@ impl Publisher {
         match self {
             Publisher::Wenzheng { command, .. } => Some(*command),
             Publisher::Nchan { .. } => None,
+        }
+    }
+
+    /// Waits until nchan's channel counts `n` subscribers (at most 10 s) and
+    /// returns the count it last read; our server: `n` at once (the snapshot
+    /// each screen waited for says enough).
+    pub async fn count_subscribers(&mut self, n: usize) -> anyhow::Result<u64> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.subscribers().await? {
+                None => return Ok(n as u64),
+                Some(c) if c as usize == n || Instant::now() > deadline => return Ok(c),
+                Some(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
         }
     }
 

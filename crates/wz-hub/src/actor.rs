@@ -319,26 +319,32 @@ impl SessionActor {
         // When that is nothing (a ballot: secret), only the connections that
         // are not a delegate's and those of the delegates it concerns are
         // visited, not every delegate (issue 11: deciding it for each of
-        // 1,000 connected delegates was a quarter of a ballot's CPU).
-        let targets: Vec<ConnId> = if public.is_none() {
-            // A set: one delegate may be concerned twice (asker and follow-up asker).
-            let mut concerned = std::collections::BTreeSet::new();
+        // 1,000 connected delegates was a quarter of a ballot's CPU). A set:
+        // one delegate may be concerned twice (asker and follow-up asker).
+        let mut concerned = std::collections::BTreeSet::new();
+        if public.is_none() {
             for c in &entry.changes {
                 wz_domain::for_each_delegate_concerned(c, |d| {
                     concerned.insert(PrincipalKey::Delegate(d.clone()));
                 });
             }
-            self.conns.others().map(|(id, _)| id).chain(concerned.iter().flat_map(|k| self.conns.of(k)).filter(|(_, c)| !c.fed).map(|(id, _)| id)).collect()
-        } else {
-            self.conns.direct().map(|(id, _)| id).collect()
-        };
-        for id in targets {
-            let Some(c) = self.conns.get(id) else { continue };
+        }
+        let mut push = |id: ConnId, c: &Conn| {
             let p = Perspective::of(&c.viewer, &entry.changes);
             if let Some(bytes) = entry.bytes(&session, &def, seal.as_ref(), &p)
                 && !deliver(c, 0, bytes)
             {
                 dead.push(id);
+            }
+        };
+        if public.is_some() {
+            self.conns.direct().for_each(|(id, c)| push(id, c));
+        } else {
+            self.conns.others().for_each(|(id, c)| push(id, c));
+            for id in concerned.iter().flat_map(|k| self.conns.of_key(k)) {
+                if let Some(c) = self.conns.get(id) {
+                    push(id, c);
+                }
             }
         }
         if self.conns.fed() > 0

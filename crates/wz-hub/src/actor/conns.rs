@@ -104,11 +104,6 @@ impl Conns {
         self.others.iter().filter_map(|id| Some((*id, self.direct.get(id)?)))
     }
 
-    /// The connections of one credential (with their ids).
-    pub fn of(&self, key: &PrincipalKey) -> impl Iterator<Item = (ConnId, &Conn)> {
-        self.by_key.get(key).into_iter().flatten().filter_map(|id| Some((*id, self.get(*id)?)))
-    }
-
     /// How many connections read the feed.
     pub fn fed(&self) -> usize {
         self.fed.len()
@@ -188,5 +183,30 @@ mod tests {
         assert_eq!(conns.len(), 2);
         assert_eq!(conns.drain().len(), 2);
         assert!(conns.of_key(&d1).is_empty() && conns.len() == 0);
+    }
+
+    /// Screens on the feed, everyone else direct, and the direct ones that
+    /// are not a delegate's apart: every insertion and removal keeps the
+    /// three views of one set of connections.
+    #[test]
+    fn connections_are_split_by_how_they_receive_broadcasts() {
+        let d1 = PrincipalKey::Delegate(DelegateId::new("d1"));
+        let op = PrincipalKey::Operator(wz_domain::VenueId::new("baiyu"));
+        let mut conns = Conns::default();
+        let mut keep = Vec::new();
+        for (id, key, fed) in [(1, &PrincipalKey::Moderator, false), (2, &PrincipalKey::Screen, true), (3, &d1, false), (4, &op, false), (5, &PrincipalKey::Screen, true)] {
+            let (mut c, rx) = conn(key);
+            c.fed = fed;
+            conns.insert(id, c);
+            keep.push(rx);
+        }
+        let ids = |it: &mut dyn Iterator<Item = (ConnId, &Conn)>| it.map(|(id, _)| id).collect::<Vec<_>>();
+        assert_eq!(ids(&mut conns.direct()), [1, 3, 4]);
+        assert_eq!(ids(&mut conns.others()), [1, 4], "the delegate is reached through its credential");
+        assert_eq!((conns.fed(), ids(&mut conns.fed_since(3))), (2, vec![5]));
+        assert_eq!(conns.len(), 5);
+        assert!(conns.remove(4).is_some() && conns.remove(2).is_some());
+        assert_eq!((ids(&mut conns.direct()), ids(&mut conns.others()), conns.fed()), (vec![1, 3], vec![1], 1));
+        assert!(conns.get(5).is_some_and(|c| c.fed) && conns.get(2).is_none());
     }
 }
