@@ -28,6 +28,7 @@
 #[path = "../host.rs"]
 mod host;
 mod http;
+mod large;
 mod netstat;
 mod plot;
 mod procstat;
@@ -79,6 +80,9 @@ enum Scenario {
     Burst,
     /// One reconnect storm per `--variants` entry.
     Storm,
+    /// Idle memory after a first message of `--large-bytes` (ours: the
+    /// snapshot; nchan: a buffered message).
+    Large,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +135,10 @@ struct RunArgs {
     /// Messages published while the subscribers are away (storm).
     #[arg(long, default_value_t = 5)]
     away: u64,
+    /// Bytes of the first message (large): ours, a snapshot with questions
+    /// of 4,000 characters until it is this long; nchan, one message.
+    #[arg(long, default_value_t = 100_000)]
+    large_bytes: usize,
     /// Seconds a storm may take until every subscriber is current again.
     #[arg(long, default_value_t = 60)]
     storm_timeout: u64,
@@ -197,6 +205,7 @@ enum Plan {
     Fanout(f64),
     Burst,
     Storm(Variant),
+    Large,
 }
 
 /// Runs every step; Ok(false) if a step's answer was wrong.
@@ -231,12 +240,37 @@ async fn run(a: RunArgs) -> anyhow::Result<bool> {
         Scenario::Fanout => a.rates.iter().map(|&r| Plan::Fanout(r)).collect(),
         Scenario::Burst => vec![Plan::Burst],
         Scenario::Storm => a.variants.iter().map(|&v| Plan::Storm(v)).collect(),
+        Scenario::Large => vec![Plan::Large],
     };
     let steps = async {
         let mut all_ok = true;
         for (i, step) in plan.iter().enumerate() {
             let channel = format!("fan-{nonce}-{}-{i}", a.label.to_lowercase());
             let (result, fallback) = match *step {
+                Plan::Large => {
+                    eprintln!(
+                        "loadgen: {name} {}: {} subscribers idle after a first message of {} bytes",
+                        a.label, a.subscribers, a.large_bytes
+                    );
+                    let params = large::Params {
+                        kind,
+                        server: a.addr,
+                        admin_token: a.admin_token.as_deref(),
+                        sources: &a.sources,
+                        subscribers: a.subscribers,
+                        bytes: a.large_bytes,
+                        concurrency: a.concurrency,
+                        pids: &pids,
+                        channel,
+                        connect_guard: Duration::from_secs(a.connect_timeout),
+                        settle: Duration::from_millis(a.settle_ms),
+                    };
+                    let fallback = serde_json::json!({
+                        "scenario": "large", "subscribers": a.subscribers,
+                        "large_bytes": a.large_bytes, "ok": false,
+                    });
+                    (large::run(&params).await, fallback)
+                }
                 Plan::Storm(v) => {
                     let resume = matches!(v, Variant::Resume | Variant::ResumeJitter);
                     let jitter = if matches!(v, Variant::FullJitter | Variant::ResumeJitter) {

@@ -409,6 +409,7 @@ pub fn render(all: &[Value]) -> String {
             );
         }
     }
+    s.push_str(&render_large(all));
     s.push_str(&render_bursts(all));
     s.push_str(&render_storms(all));
     let failed = all
@@ -546,6 +547,42 @@ fn render_bursts(all: &[Value]) -> String {
     if !ratios.is_empty() {
         s.push_str("\n**Burst ratios, ours ÷ nchan** (same run):\n\n| screens | payload B | burst | p50 | p99 | max | server CPU per frame |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         s.push_str(&ratios);
+    }
+    s
+}
+
+/// The `large` table: (screens, target) → steps, each from a freshly
+/// started server.
+fn render_large(all: &[Value]) -> String {
+    let steps: Vec<&Value> = all
+        .iter()
+        .filter(|l| scenario(l) == "large" && l.get("error").is_none())
+        .collect();
+    if steps.is_empty() {
+        return String::new();
+    }
+    let mut g: BTreeMap<(u64, String), Vec<&Value>> = BTreeMap::new();
+    for l in &steps {
+        let n = l["subscribers"].as_u64().unwrap_or(0);
+        let t = l["target"].as_str().unwrap_or("?").to_owned();
+        g.entry((n, t)).or_default().push(l);
+    }
+    let mut s = format!(
+        "\n**Idle memory after a large first message** (a freshly started server; the channel filled before anyone subscribes: ours, approved questions of 4,000 characters, whose texts a screen's snapshot carries; nchan, one message that `/sub-oldest` hands each new subscriber; then every subscriber reads that message and the server is left idle for the settle time; resident memory as above; medians over the runs ({})):\n\n",
+        run_labels(&steps)
+    );
+    s.push_str("| screens | server | runs | first message B | RSS before MiB | RSS idle MiB | KiB per idle screen |\n| ---: | --- | ---: | ---: | ---: | ---: | ---: |\n");
+    for ((n, t), runs) in &g {
+        let med = |k: &str| median(runs.iter().map(|r| f(r, k)).collect());
+        let _ = writeln!(
+            s,
+            "| {n} | {t} | {} | {:.0} | {:.1} | {:.1} | {:.1} |",
+            runs.len(),
+            med("first_message_bytes"),
+            med("rss_before_kb") / 1024.0,
+            med("rss_after_kb") / 1024.0,
+            med("idle_kb_per_sub")
+        );
     }
     s
 }
@@ -762,6 +799,30 @@ mod tests {
                "listen_overflows": 1, "listen_drops": 1, "rss_steady_kb": 20480,
                "rss_peak_kb": 30720, "server_cpu_s": 0.4, "gen_cpu": 0.5, "wrong": 0,
                "not_current": 0, "probe_missed": 0, "lost": 0, "ok": ok})
+    }
+
+    #[test]
+    fn renders_idle_memory_after_a_large_message_apart() {
+        let large = |target: &str, label: &str, per_sub: f64| {
+            json!({"scenario": "large", "target": target, "label": label, "subscribers": 1000,
+                   "large_bytes": 100000, "first_message_bytes": 100500, "connect_s": 1.0,
+                   "rss_before_kb": 10240, "rss_after_kb": 10240.0 + per_sub * 1000.0,
+                   "idle_kb_per_sub": per_sub, "ok": true})
+        };
+        let lines = vec![
+            step("wenzheng", "A1", 1.0, 4.0, true),
+            large("wenzheng", "A1", 12.0),
+            large("wenzheng", "A2", 14.0),
+            large("nchan", "B1", 40.0),
+        ];
+        let s = render(&lines);
+        assert!(
+            s.contains("| 1000 | wenzheng | 2 | 100500 | 10.0 | 22.7 | 13.0 |"),
+            "{s}"
+        );
+        assert!(s.contains("| 1000 | nchan | 1 | 100500 | 10.0 | 49.1 | 40.0 |"), "{s}");
+        // The fresh idle memory still comes from the fan-out step alone.
+        assert!(s.contains("| 1000 | wenzheng | 1 | 10.0 | 20.0 | 10.2 |"), "{s}");
     }
 
     #[test]

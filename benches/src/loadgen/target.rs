@@ -85,7 +85,7 @@ pub fn session_toml(id: &str, question_chars: Option<usize>) -> String {
         s.push_str(&format!(
             "\n[[delegates]]\nid = \"d1\"\nname = \"Delegate 1\"\nlevel = \"county\"\nvenue = \"main\"\n\n\
              [limits]\nquestion_chars = {}\nreason_chars = 200\nanswer_chars = 4000\nshort_chars = 100\n\
-             questions_per_delegate = 10\nfollow_ups_per_item = 20\ncommitments_per_answer = 20\n\
+             questions_per_delegate = 64\nfollow_ups_per_item = 20\ncommitments_per_answer = 20\n\
              answer_seconds = 300\nmax_answer_seconds = 3600\n",
             chars.max(500)
         ));
@@ -276,6 +276,50 @@ impl Publisher {
                     last.id = nchan_message_id(&String::from_utf8_lossy(&a.body));
                 }
                 Ok(last)
+            }
+        }
+    }
+
+    /// Makes what a new subscriber receives first at least `bytes` long,
+    /// before anyone subscribes (the `large` scenario). Our server: approved
+    /// questions whose texts fill it, `chunk` characters each (a screen's
+    /// snapshot carries the texts of questions not yet settled; the session
+    /// must allow `chunk` characters, see [`session_toml`]); nchan: one
+    /// message of `bytes`, which `/sub-oldest` hands every new subscriber.
+    pub async fn preload(&mut self, bytes: usize, chunk: usize) -> anyhow::Result<()> {
+        let text = |n: usize| -> String { "Large snapshot text. ".chars().cycle().take(n).collect() };
+        match self {
+            Publisher::Wenzheng { moderator, command: what, .. } => {
+                let Command::EditQuestion(first) = *what else {
+                    bail!("preload needs a session whose questions hold {chunk} characters");
+                };
+                let edit = json!({"id": "p-0", "type": "edit_question", "question": first, "text": text(chunk)});
+                command(moderator, "p-0", edit).await?;
+                let mut filled = chunk;
+                let mut i = 0;
+                while filled < bytes {
+                    i += 1;
+                    let (ask_id, ok_id) = (format!("p-ask-{i}"), format!("p-ok-{i}"));
+                    let ask = json!({"id": ask_id, "type": "submit_question", "on_behalf_of": "d1",
+                                     "topic": "t1", "unit": "u1", "text": text(chunk)});
+                    let ack = command(moderator, &ask_id, ask).await?;
+                    let q = ack["result"]["question"]
+                        .as_u64()
+                        .ok_or_else(|| anyhow!("no question id in {ack}"))?;
+                    let approve = json!({"id": ok_id, "type": "approve_question", "question": q});
+                    command(moderator, &ok_id, approve).await?;
+                    filled += chunk;
+                }
+                Ok(())
+            }
+            Publisher::Nchan { http, channel } => {
+                let a = http
+                    .request("POST", &format!("/pub?id={channel}"), &[], text(bytes).as_bytes())
+                    .await?;
+                if a.status != 201 && a.status != 202 {
+                    bail!("preload: HTTP {} {}", a.status, String::from_utf8_lossy(&a.body));
+                }
+                Ok(())
             }
         }
     }
