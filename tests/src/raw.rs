@@ -112,6 +112,8 @@ pub struct RawSocket {
 pub struct RawReader {
     stream: OwnedReadHalf,
     buf: Vec<u8>,
+    /// The fragments of a data message read so far (see `read_message`).
+    partial: Option<Frame>,
 }
 
 pub struct RawWriter {
@@ -157,7 +159,7 @@ impl RawSocket {
         }
         buf.drain(..end);
         let (rd, wr) = stream.into_split();
-        Ok(RawSocket { reader: RawReader { stream: rd, buf }, writer: RawWriter { stream: wr } })
+        Ok(RawSocket { reader: RawReader { stream: rd, buf, partial: None }, writer: RawWriter { stream: wr } })
     }
 
     pub fn split(self) -> (RawReader, RawWriter) {
@@ -174,6 +176,10 @@ impl RawSocket {
 
     pub async fn read_frame(&mut self) -> Result<Frame, End> {
         self.reader.read_frame().await
+    }
+
+    pub async fn read_message(&mut self) -> Result<Frame, End> {
+        self.reader.read_message().await
     }
 
     pub async fn until_close(&mut self, guard: Duration) -> Result<(Vec<Frame>, Frame), End> {
@@ -212,13 +218,39 @@ impl RawReader {
         }
     }
 
-    /// Frames until (and including) the server's close frame; `Err` when
+    /// The next message from the server. A data message sent as fragments
+    /// (the server sends those over 1 KiB so) comes whole: one frame with
+    /// the first fragment's opcode and FIN set. A control frame comes as it
+    /// is, also one sent between fragments (RFC 6455 §5.4), and the message
+    /// goes on at the next call.
+    pub async fn read_message(&mut self) -> Result<Frame, End> {
+        loop {
+            let f = self.read_frame().await?;
+            if f.opcode & 0x8 != 0 {
+                return Ok(f);
+            }
+            match self.partial.take() {
+                None if f.fin => return Ok(f),
+                None => self.partial = Some(f),
+                Some(mut whole) => {
+                    whole.payload.extend_from_slice(&f.payload);
+                    if f.fin {
+                        whole.fin = true;
+                        return Ok(whole);
+                    }
+                    self.partial = Some(whole);
+                }
+            }
+        }
+    }
+
+    /// Messages (see `read_message`) until (and including) the server's close frame; `Err` when
     /// the connection ended without one. Guarded by `guard`.
     pub async fn until_close(&mut self, guard: Duration) -> Result<(Vec<Frame>, Frame), End> {
         tokio::time::timeout(guard, async {
             let mut before = Vec::new();
             loop {
-                let f = self.read_frame().await?;
+                let f = self.read_message().await?;
                 if f.opcode == CLOSE {
                     return Ok((before, f));
                 }

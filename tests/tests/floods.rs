@@ -16,7 +16,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_wz-e2e-server");
 /// connection.
 async fn flood(server: &Server, key: &str, frame: Frame, count: usize) -> (std::collections::BTreeMap<String, usize>, u16) {
     let mut raw = RawSocket::connect(&server.addr, &server.token(key)).await.unwrap();
-    raw.read_frame().await.expect("the snapshot");
+    raw.read_message().await.expect("the snapshot");
     let bytes: Vec<u8> = std::iter::repeat_n(frame.encode(), count).flatten().collect();
     // Written from a task so reading starts at once: the server must not
     // need the client to read before it can take the whole flood in.
@@ -119,7 +119,7 @@ async fn the_close_handshake_is_bounded_when_the_client_never_answers() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(BIN, dir.path(), &["--store", "memory", "--write-timeout-seconds", "2"]).await.unwrap();
     let mut raw = RawSocket::connect(&server.addr, &server.token("delegate:d001")).await.unwrap();
-    raw.read_frame().await.expect("the snapshot");
+    raw.read_message().await.expect("the snapshot");
     let bytes: Vec<u8> = std::iter::repeat_n(Frame::new(BINARY, vec![1u8]).encode(), 1000).flatten().collect();
     raw.send_bytes(&bytes).await.unwrap();
     let (_, close) = raw.until_close(GUARD).await.expect("a close frame");

@@ -15,7 +15,7 @@ async fn connected() -> (Server, RawSocket, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(BIN, dir.path(), &["--store", "memory"]).await.unwrap();
     let mut raw = RawSocket::connect(&server.addr, &server.token("moderator")).await.unwrap();
-    let first = raw.read_frame().await.expect("the snapshot");
+    let first = raw.read_message().await.expect("the snapshot");
     assert_eq!(first.opcode, TEXT);
     assert!(String::from_utf8_lossy(&first.payload).contains("\"snapshot\""));
     (server, raw, dir)
@@ -58,7 +58,7 @@ async fn valid_utf8_split_inside_a_character_is_accepted() {
     raw.send(&Frame::new(TEXT, msg[..cut].to_vec()).fin(false)).await.unwrap();
     raw.send(&Frame::new(CONTINUATION, msg[cut..].to_vec())).await.unwrap();
     let ack = loop {
-        let f = raw.read_frame().await.expect("the ack");
+        let f = raw.read_message().await.expect("the ack");
         let text = String::from_utf8(f.payload).unwrap();
         if text.contains("\"ack\"") {
             break text;

@@ -17,6 +17,7 @@ pub mod origin;
 pub mod pdf;
 pub mod reports;
 pub mod sheet;
+pub mod upgrade;
 pub mod writers;
 pub mod ws;
 

@@ -2,7 +2,7 @@
 //! frames out, rate limiting (every frame counts), pings, the idle timeout and
 //! the write deadline (with paused time), and the outbound queue's byte bound.
 
-use axum::extract::ws::Message;
+use tungstenite::Message;
 use futures_channel::mpsc;
 use futures_util::StreamExt;
 use governor::{Quota, RateLimiter};
@@ -15,7 +15,7 @@ use wz_server::app::SocketLimits;
 use wz_server::ws::run_socket;
 
 struct Harness {
-    to_server: mpsc::UnboundedSender<Result<Message, axum::Error>>,
+    to_server: mpsc::UnboundedSender<Result<Message, tungstenite::Error>>,
     from_server: mpsc::UnboundedReceiver<Message>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -34,7 +34,7 @@ async fn demo_hub(config: HubConfig) -> (Hub, wz_hub::Principal) {
 }
 
 /// Runs the socket loop for the moderator, writing into `sink`.
-async fn start<W>(limits: SocketLimits, burst: u32, sink: W) -> (mpsc::UnboundedSender<Result<Message, axum::Error>>, tokio::task::JoinHandle<()>)
+async fn start<W>(limits: SocketLimits, burst: u32, sink: W) -> (mpsc::UnboundedSender<Result<Message, tungstenite::Error>>, tokio::task::JoinHandle<()>)
 where
     W: futures_util::Sink<Message> + Unpin + Send + 'static,
 {
@@ -63,18 +63,39 @@ fn limits() -> SocketLimits {
     }
 }
 
+/// The next message as a client sees it: a text message sent as fragments
+/// (raw frames, see `ws::feed`) is reassembled.
+async fn recv(rx: &mut mpsc::UnboundedReceiver<Message>) -> Option<Message> {
+    let mut parts = Vec::new();
+    loop {
+        match rx.next().await? {
+            Message::Frame(f) => {
+                let fin = f.header().is_final;
+                parts.extend_from_slice(f.payload());
+                if fin {
+                    return Some(Message::Text(String::from_utf8(parts).expect("UTF-8 once reassembled").into()));
+                }
+            }
+            m => {
+                assert!(parts.is_empty(), "a data message inside a fragmented one");
+                return Some(m);
+            }
+        }
+    }
+}
+
 /// Reads until the close frame: (error codes seen before it, close code).
 async fn errors_then_close(rx: &mut mpsc::UnboundedReceiver<Message>) -> (Vec<String>, u16) {
     let mut codes = Vec::new();
     loop {
-        match tokio::time::timeout(Duration::from_secs(5), rx.next()).await.expect("a message") {
+        match tokio::time::timeout(Duration::from_secs(5), recv(rx)).await.expect("a message") {
             Some(Message::Text(t)) => {
                 let v: Value = serde_json::from_str(&t).unwrap();
                 if v["type"] == "error" {
                     codes.push(v["code"].as_str().unwrap().to_owned());
                 }
             }
-            Some(Message::Close(Some(f))) => return (codes, f.code),
+            Some(Message::Close(Some(f))) => return (codes, u16::from(f.code)),
             Some(_) => {}
             None => panic!("closed without a close frame"),
         }
@@ -84,7 +105,7 @@ async fn errors_then_close(rx: &mut mpsc::UnboundedReceiver<Message>) -> (Vec<St
 /// The next JSON message, skipping the conflated `stats` ones.
 async fn next_json(rx: &mut mpsc::UnboundedReceiver<Message>) -> Value {
     loop {
-        let m = tokio::time::timeout(Duration::from_secs(5), rx.next()).await.expect("a message").expect("open");
+        let m = tokio::time::timeout(Duration::from_secs(5), recv(rx)).await.expect("a message").expect("open");
         if let Message::Text(t) = m {
             let v: Value = serde_json::from_str(&t).unwrap();
             if v["type"] != "stats" {
@@ -94,7 +115,7 @@ async fn next_json(rx: &mut mpsc::UnboundedReceiver<Message>) -> Value {
     }
 }
 
-fn text(s: &str) -> Result<Message, axum::Error> {
+fn text(s: &str) -> Result<Message, tungstenite::Error> {
     Ok(Message::Text(s.into()))
 }
 
@@ -127,7 +148,7 @@ async fn a_flooding_client_gets_limit_errors_then_close_4029() {
     }
     let mut limited = 0;
     let code = loop {
-        match tokio::time::timeout(Duration::from_secs(5), h.from_server.next()).await.unwrap() {
+        match tokio::time::timeout(Duration::from_secs(5), recv(&mut h.from_server)).await.unwrap() {
             Some(Message::Text(t)) => {
                 let v: Value = serde_json::from_str(&t).unwrap();
                 if v["type"] == "error" {
@@ -135,7 +156,7 @@ async fn a_flooding_client_gets_limit_errors_then_close_4029() {
                     limited += 1;
                 }
             }
-            Some(Message::Close(Some(f))) => break f.code,
+            Some(Message::Close(Some(f))) => break u16::from(f.code),
             Some(_) => {}
             None => panic!("closed without a close frame"),
         }
@@ -151,7 +172,7 @@ async fn an_idle_client_is_pinged_and_finally_dropped() {
     // Nothing arrives from the client: with time paused, the runtime jumps
     // straight to each timer.
     let mut pings = 0;
-    while let Some(m) = h.from_server.next().await {
+    while let Some(m) = recv(&mut h.from_server).await {
         if matches!(m, Message::Ping(_)) {
             pings += 1;
         }
@@ -237,4 +258,33 @@ async fn the_outbound_queue_is_bounded_by_bytes() {
         Some(wz_hub::Outbound::Close(code)) => assert_eq!(code, wz_protocol::CloseCode::SlowConsumer),
         other => panic!("expected the slow-consumer close, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_large_message_goes_out_in_fragments_of_at_most_1_kib() {
+    let mut h = harness(limits(), 100).await;
+    // The moderator's snapshot of the demo session is tens of kilobytes.
+    let mut frames = Vec::new();
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(5), h.from_server.next()).await.expect("a frame").expect("open");
+        let Message::Frame(f) = m else { panic!("the snapshot should come in fragments, got {m:?}") };
+        let fin = f.header().is_final;
+        frames.push(f);
+        if fin {
+            break;
+        }
+    }
+    use tungstenite::protocol::frame::coding::{Data, OpCode};
+    assert!(frames.len() > 1, "more than one fragment");
+    assert_eq!(frames[0].header().opcode, OpCode::Data(Data::Text));
+    assert!(frames[1..].iter().all(|f| f.header().opcode == OpCode::Data(Data::Continue)));
+    assert!(frames.iter().all(|f| f.payload().len() <= 1024), "no fragment over 1 KiB");
+    let whole: Vec<u8> = frames.iter().flat_map(|f| f.payload().iter().copied()).collect();
+    let v: Value = serde_json::from_slice(&whole).expect("the fragments make one JSON message");
+    assert_eq!(v["type"], "snapshot");
+    // A small message afterwards is one frame again.
+    h.to_server.unbounded_send(text(r#"{"type":"ping","id":"p1"}"#)).unwrap();
+    assert_eq!(next_json(&mut h.from_server).await["type"], "ack");
+    drop(h.to_server);
+    tokio::time::timeout(Duration::from_secs(5), h.task).await.unwrap().unwrap();
 }
