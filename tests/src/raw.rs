@@ -219,7 +219,7 @@ impl RawReader {
     }
 
     /// The next message from the server. A data message sent as fragments
-    /// (the server sends those over 1 KiB so) comes whole: one frame with
+    /// (the server sends those over 4 KiB so) comes whole: one frame with
     /// the first fragment's opcode and FIN set. A control frame comes as it
     /// is, also one sent between fragments (RFC 6455 §5.4), and the message
     /// goes on at the next call.

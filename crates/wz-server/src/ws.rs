@@ -91,11 +91,11 @@ impl WsQuery {
 /// Small, explicit buffers: axum's defaults (128 KiB each) cost ~137 KB per
 /// idle connection; our messages are a few hundred bytes. The write buffer
 /// is the size below which queued frames are gathered into one write, and
-/// it keeps the capacity it once reached (see [`FRAGMENT_BYTES`]): 1 KiB
-/// instead of 4 left 12.7 instead of 16.5 KiB resident per screen idle after
-/// a 106 kB snapshot, at the same saturation throughput (~255k frames/s to
-/// 10k screens; issue 11).
-const BUFFER_BYTES: usize = 1024;
+/// it keeps the capacity it once reached (see [`FRAGMENT_BYTES`]). 1 KiB
+/// instead of 4 saved another 4 KiB per screen after a large snapshot, but
+/// cost a write per message of 2 KiB (10k screens: 56k instead of 158k
+/// frames/s at saturation; issue 11).
+const BUFFER_BYTES: usize = 4096;
 /// The read buffer is allocated up front for every connection, and a
 /// client's commands are small (a ballot ~150 bytes): 512 bytes instead of
 /// 4 KiB took an idle screen from 15.5 to 12.0 KiB resident (issue 11,
@@ -472,11 +472,13 @@ async fn timed<T, E>(limit: Duration, f: impl Future<Output = Result<T, E>>) -> 
     }
 }
 
-/// Frames longer than this go out as fragments of this size. tungstenite's
+/// Messages longer than this go out as fragments of this size. tungstenite's
 /// write buffer keeps the capacity of the largest frame it ever held, for
 /// the life of the connection: a screen sent a 106 kB snapshot kept ~119 KiB
-/// resident (issue 11). Fragments keep it near two of them. Browsers and
-/// every WebSocket client reassemble fragmented messages (RFC 6455 §5.4).
+/// resident (issue 11); with fragments ~16 KiB, 4 more than a fresh one.
+/// Browsers and every WebSocket client reassemble fragmented messages
+/// (RFC 6455 §5.4). The common messages (events, stats: a few hundred
+/// bytes to a few KiB) stay one frame each.
 const FRAGMENT_BYTES: usize = BUFFER_BYTES;
 
 /// Queues one text message: the hub encodes every frame from a `String`, so

@@ -261,7 +261,7 @@ async fn the_outbound_queue_is_bounded_by_bytes() {
 }
 
 #[tokio::test]
-async fn a_large_message_goes_out_in_fragments_of_at_most_1_kib() {
+async fn a_large_message_goes_out_in_fragments_of_at_most_4_kib() {
     let mut h = harness(limits(), 100).await;
     // The moderator's snapshot of the demo session is tens of kilobytes.
     let mut frames = Vec::new();
@@ -278,7 +278,7 @@ async fn a_large_message_goes_out_in_fragments_of_at_most_1_kib() {
     assert!(frames.len() > 1, "more than one fragment");
     assert_eq!(frames[0].header().opcode, OpCode::Data(Data::Text));
     assert!(frames[1..].iter().all(|f| f.header().opcode == OpCode::Data(Data::Continue)));
-    assert!(frames.iter().all(|f| f.payload().len() <= 1024), "no fragment over 1 KiB");
+    assert!(frames.iter().all(|f| f.payload().len() <= 4096), "no fragment over 4 KiB");
     let whole: Vec<u8> = frames.iter().flat_map(|f| f.payload().iter().copied()).collect();
     let v: Value = serde_json::from_slice(&whole).expect("the fragments make one JSON message");
     assert_eq!(v["type"], "snapshot");
