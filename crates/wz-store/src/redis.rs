@@ -39,9 +39,12 @@
 //! or persistence has failed (MISCONF), instead of failing at the first write
 //! in the middle — a script can never be half-applied.
 //!
-//! `create_session` and `sessions` are the only operations that touch a key
-//! without a hash tag (`wz:v1:sessions`); on a Redis Cluster they would need a
-//! different registry. Everything else stays within one session's slot.
+//! Every script touches one session's keys only, so on a Redis Cluster each
+//! runs within one slot. The registry `wz:v1:sessions` is written by a
+//! command of its own: `create_session` adds the id first and then runs its
+//! script, so a failure between the two leaves an id without a session,
+//! which `sessions` skips (it lists only ids whose header exists), and never
+//! a session that nobody lists.
 //!
 //! `load` reads header, log length, claims and counters in one `MULTI`/`EXEC`
 //! (one snapshot), then the log entries `1..=n` in chunks of
@@ -131,8 +134,10 @@ impl Keys {
     }
 }
 
-/// KEYS: meta, sessions. ARGV: header record, session id.
+/// KEYS: meta. ARGV: header record.
 /// Returns 1 when created, 0 when the session already exists.
+/// The registry (`wz:v1:sessions`) is written before, by its own command:
+/// a script touches one session's slot only (Redis Cluster rules).
 static CREATE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"#!lua
@@ -140,7 +145,6 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[1])
-redis.call('SADD', KEYS[2], ARGV[2])
 return 1
 ",
     )
@@ -483,11 +487,16 @@ impl Store for RedisStore {
 
     async fn create_session(&self, session: &str, meta: Bytes) -> Result<(), StoreError> {
         let keys = Keys::of(session);
+        // Registered first: a failure between the two leaves an id without
+        // a session, which `sessions` skips, never a session nobody lists.
+        let _: Value = ::redis::cmd("SADD")
+            .arg(SESSIONS_KEY)
+            .arg(session)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(store_error)?;
         let mut inv = CREATE.prepare_invoke();
-        inv.key(&keys.meta)
-            .key(SESSIONS_KEY)
-            .arg(meta.as_ref())
-            .arg(session);
+        inv.key(&keys.meta).arg(meta.as_ref());
         match int_of(self.run_script(&inv).await?, "create")? {
             1 => Ok(()),
             _ => Err(StoreError::AlreadyExists(session.to_owned())),
@@ -653,7 +662,23 @@ impl Store for RedisStore {
             .map_err(store_error)?;
         let mut ids = strings_of(members, SESSIONS_KEY)?;
         ids.sort();
-        Ok(ids)
+        if ids.is_empty() {
+            return Ok(ids);
+        }
+        // An id whose creation failed after it was registered has no header.
+        let mut exists = ::redis::pipe();
+        for id in &ids {
+            exists.cmd("EXISTS").arg(Keys::of(id).meta);
+        }
+        let found: Vec<i64> = exists
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(store_error)?;
+        Ok(ids
+            .into_iter()
+            .zip(found)
+            .filter_map(|(id, n)| (n == 1).then_some(id))
+            .collect())
     }
 
     async fn put_credentials(

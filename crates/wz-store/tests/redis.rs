@@ -427,6 +427,25 @@ async fn out_of_memory_refuses_the_whole_append() {
 }
 
 #[tokio::test]
+async fn an_id_registered_without_a_session_is_not_listed_and_can_still_be_created() {
+    // What a failure between create_session's two steps leaves behind: the
+    // registry names the id, but the session's script never ran.
+    let server = RedisServer::start_temp(&[]);
+    let store = connect(&server).await;
+    store.create_session("real", Bytes::from_static(b"m")).await.unwrap();
+    let _: i64 = redis::cmd("SADD")
+        .arg("wz:v1:sessions")
+        .arg("ghost")
+        .query_async(&mut raw(&server).await)
+        .await
+        .unwrap();
+    assert_eq!(store.sessions().await.unwrap(), vec!["real".to_owned()]);
+    assert!(store.load("ghost").await.unwrap().is_none());
+    store.create_session("ghost", Bytes::from_static(b"g")).await.unwrap();
+    assert_eq!(store.sessions().await.unwrap(), vec!["ghost".to_owned(), "real".to_owned()]);
+}
+
+#[tokio::test]
 async fn other_format_version_is_refused() {
     let server = RedisServer::start_temp(&[]);
     connect(&server).await; // writes the format key
