@@ -246,6 +246,19 @@ async fn run(a: RunArgs) -> anyhow::Result<bool> {
         let mut all_ok = true;
         for (i, step) in plan.iter().enumerate() {
             let channel = format!("fan-{nonce}-{}-{i}", a.label.to_lowercase());
+            // Moved into the one scenario this step runs.
+            let setup = step::Setup {
+                kind,
+                server: a.addr,
+                admin_token: a.admin_token.as_deref(),
+                sources: &a.sources,
+                subscribers: a.subscribers,
+                concurrency: a.concurrency,
+                pids: &pids,
+                channel,
+                connect_guard: Duration::from_secs(a.connect_timeout),
+                settle: Duration::from_millis(a.settle_ms),
+            };
             let (result, fallback) = match *step {
                 Plan::Large => {
                     eprintln!(
@@ -253,17 +266,8 @@ async fn run(a: RunArgs) -> anyhow::Result<bool> {
                         a.label, a.subscribers, a.large_bytes
                     );
                     let params = large::Params {
-                        kind,
-                        server: a.addr,
-                        admin_token: a.admin_token.as_deref(),
-                        sources: &a.sources,
-                        subscribers: a.subscribers,
+                        setup,
                         bytes: a.large_bytes,
-                        concurrency: a.concurrency,
-                        pids: &pids,
-                        channel,
-                        connect_guard: Duration::from_secs(a.connect_timeout),
-                        settle: Duration::from_millis(a.settle_ms),
                     };
                     let fallback = serde_json::json!({
                         "scenario": "large", "subscribers": a.subscribers,
@@ -285,23 +289,14 @@ async fn run(a: RunArgs) -> anyhow::Result<bool> {
                         if resume { "resume" } else { "full" }
                     );
                     let params = storm::Params {
-                        kind,
-                        server: a.addr,
-                        admin_token: a.admin_token.as_deref(),
-                        sources: &a.sources,
-                        subscribers: a.subscribers,
+                        setup,
                         resume,
                         jitter,
                         prepublish: a.prepublish,
                         away: a.away,
                         payload: a.payload,
-                        concurrency: a.concurrency,
-                        pids: &pids,
-                        channel,
-                        connect_guard: Duration::from_secs(a.connect_timeout),
                         storm_guard: Duration::from_secs(a.storm_timeout),
                         drain_guard: Duration::from_secs(a.drain_timeout),
-                        settle: Duration::from_millis(a.settle_ms),
                         seed: nonce ^ (i as u64).wrapping_mul(0x9E37_79B9),
                     };
                     let fallback = serde_json::json!({
@@ -330,20 +325,11 @@ async fn run(a: RunArgs) -> anyhow::Result<bool> {
                         a.label, a.subscribers, a.payload
                     );
                     let params = step::Params {
-                        kind,
-                        server: a.addr,
-                        admin_token: a.admin_token.as_deref(),
-                        sources: &a.sources,
-                        subscribers: a.subscribers,
+                        setup,
                         schedule,
                         events,
                         payload: a.payload,
-                        concurrency: a.concurrency,
-                        pids: &pids,
-                        channel,
-                        connect_guard: Duration::from_secs(a.connect_timeout),
                         drain_guard: Duration::from_secs(a.drain_timeout),
-                        settle: Duration::from_millis(a.settle_ms),
                     };
                     let rate = if let Plan::Fanout(r) = *step { r } else { 0.0 };
                     let mut fallback = serde_json::json!({

@@ -32,59 +32,66 @@ pub enum Schedule {
     Burst { size: u64, count: u64 },
 }
 
-pub struct Params<'a> {
+/// What every scenario's step is given about where it runs: the server, its
+/// fresh channel, the subscribers and the limits on connecting.
+pub struct Setup<'a> {
     pub kind: Kind,
     pub server: SocketAddr,
     pub admin_token: Option<&'a str>,
     pub sources: &'a [Ipv4Addr],
     pub subscribers: usize,
-    pub schedule: Schedule,
-    pub events: u64,
-    pub payload: usize,
     pub concurrency: usize,
     pub pids: &'a Pids,
     pub channel: String,
     pub connect_guard: Duration,
-    pub drain_guard: Duration,
+    /// The server is left idle this long before its memory is read.
     pub settle: Duration,
+}
+
+pub struct Params<'a> {
+    pub setup: Setup<'a>,
+    pub schedule: Schedule,
+    pub events: u64,
+    pub payload: usize,
+    pub drain_guard: Duration,
 }
 
 /// Runs one step and returns its result line (see `report.rs` for the fields).
 pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
-    let self_cpu = || procstat::cpu_seconds("self", p.pids.clk_tck).unwrap_or(0.0);
+    let self_cpu = || procstat::cpu_seconds("self", p.setup.pids.clk_tck).unwrap_or(0.0);
     // Let the server release the previous step's connections first.
-    tokio::time::sleep(p.settle).await;
-    let rss_before = p.pids.rss_kb();
-    let mut ch = target::open(p.kind, p.server, p.admin_token, &p.channel, p.payload).await?;
+    tokio::time::sleep(p.setup.settle).await;
+    let rss_before = p.setup.pids.rss_kb();
+    let mut ch = target::open(p.setup.kind, p.setup.server, p.setup.admin_token, &p.setup.channel, p.payload).await?;
     let t = Instant::now();
     let sockets = subs::connect_all(
-        p.server,
+        p.setup.server,
         &ch.sub_path,
-        p.sources,
-        p.subscribers,
-        p.concurrency,
-        p.kind,
-        p.connect_guard,
+        p.setup.sources,
+        p.setup.subscribers,
+        p.setup.concurrency,
+        p.setup.kind,
+        p.setup.connect_guard,
     )
     .await?;
     let connect_s = t.elapsed().as_secs_f64();
     // nchan: the channel must count every subscriber before anything is published.
-    let counted = ch.publisher.count_subscribers(p.subscribers).await?;
-    if counted as usize != p.subscribers {
-        bail!("the channel counts {counted} subscribers, not {}", p.subscribers);
+    let counted = ch.publisher.count_subscribers(p.setup.subscribers).await?;
+    if counted as usize != p.setup.subscribers {
+        bail!("the channel counts {counted} subscribers, not {}", p.setup.subscribers);
     }
-    let shared = Shared::new(p.kind, p.events);
+    let shared = Shared::new(p.setup.kind, p.events);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
     for (ws, _) in sockets {
         tasks.spawn(subs::subscriber(ws, shared.clone(), stop_rx.clone()));
     }
-    tokio::time::sleep(p.settle).await;
-    let rss_after = p.pids.rss_kb();
+    tokio::time::sleep(p.setup.settle).await;
+    let rss_after = p.setup.pids.rss_kb();
 
-    let (cpu0, gen0, w0) = (p.pids.cpu(), self_cpu(), Instant::now());
+    let (cpu0, gen0, w0) = (p.setup.pids.cpu(), self_cpu(), Instant::now());
     let first_send = wire::now_us();
-    let n = p.subscribers as u64;
+    let n = p.setup.subscribers as u64;
     // Burst steps: the time from each burst's first send until every
     // subscriber had all of it (ms).
     let mut burst_ms: Vec<f64> = Vec::new();
@@ -131,19 +138,19 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
                 }
                 burst_ms.push(start.elapsed().as_secs_f64() * 1000.0);
                 if b + 1 < count {
-                    tokio::time::sleep(p.settle / 2).await;
+                    tokio::time::sleep(p.setup.settle / 2).await;
                 }
             }
         }
     }
     let publish_s = w0.elapsed().as_secs_f64();
-    let expected = p.subscribers as u64 * p.events;
+    let expected = p.setup.subscribers as u64 * p.events;
     let drain_until = Instant::now() + p.drain_guard;
     while shared.distinct.load(Ordering::Relaxed) < expected && Instant::now() < drain_until {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let drained = shared.distinct.load(Ordering::Relaxed) >= expected;
-    let (cpu1, gen1, wall) = (p.pids.cpu(), self_cpu(), w0.elapsed().as_secs_f64());
+    let (cpu1, gen1, wall) = (p.setup.pids.cpu(), self_cpu(), w0.elapsed().as_secs_f64());
     let _ = stop_tx.send(true);
     let joined = tokio::time::timeout(Duration::from_secs(60), async {
         while tasks.join_next().await.is_some() {}
@@ -183,14 +190,14 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     codes.dedup();
     let mut line = json!({
         "scenario": "fanout",
-        "subscribers": p.subscribers,
+        "subscribers": p.setup.subscribers,
         "payload_bytes": p.payload,
         "rate": rate,
         "events": p.events,
         "connect_s": connect_s,
         "rss_before_kb": rss_before,
         "rss_after_kb": rss_after,
-        "idle_kb_per_sub": (rss_after as f64 - rss_before as f64) / p.subscribers.max(1) as f64,
+        "idle_kb_per_sub": (rss_after as f64 - rss_before as f64) / p.setup.subscribers.max(1) as f64,
         "publish_s": publish_s,
         "achieved_rate": achieved,
         "window_s": window_s,

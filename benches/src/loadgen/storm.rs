@@ -35,9 +35,10 @@
 //! the same window.
 
 use crate::netstat;
-use crate::procstat::{Pids, RssPeak};
+use crate::procstat::RssPeak;
 use crate::subs::{self, Failure, Kind, Position, Ws};
 use crate::tally::nearest_rank;
+use crate::step::Setup;
 use crate::target;
 use crate::wire;
 use anyhow::{Context, bail};
@@ -56,11 +57,7 @@ use tokio_tungstenite::tungstenite::Message;
 pub const RSS_EVERY: Duration = Duration::from_millis(10);
 
 pub struct Params<'a> {
-    pub kind: Kind,
-    pub server: SocketAddr,
-    pub admin_token: Option<&'a str>,
-    pub sources: &'a [Ipv4Addr],
-    pub subscribers: usize,
+    pub setup: Setup<'a>,
     /// Reconnect with the position (resume) instead of afresh.
     pub resume: bool,
     /// Each subscriber waits a uniform random time below this first.
@@ -70,14 +67,9 @@ pub struct Params<'a> {
     /// Messages published after the drop, before the reconnects.
     pub away: u64,
     pub payload: usize,
-    pub concurrency: usize,
-    pub pids: &'a Pids,
-    pub channel: String,
-    pub connect_guard: Duration,
     /// The longest the storm may take until every subscriber is current.
     pub storm_guard: Duration,
     pub drain_guard: Duration,
-    pub settle: Duration,
     /// Seeds the jitter.
     pub seed: u64,
 }
@@ -425,10 +417,10 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     if p.prepublish == 0 {
         bail!("a storm publishes at least one message before it (--prepublish)");
     }
-    let self_cpu = || crate::procstat::cpu_seconds("self", p.pids.clk_tck).unwrap_or(0.0);
-    tokio::time::sleep(p.settle).await;
-    let rss_before = p.pids.rss_kb();
-    let mut ch = target::open(p.kind, p.server, p.admin_token, &p.channel, p.payload).await?;
+    let self_cpu = || crate::procstat::cpu_seconds("self", p.setup.pids.clk_tck).unwrap_or(0.0);
+    tokio::time::sleep(p.setup.settle).await;
+    let rss_before = p.setup.pids.rss_kb();
+    let mut ch = target::open(p.setup.kind, p.setup.server, p.setup.admin_token, &p.setup.channel, p.payload).await?;
     let mut before = target::Published::default();
     for i in 1..=p.prepublish {
         before = ch
@@ -441,21 +433,21 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     // Connected and settled.
     let t = Instant::now();
     let sockets = subs::connect_all(
-        p.server,
+        p.setup.server,
         &ch.sub_path,
-        p.sources,
-        p.subscribers,
-        p.concurrency,
-        p.kind,
-        p.connect_guard,
+        p.setup.sources,
+        p.setup.subscribers,
+        p.setup.concurrency,
+        p.setup.kind,
+        p.setup.connect_guard,
     )
     .await?;
     let connect_s = t.elapsed().as_secs_f64();
-    let counted = ch.publisher.count_subscribers(p.subscribers).await?;
-    if counted as usize != p.subscribers {
+    let counted = ch.publisher.count_subscribers(p.setup.subscribers).await?;
+    if counted as usize != p.setup.subscribers {
         bail!(
             "the channel counts {counted} subscribers, not {}",
-            p.subscribers
+            p.setup.subscribers
         );
     }
     let (stop_settled, settled_rx) = watch::channel(false);
@@ -463,15 +455,15 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     for (ws, position) in sockets {
         readers.spawn(settled(ws, position, settled_rx.clone()));
     }
-    tokio::time::sleep(p.settle).await;
-    let rss_steady = p.pids.rss_kb();
+    tokio::time::sleep(p.setup.settle).await;
+    let rss_steady = p.setup.pids.rss_kb();
 
     // The drop.
-    let peak = RssPeak::start(p.pids, RSS_EVERY);
+    let peak = RssPeak::start(p.setup.pids, RSS_EVERY);
     let listen0 = netstat::read();
-    let (cpu0, gen0, w0) = (p.pids.cpu(), self_cpu(), Instant::now());
+    let (cpu0, gen0, w0) = (p.setup.pids.cpu(), self_cpu(), Instant::now());
     let _ = stop_settled.send(true);
-    let mut sockets = Vec::with_capacity(p.subscribers);
+    let mut sockets = Vec::with_capacity(p.setup.subscribers);
     while let Some(r) = readers.join_next().await {
         match r {
             Ok(Ok(s)) => sockets.push(s),
@@ -481,9 +473,9 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     }
     let latest_before = before.seq.unwrap_or(0);
     let epoch = ch.epoch.clone().unwrap_or_default();
-    let mut paths = Vec::with_capacity(p.subscribers);
+    let mut paths = Vec::with_capacity(p.setup.subscribers);
     for (_, position) in &sockets {
-        let path = match (p.kind, p.resume, position) {
+        let path = match (p.setup.kind, p.resume, position) {
             (Kind::Wenzheng, _, Some(pos)) if pos.seq != latest_before || pos.epoch != epoch => {
                 bail!(
                     "a screen stands at seq {} of epoch {}, not {latest_before} of {epoch}",
@@ -519,7 +511,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     }
     let away_ms = t_drop.elapsed().as_secs_f64() * 1000.0;
     let expect = Arc::new(Expect {
-        kind: p.kind,
+        kind: p.setup.kind,
         resume: p.resume,
         epoch,
         latest_seq: after.seq.unwrap_or(0),
@@ -527,12 +519,12 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
         away_to: p.prepublish + p.away,
         probe: p.prepublish + p.away + 1,
     });
-    if p.kind == Kind::Nchan && p.resume && p.away == 0 {
+    if p.setup.kind == Kind::Nchan && p.resume && p.away == 0 {
         bail!("nchan's resume is current with the first missed message: --away must be positive");
     }
 
     // The storm.
-    let delays = jitters(p.seed, p.subscribers, p.jitter);
+    let delays = jitters(p.seed, p.setup.subscribers, p.jitter);
     let progress = Arc::new(Progress::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let t0 = Instant::now();
@@ -540,8 +532,8 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     let mut tasks = JoinSet::new();
     for (i, (path, delay)) in paths.into_iter().zip(delays).enumerate() {
         tasks.spawn(reconnect(
-            p.sources[i % p.sources.len()],
-            p.server,
+            p.setup.sources[i % p.setup.sources.len()],
+            p.setup.server,
             path,
             expect.clone(),
             t0,
@@ -551,12 +543,12 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
             stop_rx.clone(),
         ));
     }
-    let n = p.subscribers as u64;
+    let n = p.setup.subscribers as u64;
     while progress.current.load(Ordering::Relaxed) < n && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let storm_s = t0.elapsed().as_secs_f64();
-    let (cpu1, gen1, wall) = (p.pids.cpu(), self_cpu(), w0.elapsed().as_secs_f64());
+    let (cpu1, gen1, wall) = (p.setup.pids.cpu(), self_cpu(), w0.elapsed().as_secs_f64());
     let listen = match (listen0, netstat::read()) {
         (Some(a), Some(b)) => Some(b.since(&a)),
         _ => None,
@@ -577,7 +569,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     }
     let probe_ms = probe_at.elapsed().as_secs_f64() * 1000.0;
     let _ = stop_tx.send(true);
-    let mut outcomes = Vec::with_capacity(p.subscribers);
+    let mut outcomes = Vec::with_capacity(p.setup.subscribers);
     let joined = tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(r) = tasks.join_next().await {
             if let Ok(o) = r {
@@ -604,7 +596,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     let failed_attempts: u64 = failures.values().sum();
     let retried = outcomes.iter().filter(|o| o.attempts > 1).count();
     let wrong: Vec<&String> = outcomes.iter().filter_map(|o| o.wrong.as_ref()).collect();
-    let not_current = p.subscribers - times.len();
+    let not_current = p.setup.subscribers - times.len();
     let probe_missed = outcomes
         .iter()
         .filter(|o| o.current_us.is_some() && !o.probe)
@@ -617,7 +609,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
         "scenario": "storm",
         "variant": if p.resume { "resume" } else { "full" },
         "jitter_ms": p.jitter.as_millis() as u64,
-        "subscribers": p.subscribers,
+        "subscribers": p.setup.subscribers,
         "payload_bytes": p.payload,
         "prepublished": p.prepublish,
         "away": p.away,
@@ -650,7 +642,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
         "wrong": wrong.len(),
         "ok": ok,
     });
-    if p.kind == Kind::Nchan {
+    if p.setup.kind == Kind::Nchan {
         line["nchan_counted_after"] = counted_after.into();
     }
     line["generator_port_retries"] = subs::PORT_RETRIES.load(Ordering::Relaxed).into();
