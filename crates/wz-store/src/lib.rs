@@ -37,11 +37,13 @@
 
 use bytes::Bytes;
 
+pub mod cluster;
 pub mod conformance;
 mod embedded;
 pub mod keys;
 mod memory;
 mod redis;
+mod redis_cluster;
 pub mod testing;
 
 pub use self::redis::{RedisPersistence, RedisStore};
@@ -87,6 +89,11 @@ pub enum StoreError {
     /// write-once (the caller derives them from the content).
     #[error("attachment {id} of {session} already holds other bytes")]
     AttachmentDiffers { session: String, id: String },
+    /// Another node holds the session's lease (issue 12): an append by a
+    /// stale owner (its fencing token is not the latest), or one without a
+    /// token while a node owns the session. Nothing was written.
+    #[error("append to {session} refused: {detail}")]
+    Fenced { session: String, detail: String },
     /// More bytes than the store takes for one attachment ([`MAX_ATTACHMENT_BYTES`]).
     #[error("attachment of {len} bytes is larger than the store's limit of {max}")]
     AttachmentTooLarge { len: usize, max: usize },
@@ -228,6 +235,12 @@ pub trait Store: Send + Sync + 'static {
     /// Errors only when the backend cannot be reached.
     async fn persistence_problems(&self) -> Result<Vec<String>, StoreError> {
         Ok(Vec::new())
+    }
+
+    /// What several nodes on this store share, when it can be shared
+    /// (Redis); `None` for a store inside one process.
+    fn cluster(&self) -> Option<std::sync::Arc<dyn cluster::Cluster>> {
+        None
     }
 }
 

@@ -103,25 +103,34 @@ const RECONNECT_RETRIES: usize = 2;
 /// Log entries fetched per `XRANGE` while loading.
 pub(crate) const LOAD_CHUNK: usize = 1000;
 
-const PREFIX: &str = "wz:v1:";
+pub(crate) const PREFIX: &str = "wz:v1:";
 const FORMAT_KEY: &str = "wz:v1:format";
 const FORMAT_VERSION: &str = "1";
 const SESSIONS_KEY: &str = "wz:v1:sessions";
+/// Notices to every node (issue 12): a key of its own, outside any session's slot.
+pub(crate) const NOTICES_KEY: &str = "wz:v1:notices";
 /// Stream field holding a record's bytes.
-const DATA_FIELD: &str = "d";
+pub(crate) const DATA_FIELD: &str = "d";
 
 /// Keys of one session.
-struct Keys {
-    meta: String,
-    log: String,
+pub(crate) struct Keys {
+    pub meta: String,
+    pub log: String,
     creds: String,
     claims: String,
     counters: String,
     attachments: String,
+    /// The lease: `"<token> <node>"`, with an expiry (issue 12).
+    pub owner: String,
+    /// The latest fencing token handed out (an integer, `INCR`).
+    pub fence: String,
+    /// Commands forwarded to the owner.
+    pub inbox: String,
+    session: String,
 }
 
 impl Keys {
-    fn of(session: &str) -> Self {
+    pub fn of(session: &str) -> Self {
         let key = |suffix: &str| format!("{PREFIX}{{{session}}}:{suffix}");
         Self {
             meta: key("meta"),
@@ -130,7 +139,16 @@ impl Keys {
             claims: key("claims"),
             counters: key("counters"),
             attachments: key("attachments"),
+            owner: key("owner"),
+            fence: key("fence"),
+            inbox: key("inbox"),
+            session: session.to_owned(),
         }
+    }
+
+    /// Replies to forwarded commands, for node `node`.
+    pub fn replies(&self, node: &str) -> String {
+        format!("{PREFIX}{{{}}}:to:{node}", self.session)
     }
 }
 
@@ -150,16 +168,30 @@ return 1
     )
 });
 
-/// KEYS: meta, log, claims, counters.
-/// ARGV: first_seq, number of records, then 5 per record:
+/// KEYS: meta, log, claims, counters, fence, owner.
+/// ARGV: fencing token ('' = a single node, without a lease), first_seq,
+///   number of records, then 5 per record:
 ///   data, flags ("c" = has claim, "n" = has count), claim key, claim value, count key.
-/// Returns {'ok'} | {'not_found'} | {'conflict', <stored len>} |
+/// Returns {'ok'} | {'not_found'} | {'fenced', <why>} | {'conflict', <stored len>} |
 ///   {'claimed', <key>, <holder>} | {'corrupt', <message>}.
-static APPEND: LazyLock<Script> = LazyLock::new(|| {
+/// The fencing check comes before the sequence check: a stale owner is told
+/// to step down, not to read the log back and try again.
+pub(crate) static APPEND: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"#!lua
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {'not_found'}
+end
+if ARGV[1] == '' then
+  local owner = redis.call('GET', KEYS[6])
+  if owner then
+    return {'fenced', 'node ' .. string.sub(owner, (string.find(owner, ' ', 1, true) or 0) + 1) .. ' owns the session'}
+  end
+else
+  local fence = redis.call('GET', KEYS[5])
+  if fence ~= ARGV[1] then
+    return {'fenced', 'fencing token ' .. ARGV[1] .. ' is stale (latest ' .. (fence or 'none') .. ')'}
+  end
 end
 local len = redis.call('XLEN', KEYS[2])
 if len > 0 then
@@ -169,14 +201,14 @@ if len > 0 then
     return {'corrupt', 'log of ' .. string.format('%d', len) .. ' events ends at id ' .. last[1][1] .. ', not ' .. want}
   end
 end
-if ARGV[1] ~= string.format('%d', len + 1) then
+if ARGV[2] ~= string.format('%d', len + 1) then
   return {'conflict', string.format('%d', len)}
 end
-local n = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
 local claimed = {}
 local counted = {}
 for i = 0, n - 1 do
-  local at = 3 + i * 5
+  local at = 4 + i * 5
   local flags = ARGV[at + 1]
   if string.find(flags, 'c', 1, true) then
     local key = ARGV[at + 2]
@@ -202,7 +234,7 @@ for i = 0, n - 1 do
 end
 -- Everything is checked: from here on no command can fail.
 for i = 0, n - 1 do
-  local at = 3 + i * 5
+  local at = 4 + i * 5
   redis.call('XADD', KEYS[2], string.format('%d-0', len + 1 + i), 'd', ARGV[at])
   local flags = ARGV[at + 1]
   if string.find(flags, 'c', 1, true) then
@@ -289,7 +321,9 @@ return 1
 /// of this module documents the layout, atomicity and durability in full.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    pub(crate) conn: ConnectionManager,
+    /// For connections of their own (a cluster node's blocking reads).
+    pub(crate) client: ::redis::Client,
     /// The URL without its password, for logs.
     url: String,
 }
@@ -350,10 +384,11 @@ impl RedisStore {
             .set_number_of_retries(RECONNECT_RETRIES)
             .set_max_delay(MAX_RECONNECT_DELAY);
         let conn = client
+            .clone()
             .get_connection_manager_with_config(config)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot reach Redis at {shown}: {e}")))?;
-        let store = Self { conn, url: shown };
+        let store = Self { conn, client, url: shown };
         store.check_format().await?;
         tracing::info!(url = %store.url, "connected to Redis");
         Ok(store)
@@ -424,7 +459,69 @@ impl RedisStore {
         Ok(out)
     }
 
-    async fn run_script(&self, inv: &::redis::ScriptInvocation<'_>) -> Result<Value, StoreError> {
+    /// An append, fenced by `token` when a node holding the session's lease
+    /// makes it (issue 12), or by the absence of any lease when not.
+    pub(crate) async fn append_with(
+        &self,
+        session: &str,
+        token: Option<u64>,
+        first_seq: u64,
+        records: Vec<Record>,
+    ) -> Result<(), StoreError> {
+        let keys = Keys::of(session);
+        let mut inv = APPEND.prepare_invoke();
+        inv.key(&keys.meta)
+            .key(&keys.log)
+            .key(&keys.claims)
+            .key(&keys.counters)
+            .key(&keys.fence)
+            .key(&keys.owner)
+            .arg(token.map_or_else(String::new, |t| t.to_string()))
+            .arg(first_seq)
+            .arg(records.len());
+        for r in &records {
+            let (claim_key, claim_value) = match &r.claim {
+                Some((k, v)) => (k.as_str(), v.as_str()),
+                None => ("", ""),
+            };
+            let flags = match (r.claim.is_some(), r.count.is_some()) {
+                (true, true) => "cn",
+                (true, false) => "c",
+                (false, true) => "n",
+                (false, false) => "",
+            };
+            inv.arg(r.data.as_ref())
+                .arg(flags)
+                .arg(claim_key)
+                .arg(claim_value)
+                .arg(r.count.as_deref().unwrap_or(""));
+        }
+        let status = strings_of(self.run_script(&inv).await?, "append status")?;
+        match status.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["ok"] => Ok(()),
+            ["not_found"] => Err(StoreError::NotFound(session.to_owned())),
+            ["fenced", why] => Err(StoreError::Fenced { session: session.to_owned(), detail: why.to_owned() }),
+            ["conflict", len] => {
+                let len: u64 = len.parse().map_err(|_| {
+                    StoreError::Corrupt(format!("append: bad log length {len:?} from Redis"))
+                })?;
+                Err(crate::conflict(session, len, first_seq))
+            }
+            ["claimed", key, held_by] => Err(StoreError::Claimed {
+                session: session.to_owned(),
+                key: key.to_owned(),
+                held_by: held_by.to_owned(),
+            }),
+            ["corrupt", message] => {
+                Err(StoreError::Corrupt(format!("session {session}: {message}")))
+            }
+            _ => Err(StoreError::Corrupt(format!(
+                "append: unexpected status {status:?} from Redis"
+            ))),
+        }
+    }
+
+    pub(crate) async fn run_script(&self, inv: &::redis::ScriptInvocation<'_>) -> Result<Value, StoreError> {
         inv.invoke_async(&mut self.conn.clone())
             .await
             .map_err(store_error)
@@ -509,53 +606,7 @@ impl Store for RedisStore {
         first_seq: u64,
         records: Vec<Record>,
     ) -> Result<(), StoreError> {
-        let keys = Keys::of(session);
-        let mut inv = APPEND.prepare_invoke();
-        inv.key(&keys.meta)
-            .key(&keys.log)
-            .key(&keys.claims)
-            .key(&keys.counters)
-            .arg(first_seq)
-            .arg(records.len());
-        for r in &records {
-            let (claim_key, claim_value) = match &r.claim {
-                Some((k, v)) => (k.as_str(), v.as_str()),
-                None => ("", ""),
-            };
-            let flags = match (r.claim.is_some(), r.count.is_some()) {
-                (true, true) => "cn",
-                (true, false) => "c",
-                (false, true) => "n",
-                (false, false) => "",
-            };
-            inv.arg(r.data.as_ref())
-                .arg(flags)
-                .arg(claim_key)
-                .arg(claim_value)
-                .arg(r.count.as_deref().unwrap_or(""));
-        }
-        let status = strings_of(self.run_script(&inv).await?, "append status")?;
-        match status.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-            ["ok"] => Ok(()),
-            ["not_found"] => Err(StoreError::NotFound(session.to_owned())),
-            ["conflict", len] => {
-                let len: u64 = len.parse().map_err(|_| {
-                    StoreError::Corrupt(format!("append: bad log length {len:?} from Redis"))
-                })?;
-                Err(crate::conflict(session, len, first_seq))
-            }
-            ["claimed", key, held_by] => Err(StoreError::Claimed {
-                session: session.to_owned(),
-                key: key.to_owned(),
-                held_by: held_by.to_owned(),
-            }),
-            ["corrupt", message] => {
-                Err(StoreError::Corrupt(format!("session {session}: {message}")))
-            }
-            _ => Err(StoreError::Corrupt(format!(
-                "append: unexpected status {status:?} from Redis"
-            ))),
-        }
+        self.append_with(session, None, first_seq, records).await
     }
 
     async fn reset_derived(
@@ -732,6 +783,10 @@ impl Store for RedisStore {
         Ok(self.persistence().await?.problems())
     }
 
+    fn cluster(&self) -> Option<std::sync::Arc<dyn crate::cluster::Cluster>> {
+        Some(std::sync::Arc::new(self.clone()))
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         let reply: Value = ::redis::cmd("PING")
             .query_async(&mut self.conn.clone())
@@ -752,7 +807,7 @@ impl Store for RedisStore {
 /// failing persistence (MISCONF), read-only replica, loading: all retryable
 /// `Unavailable`, with the server's own words so the operator sees "OOM …"
 /// or "MISCONF …". A key of the wrong type means the data is not ours: `Corrupt`.
-fn store_error(e: RedisError) -> StoreError {
+pub(crate) fn store_error(e: RedisError) -> StoreError {
     let kind = e.kind();
     let shown = e.to_string();
     // The server's own errors: one, or one per failed command of a MULTI.
@@ -825,7 +880,7 @@ fn corrupt(what: &str, v: &Value) -> StoreError {
     StoreError::Corrupt(format!("unexpected reply for {what} from Redis: {v:?}"))
 }
 
-fn bytes_of(v: Value, what: &str) -> Result<Option<Bytes>, StoreError> {
+pub(crate) fn bytes_of(v: Value, what: &str) -> Result<Option<Bytes>, StoreError> {
     match v {
         Value::Nil => Ok(None),
         Value::BulkString(b) => Ok(Some(Bytes::from(b))),
@@ -834,7 +889,7 @@ fn bytes_of(v: Value, what: &str) -> Result<Option<Bytes>, StoreError> {
     }
 }
 
-fn string_of(v: Value, what: &str) -> Result<String, StoreError> {
+pub(crate) fn string_of(v: Value, what: &str) -> Result<String, StoreError> {
     match v {
         Value::BulkString(b) => {
             String::from_utf8(b).map_err(|e| StoreError::Corrupt(format!("{what}: not UTF-8: {e}")))
@@ -844,21 +899,21 @@ fn string_of(v: Value, what: &str) -> Result<String, StoreError> {
     }
 }
 
-fn int_of(v: Value, what: &str) -> Result<i64, StoreError> {
+pub(crate) fn int_of(v: Value, what: &str) -> Result<i64, StoreError> {
     match v {
         Value::Int(n) => Ok(n),
         other => Err(corrupt(what, &other)),
     }
 }
 
-fn array_of(v: Value, what: &str) -> Result<Vec<Value>, StoreError> {
+pub(crate) fn array_of(v: Value, what: &str) -> Result<Vec<Value>, StoreError> {
     match v {
         Value::Array(items) | Value::Set(items) => Ok(items),
         other => Err(corrupt(what, &other)),
     }
 }
 
-fn strings_of(v: Value, what: &str) -> Result<Vec<String>, StoreError> {
+pub(crate) fn strings_of(v: Value, what: &str) -> Result<Vec<String>, StoreError> {
     array_of(v, what)?
         .into_iter()
         .map(|s| string_of(s, what))
