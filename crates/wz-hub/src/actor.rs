@@ -22,6 +22,8 @@ mod followup;
 pub use followup::FileInfo;
 mod health;
 mod recovery;
+mod remote;
+pub(crate) use remote::{Link, Role};
 
 use crate::HubConfig;
 use crate::credentials::PrincipalKey;
@@ -64,6 +66,15 @@ pub(crate) enum ActorMsg {
     /// (documents and exports render from it).
     State { reply: oneshot::Sender<crate::SessionState> },
     Shutdown,
+    /// Records the session's owner wrote, as this node's listener read them
+    /// (issue 12; `remote.rs`).
+    Followed { records: Vec<(u64, Bytes)> },
+    /// A command another node forwarded to this one, the owner.
+    Forwarded { forward: wz_protocol::forward::Forward },
+    /// The owner's answer to a command this node forwarded.
+    Replied { reply: wz_protocol::forward::Reply },
+    /// The lease keeper: this node owns the session now, or no longer.
+    Role { role: Role },
 }
 
 /// Why an actor's loop ended (a panic ends it too, seen by the supervisor).
@@ -88,6 +99,8 @@ pub(crate) struct ConnParts {
 enum ReplyTo {
     Conn(ConnId, String),
     Direct(oneshot::Sender<crate::CommandResult>),
+    /// Back to the node that forwarded it (issue 12), with the client's id.
+    Remote { node: String, req: u64, id: Option<String> },
 }
 
 pub(crate) struct SessionActor {
@@ -146,6 +159,14 @@ pub(crate) struct SessionActor {
     progress: followup::ProgressCache,
     /// The head of the record's hash chain, as confirmed by the store.
     head: wz_protocol::stored::ChainHead,
+    /// Owner, follower or the only node (issue 12).
+    role: Role,
+    /// A role that arrived while a write was in flight: taken after it.
+    next_role: Option<Role>,
+    /// The other nodes, when there are any.
+    link: Option<Link>,
+    /// Commands forwarded to the owner, waiting for their answers.
+    forwarding: remote::Forwarding,
 }
 
 /// The first frames of a new connection.
@@ -190,7 +211,20 @@ impl SessionActor {
             progress: Default::default(),
             // Replaced by `with_head` for every session the hub runs.
             head: wz_protocol::stored::ChainHead::genesis(b""),
+            role: Role::Single,
+            next_role: None,
+            link: None,
+            forwarding: Default::default(),
         }
+    }
+
+    /// One of several nodes: a follower until the lease keeper says otherwise.
+    pub fn with_link(mut self, link: Option<Link>) -> Self {
+        if link.is_some() {
+            self.role = Role::Follower;
+        }
+        self.link = link;
+        self
     }
 
     pub fn with_health(mut self, mut health: tokio::sync::watch::Receiver<crate::StoreHealth>) -> Self {
@@ -279,6 +313,8 @@ impl SessionActor {
                     if self.stats_dirty {
                         self.broadcast_stats();
                     }
+                    // Forwarded commands past their deadline.
+                    self.flush_forwarded();
                 }
                 changed = health::changed(&mut self.health) => self.on_health(changed).await,
             }
@@ -290,6 +326,7 @@ impl SessionActor {
             ReplyTo::Direct(tx) => {
                 let _ = tx.send(r);
             }
+            ReplyTo::Remote { node, req, .. } => self.reply_remote(node, req, r),
             ReplyTo::Conn(conn, _) => {
                 match &r {
                     Ok(_) => metrics::counter!("wz_acks_total").increment(1),
@@ -381,6 +418,7 @@ impl SessionActor {
         match msg {
             ActorMsg::Connect { key, from, reply } => self.connect(key, from, reply),
             ActorMsg::Disconnect { conn } => {
+                self.forget_conn(conn);
                 if self.conns.remove(conn).is_some() {
                     self.stats_dirty = true;
                 }
@@ -418,7 +456,8 @@ impl SessionActor {
                 }
                 self.shutting_down = true;
             }
-            ActorMsg::Command { .. } | ActorMsg::Direct { .. } => unreachable!("handled in process"),
+            ActorMsg::Command { .. } | ActorMsg::Direct { .. } | ActorMsg::Forwarded { .. } => unreachable!("handled in process"),
+            ActorMsg::Followed { .. } | ActorMsg::Replied { .. } | ActorMsg::Role { .. } => unreachable!("handled in the loop"),
         }
     }
 

@@ -18,6 +18,7 @@
 //! dropped hub only as long as its connections do.
 
 mod actor;
+mod cluster;
 mod conn;
 mod credentials;
 mod followup;
@@ -83,6 +84,17 @@ pub struct HubConfig {
     /// Restarts of one session's actor allowed within a minute; past that
     /// the session refuses connections until the server is restarted.
     pub max_restarts: u32,
+    /// This node's id when several nodes share the store (issue 12,
+    /// `--node-id`); `None`: the only node. Ignored on a store that cannot
+    /// be shared (memory, embedded).
+    pub node: Option<String>,
+    /// How long a session's lease lasts unless renewed (renewed every third
+    /// of it): the longest a session is without an owner after its owner
+    /// node dies, before another node takes over.
+    pub lease_ttl: Duration,
+    /// How long a command forwarded to the owner may wait for its answer
+    /// before its client gets `unavailable` (and retries with the same id).
+    pub forward_timeout: Duration,
 }
 
 impl Default for HubConfig {
@@ -103,6 +115,9 @@ impl Default for HubConfig {
             health_interval: Duration::from_secs(1),
             health_timeout: Duration::from_secs(1),
             max_restarts: 5,
+            node: None,
+            lease_ttl: Duration::from_secs(3),
+            forward_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -197,6 +212,8 @@ struct SessionHandle {
     /// The current actor's queue; replaced when the supervisor restarts it.
     tx: mpsc::Sender<ActorMsg>,
     title: String,
+    /// The session's links to the other nodes (issue 12), kept across restarts.
+    link: Option<actor::Link>,
 }
 
 /// What the health probe last found out about the store.
@@ -223,6 +240,10 @@ struct Inner {
     tasks: std::sync::Mutex<tokio::task::JoinSet<()>>,
     /// Bumped whenever a supervisor restarted an actor or gave up on one.
     supervision: tokio::sync::watch::Sender<u64>,
+    /// The store's shared side and this node's id, when several nodes run.
+    cluster: Option<cluster::Node>,
+    /// Set by `Hub::shutdown`: lease keepers take no lease any more.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 /// A session rebuilt from the store.
@@ -356,9 +377,10 @@ fn replay(
 
 impl Inner {
     /// A new actor task for a loaded session, and its queue.
-    fn start_actor(&self, loaded: Loaded) -> (mpsc::Sender<ActorMsg>, tokio::task::JoinHandle<actor::Exit>) {
+    fn start_actor(&self, loaded: Loaded, link: Option<actor::Link>) -> (mpsc::Sender<ActorMsg>, tokio::task::JoinHandle<actor::Exit>) {
         let (tx, rx) = mpsc::channel(self.config.actor_queue);
         let actor = SessionActor::new(loaded.session, loaded.acked, self.store.clone(), self.config.clone(), rx)
+            .with_link(link)
             .with_health(self.health.subscribe())
             .with_review(loaded.review)
             .with_last_at(loaded.last_at)
@@ -394,9 +416,13 @@ impl Hub {
         let (health, _) = tokio::sync::watch::channel(StoreHealth { available: true, problems: config.store_problems.clone() });
         let tasks = std::sync::Mutex::new(tokio::task::JoinSet::new());
         let (supervision, _) = tokio::sync::watch::channel(0);
-        let inner = Inner { store, health, config, sessions: DashMap::new(), refused: DashMap::new(), credentials: DashMap::new(), tasks, supervision };
+        let cluster = cluster::Node::of(&store, &config);
+        let inner = Inner { store, health, config, sessions: DashMap::new(), refused: DashMap::new(), credentials: DashMap::new(), tasks, supervision, cluster, stopping: Default::default() };
         let hub = Self { inner: Arc::new(inner) };
         hub.spawn_health_probe();
+        if hub.inner.cluster.is_some() {
+            hub.spawn_task(cluster::notices(Arc::downgrade(&hub.inner)));
+        }
         hub
     }
 
@@ -535,9 +561,16 @@ impl Hub {
     fn spawn(&self, loaded: Loaded) {
         let id = loaded.session.def().id.clone();
         let title = loaded.session.def().title.clone();
-        let (tx, actor) = self.inner.start_actor(loaded);
-        self.inner.sessions.insert(id.clone(), SessionHandle { tx, title });
-        self.spawn_task(supervisor::supervise(Arc::downgrade(&self.inner), id, actor));
+        let seq = loaded.session.seq();
+        let link = self.inner.cluster.as_ref().map(|n| n.link(&id));
+        let (tx, actor) = self.inner.start_actor(loaded, link.as_ref().map(|(l, _)| l.clone()));
+        self.inner.sessions.insert(id.clone(), SessionHandle { tx, title, link: link.as_ref().map(|(l, _)| l.clone()) });
+        self.spawn_task(supervisor::supervise(Arc::downgrade(&self.inner), id.clone(), actor));
+        if let Some((link, outbox)) = link {
+            for task in cluster::session_tasks(Arc::downgrade(&self.inner), id, seq, link, outbox) {
+                self.spawn_task(task);
+            }
+        }
     }
 
     /// Creates a session and one credential per participant. The returned
@@ -569,6 +602,17 @@ impl Hub {
         self.unique_codes(creds);
         let rows = creds.iter().map(|c| (c.key.to_string(), c.stored().encode())).collect();
         self.inner.store.put_credentials(session, rows).await?;
+        if let Some(node) = &self.inner.cluster {
+            // The other nodes read them back; until then they refuse them.
+            let notice = wz_protocol::forward::Notice::Credentials {
+                node: node.id.clone(),
+                session: session.to_owned(),
+                keys: creds.iter().map(|c| c.key.to_string()).collect(),
+            };
+            if let Err(e) = node.cluster.notify(notice.encode().into()).await {
+                tracing::warn!(session = %session, error = %e, "cannot tell the other nodes of new credentials; they learn them at their next start");
+            }
+        }
         for c in creds.iter() {
             let principal = Principal { session: session.to_owned(), key: c.key.clone() };
             self.inner.credentials.insert(c.code().hash(), principal.clone());
@@ -751,11 +795,54 @@ impl Hub {
         Ok(problems)
     }
 
-    /// Asks every session actor to close its connections with `going_away`.
+    /// Asks every session actor to close its connections with `going_away`;
+    /// with several nodes, first gives up this node's leases, so that
+    /// another node takes its sessions over at once.
     pub async fn shutdown(&self) {
-        let txs: Vec<_> = self.inner.sessions.iter().map(|e| e.value().tx.clone()).collect();
-        for tx in txs {
+        self.inner.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        let handles: Vec<_> = self.inner.sessions.iter().map(|e| (e.key().clone(), e.value().tx.clone(), e.value().link.clone())).collect();
+        for (session, tx, link) in handles {
+            if let Some(link) = link {
+                let token = link.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+                if let Some(token) = token {
+                    // The actor steps down first: nothing it writes after the release.
+                    let _ = tx.send(ActorMsg::Role { role: actor::Role::Follower }).await;
+                    if let Err(e) = link.cluster.release(&session, &link.node, token).await {
+                        tracing::warn!(session = %session, error = %e, "cannot give the session's lease up; another node takes over when it expires");
+                    }
+                }
+            }
             let _ = tx.send(ActorMsg::Shutdown).await;
         }
+    }
+
+    /// Another node's notice (issue 12): credentials issued there.
+    async fn on_notice(&self, notice: wz_protocol::forward::Notice) -> Result<(), HubError> {
+        let wz_protocol::forward::Notice::Credentials { session, keys, .. } = notice;
+        if !self.inner.sessions.contains_key(&session) && !self.inner.refused.contains_key(&session) {
+            tracing::info!(session = %session, "a session created on another node; loading it");
+            return self.load(&session).await;
+        }
+        let keys: Vec<PrincipalKey> = keys.iter().filter_map(|k| PrincipalKey::parse(k)).collect();
+        let mut fresh = Vec::new();
+        for (key, stored) in self.inner.store.credentials(&session).await? {
+            if let Some(k) = PrincipalKey::parse(&key).filter(|k| keys.contains(k)) {
+                fresh.push((k, credentials::StoredHashes::decode(&stored)));
+            }
+        }
+        // The old credentials stop working and their connections close
+        // before the new ones are accepted here.
+        self.inner.credentials.retain(|_, p| !(p.session == session && keys.contains(&p.key)));
+        if let Ok(tx) = self.sender(&session) {
+            let _ = tx.send(ActorMsg::Revoke { keys: keys.clone() }).await;
+        }
+        for (key, hashes) in fresh {
+            let principal = Principal { session: session.clone(), key };
+            if let Some(code) = hashes.code {
+                self.inner.credentials.insert(code, principal.clone());
+            }
+            self.inner.credentials.insert(hashes.token, principal);
+        }
+        Ok(())
     }
 }

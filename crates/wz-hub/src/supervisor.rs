@@ -77,7 +77,8 @@ pub(crate) async fn supervise(inner: Weak<Inner>, session: String, actor: JoinHa
         };
         let Some(hub) = inner.upgrade() else { return };
         let seq = loaded.session.seq();
-        let (tx, task) = hub.start_actor(loaded);
+        let link = hub.sessions.get(&session).and_then(|h| h.link.clone());
+        let (tx, task) = hub.start_actor(loaded, link);
         actor = Owned(task);
         match hub.sessions.get_mut(&session) {
             Some(mut h) => h.tx = tx,

@@ -18,6 +18,7 @@ pub mod client;
 pub mod codes;
 pub mod definition;
 pub mod epoch;
+pub mod forward;
 pub mod dto;
 pub mod record;
 pub mod render;

@@ -124,6 +124,11 @@ async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
         HubConfig { outbound_queue: args.outbound_queue.max(16), outbound_queue_bytes: args.outbound_queue_bytes.max(64 * 1024), max_batch: args.max_batch.max(1), resume_window: args.resume_window.max(1), ..HubConfig::default() };
     config.max_connections_per_credential = args.max_connections_per_credential.max(1);
     config.max_connections_per_shared_credential = args.max_connections_per_shared_credential.max(1);
+    config.node = args.node_id.clone();
+    config.lease_ttl = std::time::Duration::from_millis(args.lease_ms);
+    if let Some(node) = &args.node_id {
+        info!(node = %node, lease_ms = args.lease_ms, "one of several nodes on this Redis");
+    }
     if !problems.is_empty() {
         let why = problems.join("; ");
         if args.allow_unsafe_redis {

@@ -178,8 +178,29 @@ pub struct ServeArgs {
     /// that resume; an older position gets a snapshot instead.
     #[arg(long, env = "WENZHENG_RESUME_WINDOW", default_value_t = 10_000)]
     pub resume_window: usize,
+    /// This node's id when several servers share one Redis (issue 12; letters,
+    /// digits, `.`, `_`, `-`; unique per node, kept across its restarts).
+    /// Each session then has one owner node at a time, holding a lease;
+    /// the others forward their clients' commands to it and follow its log.
+    /// Needs --redis-url. Without it the server is the only one on its store.
+    #[arg(long, env = "WENZHENG_NODE_ID", requires = "redis_url", value_parser = parse_node_id)]
+    pub node_id: Option<String>,
+    /// Milliseconds a session's lease lasts unless its owner renews it (every
+    /// third of it): how long a session waits for a new owner after its owner
+    /// node died (see docs/operations.md, "Several nodes").
+    #[arg(long, env = "WENZHENG_LEASE_MS", default_value_t = 3000, value_parser = clap::value_parser!(u64).range(300..=60_000))]
+    pub lease_ms: u64,
     #[command(flatten)]
     pub listener: ListenerArgs,
+}
+
+/// A node id: 1 to 64 of `[A-Za-z0-9._-]` (it is part of a Redis key).
+fn parse_node_id(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    match ok {
+        true => Ok(s.to_owned()),
+        false => Err("a node id is 1 to 64 letters, digits, '.', '_' or '-'".to_owned()),
+    }
 }
 
 /// The listener's defences against connections that never authenticate

@@ -308,13 +308,11 @@ impl Listener for RedisListener {
         let mut heard = Heard::default();
         for (key, entries) in self.xread(&streams, block, max).await? {
             if key == keys.log {
-                let mut want = cursor.log_after + 1;
-                for (id, bytes) in entries {
+                for (want, (id, bytes)) in (cursor.log_after + 1..).zip(entries) {
                     let seq = seq_of(&id)?;
                     if seq != want {
                         return Err(StoreError::Corrupt(format!("session {session}: log entry {id} follows {}", want - 1)));
                     }
-                    want += 1;
                     heard.log.push((seq, bytes));
                 }
             } else if key == replies {

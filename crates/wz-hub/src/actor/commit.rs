@@ -140,16 +140,22 @@ fn opens_evaluation(msg: &ActorMsg) -> bool {
     }
 }
 
-fn reply_id(reply: &ReplyTo) -> Option<String> {
+pub(super) fn reply_id(reply: &ReplyTo) -> Option<String> {
     match reply {
         ReplyTo::Conn(_, id) => Some(id.clone()),
         ReplyTo::Direct(_) => None,
+        ReplyTo::Remote { id, .. } => id.clone(),
     }
 }
 
 impl SessionActor {
     /// Runs a batch (nothing is in flight) and starts its write.
     pub(super) async fn process(&mut self, batch: Vec<ActorMsg>) {
+        if self.is_follower() {
+            self.forward_batch(batch).await;
+            self.after_batch().await;
+            return;
+        }
         if self.suspect {
             // A write that timed out may have landed since: decide this batch
             // against what the store holds, not against our rolled-back copy.
@@ -211,11 +217,64 @@ impl SessionActor {
                 ActorMsg::Direct { viewer, cmd, reply } => {
                     self.run_command(&mut pending, viewer, &cmd, ReplyTo::Direct(reply), None);
                 }
+                ActorMsg::Forwarded { forward } => self.run_forwarded(&mut pending, forward),
                 ActorMsg::Shutdown => pending.shutdown = true,
+                // Only a follower applies what the owner wrote: this node wrote it.
+                ActorMsg::Followed { .. } => {}
+                ActorMsg::Replied { reply } => self.on_replied(reply),
+                ActorMsg::Role { role } => self.next_role = Some(role),
                 other => self.read_only(&mut pending, other),
             }
         }
         self.start_commit(pending);
+        self.after_batch().await;
+    }
+
+    /// A role that waited for the batch, once nothing is in flight.
+    pub(super) async fn after_batch(&mut self) {
+        if self.inflight.is_none()
+            && let Some(role) = self.next_role.take()
+        {
+            self.set_role(role).await;
+        }
+    }
+
+    /// A command another node forwarded: run as if its client were here.
+    fn run_forwarded(&mut self, pending: &mut Pending, f: wz_protocol::forward::Forward) {
+        use wz_protocol::forward::Forwarded;
+        let Some((viewer, venue)) = self.forwarded_viewer(&f.by) else {
+            warn!(session = %self.session_id(), by = %f.by, "a forwarded command names no known principal; dropped");
+            return;
+        };
+        if let Some(v) = venue {
+            self.seen(v);
+        }
+        match f.command {
+            Forwarded::Direct(cmd) => {
+                let reply = ReplyTo::Remote { node: f.node, req: f.req, id: None };
+                self.run_command(pending, viewer, &cmd, reply, None);
+            }
+            Forwarded::Client(msg) => {
+                let reply = ReplyTo::Remote { node: f.node, req: f.req, id: Some(msg.id.clone()) };
+                match msg.command.into_domain() {
+                    Ok(Parsed::Ping) => {
+                        let seq = pending.before.as_ref().unwrap_or(&self.state).seq();
+                        pending.replies.push((reply, Answer::Done(AckDto { id: msg.id, seq, result: None })));
+                    }
+                    Ok(Parsed::Command(cmd)) => {
+                        let key = (f.by, msg.id.clone());
+                        if let Some((seq, r)) = self.acked.get(&key) {
+                            metrics::counter!("wz_duplicate_commands_total").increment(1);
+                            let ack = AckDto { id: msg.id, seq: *seq, result: render::ack_result(&self.state, r) };
+                            pending.replies.push((reply, Answer::Done(ack)));
+                            return;
+                        }
+                        self.run_command(pending, viewer, &cmd, reply, Some(key));
+                    }
+                    Err((code, message)) => pending.replies.push((reply, Answer::Refused(ErrorDto::new(Some(msg.id), code, message)))),
+                }
+            }
+        }
     }
 
     /// Handles a message that only reads (or drops connections) against the
@@ -247,7 +306,11 @@ impl SessionActor {
                 self.busy.insert(conn);
                 self.held.push_back(ActorMsg::Command { conn, msg });
             }
-            msg @ (ActorMsg::Direct { .. } | ActorMsg::Shutdown) => self.held.push_back(msg),
+            msg @ (ActorMsg::Direct { .. } | ActorMsg::Shutdown | ActorMsg::Forwarded { .. }) => self.held.push_back(msg),
+            // A node with a write in flight owns the session: it wrote these.
+            ActorMsg::Followed { .. } => {}
+            ActorMsg::Replied { reply } => self.on_replied(reply),
+            ActorMsg::Role { role } => self.next_role = Some(role),
             // `state` is the confirmed state while a write is in flight.
             other => self.handle_other(other),
         }
@@ -272,6 +335,16 @@ impl SessionActor {
                 ActorMsg::Direct { reply, .. } => {
                     let _ = reply.send(Err(ErrorDto::new(None, ErrorCode::Unavailable, why)));
                 }
+                ActorMsg::Forwarded { forward } => {
+                    let id = match &forward.command {
+                        wz_protocol::forward::Forwarded::Client(m) => Some(m.id.clone()),
+                        wz_protocol::forward::Forwarded::Direct(_) => None,
+                    };
+                    self.reply_remote(forward.node, forward.req, Err(ErrorDto::new(id, ErrorCode::Unavailable, why)));
+                }
+                ActorMsg::Followed { .. } => {}
+                ActorMsg::Replied { reply } => self.on_replied(reply),
+                ActorMsg::Role { role } => self.next_role = Some(role),
                 other => self.handle_other(other),
             }
         }
@@ -405,10 +478,17 @@ impl SessionActor {
         let after = std::mem::replace(&mut self.state, before);
         let store = self.store.clone();
         let session = self.session_id().to_owned();
-        let write: Write = Box::pin(async move { store.append(&session, first_seq, records).await });
+        let write: Write = match (self.role, &self.link) {
+            // Fenced: once another node took the lease, this append cannot land.
+            (super::Role::Owner { token }, Some(link)) => {
+                let cluster = link.cluster.clone();
+                Box::pin(async move { cluster.append_fenced(&session, token, first_seq, records).await })
+            }
+            _ => Box::pin(async move { store.append(&session, first_seq, records).await }),
+        };
         self.busy = p.replies.iter().filter_map(|(r, _)| match r {
             ReplyTo::Conn(c, _) => Some(*c),
-            ReplyTo::Direct(_) => None,
+            ReplyTo::Direct(_) | ReplyTo::Remote { .. } => None,
         })
         .chain(self.held.iter().filter_map(|m| match m {
             ActorMsg::Command { conn, .. } => Some(*conn),
@@ -439,6 +519,7 @@ impl SessionActor {
             Progress::Done(written) => {
                 let w = self.inflight.take().expect("a write was in flight");
                 self.finish(w, written).await;
+                self.after_batch().await;
             }
         }
     }
@@ -479,6 +560,11 @@ impl SessionActor {
                     StoreError::Unavailable(_) => {
                         self.set_store_available(false);
                         self.suspect = true;
+                    }
+                    // Another node took the lease: it is the writer now.
+                    StoreError::Fenced { .. } => {
+                        self.next_role = None;
+                        self.step_down().await;
                     }
                     _ => {}
                 }
