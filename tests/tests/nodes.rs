@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Notify;
-use wz_e2e::{Client, Server};
+use wz_e2e::{Client, Incoming, Server};
 use wz_store::testing::RedisServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_wz-e2e-server");
@@ -46,6 +46,7 @@ struct Nodes {
 }
 
 const NAMES: [&str; 3] = ["a", "b", "c"];
+const ADMIN: &str = "nodes-test-admin-token-0123456789";
 
 async fn start_node(dir: &std::path::Path, url: &str, name: &str, first: bool) -> Server {
     let mut args = vec![
@@ -61,6 +62,8 @@ async fn start_node(dir: &std::path::Path, url: &str, name: &str, first: bool) -
         "64",
         "--header-timeout-seconds",
         "120",
+        "--admin-token",
+        ADMIN,
     ];
     if !first {
         args.push("--no-demo");
@@ -102,9 +105,12 @@ impl Nodes {
         self.nodes[i] = Some(start_node(&self.dir, &self.url, NAMES[i], false).await);
     }
 
-    /// The state a node shows the auditor, without what is not session
-    /// state (clocks, who is connected to which node).
-    async fn state(&self, i: usize) -> Value {
+    /// The state node `i` shows the auditor once it has applied event
+    /// `seq`, without what is not session state (clocks, who is connected
+    /// to which node).
+    async fn state(&self, i: usize, seq: u64) -> Value {
+        let mut screen = self.connect(i, "screen").await;
+        until_seq(&mut screen, seq).await;
         let server = self.nodes[i].as_ref().unwrap();
         let (status, body) = server.http("GET", &format!("/api/sessions/{SESSION}"), Some(&self.token("auditor")), None).await;
         assert_eq!(status, 200, "{body}");
@@ -112,6 +118,16 @@ impl Nodes {
         v.as_object_mut().unwrap().remove("server_time");
         v.as_object_mut().unwrap().remove("stats");
         v
+    }
+}
+
+/// The nodes' states are equal (a difference names the keys, not the whole state).
+fn same_states(states: &[Value]) {
+    for (i, s) in states.iter().enumerate().skip(1) {
+        if *s != states[0] {
+            let keys: Vec<&String> = s.as_object().unwrap().iter().filter(|(k, v)| states[0][k.as_str()] != **v).map(|(k, _)| k).collect();
+            panic!("state {i} differs from state 0 in {keys:?} (seq {} and {})", s["seq"], states[0]["seq"]);
+        }
     }
 }
 
@@ -221,9 +237,8 @@ async fn a_session_over_three_nodes_is_the_same_on_every_node() {
     assert!(!serde_json::to_string(&seen[0]).unwrap().contains(&asker));
 
     // Every node shows the same state, and the results of an independent count.
-    let states = join_all((0..3).map(|i| nodes.state(i))).await;
-    assert_eq!(states[0], states[1]);
-    assert_eq!(states[0], states[2]);
+    let states = join_all((0..3).map(|i| nodes.state(i, last))).await;
+    same_states(&states);
     let result = &states[0]["evaluations"][0]["results"]["units"];
     for unit in UNITS {
         let r = &result.as_array().unwrap().iter().find(|r| r["unit"] == unit).unwrap_or_else(|| panic!("no result for {unit}: {result}"))["counts"];
@@ -333,12 +348,8 @@ async fn killing_the_owner_while_320_delegates_vote_loses_and_doubles_nothing() 
     let last = close["seq"].as_u64().unwrap();
 
     // The surviving nodes agree with each other and with the voters' own count.
-    for i in [1, 2] {
-        let mut screen = nodes.connect(i, "screen").await;
-        until_seq(&mut screen, last).await;
-    }
-    let states = join_all([1, 2].map(|i| nodes.state(i))).await;
-    assert_eq!(states[0], states[1]);
+    let states = join_all([1, 2].map(|i| nodes.state(i, last))).await;
+    same_states(&states);
     let results = states[0]["evaluations"][0]["results"]["units"].as_array().unwrap().clone();
     for unit in UNITS {
         let r = &results.iter().find(|r| r["unit"] == unit).unwrap()["counts"];
@@ -405,9 +416,9 @@ async fn an_owner_paused_past_its_lease_is_fenced_and_steps_down() {
     // Once more with the same id: the original answer, nothing new.
     phone.send(&id, json!({"type": "check_in", "delegate": d})).await;
     assert_eq!(phone.reply(&id).await.unwrap()["seq"], ack["seq"]);
-    let states = join_all((0..3).map(|i| nodes.state(i))).await;
-    assert_eq!(states[0], states[1], "node a follows again");
-    assert_eq!(states[1], states[2]);
+    // Node a follows again.
+    let states = join_all((0..3).map(|i| nodes.state(i, seq))).await;
+    same_states(&states);
     // a stepped down: its write was fenced, or its keeper found the lease
     // taken first (which of the two won the race after SIGCONT varies).
     let (_, metrics) = nodes.nodes[0].as_ref().unwrap().http("GET", "/metrics", None, None).await;
@@ -516,7 +527,69 @@ async fn a_rolling_restart_of_every_node_shows_no_gap_and_no_duplicate() {
         until_seq(&mut v.client, last).await;
         v.check();
     }
-    let states = join_all((0..3).map(|i| nodes.state(i))).await;
-    assert_eq!(states[0], states[1]);
-    assert_eq!(states[1], states[2]);
+    let states = join_all((0..3).map(|i| nodes.state(i, last))).await;
+    same_states(&states);
+}
+
+/// The first answer to a connection with `token`: its snapshot, or `None`
+/// when the node refuses the credential (closed with 1008).
+async fn try_join(addr: &str, token: &str) -> Option<Client> {
+    let mut c = Client::connect(addr, token, None).await.ok()?;
+    match c.next_within(wz_e2e::guard()).await {
+        Some(Incoming::Json(v)) if v["type"] == "snapshot" => Some(c),
+        Some(Incoming::Closed(Some((1008, _)))) => None,
+        other => panic!("neither a snapshot nor a refusal: {other:?}"),
+    }
+}
+
+/// Connects with `token` to `addr` once the node knows the credential
+/// (another node issued it; this one hears of it by a notice).
+async fn connect_when_known(addr: &str, token: &str) -> Client {
+    for _ in 0..10_000 {
+        if let Some(c) = try_join(addr, token).await {
+            return c;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("the credential never reached {addr}");
+}
+
+#[tokio::test]
+async fn sessions_and_credentials_issued_on_one_node_work_on_every_node() {
+    let nodes = Nodes::start().await;
+    // A session created through node b: node c serves it too.
+    let def = json!({
+        "id": "second", "title": "第二场", "theme": "养老",
+        "venues": [{"id": "main", "name": "主会场", "kind": "main"}],
+        "units": [{"id": "minzheng", "name": "县民政局"}],
+        "topics": [{"id": "policy", "name": "养老政策"}],
+        "delegates": [{"id": "d001", "name": "赵安华", "level": "county", "venue": "main"}]
+    })
+    .to_string();
+    let b = nodes.nodes[1].as_ref().unwrap();
+    let (status, body) = b.http("POST", "/api/sessions", Some(ADMIN), Some(("application/json", def.as_bytes()))).await;
+    assert_eq!(status, 201, "{body}");
+    let created: Value = serde_json::from_str(&body).unwrap();
+    let token_of = |v: &Value, key: &str| v["credentials"].as_array().unwrap().iter().find(|c| c["principal"] == key).unwrap_or_else(|| panic!("{key} in {v}"))["token"].as_str().unwrap().to_owned();
+    let mut moderator = connect_when_known(&nodes.addr(2), &token_of(&created, "moderator")).await;
+    ok(&mut moderator, json!({"type": "advance_phase", "to": "check_in"})).await;
+    ok(&mut moderator, json!({"type": "check_in", "delegate": "d001"})).await;
+    let mut delegate = connect_when_known(&nodes.addr(0), &token_of(&created, "delegate:d001")).await;
+    // Node a shows the check-in made through node c.
+    until_seq(&mut delegate, 2).await;
+
+    // A lost card reissued through node a: the old credential's connection
+    // on node c closes with 4010, the old token no longer works anywhere,
+    // and the new one works on every node.
+    let mut lost = nodes.connect(2, "delegate:d002").await;
+    let body = json!({"principals": ["delegate:d002"]}).to_string();
+    let a = nodes.nodes[0].as_ref().unwrap();
+    let (status, body) = a.http("POST", &format!("/api/sessions/{SESSION}/credentials/reissue"), Some(&nodes.token("moderator")), Some(("application/json", body.as_bytes()))).await;
+    assert_eq!(status, 200, "{body}");
+    let fresh = token_of(&serde_json::from_str(&body).unwrap(), "delegate:d002");
+    assert_eq!(lost.closed().await.map(|c| c.0), Some(4010));
+    for i in 0..3 {
+        connect_when_known(&nodes.addr(i), &fresh).await;
+        assert!(try_join(&nodes.addr(i), &nodes.token("delegate:d002")).await.is_none(), "the old card still works on node {i}");
+    }
 }

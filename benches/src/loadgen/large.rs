@@ -39,7 +39,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     };
     let t = Instant::now();
     let sockets = subs::connect_all(
-        p.setup.server,
+        std::slice::from_ref(&p.setup.server),
         &path,
         p.setup.sources,
         p.setup.subscribers,

@@ -33,6 +33,7 @@ mod netstat;
 mod plot;
 mod procstat;
 mod report;
+mod report_nodes;
 mod step;
 mod storm;
 mod subs;
@@ -64,6 +65,8 @@ enum Cmd {
     Run(Box<RunArgs>),
     /// Render the results of several runs into the Markdown section.
     Report(report::ReportArgs),
+    /// Render `benches/nodes` results (several nodes, issue 12) into their section.
+    ReportNodes(report_nodes::NodesArgs),
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -105,6 +108,11 @@ struct RunArgs {
     /// The server's address (loopback only).
     #[arg(long)]
     addr: SocketAddr,
+    /// Our server's nodes the subscribers connect to, round-robin (several
+    /// nodes on one Redis, issue 12); the session is created and published
+    /// on `--addr`. Default: `--addr` alone.
+    #[arg(long, value_delimiter = ',')]
+    nodes: Vec<SocketAddr>,
     /// Our server's `--admin-token` (sessions are created over REST).
     #[arg(long, env = "LOADGEN_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
@@ -189,6 +197,7 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::Run(a) => rt.block_on(run(*a)),
         Cmd::Report(a) => report::main(&a).map(|()| true),
+        Cmd::ReportNodes(a) => report_nodes::main(&a).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -210,9 +219,10 @@ enum Plan {
 
 /// Runs every step; Ok(false) if a step's answer was wrong.
 async fn run(a: RunArgs) -> anyhow::Result<bool> {
-    if !a.addr.ip().is_loopback() || a.sources.iter().any(|s| !s.is_loopback()) {
-        bail!("loopback only: --addr and --sources must be 127.x.y.z");
+    if !a.addr.ip().is_loopback() || a.sources.iter().any(|s| !s.is_loopback()) || a.nodes.iter().any(|n| !n.ip().is_loopback()) {
+        bail!("loopback only: --addr, --nodes and --sources must be 127.x.y.z");
     }
+    let nodes = if a.nodes.is_empty() { vec![a.addr] } else { a.nodes.clone() };
     if a.subscribers == 0 || a.rates.is_empty() || a.rates.iter().any(|r| *r <= 0.0) {
         bail!("--subscribers and every rate must be positive");
     }
@@ -250,6 +260,7 @@ async fn run(a: RunArgs) -> anyhow::Result<bool> {
             let setup = step::Setup {
                 kind,
                 server: a.addr,
+                nodes: &nodes,
                 admin_token: a.admin_token.as_deref(),
                 sources: &a.sources,
                 subscribers: a.subscribers,

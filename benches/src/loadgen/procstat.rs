@@ -37,6 +37,14 @@ impl Pids {
             .sum()
     }
 
+    /// CPU seconds of each pid, in order (several nodes of one cluster).
+    pub fn cpu_each(&self) -> Vec<f64> {
+        self.pids
+            .iter()
+            .map(|p| cpu_seconds(&p.to_string(), self.clk_tck).unwrap_or(0.0))
+            .collect()
+    }
+
     /// Resident KiB summed over the pids.
     pub fn rss_kb(&self) -> u64 {
         self.pids

@@ -128,7 +128,7 @@ fn charts(lines: &[Value]) -> Vec<(&'static str, &'static str, String)> {
         .collect()
 }
 
-fn sh(cmd: &str) -> String {
+pub fn sh(cmd: &str) -> String {
     std::process::Command::new("sh")
         .args(["-c", cmd])
         .output()
@@ -138,7 +138,7 @@ fn sh(cmd: &str) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn machine() -> Vec<(String, String)> {
+pub fn machine() -> Vec<(String, String)> {
     let cpu = crate::host::cpu_model();
     [
         ("`nproc`", sh("nproc")),
@@ -725,16 +725,26 @@ fn render_storms(all: &[Value]) -> String {
 /// Replaces what is between the markers in `path`, or appends the section
 /// (heading and markers) when they are missing.
 pub fn write(path: &Path, section: &str) -> anyhow::Result<()> {
+    write_between(path, (BEGIN, END, HEADING), section)
+}
+
+/// [`write`] for another section: its (begin, end, heading).
+pub fn write_between(path: &Path, marks: (&str, &str, &str), section: &str) -> anyhow::Result<()> {
     let old = std::fs::read_to_string(path).unwrap_or_default();
-    std::fs::write(path, splice(&old, section))?;
+    std::fs::write(path, splice_between(&old, marks, section))?;
     Ok(())
 }
 
+#[cfg(test)]
 fn splice(old: &str, section: &str) -> String {
-    match (old.find(BEGIN), old.find(END)) {
-        (Some(b), Some(e)) if b < e => format!("{}{BEGIN}\n{section}{}", &old[..b], &old[e..]),
+    splice_between(old, (BEGIN, END, HEADING), section)
+}
+
+fn splice_between(old: &str, (begin, end, heading): (&str, &str, &str), section: &str) -> String {
+    match (old.find(begin), old.find(end)) {
+        (Some(b), Some(e)) if b < e => format!("{}{begin}\n{section}{}", &old[..b], &old[e..]),
         _ => format!(
-            "{old}{}{HEADING}\n\n{BEGIN}\n{section}{END}\n",
+            "{old}{}{heading}\n\n{begin}\n{section}{end}\n",
             if old.is_empty() { "" } else { "\n" }
         ),
     }

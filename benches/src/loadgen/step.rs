@@ -37,6 +37,9 @@ pub enum Schedule {
 pub struct Setup<'a> {
     pub kind: Kind,
     pub server: SocketAddr,
+    /// Where the subscribers connect, round-robin: `server` alone, or the
+    /// nodes of one cluster (issue 12; the channel is created on `server`).
+    pub nodes: &'a [SocketAddr],
     pub admin_token: Option<&'a str>,
     pub sources: &'a [Ipv4Addr],
     pub subscribers: usize,
@@ -63,9 +66,12 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     tokio::time::sleep(p.setup.settle).await;
     let rss_before = p.setup.pids.rss_kb();
     let mut ch = target::open(p.setup.kind, p.setup.server, p.setup.admin_token, &p.setup.channel, p.payload).await?;
+    if p.setup.nodes.len() > 1 {
+        subs::await_known(p.setup.nodes, &ch.sub_path, p.setup.connect_guard).await?;
+    }
     let t = Instant::now();
     let sockets = subs::connect_all(
-        p.setup.server,
+        p.setup.nodes,
         &ch.sub_path,
         p.setup.sources,
         p.setup.subscribers,
@@ -90,6 +96,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     let rss_after = p.setup.pids.rss_kb();
 
     let (cpu0, gen0, w0) = (p.setup.pids.cpu(), self_cpu(), Instant::now());
+    let each0 = p.setup.pids.cpu_each();
     let first_send = wire::now_us();
     let n = p.setup.subscribers as u64;
     // Burst steps: the time from each burst's first send until every
@@ -151,6 +158,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     }
     let drained = shared.distinct.load(Ordering::Relaxed) >= expected;
     let (cpu1, gen1, wall) = (p.setup.pids.cpu(), self_cpu(), w0.elapsed().as_secs_f64());
+    let each: Vec<f64> = p.setup.pids.cpu_each().iter().zip(&each0).map(|(b, a)| b - a).collect();
     let _ = stop_tx.send(true);
     let joined = tokio::time::timeout(Duration::from_secs(60), async {
         while tasks.join_next().await.is_some() {}
@@ -220,6 +228,8 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
         "server_cpu_frac": server_cpu / wall.max(1e-6),
         "server_cpu_us_per_frame": if t.frames > 0 { server_cpu * 1e6 / t.frames as f64 } else { 0.0 },
         "gen_cpu": gen_cpu,
+        "nodes": p.setup.nodes.len(),
+        "server_cpu_each_s": each,
         "client_limited": client_limited,
         "saturated": saturated,
         "ok": ok,

@@ -433,7 +433,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     // Connected and settled.
     let t = Instant::now();
     let sockets = subs::connect_all(
-        p.setup.server,
+        std::slice::from_ref(&p.setup.server),
         &ch.sub_path,
         p.setup.sources,
         p.setup.subscribers,

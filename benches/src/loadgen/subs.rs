@@ -222,10 +222,30 @@ pub async fn connect_one(
     }
 }
 
-/// Opens `n` subscribers, round-robin over `sources`; every one must succeed
-/// within `guard`.
+/// Waits until every server in `servers` accepts `path` (several nodes of
+/// one cluster: a session created on one is known to the others a moment
+/// later), trying every 10 ms for at most `guard`.
+pub async fn await_known(servers: &[SocketAddr], path: &str, guard: Duration) -> anyhow::Result<()> {
+    let until = tokio::time::Instant::now() + guard;
+    for server in servers {
+        loop {
+            match handshake(Ipv4Addr::LOCALHOST, *server, path).await {
+                Ok(mut ws) => {
+                    let _ = ws.close(None).await;
+                    break;
+                }
+                Err(e) if tokio::time::Instant::now() >= until => bail!("{server} does not accept the channel: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens `n` subscribers, round-robin over `servers` and over `sources`;
+/// every one must succeed within `guard`.
 pub async fn connect_all(
-    server: SocketAddr,
+    servers: &[SocketAddr],
     path: &str,
     sources: &[Ipv4Addr],
     n: usize,
@@ -237,6 +257,7 @@ pub async fn connect_all(
     let mut set = JoinSet::new();
     for i in 0..n {
         let (gate, path, source) = (gate.clone(), path.to_owned(), sources[i % sources.len()]);
+        let server = servers[i % servers.len()];
         set.spawn(async move {
             let _permit = gate.acquire_owned().await.expect("semaphore open");
             connect_one(source, server, &path, kind)
