@@ -47,27 +47,44 @@ pub fn main(a: &NodesArgs) -> anyhow::Result<()> {
     crate::report::write_between(&a.out, MARKS, &section)
 }
 
-/// One table: per (screens, rate), one row per node count.
+/// One table: per (screens, rate), one row per node count (nodes running,
+/// and how many of them the screens were spread over).
 pub fn render(all: &[Value]) -> String {
-    let mut g: BTreeMap<(u64, u64, u64), Vec<&Value>> = BTreeMap::new();
+    type Key = (u64, u64, usize, u64);
+    let mut g: BTreeMap<Key, Vec<&Value>> = BTreeMap::new();
     for l in all.iter().filter(|l| l["scenario"] == "fanout" && l.get("error").is_none()) {
-        let key = (l["subscribers"].as_u64().unwrap_or(0), (l["rate"].as_f64().unwrap_or(0.0) * 1000.0) as u64, l["nodes"].as_u64().unwrap_or(1));
+        let running = l["server_cpu_each_s"].as_array().map_or(1, Vec::len);
+        let key = (
+            l["subscribers"].as_u64().unwrap_or(0),
+            (l["rate"].as_f64().unwrap_or(0.0) * 1000.0) as u64,
+            running,
+            l["nodes"].as_u64().unwrap_or(1),
+        );
         g.entry(key).or_default().push(l);
     }
     let mut s = String::from(
-        "| screens | events/s | nodes | frames/s delivered | p50 ms | p99 ms | moderator ack p99 ms | server CPU µs/frame (all nodes) | CPU s per node (owner first) | ok |\n\
-         | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n",
+        "| screens | events/s | nodes running | nodes with screens | frames/s delivered | p50 ms | p99 ms | moderator ack p99 ms | server CPU µs/frame (all nodes) | CPU s per node (owner first) | limit |\n\
+         | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n",
     );
     let med = |ls: &[&Value], k: &str| crate::report::median(ls.iter().filter_map(|l| l[k].as_f64()).collect());
-    for ((n, rate, nodes), ls) in &g {
+    for ((n, rate, running, serving), ls) in &g {
         let each: Vec<String> = match ls.first().and_then(|l| l["server_cpu_each_s"].as_array()) {
             Some(a) => a.iter().map(|v| format!("{:.2}", v.as_f64().unwrap_or(0.0))).collect(),
             None => vec![],
         };
-        let ok = ls.iter().all(|l| l["ok"].as_bool().unwrap_or(false) && !l["saturated"].as_bool().unwrap_or(false));
+        let flag = |k: &str| ls.iter().any(|l| l[k].as_bool().unwrap_or(false));
+        let limit = if ls.iter().any(|l| !l["ok"].as_bool().unwrap_or(false)) {
+            "failed"
+        } else if flag("client_limited") {
+            "the generator's core"
+        } else if flag("saturated") {
+            "the servers' core"
+        } else {
+            "none"
+        };
         let _ = writeln!(
             s,
-            "| {n} | {} | {nodes} | {:.0} | {:.1} | {:.1} | {:.1} | {:.2} | {} | {} |",
+            "| {n} | {} | {running} | {serving} | {:.0} | {:.1} | {:.1} | {:.1} | {:.2} | {} | {limit} |",
             *rate as f64 / 1000.0,
             med(ls, "frames_per_s"),
             med(ls, "p50_ms"),
@@ -75,7 +92,6 @@ pub fn render(all: &[Value]) -> String {
             med(ls, "ack_p99_ms"),
             med(ls, "server_cpu_us_per_frame"),
             each.join(" / "),
-            if ok { "yes" } else { "saturated or failed" },
         );
     }
     s
@@ -93,9 +109,15 @@ mod tests {
                    "p50_ms": 10.0, "p99_ms": 30.0, "ack_p99_ms": 4.0, "server_cpu_us_per_frame": 9.0,
                    "server_cpu_each_s": vec![0.5; nodes as usize], "ok": true, "saturated": false})
         };
-        let t = render(&[line(1, 15000.0), line(3, 14900.0)]);
-        assert!(t.contains("| 3000 | 5 | 1 | 15000 | 10.0 | 30.0 | 4.0 | 9.00 | 0.50 | yes |"), "{t}");
-        assert!(t.contains("| 3000 | 5 | 3 | 14900 |"), "{t}");
+        let mut follow = line(1, 15100.0);
+        follow["server_cpu_each_s"] = json!([0.5, 0.1]);
+        let mut limited = line(2, 9000.0);
+        limited["client_limited"] = json!(true);
+        let t = render(&[line(1, 15000.0), line(3, 14900.0), follow, limited]);
+        assert!(t.contains("| 3000 | 5 | 1 | 1 | 15000 | 10.0 | 30.0 | 4.0 | 9.00 | 0.50 | none |"), "{t}");
+        assert!(t.contains("| 3000 | 5 | 3 | 3 | 14900 |"), "{t}");
         assert!(t.contains("0.50 / 0.50 / 0.50"), "{t}");
+        assert!(t.contains("| 3000 | 5 | 2 | 1 | 15100 |") && t.contains("| 0.50 / 0.10 | none |"), "{t}");
+        assert!(t.contains("| 3000 | 5 | 2 | 2 | 9000 |") && t.contains("the generator's core |"), "{t}");
     }
 }

@@ -218,10 +218,13 @@ impl SessionActor {
         }
     }
 
-    /// One of several nodes: a follower until the lease keeper says otherwise.
+    /// One of several nodes: the owner when this node holds the session's
+    /// lease (an actor restarted by its supervisor), a follower until the
+    /// lease keeper says otherwise when not.
     pub fn with_link(mut self, link: Option<Link>) -> Self {
-        if link.is_some() {
-            self.role = Role::Follower;
+        if let Some(l) = &link {
+            let token = *l.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.role = token.map_or(Role::Follower, |token| Role::Owner { token });
         }
         self.link = link;
         self

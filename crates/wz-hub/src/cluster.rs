@@ -91,8 +91,11 @@ async fn tell(inner: &Weak<Inner>, session: &str, msg: ActorMsg) {
     }
 }
 
-fn set_lease(link: &Link, token: Option<u64>) {
+fn set_lease(inner: &Weak<Inner>, link: &Link, token: Option<u64>) {
     *link.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = token;
+    if let Some(i) = inner.upgrade() {
+        i.ownership.send_modify(|n| *n += 1);
+    }
 }
 
 /// Takes, renews and gives up the session's lease; tells the actor its role.
@@ -112,7 +115,7 @@ async fn keeper(inner: Weak<Inner>, session: String, link: Link, inbox: watch::S
             _ = link.fenced.notified() => {
                 // The actor stepped down by itself: its append was fenced.
                 held = None;
-                set_lease(&link, None);
+                set_lease(&inner, &link, None);
                 let _ = inbox.send(None);
                 continue;
             }
@@ -144,7 +147,7 @@ async fn keeper(inner: Weak<Inner>, session: String, link: Link, inbox: watch::S
 
 async fn lose(inner: &Weak<Inner>, session: &str, link: &Link, inbox: &watch::Sender<Option<String>>) {
     metrics::counter!("wz_leases_lost_total").increment(1);
-    set_lease(link, None);
+    set_lease(inner, link, None);
     let _ = inbox.send(None);
     tell(inner, session, ActorMsg::Role { role: Role::Follower }).await;
 }
@@ -165,9 +168,9 @@ async fn acquire(inner: &Weak<Inner>, session: &str, link: &Link, ttl: Duration,
             };
             info!(session = %session, token, "this node owns the session now");
             metrics::counter!("wz_leases_taken_total").increment(1);
-            set_lease(link, Some(token));
             // The role first: the actor reads the log back before the inbox's commands reach it.
             tell(inner, session, ActorMsg::Role { role: Role::Owner { token } }).await;
+            set_lease(inner, link, Some(token));
             let _ = inbox.send(Some(end));
             Some((token, started))
         }

@@ -244,6 +244,8 @@ struct Inner {
     cluster: Option<cluster::Node>,
     /// Set by `Hub::shutdown`: lease keepers take no lease any more.
     stopping: std::sync::atomic::AtomicBool,
+    /// Bumped whenever this node takes or loses a session's lease.
+    ownership: tokio::sync::watch::Sender<u64>,
 }
 
 /// A session rebuilt from the store.
@@ -417,7 +419,7 @@ impl Hub {
         let tasks = std::sync::Mutex::new(tokio::task::JoinSet::new());
         let (supervision, _) = tokio::sync::watch::channel(0);
         let cluster = cluster::Node::of(&store, &config);
-        let inner = Inner { store, health, config, sessions: DashMap::new(), refused: DashMap::new(), credentials: DashMap::new(), tasks, supervision, cluster, stopping: Default::default() };
+        let inner = Inner { store, health, config, sessions: DashMap::new(), refused: DashMap::new(), credentials: DashMap::new(), tasks, supervision, cluster, stopping: Default::default(), ownership: tokio::sync::watch::channel(0).0 };
         let hub = Self { inner: Arc::new(inner) };
         hub.spawn_health_probe();
         if hub.inner.cluster.is_some() {
@@ -482,6 +484,22 @@ impl Hub {
     /// the hub started: lets a caller await a restart instead of polling.
     pub fn supervision(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.supervision.subscribe()
+    }
+
+    /// Whether this node holds `session`'s lease (several nodes on one
+    /// store, issue 12); false on a single node, which needs none.
+    pub fn owns(&self, session: &str) -> bool {
+        self.inner
+            .sessions
+            .get(session)
+            .and_then(|h| h.link.as_ref().map(|l| l.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_some()))
+            .unwrap_or(false)
+    }
+
+    /// Counts the leases this node took or lost since it started: lets a
+    /// caller await a change of ownership instead of polling.
+    pub fn ownership(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.ownership.subscribe()
     }
 
     /// The store's persistence problems as last probed (empty when safe).

@@ -5,7 +5,7 @@
 //! |------------------------------|--------|-------------------------------------------|
 //! | `wz:v1:{<session>}:owner`    | STRING | `"<token> <node>"`, expires unless renewed (the lease) |
 //! | `wz:v1:{<session>}:fence`    | STRING | the latest fencing token (`INCR`)         |
-//! | `wz:v1:{<session>}:inbox`    | STREAM | commands forwarded to the owner, field `d` |
+//! | `wz:v1:{<session>}:inbox`    | STREAM | commands forwarded to the owner, field `d`; expires an hour after the last |
 //! | `wz:v1:{<session>}:to:<node>`| STREAM | replies to node `<node>`, field `d`; expires an hour after the last |
 //! | `wz:v1:notices`              | STREAM | notices to every node, field `d`          |
 //!
@@ -30,9 +30,10 @@ use crate::{Record, StoreError};
 /// (approximately: `MAXLEN ~`). A forwarded command is answered within
 /// seconds; these are far more than a failover needs.
 const STREAM_MAX: usize = 10_000;
-/// A node's replies expire this long after the last one (a node that is
-/// gone for good leaves nothing behind).
-const REPLIES_TTL: Duration = Duration::from_secs(3600);
+/// The inbox and a node's replies expire this long after their last entry:
+/// a session that went quiet, or a node gone for good, leaves nothing behind
+/// (what they carry, a forwarded ballot and its receipt, is in the log too).
+const STREAMS_TTL: Duration = Duration::from_secs(3600);
 
 /// KEYS: owner, fence, meta. ARGV: node, ttl in ms.
 /// Returns {'acquired', token} | {'held', node, pttl} | {'not_found'}.
@@ -137,9 +138,7 @@ impl Cluster for RedisStore {
                 Message::Reply { node, bytes } => (keys.replies(node), bytes),
             };
             pipe.cmd("XADD").arg(&stream).arg("MAXLEN").arg("~").arg(STREAM_MAX).arg("*").arg(DATA_FIELD).arg(bytes.as_ref()).ignore();
-            if matches!(m, Message::Reply { .. }) {
-                pipe.cmd("PEXPIRE").arg(&stream).arg(millis(REPLIES_TTL)).ignore();
-            }
+            pipe.cmd("PEXPIRE").arg(&stream).arg(millis(STREAMS_TTL)).ignore();
         }
         pipe.query_async::<()>(&mut self.conn.clone()).await.map_err(store_error)
     }
