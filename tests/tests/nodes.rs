@@ -195,6 +195,15 @@ async fn a_session_over_three_nodes_is_the_same_on_every_node() {
     ok(&mut moderator, json!({"type": "queue_question", "question": q})).await;
     ok(&mut moderator, json!({"type": "advance_phase", "to": "questioning"})).await;
     let mut station = nodes.connect(2, &format!("operator:{venue}")).await;
+    // The moderator's venue board (node b) counts a station on node c, of
+    // a venue none of whose people is on node b.
+    let far = moderator.log[0]["session"]["venues"].as_array().unwrap().last().unwrap()["id"].as_str().unwrap().to_owned();
+    assert!(delegates.iter().all(|(_, v)| *v != far));
+    let connections = |m: &Value| {
+        m["venues"].as_array().and_then(|vs| vs.iter().find(|v| v["venue"] == far.as_str())).and_then(|v| v["connections"].as_u64()).unwrap_or(0)
+    };
+    let _far_station = nodes.connect(2, &format!("operator:{far}")).await;
+    moderator.until(|m| m["type"] == "stats" && connections(m) == 1).await;
     ok(&mut station, json!({"type": "request_floor", "question": q})).await;
     ok(&mut moderator, json!({"type": "grant_floor", "venue": venue, "question": q, "answer_seconds": 120})).await;
     ok(&mut moderator, json!({"type": "record_answer", "unit": UNITS[0], "official": "副县长", "summary": "年内建成。", "commitments": []})).await;

@@ -75,6 +75,8 @@ pub(crate) enum ActorMsg {
     Replied { reply: wz_protocol::forward::Reply },
     /// The lease keeper: this node owns the session now, or no longer.
     Role { role: Role },
+    /// Another node's connections per venue.
+    Presence { presence: wz_protocol::forward::Presence },
 }
 
 /// Why an actor's loop ended (a panic ends it too, seen by the supervisor).
@@ -167,6 +169,8 @@ pub(crate) struct SessionActor {
     link: Option<Link>,
     /// Commands forwarded to the owner, waiting for their answers.
     forwarding: remote::Forwarding,
+    /// The other nodes' venue connections (the board sums every node's).
+    peers: remote::Peers,
 }
 
 /// The first frames of a new connection.
@@ -215,6 +219,7 @@ impl SessionActor {
             next_role: None,
             link: None,
             forwarding: Default::default(),
+            peers: Default::default(),
         }
     }
 
@@ -318,6 +323,7 @@ impl SessionActor {
                     }
                     // Forwarded commands past their deadline.
                     self.flush_forwarded();
+                    self.publish_presence();
                 }
                 changed = health::changed(&mut self.health) => self.on_health(changed).await,
             }
@@ -460,6 +466,7 @@ impl SessionActor {
                 self.shutting_down = true;
             }
             ActorMsg::Command { .. } | ActorMsg::Direct { .. } | ActorMsg::Forwarded { .. } => unreachable!("handled in process"),
+            ActorMsg::Presence { presence } => self.on_presence(presence),
             ActorMsg::Followed { .. } | ActorMsg::Replied { .. } | ActorMsg::Role { .. } => unreachable!("handled in the loop"),
         }
     }
@@ -575,7 +582,15 @@ impl SessionActor {
         bytes
     }
 
+    /// Open connections per venue on every node.
     fn connection_counts(&self) -> BTreeMap<VenueId, u32> {
+        let mut m = self.local_connection_counts();
+        self.add_peer_connections(&mut m);
+        m
+    }
+
+    /// Open connections per venue on this node.
+    fn local_connection_counts(&self) -> BTreeMap<VenueId, u32> {
         let mut m = BTreeMap::new();
         for c in self.conns.values() {
             if let Some(v) = &c.venue

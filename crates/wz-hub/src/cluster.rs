@@ -159,7 +159,7 @@ async fn acquire(inner: &Weak<Inner>, session: &str, link: &Link, ttl: Duration,
             // Where the inbox ends now: commands sent to the old owner that
             // it did not answer time out at their node and are retried.
             let end = match link.cluster.ends(session, &link.node).await {
-                Ok((inbox_end, _)) => inbox_end,
+                Ok(ends) => ends.inbox,
                 Err(e) => {
                     warn!(session = %session, error = %e, "took the lease but cannot read the inbox; giving it back");
                     let _ = link.cluster.release(session, &link.node, token).await;
@@ -188,7 +188,7 @@ async fn acquire(inner: &Weak<Inner>, session: &str, link: &Link, ttl: Duration,
 /// Reads the log, the replies to this node and (on the owner) the inbox.
 async fn listener(inner: Weak<Inner>, session: String, mut log_after: u64, link: Link, mut inbox: watch::Receiver<Option<String>>) {
     let mut conn = None;
-    let mut replies_after: Option<String> = None;
+    let mut after: Option<(String, String)> = None; // (replies, presence)
     let mut inbox_after: Option<String> = None;
     loop {
         if inner.upgrade().is_none() {
@@ -197,9 +197,9 @@ async fn listener(inner: Weak<Inner>, session: String, mut log_after: u64, link:
         if inbox.has_changed().unwrap_or(false) {
             inbox_after = inbox.borrow_and_update().clone();
         }
-        if replies_after.is_none() {
+        if after.is_none() {
             match link.cluster.ends(&session, &link.node).await {
-                Ok((_, end)) => replies_after = Some(end),
+                Ok(ends) => after = Some((ends.replies, ends.presence)),
                 Err(e) => {
                     debug!(session = %session, error = %e, "cannot read where this node's replies end");
                     tokio::time::sleep(RETRY).await;
@@ -217,7 +217,8 @@ async fn listener(inner: Weak<Inner>, session: String, mut log_after: u64, link:
                 }
             }
         }
-        let cursor = Cursor { log_after, inbox_after: inbox_after.clone(), replies_after: replies_after.clone().unwrap_or_default() };
+        let (replies_after, presence_after) = after.clone().expect("read above");
+        let cursor = Cursor { log_after, inbox_after: inbox_after.clone(), replies_after, presence_after };
         let heard = match conn.as_mut().expect("opened above").listen(&session, &cursor, BLOCK, READ_MAX).await {
             Ok(h) => h,
             Err(e) => {
@@ -232,10 +233,22 @@ async fn listener(inner: Weak<Inner>, session: String, mut log_after: u64, link:
             tell(&inner, &session, ActorMsg::Followed { records: heard.log }).await;
         }
         for (id, bytes) in heard.replies {
-            replies_after = Some(id);
+            if let Some(a) = after.as_mut() {
+                a.0 = id;
+            }
             match wz_protocol::forward::decode_reply(&bytes) {
                 Ok(reply) => tell(&inner, &session, ActorMsg::Replied { reply }).await,
                 Err(e) => warn!(session = %session, error = %e, "an unreadable reply; ignored"),
+            }
+        }
+        for (id, bytes) in heard.presence {
+            if let Some(a) = after.as_mut() {
+                a.1 = id;
+            }
+            match wz_protocol::forward::Presence::decode(&bytes) {
+                Ok(presence) if presence.node != link.node => tell(&inner, &session, ActorMsg::Presence { presence }).await,
+                Ok(_) => {}
+                Err(e) => warn!(session = %session, error = %e, "an unreadable presence report; ignored"),
             }
         }
         for (id, bytes) in heard.inbox {

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use bytes::Bytes;
 use wz_hub::{HubConfig, PrincipalKey};
-use wz_store::cluster::{Cluster, Lease, Listener, Message};
+use wz_store::cluster::{Cluster, Ends, Lease, Listener, Message};
 use wz_store::testing::RedisServer;
 use wz_store::{Record, RedisStore, Store, StoreError, StoredSession};
 
@@ -84,7 +84,7 @@ impl Cluster for PanickyCluster {
     async fn send(&self, s: &str, m: Vec<Message>) -> Result<(), StoreError> {
         self.0.send(s, m).await
     }
-    async fn ends(&self, s: &str, node: &str) -> Result<(String, String), StoreError> {
+    async fn ends(&self, s: &str, node: &str) -> Result<Ends, StoreError> {
         self.0.ends(s, node).await
     }
     async fn notify(&self, n: Bytes) -> Result<(), StoreError> {

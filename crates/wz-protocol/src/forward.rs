@@ -154,6 +154,27 @@ impl Notice {
     }
 }
 
+/// What one node sees of the venues: its open connections per venue and
+/// the last message from each (the venue board sums the nodes' reports).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presence {
+    pub node: String,
+    /// Venue id → open connections of its station and delegates on that node.
+    pub connections: std::collections::BTreeMap<String, u32>,
+    /// Venue id → the last message from one of its clients (Unix ms).
+    pub last_seen: std::collections::BTreeMap<String, u64>,
+}
+
+impl Presence {
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("presence always serialises")
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Presence, String> {
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +208,8 @@ mod tests {
 
         let n = Notice::Credentials { node: "n2".into(), session: "s".into(), keys: vec!["delegate:d001".into()] };
         assert_eq!(Notice::decode(&n.encode()).unwrap(), n);
+        let p = Presence { node: "n3".into(), connections: [("baiyu".to_owned(), 2)].into(), last_seen: [("baiyu".to_owned(), 17)].into() };
+        assert_eq!(Presence::decode(&p.encode()).unwrap(), p);
         assert!(decode_forward(b"{}").is_err() && decode_reply(b"[]").is_err() && Notice::decode(b"x").is_err());
     }
 }

@@ -37,6 +37,16 @@ pub struct Cursor {
     pub inbox_after: Option<String>,
     /// This node's replies, after this entry id.
     pub replies_after: String,
+    /// The nodes' presence reports, after this entry id.
+    pub presence_after: String,
+}
+
+/// Where a session's streams end now ([`Cluster::ends`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ends {
+    pub inbox: String,
+    pub replies: String,
+    pub presence: String,
 }
 
 /// What a [`Listener`] read, each stream in order.
@@ -48,6 +58,8 @@ pub struct Heard {
     pub inbox: Vec<(String, Bytes)>,
     /// Replies to this node `(entry id, bytes)`.
     pub replies: Vec<(String, Bytes)>,
+    /// Presence reports of every node (this one's included) `(entry id, bytes)`.
+    pub presence: Vec<(String, Bytes)>,
 }
 
 /// Something a node sends through the store without waiting for an answer.
@@ -57,6 +69,8 @@ pub enum Message {
     Forward(Bytes),
     /// The answer to a forwarded command, to the node it came from.
     Reply { node: String, bytes: Bytes },
+    /// A node's presence report, to every node.
+    Presence(Bytes),
 }
 
 /// A connection of its own for blocking reads (a blocked read holds its
@@ -64,8 +78,8 @@ pub enum Message {
 #[async_trait::async_trait]
 pub trait Listener: Send {
     /// Waits up to `block` for anything after `cursor` in a session's log,
-    /// inbox (when `cursor` names it) and this node's replies; empty when
-    /// nothing came. At most `max` entries per stream.
+    /// inbox (when `cursor` names it), this node's replies and the presence
+    /// reports; empty when nothing came. At most `max` entries per stream.
     async fn listen(&mut self, session: &str, cursor: &Cursor, block: Duration, max: usize) -> Result<Heard, StoreError>;
 
     /// Waits up to `block` for notices after entry id `after`.
@@ -97,9 +111,9 @@ pub trait Cluster: Send + Sync + 'static {
     /// Sends forwarded commands and replies, in order, in one round trip.
     async fn send(&self, session: &str, messages: Vec<Message>) -> Result<(), StoreError>;
 
-    /// The current ends of the session's inbox and of `node`'s replies:
-    /// where a reader starts so that it sees only what comes next.
-    async fn ends(&self, session: &str, node: &str) -> Result<(String, String), StoreError>;
+    /// The current ends of the session's inbox, of `node`'s replies and of
+    /// the presence reports: where a reader starts to see only what comes next.
+    async fn ends(&self, session: &str, node: &str) -> Result<Ends, StoreError>;
 
     /// Tells every node something (opaque bytes).
     async fn notify(&self, notice: Bytes) -> Result<(), StoreError>;

@@ -126,6 +126,8 @@ pub(crate) struct Keys {
     pub fence: String,
     /// Commands forwarded to the owner.
     pub inbox: String,
+    /// The nodes' presence reports.
+    pub presence: String,
     session: String,
 }
 
@@ -142,6 +144,7 @@ impl Keys {
             owner: key("owner"),
             fence: key("fence"),
             inbox: key("inbox"),
+            presence: key("presence"),
             session: session.to_owned(),
         }
     }
@@ -984,11 +987,12 @@ mod tests {
         assert_eq!(k.log, "wz:v1:{县-1}:log");
         assert_eq!(k.counters, "wz:v1:{县-1}:counters");
         assert_eq!(k.attachments, "wz:v1:{县-1}:attachments");
-        let ids = ["a", "a}:log", "a}", "", "}", "a}:claims}:meta", "a}:creds", "a}:attachments"];
+        let ids = ["a", "a}:log", "a}", "", "}", "a}:claims}:meta", "a}:creds", "a}:attachments", "a}:to:n1", "a}:inbox", "a}:presence"];
         let mut all = std::collections::HashSet::new();
         for id in ids {
             let k = Keys::of(id);
-            for key in [k.meta, k.log, k.creds, k.claims, k.counters, k.attachments] {
+            let replies = k.replies("n1");
+            for key in [k.meta, k.log, k.creds, k.claims, k.counters, k.attachments, k.owner, k.fence, k.inbox, k.presence, replies] {
                 assert!(all.insert(key.clone()), "{key} spelled twice");
                 assert!(key != FORMAT_KEY && key != SESSIONS_KEY);
             }

@@ -7,6 +7,7 @@
 //! | `wz:v1:{<session>}:fence`    | STRING | the latest fencing token (`INCR`)         |
 //! | `wz:v1:{<session>}:inbox`    | STREAM | commands forwarded to the owner, field `d`; expires an hour after the last |
 //! | `wz:v1:{<session>}:to:<node>`| STREAM | replies to node `<node>`, field `d`; expires an hour after the last |
+//! | `wz:v1:{<session>}:presence` | STREAM | each node's connections per venue, field `d`; expires an hour after the last |
 //! | `wz:v1:notices`              | STREAM | notices to every node, field `d`          |
 //!
 //! Taking the lease increments the fence in the same script, and the append
@@ -22,7 +23,7 @@ use ::redis::aio::MultiplexedConnection;
 use bytes::Bytes;
 use std::sync::LazyLock;
 
-use crate::cluster::{Cluster, Cursor, Heard, Lease, Listener, Message};
+use crate::cluster::{Cluster, Cursor, Ends, Heard, Lease, Listener, Message};
 use crate::redis::{DATA_FIELD, Keys, NOTICES_KEY, RedisStore, array_of, int_of, store_error, string_of, strings_of};
 use crate::{Record, StoreError};
 
@@ -136,6 +137,7 @@ impl Cluster for RedisStore {
             let (stream, bytes) = match m {
                 Message::Forward(b) => (keys.inbox.clone(), b),
                 Message::Reply { node, bytes } => (keys.replies(node), bytes),
+                Message::Presence(b) => (keys.presence.clone(), b),
             };
             pipe.cmd("XADD").arg(&stream).arg("MAXLEN").arg("~").arg(STREAM_MAX).arg("*").arg(DATA_FIELD).arg(bytes.as_ref()).ignore();
             pipe.cmd("PEXPIRE").arg(&stream).arg(millis(STREAMS_TTL)).ignore();
@@ -143,25 +145,14 @@ impl Cluster for RedisStore {
         pipe.query_async::<()>(&mut self.conn.clone()).await.map_err(store_error)
     }
 
-    async fn ends(&self, session: &str, node: &str) -> Result<(String, String), StoreError> {
+    async fn ends(&self, session: &str, node: &str) -> Result<Ends, StoreError> {
         let keys = Keys::of(session);
-        let (inbox, replies): (Value, Value) = ::redis::pipe()
-            .cmd("XREVRANGE")
-            .arg(&keys.inbox)
-            .arg("+")
-            .arg("-")
-            .arg("COUNT")
-            .arg(1)
-            .cmd("XREVRANGE")
-            .arg(keys.replies(node))
-            .arg("+")
-            .arg("-")
-            .arg("COUNT")
-            .arg(1)
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(store_error)?;
-        Ok((last_id(inbox)?, last_id(replies)?))
+        let mut pipe = ::redis::pipe();
+        for stream in [keys.inbox.clone(), keys.replies(node), keys.presence.clone()] {
+            pipe.cmd("XREVRANGE").arg(stream).arg("+").arg("-").arg("COUNT").arg(1);
+        }
+        let (inbox, replies, presence): (Value, Value, Value) = pipe.query_async(&mut self.conn.clone()).await.map_err(store_error)?;
+        Ok(Ends { inbox: last_id(inbox)?, replies: last_id(replies)?, presence: last_id(presence)? })
     }
 
     async fn notify(&self, notice: Bytes) -> Result<(), StoreError> {
@@ -300,7 +291,11 @@ impl Listener for RedisListener {
     async fn listen(&mut self, session: &str, cursor: &Cursor, block: Duration, max: usize) -> Result<Heard, StoreError> {
         let keys = Keys::of(session);
         let replies = keys.replies(&self.node);
-        let mut streams = vec![(keys.log.clone(), format!("{}-0", cursor.log_after)), (replies.clone(), cursor.replies_after.clone())];
+        let mut streams = vec![
+            (keys.log.clone(), format!("{}-0", cursor.log_after)),
+            (replies.clone(), cursor.replies_after.clone()),
+            (keys.presence.clone(), cursor.presence_after.clone()),
+        ];
         if let Some(after) = &cursor.inbox_after {
             streams.push((keys.inbox.clone(), after.clone()));
         }
@@ -318,6 +313,8 @@ impl Listener for RedisListener {
                 heard.replies = entries;
             } else if key == keys.inbox {
                 heard.inbox = entries;
+            } else if key == keys.presence {
+                heard.presence = entries;
             }
         }
         Ok(heard)

@@ -101,8 +101,9 @@ async fn a_listener_hears_the_log_the_inbox_and_its_own_replies() {
     let s = store(&server).await;
     s.create_session("s", Bytes::from_static(b"meta")).await.unwrap();
     let c = s.cluster().unwrap();
-    let (inbox_end, replies_end) = c.ends("s", "b").await.unwrap();
-    assert_eq!((inbox_end.as_str(), replies_end.as_str()), ("0-0", "0-0"));
+    let ends = c.ends("s", "b").await.unwrap();
+    assert_eq!((ends.inbox.as_str(), ends.replies.as_str(), ends.presence.as_str()), ("0-0", "0-0", "0-0"));
+    let (inbox_end, replies_end) = (ends.inbox.clone(), ends.replies.clone());
     s.append("s", 1, vec![rec("e1"), rec("e2")]).await.unwrap();
     c.send(
         "s",
@@ -110,20 +111,22 @@ async fn a_listener_hears_the_log_the_inbox_and_its_own_replies() {
             Message::Forward(Bytes::from_static(b"cmd1")),
             Message::Reply { node: "b".into(), bytes: Bytes::from_static(b"for b") },
             Message::Reply { node: "c".into(), bytes: Bytes::from_static(b"for c") },
+            Message::Presence(Bytes::from_static(b"c sees 3 in baiyu")),
         ],
     )
     .await
     .unwrap();
     let mut l = c.listener("b").await.unwrap();
-    let owner = Cursor { log_after: 0, inbox_after: Some(inbox_end.clone()), replies_after: replies_end.clone() };
+    let owner = Cursor { log_after: 0, inbox_after: Some(inbox_end.clone()), replies_after: replies_end.clone(), presence_after: ends.presence.clone() };
     let heard = l.listen("s", &owner, BLOCK, 100).await.unwrap();
     assert_eq!(heard.log, vec![(1, Bytes::from_static(b"e1")), (2, Bytes::from_static(b"e2"))]);
     assert_eq!(heard.inbox.iter().map(|e| e.1.clone()).collect::<Vec<_>>(), vec![Bytes::from_static(b"cmd1")]);
     assert_eq!(heard.replies.iter().map(|e| e.1.clone()).collect::<Vec<_>>(), vec![Bytes::from_static(b"for b")]);
+    assert_eq!(heard.presence.iter().map(|e| e.1.clone()).collect::<Vec<_>>(), vec![Bytes::from_static(b"c sees 3 in baiyu")]);
 
     // A follower does not read the inbox; a read after everything blocks
     // until the next entry comes.
-    let follower = Cursor { log_after: 2, inbox_after: None, replies_after: heard.replies[0].0.clone() };
+    let follower = Cursor { log_after: 2, inbox_after: None, replies_after: heard.replies[0].0.clone(), presence_after: heard.presence[0].0.clone() };
     let append = async {
         // The read is blocked by now or starts after this append: either way it sees it.
         s.append("s", 3, vec![rec("e3")]).await.unwrap();
@@ -131,7 +134,7 @@ async fn a_listener_hears_the_log_the_inbox_and_its_own_replies() {
     let (heard, ()) = tokio::join!(l.listen("s", &follower, BLOCK, 100), append);
     let heard = heard.unwrap();
     assert_eq!(heard.log, vec![(3, Bytes::from_static(b"e3"))]);
-    assert!(heard.inbox.is_empty() && heard.replies.is_empty());
+    assert!(heard.inbox.is_empty() && heard.replies.is_empty() && heard.presence.is_empty());
 }
 
 #[tokio::test]

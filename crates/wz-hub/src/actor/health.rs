@@ -122,7 +122,7 @@ impl SessionActor {
             store_available: self.store_ok(),
             warnings,
             connections: self.connection_counts(),
-            last_seen: self.last_seen.clone(),
+            last_seen: self.all_last_seen(),
             chain_head: Some(self.head.hex()),
         }
     }

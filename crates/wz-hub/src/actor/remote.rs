@@ -23,12 +23,12 @@
 
 use super::{ActorMsg, ConnId, ReplyTo, SessionActor};
 use bytes::Bytes;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 use tracing::{info, warn};
-use wz_domain::Viewer;
+use wz_domain::{Millis, VenueId, Viewer};
 use wz_protocol::ErrorCode;
 use wz_protocol::client::CommandDto;
 use wz_protocol::forward::{Forward, Forwarded, Reply};
@@ -70,6 +70,22 @@ struct Waiting {
 enum Queued {
     Forwarded(u64),
     Ping(String),
+}
+
+/// How often a node reports its venues' connections at most, and at least
+/// (a heartbeat: a report older than [`PRESENCE_EXPIRES`] is a node gone).
+const PRESENCE_MIN: std::time::Duration = std::time::Duration::from_secs(1);
+const PRESENCE_MAX: std::time::Duration = std::time::Duration::from_secs(2);
+const PRESENCE_EXPIRES: std::time::Duration = std::time::Duration::from_secs(6);
+
+/// The other nodes' reports of their venues' connections, and what this
+/// node last reported: the venue board sums them.
+#[derive(Default)]
+pub(super) struct Peers {
+    /// node → (received, connections per venue, last message per venue)
+    reports: HashMap<String, (Instant, BTreeMap<VenueId, u32>, BTreeMap<VenueId, Millis>)>,
+    /// What this node last reported, and when.
+    sent: Option<(Instant, BTreeMap<VenueId, u32>, BTreeMap<VenueId, Millis>)>,
 }
 
 /// The follower's side of forwarding.
@@ -315,6 +331,74 @@ impl SessionActor {
         // A full queue loses the answer: the origin's deadline answers
         // `unavailable`, and the retry gets the original ack.
         let _ = link.out.try_send(Message::Reply { node, bytes: Bytes::from(bytes) });
+    }
+
+    /// Reports this node's venues' connections when they changed (at most
+    /// every second) or, unchanged, every two seconds; forgets the reports
+    /// of nodes that stopped reporting. Called on the stats tick.
+    pub(super) fn publish_presence(&mut self) {
+        let Some(link) = self.link.clone() else { return };
+        let now = Instant::now();
+        let before = self.peers.reports.len();
+        self.peers.reports.retain(|_, (at, _, _)| now.duration_since(*at) < PRESENCE_EXPIRES);
+        if self.peers.reports.len() != before {
+            self.stats_dirty = true;
+        }
+        let counts = self.local_connection_counts();
+        let seen = self.last_seen.clone();
+        let due = match &self.peers.sent {
+            None => true,
+            Some((at, c, l)) => {
+                let age = now.duration_since(*at);
+                age >= PRESENCE_MAX || (age >= PRESENCE_MIN && (*c != counts || *l != seen))
+            }
+        };
+        if !due {
+            return;
+        }
+        let report = wz_protocol::forward::Presence {
+            node: link.node.clone(),
+            connections: counts.iter().map(|(v, n)| (v.0.clone(), *n)).collect(),
+            last_seen: seen.iter().map(|(v, t)| (v.0.clone(), t.0)).collect(),
+        };
+        if link.out.try_send(Message::Presence(Bytes::from(report.encode()))).is_ok() {
+            self.peers.sent = Some((now, counts, seen));
+        }
+    }
+
+    /// Another node's report of its venues' connections.
+    pub(super) fn on_presence(&mut self, p: wz_protocol::forward::Presence) {
+        if self.link.as_ref().is_none_or(|l| l.node == p.node) {
+            return;
+        }
+        let counts: BTreeMap<VenueId, u32> = p.connections.into_iter().map(|(v, n)| (VenueId(v), n)).collect();
+        let seen: BTreeMap<VenueId, Millis> = p.last_seen.into_iter().map(|(v, t)| (VenueId(v), Millis(t))).collect();
+        let changed = self.peers.reports.get(&p.node).is_none_or(|(_, c, l)| *c != counts || *l != seen);
+        self.peers.reports.insert(p.node, (Instant::now(), counts, seen));
+        if changed {
+            self.stats_dirty = true;
+        }
+    }
+
+    /// The other nodes' connections per venue, added to `counts`.
+    pub(super) fn add_peer_connections(&self, counts: &mut BTreeMap<VenueId, u32>) {
+        for (_, c, _) in self.peers.reports.values() {
+            for (v, n) in c {
+                *counts.entry(v.clone()).or_insert(0) += n;
+            }
+        }
+    }
+
+    /// The last message from each venue on any node.
+    pub(super) fn all_last_seen(&self) -> BTreeMap<VenueId, Millis> {
+        let mut all = self.last_seen.clone();
+        for (_, _, l) in self.peers.reports.values() {
+            for (v, t) in l {
+                let e = all.entry(v.clone()).or_insert(*t);
+                *e = (*e).max(*t);
+            }
+        }
+        all
     }
 
     /// The viewer and venue a forwarded command comes from, by its principal key.
