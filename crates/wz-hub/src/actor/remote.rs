@@ -78,14 +78,18 @@ const PRESENCE_MIN: std::time::Duration = std::time::Duration::from_secs(1);
 const PRESENCE_MAX: std::time::Duration = std::time::Duration::from_secs(2);
 const PRESENCE_EXPIRES: std::time::Duration = std::time::Duration::from_secs(6);
 
+/// One node's report: when it came (or went out), its connections per
+/// venue, the last message per venue.
+type Report = (Instant, BTreeMap<VenueId, u32>, BTreeMap<VenueId, Millis>);
+
 /// The other nodes' reports of their venues' connections, and what this
 /// node last reported: the venue board sums them.
 #[derive(Default)]
 pub(super) struct Peers {
-    /// node → (received, connections per venue, last message per venue)
-    reports: HashMap<String, (Instant, BTreeMap<VenueId, u32>, BTreeMap<VenueId, Millis>)>,
+    /// node → its latest report
+    reports: HashMap<String, Report>,
     /// What this node last reported, and when.
-    sent: Option<(Instant, BTreeMap<VenueId, u32>, BTreeMap<VenueId, Millis>)>,
+    sent: Option<Report>,
 }
 
 /// The follower's side of forwarding.
