@@ -287,7 +287,12 @@ pub(crate) async fn notices(inner: Weak<Inner>) {
         }
         if after.is_none() {
             match cluster.notices_end().await {
-                Ok(end) => after = Some(end),
+                Ok(end) => {
+                    if let Some(i) = inner.upgrade() {
+                        i.notices_seen.send_replace(end.clone());
+                    }
+                    after = Some(end)
+                }
                 Err(_) => {
                     tokio::time::sleep(RETRY).await;
                     continue;
@@ -312,22 +317,20 @@ pub(crate) async fn notices(inner: Weak<Inner>) {
             }
         };
         for (id, bytes) in got {
-            after = Some(id);
-            let notice = match Notice::decode(&bytes) {
-                Ok(n) => n,
-                Err(e) => {
-                    warn!(error = %e, "an unreadable notice; ignored");
-                    continue;
+            after = Some(id.clone());
+            let Some(strong) = inner.upgrade() else { return };
+            match Notice::decode(&bytes) {
+                Ok(notice) if notice.node() != me => {
+                    let hub = Hub { inner: strong.clone() };
+                    if let Err(e) = hub.on_notice(notice).await {
+                        warn!(error = %e, "cannot act on another node's notice");
+                    }
                 }
-            };
-            if notice.node() == me {
-                continue;
+                Ok(_) => {}
+                Err(e) => warn!(error = %e, "an unreadable notice; ignored"),
             }
-            let Some(inner) = inner.upgrade() else { return };
-            let hub = Hub { inner };
-            if let Err(e) = hub.on_notice(notice).await {
-                warn!(error = %e, "cannot act on another node's notice");
-            }
+            // Acted on: a request waiting in `Hub::catch_up` may go on.
+            strong.notices_seen.send_replace(id);
         }
     }
 }

@@ -246,6 +246,8 @@ struct Inner {
     stopping: std::sync::atomic::AtomicBool,
     /// Bumped whenever this node takes or loses a session's lease.
     ownership: tokio::sync::watch::Sender<u64>,
+    /// The id of the last notice this node has acted on (several nodes).
+    notices_seen: tokio::sync::watch::Sender<String>,
 }
 
 /// A session rebuilt from the store.
@@ -419,7 +421,7 @@ impl Hub {
         let tasks = std::sync::Mutex::new(tokio::task::JoinSet::new());
         let (supervision, _) = tokio::sync::watch::channel(0);
         let cluster = cluster::Node::of(&store, &config);
-        let inner = Inner { store, health, config, sessions: DashMap::new(), refused: DashMap::new(), credentials: DashMap::new(), tasks, supervision, cluster, stopping: Default::default(), ownership: tokio::sync::watch::channel(0).0 };
+        let inner = Inner { store, health, config, sessions: DashMap::new(), refused: DashMap::new(), credentials: DashMap::new(), tasks, supervision, cluster, stopping: Default::default(), ownership: tokio::sync::watch::channel(0).0, notices_seen: tokio::sync::watch::channel(String::new()).0 };
         let hub = Self { inner: Arc::new(inner) };
         hub.spawn_health_probe();
         if hub.inner.cluster.is_some() {
@@ -671,6 +673,20 @@ impl Hub {
             .retain(|hash, p| !(p.session == session && keys.contains(&p.key) && !new.contains(hash)));
         let _ = tx.send(ActorMsg::Revoke { keys: keys.to_vec() }).await;
         Ok(creds)
+    }
+
+    /// With several nodes: waits (at most a second) until this node has
+    /// acted on every notice written so far, so that a credential another
+    /// node issued a moment ago is known here. The server calls it when a
+    /// presented credential is unknown, before refusing it; on a single node
+    /// it returns at once.
+    pub async fn catch_up(&self) {
+        const WAIT: Duration = Duration::from_secs(1);
+        let Some(node) = &self.inner.cluster else { return };
+        let Ok(Ok(end)) = tokio::time::timeout(WAIT, node.cluster.notices_end()).await else { return };
+        let mut seen = self.inner.notices_seen.subscribe();
+        // Empty until the notices reader has started.
+        let _ = tokio::time::timeout(WAIT, seen.wait_for(|s| !s.is_empty() && wz_store::cluster::at_or_after(s, &end))).await;
     }
 
     /// Who presents this credential (a token, or a join code in any

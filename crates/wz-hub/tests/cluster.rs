@@ -1,6 +1,7 @@
-//! A node of several on one Redis (issue 12), seen from the hub: the owner
+//! Nodes of several on one Redis (issue 12), seen from the hub: the owner
 //! whose actor panics is restarted as the owner (it still holds the lease),
-//! so the session keeps a writer.
+//! so the session keeps a writer; a credential issued on one node is known
+//! on another once it has caught up with the notices.
 
 mod common;
 
@@ -121,4 +122,24 @@ async fn an_owner_whose_actor_panics_is_restarted_as_the_owner() {
     let mut moderator = h.connect(&PrincipalKey::Moderator, Some(1)).await;
     let (_, ack) = call(&mut moderator, json!({"type": "check_in", "id": "in-1", "delegate": "d01"})).await;
     assert_eq!((ack["type"].as_str(), ack["seq"].as_u64()), (Some("ack"), Some(2)), "{ack}");
+}
+
+#[tokio::test]
+async fn a_node_catches_up_with_credentials_issued_on_another() {
+    let redis = RedisServer::start_temp(&[]);
+    let node = |id: &str| HubConfig { node: Some(id.into()), ..quiet_config() };
+    let store = |url: String| async move { Arc::new(RedisStore::connect(&url).await.unwrap()) as wz_store::DynStore };
+    let b = wz_hub::Hub::new(store(redis.url()).await, node("b"));
+    // b's notices reader has started.
+    b.catch_up().await;
+    let a = Harness::start(store(redis.url()).await, node("a"), "s1", 3).await;
+    let token = a.token(&PrincipalKey::Moderator);
+    // On one thread, b has not run since a issued it: it does not know it yet.
+    assert!(b.authenticate(&token).is_none());
+    b.catch_up().await;
+    let p = b.authenticate(&token).expect("known once b caught up");
+    assert_eq!((p.session.as_str(), p.key.clone()), ("s1", PrincipalKey::Moderator));
+    // And b serves the session.
+    let mut c = b.connect(&p, None).await.unwrap();
+    assert!(is_type(&next_json(&mut c.receiver).await, "snapshot"));
 }

@@ -20,6 +20,12 @@
 //! The address is the TCP peer's, or behind a `--trusted-proxy` the last
 //! address of `X-Forwarded-For` that is not a trusted proxy
 //! ([`ClientAddr::of`]).
+//!
+//! With several nodes (issue 12), a credential issued on another node a
+//! moment ago may not be known here yet: before a request with an unknown
+//! credential goes on (to be refused), the node catches up with the notices
+//! (`Hub::catch_up`, at most a second), so a card reissued or a session
+//! created through one node works at once through any other.
 
 use crate::app::AppState;
 use axum::extract::{Query, Request, State};
@@ -109,15 +115,22 @@ fn presented(req: &Request) -> Option<String> {
 
 /// The middleware in front of every route (see the module documentation).
 pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(credential) = presented(&req).filter(|c| wz_hub::JoinCode::parse(c).is_some()) else { return next.run(req).await };
+    let Some(credential) = presented(&req) else { return next.run(req).await };
+    let code = wz_hub::JoinCode::parse(&credential).is_some();
     let client = req.extensions().get::<ClientAddr>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0);
-    if let Err(wait) = st.attempts.allowed(client) {
+    if code && let Err(wait) = st.attempts.allowed(client) {
         metrics::counter!("wz_credential_attempts_refused_total").increment(1);
         return too_many(wait);
     }
     if st.hub.authenticate(&credential).is_none() {
-        metrics::counter!("wz_credential_attempts_failed_total").increment(1);
-        st.attempts.failed(client);
+        // Several nodes: it may have been issued on another node a moment
+        // ago (a new session, a reissued card); this node learns of it by a
+        // notice. A single node answers at once.
+        st.hub.catch_up().await;
+        if code && st.hub.authenticate(&credential).is_none() {
+            metrics::counter!("wz_credential_attempts_failed_total").increment(1);
+            st.attempts.failed(client);
+        }
     }
     next.run(req).await
 }

@@ -86,6 +86,16 @@ pub trait Listener: Send {
     async fn notices(&mut self, after: &str, block: Duration, max: usize) -> Result<Vec<(String, Bytes)>, StoreError>;
 }
 
+/// Whether stream entry id `a` comes at or after `b` (ids such as the
+/// notices' grow with every entry; an id that does not parse comes first).
+pub fn at_or_after(a: &str, b: &str) -> bool {
+    let parse = |id: &str| -> Option<(u64, u64)> {
+        let (ms, seq) = id.split_once('-')?;
+        Some((ms.parse().ok()?, seq.parse().ok()?))
+    };
+    parse(a).unwrap_or((0, 0)) >= parse(b).unwrap_or((0, 0))
+}
+
 /// The shared coordination of a store several nodes use at once.
 #[async_trait::async_trait]
 pub trait Cluster: Send + Sync + 'static {
@@ -123,4 +133,17 @@ pub trait Cluster: Send + Sync + 'static {
 
     /// A connection of its own for blocking reads.
     async fn listener(&self, node: &str) -> Result<Box<dyn Listener>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stream_ids_order_by_time_then_sequence() {
+        assert!(super::at_or_after("5-0", "5-0"));
+        assert!(super::at_or_after("10-0", "9-3"));
+        assert!(super::at_or_after("9-10", "9-9"));
+        assert!(!super::at_or_after("9-9", "9-10"));
+        assert!(!super::at_or_after("0-0", "1-0") && super::at_or_after("1-0", "0-0"));
+        assert!(super::at_or_after("1-0", "garbage"));
+    }
 }
