@@ -12,6 +12,10 @@
 //! * A rolling restart (SIGTERM, start again) of all three nodes during a
 //!   session: screens that resume on another node see no gap and no
 //!   duplicate.
+//! * Redis killed: every node refuses commands (`unavailable`) and tells
+//!   its screens; once Redis is back, the retried commands land once.
+//! * A session created and a card reissued through one node work at once
+//!   through the others, and the old card nowhere.
 //!
 //! Clients behave like the web client: a command refused with
 //! `unavailable` is sent again with the same id, and a client whose node
@@ -37,7 +41,7 @@ fn rating(n: usize, u: usize) -> &'static str {
 /// Three nodes on one Redis: `a` starts first (seeds the demo and takes
 /// the session's lease), then `b` and `c`.
 struct Nodes {
-    _redis: RedisServer,
+    redis: RedisServer,
     _dir: tempfile::TempDir,
     url: String,
     dir: std::path::PathBuf,
@@ -80,7 +84,7 @@ impl Nodes {
         let tokens = a.tokens.clone();
         let b = start_node(dir.path(), &url, "b", false).await;
         let c = start_node(dir.path(), &url, "c", false).await;
-        Nodes { _redis: redis, dir: dir.path().to_owned(), _dir: dir, url, nodes: vec![Some(a), Some(b), Some(c)], tokens }
+        Nodes { redis, dir: dir.path().to_owned(), _dir: dir, url, nodes: vec![Some(a), Some(b), Some(c)], tokens }
     }
 
     fn addr(&self, i: usize) -> String {
@@ -135,9 +139,14 @@ fn same_states(states: &[Value]) {
 /// `unavailable` (the web client's outbox does the same).
 async fn settle(c: &mut Client, cmd: Value) -> Result<Value, Value> {
     let id = c.fresh_id();
+    settle_with(c, &id, cmd).await
+}
+
+/// [`settle`] with the id given: a retry of a command sent before.
+async fn settle_with(c: &mut Client, id: &str, cmd: Value) -> Result<Value, Value> {
     loop {
-        c.send(&id, cmd.clone()).await;
-        match c.reply(&id).await {
+        c.send(id, cmd.clone()).await;
+        match c.reply(id).await {
             Err(e) if e["code"] == "unavailable" => continue,
             other => return other,
         }
@@ -618,4 +627,39 @@ async fn sessions_and_credentials_issued_on_one_node_work_on_every_node() {
         join(&nodes.addr(i), &fresh).await;
         assert!(try_join(&nodes.addr(i), &nodes.token("delegate:d002")).await.is_none(), "the old card still works on node {i}");
     }
+}
+
+#[tokio::test]
+async fn without_redis_every_node_refuses_commands_and_retries_land_once() {
+    let mut nodes = Nodes::start().await;
+    let mut moderator = nodes.connect(1, "moderator").await;
+    let delegates: Vec<String> = moderator.log[0]["delegates"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect();
+    ok(&mut moderator, json!({"type": "advance_phase", "to": "check_in"})).await;
+    // The main venue's station on node a, the owner.
+    let mut station = nodes.connect(0, "operator:main").await;
+
+    nodes.redis.kill();
+    // The follower's command cannot reach the owner; the owner's cannot be written.
+    let (m_id, s_id) = (moderator.fresh_id(), station.fresh_id());
+    let m_cmd = json!({"type": "check_in", "delegate": delegates[0]});
+    let s_cmd = json!({"type": "check_in", "delegate": delegates[1]});
+    moderator.send(&m_id, m_cmd.clone()).await;
+    station.send(&s_id, s_cmd.clone()).await;
+    assert_eq!(moderator.reply(&m_id).await.unwrap_err()["code"], "unavailable");
+    assert_eq!(station.reply(&s_id).await.unwrap_err()["code"], "unavailable");
+    // Both consoles are told that nothing can be recorded.
+    moderator.until(|m| m["type"] == "stats" && m["store_available"] == false).await;
+    station.until(|m| m["type"] == "stats" && m["store_available"] == false).await;
+
+    nodes.redis.restart();
+    // The consoles' retries (same ids) land once each, whoever owns the session now.
+    let m_ack = settle_with(&mut moderator, &m_id, m_cmd).await.expect("acknowledged once Redis is back");
+    let s_ack = settle_with(&mut station, &s_id, s_cmd).await.expect("acknowledged once Redis is back");
+    let last = m_ack["seq"].as_u64().unwrap().max(s_ack["seq"].as_u64().unwrap());
+    until_seq(&mut moderator, last).await;
+    assert_eq!(check_ins_of(&moderator, &delegates[0]), 1);
+    assert_eq!(check_ins_of(&moderator, &delegates[1]), 1);
+    let states = join_all((0..3).map(|i| nodes.state(i, last))).await;
+    same_states(&states);
+    assert_eq!(states[0]["checked_in"].as_array().unwrap().len(), 2);
 }
