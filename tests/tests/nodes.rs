@@ -607,11 +607,21 @@ async fn sessions_and_credentials_issued_on_one_node_work_on_every_node() {
     let created: Value = serde_json::from_str(&body).unwrap();
     let token_of = |v: &Value, key: &str| v["credentials"].as_array().unwrap().iter().find(|c| c["principal"] == key).unwrap_or_else(|| panic!("{key} in {v}"))["token"].as_str().unwrap().to_owned();
     let mut moderator = join(&nodes.addr(2), &token_of(&created, "moderator")).await;
+    // Delegates imported through node c (REST; a follower forwards the
+    // import to the owner); the new delegate joins through node a at once.
+    let csv = "id,name,level,venue\nd002,钱二,county,main\n";
+    let c = nodes.nodes[2].as_ref().unwrap();
+    let (status, body) = c.http("POST", "/api/sessions/second/delegates", Some(&token_of(&created, "moderator")), Some(("text/csv", csv.as_bytes()))).await;
+    assert_eq!(status, 201, "{body}");
+    let imported: Value = serde_json::from_str(&body).unwrap();
+    let mut newcomer = join(&nodes.addr(0), &token_of(&imported, "delegate:d002")).await;
+    assert_eq!(newcomer.log[0]["you"]["delegate"], "d002");
+    until_seq(&mut newcomer, imported["seq"].as_u64().unwrap()).await;
     ok(&mut moderator, json!({"type": "advance_phase", "to": "check_in"})).await;
     ok(&mut moderator, json!({"type": "check_in", "delegate": "d001"})).await;
     let mut delegate = join(&nodes.addr(0), &token_of(&created, "delegate:d001")).await;
-    // Node a shows the check-in made through node c.
-    until_seq(&mut delegate, 2).await;
+    // Node a shows the check-in made through node c (import 1, phase 2, check-in 3).
+    until_seq(&mut delegate, 3).await;
 
     // A lost card reissued through node a: the old credential's connection
     // on node c closes with 4010, the old token no longer works anywhere,

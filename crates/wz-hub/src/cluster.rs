@@ -21,7 +21,8 @@
 //! its newest fencing token; the store checks the token inside the append.
 
 use crate::actor::{ActorMsg, Link, Role};
-use crate::{Hub, Inner};
+use crate::credentials::{self, Principal, PrincipalKey};
+use crate::{Hub, HubError, Inner};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc, watch};
@@ -332,5 +333,68 @@ pub(crate) async fn notices(inner: Weak<Inner>) {
             // Acted on: a request waiting in `Hub::catch_up` may go on.
             strong.notices_seen.send_replace(id);
         }
+    }
+}
+
+/// What the hub offers about several nodes.
+impl Hub {
+    /// Whether this node holds `session`'s lease (several nodes on one
+    /// store, issue 12); false on a single node, which needs none.
+    pub fn owns(&self, session: &str) -> bool {
+        self.inner
+            .sessions
+            .get(session)
+            .and_then(|h| h.link.as_ref().map(|l| l.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_some()))
+            .unwrap_or(false)
+    }
+
+    /// Counts the leases this node took or lost since it started: lets a
+    /// caller await a change of ownership instead of polling.
+    pub fn ownership(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.ownership.subscribe()
+    }
+
+    /// With several nodes: waits (at most a second) until this node has
+    /// acted on every notice written so far, so that a credential another
+    /// node issued a moment ago is known here. The server calls it when a
+    /// presented credential is unknown, before refusing it; on a single node
+    /// it returns at once.
+    pub async fn catch_up(&self) {
+        const WAIT: Duration = Duration::from_secs(1);
+        let Some(node) = &self.inner.cluster else { return };
+        let Ok(Ok(end)) = tokio::time::timeout(WAIT, node.cluster.notices_end()).await else { return };
+        let mut seen = self.inner.notices_seen.subscribe();
+        // Empty until the notices reader has started.
+        let _ = tokio::time::timeout(WAIT, seen.wait_for(|s| !s.is_empty() && wz_store::cluster::at_or_after(s, &end))).await;
+    }
+
+    /// Another node's notice (issue 12): credentials issued there.
+    pub(crate) async fn on_notice(&self, notice: wz_protocol::forward::Notice) -> Result<(), HubError> {
+        let wz_protocol::forward::Notice::Credentials { session, keys, .. } = notice;
+        if !self.inner.sessions.contains_key(&session) && !self.inner.refused.contains_key(&session) {
+            tracing::info!(session = %session, "a session created on another node; loading it");
+            return self.load(&session).await;
+        }
+        let keys: Vec<PrincipalKey> = keys.iter().filter_map(|k| PrincipalKey::parse(k)).collect();
+        let mut fresh = Vec::new();
+        for (key, stored) in self.inner.store.credentials(&session).await? {
+            if let Some(k) = PrincipalKey::parse(&key).filter(|k| keys.contains(k)) {
+                fresh.push((k, credentials::StoredHashes::decode(&stored)));
+            }
+        }
+        // The old credentials stop working and their connections close
+        // before the new ones are accepted here.
+        self.inner.credentials.retain(|_, p| !(p.session == session && keys.contains(&p.key)));
+        if let Ok(tx) = self.sender(&session) {
+            let _ = tx.send(ActorMsg::Revoke { keys: keys.clone() }).await;
+        }
+        for (key, hashes) in fresh {
+            let principal = Principal { session: session.clone(), key };
+            if let Some(code) = hashes.code {
+                self.inner.credentials.insert(code, principal.clone());
+            }
+            self.inner.credentials.insert(hashes.token, principal);
+        }
+        Ok(())
     }
 }

@@ -488,22 +488,6 @@ impl Hub {
         self.inner.supervision.subscribe()
     }
 
-    /// Whether this node holds `session`'s lease (several nodes on one
-    /// store, issue 12); false on a single node, which needs none.
-    pub fn owns(&self, session: &str) -> bool {
-        self.inner
-            .sessions
-            .get(session)
-            .and_then(|h| h.link.as_ref().map(|l| l.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_some()))
-            .unwrap_or(false)
-    }
-
-    /// Counts the leases this node took or lost since it started: lets a
-    /// caller await a change of ownership instead of polling.
-    pub fn ownership(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.inner.ownership.subscribe()
-    }
-
     /// The store's persistence problems as last probed (empty when safe).
     pub fn store_problems(&self) -> Vec<String> {
         self.inner.health.borrow().problems.clone()
@@ -675,20 +659,6 @@ impl Hub {
         Ok(creds)
     }
 
-    /// With several nodes: waits (at most a second) until this node has
-    /// acted on every notice written so far, so that a credential another
-    /// node issued a moment ago is known here. The server calls it when a
-    /// presented credential is unknown, before refusing it; on a single node
-    /// it returns at once.
-    pub async fn catch_up(&self) {
-        const WAIT: Duration = Duration::from_secs(1);
-        let Some(node) = &self.inner.cluster else { return };
-        let Ok(Ok(end)) = tokio::time::timeout(WAIT, node.cluster.notices_end()).await else { return };
-        let mut seen = self.inner.notices_seen.subscribe();
-        // Empty until the notices reader has started.
-        let _ = tokio::time::timeout(WAIT, seen.wait_for(|s| !s.is_empty() && wz_store::cluster::at_or_after(s, &end))).await;
-    }
-
     /// Who presents this credential (a token, or a join code in any
     /// spelling a person types), if anyone.
     pub fn authenticate(&self, credential: &str) -> Option<Principal> {
@@ -848,35 +818,5 @@ impl Hub {
             }
             let _ = tx.send(ActorMsg::Shutdown).await;
         }
-    }
-
-    /// Another node's notice (issue 12): credentials issued there.
-    async fn on_notice(&self, notice: wz_protocol::forward::Notice) -> Result<(), HubError> {
-        let wz_protocol::forward::Notice::Credentials { session, keys, .. } = notice;
-        if !self.inner.sessions.contains_key(&session) && !self.inner.refused.contains_key(&session) {
-            tracing::info!(session = %session, "a session created on another node; loading it");
-            return self.load(&session).await;
-        }
-        let keys: Vec<PrincipalKey> = keys.iter().filter_map(|k| PrincipalKey::parse(k)).collect();
-        let mut fresh = Vec::new();
-        for (key, stored) in self.inner.store.credentials(&session).await? {
-            if let Some(k) = PrincipalKey::parse(&key).filter(|k| keys.contains(k)) {
-                fresh.push((k, credentials::StoredHashes::decode(&stored)));
-            }
-        }
-        // The old credentials stop working and their connections close
-        // before the new ones are accepted here.
-        self.inner.credentials.retain(|_, p| !(p.session == session && keys.contains(&p.key)));
-        if let Ok(tx) = self.sender(&session) {
-            let _ = tx.send(ActorMsg::Revoke { keys: keys.clone() }).await;
-        }
-        for (key, hashes) in fresh {
-            let principal = Principal { session: session.clone(), key };
-            if let Some(code) = hashes.code {
-                self.inner.credentials.insert(code, principal.clone());
-            }
-            self.inner.credentials.insert(hashes.token, principal);
-        }
-        Ok(())
     }
 }

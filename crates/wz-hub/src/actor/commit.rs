@@ -37,10 +37,10 @@ use wz_store::StoreError;
 #[derive(Default)]
 pub(super) struct Pending {
     /// The state before the batch's first change, to restore on failure.
-    before: Option<Session>,
+    pub(super) before: Option<Session>,
     /// Events to write, with who caused them and the changes they made.
     events: Vec<(Event, RecordMeta, Vec<Change>)>,
-    replies: Vec<(ReplyTo, Answer)>,
+    pub(super) replies: Vec<(ReplyTo, Answer)>,
     /// Command ids recorded as acknowledged by this batch, undone on failure.
     acked: Vec<(String, String)>,
     /// Connections with a command in this batch.
@@ -239,44 +239,6 @@ impl SessionActor {
         }
     }
 
-    /// A command another node forwarded: run as if its client were here.
-    fn run_forwarded(&mut self, pending: &mut Pending, f: wz_protocol::forward::Forward) {
-        use wz_protocol::forward::Forwarded;
-        let Some((viewer, venue)) = self.forwarded_viewer(&f.by) else {
-            warn!(session = %self.session_id(), by = %f.by, "a forwarded command names no known principal; dropped");
-            return;
-        };
-        if let Some(v) = venue {
-            self.seen(v);
-        }
-        match f.command {
-            Forwarded::Direct(cmd) => {
-                let reply = ReplyTo::Remote { node: f.node, req: f.req, id: None };
-                self.run_command(pending, viewer, &cmd, reply, None);
-            }
-            Forwarded::Client(msg) => {
-                let reply = ReplyTo::Remote { node: f.node, req: f.req, id: Some(msg.id.clone()) };
-                match msg.command.into_domain() {
-                    Ok(Parsed::Ping) => {
-                        let seq = pending.before.as_ref().unwrap_or(&self.state).seq();
-                        pending.replies.push((reply, Answer::Done(AckDto { id: msg.id, seq, result: None })));
-                    }
-                    Ok(Parsed::Command(cmd)) => {
-                        let key = (f.by, msg.id.clone());
-                        if let Some((seq, r)) = self.acked.get(&key) {
-                            metrics::counter!("wz_duplicate_commands_total").increment(1);
-                            let ack = AckDto { id: msg.id, seq: *seq, result: render::ack_result(&self.state, r) };
-                            pending.replies.push((reply, Answer::Done(ack)));
-                            return;
-                        }
-                        self.run_command(pending, viewer, &cmd, reply, Some(key));
-                    }
-                    Err((code, message)) => pending.replies.push((reply, Answer::Refused(ErrorDto::new(Some(msg.id), code, message)))),
-                }
-            }
-        }
-    }
-
     /// Handles a message that only reads (or drops connections) against the
     /// confirmed state, even in the middle of a batch: a connect gets the
     /// snapshot before the batch, then the batch's events once confirmed.
@@ -357,7 +319,7 @@ impl SessionActor {
     }
 
     /// `key` is (principal, command id) for commands from a connection.
-    fn run_command(&mut self, pending: &mut Pending, viewer: Viewer, cmd: &Command, reply: ReplyTo, key: Option<(String, String)>) {
+    pub(super) fn run_command(&mut self, pending: &mut Pending, viewer: Viewer, cmd: &Command, reply: ReplyTo, key: Option<(String, String)>) {
         let now = self.event_time();
         let id = reply_id(&reply);
         metrics::counter!("wz_commands_total").increment(1);

@@ -30,7 +30,9 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 use wz_domain::{Millis, VenueId, Viewer};
 use wz_protocol::ErrorCode;
-use wz_protocol::client::CommandDto;
+use super::commit::{Answer, Pending};
+use wz_protocol::client::{CommandDto, Parsed};
+use wz_protocol::render;
 use wz_protocol::forward::{Forward, Forwarded, Reply};
 use wz_protocol::server::{AckDto, ErrorDto};
 use wz_store::cluster::{Cluster, Message};
@@ -403,6 +405,44 @@ impl SessionActor {
             }
         }
         all
+    }
+
+    /// A command another node forwarded: run as if its client were here.
+    pub(super) fn run_forwarded(&mut self, pending: &mut Pending, f: wz_protocol::forward::Forward) {
+        use wz_protocol::forward::Forwarded;
+        let Some((viewer, venue)) = self.forwarded_viewer(&f.by) else {
+            warn!(session = %self.session_id(), by = %f.by, "a forwarded command names no known principal; dropped");
+            return;
+        };
+        if let Some(v) = venue {
+            self.seen(v);
+        }
+        match f.command {
+            Forwarded::Direct(cmd) => {
+                let reply = ReplyTo::Remote { node: f.node, req: f.req, id: None };
+                self.run_command(pending, viewer, &cmd, reply, None);
+            }
+            Forwarded::Client(msg) => {
+                let reply = ReplyTo::Remote { node: f.node, req: f.req, id: Some(msg.id.clone()) };
+                match msg.command.into_domain() {
+                    Ok(Parsed::Ping) => {
+                        let seq = pending.before.as_ref().unwrap_or(&self.state).seq();
+                        pending.replies.push((reply, Answer::Done(AckDto { id: msg.id, seq, result: None })));
+                    }
+                    Ok(Parsed::Command(cmd)) => {
+                        let key = (f.by, msg.id.clone());
+                        if let Some((seq, r)) = self.acked.get(&key) {
+                            metrics::counter!("wz_duplicate_commands_total").increment(1);
+                            let ack = AckDto { id: msg.id, seq: *seq, result: render::ack_result(&self.state, r) };
+                            pending.replies.push((reply, Answer::Done(ack)));
+                            return;
+                        }
+                        self.run_command(pending, viewer, &cmd, reply, Some(key));
+                    }
+                    Err((code, message)) => pending.replies.push((reply, Answer::Refused(ErrorDto::new(Some(msg.id), code, message)))),
+                }
+            }
+        }
     }
 
     /// The viewer and venue a forwarded command comes from, by its principal key.
