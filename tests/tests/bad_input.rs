@@ -215,3 +215,36 @@ async fn http_endpoints_answer() {
     let (status, _) = server.http("GET", "/", None, None).await;
     assert_eq!(status, 200);
 }
+
+/// A mistyped API call must not pass silently: unknown `/api/…` paths get a
+/// JSON 404 and a wrong method a JSON 405 (with `Allow`), never the web
+/// app's HTML with 200; pages are still pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_api_paths_and_methods_get_json_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(BIN, dir.path(), &[]).await.unwrap();
+    let moderator = server.token("moderator");
+    for (method, path, bearer) in [
+        ("GET", "/api".to_owned(), None),
+        ("GET", "/api/".to_owned(), None),
+        ("GET", "/api/nope".to_owned(), None),
+        ("GET", format!("/api/sessions/{SESSION}/nope"), Some(moderator.as_str())),
+        ("POST", format!("/api/sessions/{SESSION}/questions/1/answer"), Some(moderator.as_str())),
+        ("GET", "/api/sessions/no-such-session".to_owned(), None),
+    ] {
+        let r = wz_e2e::http_raw(&server.addr, method, &path, bearer, None).await.unwrap();
+        assert_eq!(r.status, 404, "{method} {path}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.header("content-type").as_deref(), Some("application/json"), "{method} {path}");
+        let v: Value = serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {}", String::from_utf8_lossy(&r.body)));
+        assert_eq!(v["code"], "not_found", "{method} {path}: {v}");
+    }
+    let r = wz_e2e::http_raw(&server.addr, "DELETE", "/api/sessions", Some(&moderator), None).await.unwrap();
+    assert_eq!(r.status, 405, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("allow").as_deref(), Some("GET,HEAD,POST"));
+    let v: Value = serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&r.body)));
+    assert_eq!(v["code"], "bad_message", "{v}");
+    // A page that does not exist is still the web app's business.
+    let (status, body) = server.http("GET", "/no-such-page.html", None, None).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("<html") || body.contains("<!doctype") || body.contains("<!DOCTYPE"), "{body}");
+}

@@ -33,6 +33,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Any `/api/…` path no endpoint serves: 404 `not_found`, in JSON.
+pub async fn no_such_endpoint(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("no endpoint {method} {}; see docs/protocol.md, section 12", uri.path()))
+}
+
+/// A known path with a method it does not take: 405 `bad_message`, in
+/// JSON (axum adds the `Allow` header).
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::BadMessage, format!("{} does not take {method}; see the Allow header", uri.path()))
+}
+
 impl From<HubError> for ApiError {
     fn from(e: HubError) -> Self {
         match e {

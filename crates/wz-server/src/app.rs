@@ -4,7 +4,7 @@ use crate::config::ServeArgs;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::future::Future;
@@ -123,6 +123,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sessions/{id}/receipts/{code}", get(crate::api::receipt_check))
         .route("/api/sessions/{id}/progress", get(crate::files::progress))
         .route("/api/sessions/{id}/files/{file}", get(crate::files::download))
+        // A mistyped API call gets a JSON error, never the web app's page.
+        .route("/api", any(crate::api::no_such_endpoint))
+        .route("/api/", any(crate::api::no_such_endpoint))
+        .route("/api/{*rest}", any(crate::api::no_such_endpoint))
+        .method_not_allowed_fallback(crate::api::method_not_allowed)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024));
     api.merge(uploads)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::guard))
