@@ -29,12 +29,12 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use wz_domain::announce::AnnouncementCommand;
 use wz_domain::{
-    BallotId, CalendarDate, Change, Command, CommitmentDraft, DelegateId, EvaluationId, Event, Millis, Perspective,
-    Phase, QuestionId, Rating, Seal, Session, SessionDef, Tally, UnitId, VenueId, Viewer,
+    BallotId, CalendarDate, Change, Command, CommitmentDraft, DelegateId, EvaluationId, Event, Millis, Perspective, Phase, QuestionId,
+    Rating, Seal, Session, SessionDef, Tally, UnitId, VenueId, Viewer,
 };
 use wz_protocol::definition::SessionDefinition;
-use wz_protocol::server::StatsDto;
 use wz_protocol::render::{self, Health, Scope};
+use wz_protocol::server::StatsDto;
 
 /// 2026-05-16 09:00 (Beijing), roughly when such a session runs.
 const START: u64 = 1_778_893_200_000;
@@ -205,7 +205,8 @@ fn perspectives(delegate: &DelegateId) -> [(&'static str, Perspective); 4] {
 /// measure finding that out.
 fn bench_events(c: &mut Criterion) {
     let mut d = asked(30);
-    let announcement = AnnouncementCommand::Make { text: "休会五分钟，请各分会场做好测评准备。".into(), venues: Vec::new() };
+    let announcement =
+        AnnouncementCommand::Make { text: "休会五分钟，请各分会场做好测评准备。".into(), venues: Vec::new() };
     let announced = d.run(&Viewer::Moderator, Command::Announcement(announcement)).remove(0);
     let ann_seq = d.s.seq();
     let ann_caster = d.delegates().into_iter().find(|(_, v)| v.0 == VENUE).expect("a delegate of the venue").0;
@@ -222,9 +223,7 @@ fn bench_events(c: &mut Criterion) {
     {
         for (p_name, p) in perspectives(who) {
             g.bench_function(format!("{name}/{p_name}"), |b| {
-                b.iter(|| {
-                    render::event(Scope::of(s), seq, event.at(), event.kind(), black_box(changes), &p).map(|m| m.encode())
-                })
+                b.iter(|| render::event(Scope::of(s), seq, event.at(), event.kind(), black_box(changes), &p).map(|m| m.encode()))
             });
         }
     }
@@ -334,11 +333,9 @@ fn bench_stats(c: &mut Criterion) {
     let health = health(s, now);
     let mut g = c.benchmark_group("stats");
     let mut sent: BTreeMap<&str, StatsDto> = BTreeMap::new();
-    for (name, p) in [
-        ("public", Perspective::Public),
-        ("moderator", Perspective::Moderator),
-        ("venue", Perspective::Venue(VenueId::new(VENUE))),
-    ] {
+    for (name, p) in
+        [("public", Perspective::Public), ("moderator", Perspective::Moderator), ("venue", Perspective::Venue(VenueId::new(VENUE)))]
+    {
         g.bench_function(format!("render/{name}"), |b| b.iter(|| render::stats(black_box(s), &p, &health, now)));
         let stats = render::stats(s, &p, &health, now);
         sent.insert(name, StatsDto { seq: 0, server_time: 0, ..stats });

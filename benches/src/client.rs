@@ -22,12 +22,7 @@ type Sink = SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>;
 /// An `ack` or `error` read from the socket, or the end of the connection.
 #[derive(Debug)]
 pub enum Answer {
-    Reply {
-        id: String,
-        ok: bool,
-        body: Value,
-        at: Instant,
-    },
+    Reply { id: String, ok: bool, body: Value, at: Instant },
     Closed(String),
 }
 
@@ -47,9 +42,7 @@ impl Drop for Conn {
 impl Conn {
     pub async fn connect(addr: &str, token: &str) -> anyhow::Result<Conn> {
         let url = format!("ws://{addr}/ws?token={token}");
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .context("WebSocket handshake")?;
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.context("WebSocket handshake")?;
         let (sink, mut stream) = ws.split();
         let (tx, answers) = mpsc::unbounded_channel();
         let reader = tokio::spawn(async move {
@@ -60,9 +53,7 @@ impl Conn {
                         // Conflated stats and broadcast events are most of the
                         // traffic: skip them without parsing.
                         let head = &t.as_bytes()[..t.len().min(24)];
-                        if head.starts_with(br#"{"type":"stats""#)
-                            || head.starts_with(br#"{"type":"event""#)
-                        {
+                        if head.starts_with(br#"{"type":"stats""#) || head.starts_with(br#"{"type":"event""#) {
                             continue;
                         }
                         let Ok(v) = serde_json::from_str::<Value>(&t) else {
@@ -74,15 +65,7 @@ impl Conn {
                             _ => continue,
                         };
                         let id = v["id"].as_str().unwrap_or("").to_owned();
-                        if tx
-                            .send(Answer::Reply {
-                                id,
-                                ok,
-                                body: v,
-                                at,
-                            })
-                            .is_err()
-                        {
+                        if tx.send(Answer::Reply { id, ok, body: v, at }).is_err() {
                             return;
                         }
                     }
@@ -94,19 +77,12 @@ impl Conn {
             };
             let _ = tx.send(Answer::Closed(why));
         });
-        Ok(Conn {
-            sink,
-            answers,
-            reader,
-        })
+        Ok(Conn { sink, answers, reader })
     }
 
     /// Sends one command (a JSON object) as a text frame and flushes it.
     pub async fn send(&mut self, cmd: &Value) -> anyhow::Result<()> {
-        self.sink
-            .send(Message::Text(cmd.to_string().into()))
-            .await
-            .context("sending a command")
+        self.sink.send(Message::Text(cmd.to_string().into())).await.context("sending a command")
     }
 
     /// The next answer, or an error after `guard`.
@@ -121,11 +97,7 @@ impl Conn {
     /// Waits for exactly one answer to each of `ids` (in any order); any
     /// other answer, a second answer to the same id, or an `error` fails.
     /// Returns the answers in the order of `ids`.
-    pub async fn answers_to(
-        &mut self,
-        ids: &[&str],
-        guard: Duration,
-    ) -> anyhow::Result<Vec<(Value, Instant)>> {
+    pub async fn answers_to(&mut self, ids: &[&str], guard: Duration) -> anyhow::Result<Vec<(Value, Instant)>> {
         let mut got: Vec<Option<(Value, Instant)>> = ids.iter().map(|_| None).collect();
         while got.iter().any(Option::is_none) {
             match self.answer(guard).await? {
@@ -165,11 +137,7 @@ pub struct Moderator {
 
 impl Moderator {
     pub async fn connect(addr: &str, token: &str, guard: Duration) -> anyhow::Result<Self> {
-        Ok(Self {
-            conn: Conn::connect(addr, token).await.context("moderator")?,
-            next: 0,
-            guard,
-        })
+        Ok(Self { conn: Conn::connect(addr, token).await.context("moderator")?, next: 0, guard })
     }
 
     /// Sends `cmd` with a fresh id and returns the ack (an error fails).
@@ -178,11 +146,7 @@ impl Moderator {
         let id = format!("m-{}", self.next);
         cmd["id"] = json!(id);
         self.conn.send(&cmd).await?;
-        let mut got = self
-            .conn
-            .answers_to(&[&id], self.guard)
-            .await
-            .with_context(|| format!("moderator: {cmd}"))?;
+        let mut got = self.conn.answers_to(&[&id], self.guard).await.with_context(|| format!("moderator: {cmd}"))?;
         Ok(got.remove(0).0)
     }
 }

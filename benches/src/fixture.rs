@@ -21,13 +21,7 @@ pub const SESSION: &str = "bench";
 pub const UNITS: [&str; 2] = ["u1", "u2"];
 /// Sub-venues next to the main venue (1 + 19, as in Xixia County).
 const SUB_VENUES: usize = 19;
-const LEVELS: [&str; 5] = [
-    "province",
-    "city",
-    "county",
-    "township",
-    "street_deliberation",
-];
+const LEVELS: [&str; 5] = ["province", "city", "county", "township", "street_deliberation"];
 
 /// Delegate ids `d0001`…, in the order they are written to the definition.
 pub fn delegate_ids(voters: usize) -> Vec<String> {
@@ -43,15 +37,10 @@ pub fn session_toml(voters: usize) -> String {
         // The swarm's delegates check themselves in (many at once).
         "id = \"{SESSION}\"\ntitle = \"Benchmark session\"\ntheme = \"bench-swarm\"\ncheck_in = \"self\"\n"
     );
-    let venues: Vec<String> = std::iter::once("main".to_owned())
-        .chain((1..=SUB_VENUES).map(|i| format!("v{i:02}")))
-        .collect();
+    let venues: Vec<String> = std::iter::once("main".to_owned()).chain((1..=SUB_VENUES).map(|i| format!("v{i:02}"))).collect();
     for (i, v) in venues.iter().enumerate() {
         let kind = if i == 0 { "main" } else { "sub" };
-        let _ = writeln!(
-            s,
-            "[[venues]]\nid = \"{v}\"\nname = \"Venue {v}\"\nkind = \"{kind}\"\n"
-        );
+        let _ = writeln!(s, "[[venues]]\nid = \"{v}\"\nname = \"Venue {v}\"\nkind = \"{kind}\"\n");
     }
     for (i, u) in UNITS.iter().enumerate() {
         let _ = writeln!(s, "[[units]]\nid = \"{u}\"\nname = \"Unit {}\"\n", i + 1);
@@ -62,10 +51,7 @@ pub fn session_toml(voters: usize) -> String {
     for (i, d) in delegate_ids(voters).iter().enumerate() {
         let venue = &venues[i % venues.len()];
         let level = LEVELS[i % LEVELS.len()];
-        let _ = writeln!(
-            s,
-            "[[delegates]]\nid = \"{d}\"\nname = \"Delegate {d}\"\nlevel = \"{level}\"\nvenue = \"{venue}\"\n"
-        );
+        let _ = writeln!(s, "[[delegates]]\nid = \"{d}\"\nname = \"Delegate {d}\"\nlevel = \"{level}\"\nvenue = \"{venue}\"\n");
     }
     s
 }
@@ -90,26 +76,18 @@ pub struct ServerProc {
 impl ServerProc {
     pub async fn start(a: &ServerArgs<'_>) -> anyhow::Result<Self> {
         if !a.bin.exists() {
-            bail!(
-                "server binary {} not found: build it with `cargo build --release -p wz-server`",
-                a.bin.display()
-            );
+            bail!("server binary {} not found: build it with `cargo build --release -p wz-server`", a.bin.display());
         }
         let mut cmd = Command::new(a.bin);
-        cmd.arg("serve")
-            .args(["--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(a.data_dir)
-            .arg("--session-file")
-            .arg(a.session_file)
-            .args([
-                "--no-demo",
-                "--rate-per-second",
-                "100000",
-                "--rate-burst",
-                "100000",
-                "--outbound-queue",
-                "65536",
-            ]);
+        cmd.arg("serve").args(["--bind", "127.0.0.1:0", "--data-dir"]).arg(a.data_dir).arg("--session-file").arg(a.session_file).args([
+            "--no-demo",
+            "--rate-per-second",
+            "100000",
+            "--rate-burst",
+            "100000",
+            "--outbound-queue",
+            "65536",
+        ]);
         if let Some(url) = &a.redis_url {
             cmd.args(["--redis-url", url]);
         }
@@ -158,19 +136,9 @@ pub fn read_tokens(data_dir: &Path, session: &str) -> anyhow::Result<HashMap<Str
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     let text = String::from_utf8(bytes).context("credential sheet is not UTF-8")?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut rows = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(csv_fields);
-    let header = rows
-        .next()
-        .ok_or_else(|| anyhow!("{} is empty", path.display()))?;
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| anyhow!("{} has no column {name}", path.display()))
-    };
+    let mut rows = text.lines().filter(|l| !l.trim().is_empty()).map(csv_fields);
+    let header = rows.next().ok_or_else(|| anyhow!("{} is empty", path.display()))?;
+    let col = |name: &str| header.iter().position(|h| h.trim() == name).ok_or_else(|| anyhow!("{} has no column {name}", path.display()));
     let (p, t) = (col("principal")?, col("token")?);
     let mut out = HashMap::new();
     for r in rows {
@@ -184,8 +152,7 @@ pub fn read_tokens(data_dir: &Path, session: &str) -> anyhow::Result<HashMap<Str
 /// Splits one CSV line (RFC 4180 quoting; no quoted newlines in the sheet).
 fn csv_fields(line: &str) -> Vec<String> {
     let line = line.trim_end_matches('\r');
-    let (mut out, mut cur, mut quoted, mut chars) =
-        (Vec::new(), String::new(), false, line.chars().peekable());
+    let (mut out, mut cur, mut quoted, mut chars) = (Vec::new(), String::new(), false, line.chars().peekable());
     while let Some(c) = chars.next() {
         match (c, quoted) {
             ('"', true) if chars.peek() == Some(&'"') => {
@@ -225,9 +192,7 @@ impl Probe {
         Sample {
             appends: scrape_appends(&self.addr).await.ok().flatten(),
             server_cpu: cpu_seconds(&self.server_pid.to_string(), self.clk_tck).unwrap_or(0.0),
-            redis_cpu: self
-                .redis_pid
-                .and_then(|p| cpu_seconds(&p.to_string(), self.clk_tck)),
+            redis_cpu: self.redis_pid.and_then(|p| cpu_seconds(&p.to_string(), self.clk_tck)),
             bench_cpu: cpu_seconds("self", self.clk_tck).unwrap_or(0.0),
         }
     }
@@ -236,16 +201,13 @@ impl Probe {
 pub use crate::host::clk_tck;
 use crate::host::cpu_seconds;
 
-
 /// (count, sum) of the `wz_store_append_seconds` histogram, if exported.
 async fn scrape_appends(addr: &str) -> anyhow::Result<Option<(f64, f64)>> {
     let body = http_get(addr, "/metrics").await?;
     let value = |name: &str| {
         body.lines().find_map(|l| {
             let (k, v) = l.split_once(' ')?;
-            (k == name || k.starts_with(&format!("{name}{{")))
-                .then(|| v.trim().parse::<f64>().ok())
-                .flatten()
+            (k == name || k.starts_with(&format!("{name}{{"))).then(|| v.trim().parse::<f64>().ok()).flatten()
         })
     };
     Ok(value("wz_store_append_seconds_count").zip(value("wz_store_append_seconds_sum")))
@@ -255,32 +217,18 @@ async fn scrape_appends(addr: &str) -> anyhow::Result<Option<(f64, f64)>> {
 async fn http_get(addr: &str, path: &str) -> anyhow::Result<String> {
     let io = async {
         let mut s = TcpStream::connect(addr).await?;
-        s.write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await?;
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
         let mut raw = Vec::new();
         s.read_to_end(&mut raw).await?;
         Ok::<_, std::io::Error>(raw)
     };
-    let raw = tokio::time::timeout(Duration::from_secs(10), io)
-        .await
-        .context("GET timed out")??;
+    let raw = tokio::time::timeout(Duration::from_secs(10), io).await.context("GET timed out")??;
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     if !head.starts_with("HTTP/1.1 200") {
         bail!("GET {path}: {}", head.lines().next().unwrap_or(""));
     }
-    Ok(
-        if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            dechunk(body)
-        } else {
-            body.to_owned()
-        },
-    )
+    Ok(if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() })
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -302,10 +250,7 @@ mod tests {
 
     #[test]
     fn csv_quotes() {
-        assert_eq!(
-            csv_fields("a,\"b, c\",\"d\"\"e\",f\r"),
-            ["a", "b, c", "d\"e", "f"]
-        );
+        assert_eq!(csv_fields("a,\"b, c\",\"d\"\"e\",f\r"), ["a", "b, c", "d\"e", "f"]);
     }
 
     #[test]

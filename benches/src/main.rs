@@ -29,10 +29,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "bench-swarm",
-    about = "Durable ballot acks/s and ballot-to-ack latency over WebSocket, 4 store configurations"
-)]
+#[command(name = "bench-swarm", about = "Durable ballot acks/s and ballot-to-ack latency over WebSocket, 4 store configurations")]
 struct Args {
     /// The server binary to benchmark.
     #[arg(long, default_value = "target/release/wenzheng")]
@@ -59,10 +56,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match rt.block_on(run(args)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -76,35 +70,19 @@ fn main() -> ExitCode {
 async fn run(args: Args) -> anyhow::Result<bool> {
     for name in &args.only {
         if !CONFIGS.iter().any(|c| c.name == name) {
-            bail!(
-                "unknown configuration {name:?}; one of {:?}",
-                CONFIGS.map(|c| c.name)
-            );
+            bail!("unknown configuration {name:?}; one of {:?}", CONFIGS.map(|c| c.name));
         }
     }
     if args.voters == 0 || args.rounds == 0 {
         bail!("--voters and --rounds must be at least 1");
     }
     let started = Instant::now();
-    let scratch = tempfile::Builder::new()
-        .prefix("wz-bench-")
-        .tempdir()
-        .context("creating a temp dir")?;
-    eprintln!(
-        "bench-swarm: measuring the machine (fsync baseline in {})",
-        scratch.path().display()
-    );
+    let scratch = tempfile::Builder::new().prefix("wz-bench-").tempdir().context("creating a temp dir")?;
+    eprintln!("bench-swarm: measuring the machine (fsync baseline in {})", scratch.path().display());
     let machine = report::machine(scratch.path(), &args.server_bin);
     let mut outcomes = Vec::new();
-    for config in CONFIGS
-        .into_iter()
-        .filter(|c| args.only.is_empty() || args.only.iter().any(|o| o == c.name))
-    {
-        let rounds = if config.group_commit {
-            args.rounds
-        } else {
-            args.nogc_rounds.unwrap_or(args.rounds)
-        };
+    for config in CONFIGS.into_iter().filter(|c| args.only.is_empty() || args.only.iter().any(|o| o == c.name)) {
+        let rounds = if config.group_commit { args.rounds } else { args.nogc_rounds.unwrap_or(args.rounds) };
         eprintln!(
             "bench-swarm: {} — {}, group commit {}, {} voters, {rounds} rounds",
             config.name,
@@ -117,44 +95,24 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         let result = match tokio::time::timeout(limit, one_config(&args, config, rounds)).await {
             Ok(Ok(m)) => Ok(m),
             Ok(Err(e)) => Err(format!("{e:#}")),
-            Err(_) => Err(format!(
-                "aborted: not finished after {} s (--config-timeout)",
-                limit.as_secs()
-            )),
+            Err(_) => Err(format!("aborted: not finished after {} s (--config-timeout)", limit.as_secs())),
         };
         if let Err(e) = &result {
             eprintln!("bench-swarm: {} FAILED: {e}", config.name);
         }
-        outcomes.push(Outcome {
-            config,
-            result,
-            elapsed: t.elapsed(),
-        });
+        outcomes.push(Outcome { config, result, elapsed: t.elapsed() });
     }
-    let invocation = std::iter::once("target/release/bench-swarm".to_owned())
-        .chain(std::env::args().skip(1))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let section = report::render(
-        &machine,
-        &outcomes,
-        args.voters,
-        &invocation,
-        started.elapsed(),
-    );
+    let invocation = std::iter::once("target/release/bench-swarm".to_owned()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
+    let section = report::render(&machine, &outcomes, args.voters, &invocation, started.elapsed());
     println!("{section}");
-    report::write(&args.out, &section)
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    report::write(&args.out, &section).with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!("bench-swarm: results written to {}", args.out.display());
     Ok(outcomes.iter().all(|o| o.result.is_ok()))
 }
 
 /// Starts Redis (if needed) and the server, runs the swarm, kills both.
 async fn one_config(args: &Args, config: Config, rounds: u32) -> anyhow::Result<swarm::Measured> {
-    let dir = tempfile::Builder::new()
-        .prefix("wz-bench-")
-        .tempdir()
-        .context("creating a temp dir")?;
+    let dir = tempfile::Builder::new().prefix("wz-bench-").tempdir().context("creating a temp dir")?;
     let definition = dir.path().join("session.toml");
     std::fs::write(&definition, fixture::session_toml(args.voters))?;
     let data_dir = dir.path().join("data");
@@ -184,14 +142,7 @@ async fn one_config(args: &Args, config: Config, rounds: u32) -> anyhow::Result<
     };
     let measured = async {
         let tokens = fixture::read_tokens(&data_dir, fixture::SESSION)?;
-        swarm::run(
-            &server.addr,
-            &tokens,
-            &fixture::delegate_ids(args.voters),
-            rounds,
-            &probe,
-        )
-        .await
+        swarm::run(&server.addr, &tokens, &fixture::delegate_ids(args.voters), rounds, &probe).await
     }
     .await;
     server.kill().await;

@@ -21,42 +21,18 @@ pub struct Config {
 }
 
 pub const CONFIGS: [Config; 4] = [
-    Config {
-        name: "embedded-gc",
-        redis: false,
-        group_commit: true,
-    },
-    Config {
-        name: "embedded-nogc",
-        redis: false,
-        group_commit: false,
-    },
-    Config {
-        name: "redis-gc",
-        redis: true,
-        group_commit: true,
-    },
-    Config {
-        name: "redis-nogc",
-        redis: true,
-        group_commit: false,
-    },
+    Config { name: "embedded-gc", redis: false, group_commit: true },
+    Config { name: "embedded-nogc", redis: false, group_commit: false },
+    Config { name: "redis-gc", redis: true, group_commit: true },
+    Config { name: "redis-nogc", redis: true, group_commit: false },
 ];
 
 impl Config {
     pub fn store(&self) -> &'static str {
-        if self.redis {
-            "Redis (AOF, appendfsync always)"
-        } else {
-            "embedded (redb, fsync per commit)"
-        }
+        if self.redis { "Redis (AOF, appendfsync always)" } else { "embedded (redb, fsync per commit)" }
     }
     pub fn batching(&self) -> &'static str {
-        if self.group_commit {
-            "on (max 256)"
-        } else {
-            "off (`--max-batch 1`)"
-        }
+        if self.group_commit { "on (max 256)" } else { "off (`--max-batch 1`)" }
     }
 }
 
@@ -88,10 +64,7 @@ pub fn figures(m: &Measured) -> Figures {
     let wall: f64 = m.rounds.iter().map(|r| r.wall.as_secs_f64()).sum();
     let ms = |q: f64| m.latency.value_at_quantile(q) as f64 / 1000.0;
     let diff = |f: &dyn Fn(&crate::fixture::Sample) -> Option<f64>| -> Option<f64> {
-        m.rounds
-            .iter()
-            .map(|r| Some(f(&r.after)? - f(&r.before)?))
-            .sum()
+        m.rounds.iter().map(|r| Some(f(&r.after)? - f(&r.before)?)).sum()
     };
     let count = diff(&|s| s.appends.map(|a| a.0));
     let sum = diff(&|s| s.appends.map(|a| a.1));
@@ -106,10 +79,7 @@ pub fn figures(m: &Measured) -> Figures {
         p90: ms(0.9),
         p99: ms(0.99),
         max: m.latency.max() as f64 / 1000.0,
-        appends: count
-            .zip(sum)
-            .filter(|(c, _)| *c > 0.0)
-            .map(|(c, s)| (c, 1000.0 * s / c)),
+        appends: count.zip(sum).filter(|(c, _)| *c > 0.0).map(|(c, s)| (c, 1000.0 * s / c)),
         server_cpu: share(diff(&|s| Some(s.server_cpu))).unwrap_or(0.0),
         redis_cpu: share(diff(&|s| s.redis_cpu)),
         bench_cpu: share(diff(&|s| Some(s.bench_cpu))).unwrap_or(0.0),
@@ -149,26 +119,14 @@ pub fn machine(fsync_dir: &Path, server_bin: &Path) -> Machine {
             ("kernel (`uname -srm`)", sh("uname -srm")),
             ("`redis-server --version`", sh("redis-server --version")),
             ("`rustc --version`", sh("rustc --version")),
-            (
-                "load average before the run (`/proc/loadavg`)",
-                sh("cat /proc/loadavg"),
-            ),
+            ("load average before the run (`/proc/loadavg`)", sh("cat /proc/loadavg")),
             (
                 "server source (`git rev-parse --short HEAD`; uncommitted changes under crates/)",
                 sh("echo \"$(git rev-parse --short HEAD 2>/dev/null) \
                     $(git status --porcelain --untracked-files=no -- crates Cargo.lock 2>/dev/null | tr '\\n' ' ')\""),
             ),
-            (
-                "server binary built (mtime)",
-                sh(&format!(
-                    "date -u -r '{}' '+%Y-%m-%d %H:%M:%S UTC'",
-                    server_bin.display()
-                )),
-            ),
-            (
-                "fdatasync of a 512-byte append in the temp dir (500×)",
-                fsync_baseline(fsync_dir),
-            ),
+            ("server binary built (mtime)", sh(&format!("date -u -r '{}' '+%Y-%m-%d %H:%M:%S UTC'", server_bin.display()))),
+            ("fdatasync of a 512-byte append in the temp dir (500×)", fsync_baseline(fsync_dir)),
         ],
     }
 }
@@ -179,10 +137,7 @@ fn fsync_baseline(dir: &Path) -> String {
     use std::io::Write;
     let path = dir.join("fsync-probe");
     let run = || -> std::io::Result<String> {
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
         let mut t: Vec<f64> = Vec::with_capacity(500);
         for _ in 0..500 {
             let s = Instant::now();
@@ -192,12 +147,7 @@ fn fsync_baseline(dir: &Path) -> String {
         }
         t.sort_by(f64::total_cmp);
         let mean = t.iter().sum::<f64>() / t.len() as f64;
-        Ok(format!(
-            "median {:.2} ms, mean {mean:.2} ms, p99 {:.2} ms (≈ {:.0} fsyncs/s)",
-            t[250],
-            t[495],
-            1000.0 / mean
-        ))
+        Ok(format!("median {:.2} ms, mean {mean:.2} ms, p99 {:.2} ms (≈ {:.0} fsyncs/s)", t[250], t[495], 1000.0 / mean))
     };
     let out = run().unwrap_or_else(|e| format!("failed: {e}"));
     let _ = std::fs::remove_file(&path);
@@ -205,13 +155,7 @@ fn fsync_baseline(dir: &Path) -> String {
 }
 
 /// Renders the results section (without the markers).
-pub fn render(
-    machine: &Machine,
-    outcomes: &[Outcome],
-    voters: usize,
-    invocation: &str,
-    total: Duration,
-) -> String {
+pub fn render(machine: &Machine, outcomes: &[Outcome], voters: usize, invocation: &str, total: Duration) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -222,35 +166,18 @@ pub fn render(
     let _ = writeln!(s, "**Machine.**\n");
     for (k, v) in &machine.lines {
         if v.contains('\n') {
-            let _ = writeln!(
-                s,
-                "- {k}:\n\n  ```text\n{}\n  ```",
-                v.lines()
-                    .map(|l| format!("  {l}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
+            let _ = writeln!(s, "- {k}:\n\n  ```text\n{}\n  ```", v.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n"));
         } else {
             let _ = writeln!(s, "- {k}: {v}");
         }
     }
-    let _ = writeln!(
-        s,
-        "- load average after the run: {}",
-        sh("cat /proc/loadavg")
-    );
-    let _ = writeln!(
-        s,
-        "\n**Results** ({voters} voters, 2 ballots each per round; latency is send → ack per ballot, over every round):\n"
-    );
+    let _ = writeln!(s, "- load average after the run: {}", sh("cat /proc/loadavg"));
+    let _ = writeln!(s, "\n**Results** ({voters} voters, 2 ballots each per round; latency is send → ack per ballot, over every round):\n");
     let _ = writeln!(
         s,
         "| configuration | store | group commit | rounds | ballots | acks/s | p50 ms | p90 ms | p99 ms | max ms | store appends | mean append ms | mean batch (ballots/append) | server CPU | redis CPU | bench CPU |"
     );
-    let _ = writeln!(
-        s,
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    );
+    let _ = writeln!(s, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut figs: Vec<(Config, Figures)> = Vec::new();
     for o in outcomes {
         let c = o.config;
@@ -258,11 +185,7 @@ pub fn render(
             Ok(m) => {
                 let f = figures(m);
                 let (appends, mean, batch) = match f.appends {
-                    Some((n, ms)) => (
-                        format!("{n:.0}"),
-                        format!("{ms:.2}"),
-                        format!("{:.1}", f.ballots as f64 / n),
-                    ),
+                    Some((n, ms)) => (format!("{n:.0}"), format!("{ms:.2}"), format!("{:.1}", f.ballots as f64 / n)),
                     None => ("n/a".into(), "n/a".into(), "n/a".into()),
                 };
                 let redis = f.redis_cpu.map_or("–".into(), |x| format!("{x:.0} %"));
@@ -296,42 +219,17 @@ pub fn render(
             }
         }
     }
-    let get = |redis: bool, gc: bool| {
-        figs.iter()
-            .find(|(c, _)| c.redis == redis && c.group_commit == gc)
-            .map(|(_, f)| f)
-    };
+    let get = |redis: bool, gc: bool| figs.iter().find(|(c, _)| c.redis == redis && c.group_commit == gc).map(|(_, f)| f);
     let mut ratios = Vec::new();
     let mut ratio = |label: &str, a: Option<&Figures>, b: Option<&Figures>| {
         if let (Some(a), Some(b)) = (a, b) {
-            ratios.push(format!(
-                "| {label} | {:.2}× | {:.2}× | {:.2}× |",
-                a.acks_per_s / b.acks_per_s,
-                a.p50 / b.p50,
-                a.p99 / b.p99
-            ));
+            ratios.push(format!("| {label} | {:.2}× | {:.2}× | {:.2}× |", a.acks_per_s / b.acks_per_s, a.p50 / b.p50, a.p99 / b.p99));
         }
     };
-    ratio(
-        "embedded: group commit ÷ no group commit",
-        get(false, true),
-        get(false, false),
-    );
-    ratio(
-        "Redis: group commit ÷ no group commit",
-        get(true, true),
-        get(true, false),
-    );
-    ratio(
-        "group commit: Redis ÷ embedded",
-        get(true, true),
-        get(false, true),
-    );
-    ratio(
-        "no group commit: Redis ÷ embedded",
-        get(true, false),
-        get(false, false),
-    );
+    ratio("embedded: group commit ÷ no group commit", get(false, true), get(false, false));
+    ratio("Redis: group commit ÷ no group commit", get(true, true), get(true, false));
+    ratio("group commit: Redis ÷ embedded", get(true, true), get(false, true));
+    ratio("no group commit: Redis ÷ embedded", get(true, false), get(false, false));
     if !ratios.is_empty() {
         let _ = writeln!(
             s,
@@ -355,13 +253,7 @@ pub fn render(
             let per: Vec<String> = m
                 .rounds
                 .iter()
-                .map(|r| {
-                    format!(
-                        "{:.0} ({})",
-                        r.ballots as f64 / r.wall.as_secs_f64(),
-                        mean_append(&r.before, &r.after)
-                    )
-                })
+                .map(|r| format!("{:.0} ({})", r.ballots as f64 / r.wall.as_secs_f64(), mean_append(&r.before, &r.after)))
                 .collect();
             let _ = writeln!(
                 s,
@@ -384,10 +276,7 @@ pub fn write(path: &Path, section: &str) -> anyhow::Result<()> {
     let old = std::fs::read_to_string(path).unwrap_or_default();
     let new = match (old.find(BEGIN), old.find(END)) {
         (Some(b), Some(e)) if b < e => format!("{}{BEGIN}\n{section}{}", &old[..b], &old[e..]),
-        _ => format!(
-            "{old}{}## Results\n\n{BEGIN}\n{section}{END}\n",
-            if old.is_empty() { "" } else { "\n" }
-        ),
+        _ => format!("{old}{}## Results\n\n{BEGIN}\n{section}{END}\n", if old.is_empty() { "" } else { "\n" }),
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;

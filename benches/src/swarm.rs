@@ -57,11 +57,7 @@ enum Ctl {
 enum Report {
     Connected,
     CheckedIn,
-    Voted {
-        first_send: Instant,
-        last_ack: Instant,
-        latency_us: [u64; 2],
-    },
+    Voted { first_send: Instant, last_ack: Instant, latency_us: [u64; 2] },
     Failed(String),
 }
 
@@ -78,12 +74,7 @@ pub async fn run(
     probe: &Probe,
 ) -> anyhow::Result<Measured> {
     let n = delegates.len();
-    let token = |k: &str| {
-        tokens
-            .get(k)
-            .cloned()
-            .ok_or_else(|| anyhow!("no credential for {k} in the sheet"))
-    };
+    let token = |k: &str| tokens.get(k).cloned().ok_or_else(|| anyhow!("no credential for {k} in the sheet"));
     let mut moderator = Moderator::connect(addr, &token("moderator")?, GUARD).await?;
 
     // Connect every voter (bounded handshakes in flight), each in its task.
@@ -106,63 +97,37 @@ pub async fn run(
         voters.spawn(v.run(gate.clone()));
     }
     drop(rep_tx);
-    collect(&mut reports, n, "connect", |r| {
-        matches!(r, Report::Connected)
-    })
-    .await?;
+    collect(&mut reports, n, "connect", |r| matches!(r, Report::Connected)).await?;
     let connect = started.elapsed();
 
-    moderator
-        .call(json!({"type": "advance_phase", "to": "check_in"}))
-        .await?;
+    moderator.call(json!({"type": "advance_phase", "to": "check_in"})).await?;
     let check_in_before = probe.sample().await;
     let started = Instant::now();
-    ctl_tx
-        .send(Ctl::CheckIn)
-        .map_err(|_| anyhow!("every voter task has ended"))?;
-    collect(&mut reports, n, "check-in", |r| {
-        matches!(r, Report::CheckedIn)
-    })
-    .await?;
+    ctl_tx.send(Ctl::CheckIn).map_err(|_| anyhow!("every voter task has ended"))?;
+    collect(&mut reports, n, "check-in", |r| matches!(r, Report::CheckedIn)).await?;
     let check_in = started.elapsed();
     let check_in_samples = (check_in_before, probe.sample().await);
-    moderator
-        .call(json!({"type": "advance_phase", "to": "questioning"}))
-        .await?;
-    moderator
-        .call(json!({"type": "advance_phase", "to": "evaluation"}))
-        .await?;
+    moderator.call(json!({"type": "advance_phase", "to": "questioning"})).await?;
+    moderator.call(json!({"type": "advance_phase", "to": "evaluation"})).await?;
 
-    let mut latency =
-        Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("histogram bounds");
+    let mut latency = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("histogram bounds");
     let mut measured = Vec::new();
     for r in 1..=rounds {
-        let ack = moderator
-            .call(json!({"type": "open_evaluation", "units": UNITS}))
-            .await?;
-        let evaluation = ack["result"]["evaluation"]
-            .as_u64()
-            .ok_or_else(|| anyhow!("open_evaluation ack without result.evaluation: {ack}"))?;
+        let ack = moderator.call(json!({"type": "open_evaluation", "units": UNITS})).await?;
+        let evaluation =
+            ack["result"]["evaluation"].as_u64().ok_or_else(|| anyhow!("open_evaluation ack without result.evaluation: {ack}"))?;
         let before = probe.sample().await;
-        ctl_tx
-            .send(Ctl::Round { evaluation })
-            .map_err(|_| anyhow!("every voter task has ended"))?;
+        ctl_tx.send(Ctl::Round { evaluation }).map_err(|_| anyhow!("every voter task has ended"))?;
         tokio::time::timeout(GUARD, barrier.wait())
             .await
-            .map_err(|_| {
-                anyhow!("round {r}: the voters did not all reach the barrier within {GUARD:?}")
-            })?;
+            .map_err(|_| anyhow!("round {r}: the voters did not all reach the barrier within {GUARD:?}"))?;
         let released = Instant::now();
         let (mut first, mut last) = (released, released);
         let mut got = 0;
         while got < n {
             let (i, rep) = next_report(&mut reports, &format!("round {r}")).await?;
             match rep {
-                Report::Voted {
-                    first_send,
-                    last_ack,
-                    latency_us,
-                } => {
+                Report::Voted { first_send, last_ack, latency_us } => {
                     first = first.min(first_send);
                     last = last.max(last_ack);
                     for us in latency_us {
@@ -171,31 +136,16 @@ pub async fn run(
                     got += 1;
                 }
                 Report::Failed(why) => bail!("round {r}: voter {} failed: {why}", delegates[i]),
-                _ => bail!(
-                    "round {r}: voter {} sent an unexpected report",
-                    delegates[i]
-                ),
+                _ => bail!("round {r}: voter {} sent an unexpected report", delegates[i]),
             }
         }
         let after = probe.sample().await;
         let wall = last.duration_since(first);
-        let ack = moderator
-            .call(json!({"type": "close_evaluation", "evaluation": evaluation}))
-            .await?;
-        verify_results(&ack, n)
-            .with_context(|| format!("round {r}: results of evaluation {evaluation}"))?;
+        let ack = moderator.call(json!({"type": "close_evaluation", "evaluation": evaluation})).await?;
+        verify_results(&ack, n).with_context(|| format!("round {r}: results of evaluation {evaluation}"))?;
         let ballots = (n * UNITS.len()) as u64;
-        eprintln!(
-            "    round {r}: {ballots} ballots in {:.3} s ({:.0} acks/s)",
-            wall.as_secs_f64(),
-            ballots as f64 / wall.as_secs_f64()
-        );
-        measured.push(Round {
-            ballots,
-            wall,
-            before,
-            after,
-        });
+        eprintln!("    round {r}: {ballots} ballots in {:.3} s ({:.0} acks/s)", wall.as_secs_f64(), ballots as f64 / wall.as_secs_f64());
+        measured.push(Round { ballots, wall, before, after });
     }
     let _ = ctl_tx.send(Ctl::Stop);
     let ended = async {
@@ -209,22 +159,11 @@ pub async fn run(
         }
         Ok(())
     };
-    tokio::time::timeout(GUARD, ended)
-        .await
-        .map_err(|_| anyhow!("voters did not stop within {GUARD:?}"))??;
-    Ok(Measured {
-        latency,
-        rounds: measured,
-        connect,
-        check_in,
-        check_in_samples,
-    })
+    tokio::time::timeout(GUARD, ended).await.map_err(|_| anyhow!("voters did not stop within {GUARD:?}"))??;
+    Ok(Measured { latency, rounds: measured, connect, check_in, check_in_samples })
 }
 
-async fn next_report(
-    reports: &mut mpsc::UnboundedReceiver<(usize, Report)>,
-    step: &str,
-) -> anyhow::Result<(usize, Report)> {
+async fn next_report(reports: &mut mpsc::UnboundedReceiver<(usize, Report)>, step: &str) -> anyhow::Result<(usize, Report)> {
     match tokio::time::timeout(GUARD, reports.recv()).await {
         Ok(Some(r)) => Ok(r),
         Ok(None) => bail!("{step}: every voter task has ended"),
@@ -256,23 +195,13 @@ fn verify_results(ack: &Value, n: usize) -> anyhow::Result<()> {
         .as_array()
         .ok_or_else(|| anyhow!("close ack without result.closed.results.units: {ack}"))?;
     if units.len() != UNITS.len() {
-        bail!(
-            "{} units in the results, expected {}",
-            units.len(),
-            UNITS.len()
-        );
+        bail!("{} units in the results, expected {}", units.len(), UNITS.len());
     }
     for (k, unit) in UNITS.iter().enumerate() {
-        let u = units
-            .iter()
-            .find(|u| u["unit"] == *unit)
-            .ok_or_else(|| anyhow!("no results for unit {unit}"))?;
+        let u = units.iter().find(|u| u["unit"] == *unit).ok_or_else(|| anyhow!("no results for unit {unit}"))?;
         let counts = &u["counts"];
         if counts["total"].as_u64() != Some(n as u64) {
-            bail!(
-                "unit {unit}: total {} ballots, expected {n}",
-                counts["total"]
-            );
+            bail!("unit {unit}: total {} ballots, expected {n}", counts["total"]);
         }
         for rt in RATINGS {
             let want = (0..n).filter(|&i| rating(i, k) == rt).count() as u64;
@@ -323,9 +252,7 @@ impl Voter {
                     }
                     return;
                 }
-                Err(broadcast::error::RecvError::Lagged(k)) => {
-                    Err(anyhow!("missed {k} control messages"))
-                }
+                Err(broadcast::error::RecvError::Lagged(k)) => Err(anyhow!("missed {k} control messages")),
             };
             match step {
                 Ok(r) => self.report(r),
@@ -340,8 +267,7 @@ impl Voter {
 
     async fn check_in(&self, conn: &mut Conn) -> anyhow::Result<()> {
         let id = format!("ci-{}", self.delegate);
-        conn.send(&json!({"type": "check_in", "id": id, "delegate": self.delegate}))
-            .await?;
+        conn.send(&json!({"type": "check_in", "id": id, "delegate": self.delegate})).await?;
         conn.answers_to(&[&id], GUARD).await?;
         Ok(())
     }
@@ -349,14 +275,8 @@ impl Voter {
     /// Two ballots back to back, then both acks; checks each receipt.
     async fn vote(&self, conn: &mut Conn, evaluation: u64) -> anyhow::Result<Report> {
         let d = &self.delegate;
-        let ids: Vec<String> = UNITS
-            .iter()
-            .map(|u| format!("e{evaluation}-{u}-{d}"))
-            .collect();
-        let ballot_ids: Vec<String> = UNITS
-            .iter()
-            .map(|u| format!("b-e{evaluation}-{u}-{d}"))
-            .collect();
+        let ids: Vec<String> = UNITS.iter().map(|u| format!("e{evaluation}-{u}-{d}")).collect();
+        let ballot_ids: Vec<String> = UNITS.iter().map(|u| format!("b-e{evaluation}-{u}-{d}")).collect();
         let mut sent = Vec::with_capacity(UNITS.len());
         for (k, unit) in UNITS.iter().enumerate() {
             let cmd = json!({
@@ -381,19 +301,11 @@ impl Voter {
                 || receipt["evaluation"] != evaluation
                 || receipt["rating"] != rating(self.index, k)
             {
-                bail!(
-                    "ack {} does not carry the receipt of its ballot: {ack}",
-                    ids[k]
-                );
+                bail!("ack {} does not carry the receipt of its ballot: {ack}", ids[k]);
             }
-            latency_us[k] =
-                u64::try_from(at.duration_since(sent[k]).as_micros()).unwrap_or(u64::MAX);
+            latency_us[k] = u64::try_from(at.duration_since(sent[k]).as_micros()).unwrap_or(u64::MAX);
             last_ack = last_ack.max(*at);
         }
-        Ok(Report::Voted {
-            first_send: sent[0],
-            last_ack,
-            latency_us,
-        })
+        Ok(Report::Voted { first_send: sent[0], last_ack, latency_us })
     }
 }

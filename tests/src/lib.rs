@@ -83,7 +83,13 @@ impl Server {
     }
 
     /// Like [`Server::start_logged`], with extra environment variables for the server.
-    pub async fn start_with(bin: &str, data_dir: &Path, extra: &[&str], env: &[(&str, &str)], capture: Option<LogCapture>) -> anyhow::Result<Server> {
+    pub async fn start_with(
+        bin: &str,
+        data_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        capture: Option<LogCapture>,
+    ) -> anyhow::Result<Server> {
         Self::start_full(bin, "127.0.0.1:0", data_dir, extra, env, capture).await
     }
 
@@ -92,7 +98,14 @@ impl Server {
         Self::start_full(bin, bind, data_dir, extra, &[], LogCapture::from_env()).await
     }
 
-    async fn start_full(bin: &str, bind: &str, data_dir: &Path, extra: &[&str], env: &[(&str, &str)], capture: Option<LogCapture>) -> anyhow::Result<Server> {
+    async fn start_full(
+        bin: &str,
+        bind: &str,
+        data_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        capture: Option<LogCapture>,
+    ) -> anyhow::Result<Server> {
         let mut cmd = Command::new(bin);
         cmd.arg("serve").args(["--bind", bind, "--data-dir"]).arg(data_dir);
         // The suites drive delegates' own check-ins over their sockets (the
@@ -264,7 +277,13 @@ pub fn read_tokens(data_dir: &Path) -> anyhow::Result<HashMap<String, String>> {
     Ok(out)
 }
 
-pub async fn http(addr: &str, method: &str, path: &str, bearer: Option<&str>, body: Option<(&str, &[u8])>) -> anyhow::Result<(u16, String)> {
+pub async fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<(&str, &[u8])>,
+) -> anyhow::Result<(u16, String)> {
     let auth = bearer.map(|t| format!("Bearer {t}"));
     let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
     request(addr, method, path, &headers, body).await
@@ -294,7 +313,13 @@ impl RawResponse {
 }
 
 /// An HTTP/1.1 request with a bearer credential and a body of raw bytes.
-pub async fn http_raw(addr: &str, method: &str, path: &str, bearer: Option<&str>, body: Option<(&str, &[u8])>) -> anyhow::Result<RawResponse> {
+pub async fn http_raw(
+    addr: &str,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<(&str, &[u8])>,
+) -> anyhow::Result<RawResponse> {
     let auth = bearer.map(|t| format!("Bearer {t}"));
     let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
     let mut s = TcpStream::connect(addr).await?;
@@ -338,7 +363,13 @@ fn dechunk_bytes(mut s: &[u8]) -> Vec<u8> {
     out
 }
 
-async fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<(&str, &[u8])>) -> anyhow::Result<(u16, String)> {
+async fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, &[u8])>,
+) -> anyhow::Result<(u16, String)> {
     let mut s = TcpStream::connect(addr).await?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {

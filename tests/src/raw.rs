@@ -87,9 +87,8 @@ impl Frame {
 
     /// (code, reason) of a close frame; `None` for an empty close payload.
     pub fn close_code(&self) -> Option<(u16, String)> {
-        (self.opcode == CLOSE && self.payload.len() >= 2).then(|| {
-            (u16::from_be_bytes([self.payload[0], self.payload[1]]), String::from_utf8_lossy(&self.payload[2..]).into_owned())
-        })
+        (self.opcode == CLOSE && self.payload.len() >= 2)
+            .then(|| (u16::from_be_bytes([self.payload[0], self.payload[1]]), String::from_utf8_lossy(&self.payload[2..]).into_owned()))
     }
 }
 
@@ -311,11 +310,8 @@ mod tests {
 
     #[test]
     fn frames_round_trip() {
-        for f in [
-            Frame::text("问政"),
-            Frame::new(BINARY, vec![7u8; 300]).unmasked(),
-            Frame::new(PING, vec![1u8; 70_000]).fin(false).rsv(5),
-        ] {
+        for f in [Frame::text("问政"), Frame::new(BINARY, vec![7u8; 300]).unmasked(), Frame::new(PING, vec![1u8; 70_000]).fin(false).rsv(5)]
+        {
             let bytes = f.encode();
             assert_eq!(parse(&bytes), Some((f, bytes.len())));
             assert_eq!(parse(&bytes[..bytes.len() - 1]), None);

@@ -105,23 +105,41 @@ async fn bad_input_gets_typed_errors_and_changes_nothing() {
     m.ok(json!({"type": "approve_question", "question": q})).await;
     m.ok(json!({"type": "advance_phase", "to": "questioning"})).await;
     m.ok(json!({"type": "advance_phase", "to": "evaluation"})).await;
-    let e = d1.call(json!({"type": "cast_ballot", "ballot_id": "early", "evaluation": 1, "unit": "minzheng", "rating": "satisfied"})).await.unwrap_err();
+    let e = d1
+        .call(json!({"type": "cast_ballot", "ballot_id": "early", "evaluation": 1, "unit": "minzheng", "rating": "satisfied"}))
+        .await
+        .unwrap_err();
     assert_eq!(e["code"], "not_found", "no evaluation is open yet");
     m.ok(json!({"type": "open_evaluation", "units": ["minzheng"]})).await;
     let mut d2 = server.connect("delegate:d002", None).await;
     d2.next().await;
-    let e = d2.call(json!({"type": "cast_ballot", "ballot_id": "b1", "evaluation": 1, "unit": "minzheng", "rating": "satisfied"})).await.unwrap_err();
+    let e = d2
+        .call(json!({"type": "cast_ballot", "ballot_id": "b1", "evaluation": 1, "unit": "minzheng", "rating": "satisfied"}))
+        .await
+        .unwrap_err();
     assert_eq!(e["code"], "invalid_state", "a delegate who has not checked in cannot vote");
     d1.ok(json!({"type": "cast_ballot", "ballot_id": "b1", "evaluation": 1, "unit": "minzheng", "rating": "satisfied"})).await;
-    let e = d1.call(json!({"type": "cast_ballot", "ballot_id": "b2", "evaluation": 1, "unit": "minzheng", "rating": "dissatisfied"})).await.unwrap_err();
+    let e = d1
+        .call(json!({"type": "cast_ballot", "ballot_id": "b2", "evaluation": 1, "unit": "minzheng", "rating": "dissatisfied"}))
+        .await
+        .unwrap_err();
     assert_eq!(e["code"], "already_done");
-    let e = d1.call(json!({"type": "cast_ballot", "ballot_id": "b1", "evaluation": 1, "unit": "minzheng", "rating": "dissatisfied"})).await.unwrap_err();
+    let e = d1
+        .call(json!({"type": "cast_ballot", "ballot_id": "b1", "evaluation": 1, "unit": "minzheng", "rating": "dissatisfied"}))
+        .await
+        .unwrap_err();
     assert_eq!(e["code"], "already_done", "a ballot id cannot be reused for another choice");
-    let e = m.call(json!({"type": "cast_ballot", "ballot_id": "m1", "evaluation": 1, "unit": "minzheng", "rating": "satisfied"})).await.unwrap_err();
+    let e = m
+        .call(json!({"type": "cast_ballot", "ballot_id": "m1", "evaluation": 1, "unit": "minzheng", "rating": "satisfied"}))
+        .await
+        .unwrap_err();
     assert_eq!(e["code"], "forbidden", "only delegates vote");
     m.ok(json!({"type": "check_in", "delegate": "d002"})).await;
     let closed = m.ok(json!({"type": "close_evaluation", "evaluation": 1})).await;
-    let e = d2.call(json!({"type": "cast_ballot", "ballot_id": "late", "evaluation": 1, "unit": "minzheng", "rating": "satisfied"})).await.unwrap_err();
+    let e = d2
+        .call(json!({"type": "cast_ballot", "ballot_id": "late", "evaluation": 1, "unit": "minzheng", "rating": "satisfied"}))
+        .await
+        .unwrap_err();
     assert_eq!(e["code"], "invalid_state", "ballot after close");
     // Closing again is harmless: the same final results.
     let again = m.ok(json!({"type": "close_evaluation", "evaluation": 1})).await;
@@ -167,6 +185,11 @@ async fn http_endpoints_answer() {
     assert_eq!(server.http("GET", "/healthz", None, None).await.0, 200);
     let (status, body) = server.http("GET", "/readyz", None, None).await;
     assert_eq!(status, 200, "{body}");
+    let ready: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        ready,
+        json!({"ready": true, "store": "embedded", "store_reachable": true, "store_problems": [], "sessions": 1, "refused": []})
+    );
     let (status, body) = server.http("GET", "/api/sessions", None, None).await;
     assert_eq!(status, 200);
     assert!(body.contains(SESSION));
@@ -180,9 +203,18 @@ async fn http_endpoints_answer() {
     assert_eq!(server.http("GET", &format!("/api/sessions/{SESSION}"), Some("nope"), None).await.0, 401);
     // Writes need the moderator.
     let csv = "id,name,level,venue\nd999,新代表,县,baiyu\n";
-    let (status, _) = server.http("POST", &format!("/api/sessions/{SESSION}/delegates"), Some(&server.token("delegate:d001")), Some(("text/csv", csv.as_bytes()))).await;
+    let (status, _) = server
+        .http(
+            "POST",
+            &format!("/api/sessions/{SESSION}/delegates"),
+            Some(&server.token("delegate:d001")),
+            Some(("text/csv", csv.as_bytes())),
+        )
+        .await;
     assert_eq!(status, 403);
-    let (status, body) = server.http("POST", &format!("/api/sessions/{SESSION}/delegates"), Some(&server.token("moderator")), Some(("text/csv", csv.as_bytes()))).await;
+    let (status, body) = server
+        .http("POST", &format!("/api/sessions/{SESSION}/delegates"), Some(&server.token("moderator")), Some(("text/csv", csv.as_bytes())))
+        .await;
     assert_eq!(status, 201, "{body}");
     let v: Value = serde_json::from_str(&body).unwrap();
     let token = v["credentials"][0]["token"].as_str().unwrap().to_owned();
@@ -196,7 +228,14 @@ async fn http_endpoints_answer() {
     assert!(row.contains(",新代表,") && row.contains(&token) && row.ends_with(&format!(",baiyu,白羽街道人大代表联络站,{code}")), "{row}");
     // Reissuing a lost card revokes the old credential and closes its connection.
     let body = json!({"principals": ["delegate:d999"]}).to_string();
-    let (status, out) = server.http("POST", &format!("/api/sessions/{SESSION}/credentials/reissue"), Some(&server.token("moderator")), Some(("application/json", body.as_bytes()))).await;
+    let (status, out) = server
+        .http(
+            "POST",
+            &format!("/api/sessions/{SESSION}/credentials/reissue"),
+            Some(&server.token("moderator")),
+            Some(("application/json", body.as_bytes())),
+        )
+        .await;
     assert_eq!(status, 200, "{out}");
     assert_eq!(newcomer.closed().await.map(|c| c.0), Some(4010));
     assert_eq!(Client::connect(&server.addr, &token, None).await.unwrap().closed().await.map(|c| c.0), Some(1008));
@@ -208,7 +247,9 @@ async fn http_endpoints_answer() {
     m.next().await;
     m.ok(json!({"type": "advance_phase", "to": "check_in"})).await;
     let csv = "id,name,level,venue\nd998,晚到代表,县,baiyu\n";
-    let (status, body) = server.http("POST", &format!("/api/sessions/{SESSION}/delegates"), Some(&server.token("moderator")), Some(("text/csv", csv.as_bytes()))).await;
+    let (status, body) = server
+        .http("POST", &format!("/api/sessions/{SESSION}/delegates"), Some(&server.token("moderator")), Some(("text/csv", csv.as_bytes())))
+        .await;
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("invalid_state"));
     // Security headers on pages.
@@ -235,7 +276,8 @@ async fn unknown_api_paths_and_methods_get_json_errors() {
         let r = wz_e2e::http_raw(&server.addr, method, &path, bearer, None).await.unwrap();
         assert_eq!(r.status, 404, "{method} {path}: {}", String::from_utf8_lossy(&r.body));
         assert_eq!(r.header("content-type").as_deref(), Some("application/json"), "{method} {path}");
-        let v: Value = serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {}", String::from_utf8_lossy(&r.body)));
+        let v: Value = serde_json::from_slice(&r.body)
+            .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {}", String::from_utf8_lossy(&r.body)));
         assert_eq!(v["code"], "not_found", "{method} {path}: {v}");
     }
     let r = wz_e2e::http_raw(&server.addr, "DELETE", "/api/sessions", Some(&moderator), None).await.unwrap();

@@ -135,7 +135,8 @@ async fn a_request_body_that_never_completes_is_cut_after_the_handshake_deadline
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(BIN, dir.path(), &["--handshake-timeout-seconds", "1"]).await.unwrap();
     let mut s = TcpStream::connect(&server.addr).await.unwrap();
-    let head = format!("POST /api/sessions HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{", server.addr);
+    let head =
+        format!("POST /api/sessions HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{", server.addr);
     s.write_all(head.as_bytes()).await.unwrap();
     let answer = String::from_utf8_lossy(&until_closed(&mut s).await).into_owned();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
@@ -235,7 +236,9 @@ async fn beyond_the_total_cap_new_connections_get_503_while_clients_are_served()
 async fn request_headers_over_16_kib_get_431() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(BIN, dir.path(), &[]).await.unwrap();
-    let with_header = |bytes: usize| format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nX-Pad: {}\r\n\r\n", server.addr, "p".repeat(bytes));
+    let with_header = |bytes: usize| {
+        format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nX-Pad: {}\r\n\r\n", server.addr, "p".repeat(bytes))
+    };
     let (status, _, _) = exchange(&server.addr, with_header(17 * 1024).as_bytes()).await;
     assert_eq!(status, 431);
     let (status, _, body) = exchange(&server.addr, with_header(15 * 1024).as_bytes()).await;

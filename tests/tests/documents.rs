@@ -29,12 +29,7 @@ struct Scenario {
 }
 
 fn rating(n: usize, u: usize) -> &'static str {
-    [
-        "satisfied",
-        "basically_satisfied",
-        "dissatisfied",
-        "satisfied",
-    ][(n + u) % 4]
+    ["satisfied", "basically_satisfied", "dissatisfied", "satisfied"][(n + u) % 4]
 }
 
 async fn drive(server: &Server) -> Scenario {
@@ -44,51 +39,31 @@ async fn drive(server: &Server) -> Scenario {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| {
-            (
-                d["id"].as_str().unwrap().to_owned(),
-                d["name"].as_str().unwrap().to_owned(),
-            )
-        })
+        .map(|d| (d["id"].as_str().unwrap().to_owned(), d["name"].as_str().unwrap().to_owned()))
         .collect();
     assert_eq!(delegates.len(), 320);
     let venue_of: BTreeMap<String, String> = snap["delegates"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| {
-            (
-                d["id"].as_str().unwrap().to_owned(),
-                d["venue"].as_str().unwrap().to_owned(),
-            )
-        })
+        .map(|d| (d["id"].as_str().unwrap().to_owned(), d["venue"].as_str().unwrap().to_owned()))
         .collect();
-    m.ok(json!({"type": "advance_phase", "to": "check_in"}))
-        .await;
+    m.ok(json!({"type": "advance_phase", "to": "check_in"})).await;
     for (d, _) in &delegates {
         m.ok(json!({"type": "check_in", "delegate": d})).await;
     }
-    m.ok(json!({"type": "advance_phase", "to": "questioning"}))
-        .await;
+    m.ok(json!({"type": "advance_phase", "to": "questioning"})).await;
     let texts = floor(&mut m, &venue_of).await;
     let results = evaluate(server, &mut m, &venue_of).await;
     issue(server).await;
-    Scenario {
-        texts,
-        delegates,
-        results,
-    }
+    Scenario { texts, delegates, results }
 }
 
 /// Three questions, two put on the floor and answered with a commitment
 /// each, a follow-up answered too. Returns what the bulletin must print.
 async fn floor(m: &mut wz_e2e::Client, venue_of: &BTreeMap<String, String>) -> Vec<&'static str> {
     let asks = [
-        (
-            "d001",
-            "minzheng",
-            "农村助餐服务覆盖率只有三成，何时实现全覆盖？",
-        ),
+        ("d001", "minzheng", "农村助餐服务覆盖率只有三成，何时实现全覆盖？"),
         ("d040", "weijian", "医养结合签约为何迟迟不落地？"),
         ("d100", "caizheng", "养老机构运营补贴何时按时发放？"),
     ];
@@ -96,32 +71,18 @@ async fn floor(m: &mut wz_e2e::Client, venue_of: &BTreeMap<String, String>) -> V
     for (d, unit, text) in asks {
         let ack = m.ok(json!({"type": "submit_question", "on_behalf_of": d, "topic": "policy", "unit": unit, "text": text})).await;
         let q = ack["result"]["question"].as_u64().unwrap();
-        m.ok(json!({"type": "approve_question", "question": q}))
-            .await;
+        m.ok(json!({"type": "approve_question", "question": q})).await;
         qid.push((q, venue_of[d].clone(), unit));
     }
     let answers = [
-        (
-            "县民政局局长",
-            "今年年底覆盖率达到八成，明年全覆盖。",
-            "新建农村助餐点42个",
-            "2027-06-30",
-        ),
-        (
-            "县卫健委主任",
-            "本月内完成全部签约。",
-            "完成医养结合签约",
-            "2027-03-31",
-        ),
+        ("县民政局局长", "今年年底覆盖率达到八成，明年全覆盖。", "新建农村助餐点42个", "2027-06-30"),
+        ("县卫健委主任", "本月内完成全部签约。", "完成医养结合签约", "2027-03-31"),
     ];
     for ((q, venue, unit), (official, summary, what, due)) in qid.iter().zip(answers) {
-        m.ok(json!({"type": "grant_floor", "venue": venue, "question": q}))
+        m.ok(json!({"type": "grant_floor", "venue": venue, "question": q})).await;
+        m.ok(json!({"type": "record_answer", "unit": unit, "official": official, "summary": summary,
+            "commitments": [{"what": what, "unit": unit, "due": due}]}))
             .await;
-        m.ok(
-            json!({"type": "record_answer", "unit": unit, "official": official, "summary": summary,
-            "commitments": [{"what": what, "unit": unit, "due": due}]}),
-        )
-        .await;
         if *q == qid[0].0 {
             let ack = m.ok(json!({"type": "add_follow_up", "on_behalf_of": "d002", "text": "助餐点的运营资金从哪里来？"})).await;
             let f = ack["result"]["follow_up"].as_u64().unwrap();
@@ -145,48 +106,23 @@ async fn floor(m: &mut wz_e2e::Client, venue_of: &BTreeMap<String, String>) -> V
 
 /// 57 voters: every delegate of three venues, ten of the main venue, two
 /// of 丁河镇 (a cell under three ballots). Returns the revealed results.
-async fn evaluate(
-    server: &Server,
-    m: &mut wz_e2e::Client,
-    venue_of: &BTreeMap<String, String>,
-) -> Value {
-    m.ok(json!({"type": "advance_phase", "to": "evaluation"}))
-        .await;
-    let ev = m
-        .ok(json!({"type": "open_evaluation", "units": UNITS}))
-        .await["result"]["evaluation"]
-        .as_u64()
-        .unwrap();
-    let mut voters: Vec<&String> = venue_of
-        .iter()
-        .filter(|(_, v)| ["baiyu", "zijin", "lianhua"].contains(&v.as_str()))
-        .map(|(d, _)| d)
-        .collect();
-    voters.extend(
-        venue_of
-            .iter()
-            .filter(|(_, v)| v.as_str() == "main")
-            .map(|(d, _)| d)
-            .take(10),
-    );
-    voters.extend(
-        venue_of
-            .iter()
-            .filter(|(_, v)| v.as_str() == "dinghe")
-            .map(|(d, _)| d)
-            .take(2),
-    );
+async fn evaluate(server: &Server, m: &mut wz_e2e::Client, venue_of: &BTreeMap<String, String>) -> Value {
+    m.ok(json!({"type": "advance_phase", "to": "evaluation"})).await;
+    let ev = m.ok(json!({"type": "open_evaluation", "units": UNITS})).await["result"]["evaluation"].as_u64().unwrap();
+    let mut voters: Vec<&String> =
+        venue_of.iter().filter(|(_, v)| ["baiyu", "zijin", "lianhua"].contains(&v.as_str())).map(|(d, _)| d).collect();
+    voters.extend(venue_of.iter().filter(|(_, v)| v.as_str() == "main").map(|(d, _)| d).take(10));
+    voters.extend(venue_of.iter().filter(|(_, v)| v.as_str() == "dinghe").map(|(d, _)| d).take(2));
     assert_eq!(voters.len(), 57);
     for (n, d) in voters.iter().enumerate() {
         let mut c = server.connect(&format!("delegate:{d}"), None).await;
         c.next().await;
         for (u, unit) in UNITS.iter().enumerate() {
-            c.ok(json!({"type": "cast_ballot", "ballot_id": format!("b-{d}-{u}"), "evaluation": ev, "unit": unit, "rating": rating(n, u)})).await;
+            c.ok(json!({"type": "cast_ballot", "ballot_id": format!("b-{d}-{u}"), "evaluation": ev, "unit": unit, "rating": rating(n, u)}))
+                .await;
         }
     }
-    let closed = m
-        .ok(json!({"type": "close_evaluation", "evaluation": ev}))
-        .await;
+    let closed = m.ok(json!({"type": "close_evaluation", "evaluation": ev})).await;
     m.ok(json!({"type": "advance_phase", "to": "closed"})).await;
     closed["result"]["closed"]["results"].clone()
 }
@@ -206,15 +142,7 @@ async fn issue(server: &Server) {
 
 async fn get(server: &Server, path: &str, key: Option<&str>) -> RawResponse {
     let token = key.map(|k| server.token(k));
-    http_raw(
-        &server.addr,
-        "GET",
-        &format!("/api/sessions/{SESSION}/{path}"),
-        token.as_deref(),
-        None,
-    )
-    .await
-    .unwrap()
+    http_raw(&server.addr, "GET", &format!("/api/sessions/{SESSION}/{path}"), token.as_deref(), None).await.unwrap()
 }
 
 /// Text without any whitespace: pdftotext wraps lines where the layout does.
@@ -229,11 +157,7 @@ fn pdf_text(pdf: &Path) -> String {
         .arg("-")
         .output()
         .expect("pdftotext (poppler-utils; scripts/setup installs it)");
-    assert!(
-        out.status.success(),
-        "pdftotext failed on {}",
-        pdf.display()
-    );
+    assert!(out.status.success(), "pdftotext failed on {}", pdf.display());
     squash(&String::from_utf8(out.stdout).unwrap())
 }
 
@@ -255,15 +179,9 @@ fn assert_no_line_starts_with_closing_punctuation(pdf: &Path, name: &str) {
 
 /// Every font of the PDF is embedded, the CJK one among them (`pdffonts`).
 fn assert_fonts_embedded(pdf: &Path) {
-    let out = Command::new("pdffonts")
-        .arg(pdf)
-        .output()
-        .expect("pdffonts (poppler-utils)");
+    let out = Command::new("pdffonts").arg(pdf).output().expect("pdffonts (poppler-utils)");
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        text.contains("WenQuanYiMicroHei"),
-        "the CJK font is embedded: {text}"
-    );
+    assert!(text.contains("WenQuanYiMicroHei"), "the CJK font is embedded: {text}");
     for line in text.lines().skip(2) {
         // name, type, encoding, emb, sub, uni, object, generation: `emb` is 5th from the end.
         let f: Vec<&str> = line.split_whitespace().collect();
@@ -315,35 +233,20 @@ fn assert_names_no_delegate(what: &str, text: &str, head: &str, s: &Scenario) {
     for (id, name) in &s.delegates {
         assert!(!text.contains(name.as_str()), "{what} names delegate {id}");
         let idw = format!("{id}\"");
-        assert!(
-            !text.contains(&idw)
-                && !text.contains(&format!(">{id}<"))
-                && !text.contains(&format!(",{id},")),
-            "{what} carries {id}"
-        );
+        assert!(!text.contains(&idw) && !text.contains(&format!(">{id}<")) && !text.contains(&format!(",{id},")), "{what} carries {id}");
     }
-    assert!(
-        !text.contains("#token=") && !text.contains("token="),
-        "{what} carries a join link"
-    );
+    assert!(!text.contains("#token=") && !text.contains("token="), "{what} carries a join link");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_and_spreadsheets_of_the_320_delegate_session() {
     assert!(
-        Path::new(&std::env::var("WZ_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()))
-            .is_file(),
+        Path::new(&std::env::var("WZ_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).is_file(),
         "the PDF documents need Chromium: run scripts/setup (apt-get install chromium fonts-wqy-microhei poppler-utils)"
     );
     let dir = tempfile::tempdir().unwrap();
     // The moderator checks all 320 in: above the per-credential rate limit.
-    let mut server = Server::start(
-        BIN,
-        &dir.path().join("data"),
-        &["--rate-per-second", "2000", "--rate-burst", "2000"],
-    )
-    .await
-    .unwrap();
+    let mut server = Server::start(BIN, &dir.path().join("data"), &["--rate-per-second", "2000", "--rate-burst", "2000"]).await.unwrap();
     let s = drive(&server).await;
 
     let head = print_html(&server).await;
@@ -351,9 +254,7 @@ async fn documents_and_spreadsheets_of_the_320_delegate_session() {
     check_texts(&texts, &s, &head);
     spreadsheets(&server, &s, &head).await;
     access(&server).await;
-    let results_csv = get(&server, "export/results.csv", Some("moderator"))
-        .await
-        .body;
+    let results_csv = get(&server, "export/results.csv", Some("moderator")).await.body;
     server.kill().await;
     command_line(dir.path(), &s, &head, &results_csv);
 }
@@ -363,24 +264,13 @@ async fn print_html(server: &Server) -> String {
     // ---- the print HTML -----------------------------------------------------------
     let bulletin = get(server, "documents/bulletin.html", Some("moderator")).await;
     assert_eq!(bulletin.status, 200);
-    assert_eq!(
-        bulletin.header("content-type").as_deref(),
-        Some("text/html; charset=utf-8")
-    );
+    assert_eq!(bulletin.header("content-type").as_deref(), Some("text/html; charset=utf-8"));
     assert!(
-        bulletin
-            .header("content-disposition")
-            .unwrap()
-            .contains("filename*=UTF-8''xixia-2026-%E4%BA%BA%E5%A4%A7"),
+        bulletin.header("content-disposition").unwrap().contains("filename*=UTF-8''xixia-2026-%E4%BA%BA%E5%A4%A7"),
         "a Chinese file name"
     );
     let html = String::from_utf8(bulletin.body).unwrap();
-    let head = html
-        .split("data-chain-head>")
-        .nth(1)
-        .and_then(|r| r.split('<').next())
-        .unwrap()
-        .to_owned();
+    let head = html.split("data-chain-head>").nth(1).and_then(|r| r.split('<').next()).unwrap().to_owned();
     assert_eq!(head.len(), 64, "the chain head is printed");
     assert!(!html.contains("<script"), "no script in a document");
 
@@ -388,18 +278,10 @@ async fn print_html(server: &Server) -> String {
 }
 
 /// The three documents as HTML and PDF; returns each PDF's text (no whitespace).
-async fn pdfs(
-    server: &Server,
-    s: &Scenario,
-    head: &str,
-    dir: &Path,
-) -> BTreeMap<&'static str, String> {
+async fn pdfs(server: &Server, s: &Scenario, head: &str, dir: &Path) -> BTreeMap<&'static str, String> {
     // ---- the PDFs ----------------------------------------------------------------------
-    let docs = [
-        ("bulletin", "documents/bulletin"),
-        ("letter", "documents/letters/minzheng"),
-        ("results-report", "documents/results-report"),
-    ];
+    let docs =
+        [("bulletin", "documents/bulletin"), ("letter", "documents/letters/minzheng"), ("results-report", "documents/results-report")];
     let mut texts = BTreeMap::new();
     for (name, path) in docs {
         let html = get(server, &format!("{path}.html"), Some("moderator")).await;
@@ -409,22 +291,10 @@ async fn pdfs(
         let started = Instant::now();
         let pdf = get(server, &format!("{path}.pdf"), Some("office")).await;
         let took = started.elapsed();
-        assert_eq!(
-            pdf.status,
-            200,
-            "{name}: {}",
-            String::from_utf8_lossy(&pdf.body)
-        );
-        assert_eq!(
-            pdf.header("content-type").as_deref(),
-            Some("application/pdf")
-        );
+        assert_eq!(pdf.status, 200, "{name}: {}", String::from_utf8_lossy(&pdf.body));
+        assert_eq!(pdf.header("content-type").as_deref(), Some("application/pdf"));
         assert!(pdf.body.starts_with(b"%PDF-"), "{name}");
-        eprintln!(
-            "figure: {name}.pdf {} KiB in {} ms",
-            pdf.body.len().div_ceil(1024),
-            took.as_millis()
-        );
+        eprintln!("figure: {name}.pdf {} KiB in {} ms", pdf.body.len().div_ceil(1024), took.as_millis());
         let file = dir.join(format!("{name}.pdf"));
         std::fs::write(&file, &pdf.body).unwrap();
         // WZ_DOCUMENTS_OUT=<dir> keeps the PDFs to look at.
@@ -432,10 +302,7 @@ async fn pdfs(
             std::fs::copy(&file, Path::new(&out).join(format!("{name}.pdf"))).unwrap();
         }
         let ink = ink_on_first_page(&file, dir);
-        assert!(
-            ink > 0.005,
-            "{name}: the first page is blank ({ink:.4} dark)"
-        );
+        assert!(ink > 0.005, "{name}: the first page is blank ({ink:.4} dark)");
         assert_fonts_embedded(&file);
         assert_no_line_starts_with_closing_punctuation(&file, name);
         texts.insert(name, pdf_text(&file));
@@ -452,21 +319,12 @@ fn check_texts(texts: &BTreeMap<&'static str, String>, s: &Scenario, head: &str)
         assert!(b.contains(&squash(t)), "the bulletin lacks {t}");
     }
     for unit in ["县民政局", "县卫生健康委员会", "县财政局"] {
-        assert!(
-            b.contains(unit) && texts["results-report"].contains(unit),
-            "{unit}"
-        );
+        assert!(b.contains(unit) && texts["results-report"].contains(unit), "{unit}");
     }
     assert!(b.contains("应到代表320名，签到320名"));
     let t = &s.results["turnout"];
-    assert_eq!(
-        (t["voted"].as_u64(), t["eligible"].as_u64()),
-        (Some(57), Some(320))
-    );
-    assert!(
-        b.contains("应参评代表320名，实际参评57名，参评率17.81%"),
-        "{b}"
-    );
+    assert_eq!((t["voted"].as_u64(), t["eligible"].as_u64()), (Some(57), Some(320)));
+    assert!(b.contains("应参评代表320名，实际参评57名，参评率17.81%"), "{b}");
     assert!(texts["results-report"].contains("应参评代表共320名"));
     for u in s.results["units"].as_array().unwrap() {
         let c = &u["counts"];
@@ -478,42 +336,21 @@ fn check_texts(texts: &BTreeMap<&'static str, String>, s: &Scenario, head: &str)
             c["total"],
             rate(&c["satisfaction_rate_bp"])
         );
-        assert!(
-            b.contains(&row) && texts["results-report"].contains(&row),
-            "unit {}: {row}",
-            u["unit"]
-        );
+        assert!(b.contains(&row) && texts["results-report"].contains(&row), "unit {}: {row}", u["unit"]);
         // 丁河镇: two ballots, no rate; 白羽街道: fifteen, broken down.
-        let dinghe = u["by_venue"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["venue"] == "dinghe")
-            .unwrap();
+        let dinghe = u["by_venue"].as_array().unwrap().iter().find(|v| v["venue"] == "dinghe").unwrap();
         assert_eq!(dinghe["counts"]["suppressed"], true);
+        assert!(texts["results-report"].contains("丁河镇人大代表联络站—（2）"), "the small cell is printed without a rate");
+        let baiyu = u["by_venue"].as_array().unwrap().iter().find(|v| v["venue"] == "baiyu").unwrap();
         assert!(
-            texts["results-report"].contains("丁河镇人大代表联络站—（2）"),
-            "the small cell is printed without a rate"
+            texts["results-report"].contains(&format!("白羽街道人大代表联络站{}（15）", rate(&baiyu["counts"]["satisfaction_rate_bp"])))
         );
-        let baiyu = u["by_venue"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["venue"] == "baiyu")
-            .unwrap();
-        assert!(texts["results-report"].contains(&format!(
-            "白羽街道人大代表联络站{}（15）",
-            rate(&baiyu["counts"]["satisfaction_rate_bp"])
-        )));
     }
     for name in ["bulletin", "results-report"] {
         assert!(texts[name].contains(head), "{name} prints the chain head");
     }
     let letter = &texts["letter"];
-    assert!(
-        letter.contains("交办函") && letter.contains("第2号") && letter.contains("县民政局："),
-        "{letter}"
-    );
+    assert!(letter.contains("交办函") && letter.contains("第2号") && letter.contains("县民政局："), "{letter}");
     assert!(letter.contains("新建农村助餐点42个") && letter.contains("2027-06-30"));
     assert!(letter.contains("unit.html") && !letter.contains("token"));
 }
@@ -528,31 +365,13 @@ fn command_line(dir: &Path, s: &Scenario, head: &str, results_csv: &[u8]) {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "wenzheng report: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&run.stdout).contains(head),
-        "it prints the chain head"
-    );
-    let files: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    assert_eq!(
-        files.len(),
-        2 + 6 + 8,
-        "bulletin, report, six letters (HTML), four spreadsheets (CSV and xlsx): {files:?}"
-    );
+    assert!(run.status.success(), "wenzheng report: {}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stdout).contains(head), "it prints the chain head");
+    let files: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(files.len(), 2 + 6 + 8, "bulletin, report, six letters (HTML), four spreadsheets (CSV and xlsx): {files:?}");
     let bulletin = std::fs::read_to_string(out.join("人大工作信息.html")).unwrap();
     assert!(bulletin.contains(head) && bulletin.contains(s.texts[0]));
-    assert_eq!(
-        std::fs::read(out.join("测评结果.csv")).unwrap(),
-        results_csv,
-        "the CLI writes what the server serves"
-    );
+    assert_eq!(std::fs::read(out.join("测评结果.csv")).unwrap(), results_csv, "the CLI writes what the server serves");
     assert!(out.join("交办函-县民政局.html").is_file() && out.join("交办清单.xlsx").is_file());
 }
 
@@ -562,10 +381,7 @@ async fn spreadsheets(server: &Server, s: &Scenario, head: &str) {
     for table in ["questions", "answers", "results", "assignments"] {
         let csv = get(server, &format!("export/{table}.csv"), Some("auditor")).await;
         assert_eq!(csv.status, 200, "{table}");
-        assert_eq!(
-            csv.header("content-type").as_deref(),
-            Some("text/csv; charset=utf-8")
-        );
+        assert_eq!(csv.header("content-type").as_deref(), Some("text/csv; charset=utf-8"));
         assert!(csv.body.starts_with(b"\xEF\xBB\xBF"), "{table}: BOM");
         let text = String::from_utf8(csv.body[3..].to_vec()).unwrap();
         assert_names_no_delegate(table, &text, head, s);
@@ -577,11 +393,7 @@ async fn spreadsheets(server: &Server, s: &Scenario, head: &str) {
                 r.unwrap()
                     .iter()
                     .map(|c| {
-                        if c.starts_with("'=")
-                            || c.starts_with("'+")
-                            || c.starts_with("'-")
-                            || c.starts_with("'@")
-                        {
+                        if c.starts_with("'=") || c.starts_with("'+") || c.starts_with("'-") || c.starts_with("'@") {
                             c[1..].to_owned()
                         } else {
                             c.to_owned()
@@ -593,12 +405,8 @@ async fn spreadsheets(server: &Server, s: &Scenario, head: &str) {
         assert!(rows.len() > 1, "{table} has rows");
         let xlsx = get(server, &format!("export/{table}.xlsx"), Some("moderator")).await;
         assert_eq!(xlsx.status, 200);
-        assert_eq!(
-            xlsx.header("content-type").as_deref(),
-            Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        );
-        let mut book: Xlsx<_> =
-            calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.body)).unwrap();
+        assert_eq!(xlsx.header("content-type").as_deref(), Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.body)).unwrap();
         let sheet = book.sheet_names()[0].clone();
         let range = book.worksheet_range(&sheet).unwrap();
         assert_eq!(range.height(), rows.len(), "{table}: rows");
@@ -618,88 +426,26 @@ async fn spreadsheets(server: &Server, s: &Scenario, head: &str) {
         }
     }
     // The old routes keep working; assignments.csv lists the items now.
-    let list = String::from_utf8(
-        get(server, "export/assignments.csv", Some("moderator"))
-            .await
-            .body,
-    )
-    .unwrap();
-    assert!(
-        list.contains("交办编号") && list.contains("新建农村助餐点42个") && list.contains("已交办")
-    );
+    let list = String::from_utf8(get(server, "export/assignments.csv", Some("moderator")).await.body).unwrap();
+    assert!(list.contains("交办编号") && list.contains("新建农村助餐点42个") && list.contains("已交办"));
 }
 
 /// Who may fetch what.
 async fn access(server: &Server) {
-    assert_eq!(
-        get(
-            server,
-            "documents/letters/minzheng.html",
-            Some("unit:minzheng")
-        )
-        .await
-        .status,
-        200,
-        "a unit reads its own letter"
-    );
-    assert_eq!(
-        get(
-            server,
-            "documents/letters/weijian.html",
-            Some("unit:minzheng")
-        )
-        .await
-        .status,
-        403
-    );
-    assert_eq!(
-        get(server, "documents/bulletin.html", Some("unit:minzheng"))
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        get(server, "export/results.csv", Some("unit:minzheng"))
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        get(server, "documents/bulletin.html", Some("screen"))
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        get(server, "documents/bulletin.html", Some("delegate:d001"))
-            .await
-            .status,
-        403
-    );
+    assert_eq!(get(server, "documents/letters/minzheng.html", Some("unit:minzheng")).await.status, 200, "a unit reads its own letter");
+    assert_eq!(get(server, "documents/letters/weijian.html", Some("unit:minzheng")).await.status, 403);
+    assert_eq!(get(server, "documents/bulletin.html", Some("unit:minzheng")).await.status, 403);
+    assert_eq!(get(server, "export/results.csv", Some("unit:minzheng")).await.status, 403);
+    assert_eq!(get(server, "documents/bulletin.html", Some("screen")).await.status, 403);
+    assert_eq!(get(server, "documents/bulletin.html", Some("delegate:d001")).await.status, 403);
     let anonymous = get(server, "documents/bulletin.html", None).await;
     assert_eq!(anonymous.status, 401);
-    assert_eq!(
-        serde_json::from_slice::<Value>(&anonymous.body).unwrap()["code"],
-        "forbidden"
-    );
+    assert_eq!(serde_json::from_slice::<Value>(&anonymous.body).unwrap()["code"], "forbidden");
     let missing = get(server, "documents/letters/nobody.html", Some("moderator")).await;
     assert_eq!(missing.status, 404);
-    assert_eq!(
-        serde_json::from_slice::<Value>(&missing.body).unwrap()["code"],
-        "not_found"
-    );
-    assert_eq!(
-        get(server, "export/ballots.csv", Some("moderator"))
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        get(server, "documents/bulletin.docx", Some("moderator"))
-            .await
-            .status,
-        404
-    );
+    assert_eq!(serde_json::from_slice::<Value>(&missing.body).unwrap()["code"], "not_found");
+    assert_eq!(get(server, "export/ballots.csv", Some("moderator")).await.status, 404);
+    assert_eq!(get(server, "documents/bulletin.docx", Some("moderator")).await.status, 404);
 }
 
 /// Without a browser to print with, a PDF is 503 `pdf_unavailable`, and
@@ -708,17 +454,10 @@ async fn access(server: &Server) {
 async fn without_chromium_a_pdf_is_unavailable_and_the_html_still_works() {
     let dir = tempfile::tempdir().unwrap();
     let env = [("WZ_CHROMIUM", "/nonexistent/chromium")];
-    let server = Server::start_with(BIN, dir.path(), &[], &env, None)
-        .await
-        .unwrap();
+    let server = Server::start_with(BIN, dir.path(), &[], &env, None).await.unwrap();
     let pdf = get(&server, "documents/bulletin.pdf", Some("moderator")).await;
     assert_eq!(pdf.status, 503);
     let body: Value = serde_json::from_slice(&pdf.body).unwrap();
     assert_eq!(body["code"], "pdf_unavailable");
-    assert_eq!(
-        get(&server, "documents/bulletin.html", Some("moderator"))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(get(&server, "documents/bulletin.html", Some("moderator")).await.status, 200);
 }

@@ -18,7 +18,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_wz-e2e-server");
 const SESSION: &str = "xixia-2026";
 
 /// A small but real PDF (ASCII only), as a scanned reply would be.
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 fn items(snapshot: &Value) -> BTreeMap<u64, Value> {
     snapshot["items"].as_array().unwrap().iter().map(|i| (i["id"].as_u64().unwrap(), i.clone())).collect()
@@ -48,7 +49,8 @@ fn recount(items: &BTreeMap<u64, Value>, unit: Option<&str>) -> Value {
             *c.entry("flagged").or_default() += 1;
         }
     }
-    let resolved = c.get("answered").copied().unwrap_or(0) + c.get("rectified").copied().unwrap_or(0) + c.get("closed").copied().unwrap_or(0);
+    let resolved =
+        c.get("answered").copied().unwrap_or(0) + c.get("rectified").copied().unwrap_or(0) + c.get("closed").copied().unwrap_or(0);
     let issued = c.get("issued").copied().unwrap_or(0);
     json!({
         "issued": issued,
@@ -141,10 +143,11 @@ async fn follow_up(dir: &Path, args: &[&str], redis: Option<&mut RedisServer>) {
     // q1 on the floor: answered with two commitments (minzheng, weijian).
     m.ok(json!({"type": "grant_floor", "venue": venue_of["d001"], "question": qid["d001"]})).await;
     m.ok(json!({"type": "record_answer", "unit": "minzheng", "official": "县民政局局长", "summary": "年底覆盖率达到八成。",
-        "commitments": [
-            {"what": "实现农村助餐服务全覆盖", "unit": "minzheng", "due": "2027-06-30"},
-            {"what": "助餐点纳入医疗巡诊", "unit": "weijian", "due": "2027-03-31"}
-        ]})).await;
+    "commitments": [
+        {"what": "实现农村助餐服务全覆盖", "unit": "minzheng", "due": "2027-06-30"},
+        {"what": "助餐点纳入医疗巡诊", "unit": "weijian", "due": "2027-03-31"}
+    ]}))
+    .await;
     m.ok(json!({"type": "end_floor"})).await;
     // q2 on the floor: answered without a commitment (to confirm in writing).
     m.ok(json!({"type": "grant_floor", "venue": venue_of["d040"], "question": qid["d040"]})).await;
@@ -160,13 +163,17 @@ async fn follow_up(dir: &Path, args: &[&str], redis: Option<&mut RedisServer>) {
     assert_eq!(snap["you"]["role"], "office");
     assert_eq!(snap["session"]["phase"], "closed");
     let drafts = items(&snap);
-    let kinds: Vec<(&str, u64)> = drafts
-        .values()
-        .map(|i| (i["sources"][0]["kind"].as_str().unwrap(), i["sources"][0]["question"].as_u64().unwrap()))
-        .collect();
+    let kinds: Vec<(&str, u64)> =
+        drafts.values().map(|i| (i["sources"][0]["kind"].as_str().unwrap(), i["sources"][0]["question"].as_u64().unwrap())).collect();
     assert_eq!(
         kinds,
-        [("commitment", qid["d001"]), ("commitment", qid["d001"]), ("answer", qid["d040"]), ("unasked", qid["d100"]), ("unasked", qid["d200"])],
+        [
+            ("commitment", qid["d001"]),
+            ("commitment", qid["d001"]),
+            ("answer", qid["d040"]),
+            ("unasked", qid["d100"]),
+            ("unasked", qid["d200"])
+        ],
         "one draft per commitment, per answer to confirm and per unasked question"
     );
     assert!(drafts.values().all(|i| i["status"] == "draft"));
@@ -177,9 +184,7 @@ async fn follow_up(dir: &Path, args: &[&str], redis: Option<&mut RedisServer>) {
 
     // The office edits: deadlines, a co-handling unit, a supervised item; the
     // two unasked questions go to caizheng as one item.
-    let edit = |item: u64, lead: &str, co: &[&str], req: &str, deadline: &str, priority: &str| {
-        json!({"type": "edit_draft", "item": item, "lead": lead, "co_units": co, "requirement": req, "deadline": deadline, "priority": priority})
-    };
+    let edit = |item: u64, lead: &str, co: &[&str], req: &str, deadline: &str, priority: &str| json!({"type": "edit_draft", "item": item, "lead": lead, "co_units": co, "requirement": req, "deadline": deadline, "priority": priority});
     office.ok(edit(1, "minzheng", &["weijian"], "实现农村助餐服务全覆盖", "2027-06-30", "supervised")).await;
     office.ok(edit(2, "weijian", &[], "助餐点纳入医疗巡诊", "2027-03-31", "normal")).await;
     office.ok(edit(3, "weijian", &[], "书面确认医养结合签约进展", "2027-01-31", "normal")).await;
@@ -243,9 +248,15 @@ async fn follow_up(dir: &Path, args: &[&str], redis: Option<&mut RedisServer>) {
         .await
         .unwrap();
     assert_eq!(r.status, 403);
-    let r = http_raw(&server.addr, "POST", &upload(1, "%E6%95%B4%E6%94%B9%E6%8A%A5%E5%91%8A.pdf"), Some(&mz_token), Some(("application/pdf", PDF)))
-        .await
-        .unwrap();
+    let r = http_raw(
+        &server.addr,
+        "POST",
+        &upload(1, "%E6%95%B4%E6%94%B9%E6%8A%A5%E5%91%8A.pdf"),
+        Some(&mz_token),
+        Some(("application/pdf", PDF)),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let it = item_change(&mut minzheng, 1, |i| !i["evidence"].as_array().unwrap().is_empty()).await;
     let file = it["evidence"][0].clone();
@@ -286,7 +297,11 @@ async fn follow_up(dir: &Path, args: &[&str], redis: Option<&mut RedisServer>) {
     let (status, body) = server.http("GET", &format!("/api/sessions/{SESSION}/receipts/{code}"), None, None).await;
     assert_eq!(status, 200, "{body}");
     let check: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((check["found"].as_bool(), check["kind"].as_str(), check["item"].as_u64()), (Some(true), Some("item_rating"), Some(1)), "{check}");
+    assert_eq!(
+        (check["found"].as_bool(), check["kind"].as_str(), check["item"].as_u64()),
+        (Some(true), Some("item_rating"), Some(1)),
+        "{check}"
+    );
     assert!(!body.contains("satisfied") && !body.contains("d001"), "{body}");
     let e = d001.call(json!({"type": "rate_item", "item": 1, "rating": "dissatisfied"})).await.unwrap_err();
     assert_eq!(e["code"], "already_done", "a rating is final");

@@ -69,7 +69,8 @@ async fn wrong_codes_slow_one_address_but_not_links_or_other_addresses() {
     assert_eq!(whoami(code.clone(), "203.0.113.20").await, 200);
     // The 429 says how long to wait, in both languages.
     let auth = format!("Bearer {code}");
-    let (status, body) = http_with(&server.addr, "GET", "/api/whoami", &[("Authorization", &auth), ("X-Forwarded-For", "198.51.100.7")]).await.unwrap();
+    let (status, body) =
+        http_with(&server.addr, "GET", "/api/whoami", &[("Authorization", &auth), ("X-Forwarded-For", "198.51.100.7")]).await.unwrap();
     assert_eq!(status, 429);
     let e: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(e["code"], "limit");
@@ -101,7 +102,12 @@ async fn the_moderator_prints_a_venues_cards_and_a_reissued_code_replaces_the_ol
     let old = server.code("delegate:d017");
     let body = json!({"principals": ["delegate:d017"]}).to_string();
     let (status, out) = server
-        .http("POST", &format!("/api/sessions/{SESSION}/credentials/reissue"), Some(&server.token("moderator")), Some(("application/json", body.as_bytes())))
+        .http(
+            "POST",
+            &format!("/api/sessions/{SESSION}/credentials/reissue"),
+            Some(&server.token("moderator")),
+            Some(("application/json", body.as_bytes())),
+        )
         .await;
     assert_eq!(status, 200, "{out}");
     let fresh: Value = serde_json::from_str(&out).unwrap();

@@ -68,7 +68,9 @@ async fn representative_session(server: &Server, admin: &str) -> Secrets {
     for t in [&own, &on_behalf, &follow_up, &reason] {
         secrets.add(t.as_str());
     }
-    let q1 = d1.ok(json!({"type": "submit_question", "topic": "policy", "unit": "minzheng", "text": own})).await["result"]["question"].as_u64().unwrap();
+    let q1 = d1.ok(json!({"type": "submit_question", "topic": "policy", "unit": "minzheng", "text": own})).await["result"]["question"]
+        .as_u64()
+        .unwrap();
     let q2 = operator
         .ok(json!({"type": "submit_question", "topic": "policy", "unit": "minzheng", "text": on_behalf, "on_behalf_of": baiyu_delegate}))
         .await["result"]["question"]
@@ -132,13 +134,24 @@ async fn representative_session(server: &Server, admin: &str) -> Secrets {
     let (status, _) = server.http("POST", "/api/sessions", Some(&format!("{admin}x")), Some(("application/json", def.as_bytes()))).await;
     assert_eq!(status, 403);
     let moderator_token = server.token("moderator");
-    for path in [format!("/api/sessions/{SESSION}"), format!("/api/sessions/{SESSION}/questions"), format!("/api/sessions/{SESSION}/export/results.csv")] {
+    for path in [
+        format!("/api/sessions/{SESSION}"),
+        format!("/api/sessions/{SESSION}/questions"),
+        format!("/api/sessions/{SESSION}/export/results.csv"),
+    ] {
         assert_eq!(server.http("GET", &path, Some(&moderator_token), None).await.0, 200, "{path}");
     }
 
     // A reissue: the old connection is closed with 4010, the new token works.
     let body = json!({"principals": ["delegate:d002"]}).to_string();
-    let (status, body) = server.http("POST", &format!("/api/sessions/{SESSION}/credentials/reissue"), Some(&moderator_token), Some(("application/json", body.as_bytes()))).await;
+    let (status, body) = server
+        .http(
+            "POST",
+            &format!("/api/sessions/{SESSION}/credentials/reissue"),
+            Some(&moderator_token),
+            Some(("application/json", body.as_bytes())),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let answer: Value = serde_json::from_str(&body).unwrap();
     secrets.add_issued(&answer);
@@ -153,7 +166,8 @@ async fn run_with(format: &str, level: &str, logs: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let admin = unique("admin-token");
     let capture = LogCapture { dir: logs.to_owned(), name: format!("server-{format}-{level}"), rust_log: level.into() };
-    let mut server = Server::start_logged(BIN, dir.path(), &["--log-format", format, "--admin-token", &admin], Some(capture)).await.unwrap();
+    let mut server =
+        Server::start_logged(BIN, dir.path(), &["--log-format", format, "--admin-token", &admin], Some(capture)).await.unwrap();
     let mut secrets = representative_session(&server, &admin).await;
     // SIGTERM: the server writes its last lines and exits.
     assert!(server.terminate().await.success());

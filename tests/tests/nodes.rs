@@ -182,8 +182,13 @@ async fn a_session_over_three_nodes_is_the_same_on_every_node() {
     // command of theirs is forwarded.
     let mut moderator = nodes.connect(1, "moderator").await;
     let snap = &moderator.log[0];
-    let delegates: Vec<(String, String)> =
-        snap["delegates"].as_array().unwrap().iter().take(60).map(|d| (d["id"].as_str().unwrap().to_owned(), d["venue"].as_str().unwrap().to_owned())).collect();
+    let delegates: Vec<(String, String)> = snap["delegates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(60)
+        .map(|d| (d["id"].as_str().unwrap().to_owned(), d["venue"].as_str().unwrap().to_owned()))
+        .collect();
     let mut clients = Vec::new();
     for (n, (d, _)) in delegates.iter().enumerate() {
         clients.push(nodes.connect(n % 3, &format!("delegate:{d}")).await);
@@ -198,7 +203,9 @@ async fn a_session_over_three_nodes_is_the_same_on_every_node() {
     }
     // A question from a delegate on node c, moderated from node b.
     let (asker, venue) = delegates[2].clone();
-    let ack = ok(&mut clients[2], json!({"type": "submit_question", "topic": "policy", "unit": UNITS[0], "text": "养老服务设施什么时候建成？"})).await;
+    let ack =
+        ok(&mut clients[2], json!({"type": "submit_question", "topic": "policy", "unit": UNITS[0], "text": "养老服务设施什么时候建成？"}))
+            .await;
     let q = ack["result"]["question"].as_u64().unwrap();
     ok(&mut moderator, json!({"type": "approve_question", "question": q})).await;
     ok(&mut moderator, json!({"type": "queue_question", "question": q})).await;
@@ -209,13 +216,21 @@ async fn a_session_over_three_nodes_is_the_same_on_every_node() {
     let far = moderator.log[0]["session"]["venues"].as_array().unwrap().last().unwrap()["id"].as_str().unwrap().to_owned();
     assert!(delegates.iter().all(|(_, v)| *v != far));
     let connections = |m: &Value| {
-        m["venues"].as_array().and_then(|vs| vs.iter().find(|v| v["venue"] == far.as_str())).and_then(|v| v["connections"].as_u64()).unwrap_or(0)
+        m["venues"]
+            .as_array()
+            .and_then(|vs| vs.iter().find(|v| v["venue"] == far.as_str()))
+            .and_then(|v| v["connections"].as_u64())
+            .unwrap_or(0)
     };
     let _far_station = nodes.connect(2, &format!("operator:{far}")).await;
     moderator.until(|m| m["type"] == "stats" && connections(m) == 1).await;
     ok(&mut station, json!({"type": "request_floor", "question": q})).await;
     ok(&mut moderator, json!({"type": "grant_floor", "venue": venue, "question": q, "answer_seconds": 120})).await;
-    ok(&mut moderator, json!({"type": "record_answer", "unit": UNITS[0], "official": "副县长", "summary": "年内建成。", "commitments": []})).await;
+    ok(
+        &mut moderator,
+        json!({"type": "record_answer", "unit": UNITS[0], "official": "副县长", "summary": "年内建成。", "commitments": []}),
+    )
+    .await;
     ok(&mut moderator, json!({"type": "end_floor"})).await;
     ok(&mut moderator, json!({"type": "advance_phase", "to": "evaluation"})).await;
     let ack = ok(&mut moderator, json!({"type": "open_evaluation", "units": UNITS})).await;
@@ -248,7 +263,10 @@ async fn a_session_over_three_nodes_is_the_same_on_every_node() {
     }
     let seen: Vec<Vec<Value>> = screens.iter().map(events).collect();
     assert!(!seen[0].is_empty());
-    assert_eq!(seen[0].iter().map(|e| e["seq"].as_u64().unwrap()).collect::<Vec<_>>(), (1..=last).filter(|s| seen[0].iter().any(|e| e["seq"] == *s)).collect::<Vec<_>>());
+    assert_eq!(
+        seen[0].iter().map(|e| e["seq"].as_u64().unwrap()).collect::<Vec<_>>(),
+        (1..=last).filter(|s| seen[0].iter().any(|e| e["seq"] == *s)).collect::<Vec<_>>()
+    );
     assert_eq!(seen[0], seen[1], "node a's and node b's screens differ");
     assert_eq!(seen[0], seen[2], "node a's and node c's screens differ");
     // The asker's question is on every screen without who asked it.
@@ -259,7 +277,8 @@ async fn a_session_over_three_nodes_is_the_same_on_every_node() {
     same_states(&states);
     let result = &states[0]["evaluations"][0]["results"]["units"];
     for unit in UNITS {
-        let r = &result.as_array().unwrap().iter().find(|r| r["unit"] == unit).unwrap_or_else(|| panic!("no result for {unit}: {result}"))["counts"];
+        let r = &result.as_array().unwrap().iter().find(|r| r["unit"] == unit).unwrap_or_else(|| panic!("no result for {unit}: {result}"))
+            ["counts"];
         let got = [r["satisfied"].as_u64().unwrap(), r["basically_satisfied"].as_u64().unwrap(), r["dissatisfied"].as_u64().unwrap()];
         assert_eq!(got, expected[unit], "{unit}");
     }
@@ -268,7 +287,14 @@ async fn a_session_over_three_nodes_is_the_same_on_every_node() {
 /// One delegate voting on both units through the nodes in `addrs` (starting
 /// with its own), moving to the next node when its node goes away, until
 /// both ballots are acknowledged. Returns the acknowledged ratings.
-async fn voter(d: String, n: usize, token: String, addrs: Vec<String>, acked: Arc<AtomicUsize>, progress: Arc<Notify>) -> Vec<(usize, &'static str)> {
+async fn voter(
+    d: String,
+    n: usize,
+    token: String,
+    addrs: Vec<String>,
+    acked: Arc<AtomicUsize>,
+    progress: Arc<Notify>,
+) -> Vec<(usize, &'static str)> {
     let mut out = Vec::new();
     let mut at = n % addrs.len();
     let mut client: Option<Client> = None;
@@ -319,7 +345,8 @@ async fn voter(d: String, n: usize, token: String, addrs: Vec<String>, acked: Ar
 async fn killing_the_owner_while_320_delegates_vote_loses_and_doubles_nothing() {
     let mut nodes = Nodes::start().await;
     let mut moderator = nodes.connect(1, "moderator").await;
-    let delegates: Vec<String> = moderator.log[0]["delegates"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect();
+    let delegates: Vec<String> =
+        moderator.log[0]["delegates"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(delegates.len(), 320);
     ok(&mut moderator, json!({"type": "advance_phase", "to": "check_in"})).await;
     let ids: Vec<String> = delegates.iter().map(|_| moderator.fresh_id()).collect();
@@ -343,7 +370,9 @@ async fn killing_the_owner_while_320_delegates_vote_loses_and_doubles_nothing() 
     let voters: Vec<_> = delegates
         .iter()
         .enumerate()
-        .map(|(n, d)| tokio::spawn(voter(d.clone(), n, nodes.token(&format!("delegate:{d}")), addrs.clone(), acked.clone(), progress.clone())))
+        .map(|(n, d)| {
+            tokio::spawn(voter(d.clone(), n, nodes.token(&format!("delegate:{d}")), addrs.clone(), acked.clone(), progress.clone()))
+        })
         .collect();
     // Node a owns the session (it started first); kill it once a third of
     // the ballots are in.
@@ -365,7 +394,10 @@ async fn killing_the_owner_while_320_delegates_vote_loses_and_doubles_nothing() 
         pause = pause.max(last_ack.elapsed());
         last_ack = std::time::Instant::now();
     }
-    eprintln!("owner killed with {before} ballots acknowledged; the longest pause between acks after it: {pause:?}; all 640 in {:?}", killed_at.elapsed());
+    eprintln!(
+        "owner killed with {before} ballots acknowledged; the longest pause between acks after it: {pause:?}; all 640 in {:?}",
+        killed_at.elapsed()
+    );
     let mut expected: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
     for v in voters {
         for (u, r) in v.await.unwrap() {
@@ -388,12 +420,17 @@ async fn killing_the_owner_while_320_delegates_vote_loses_and_doubles_nothing() 
     for unit in UNITS {
         let r = &results.iter().find(|r| r["unit"] == unit).unwrap()["counts"];
         for rating in ["satisfied", "basically_satisfied", "dissatisfied"] {
-            assert_eq!(r[rating].as_u64().unwrap(), expected[unit].get(rating).copied().unwrap_or(0), "{unit} {rating}: lost or doubled ballots");
+            assert_eq!(
+                r[rating].as_u64().unwrap(),
+                expected[unit].get(rating).copied().unwrap_or(0),
+                "{unit} {rating}: lost or doubled ballots"
+            );
         }
     }
     // The record holds: it is published only when its hash chain, its
     // replay and the recount of every revealed result check.
-    let (status, body) = nodes.nodes[1].as_ref().unwrap().http("GET", &format!("/api/sessions/{SESSION}/record"), Some(&nodes.token("auditor")), None).await;
+    let (status, body) =
+        nodes.nodes[1].as_ref().unwrap().http("GET", &format!("/api/sessions/{SESSION}/record"), Some(&nodes.token("auditor")), None).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -406,10 +443,7 @@ fn signal(nodes: &Nodes, i: usize, sig: &str) {
 
 /// How many events a client saw that check delegate `d` in.
 fn check_ins_of(c: &Client, d: &str) -> usize {
-    events(c)
-        .iter()
-        .filter(|e| e["changes"].as_array().unwrap().iter().any(|ch| ch["entity"] == "check_in" && ch["delegate"] == d))
-        .count()
+    events(c).iter().filter(|e| e["changes"].as_array().unwrap().iter().any(|ch| ch["entity"] == "check_in" && ch["delegate"] == d)).count()
 }
 
 #[tokio::test]
@@ -417,7 +451,8 @@ async fn an_owner_paused_past_its_lease_is_fenced_and_steps_down() {
     let nodes = Nodes::start().await;
     let mut moderator = nodes.connect(1, "moderator").await;
     let mut screen = nodes.connect(2, "screen").await;
-    let delegates: Vec<String> = moderator.log[0]["delegates"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect();
+    let delegates: Vec<String> =
+        moderator.log[0]["delegates"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect();
     ok(&mut moderator, json!({"type": "advance_phase", "to": "check_in"})).await;
     // A delegate's phone on node a, the owner.
     let d = delegates[0].clone();
@@ -491,7 +526,8 @@ impl Viewer {
         self.take();
         let epoch = self.client.epoch.clone().expect("a snapshot came first");
         let since = self.client.seq;
-        let old = std::mem::replace(&mut self.client, Client::resume(&nodes.addr(next), &nodes.token(&self.key), &epoch, since).await.unwrap());
+        let old =
+            std::mem::replace(&mut self.client, Client::resume(&nodes.addr(next), &nodes.token(&self.key), &epoch, since).await.unwrap());
         old.abort();
         self.client.epoch = Some(epoch);
         self.client.seq = since;
@@ -605,13 +641,19 @@ async fn sessions_and_credentials_issued_on_one_node_work_on_every_node() {
     let (status, body) = b.http("POST", "/api/sessions", Some(ADMIN), Some(("application/json", def.as_bytes()))).await;
     assert_eq!(status, 201, "{body}");
     let created: Value = serde_json::from_str(&body).unwrap();
-    let token_of = |v: &Value, key: &str| v["credentials"].as_array().unwrap().iter().find(|c| c["principal"] == key).unwrap_or_else(|| panic!("{key} in {v}"))["token"].as_str().unwrap().to_owned();
+    let token_of = |v: &Value, key: &str| {
+        v["credentials"].as_array().unwrap().iter().find(|c| c["principal"] == key).unwrap_or_else(|| panic!("{key} in {v}"))["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     let mut moderator = join(&nodes.addr(2), &token_of(&created, "moderator")).await;
     // Delegates imported through node c (REST; a follower forwards the
     // import to the owner); the new delegate joins through node a at once.
     let csv = "id,name,level,venue\nd002,钱二,county,main\n";
     let c = nodes.nodes[2].as_ref().unwrap();
-    let (status, body) = c.http("POST", "/api/sessions/second/delegates", Some(&token_of(&created, "moderator")), Some(("text/csv", csv.as_bytes()))).await;
+    let (status, body) =
+        c.http("POST", "/api/sessions/second/delegates", Some(&token_of(&created, "moderator")), Some(("text/csv", csv.as_bytes()))).await;
     assert_eq!(status, 201, "{body}");
     let imported: Value = serde_json::from_str(&body).unwrap();
     let mut newcomer = join(&nodes.addr(0), &token_of(&imported, "delegate:d002")).await;
@@ -629,7 +671,14 @@ async fn sessions_and_credentials_issued_on_one_node_work_on_every_node() {
     let mut lost = nodes.connect(2, "delegate:d002").await;
     let body = json!({"principals": ["delegate:d002"]}).to_string();
     let a = nodes.nodes[0].as_ref().unwrap();
-    let (status, body) = a.http("POST", &format!("/api/sessions/{SESSION}/credentials/reissue"), Some(&nodes.token("moderator")), Some(("application/json", body.as_bytes()))).await;
+    let (status, body) = a
+        .http(
+            "POST",
+            &format!("/api/sessions/{SESSION}/credentials/reissue"),
+            Some(&nodes.token("moderator")),
+            Some(("application/json", body.as_bytes())),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let fresh = token_of(&serde_json::from_str(&body).unwrap(), "delegate:d002");
     assert_eq!(lost.closed().await.map(|c| c.0), Some(4010));
@@ -643,7 +692,8 @@ async fn sessions_and_credentials_issued_on_one_node_work_on_every_node() {
 async fn without_redis_every_node_refuses_commands_and_retries_land_once() {
     let mut nodes = Nodes::start().await;
     let mut moderator = nodes.connect(1, "moderator").await;
-    let delegates: Vec<String> = moderator.log[0]["delegates"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect();
+    let delegates: Vec<String> =
+        moderator.log[0]["delegates"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect();
     ok(&mut moderator, json!({"type": "advance_phase", "to": "check_in"})).await;
     // The main venue's station on node a, the owner.
     let mut station = nodes.connect(0, "operator:main").await;

@@ -32,7 +32,14 @@ async fn upgrade_with(server: &Server, origin: Option<&str>) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_servers_own_origins_may_open_a_websocket() {
     let dir = tempfile::tempdir().unwrap();
-    let args = ["--public-url", "https://wz.example.org/", "--allowed-origin", "http://localhost:5173", "--allowed-origin", "https://screen.example.org:8443"];
+    let args = [
+        "--public-url",
+        "https://wz.example.org/",
+        "--allowed-origin",
+        "http://localhost:5173",
+        "--allowed-origin",
+        "https://screen.example.org:8443",
+    ];
     let server = Server::start(BIN, dir.path(), &args).await.unwrap();
     let (host, port) = server.addr.rsplit_once(':').unwrap();
     let other_port = if port == "1" { "2" } else { "1" };
@@ -69,7 +76,20 @@ async fn only_the_servers_own_origins_may_open_a_websocket() {
         assert_eq!(upgrade_with(&server, Some(origin)).await, 403, "{origin:?} must be refused");
     }
     // The refusal names the rule, not the credential.
-    let (status, body) = wz_e2e::http_with(&server.addr, "GET", "/ws?token=x", &[("Origin", "http://evil.example"), ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")]).await.unwrap();
+    let (status, body) = wz_e2e::http_with(
+        &server.addr,
+        "GET",
+        "/ws?token=x",
+        &[
+            ("Origin", "http://evil.example"),
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ],
+    )
+    .await
+    .unwrap();
     assert_eq!(status, 403);
     assert!(body.contains("--allowed-origin"), "{body}");
 }

@@ -165,10 +165,11 @@ async fn audit(server: &Server) -> (Value, Value) {
 /// The record holds each acknowledged receipt once, with its choice, and
 /// each delegate's participation once per unit; the results count 320.
 fn assert_converged(delegates: &[String], receipts: &[Vec<Value>], auditor: &Value, record: &Value) {
-    let took_part: BTreeMap<(String, String), usize> = record["participation"].as_array().unwrap().iter().fold(BTreeMap::new(), |mut m, p| {
-        *m.entry((p["delegate"].as_str().unwrap().to_owned(), p["unit"].as_str().unwrap().to_owned())).or_default() += 1;
-        m
-    });
+    let took_part: BTreeMap<(String, String), usize> =
+        record["participation"].as_array().unwrap().iter().fold(BTreeMap::new(), |mut m, p| {
+            *m.entry((p["delegate"].as_str().unwrap().to_owned(), p["unit"].as_str().unwrap().to_owned())).or_default() += 1;
+            m
+        });
     assert_eq!(took_part.len(), 640, "every delegate's two ballots");
     assert!(took_part.values().all(|n| *n == 1), "a ballot recorded twice");
     let choices = record["choices"].as_array().unwrap();
@@ -199,7 +200,9 @@ async fn hub_killed_while_320_vote_loses_nothing_and_counts_nothing_twice() {
     let voters: Vec<_> = delegates
         .iter()
         .enumerate()
-        .map(|(i, d)| tokio::spawn(voter(d.clone(), i, server.token(&format!("delegate:{d}")), beacon.clone(), acked.clone(), progress.clone())))
+        .map(|(i, d)| {
+            tokio::spawn(voter(d.clone(), i, server.token(&format!("delegate:{d}")), beacon.clone(), acked.clone(), progress.clone()))
+        })
         .collect();
     wait_for(&acked, &progress, 200).await;
     server.kill().await;
@@ -230,7 +233,9 @@ async fn redis_killed_while_delegates_vote_loses_no_acknowledged_ballot() {
     let voters: Vec<_> = delegates
         .iter()
         .enumerate()
-        .map(|(i, d)| tokio::spawn(voter(d.clone(), i, server.token(&format!("delegate:{d}")), beacon.clone(), acked.clone(), progress.clone())))
+        .map(|(i, d)| {
+            tokio::spawn(voter(d.clone(), i, server.token(&format!("delegate:{d}")), beacon.clone(), acked.clone(), progress.clone()))
+        })
         .collect();
     wait_for(&acked, &progress, 200).await;
     redis.kill();
@@ -348,7 +353,8 @@ async fn ballots_racing_closes_all_see_one_final_tally() {
         closers.push(c);
     }
     let ballots = join_all(voters.iter_mut().map(|(d, c)| async move {
-        c.call(json!({"type": "cast_ballot", "ballot_id": format!("b-{d}"), "evaluation": 1, "unit": UNITS[0], "rating": "satisfied"})).await
+        c.call(json!({"type": "cast_ballot", "ballot_id": format!("b-{d}"), "evaluation": 1, "unit": UNITS[0], "rating": "satisfied"}))
+            .await
     }));
     let closes = join_all(closers.iter_mut().map(|c| c.call(json!({"type": "close_evaluation", "evaluation": 1}))));
     let (ballots, closes) = tokio::join!(ballots, closes);
@@ -402,10 +408,8 @@ async fn the_guard_refuses_unsafe_persistence_and_accepts_the_shipped_config() {
     let redis_dir = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     let conf = redis_dir.path().join("redis.conf");
-    let rewritten: Vec<String> = shipped
-        .lines()
-        .map(|l| if l.starts_with("dir ") { format!("dir {}", redis_dir.path().display()) } else { l.to_owned() })
-        .collect();
+    let rewritten: Vec<String> =
+        shipped.lines().map(|l| if l.starts_with("dir ") { format!("dir {}", redis_dir.path().display()) } else { l.to_owned() }).collect();
     std::fs::write(&conf, rewritten.join("\n")).unwrap();
     let redis = RedisServer::start_with_config(redis_dir.path(), &conf, &[]);
     let server = start_server(data.path(), &redis, &[]).await;
@@ -446,18 +450,32 @@ async fn redis_made_unsafe_at_run_time_pauses_evaluations_until_it_is_set_back()
         c.next().await;
         voters.push(c);
     }
-    let cast = |d: &str| json!({"type": "cast_ballot", "ballot_id": format!("b-{d}"), "evaluation": 1, "unit": UNITS[0], "rating": "satisfied"});
+    let cast =
+        |d: &str| json!({"type": "cast_ballot", "ballot_id": format!("b-{d}"), "evaluation": 1, "unit": UNITS[0], "rating": "satisfied"});
     let open = json!({"type": "open_evaluation", "units": UNITS});
 
-    // appendfsync: open_evaluation refused while unsafe, then accepted.
+    // appendfsync: open_evaluation refused while unsafe, then accepted;
+    // /readyz says the server should get no traffic, and why.
     redis.config_set("appendfsync", "everysec");
     m.until(|v| warns(v, "appendfsync is everysec")).await;
+    let (status, body) = server.http("GET", "/readyz", None, None).await;
+    assert_eq!(status, 503, "{body}");
+    let ready: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (ready["ready"].as_bool(), ready["store"].as_str(), ready["store_reachable"].as_bool()),
+        (Some(false), Some("redis"), Some(true)),
+        "{ready}"
+    );
+    assert!(ready["store_problems"][0].as_str().unwrap().starts_with("appendfsync is everysec"), "{ready}");
     m.send("open-1", open.clone()).await;
     let e = m.reply("open-1").await.expect_err("refused while unsafe");
     assert_eq!((e["code"].as_str(), e["retryable"].as_bool()), (Some("unavailable"), Some(true)), "{e}");
     assert!(e["message"].as_str().unwrap().contains("appendfsync"), "{e}");
     redis.config_set("appendfsync", "always");
     m.until(no_warnings).await;
+    let (status, body) = server.http("GET", "/readyz", None, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["store_problems"], json!([]));
     m.send("open-1", open).await;
     m.reply("open-1").await.expect("accepted once safe again");
 

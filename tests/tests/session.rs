@@ -171,9 +171,8 @@ async fn whole_session_then_kill_and_restart() {
             op.ok(json!({"type": "check_in", "delegate": d})).await;
         }
     }
-    let stats = moderator
-        .until(|v| v["type"] == "stats" && v["venues"].as_array().unwrap().iter().all(|x| x["present"] == x["roster"]))
-        .await;
+    let stats =
+        moderator.until(|v| v["type"] == "stats" && v["venues"].as_array().unwrap().iter().all(|x| x["present"] == x["roster"])).await;
     let present: u64 = stats["venues"].as_array().unwrap().iter().map(|x| x["present"].as_u64().unwrap()).sum();
     assert_eq!(present, 320);
 
@@ -216,7 +215,11 @@ async fn whole_session_then_kill_and_restart() {
     }
     // The operator of a merged question's venue learns where it went.
     let merged_venue = asked[24].2.clone();
-    let ev = operators.get_mut(&merged_venue).unwrap().change("question", |c| c["question"]["id"] == 25 && c["question"]["status"] != "pending").await;
+    let ev = operators
+        .get_mut(&merged_venue)
+        .unwrap()
+        .change("question", |c| c["question"]["id"] == 25 && c["question"]["status"] != "pending")
+        .await;
     let merged = ev["changes"].as_array().unwrap().iter().find(|c| c["question"]["id"] == 25).unwrap();
     assert_eq!(merged["question"]["status"], "merged");
     assert_eq!(merged["question"]["merged_into"], 1);
@@ -337,7 +340,9 @@ async fn whole_session_then_kill_and_restart() {
 
     // Live: turnout and ballots per unit for everyone, a choice for nobody.
     let live = moderator
-        .until(|v| v["type"] == "stats" && v["evaluation"]["turnout"]["voted"] == 320 && v["evaluation"]["ballots_by_unit"][1]["ballots"] == 320)
+        .until(|v| {
+            v["type"] == "stats" && v["evaluation"]["turnout"]["voted"] == 320 && v["evaluation"]["ballots_by_unit"][1]["ballots"] == 320
+        })
         .await;
     assert!(live["evaluation"].get("live").is_none() && !live.to_string().contains("satisfied"), "no choice before the reveal: {live}");
     let public = screen.until(|v| v["type"] == "stats" && v["evaluation"]["turnout"]["voted"] == 320).await;
@@ -376,7 +381,10 @@ async fn whole_session_then_kill_and_restart() {
     // Every delegate's screen shows the reveal too, and a late retry still gets its receipt.
     let (d0, c0) = clients.iter_mut().find(|(d, _)| d == "d001").unwrap();
     c0.change("evaluation", |c| c["evaluation"]["status"] == "closed").await;
-    let late = c0.call(json!({"type": "cast_ballot", "ballot_id": format!("b-{d0}-0"), "evaluation": 1, "unit": UNITS[0], "rating": rating(1, 0)})).await.unwrap();
+    let late = c0
+        .call(json!({"type": "cast_ballot", "ballot_id": format!("b-{d0}-0"), "evaluation": 1, "unit": UNITS[0], "rating": rating(1, 0)}))
+        .await
+        .unwrap();
     assert_eq!(late["result"]["receipt"], receipts.iter().find(|(d, _)| d == "d001").unwrap().1[0]);
 
     // ---- an announcement, acknowledged by one venue (kept across the restart) --
@@ -387,7 +395,9 @@ async fn whole_session_then_kill_and_restart() {
 
     // ---- nobody saw what they must not --------------------------------------
     screen.drain();
-    if let Some(m) = screen.log.iter().find(|m| leaks_identity(m)) { panic!("the screen received an identity or a ballot: {m}"); }
+    if let Some(m) = screen.log.iter().find(|m| leaks_identity(m)) {
+        panic!("the screen received an identity or a ballot: {m}");
+    }
     assert!(!screen.log.iter().any(|m| m.to_string().contains("与已有问题重复")), "rejected questions stay off the screen");
     for (d, c) in clients.iter_mut().take(40) {
         c.drain();
@@ -495,7 +505,9 @@ async fn whole_session_then_kill_and_restart() {
     logs.extend(server.logs.iter().cloned());
     let mut secrets = all_sheet_tokens(dir.path()).unwrap();
     secrets.extend((0..30usize).map(|q| format!("第{}个问题：关于{}，请问县里有什么具体安排？", q + 1, topics[q % 7])));
-    secrets.extend(["与已有问题重复或不属于本次问政主题", "改造资金从哪里来？什么时候能到位？", "已制定居家和社区养老服务提升方案"].map(String::from));
+    secrets.extend(
+        ["与已有问题重复或不属于本次问政主题", "改造资金从哪里来？什么时候能到位？", "已制定居家和社区养老服务提升方案"].map(String::from),
+    );
     // Receipt codes are secret like the ballot: no log holds one.
     secrets.extend(receipts.iter().flat_map(|(_, rs)| rs.iter().map(|r| r["code"].as_str().unwrap().to_owned())));
     let searched = assert_logs_free_of(&logs, &secrets);

@@ -148,7 +148,11 @@ fn line(t0: Instant, what: &str, f: Figures, c: &Counters) -> String {
 enum Stage {
     Warmup,
     /// Cast the ballots for `units` before `until`.
-    Vote { cycle: usize, evaluation: u64, until: Instant },
+    Vote {
+        cycle: usize,
+        evaluation: u64,
+        until: Instant,
+    },
     Leave,
 }
 
@@ -420,7 +424,11 @@ async fn check_results(server: &Server, evaluation: u64, cycle: usize, acked: &[
     for a in acked {
         let r = &a.receipt;
         assert_eq!(choices.get(r["code"].as_str().unwrap()), Some(&r["rating"]), "acknowledged receipt {r} of {} is missing", a.delegate);
-        assert!(took_part.contains(&format!("{}|{}|{}", a.delegate, r["unit"].as_str().unwrap(), r["evaluation"])), "{} took part", a.delegate);
+        assert!(
+            took_part.contains(&format!("{}|{}|{}", a.delegate, r["unit"].as_str().unwrap(), r["evaluation"])),
+            "{} took part",
+            a.delegate
+        );
     }
 }
 
@@ -449,15 +457,20 @@ async fn soak_two_evaluation_cycles_with_churn() {
     // ---- everyone connects, checks in, a short questioning -------------------
     let mut moderator = server.connect("moderator", None).await;
     let snap = moderator.next().await;
-    let delegates: Vec<(String, String)> =
-        snap["delegates"].as_array().unwrap().iter().map(|d| (d["id"].as_str().unwrap().to_owned(), d["venue"].as_str().unwrap().to_owned())).collect();
+    let delegates: Vec<(String, String)> = snap["delegates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["id"].as_str().unwrap().to_owned(), d["venue"].as_str().unwrap().to_owned()))
+        .collect();
     assert_eq!(delegates.len(), 320);
     let venues: Vec<String> = snap["session"]["venues"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect();
-    let mut who: Vec<Who> = ["screen", "auditor"].iter().map(|k| k.to_string()).chain(venues.iter().map(|v| format!("operator:{v}"))).map(|key| Who {
-        token: server.token(&key),
-        key,
-        delegate: None,
-    }).collect();
+    let mut who: Vec<Who> = ["screen", "auditor"]
+        .iter()
+        .map(|k| k.to_string())
+        .chain(venues.iter().map(|v| format!("operator:{v}")))
+        .map(|key| Who { token: server.token(&key), key, delegate: None })
+        .collect();
     who.extend(delegates.iter().map(|(d, _)| Who {
         key: format!("delegate:{d}"),
         token: server.token(&format!("delegate:{d}")),
@@ -502,7 +515,8 @@ async fn soak_two_evaluation_cycles_with_churn() {
         .zip(clients)
         .enumerate()
         .map(|(i, (who, c))| {
-            let p = Participant { addr: server.addr.clone(), who, c: Some(c), rng: Rng(0x5eed ^ i as u64), counters: counters.clone(), churn };
+            let p =
+                Participant { addr: server.addr.clone(), who, c: Some(c), rng: Rng(0x5eed ^ i as u64), counters: counters.clone(), churn };
             tokio::spawn(p.run(stage_rx.clone(), acked_tx.clone()))
         })
         .collect();
@@ -608,6 +622,11 @@ async fn soak_two_evaluation_cycles_with_churn() {
         "the live heap grew {heap_growth_kb} kB in the second cycle, more than its {SECOND_CYCLE_BALLOTS} ballots explain ({budget_kb} kB): a leak"
     );
     assert!(left.fds <= baseline.fds + FD_SLACK, "descriptors {} did not return to the baseline {} (+{FD_SLACK})", left.fds, baseline.fds);
-    assert!(left.tasks <= baseline.tasks + TASK_SLACK, "tasks {} did not return to the baseline {} (+{TASK_SLACK})", left.tasks, baseline.tasks);
+    assert!(
+        left.tasks <= baseline.tasks + TASK_SLACK,
+        "tasks {} did not return to the baseline {} (+{TASK_SLACK})",
+        left.tasks,
+        baseline.tasks
+    );
     drop(server);
 }

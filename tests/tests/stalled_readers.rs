@@ -161,7 +161,14 @@ struct Round {
 /// past what the kernel buffers hold). Once they are cut, checks that the
 /// live heap grew no more than `allowed` bytes and waits (up to [`SETTLE`])
 /// for resident memory to fall back to `before` plus that growth.
-async fn stalled_round(server: &Server, m: &mut Client, normal: &mut Client, edits: std::ops::Range<usize>, before: Mem, allowed: u64) -> Round {
+async fn stalled_round(
+    server: &Server,
+    m: &mut Client,
+    normal: &mut Client,
+    edits: std::ops::Range<usize>,
+    before: Mem,
+    allowed: u64,
+) -> Round {
     let pid = server.pid();
     let fds0 = fds(pid);
     let query = format!("token={}", server.token("auditor"));
@@ -194,9 +201,11 @@ async fn stalled_round(server: &Server, m: &mut Client, normal: &mut Client, edi
     );
     let limit_kb = ((before.rss_kb + heap_growth / 1024) as f64 * (1.0 + RSS_SLACK)) as u64;
     let cut = Instant::now();
-    eventually(&format!("resident memory falls back to {limit_kb} kB (before {} kB, live heap +{} kB)", before.rss_kb, heap_growth / 1024), SETTLE, || {
-        rss_kb(pid) <= limit_kb
-    })
+    eventually(
+        &format!("resident memory falls back to {limit_kb} kB (before {} kB, live heap +{} kB)", before.rss_kb, heap_growth / 1024),
+        SETTLE,
+        || rss_kb(pid) <= limit_kb,
+    )
     .await;
     Round { peak_kb, cut_after, settled_kb: rss_kb(pid), settled_after: cut.elapsed(), heap_growth, latencies }
 }
@@ -206,7 +215,18 @@ async fn stalled_readers_are_cut_and_release_their_memory_and_descriptors() {
     let dir = tempfile::tempdir().unwrap();
     // A resume window of 500 events is full after the first 1,000 questions,
     // so it does not grow during the rounds.
-    let args = ["--store", "memory", "--resume-window", "500", "--rate-per-second", "100000", "--rate-burst", "100000", "--write-timeout-seconds", "2"];
+    let args = [
+        "--store",
+        "memory",
+        "--resume-window",
+        "500",
+        "--rate-per-second",
+        "100000",
+        "--rate-burst",
+        "100000",
+        "--write-timeout-seconds",
+        "2",
+    ];
     let server = Server::start(BIN, dir.path(), &args).await.unwrap();
     let pid = server.pid();
     let mut m = server.connect("moderator", None).await;

@@ -56,7 +56,12 @@ async fn weak_setup(dir: &std::path::Path) -> (TestNet, Server) {
 
 /// The roster as the moderator sees it: (delegate id, venue).
 fn roster(snapshot: &Value) -> Vec<(String, String)> {
-    snapshot["delegates"].as_array().unwrap().iter().map(|d| (d["id"].as_str().unwrap().to_owned(), d["venue"].as_str().unwrap().to_owned())).collect()
+    snapshot["delegates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["id"].as_str().unwrap().to_owned(), d["venue"].as_str().unwrap().to_owned()))
+        .collect()
 }
 
 /// Like `Client::until`, with a guard long enough for what crosses the weak
@@ -167,7 +172,13 @@ fn connection_summary(phones: &[(String, Phone)]) -> String {
 /// A delegate's part: check in, ask `asks` questions (each after the
 /// previous one was moderated), rate both units, see the results, then
 /// follow the session until the test names its final seq.
-async fn delegate_part(mut p: Phone, delegate: String, asks: usize, think: Option<(Duration, Duration)>, last: watch::Receiver<Option<u64>>) -> Phone {
+async fn delegate_part(
+    mut p: Phone,
+    delegate: String,
+    asks: usize,
+    think: Option<(Duration, Duration)>,
+    last: watch::Receiver<Option<u64>>,
+) -> Phone {
     p.run_until("the check-in phase", |p| p.phase == "check_in").await;
     let a = p.call(json!({"type": "check_in", "delegate": delegate})).await;
     assert!(a.first.is_ok(), "{delegate} check-in: {:?}", a.first);
@@ -242,7 +253,9 @@ async fn a_township_on_a_weak_lossy_link_runs_a_whole_evaluation() {
             let mut op = op;
             op.run_until("the questioning phase", |p| p.phase == "questioning").await;
             let text = "乡敬老院冬天取暖费用由谁承担？";
-            let a = op.call(json!({"type": "submit_question", "topic": "funds", "unit": "caizheng", "text": text, "on_behalf_of": first})).await;
+            let a = op
+                .call(json!({"type": "submit_question", "topic": "funds", "unit": "caizheng", "text": text, "on_behalf_of": first}))
+                .await;
             assert!(a.first.is_ok(), "operator question: {:?}", a.first);
             op.run_until("the results", |p| p.evaluation("closed").is_some()).await;
             (op_key.clone(), finish(op, op_last).await)
@@ -275,11 +288,16 @@ async fn a_township_on_a_weak_lossy_link_runs_a_whole_evaluation() {
         c.ok(json!({"type": "check_in", "delegate": d})).await;
     }
     // The township's delegates check in over their link.
-    until_slow(&mut moderator, "every check-in", |v| v["type"] == "stats" && v["venues"].as_array().unwrap().iter().all(|x| x["present"] == x["roster"])).await;
+    until_slow(&mut moderator, "every check-in", |v| {
+        v["type"] == "stats" && v["venues"].as_array().unwrap().iter().all(|x| x["present"] == x["roster"])
+    })
+    .await;
     moderator.ok(json!({"type": "advance_phase", "to": "questioning"})).await;
     let mut weak_questions = BTreeSet::new();
     while weak_questions.len() < 2 {
-        let is_weak = |v: &Value| v["type"] == "event" && v["changes"].as_array().is_some_and(|cs| cs.iter().any(|c| c["question"]["venues"] == json!([WEAK])));
+        let is_weak = |v: &Value| {
+            v["type"] == "event" && v["changes"].as_array().is_some_and(|cs| cs.iter().any(|c| c["question"]["venues"] == json!([WEAK])))
+        };
         let ev = until_slow(&mut moderator, "the township's questions", is_weak).await;
         for c in ev["changes"].as_array().unwrap().iter().filter(|c| c["entity"] == "question") {
             weak_questions.insert(c["question"]["id"].as_u64().unwrap());
@@ -353,7 +371,11 @@ enum Stage {
     /// Blackout `n` began.
     Dark(usize),
     /// Blackout `n` ended at `at`, when the server was at `seq`.
-    Back { n: usize, seq: u64, at: Instant },
+    Back {
+        n: usize,
+        seq: u64,
+        at: Instant,
+    },
     Final(u64),
 }
 
@@ -417,7 +439,12 @@ async fn through_blackouts(
 
 /// Loopback traffic while the township is dark: main-venue delegates ask,
 /// the moderator approves, one question every `every`, until told to stop.
-async fn keep_session_busy(mut moderator: Client, mut askers: Vec<(String, Client)>, every: Duration, mut stop: watch::Receiver<bool>) -> usize {
+async fn keep_session_busy(
+    mut moderator: Client,
+    mut askers: Vec<(String, Client)>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> usize {
     let mut tick = tokio::time::interval(every);
     let mut n = 0usize;
     loop {
@@ -428,7 +455,8 @@ async fn keep_session_busy(mut moderator: Client, mut askers: Vec<(String, Clien
         let len = askers.len();
         let (_, c) = &mut askers[n % len];
         let text = format!("主会场第{}个问题：养老服务补贴何时提标？", n + 1);
-        let q = c.ok(json!({"type": "submit_question", "topic": "policy", "unit": "minzheng", "text": text})).await["result"]["question"].clone();
+        let q = c.ok(json!({"type": "submit_question", "topic": "policy", "unit": "minzheng", "text": text})).await["result"]["question"]
+            .clone();
         moderator.ok(json!({"type": "approve_question", "question": q})).await;
         moderator.clear();
         c.clear();
@@ -471,8 +499,13 @@ async fn a_township_through_three_blackouts_is_current_soon_after_each() {
     }
 
     let host = &server;
-    let askers: Vec<(String, Client)> =
-        join_all(delegates.iter().filter(|(_, v)| v == "main").map(|(d, _)| async move { (d.clone(), host.connect(&format!("delegate:{d}"), None).await) })).await;
+    let askers: Vec<(String, Client)> = join_all(
+        delegates
+            .iter()
+            .filter(|(_, v)| v == "main")
+            .map(|(d, _)| async move { (d.clone(), host.connect(&format!("delegate:{d}"), None).await) }),
+    )
+    .await;
     let (stop_tx, stop_rx) = watch::channel(false);
     let busy = tokio::spawn(keep_session_busy(server.connect("moderator", None).await, askers, Duration::from_secs(2), stop_rx));
 
@@ -486,13 +519,20 @@ async fn a_township_through_three_blackouts_is_current_soon_after_each() {
         stage_tx.send(Stage::Back { n, seq, at: Instant::now() }).unwrap();
         let mut times = Vec::new();
         while times.len() < phones_n {
-            let (m, key, t) = tokio::time::timeout(Duration::from_secs(180), reports.recv()).await.expect("township current again").unwrap();
+            let (m, key, t) =
+                tokio::time::timeout(Duration::from_secs(180), reports.recv()).await.expect("township current again").unwrap();
             assert_eq!(m, n);
             assert!(t <= CURRENT_WITHIN * SLACK, "{key} took {} to be current after blackout {}", ms(t), n + 1);
             times.push(t);
         }
         let (p50, max) = (percentile(&mut times, 50.0), percentile(&mut times, 100.0));
-        println!("blackout {} ({}s): all {phones_n} township clients current after p50 {}, max {} (server was at seq {seq})", n + 1, BLACKOUT.as_secs(), ms(p50), ms(max));
+        println!(
+            "blackout {} ({}s): all {phones_n} township clients current after p50 {}, max {} (server was at seq {seq})",
+            n + 1,
+            BLACKOUT.as_secs(),
+            ms(p50),
+            ms(max)
+        );
         figures.push(max);
     }
     // Every question sent into a blackout is answered before the server's
@@ -566,7 +606,9 @@ async fn twenty_venue_clients_dropped_at_random_stay_in_step() {
 
     moderator.ok(json!({"type": "advance_phase", "to": "check_in"})).await;
     moderator
-        .until(|v| v["type"] == "stats" && v["venues"].as_array().unwrap().iter().map(|x| x["present"].as_u64().unwrap()).sum::<u64>() == 20)
+        .until(|v| {
+            v["type"] == "stats" && v["venues"].as_array().unwrap().iter().map(|x| x["present"].as_u64().unwrap()).sum::<u64>() == 20
+        })
         .await;
     moderator.ok(json!({"type": "advance_phase", "to": "questioning"})).await;
     let mut approved = BTreeSet::new();

@@ -31,26 +31,12 @@ impl HttpConn {
             .context("connect timed out")?
             .with_context(|| format!("connecting to {addr}"))?;
         stream.set_nodelay(true)?;
-        Ok(Self {
-            addr: addr.to_owned(),
-            stream,
-            buf: Vec::new(),
-        })
+        Ok(Self { addr: addr.to_owned(), stream, buf: Vec::new() })
     }
 
     /// Sends one request and reads its answer.
-    pub async fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> anyhow::Result<Answer> {
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
+    pub async fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> anyhow::Result<Answer> {
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n", self.addr, body.len());
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -91,11 +77,8 @@ pub fn parse_answer(buf: &[u8]) -> anyhow::Result<Option<(Answer, usize)>> {
     let head = std::str::from_utf8(&buf[..head_end]).context("answer head is not UTF-8")?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or("");
-    let status: u16 = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .with_context(|| format!("bad status line {status_line:?}"))?;
+    let status: u16 =
+        status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).with_context(|| format!("bad status line {status_line:?}"))?;
     let (mut length, mut chunked) = (None, false);
     for l in lines {
         let Some((k, v)) = l.split_once(':') else {
@@ -139,13 +122,7 @@ pub fn parse_answer(buf: &[u8]) -> anyhow::Result<Option<(Answer, usize)>> {
     if buf.len() < start + length {
         return Ok(None);
     }
-    Ok(Some((
-        Answer {
-            status,
-            body: buf[start..start + length].to_vec(),
-        },
-        start + length,
-    )))
+    Ok(Some((Answer { status, body: buf[start..start + length].to_vec() }, start + length)))
 }
 
 #[cfg(test)]
@@ -166,10 +143,7 @@ mod tests {
     fn chunked() {
         let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
         let (a, used) = parse_answer(raw).unwrap().unwrap();
-        assert_eq!(
-            (a.status, a.body.as_slice(), used),
-            (200, &b"abcde"[..], raw.len())
-        );
+        assert_eq!((a.status, a.body.as_slice(), used), (200, &b"abcde"[..], raw.len()));
         assert!(parse_answer(&raw[..raw.len() - 1]).unwrap().is_none());
     }
 

@@ -8,8 +8,8 @@
 //! connection keeps of a large frame it has sent (issue 11 found ours kept
 //! the whole frame in its write buffer for ever).
 
-use crate::subs::{self, Kind, Ws};
 use crate::step::Setup;
+use crate::subs::{self, Kind, Ws};
 use crate::target;
 use anyhow::{Context, anyhow, bail};
 use futures_util::StreamExt;
@@ -52,9 +52,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     // screen. nchan: every subscriber reads its first message here.
     let first_bytes = match p.setup.kind {
         Kind::Wenzheng => {
-            let mut probe = subs::handshake(Ipv4Addr::LOCALHOST, p.setup.server, &path)
-                .await
-                .map_err(|f| anyhow!("probe: {f}"))?;
+            let mut probe = subs::handshake(Ipv4Addr::LOCALHOST, p.setup.server, &path).await.map_err(|f| anyhow!("probe: {f}"))?;
             first_text_len(&mut probe).await?
         }
         Kind::Nchan => 0,
@@ -63,10 +61,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     let mut lens = Vec::with_capacity(sockets.len());
     if p.setup.kind == Kind::Nchan {
         let read = futures_util::future::join_all(sockets.iter_mut().map(first_text_len));
-        for r in tokio::time::timeout(p.setup.connect_guard, read)
-            .await
-            .context("subscribers did not get their first message in time")?
-        {
+        for r in tokio::time::timeout(p.setup.connect_guard, read).await.context("subscribers did not get their first message in time")? {
             lens.push(r?);
         }
     }

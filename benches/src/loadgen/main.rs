@@ -50,10 +50,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "loadgen",
-    about = "WebSocket fan-out load generator: our server against nginx+nchan (issue 11)"
-)]
+#[command(name = "loadgen", about = "WebSocket fan-out load generator: our server against nginx+nchan (issue 11)")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -190,10 +187,7 @@ struct RunArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     let result = match cli.cmd {
         Cmd::Run(a) => rt.block_on(run(*a)),
         Cmd::Report(a) => report::main(&a).map(|()| true),
@@ -236,15 +230,9 @@ async fn run(a: RunArgs) -> anyhow::Result<bool> {
         TargetArg::Wenzheng => (subs::Kind::Wenzheng, "wenzheng"),
         TargetArg::Nchan => (subs::Kind::Nchan, "nchan"),
     };
-    let pids = procstat::Pids {
-        pids: a.server_pid.clone(),
-        clk_tck: procstat::clk_tck(),
-    };
-    let mut out = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&a.out)
-        .with_context(|| format!("opening {}", a.out.display()))?;
+    let pids = procstat::Pids { pids: a.server_pid.clone(), clk_tck: procstat::clk_tck() };
+    let mut out =
+        std::fs::OpenOptions::new().create(true).append(true).open(&a.out).with_context(|| format!("opening {}", a.out.display()))?;
     let nonce = wire::now_us() % 1_000_000_000;
     let plan: Vec<Plan> = match a.scenario {
         Scenario::Fanout => a.rates.iter().map(|&r| Plan::Fanout(r)).collect(),
@@ -276,10 +264,7 @@ async fn run(a: RunArgs) -> anyhow::Result<bool> {
                         "loadgen: {name} {}: {} subscribers idle after a first message of {} bytes",
                         a.label, a.subscribers, a.large_bytes
                     );
-                    let params = large::Params {
-                        setup,
-                        bytes: a.large_bytes,
-                    };
+                    let params = large::Params { setup, bytes: a.large_bytes };
                     let fallback = serde_json::json!({
                         "scenario": "large", "subscribers": a.subscribers,
                         "large_bytes": a.large_bytes, "ok": false,
@@ -319,29 +304,15 @@ async fn run(a: RunArgs) -> anyhow::Result<bool> {
                 }
                 Plan::Fanout(_) | Plan::Burst => {
                     let (schedule, events) = match *step {
-                        Plan::Fanout(rate) => (
-                            step::Schedule::Rate(rate),
-                            ((rate * a.step_seconds).round() as u64).clamp(1, a.max_events),
-                        ),
-                        _ => (
-                            step::Schedule::Burst {
-                                size: a.burst,
-                                count: a.bursts,
-                            },
-                            a.burst * a.bursts,
-                        ),
+                        Plan::Fanout(rate) => (step::Schedule::Rate(rate), ((rate * a.step_seconds).round() as u64).clamp(1, a.max_events)),
+                        _ => (step::Schedule::Burst { size: a.burst, count: a.bursts }, a.burst * a.bursts),
                     };
                     eprintln!(
                         "loadgen: {name} {}: {} subscribers, {schedule:?}, {events} messages of {} bytes",
                         a.label, a.subscribers, a.payload
                     );
-                    let params = step::Params {
-                        setup,
-                        schedule,
-                        events,
-                        payload: a.payload,
-                        drain_guard: Duration::from_secs(a.drain_timeout),
-                    };
+                    let params =
+                        step::Params { setup, schedule, events, payload: a.payload, drain_guard: Duration::from_secs(a.drain_timeout) };
                     let rate = if let Plan::Fanout(r) = *step { r } else { 0.0 };
                     let mut fallback = serde_json::json!({
                         "scenario": if a.scenario == Scenario::Burst { "burst" } else { "fanout" },

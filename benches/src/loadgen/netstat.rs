@@ -15,10 +15,7 @@ impl Listen {
     /// What changed from `before` to `self` (a counter never goes back; a
     /// wrapped one reads 0).
     pub fn since(&self, before: &Listen) -> Listen {
-        Listen {
-            overflows: self.overflows.saturating_sub(before.overflows),
-            drops: self.drops.saturating_sub(before.drops),
-        }
+        Listen { overflows: self.overflows.saturating_sub(before.overflows), drops: self.drops.saturating_sub(before.drops) }
     }
 }
 
@@ -35,10 +32,7 @@ pub fn parse(text: &str) -> Option<Listen> {
         let i = names.iter().position(|n| *n == name)?;
         values[i].parse().ok()
     };
-    Some(Listen {
-        overflows: get("ListenOverflows")?,
-        drops: get("ListenDrops")?,
-    })
+    Some(Listen { overflows: get("ListenOverflows")?, drops: get("ListenDrops")? })
 }
 
 /// The counters now; `None` where `/proc/net/netstat` is missing.
@@ -58,24 +52,9 @@ mod tests {
     #[test]
     fn parses_tcpext() {
         let l = parse(SAMPLE).unwrap();
-        assert_eq!(
-            l,
-            Listen {
-                overflows: 1234,
-                drops: 1240
-            }
-        );
-        let later = Listen {
-            overflows: 1300,
-            drops: 1310,
-        };
-        assert_eq!(
-            later.since(&l),
-            Listen {
-                overflows: 66,
-                drops: 70
-            }
-        );
+        assert_eq!(l, Listen { overflows: 1234, drops: 1240 });
+        let later = Listen { overflows: 1300, drops: 1310 };
+        assert_eq!(later.since(&l), Listen { overflows: 66, drops: 70 });
         assert_eq!(l.since(&later), Listen::default());
     }
 
@@ -83,16 +62,8 @@ mod tests {
     fn rejects_what_it_cannot_read() {
         assert_eq!(parse(""), None);
         assert_eq!(parse("TcpExt: ListenOverflows\n"), None, "no values");
-        assert_eq!(
-            parse("TcpExt: ListenOverflows ListenDrops\nTcpExt: 1\n"),
-            None,
-            "names and values differ"
-        );
-        assert_eq!(
-            parse("TcpExt: ListenOverflows\nTcpExt: 1\n"),
-            None,
-            "ListenDrops missing"
-        );
+        assert_eq!(parse("TcpExt: ListenOverflows ListenDrops\nTcpExt: 1\n"), None, "names and values differ");
+        assert_eq!(parse("TcpExt: ListenOverflows\nTcpExt: 1\n"), None, "ListenDrops missing");
     }
 
     #[test]

@@ -19,14 +19,8 @@ const TOP: f64 = 36.0;
 const BOTTOM: f64 = 48.0;
 /// Colour and dash per series, in order (ours solid, nchan dashed when the
 /// caller alternates them).
-const STYLES: [(&str, &str); 6] = [
-    ("#c0392b", ""),
-    ("#2c3e50", "6 4"),
-    ("#e67e22", ""),
-    ("#2980b9", "6 4"),
-    ("#27ae60", ""),
-    ("#8e44ad", "6 4"),
-];
+const STYLES: [(&str, &str); 6] =
+    [("#c0392b", ""), ("#2c3e50", "6 4"), ("#e67e22", ""), ("#2980b9", "6 4"), ("#27ae60", ""), ("#8e44ad", "6 4")];
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
@@ -82,7 +76,8 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
     ticks.sort_by(f64::total_cmp);
     ticks.dedup();
     for x in ticks {
-        let _ = writeln!(s, r##"<line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#999"/>"##, px(x), px(x), TOP + ph, TOP + ph + 4.0);
+        let _ =
+            writeln!(s, r##"<line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#999"/>"##, px(x), px(x), TOP + ph, TOP + ph + 4.0);
         let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, px(x), TOP + ph + 18.0, label(x));
     }
     let _ = writeln!(s, r##"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#333"/>"##, LEFT + pw, TOP + ph, TOP + ph);

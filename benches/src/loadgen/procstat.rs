@@ -7,13 +7,7 @@ use std::time::Duration;
 
 /// `VmRSS` in KiB from the text of `/proc/<pid>/status`.
 pub fn status_rss_kb(status: &str) -> Option<u64> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.split_whitespace().next()?.parse().ok()
 }
 
 /// Resident memory of `pid` in KiB.
@@ -31,26 +25,17 @@ pub struct Pids {
 impl Pids {
     /// CPU seconds summed over the pids (a pid that is gone counts 0).
     pub fn cpu(&self) -> f64 {
-        self.pids
-            .iter()
-            .filter_map(|p| cpu_seconds(&p.to_string(), self.clk_tck))
-            .sum()
+        self.pids.iter().filter_map(|p| cpu_seconds(&p.to_string(), self.clk_tck)).sum()
     }
 
     /// CPU seconds of each pid, in order (several nodes of one cluster).
     pub fn cpu_each(&self) -> Vec<f64> {
-        self.pids
-            .iter()
-            .map(|p| cpu_seconds(&p.to_string(), self.clk_tck).unwrap_or(0.0))
-            .collect()
+        self.pids.iter().map(|p| cpu_seconds(&p.to_string(), self.clk_tck).unwrap_or(0.0)).collect()
     }
 
     /// Resident KiB summed over the pids.
     pub fn rss_kb(&self) -> u64 {
-        self.pids
-            .iter()
-            .filter_map(|p| rss_kb(&p.to_string()))
-            .sum()
+        self.pids.iter().filter_map(|p| rss_kb(&p.to_string())).sum()
     }
 }
 
@@ -115,10 +100,7 @@ mod tests {
 
     #[test]
     fn peak_of_this_process() {
-        let me = Pids {
-            pids: vec![std::process::id()],
-            clk_tck: 100.0,
-        };
+        let me = Pids { pids: vec![std::process::id()], clk_tck: 100.0 };
         // Stopped at once: it still takes its one sample.
         let (peak, samples) = RssPeak::start(&me, Duration::from_millis(10)).finish();
         assert!(peak > 0 && samples >= 1, "{peak} {samples}");

@@ -113,10 +113,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
                 tokio::time::sleep_until(due.into()).await;
                 let text = wire::payload(i, wire::now_us(), p.payload);
                 let sent = Instant::now();
-                ch.publisher
-                    .publish(&text)
-                    .await
-                    .with_context(|| format!("publishing message {i}"))?;
+                ch.publisher.publish(&text).await.with_context(|| format!("publishing message {i}"))?;
                 ack_ms.push(sent.elapsed().as_secs_f64() * 1e3);
                 shared.published.store(i, Ordering::Relaxed);
             }
@@ -130,9 +127,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
                 // may have the first frames before the last is sent.
                 shared.published.store(base + size, Ordering::Relaxed);
                 ch.publisher
-                    .publish_burst(size, |i| {
-                        wire::payload(base + i + 1, wire::now_us(), p.payload)
-                    })
+                    .publish_burst(size, |i| wire::payload(base + i + 1, wire::now_us(), p.payload))
                     .await
                     .with_context(|| format!("publishing burst {}", b + 1))?;
                 sent += size;
@@ -160,10 +155,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     let (cpu1, gen1, wall) = (p.setup.pids.cpu(), self_cpu(), w0.elapsed().as_secs_f64());
     let each: Vec<f64> = p.setup.pids.cpu_each().iter().zip(&each0).map(|(b, a)| b - a).collect();
     let _ = stop_tx.send(true);
-    let joined = tokio::time::timeout(Duration::from_secs(60), async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await;
+    let joined = tokio::time::timeout(Duration::from_secs(60), async { while tasks.join_next().await.is_some() {} }).await;
     if joined.is_err() {
         bail!("subscriber tasks did not stop within 60 s");
     }
@@ -185,15 +177,10 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     };
     let slow_closes = t.closed.iter().filter(|(c, _)| *c == Some(4008)).count();
     let client_limited = gen_cpu > CLIENT_LIMITED;
-    let saturated =
-        achieved < 0.9 * rate || t.ms(0.99) > SATURATED_P99_MS || slow_closes > 0 || client_limited;
+    let saturated = achieved < 0.9 * rate || t.ms(0.99) > SATURATED_P99_MS || slow_closes > 0 || client_limited;
     let clean = t.gaps == 0 && t.reorders == 0 && t.closed.is_empty();
     let ok = t.dups == 0 && t.strays == 0 && (clean || saturated);
-    let mut codes: Vec<String> = t
-        .closed
-        .iter()
-        .map(|(c, why)| c.map_or_else(|| why.clone(), |c| c.to_string()))
-        .collect();
+    let mut codes: Vec<String> = t.closed.iter().map(|(c, why)| c.map_or_else(|| why.clone(), |c| c.to_string())).collect();
     codes.sort();
     codes.dedup();
     let mut line = json!({

@@ -36,9 +36,9 @@
 
 use crate::netstat;
 use crate::procstat::RssPeak;
+use crate::step::Setup;
 use crate::subs::{self, Failure, Kind, Position, Ws};
 use crate::tally::nearest_rank;
-use crate::step::Setup;
 use crate::target;
 use crate::wire;
 use anyhow::{Context, bail};
@@ -101,9 +101,7 @@ impl SplitMix64 {
 pub fn jitters(seed: u64, n: usize, max: Duration) -> Vec<Duration> {
     let mut rng = SplitMix64::new(seed);
     let max_us = max.as_micros() as f64;
-    (0..n)
-        .map(|_| Duration::from_micros((rng.unit() * max_us) as u64))
-        .collect()
+    (0..n).map(|_| Duration::from_micros((rng.unit() * max_us) as u64)).collect()
 }
 
 /// The wait before attempt `attempt + 1` after `attempt` (≥ 1) failed:
@@ -159,22 +157,12 @@ enum Attempt {
 }
 
 fn failed(kind: &str, detail: impl Into<String>) -> Attempt {
-    Attempt::Failed(Failure {
-        kind: kind.into(),
-        detail: detail.into(),
-    })
+    Attempt::Failed(Failure { kind: kind.into(), detail: detail.into() })
 }
 
 /// One attempt: connect, then read until current.
-async fn attempt(
-    source: Ipv4Addr,
-    server: SocketAddr,
-    path: &str,
-    e: &Expect,
-) -> Result<Ws, Attempt> {
-    let mut ws = subs::handshake(source, server, path)
-        .await
-        .map_err(Attempt::Failed)?;
+async fn attempt(source: Ipv4Addr, server: SocketAddr, path: &str, e: &Expect) -> Result<Ws, Attempt> {
+    let mut ws = subs::handshake(source, server, path).await.map_err(Attempt::Failed)?;
     if e.kind == Kind::Nchan && !e.resume {
         return Ok(ws);
     }
@@ -184,10 +172,7 @@ async fn attempt(
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Close(f))) => {
                 let code = f.as_ref().map(|f| u16::from(f.code));
-                return Err(failed(
-                    &code.map_or("closed".into(), |c| format!("closed {c}")),
-                    format!("closed before current: {f:?}"),
-                ));
+                return Err(failed(&code.map_or("closed".into(), |c| format!("closed {c}")), format!("closed before current: {f:?}")));
             }
             Some(Ok(_)) => continue,
             Some(Err(err)) => {
@@ -211,10 +196,7 @@ async fn attempt(
                     next_payload += 1;
                 }
                 _ => {
-                    return Err(Attempt::Wrong(format!(
-                        "expected message {next_payload}, got {}",
-                        short()
-                    )));
+                    return Err(Attempt::Wrong(format!("expected message {next_payload}, got {}", short())));
                 }
             }
             continue;
@@ -225,10 +207,7 @@ async fn attempt(
         match (head.kind, e.resume) {
             ("snapshot", false) => {
                 let marker = format!("wzb {} ", e.away_to);
-                if head.seq != Some(e.latest_seq)
-                    || head.epoch != Some(e.epoch.as_str())
-                    || !t.contains(&marker)
-                {
+                if head.seq != Some(e.latest_seq) || head.epoch != Some(e.epoch.as_str()) || !t.contains(&marker) {
                     return Err(Attempt::Wrong(format!(
                         "snapshot not at seq {} of epoch {} with message {}: {}",
                         e.latest_seq,
@@ -240,28 +219,18 @@ async fn attempt(
                 return Ok(ws);
             }
             ("snapshot", true) => {
-                return Err(Attempt::Wrong(format!(
-                    "a snapshot instead of the missed events (seq {:?})",
-                    head.seq
-                )));
+                return Err(Attempt::Wrong(format!("a snapshot instead of the missed events (seq {:?})", head.seq)));
             }
             ("event", true) => {
                 match wire::parse(bytes) {
                     Some((seq, _)) if seq == next_payload => next_payload += 1,
                     _ => {
-                        return Err(Attempt::Wrong(format!(
-                            "expected the event of message {next_payload}, got {}",
-                            short()
-                        )));
+                        return Err(Attempt::Wrong(format!("expected the event of message {next_payload}, got {}", short())));
                     }
                 }
                 if head.seq.unwrap_or(0) >= e.latest_seq {
                     if next_payload != e.away_to + 1 {
-                        return Err(Attempt::Wrong(format!(
-                            "at seq {} with messages up to {} only",
-                            e.latest_seq,
-                            next_payload - 1
-                        )));
+                        return Err(Attempt::Wrong(format!("at seq {} with messages up to {} only", e.latest_seq, next_payload - 1)));
                     }
                     return Ok(ws);
                 }
@@ -269,19 +238,13 @@ async fn attempt(
             ("stats", true) if head.seq.unwrap_or(0) >= e.latest_seq => {
                 // Only right when nothing was missed.
                 if next_payload != e.away_to + 1 {
-                    return Err(Attempt::Wrong(format!(
-                        "the resume's stats before messages {next_payload}..={}",
-                        e.away_to
-                    )));
+                    return Err(Attempt::Wrong(format!("the resume's stats before messages {next_payload}..={}", e.away_to)));
                 }
                 return Ok(ws);
             }
             ("stats", _) => {}
             _ => {
-                return Err(Attempt::Wrong(format!(
-                    "unexpected before current: {}",
-                    short()
-                )));
+                return Err(Attempt::Wrong(format!("unexpected before current: {}", short())));
             }
         }
     }
@@ -352,14 +315,10 @@ async fn reconnect(
                         progress.probed.fetch_add(1, Ordering::Relaxed);
                     }
                     Some((seq, _)) => {
-                        out.wrong.get_or_insert(format!(
-                            "after current: message {seq} (probe {}, seen {})",
-                            e.probe, out.probe
-                        ));
+                        out.wrong.get_or_insert(format!("after current: message {seq} (probe {}, seen {})", e.probe, out.probe));
                     }
                     None if e.kind == Kind::Nchan => {
-                        out.wrong
-                            .get_or_insert("after current: a frame without a payload".into());
+                        out.wrong.get_or_insert("after current: a frame without a payload".into());
                     }
                     None => {}
                 }
@@ -376,11 +335,7 @@ async fn reconnect(
 
 /// Reads a settled subscriber's frames until `stop`; returns its socket and
 /// the highest `seq` it saw (ours), or why it ended.
-async fn settled(
-    mut ws: Ws,
-    mut position: Option<Position>,
-    mut stop: watch::Receiver<bool>,
-) -> Result<(Ws, Option<Position>), String> {
+async fn settled(mut ws: Ws, mut position: Option<Position>, mut stop: watch::Receiver<bool>) -> Result<(Ws, Option<Position>), String> {
     loop {
         let msg = tokio::select! {
             biased;
@@ -394,10 +349,7 @@ async fn settled(
                         p.seq = p.seq.max(h.seq.unwrap_or(0));
                     }
                 } else if position.is_none() {
-                    return Err(format!(
-                        "nchan sent a frame on subscribe: {}",
-                        t.chars().take(100).collect::<String>()
-                    ));
+                    return Err(format!("nchan sent a frame on subscribe: {}", t.chars().take(100).collect::<String>()));
                 }
             }
             Some(Ok(Message::Close(f))) => return Err(format!("closed while settled: {f:?}")),
@@ -445,10 +397,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     let connect_s = t.elapsed().as_secs_f64();
     let counted = ch.publisher.count_subscribers(p.setup.subscribers).await?;
     if counted as usize != p.setup.subscribers {
-        bail!(
-            "the channel counts {counted} subscribers, not {}",
-            p.setup.subscribers
-        );
+        bail!("the channel counts {counted} subscribers, not {}", p.setup.subscribers);
     }
     let (stop_settled, settled_rx) = watch::channel(false);
     let mut readers = JoinSet::new();
@@ -477,20 +426,13 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     for (_, position) in &sockets {
         let path = match (p.setup.kind, p.resume, position) {
             (Kind::Wenzheng, _, Some(pos)) if pos.seq != latest_before || pos.epoch != epoch => {
-                bail!(
-                    "a screen stands at seq {} of epoch {}, not {latest_before} of {epoch}",
-                    pos.seq,
-                    pos.epoch
-                )
+                bail!("a screen stands at seq {} of epoch {}, not {latest_before} of {epoch}", pos.seq, pos.epoch)
             }
             (Kind::Wenzheng, true, Some(pos)) => {
                 format!("{}&epoch={}&since={}", ch.sub_path, pos.epoch, pos.seq)
             }
             (Kind::Nchan, true, _) => {
-                let id = before
-                    .id
-                    .as_deref()
-                    .context("nchan named no message id when publishing")?;
+                let id = before.id.as_deref().context("nchan named no message id when publishing")?;
                 format!("{}&last_event_id={id}", ch.sub_path)
             }
             _ => ch.sub_path.clone(),
@@ -559,10 +501,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     let current = progress.current.load(Ordering::Relaxed);
     let counted_after = ch.publisher.count_subscribers(current as usize).await?;
     let probe_at = Instant::now();
-    ch.publisher
-        .publish(&wire::payload(expect.probe, wire::now_us(), p.payload))
-        .await
-        .context("publishing the probe")?;
+    ch.publisher.publish(&wire::payload(expect.probe, wire::now_us(), p.payload)).await.context("publishing the probe")?;
     let until = Instant::now() + p.drain_guard;
     while progress.probed.load(Ordering::Relaxed) < current && Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(2)).await;
@@ -597,10 +536,7 @@ pub async fn run(p: &Params<'_>) -> anyhow::Result<Value> {
     let retried = outcomes.iter().filter(|o| o.attempts > 1).count();
     let wrong: Vec<&String> = outcomes.iter().filter_map(|o| o.wrong.as_ref()).collect();
     let not_current = p.setup.subscribers - times.len();
-    let probe_missed = outcomes
-        .iter()
-        .filter(|o| o.current_us.is_some() && !o.probe)
-        .count();
+    let probe_missed = outcomes.iter().filter(|o| o.current_us.is_some() && !o.probe).count();
     let lost = outcomes.iter().filter(|o| o.lost).count();
     let gen_cpu = (gen1 - gen0) / wall.max(1e-6);
     let client_limited = gen_cpu > crate::step::CLIENT_LIMITED;
@@ -671,10 +607,7 @@ mod tests {
         for x in &d {
             tenths[(x.as_micros() / 100_000) as usize] += 1;
         }
-        assert!(
-            tenths.iter().all(|&c| (800..1200).contains(&c)),
-            "{tenths:?}"
-        );
+        assert!(tenths.iter().all(|&c| (800..1200).contains(&c)), "{tenths:?}");
         // The same seed gives the same delays, another seed others.
         assert_eq!(d, jitters(42, 10_000, max));
         assert_ne!(d, jitters(43, 10_000, max));

@@ -31,9 +31,7 @@ pub enum Kind {
 
 /// Small buffers: the generator holds thousands of connections.
 pub fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(8 * 1024)
-        .write_buffer_size(0)
+    WebSocketConfig::default().read_buffer_size(8 * 1024).write_buffer_size(0)
 }
 
 /// Why one connect attempt failed: `kind` is what is counted (`refused`,
@@ -154,21 +152,13 @@ async fn tcp_connect(source: Ipv4Addr, server: SocketAddr) -> std::io::Result<Tc
 /// Opens one TCP connection from `source` to `server` and upgrades it to a
 /// WebSocket at `path`; nothing is read after the upgrade.
 pub async fn handshake(source: Ipv4Addr, server: SocketAddr, path: &str) -> Result<Ws, Failure> {
-    let stream = tcp_connect(source, server).await.map_err(|e| Failure {
-        kind: io_kind(&e),
-        detail: format!("TCP connect from {source}: {e}"),
-    })?;
-    stream.set_nodelay(true).map_err(|e| Failure {
-        kind: io_kind(&e),
-        detail: format!("TCP_NODELAY: {e}"),
-    })?;
+    let stream =
+        tcp_connect(source, server).await.map_err(|e| Failure { kind: io_kind(&e), detail: format!("TCP connect from {source}: {e}") })?;
+    stream.set_nodelay(true).map_err(|e| Failure { kind: io_kind(&e), detail: format!("TCP_NODELAY: {e}") })?;
     let url = format!("ws://{server}{path}");
     let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(ws_config()))
         .await
-        .map_err(|e| Failure {
-            kind: ws_kind(&e),
-            detail: format!("WebSocket handshake: {e}"),
-        })?;
+        .map_err(|e| Failure { kind: ws_kind(&e), detail: format!("WebSocket handshake: {e}") })?;
     Ok(ws)
 }
 
@@ -183,15 +173,8 @@ pub struct Position {
 /// Opens one WebSocket from `source` to `server` at `path`; for our server
 /// also waits for the snapshot (the connection is subscribed after it) and
 /// returns its position.
-pub async fn connect_one(
-    source: Ipv4Addr,
-    server: SocketAddr,
-    path: &str,
-    kind: Kind,
-) -> anyhow::Result<(Ws, Option<Position>)> {
-    let mut ws = handshake(source, server, path)
-        .await
-        .map_err(|f| anyhow!("{f}"))?;
+pub async fn connect_one(source: Ipv4Addr, server: SocketAddr, path: &str, kind: Kind) -> anyhow::Result<(Ws, Option<Position>)> {
+    let mut ws = handshake(source, server, path).await.map_err(|f| anyhow!("{f}"))?;
     if kind == Kind::Nchan {
         return Ok((ws, None));
     }
@@ -200,18 +183,11 @@ pub async fn connect_one(
             Some(Ok(Message::Text(t))) => {
                 let head = wire::head(t.as_bytes());
                 match head {
-                    Some(wire::Head {
-                        kind: "snapshot",
-                        seq: Some(seq),
-                        epoch: Some(epoch),
-                    }) => {
+                    Some(wire::Head { kind: "snapshot", seq: Some(seq), epoch: Some(epoch) }) => {
                         let epoch = epoch.to_owned();
                         return Ok((ws, Some(Position { epoch, seq })));
                     }
-                    _ => bail!(
-                        "first message is not a snapshot: {}",
-                        t.chars().take(200).collect::<String>()
-                    ),
+                    _ => bail!("first message is not a snapshot: {}", t.chars().take(200).collect::<String>()),
                 }
             }
             Some(Ok(Message::Close(f))) => bail!("closed before the snapshot: {f:?}"),
@@ -260,9 +236,7 @@ pub async fn connect_all(
         let server = servers[i % servers.len()];
         set.spawn(async move {
             let _permit = gate.acquire_owned().await.expect("semaphore open");
-            connect_one(source, server, &path, kind)
-                .await
-                .with_context(|| format!("subscriber {i} from {source}"))
+            connect_one(source, server, &path, kind).await.with_context(|| format!("subscriber {i} from {source}"))
         });
     }
     let collect = async {
@@ -283,9 +257,7 @@ pub async fn connect_all(
             None => Ok(out),
         }
     };
-    tokio::time::timeout(guard, collect)
-        .await
-        .with_context(|| format!("connecting {n} subscribers took longer than {guard:?}"))?
+    tokio::time::timeout(guard, collect).await.with_context(|| format!("connecting {n} subscribers took longer than {guard:?}"))?
 }
 
 /// What the subscriber tasks of one step share.
@@ -303,13 +275,7 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(kind: Kind, capacity: u64) -> Arc<Self> {
-        Arc::new(Self {
-            totals: Mutex::new(Totals::default()),
-            distinct: AtomicU64::new(0),
-            published: AtomicU64::new(0),
-            capacity,
-            kind,
-        })
+        Arc::new(Self { totals: Mutex::new(Totals::default()), distinct: AtomicU64::new(0), published: AtomicU64::new(0), capacity, kind })
     }
 }
 
@@ -388,8 +354,7 @@ mod tests {
     #[test]
     fn ports_cycle_through_the_range() {
         let (lo, span) = (32768, 28232);
-        let all: std::collections::HashSet<u16> =
-            (0..span).map(|n| port_at(lo, span, 12345, n)).collect();
+        let all: std::collections::HashSet<u16> = (0..span).map(|n| port_at(lo, span, 12345, n)).collect();
         assert_eq!(all.len(), span as usize, "every port once per cycle");
         assert!(all.iter().all(|&p| (32768..=60999).contains(&p)));
         assert_eq!(port_at(lo, span, 12345, 0), port_at(lo, span, 12345, span));

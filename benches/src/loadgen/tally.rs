@@ -19,14 +19,7 @@ pub struct Seen {
 
 impl Seen {
     pub fn new(capacity: u64) -> Self {
-        Self {
-            bits: vec![0; capacity.div_ceil(64) as usize],
-            distinct: 0,
-            dups: 0,
-            reorders: 0,
-            strays: 0,
-            last: 0,
-        }
+        Self { bits: vec![0; capacity.div_ceil(64) as usize], distinct: 0, dups: 0, reorders: 0, strays: 0, last: 0 }
     }
 
     /// Records one received seq; true if it was new.
@@ -97,8 +90,7 @@ impl Totals {
     /// One payload frame received at `recv_us` that was sent at `sent_us`.
     pub fn frame(&mut self, sent_us: u64, recv_us: u64) {
         self.frames += 1;
-        self.latency
-            .saturating_record(recv_us.saturating_sub(sent_us).max(1));
+        self.latency.saturating_record(recv_us.saturating_sub(sent_us).max(1));
         self.last_recv_us = self.last_recv_us.max(recv_us);
     }
 
@@ -113,11 +105,7 @@ impl Totals {
 
     /// Percentile of the latency in ms (0 without frames).
     pub fn ms(&self, q: f64) -> f64 {
-        if self.latency.is_empty() {
-            0.0
-        } else {
-            self.latency.value_at_quantile(q) as f64 / 1000.0
-        }
+        if self.latency.is_empty() { 0.0 } else { self.latency.value_at_quantile(q) as f64 / 1000.0 }
     }
 }
 

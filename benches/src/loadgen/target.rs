@@ -50,15 +50,8 @@ impl Command {
 }
 
 pub enum Publisher {
-    Wenzheng {
-        moderator: Box<Ws>,
-        next: u64,
-        command: Command,
-    },
-    Nchan {
-        http: HttpConn,
-        channel: String,
-    },
+    Wenzheng { moderator: Box<Ws>, next: u64, command: Command },
+    Nchan { http: HttpConn, channel: String },
 }
 
 /// What the server answered to a publish.
@@ -105,9 +98,7 @@ pub fn nchan_message_id(body: &str) -> Option<String> {
 
 /// `principal` → `token` from the answer of `POST /api/sessions`.
 pub fn credentials(answer: &Value) -> anyhow::Result<(String, String)> {
-    let creds = answer["credentials"]
-        .as_array()
-        .ok_or_else(|| anyhow!("no credentials in {answer}"))?;
+    let creds = answer["credentials"].as_array().ok_or_else(|| anyhow!("no credentials in {answer}"))?;
     let token = |who: &str| {
         creds
             .iter()
@@ -120,58 +111,35 @@ pub fn credentials(answer: &Value) -> anyhow::Result<(String, String)> {
 }
 
 /// Prepares a fresh channel named `name` on the server under test.
-pub async fn open(
-    kind: Kind,
-    server: SocketAddr,
-    admin_token: Option<&str>,
-    name: &str,
-    payload: usize,
-) -> anyhow::Result<Channel> {
+pub async fn open(kind: Kind, server: SocketAddr, admin_token: Option<&str>, name: &str, payload: usize) -> anyhow::Result<Channel> {
     let addr = server.to_string();
     match kind {
         Kind::Wenzheng => {
-            let admin =
-                admin_token.ok_or_else(|| anyhow!("--admin-token is required for our server"))?;
+            let admin = admin_token.ok_or_else(|| anyhow!("--admin-token is required for our server"))?;
             let mut http = HttpConn::connect(&addr).await?;
             let auth = format!("Bearer {admin}");
             let a = http
                 .request(
                     "POST",
                     "/api/sessions",
-                    &[
-                        ("Authorization", &auth),
-                        ("Content-Type", "application/toml"),
-                    ],
+                    &[("Authorization", &auth), ("Content-Type", "application/toml")],
                     session_toml(name, (payload > MAX_ANNOUNCEMENT).then_some(payload)).as_bytes(),
                 )
                 .await?;
             if a.status != 201 {
-                bail!(
-                    "creating session {name}: HTTP {} {}",
-                    a.status,
-                    String::from_utf8_lossy(&a.body)
-                );
+                bail!("creating session {name}: HTTP {} {}", a.status, String::from_utf8_lossy(&a.body));
             }
             let v: Value = serde_json::from_slice(&a.body).context("the answer is not JSON")?;
             let (screen, moderator) = credentials(&v)?;
-            let (ws, position) = subs::connect_one(
-                Ipv4Addr::LOCALHOST,
-                server,
-                &format!("/ws?token={moderator}"),
-                kind,
-            )
-            .await
-            .context("moderator")?;
+            let (ws, position) =
+                subs::connect_one(Ipv4Addr::LOCALHOST, server, &format!("/ws?token={moderator}"), kind).await.context("moderator")?;
             let mut moderator = Box::new(ws);
             let command = if payload > MAX_ANNOUNCEMENT {
                 // One public question, asked and approved before anyone subscribes.
                 let ask = json!({"id": "q-ask", "type": "submit_question", "on_behalf_of": "d1",
                                  "topic": "t1", "unit": "u1", "text": "Fan-out benchmark question"});
                 let ack = command(&mut moderator, "q-ask", ask).await?;
-                let q = ack["result"]["question"]
-                    .as_u64()
-                    .ok_or_else(|| anyhow!("no question id in {ack}"))?
-                    as u32;
+                let q = ack["result"]["question"].as_u64().ok_or_else(|| anyhow!("no question id in {ack}"))? as u32;
                 let approve = json!({"id": "q-approve", "type": "approve_question", "question": q});
                 command(&mut moderator, "q-approve", approve).await?;
                 Command::EditQuestion(q)
@@ -180,20 +148,13 @@ pub async fn open(
             };
             Ok(Channel {
                 sub_path: format!("/ws?token={screen}"),
-                publisher: Publisher::Wenzheng {
-                    moderator,
-                    next: 0,
-                    command,
-                },
+                publisher: Publisher::Wenzheng { moderator, next: 0, command },
                 epoch: position.map(|p| p.epoch),
             })
         }
         Kind::Nchan => Ok(Channel {
             sub_path: format!("/sub?id={name}"),
-            publisher: Publisher::Nchan {
-                http: HttpConn::connect(&addr).await?,
-                channel: name.to_owned(),
-            },
+            publisher: Publisher::Nchan { http: HttpConn::connect(&addr).await?, channel: name.to_owned() },
             epoch: None,
         }),
     }
@@ -201,20 +162,15 @@ pub async fn open(
 
 /// Sends one command and waits for its ack.
 async fn command(ws: &mut Ws, id: &str, cmd: Value) -> anyhow::Result<Value> {
-    ws.send(Message::Text(cmd.to_string().into()))
-        .await
-        .with_context(|| format!("sending {id}"))?;
-    tokio::time::timeout(ACK_GUARD, answer(ws, id))
-        .await
-        .with_context(|| format!("no answer to {id} within {ACK_GUARD:?}"))?
+    ws.send(Message::Text(cmd.to_string().into())).await.with_context(|| format!("sending {id}"))?;
+    tokio::time::timeout(ACK_GUARD, answer(ws, id)).await.with_context(|| format!("no answer to {id} within {ACK_GUARD:?}"))?
 }
 
 impl Publisher {
     /// Publishes `text` and waits until the server accepted it.
     pub async fn publish(&mut self, text: &str) -> anyhow::Result<Published> {
         let mut once = Some(text.to_owned());
-        self.publish_burst(1, |_| once.take().unwrap_or_default())
-            .await
+        self.publish_burst(1, |_| once.take().unwrap_or_default()).await
     }
 
     /// Publishes `k` messages back to back, `make(i)` (i = 0, 1, …) building
@@ -222,17 +178,9 @@ impl Publisher {
     /// without waiting (pipelined) and then waits for their acks in order;
     /// nchan's publisher `POST`s them one after the other, each as soon as
     /// the previous one is answered. Returns the last answer.
-    pub async fn publish_burst(
-        &mut self,
-        k: u64,
-        mut make: impl FnMut(u64) -> String,
-    ) -> anyhow::Result<Published> {
+    pub async fn publish_burst(&mut self, k: u64, mut make: impl FnMut(u64) -> String) -> anyhow::Result<Published> {
         match self {
-            Publisher::Wenzheng {
-                moderator,
-                next,
-                command,
-            } => {
+            Publisher::Wenzheng { moderator, next, command } => {
                 let first = *next + 1;
                 for _ in 0..k {
                     *next += 1;
@@ -244,10 +192,7 @@ impl Publisher {
                             json!({"id": id, "type": "edit_question", "question": q, "text": text})
                         }
                     };
-                    moderator
-                        .send(Message::Text(cmd.to_string().into()))
-                        .await
-                        .with_context(|| format!("sending {}", command.name()))?;
+                    moderator.send(Message::Text(cmd.to_string().into())).await.with_context(|| format!("sending {}", command.name()))?;
                 }
                 let mut last = Published::default();
                 for n in first..=*next {
@@ -263,15 +208,9 @@ impl Publisher {
                 let mut last = Published::default();
                 for i in 0..k {
                     let text = make(i);
-                    let a = http
-                        .request("POST", &format!("/pub?id={channel}"), &[], text.as_bytes())
-                        .await?;
+                    let a = http.request("POST", &format!("/pub?id={channel}"), &[], text.as_bytes()).await?;
                     if a.status != 201 && a.status != 202 {
-                        bail!(
-                            "publish: HTTP {} {}",
-                            a.status,
-                            String::from_utf8_lossy(&a.body)
-                        );
+                        bail!("publish: HTTP {} {}", a.status, String::from_utf8_lossy(&a.body));
                     }
                     last.id = nchan_message_id(&String::from_utf8_lossy(&a.body));
                 }
@@ -303,9 +242,7 @@ impl Publisher {
                     let ask = json!({"id": ask_id, "type": "submit_question", "on_behalf_of": "d1",
                                      "topic": "t1", "unit": "u1", "text": text(chunk)});
                     let ack = command(moderator, &ask_id, ask).await?;
-                    let q = ack["result"]["question"]
-                        .as_u64()
-                        .ok_or_else(|| anyhow!("no question id in {ack}"))?;
+                    let q = ack["result"]["question"].as_u64().ok_or_else(|| anyhow!("no question id in {ack}"))?;
                     let approve = json!({"id": ok_id, "type": "approve_question", "question": q});
                     command(moderator, &ok_id, approve).await?;
                     filled += chunk;
@@ -313,9 +250,7 @@ impl Publisher {
                 Ok(())
             }
             Publisher::Nchan { http, channel } => {
-                let a = http
-                    .request("POST", &format!("/pub?id={channel}"), &[], text(bytes).as_bytes())
-                    .await?;
+                let a = http.request("POST", &format!("/pub?id={channel}"), &[], text(bytes).as_bytes()).await?;
                 if a.status != 201 && a.status != 202 {
                     bail!("preload: HTTP {} {}", a.status, String::from_utf8_lossy(&a.body));
                 }
@@ -352,20 +287,12 @@ impl Publisher {
         match self {
             Publisher::Wenzheng { .. } => Ok(None),
             Publisher::Nchan { http, channel } => {
-                let a = http
-                    .request(
-                        "GET",
-                        &format!("/pub?id={channel}"),
-                        &[("Accept", "application/json")],
-                        b"",
-                    )
-                    .await?;
+                let a = http.request("GET", &format!("/pub?id={channel}"), &[("Accept", "application/json")], b"").await?;
                 if a.status == 404 {
                     return Ok(Some(0));
                 }
-                let v: Value = serde_json::from_slice(&a.body).with_context(|| {
-                    format!("channel info: {}", String::from_utf8_lossy(&a.body))
-                })?;
+                let v: Value =
+                    serde_json::from_slice(&a.body).with_context(|| format!("channel info: {}", String::from_utf8_lossy(&a.body)))?;
                 Ok(v["subscribers"].as_u64())
             }
         }
@@ -405,24 +332,14 @@ mod tests {
 
     #[test]
     fn definition_is_valid() {
-        let def =
-            wz_protocol::definition::SessionDefinition::from_toml(&session_toml("fan-1", None))
-                .unwrap()
-                .into_domain()
-                .unwrap();
+        let def = wz_protocol::definition::SessionDefinition::from_toml(&session_toml("fan-1", None)).unwrap().into_domain().unwrap();
         assert_eq!(def.id, "fan-1");
         assert!(def.delegates.is_empty());
         let big = session_toml("fan-2", Some(2048));
-        let def = wz_protocol::definition::SessionDefinition::from_toml(&big)
-            .unwrap()
-            .into_domain()
-            .unwrap();
+        let def = wz_protocol::definition::SessionDefinition::from_toml(&big).unwrap().into_domain().unwrap();
         assert_eq!((def.delegates.len(), def.limits.question_chars), (1, 2048));
         let small = session_toml("fan-3", Some(300));
-        let def = wz_protocol::definition::SessionDefinition::from_toml(&small)
-            .unwrap()
-            .into_domain()
-            .unwrap();
+        let def = wz_protocol::definition::SessionDefinition::from_toml(&small).unwrap().into_domain().unwrap();
         assert_eq!(def.limits.question_chars, 500, "never below the default");
     }
 

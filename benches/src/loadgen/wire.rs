@@ -11,10 +11,7 @@ const MARK: &[u8] = b"wzb ";
 /// Microseconds since the Unix epoch (the machine clock: publisher and
 /// subscribers run on the same machine, so receive − send is a latency).
 pub fn now_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
 /// `wzb <seq> <sent_us> ` followed by `x` up to `size` bytes (never shorter
@@ -123,34 +120,13 @@ mod tests {
     #[test]
     fn reads_heads() {
         let snap = br#"{"type":"snapshot","seq":25,"epoch":"5eed000020260001","server_time":1,"protocol":3}"#;
-        assert_eq!(
-            head(snap),
-            Some(Head {
-                kind: "snapshot",
-                seq: Some(25),
-                epoch: Some("5eed000020260001")
-            })
-        );
+        assert_eq!(head(snap), Some(Head { kind: "snapshot", seq: Some(25), epoch: Some("5eed000020260001") }));
         let ack = br#"{"type":"ack","id":"a-3","seq":7,"result":{"announcement":3}}"#;
-        assert_eq!(
-            head(ack),
-            Some(Head {
-                kind: "ack",
-                seq: Some(7),
-                epoch: None
-            })
-        );
+        assert_eq!(head(ack), Some(Head { kind: "ack", seq: Some(7), epoch: None }));
         let stats = br#"{"type":"stats","seq":0,"server_time":1}"#;
         assert_eq!(head(stats).unwrap().seq, Some(0));
         let err = br#"{"type":"error","code":"bad_message","message":"x","retryable":false}"#;
-        assert_eq!(
-            head(err),
-            Some(Head {
-                kind: "error",
-                seq: None,
-                epoch: None
-            })
-        );
+        assert_eq!(head(err), Some(Head { kind: "error", seq: None, epoch: None }));
         // A `seq` beyond the first 256 bytes is not looked for.
         let far = format!(r#"{{"type":"event","pad":"{}","seq":4}}"#, "x".repeat(300));
         assert_eq!(head(far.as_bytes()).unwrap().seq, None);

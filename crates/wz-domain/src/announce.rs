@@ -123,7 +123,14 @@ impl Announcements {
         }
     }
 
-    fn make(&self, actor: &Viewer, t: &str, to: &[VenueId], venues: &BTreeSet<VenueId>, at: Millis) -> Result<Vec<AnnouncementEvent>, CommandError> {
+    fn make(
+        &self,
+        actor: &Viewer,
+        t: &str,
+        to: &[VenueId],
+        venues: &BTreeSet<VenueId>,
+        at: Millis,
+    ) -> Result<Vec<AnnouncementEvent>, CommandError> {
         if *actor != Viewer::Moderator {
             return Err(Forbidden::ModeratorOnly.into());
         }
@@ -177,7 +184,14 @@ impl Announcements {
                 if announcement.0 as usize != self.items.len() + 1 {
                     return Err("announcement ids count from 1 without gaps");
                 }
-                let a = Announcement { id: *announcement, text: text.clone(), venues: venues.clone(), at: *at, cleared_at: None, seen: BTreeMap::new() };
+                let a = Announcement {
+                    id: *announcement,
+                    text: text.clone(),
+                    venues: venues.clone(),
+                    at: *at,
+                    cleared_at: None,
+                    seen: BTreeMap::new(),
+                };
                 self.items.insert(*announcement, a);
             }
             AnnouncementEvent::Cleared { announcement, at } => {

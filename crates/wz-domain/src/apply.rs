@@ -16,8 +16,8 @@ use crate::definition::Delegate;
 use crate::event::{Change, Event};
 use crate::ids::{BallotId, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
 use crate::session::{
-    Answer, ApplyError, Ballot, CheckIn, Evaluation, EvaluationStatus, Floor, FloorRequest, FollowUp,
-    Phase, Question, QuestionStatus, Session, Speaker,
+    Answer, ApplyError, Ballot, CheckIn, Evaluation, EvaluationStatus, Floor, FloorRequest, FollowUp, Phase, Question, QuestionStatus,
+    Session, Speaker,
 };
 use crate::tally::{Rating, Results, Tally};
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,9 +48,7 @@ impl Session {
             Event::QueueReordered { order, .. } => self.queue_reordered(order),
             Event::QuestionSeconded { question, delegate, .. } => self.question_seconded(*question, delegate),
             Event::FloorRequested { question, venue, at } => self.floor_requested(*question, venue, *at),
-            Event::FloorGranted { question, venue, answer_seconds, at } => {
-                self.floor_granted(*question, venue, *answer_seconds, *at)
-            }
+            Event::FloorGranted { question, venue, answer_seconds, at } => self.floor_granted(*question, venue, *answer_seconds, *at),
             Event::CountdownStarted { seconds, at } => self.countdown_started(*seconds, *at),
             Event::CountdownPaused { remaining, .. } => self.countdown_paused(*remaining),
             Event::CountdownResumed { at } => self.countdown_resumed(*at),
@@ -74,9 +72,9 @@ impl Session {
                 self.ballot_cast(seq, *evaluation, unit, delegate, ballot_id, *rating, *at)
             }
             Event::EvaluationClosed { evaluation, at } => self.evaluation_closed(*evaluation, *at),
-            Event::Announcement(a) => Arc::make_mut(&mut self.announcements)
-                .apply(a)
-                .map(|x| vec![Change::Announcement(Box::new(x.clone()))]),
+            Event::Announcement(a) => {
+                Arc::make_mut(&mut self.announcements).apply(a).map(|x| vec![Change::Announcement(Box::new(x.clone()))])
+            }
             Event::Assignment(a) => self.assignment_event(a).map(|mut changes| {
                 let today = self.today(a.at());
                 changes.push(Change::Board { board: Box::new(self.assignments.dashboard(today)), today });
@@ -138,10 +136,7 @@ impl Session {
         // `CheckIn` change says so to everyone who saw the request.
         self.check_in_requests.remove(delegate);
         let (present, roster) = self.presence(&venue);
-        Ok(vec![
-            Change::CheckIn { delegate: delegate.clone(), venue: venue.clone(), at },
-            Change::Presence { venue, present, roster },
-        ])
+        Ok(vec![Change::CheckIn { delegate: delegate.clone(), venue: venue.clone(), at }, Change::Presence { venue, present, roster }])
     }
 
     fn check_in_undone(&mut self, delegate: &DelegateId, reason: &str) -> Applied {
@@ -361,14 +356,7 @@ impl Session {
         Ok(vec![Change::Floor(Some(f.clone()))])
     }
 
-    fn follow_up_added(
-        &mut self,
-        follow_up: FollowUpId,
-        asker: &DelegateId,
-        text: &str,
-        by_operator: bool,
-        at: Millis,
-    ) -> Applied {
+    fn follow_up_added(&mut self, follow_up: FollowUpId, asker: &DelegateId, text: &str, by_operator: bool, at: Millis) -> Applied {
         if follow_up.0 != self.next_follow_up {
             return Err("follow-up ids out of order");
         }
@@ -377,15 +365,7 @@ impl Session {
         let q = self.questions.get_mut(&on_floor).ok_or("unknown question")?;
         // Checked: nothing below fails.
         self.next_follow_up += 1;
-        q.follow_ups.push(FollowUp {
-            id: follow_up,
-            asker: asker.clone(),
-            venue,
-            text: text.to_owned(),
-            by_operator,
-            at,
-            answer: None,
-        });
+        q.follow_ups.push(FollowUp { id: follow_up, asker: asker.clone(), venue, text: text.to_owned(), by_operator, at, answer: None });
         Ok(vec![Change::Question(Box::new(q.clone()))])
     }
 

@@ -20,38 +20,85 @@ pub struct CommitmentDraft {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     /// Moves the session to the next phase (`to` must be exactly the next one).
-    AdvancePhase { to: Phase },
+    AdvancePhase {
+        to: Phase,
+    },
     /// Adds delegates while the session is preparing (CSV import).
-    ImportDelegates { delegates: Vec<Delegate> },
-    CheckIn { delegate: DelegateId },
+    ImportDelegates {
+        delegates: Vec<Delegate>,
+    },
+    CheckIn {
+        delegate: DelegateId,
+    },
     /// Takes back a check-in made by mistake (issue 10), before the
     /// evaluation: the moderator or the delegate's venue operator, with a reason.
-    UndoCheckIn { delegate: DelegateId, reason: String },
+    UndoCheckIn {
+        delegate: DelegateId,
+        reason: String,
+    },
     /// A delegate asks to be checked in (check-in policy `Confirmed`); the
     /// venue's operator confirms with `CheckIn` or declines.
     RequestCheckIn,
     /// The moderator or the delegate's venue operator declines a pending
     /// check-in request, optionally saying why.
-    DeclineCheckIn { delegate: DelegateId, reason: Option<String> },
+    DeclineCheckIn {
+        delegate: DelegateId,
+        reason: Option<String>,
+    },
     /// `on_behalf_of` is required for a venue operator, optional (self) for a delegate.
-    SubmitQuestion { on_behalf_of: Option<DelegateId>, topic: TopicId, unit: UnitId, text: String },
-    ApproveQuestion { question: QuestionId },
-    RejectQuestion { question: QuestionId, reason: String },
-    MergeQuestion { question: QuestionId, into: QuestionId },
-    EditQuestion { question: QuestionId, text: String },
-    QueueQuestion { question: QuestionId },
-    ReorderQueue { order: Vec<QuestionId> },
-    SecondQuestion { question: QuestionId },
-    RequestFloor { question: QuestionId },
-    GrantFloor { venue: VenueId, question: QuestionId, answer_seconds: Option<u32> },
-    StartCountdown { seconds: u32 },
+    SubmitQuestion {
+        on_behalf_of: Option<DelegateId>,
+        topic: TopicId,
+        unit: UnitId,
+        text: String,
+    },
+    ApproveQuestion {
+        question: QuestionId,
+    },
+    RejectQuestion {
+        question: QuestionId,
+        reason: String,
+    },
+    MergeQuestion {
+        question: QuestionId,
+        into: QuestionId,
+    },
+    EditQuestion {
+        question: QuestionId,
+        text: String,
+    },
+    QueueQuestion {
+        question: QuestionId,
+    },
+    ReorderQueue {
+        order: Vec<QuestionId>,
+    },
+    SecondQuestion {
+        question: QuestionId,
+    },
+    RequestFloor {
+        question: QuestionId,
+    },
+    GrantFloor {
+        venue: VenueId,
+        question: QuestionId,
+        answer_seconds: Option<u32>,
+    },
+    StartCountdown {
+        seconds: u32,
+    },
     /// Stops the countdown where it is (issue 10).
     PauseCountdown,
     /// Runs it again from the seconds that were left.
     ResumeCountdown,
     /// Gives the speaker `seconds` more (running or paused).
-    ExtendCountdown { seconds: u32 },
-    AddFollowUp { on_behalf_of: Option<DelegateId>, text: String },
+    ExtendCountdown {
+        seconds: u32,
+    },
+    AddFollowUp {
+        on_behalf_of: Option<DelegateId>,
+        text: String,
+    },
     RecordAnswer {
         follow_up: Option<FollowUpId>,
         unit: UnitId,
@@ -60,9 +107,18 @@ pub enum Command {
         commitments: Vec<CommitmentDraft>,
     },
     EndFloor,
-    OpenEvaluation { units: Vec<UnitId> },
-    CastBallot { ballot_id: BallotId, evaluation: EvaluationId, unit: UnitId, rating: Rating },
-    CloseEvaluation { evaluation: EvaluationId },
+    OpenEvaluation {
+        units: Vec<UnitId>,
+    },
+    CastBallot {
+        ballot_id: BallotId,
+        evaluation: EvaluationId,
+        unit: UnitId,
+        rating: Rating,
+    },
+    CloseEvaluation {
+        evaluation: EvaluationId,
+    },
     /// The office drafts the assignment list from the session now (closing
     /// the session does it too); only what is new is drafted.
     DraftAssignments,
@@ -85,13 +141,23 @@ pub enum Reply {
     /// The accepted ballot of (delegate, unit): read it from the state after
     /// applying the events to build the receipt. Also the reply to an
     /// idempotent retry, which produces no events.
-    Ballot { evaluation: EvaluationId, unit: UnitId, delegate: DelegateId },
+    Ballot {
+        evaluation: EvaluationId,
+        unit: UnitId,
+        delegate: DelegateId,
+    },
     /// The assignment item created or changed.
     Item(ItemId),
     /// The accepted follow-up rating of (item, delegate): the receipt.
-    Rated { item: ItemId, delegate: DelegateId },
+    Rated {
+        item: ItemId,
+        delegate: DelegateId,
+    },
     /// Drafts added: the first id and how many (consecutive ids).
-    Drafted { first: ItemId, count: u32 },
+    Drafted {
+        first: ItemId,
+        count: u32,
+    },
     /// The announcement made, cleared or acknowledged.
     Announcement(crate::announce::AnnouncementId),
 }

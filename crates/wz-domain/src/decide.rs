@@ -74,9 +74,7 @@ impl Session {
             Command::ReorderQueue { order } => self.reorder_queue(actor, order, at),
             Command::SecondQuestion { question } => self.second_question(actor, *question, at),
             Command::RequestFloor { question } => self.request_floor(actor, *question, at),
-            Command::GrantFloor { venue, question, answer_seconds } => {
-                self.grant_floor(actor, venue, *question, *answer_seconds, at)
-            }
+            Command::GrantFloor { venue, question, answer_seconds } => self.grant_floor(actor, venue, *question, *answer_seconds, at),
             Command::StartCountdown { seconds } => self.start_countdown(actor, *seconds, at),
             Command::PauseCountdown => self.pause_countdown(actor, at),
             Command::ResumeCountdown => self.resume_countdown(actor, at),
@@ -133,15 +131,7 @@ impl Session {
         Ok(Outcome::one(Event::DelegatesImported { delegates, at }))
     }
 
-    fn submit_question(
-        &self,
-        actor: &Viewer,
-        on_behalf_of: Option<&DelegateId>,
-        topic: &TopicId,
-        unit: &UnitId,
-        t: &str,
-        at: Millis,
-    ) -> R {
+    fn submit_question(&self, actor: &Viewer, on_behalf_of: Option<&DelegateId>, topic: &TopicId, unit: &UnitId, t: &str, at: Millis) -> R {
         let lim = self.def.limits;
         self.phase_in(&[Phase::Preparing, Phase::CheckIn, Phase::Questioning])?;
         let (asker, by_operator) = self.speaker(actor, on_behalf_of)?;
@@ -154,15 +144,7 @@ impl Session {
         }
         let question = QuestionId(self.questions.len() as u32 + 1);
         Ok(Outcome {
-            events: vec![Event::QuestionSubmitted {
-                question,
-                asker,
-                topic: topic.clone(),
-                unit: unit.clone(),
-                text: t,
-                by_operator,
-                at,
-            }],
+            events: vec![Event::QuestionSubmitted { question, asker, topic: topic.clone(), unit: unit.clone(), text: t, by_operator, at }],
             reply: Reply::Question(question),
         })
     }
@@ -277,14 +259,7 @@ impl Session {
         Ok(Outcome::one(Event::FloorRequested { question, venue: venue.clone(), at }))
     }
 
-    fn grant_floor(
-        &self,
-        actor: &Viewer,
-        venue: &VenueId,
-        question: QuestionId,
-        answer_seconds: Option<u32>,
-        at: Millis,
-    ) -> R {
+    fn grant_floor(&self, actor: &Viewer, venue: &VenueId, question: QuestionId, answer_seconds: Option<u32>, at: Millis) -> R {
         let lim = self.def.limits;
         moderator(actor)?;
         self.phase_in(&[Phase::Questioning])?;
@@ -357,10 +332,7 @@ impl Session {
             return Err(Invalid::TooMany { what: "follow-ups", max: lim.follow_ups_per_item }.into());
         }
         let follow_up = FollowUpId(self.next_follow_up);
-        Ok(Outcome {
-            events: vec![Event::FollowUpAdded { follow_up, asker, text: t, by_operator, at }],
-            reply: Reply::FollowUp(follow_up),
-        })
+        Ok(Outcome { events: vec![Event::FollowUpAdded { follow_up, asker, text: t, by_operator, at }], reply: Reply::FollowUp(follow_up) })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -442,15 +414,7 @@ impl Session {
         })
     }
 
-    fn cast_ballot(
-        &self,
-        actor: &Viewer,
-        ballot_id: &BallotId,
-        evaluation: EvaluationId,
-        unit: &UnitId,
-        rating: Rating,
-        at: Millis,
-    ) -> R {
+    fn cast_ballot(&self, actor: &Viewer, ballot_id: &BallotId, evaluation: EvaluationId, unit: &UnitId, rating: Rating, at: Millis) -> R {
         let Viewer::Delegate(me) = actor else { return Err(Forbidden::DelegatesOnly.into()) };
         // Not trimmed: the receipt must echo exactly the id the client sent.
         let id = ballot_id.0.clone();
@@ -487,14 +451,7 @@ impl Session {
             return Err(InvalidState::NotCheckedIn(me.clone()).into());
         }
         Ok(Outcome {
-            events: vec![Event::BallotCast {
-                evaluation,
-                unit: unit.clone(),
-                delegate: me.clone(),
-                ballot_id: BallotId(id),
-                rating,
-                at,
-            }],
+            events: vec![Event::BallotCast { evaluation, unit: unit.clone(), delegate: me.clone(), ballot_id: BallotId(id), rating, at }],
             reply,
         })
     }

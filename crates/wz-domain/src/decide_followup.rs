@@ -24,9 +24,8 @@ impl Session {
         if self.phase != Phase::Closed {
             return Err(InvalidState::Transition { from: self.phase, to: Phase::Archived }.into());
         }
-        let open = self.assignments.items().find(|i| {
-            i.merged_into.is_none() && i.status != ItemStatus::Draft && i.status != ItemStatus::Closed
-        });
+        let open =
+            self.assignments.items().find(|i| i.merged_into.is_none() && i.status != ItemStatus::Draft && i.status != ItemStatus::Closed);
         if let Some(i) = open {
             return Err(InvalidState::ItemStatus { item: i.id, status: i.status }.into());
         }
@@ -66,12 +65,8 @@ impl Session {
         if matches!(actor, Viewer::Moderator) {
             return Err(Forbidden::Role.into());
         }
-        let events: Vec<Event> = self
-            .assignments
-            .decide(&actor.actor(), cmd, at, self.today(at))?
-            .into_iter()
-            .map(Event::Assignment)
-            .collect();
+        let events: Vec<Event> =
+            self.assignments.decide(&actor.actor(), cmd, at, self.today(at))?.into_iter().map(Event::Assignment).collect();
         let reply = Reply::of_events(&events);
         Ok(Outcome { events, reply })
     }

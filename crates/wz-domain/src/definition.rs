@@ -35,13 +35,8 @@ pub enum DelegateLevel {
 }
 
 impl DelegateLevel {
-    pub const ALL: [DelegateLevel; 5] = [
-        DelegateLevel::Province,
-        DelegateLevel::City,
-        DelegateLevel::County,
-        DelegateLevel::Township,
-        DelegateLevel::StreetDeliberation,
-    ];
+    pub const ALL: [DelegateLevel; 5] =
+        [DelegateLevel::Province, DelegateLevel::City, DelegateLevel::County, DelegateLevel::Township, DelegateLevel::StreetDeliberation];
     pub fn index(self) -> usize {
         self as usize
     }
@@ -132,8 +127,7 @@ impl TimeZone {
     /// uses, and UTC; or a fixed offset written `+08:00`.
     pub fn named(name: &str) -> Option<Self> {
         let offset = match name {
-            "Asia/Shanghai" | "Asia/Chongqing" | "Asia/Harbin" | "Asia/Hong_Kong" | "Asia/Macau" | "Asia/Taipei"
-            | "PRC" => 480,
+            "Asia/Shanghai" | "Asia/Chongqing" | "Asia/Harbin" | "Asia/Hong_Kong" | "Asia/Macau" | "Asia/Taipei" | "PRC" => 480,
             "Asia/Urumqi" | "Asia/Kashgar" => 360,
             "UTC" | "Etc/UTC" => 0,
             _ => {
@@ -274,7 +268,6 @@ impl Limits {
         }
         Ok(())
     }
-
 }
 
 impl SessionDef {

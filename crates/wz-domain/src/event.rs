@@ -5,20 +5,41 @@
 //! new state of exactly the entities that changed.
 
 use crate::assignment::{AssignmentEvent, Dashboard, Item};
-use crate::ids::CalendarDate;
 use crate::definition::Delegate;
+use crate::ids::CalendarDate;
 use crate::ids::{BallotId, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
 use crate::session::{Ballot, Commitment, Evaluation, Floor, FloorRequest, Phase, Question};
 use crate::tally::Rating;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    PhaseChanged { to: Phase, at: Millis },
-    DelegatesImported { delegates: Vec<Delegate>, at: Millis },
-    CheckedIn { delegate: DelegateId, by_operator: bool, at: Millis },
-    CheckInUndone { delegate: DelegateId, reason: String, at: Millis },
-    CheckInRequested { delegate: DelegateId, at: Millis },
-    CheckInDeclined { delegate: DelegateId, reason: Option<String>, at: Millis },
+    PhaseChanged {
+        to: Phase,
+        at: Millis,
+    },
+    DelegatesImported {
+        delegates: Vec<Delegate>,
+        at: Millis,
+    },
+    CheckedIn {
+        delegate: DelegateId,
+        by_operator: bool,
+        at: Millis,
+    },
+    CheckInUndone {
+        delegate: DelegateId,
+        reason: String,
+        at: Millis,
+    },
+    CheckInRequested {
+        delegate: DelegateId,
+        at: Millis,
+    },
+    CheckInDeclined {
+        delegate: DelegateId,
+        reason: Option<String>,
+        at: Millis,
+    },
     QuestionSubmitted {
         question: QuestionId,
         asker: DelegateId,
@@ -28,23 +49,74 @@ pub enum Event {
         by_operator: bool,
         at: Millis,
     },
-    QuestionApproved { question: QuestionId, at: Millis },
-    QuestionRejected { question: QuestionId, reason: String, at: Millis },
-    QuestionMerged { question: QuestionId, into: QuestionId, at: Millis },
-    QuestionEdited { question: QuestionId, text: String, at: Millis },
-    QuestionQueued { question: QuestionId, at: Millis },
-    QueueReordered { order: Vec<QuestionId>, at: Millis },
-    QuestionSeconded { question: QuestionId, delegate: DelegateId, at: Millis },
-    FloorRequested { question: QuestionId, venue: VenueId, at: Millis },
-    FloorGranted { question: QuestionId, venue: VenueId, answer_seconds: u32, at: Millis },
-    CountdownStarted { seconds: u32, at: Millis },
+    QuestionApproved {
+        question: QuestionId,
+        at: Millis,
+    },
+    QuestionRejected {
+        question: QuestionId,
+        reason: String,
+        at: Millis,
+    },
+    QuestionMerged {
+        question: QuestionId,
+        into: QuestionId,
+        at: Millis,
+    },
+    QuestionEdited {
+        question: QuestionId,
+        text: String,
+        at: Millis,
+    },
+    QuestionQueued {
+        question: QuestionId,
+        at: Millis,
+    },
+    QueueReordered {
+        order: Vec<QuestionId>,
+        at: Millis,
+    },
+    QuestionSeconded {
+        question: QuestionId,
+        delegate: DelegateId,
+        at: Millis,
+    },
+    FloorRequested {
+        question: QuestionId,
+        venue: VenueId,
+        at: Millis,
+    },
+    FloorGranted {
+        question: QuestionId,
+        venue: VenueId,
+        answer_seconds: u32,
+        at: Millis,
+    },
+    CountdownStarted {
+        seconds: u32,
+        at: Millis,
+    },
     /// The countdown stopped with `remaining` whole seconds left.
-    CountdownPaused { remaining: u32, at: Millis },
+    CountdownPaused {
+        remaining: u32,
+        at: Millis,
+    },
     /// It runs again from the seconds that were left.
-    CountdownResumed { at: Millis },
+    CountdownResumed {
+        at: Millis,
+    },
     /// `seconds` more (running or paused).
-    CountdownExtended { seconds: u32, at: Millis },
-    FollowUpAdded { follow_up: FollowUpId, asker: DelegateId, text: String, by_operator: bool, at: Millis },
+    CountdownExtended {
+        seconds: u32,
+        at: Millis,
+    },
+    FollowUpAdded {
+        follow_up: FollowUpId,
+        asker: DelegateId,
+        text: String,
+        by_operator: bool,
+        at: Millis,
+    },
     AnswerRecorded {
         follow_up: Option<FollowUpId>,
         unit: UnitId,
@@ -53,8 +125,14 @@ pub enum Event {
         commitments: Vec<Commitment>,
         at: Millis,
     },
-    FloorEnded { at: Millis },
-    EvaluationOpened { evaluation: EvaluationId, units: Vec<UnitId>, at: Millis },
+    FloorEnded {
+        at: Millis,
+    },
+    EvaluationOpened {
+        evaluation: EvaluationId,
+        units: Vec<UnitId>,
+        at: Millis,
+    },
     BallotCast {
         evaluation: EvaluationId,
         unit: UnitId,
@@ -63,7 +141,10 @@ pub enum Event {
         rating: Rating,
         at: Millis,
     },
-    EvaluationClosed { evaluation: EvaluationId, at: Millis },
+    EvaluationClosed {
+        evaluation: EvaluationId,
+        at: Millis,
+    },
     /// A change to the assignment list (the follow-up).
     Assignment(AssignmentEvent),
     /// An announcement made, cleared or seen by a venue.
@@ -203,16 +284,36 @@ pub enum Change {
     Phase(Phase),
     /// Delegates added to the roster.
     Roster(Vec<Delegate>),
-    CheckIn { delegate: DelegateId, venue: VenueId, at: Millis },
+    CheckIn {
+        delegate: DelegateId,
+        venue: VenueId,
+        at: Millis,
+    },
     /// A check-in taken back, with the reason.
-    CheckInUndone { delegate: DelegateId, venue: VenueId, reason: String },
+    CheckInUndone {
+        delegate: DelegateId,
+        venue: VenueId,
+        reason: String,
+    },
     /// A delegate's pending check-in request (policy `Confirmed`). A
     /// `CheckIn` of the same delegate settles it.
-    CheckInRequested { delegate: DelegateId, venue: VenueId, at: Millis },
+    CheckInRequested {
+        delegate: DelegateId,
+        venue: VenueId,
+        at: Millis,
+    },
     /// A check-in request declined, with the reason if one was given.
-    CheckInDeclined { delegate: DelegateId, venue: VenueId, reason: Option<String> },
+    CheckInDeclined {
+        delegate: DelegateId,
+        venue: VenueId,
+        reason: Option<String>,
+    },
     /// Public presence count of a venue.
-    Presence { venue: VenueId, present: u32, roster: u32 },
+    Presence {
+        venue: VenueId,
+        present: u32,
+        roster: u32,
+    },
     Question(Box<Question>),
     Queue(Vec<QuestionId>),
     FloorRequests(Vec<FloorRequest>),
@@ -226,7 +327,10 @@ pub enum Change {
     Item(Box<Item>),
     /// The assignment board's figures after the change, as of the event's
     /// date in the session's time zone (derived, never stored).
-    Board { board: Box<Dashboard>, today: CalendarDate },
+    Board {
+        board: Box<Dashboard>,
+        today: CalendarDate,
+    },
     /// An announcement's new state.
     Announcement(Box<crate::announce::Announcement>),
 }

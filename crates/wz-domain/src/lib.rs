@@ -29,14 +29,14 @@ mod visibility;
 
 pub use command::{Command, CommitmentDraft, Outcome, Reply};
 pub use definition::{
-    CheckInPolicy, Delegate, DelegateLevel, Limits, SessionDef, TimeZone, Topic, Unit, Venue, VenueKind, DefinitionError,
+    CheckInPolicy, DefinitionError, Delegate, DelegateLevel, Limits, SessionDef, TimeZone, Topic, Unit, Venue, VenueKind,
 };
 pub use error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, NotFound};
 pub use event::{Change, Event, EventKind};
 pub use ids::{BallotId, CalendarDate, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
 pub use session::{
-    Answer, Ballot, CheckIn, Commitment, Evaluation, EvaluationStatus, Floor, FloorRequest, FollowUp, Phase,
-    Question, QuestionStatus, Seal, Session, Speaker, ApplyError,
+    Answer, ApplyError, Ballot, CheckIn, Commitment, Evaluation, EvaluationStatus, Floor, FloorRequest, FollowUp, Phase, Question,
+    QuestionStatus, Seal, Session, Speaker,
 };
 pub use tally::{Rating, RatingCounts, Results, Tally, Turnout, UnitResults};
 pub use text::TextProblem;

@@ -6,9 +6,7 @@
 use crate::assignment::{Assignments, Rules};
 use crate::definition::{Delegate, DelegateLevel, SessionDef};
 use crate::event::Event;
-use crate::ids::{
-    BallotId, CalendarDate, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId,
-};
+use crate::ids::{BallotId, CalendarDate, DelegateId, EvaluationId, FollowUpId, Millis, QuestionId, TopicId, UnitId, VenueId};
 use crate::tally::{Rating, Results, Tally, Turnout};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -344,8 +342,7 @@ impl Session {
     /// (present, roster) of a venue.
     pub fn presence(&self, venue: &VenueId) -> (u32, u32) {
         let roster = self.delegates.values().filter(|d| &d.venue == venue).count() as u32;
-        let present =
-            self.checked_in.keys().filter(|id| self.delegates.get(*id).is_some_and(|d| &d.venue == venue)).count();
+        let present = self.checked_in.keys().filter(|id| self.delegates.get(*id).is_some_and(|d| &d.venue == venue)).count();
         (present as u32, roster)
     }
     /// `(present, roster)` of every venue with a delegate on its roster, in
@@ -408,4 +405,3 @@ impl Session {
         self.questions.get_mut(&id)
     }
 }
-

@@ -54,7 +54,9 @@ pub enum TextError {
     /// Nothing visible is left.
     Empty,
     /// More than `max` characters after normalisation.
-    TooLong { max: usize },
+    TooLong {
+        max: usize,
+    },
     Bad(TextProblem),
 }
 
@@ -225,10 +227,7 @@ mod tests {
             let s = format!("abc{c}def");
             assert_eq!(multi(&s), Err(TextError::Bad(TextProblem::Bidi(c))), "{s:?}");
         }
-        assert_eq!(
-            TextProblem::Bidi('\u{202E}').to_string(),
-            "contains the bidirectional formatting character U+202E"
-        );
+        assert_eq!(TextProblem::Bidi('\u{202E}').to_string(), "contains the bidirectional formatting character U+202E");
         assert_eq!(multi("ab\u{200F}12").unwrap(), "ab\u{200F}12");
         // A lone override at the end is refused too, not silently stripped.
         assert_eq!(multi("abc\u{202E}"), Err(TextError::Bad(TextProblem::Bidi('\u{202E}'))));

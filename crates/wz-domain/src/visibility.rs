@@ -183,7 +183,6 @@ impl Perspective {
             _ => false,
         }
     }
-
 }
 
 fn concerns_venue(c: &Change, v: &VenueId) -> bool {

@@ -69,20 +69,10 @@ fn all_viewers() -> Vec<Viewer> {
 }
 
 /// Runs one step; returns an error message if an invariant broke.
-fn step(
-    s: &mut Session,
-    m: &mut Model,
-    actor: &Viewer,
-    cmd: &Command,
-    now: u64,
-) -> Result<(), TestCaseError> {
+fn step(s: &mut Session, m: &mut Model, actor: &Viewer, cmd: &Command, now: u64) -> Result<(), TestCaseError> {
     let before = s.clone();
     let decided = s.decide(actor, cmd, Millis(now));
-    prop_assert_eq!(
-        &decided,
-        &s.decide(actor, cmd, Millis(now)),
-        "decide is deterministic"
-    );
+    prop_assert_eq!(&decided, &s.decide(actor, cmd, Millis(now)), "decide is deterministic");
     prop_assert_eq!(&*s, &before, "decide does not mutate");
     let out = match decided {
         Err(_) => return Ok(()),
@@ -96,64 +86,24 @@ fn step(
     }
     if out.events.is_empty() {
         // Otherwise only an idempotent ballot retry produces nothing.
-        prop_assert!(
-            matches!(cmd, Command::CastBallot { .. }),
-            "{:?} accepted without events",
-            cmd
-        );
-        prop_assert!(
-            matches!(out.reply, Reply::Ballot { .. }),
-            "a retry replies with the ballot"
-        );
+        prop_assert!(matches!(cmd, Command::CastBallot { .. }), "{:?} accepted without events", cmd);
+        prop_assert!(matches!(out.reply, Reply::Ballot { .. }), "a retry replies with the ballot");
         prop_assert_eq!(&*s, &before, "a retry changes nothing");
-        if let (
-            Command::CastBallot {
-                ballot_id,
-                evaluation,
-                unit,
-                rating,
-            },
-            Viewer::Delegate(me),
-        ) = (cmd, actor)
-        {
-            let b = &s
-                .evaluation(*evaluation)
-                .expect("retried evaluation exists")
-                .ballots[&(me.clone(), unit.clone())];
-            prop_assert_eq!(
-                b.ballot_id.as_str(),
-                ballot_id.as_str(),
-                "a retry carries the accepted ballot id"
-            );
+        if let (Command::CastBallot { ballot_id, evaluation, unit, rating }, Viewer::Delegate(me)) = (cmd, actor) {
+            let b = &s.evaluation(*evaluation).expect("retried evaluation exists").ballots[&(me.clone(), unit.clone())];
+            prop_assert_eq!(b.ballot_id.as_str(), ballot_id.as_str(), "a retry carries the accepted ballot id");
             prop_assert_eq!(b.rating, *rating, "a retry carries the accepted rating");
         }
         m.retries += 1;
     }
     for e in &out.events {
-        let changes = s
-            .apply(e)
-            .map_err(|err| TestCaseError::fail(format!("decided {e:?} failed to apply: {err}")))?;
+        let changes = s.apply(e).map_err(|err| TestCaseError::fail(format!("decided {e:?} failed to apply: {err}")))?;
         match e {
-            Event::BallotCast {
-                evaluation,
-                unit,
-                delegate,
-                rating,
-                ..
-            } => {
+            Event::BallotCast { evaluation, unit, delegate, rating, .. } => {
                 let key = (*evaluation, unit.clone(), delegate.clone());
-                prop_assert!(
-                    m.ballots.insert(key, *rating).is_none(),
-                    "two accepted ballots for {:?}",
-                    e
-                );
-                let b =
-                    &s.evaluation(*evaluation).unwrap().ballots[&(delegate.clone(), unit.clone())];
-                prop_assert_eq!(
-                    b.seq,
-                    m.events.len() as u64 + 1,
-                    "the receipt names the ballot's event"
-                );
+                prop_assert!(m.ballots.insert(key, *rating).is_none(), "two accepted ballots for {:?}", e);
+                let b = &s.evaluation(*evaluation).unwrap().ballots[&(delegate.clone(), unit.clone())];
+                prop_assert_eq!(b.seq, m.events.len() as u64 + 1, "the receipt names the ballot's event");
                 for v in all_viewers() {
                     let sees = Perspective::of(&v, &changes).sees_ballot(delegate);
                     let may = v == Viewer::Delegate(delegate.clone());
@@ -161,26 +111,15 @@ fn step(
                 }
             }
             Event::EvaluationClosed { evaluation, .. } => {
-                m.present_at_close
-                    .insert(*evaluation, s.checked_in().len() as u32);
+                m.present_at_close.insert(*evaluation, s.checked_in().len() as u32);
             }
             _ => {}
         }
         m.events.push(e.clone());
     }
-    if let Reply::Ballot {
-        evaluation,
-        unit,
-        delegate,
-    } = &out.reply
-    {
-        let ev = s
-            .evaluation(*evaluation)
-            .expect("replied evaluation exists");
-        prop_assert!(
-            ev.ballots.contains_key(&(delegate.clone(), unit.clone())),
-            "the receipt's ballot is in the state"
-        );
+    if let Reply::Ballot { evaluation, unit, delegate } = &out.reply {
+        let ev = s.evaluation(*evaluation).expect("replied evaluation exists");
+        prop_assert!(ev.ballots.contains_key(&(delegate.clone(), unit.clone())), "the receipt's ballot is in the state");
     }
     Ok(())
 }
@@ -189,69 +128,27 @@ fn check_invariants(s: &Session, m: &Model) -> Result<(), TestCaseError> {
     prop_assert_eq!(s.seq(), m.events.len() as u64);
 
     let ids: Vec<u32> = s.questions().map(|q| q.id.0).collect();
-    prop_assert_eq!(
-        ids.clone(),
-        (1..=ids.len() as u32).collect::<Vec<_>>(),
-        "question ids 1..=n"
-    );
+    prop_assert_eq!(ids.clone(), (1..=ids.len() as u32).collect::<Vec<_>>(), "question ids 1..=n");
 
-    prop_assert!(
-        s.evaluations()
-            .filter(|e| e.status == EvaluationStatus::Open)
-            .count()
-            <= 1
-    );
+    prop_assert!(s.evaluations().filter(|e| e.status == EvaluationStatus::Open).count() <= 1);
     let present = s.checked_in().len() as u32;
 
     for ev in s.evaluations() {
         let in_model = m.ballots.keys().filter(|(e, _, _)| *e == ev.id).count();
-        prop_assert_eq!(
-            ev.ballots.len(),
-            in_model,
-            "ballots of evaluation {}",
-            ev.id
-        );
+        prop_assert_eq!(ev.ballots.len(), in_model, "ballots of evaluation {}", ev.id);
         for ((e, u, _), _) in m.ballots.iter().filter(|((e, _, _), _)| *e == ev.id) {
-            prop_assert!(
-                ev.tally.by_unit.contains_key(u),
-                "ballot for {u} in {e} is counted"
-            );
+            prop_assert!(ev.tally.by_unit.contains_key(u), "ballot for {u} in {e} is counted");
         }
         for (unit, ur) in &ev.tally.by_unit {
-            let recount = counts(
-                m.ballots
-                    .iter()
-                    .filter(|((e, u, _), _)| *e == ev.id && u == unit)
-                    .map(|(_, r)| r),
-            );
-            prop_assert_eq!(
-                ur.total,
-                recount,
-                "tally of {} in evaluation {}",
-                unit,
-                ev.id
-            );
-            prop_assert_eq!(
-                sum(ur.by_venue.values().copied()),
-                ur.total,
-                "by-venue sum of {}",
-                unit
-            );
-            prop_assert_eq!(
-                sum(ur.by_level.iter().copied()),
-                ur.total,
-                "by-level sum of {}",
-                unit
-            );
+            let recount = counts(m.ballots.iter().filter(|((e, u, _), _)| *e == ev.id && u == unit).map(|(_, r)| r));
+            prop_assert_eq!(ur.total, recount, "tally of {} in evaluation {}", unit, ev.id);
+            prop_assert_eq!(sum(ur.by_venue.values().copied()), ur.total, "by-venue sum of {}", unit);
+            prop_assert_eq!(sum(ur.by_level.iter().copied()), ur.total, "by-level sum of {}", unit);
             for (venue, c) in &ur.by_venue {
                 let recount = counts(
                     m.ballots
                         .iter()
-                        .filter(|((e, u, d), _)| {
-                            *e == ev.id
-                                && u == unit
-                                && s.delegate(d).is_some_and(|d| &d.venue == venue)
-                        })
+                        .filter(|((e, u, d), _)| *e == ev.id && u == unit && s.delegate(d).is_some_and(|d| &d.venue == venue))
                         .map(|(_, r)| r),
                 );
                 prop_assert_eq!(*c, recount, "tally of {} at {}", unit, venue);
@@ -260,26 +157,12 @@ fn check_invariants(s: &Session, m: &Model) -> Result<(), TestCaseError> {
                 let recount = counts(
                     m.ballots
                         .iter()
-                        .filter(|((e, u, d), _)| {
-                            *e == ev.id && u == unit && s.delegate(d).is_some_and(|d| d.level == l)
-                        })
+                        .filter(|((e, u, d), _)| *e == ev.id && u == unit && s.delegate(d).is_some_and(|d| d.level == l))
                         .map(|(_, r)| r),
                 );
-                prop_assert_eq!(
-                    ur.by_level[l.index()],
-                    recount,
-                    "tally of {} for {:?}",
-                    unit,
-                    l
-                );
+                prop_assert_eq!(ur.by_level[l.index()], recount, "tally of {} for {:?}", unit, l);
             }
-            prop_assert!(
-                ur.total.total() <= present,
-                "{} ballots for {} but {} present",
-                ur.total.total(),
-                unit,
-                present
-            );
+            prop_assert!(ur.total.total() <= present, "{} ballots for {} but {} present", ur.total.total(), unit, present);
         }
         match (&ev.status, &ev.results) {
             (EvaluationStatus::Open, None) => {}
@@ -308,17 +191,10 @@ fn run(ops: &[(Actor, Op)]) -> Result<Model, TestCaseError> {
     for (i, (actor, op)) in ops.iter().enumerate() {
         let actor = actor.resolve(&s, op);
         let cmd = command(&s, &actor, op);
-        step(
-            &mut s,
-            &mut m,
-            &actor,
-            &cmd,
-            1_700_000_000_000 + i as u64 * 1000,
-        )?;
+        step(&mut s, &mut m, &actor, &cmd, 1_700_000_000_000 + i as u64 * 1000)?;
         check_invariants(&s, &m)?;
     }
-    let replayed = Session::replay(def(), &m.events)
-        .map_err(|e| TestCaseError::fail(format!("replay failed: {e}")))?;
+    let replayed = Session::replay(def(), &m.events).map_err(|e| TestCaseError::fail(format!("replay failed: {e}")))?;
     prop_assert_eq!(replayed.seq(), m.events.len() as u64);
     prop_assert!(replayed == s, "replay rebuilds the live state");
     Ok(m)
@@ -339,13 +215,9 @@ proptest! {
 fn random_sessions_reach_the_interesting_states() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{Config, TestRng, TestRunner};
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::deterministic_rng(Default::default()),
-    );
+    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::deterministic_rng(Default::default()));
     let strategy = steps(200..=200);
-    let (mut with_ballots, mut with_closes, mut with_questions, mut with_floor, mut with_retries) =
-        (0, 0, 0, 0, 0);
+    let (mut with_ballots, mut with_closes, mut with_questions, mut with_floor, mut with_retries) = (0, 0, 0, 0, 0);
     const RUNS: usize = 64;
     for _ in 0..RUNS {
         let ops = strategy.new_tree(&mut runner).unwrap().current();

@@ -5,8 +5,10 @@
 mod common;
 
 use common::*;
-use wz_domain::announce::{AnnouncementCommand as A, AnnouncementId, MAX_ANNOUNCEMENTS, MAX_ANNOUNCEMENT_CHARS};
-use wz_domain::{AlreadyDone, Change, Command, CommandError, Forbidden, Invalid, InvalidState, NotFound, Perspective, Phase, Reply, Viewer};
+use wz_domain::announce::{AnnouncementCommand as A, AnnouncementId, MAX_ANNOUNCEMENT_CHARS, MAX_ANNOUNCEMENTS};
+use wz_domain::{
+    AlreadyDone, Change, Command, CommandError, Forbidden, Invalid, InvalidState, NotFound, Perspective, Phase, Reply, Viewer,
+};
 
 fn make(text: &str, venues: &[&str]) -> Command {
     Command::Announcement(A::Make { text: text.into(), venues: venues.iter().map(|v| vid(v)).collect() })

@@ -112,7 +112,17 @@ fn an_item_goes_through_its_whole_lifecycle_and_keeps_who_when_and_why() {
     let it = a.item(ItemId(1)).unwrap();
     let steps: Vec<(ItemStatus, ItemStatus)> = it.history.iter().map(|t| (t.from, t.to)).collect();
     use ItemStatus::*;
-    assert_eq!(steps, [(Draft, Issued), (Issued, InHandling), (InHandling, Answered), (Answered, InHandling), (InHandling, Rectified), (Rectified, Closed)]);
+    assert_eq!(
+        steps,
+        [
+            (Draft, Issued),
+            (Issued, InHandling),
+            (InHandling, Answered),
+            (Answered, InHandling),
+            (InHandling, Rectified),
+            (Rectified, Closed)
+        ]
+    );
     assert_eq!(it.history[3].reason.as_deref(), Some("方案缺少资金来源"));
     assert_eq!(it.history[3].by, Actor::Office);
     assert_eq!(it.history[1].by, minzheng());
@@ -169,7 +179,11 @@ fn who_may_do_what() {
     ok(&mut a, &caizheng, AssignmentCommand::AddNote { item: ItemId(1), text: "资金已落实".into() });
     assert_eq!(forbidden(&mut a, &caizheng, AssignmentCommand::Reply { item: ItemId(1), text: "x".into() }), Forbidden::NotLeadUnit);
     assert_eq!(
-        forbidden(&mut a, &caizheng, AssignmentCommand::RequestExtension { item: ItemId(1), until: date("2026-08-01"), reason: "x".into() }),
+        forbidden(
+            &mut a,
+            &caizheng,
+            AssignmentCommand::RequestExtension { item: ItemId(1), until: date("2026-08-01"), reason: "x".into() }
+        ),
         Forbidden::NotLeadUnit
     );
     // The office does not handle items, delegates do not either.
@@ -248,10 +262,19 @@ fn an_extension_is_granted_or_refused_by_the_office() {
 #[test]
 fn askers_rate_once_after_the_reply_and_only_counts_reach_the_board() {
     let mut a = issued();
-    let rate = |on_behalf_of: Option<&str>, rating| AssignmentCommand::Rate { item: ItemId(1), on_behalf_of: on_behalf_of.map(d), rating, comment: None, rehandle: rating == Rating::Dissatisfied };
+    let rate = |on_behalf_of: Option<&str>, rating| AssignmentCommand::Rate {
+        item: ItemId(1),
+        on_behalf_of: on_behalf_of.map(d),
+        rating,
+        comment: None,
+        rehandle: rating == Rating::Dissatisfied,
+    };
     let d1 = Actor::Delegate(d("d1"));
     let e = run(&mut a, &d1, rate(None, Rating::Satisfied)).unwrap_err();
-    assert!(matches!(e, CommandError::InvalidState(InvalidState::ItemStatus { status: ItemStatus::Issued, .. })), "not before the reply: {e}");
+    assert!(
+        matches!(e, CommandError::InvalidState(InvalidState::ItemStatus { status: ItemStatus::Issued, .. })),
+        "not before the reply: {e}"
+    );
     ok(&mut a, &minzheng(), AssignmentCommand::Reply { item: ItemId(1), text: "书面答复".into() });
     ok(&mut a, &d1, rate(None, Rating::Satisfied));
     let e = run(&mut a, &d1, rate(None, Rating::Dissatisfied)).unwrap_err();
@@ -284,13 +307,19 @@ fn drafts_merge_and_the_merged_one_leaves_every_count() {
         ..spec()
     };
     ok(&mut a, &Actor::Office, AssignmentCommand::Draft(other));
-    assert_eq!(run(&mut a, &Actor::Office, AssignmentCommand::MergeDrafts { into: ItemId(1), from: ItemId(1) }).unwrap_err(), CommandError::Invalid(Invalid::MergeItemIntoSelf));
+    assert_eq!(
+        run(&mut a, &Actor::Office, AssignmentCommand::MergeDrafts { into: ItemId(1), from: ItemId(1) }).unwrap_err(),
+        CommandError::Invalid(Invalid::MergeItemIntoSelf)
+    );
     ok(&mut a, &Actor::Office, AssignmentCommand::MergeDrafts { into: ItemId(1), from: ItemId(2) });
     let it = a.item(ItemId(1)).unwrap();
     assert_eq!(it.sources.len(), 2);
     assert_eq!(it.askers.len(), 3, "d1 once");
     assert_eq!(a.dashboard(today()).drafts, 1);
-    assert_eq!(run(&mut a, &Actor::Office, AssignmentCommand::Issue { item: ItemId(2) }).unwrap_err(), CommandError::NotFound(NotFound::Item(ItemId(2))));
+    assert_eq!(
+        run(&mut a, &Actor::Office, AssignmentCommand::Issue { item: ItemId(2) }).unwrap_err(),
+        CommandError::NotFound(NotFound::Item(ItemId(2)))
+    );
 }
 
 #[test]
@@ -313,7 +342,10 @@ fn the_rate_is_answered_rectified_or_closed_over_issued() {
 }
 
 fn file(id: &str, bytes: u64) -> AssignmentCommand {
-    AssignmentCommand::AddEvidence { item: ItemId(1), file: NewFile { id: id.into(), name: "验收照片.jpg".into(), kind: FileKind::Jpeg, bytes } }
+    AssignmentCommand::AddEvidence {
+        item: ItemId(1),
+        file: NewFile { id: id.into(), name: "验收照片.jpg".into(), kind: FileKind::Jpeg, bytes },
+    }
 }
 
 #[test]
@@ -324,7 +356,10 @@ fn evidence_is_bounded_per_file_and_per_item_and_published_by_the_office() {
     ok(&mut a, &Actor::Unit(unit("caizheng")), file("f2", 2000));
     assert_eq!(run(&mut a, &minzheng(), file("f1", 1000)).unwrap_err(), CommandError::AlreadyDone(AlreadyDone::Evidence(ItemId(1))));
     assert_eq!(run(&mut a, &Actor::Unit(unit("weijian")), file("f3", 1)).unwrap_err(), CommandError::Forbidden(Forbidden::OtherUnit));
-    assert_eq!(run(&mut a, &minzheng(), file("big", r.evidence_bytes + 1)).unwrap_err(), CommandError::Invalid(Invalid::TooLarge { what: "a file", max_bytes: r.evidence_bytes }));
+    assert_eq!(
+        run(&mut a, &minzheng(), file("big", r.evidence_bytes + 1)).unwrap_err(),
+        CommandError::Invalid(Invalid::TooLarge { what: "a file", max_bytes: r.evidence_bytes })
+    );
     // Up to the per-item total, not past it.
     let per_file = r.evidence_bytes;
     let fit = (r.evidence_bytes_per_item - 3000) / per_file;
@@ -332,9 +367,15 @@ fn evidence_is_bounded_per_file_and_per_item_and_published_by_the_office() {
         ok(&mut a, &minzheng(), file(&format!("full{i}"), per_file));
     }
     let e = run(&mut a, &minzheng(), file("over", per_file)).unwrap_err();
-    assert_eq!(e, CommandError::Invalid(Invalid::TooLarge { what: "the files of one item together", max_bytes: r.evidence_bytes_per_item }));
+    assert_eq!(
+        e,
+        CommandError::Invalid(Invalid::TooLarge { what: "the files of one item together", max_bytes: r.evidence_bytes_per_item })
+    );
     // Names are single-line text like any other.
-    let bad = AssignmentCommand::AddEvidence { item: ItemId(1), file: NewFile { id: "x".into(), name: "a\nb".into(), kind: FileKind::Pdf, bytes: 1 } };
+    let bad = AssignmentCommand::AddEvidence {
+        item: ItemId(1),
+        file: NewFile { id: "x".into(), name: "a\nb".into(), kind: FileKind::Pdf, bytes: 1 },
+    };
     assert!(matches!(run(&mut a, &minzheng(), bad).unwrap_err(), CommandError::Invalid(Invalid::Text { field: "name", .. })));
     // Only the office makes a file public; nothing is public before that.
     assert!(a.item(ItemId(1)).unwrap().evidence.iter().all(|e| !e.public));
@@ -355,7 +396,10 @@ fn the_count_of_files_per_item_is_bounded() {
     for i in 0..max {
         ok(&mut a, &minzheng(), file(&format!("f{i}"), 10));
     }
-    assert_eq!(run(&mut a, &minzheng(), file("one-more", 10)).unwrap_err(), CommandError::Invalid(Invalid::TooMany { what: "files on one item", max }));
+    assert_eq!(
+        run(&mut a, &minzheng(), file("one-more", 10)).unwrap_err(),
+        CommandError::Invalid(Invalid::TooMany { what: "files on one item", max })
+    );
     ok(&mut a, &minzheng(), AssignmentCommand::Reply { item: ItemId(1), text: "答复".into() });
     ok(&mut a, &Actor::Office, AssignmentCommand::Close { item: ItemId(1) });
     let e = run(&mut a, &minzheng(), file("late", 10)).unwrap_err();
@@ -383,7 +427,14 @@ fn who_sees_which_items() {
     assert_eq!(ids(Actor::Office), [1, 2], "the office sees drafts");
     // Everyone else sees every issued item, as the public page does (what
     // of it is the protocol's rendering): the same in snapshots and events.
-    for who in [Actor::Reader, minzheng(), Actor::Unit(unit("caizheng")), Actor::Delegate(d("d2")), Actor::Delegate(d("d9")), Actor::Operator(VenueId::new("xinhua"))] {
+    for who in [
+        Actor::Reader,
+        minzheng(),
+        Actor::Unit(unit("caizheng")),
+        Actor::Delegate(d("d2")),
+        Actor::Delegate(d("d9")),
+        Actor::Operator(VenueId::new("xinhua")),
+    ] {
         assert_eq!(ids(who.clone()), [1], "{who:?}");
     }
     assert_eq!(ids(Actor::Unit(unit("weijian"))), [1], "its own draft is not issued yet");
@@ -405,9 +456,12 @@ fn arb_step() -> impl Strategy<Value = (Actor, AssignmentCommand)> {
             return (anyone, cmd);
         }
         let natural = match &cmd {
-            C::StartHandling { .. } | C::Reply { .. } | C::Rectify { .. } | C::AddNote { .. } | C::AddEvidence { .. } | C::RequestExtension { .. } => {
-                Actor::Unit(unit(UNITS[u]))
-            }
+            C::StartHandling { .. }
+            | C::Reply { .. }
+            | C::Rectify { .. }
+            | C::AddNote { .. }
+            | C::AddEvidence { .. }
+            | C::RequestExtension { .. } => Actor::Unit(unit(UNITS[u])),
             C::Rate { on_behalf_of: Some(_), .. } => Actor::Operator(VenueId::new(DELEGATES[i].1)),
             C::Rate { on_behalf_of: None, .. } => Actor::Delegate(d(DELEGATES[i].0)),
             _ => Actor::Office,

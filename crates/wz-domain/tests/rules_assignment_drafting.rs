@@ -18,12 +18,19 @@ fn answer(s: &mut Session, follow_up: Option<FollowUpId>, commitments: &[(&str, 
         .iter()
         .map(|(what, unit, due)| CommitmentDraft { what: (*what).into(), unit: uid(unit), due: CalendarDate::parse(due).unwrap() })
         .collect();
-    ok(s, &moderator(), Command::RecordAnswer { follow_up, unit: uid(UNITS[0]), official: "张局长".into(), summary: "年内完成改造。".into(), commitments });
+    ok(
+        s,
+        &moderator(),
+        Command::RecordAnswer {
+            follow_up, unit: uid(UNITS[0]), official: "张局长".into(), summary: "年内完成改造。".into(), commitments
+        },
+    );
 }
 
 fn apply_all(a: &mut Assignments, specs: Vec<DraftSpec>) {
     for spec in specs {
-        let events = a.decide(&Actor::Office, &AssignmentCommand::Draft(spec), Millis(1), CalendarDate::parse("2026-07-01").unwrap()).unwrap();
+        let events =
+            a.decide(&Actor::Office, &AssignmentCommand::Draft(spec), Millis(1), CalendarDate::parse("2026-07-01").unwrap()).unwrap();
         for e in &events {
             a.apply(e).unwrap();
         }

@@ -30,7 +30,17 @@ fn closed() -> (Session, Vec<Event>) {
     let q1 = approved(&mut s, "d04", "村道什么时候修？");
     ok(&mut s, &moderator(), Command::GrantFloor { venue: vid(BAIYU), question: q1, answer_seconds: None });
     let commitments = vec![CommitmentDraft { what: "六月底前修通村道".into(), unit: uid("transport"), due: date("2027-06-30") }];
-    ok(&mut s, &moderator(), Command::RecordAnswer { follow_up: None, unit: uid("transport"), official: "张局长".into(), summary: "年内完成。".into(), commitments });
+    ok(
+        &mut s,
+        &moderator(),
+        Command::RecordAnswer {
+            follow_up: None,
+            unit: uid("transport"),
+            official: "张局长".into(),
+            summary: "年内完成。".into(),
+            commitments,
+        },
+    );
     ok(&mut s, &moderator(), Command::EndFloor);
     approved(&mut s, "d07", "学校食堂谁来管？");
     advance_to(&mut s, Phase::Evaluation);
@@ -43,7 +53,13 @@ fn issue_all(s: &mut Session) {
     let ids: Vec<ItemId> = s.assignments().items().map(|i| i.id).collect();
     for id in ids {
         let it = s.assignments().item(id).unwrap().clone();
-        let edit = DraftEdit { lead: it.lead, co_units: vec![], requirement: it.requirement, deadline: Some(date("2027-06-30")), priority: Priority::Normal };
+        let edit = DraftEdit {
+            lead: it.lead,
+            co_units: vec![],
+            requirement: it.requirement,
+            deadline: Some(date("2027-06-30")),
+            priority: Priority::Normal,
+        };
         ok(s, &office(), a(AssignmentCommand::EditDraft { item: id, edit }));
         ok(s, &office(), a(AssignmentCommand::Issue { item: id }));
     }
@@ -77,7 +93,12 @@ fn drafting_on_demand_before_the_close_adds_only_what_is_new() {
 fn the_office_and_the_units_cannot_run_the_live_session() {
     let mut s = questioning();
     for viewer in [office(), unit("transport")] {
-        for cmd in [Command::AdvancePhase { to: Phase::Evaluation }, submit_cmd("问题"), Command::EndFloor, Command::CheckIn { delegate: did("d01") }] {
+        for cmd in [
+            Command::AdvancePhase { to: Phase::Evaluation },
+            submit_cmd("问题"),
+            Command::EndFloor,
+            Command::CheckIn { delegate: did("d01") },
+        ] {
             let e = err(&mut s, &viewer, cmd.clone());
             assert!(matches!(e, CommandError::Forbidden(_)), "{viewer:?} {cmd:?}: {e:?}");
         }
@@ -132,7 +153,8 @@ fn role_by_command_table_of_the_follow_up() {
     }
     // A delegate who did not ask, an operator of another venue, a unit.
     assert_eq!(err(&mut s, &delegate_viewer("d07"), rate.clone()), Forbidden::AskersOnly.into());
-    let for_d04 = a(AssignmentCommand::Rate { item: one, on_behalf_of: Some(did("d04")), rating: Rating::Satisfied, comment: None, rehandle: false });
+    let for_d04 =
+        a(AssignmentCommand::Rate { item: one, on_behalf_of: Some(did("d04")), rating: Rating::Satisfied, comment: None, rehandle: false });
     assert_eq!(err(&mut s, &operator(XINHUA), for_d04.clone()), Forbidden::OtherVenue.into());
     assert!(matches!(err(&mut s, &unit("transport"), rate.clone()), CommandError::Forbidden(_)));
     // And the ones who may, may.
@@ -154,7 +176,11 @@ fn the_office_archives_once_every_issued_item_is_closed_and_then_nothing_changes
     }
     ok(&mut s, &office(), archive);
     assert_eq!(s.phase(), Phase::Archived);
-    let e = err(&mut s, &delegate_viewer("d04"), a(AssignmentCommand::Rate { item: ItemId(1), on_behalf_of: None, rating: Rating::Satisfied, comment: None, rehandle: false }));
+    let e = err(
+        &mut s,
+        &delegate_viewer("d04"),
+        a(AssignmentCommand::Rate { item: ItemId(1), on_behalf_of: None, rating: Rating::Satisfied, comment: None, rehandle: false }),
+    );
     assert_eq!(e, InvalidState::Phase(Phase::Archived).into());
     assert_eq!(err(&mut s, &office(), Command::DraftAssignments), InvalidState::Phase(Phase::Archived).into());
 }
@@ -180,12 +206,29 @@ fn replaying_the_log_rebuilds_the_same_list() {
     for to in [Phase::Evaluation, Phase::Closed] {
         run(&mut s, &moderator(), Command::AdvancePhase { to }, &mut log);
     }
-    let edit = DraftEdit { lead: uid("health"), co_units: vec![uid("education")], requirement: "书面答复".into(), deadline: Some(date("2027-01-10")), priority: Priority::Supervised };
+    let edit = DraftEdit {
+        lead: uid("health"),
+        co_units: vec![uid("education")],
+        requirement: "书面答复".into(),
+        deadline: Some(date("2027-01-10")),
+        priority: Priority::Supervised,
+    };
     run(&mut s, &office(), a(AssignmentCommand::EditDraft { item: ItemId(1), edit }), &mut log);
     run(&mut s, &office(), a(AssignmentCommand::Issue { item: ItemId(1) }), &mut log);
     run(&mut s, &unit("education"), a(AssignmentCommand::AddNote { item: ItemId(1), text: "协办意见".into() }), &mut log);
     run(&mut s, &unit("health"), a(AssignmentCommand::Rectify { item: ItemId(1), text: "已整改".into() }), &mut log);
-    run(&mut s, &delegate_viewer("d04"), a(AssignmentCommand::Rate { item: ItemId(1), on_behalf_of: None, rating: Rating::Dissatisfied, comment: Some("没修好".into()), rehandle: true }), &mut log);
+    run(
+        &mut s,
+        &delegate_viewer("d04"),
+        a(AssignmentCommand::Rate {
+            item: ItemId(1),
+            on_behalf_of: None,
+            rating: Rating::Dissatisfied,
+            comment: Some("没修好".into()),
+            rehandle: true,
+        }),
+        &mut log,
+    );
     run(&mut s, &office(), a(AssignmentCommand::Return { item: ItemId(1), reason: "重办".into() }), &mut log);
     let replayed = Session::replay(def(), &log).unwrap();
     assert_eq!(replayed, s);

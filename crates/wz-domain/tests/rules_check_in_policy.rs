@@ -104,10 +104,7 @@ fn bad_declines_are_refused_and_change_nothing() {
     assert!(matches!(err(&mut s, &operator(XINHUA), decline("d04", None)), CommandError::Forbidden(Forbidden::OtherVenue)));
     assert!(matches!(err(&mut s, &delegate_viewer("d04"), decline("d04", None)), CommandError::Forbidden(Forbidden::Role)));
     assert!(matches!(err(&mut s, &delegate_viewer("d05"), decline("d04", None)), CommandError::Forbidden(Forbidden::Role)));
-    assert_eq!(
-        err(&mut s, &operator(BAIYU), decline("d05", None)),
-        CommandError::InvalidState(InvalidState::NoCheckInRequest(did("d05")))
-    );
+    assert_eq!(err(&mut s, &operator(BAIYU), decline("d05", None)), CommandError::InvalidState(InvalidState::NoCheckInRequest(did("d05"))));
     assert!(matches!(err(&mut s, &moderator(), decline("nobody", None)), CommandError::NotFound(NotFound::Delegate(_))));
     let long = "长".repeat(201);
     assert!(matches!(err(&mut s, &moderator(), decline("d04", Some(&long))), CommandError::Invalid(_)));

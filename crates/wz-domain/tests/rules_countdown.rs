@@ -56,7 +56,10 @@ fn bad_countdown_commands_are_refused_and_change_nothing() {
     assert!(matches!(err(&mut s, &moderator(), Command::ExtendCountdown { seconds: 0 }), CommandError::Invalid(Invalid::Countdown { .. })));
     let max = s.def().limits.max_answer_seconds;
     ok(&mut s, &moderator(), Command::ExtendCountdown { seconds: max });
-    assert!(matches!(err(&mut s, &moderator(), Command::ExtendCountdown { seconds: max }), CommandError::Invalid(Invalid::Countdown { .. })), "beyond twice the longest answer");
+    assert!(
+        matches!(err(&mut s, &moderator(), Command::ExtendCountdown { seconds: max }), CommandError::Invalid(Invalid::Countdown { .. })),
+        "beyond twice the longest answer"
+    );
     ok(&mut s, &moderator(), Command::PauseCountdown);
     assert!(matches!(err(&mut s, &moderator(), Command::PauseCountdown), CommandError::AlreadyDone(AlreadyDone::Paused)));
 }

@@ -114,11 +114,7 @@ fn answers_allow_lines_but_officials_and_commitments_are_one_line() {
         unit: uid(UNITS[0]),
         official: official.into(),
         summary: summary.into(),
-        commitments: vec![CommitmentDraft {
-            what: what.into(),
-            unit: uid(UNITS[0]),
-            due: CalendarDate::new(2026, 12, 31).unwrap(),
-        }],
+        commitments: vec![CommitmentDraft { what: what.into(), unit: uid(UNITS[0]), due: CalendarDate::new(2026, 12, 31).unwrap() }],
     };
     let e = err(&mut s, &m, answer("张\n局长", "答复", "修路"));
     assert_eq!(problem(&e), Some(TextProblem::LineBreak('\n')));
@@ -162,10 +158,7 @@ fn imported_delegate_names_are_cleaned_or_refused() {
         delegates: vec![Delegate { name: name.into(), ..delegate("n01", DelegateLevel::County, BAIYU) }],
     };
     let e = err(&mut s, &m, import("\u{3164}"));
-    assert_eq!(
-        e,
-        CommandError::Invalid(Invalid::Definition(DefinitionError::EmptyName { kind: "delegate", id: "n01".into() }))
-    );
+    assert_eq!(e, CommandError::Invalid(Invalid::Definition(DefinitionError::EmptyName { kind: "delegate", id: "n01".into() })));
     let e = err(&mut s, &m, import("张\u{1B}三"));
     assert_eq!(e.to_string(), "invalid: delegate n01 name contains the control character U+001B");
     ok(&mut s, &m, import("\u{FEFF} Zoe\u{308} "));

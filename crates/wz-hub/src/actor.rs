@@ -28,8 +28,8 @@ pub(crate) use remote::{Link, Role};
 use crate::HubConfig;
 use crate::credentials::PrincipalKey;
 use crate::ring::{Entry, Ring};
-use conns::{Conn, Conns};
 use bytes::Bytes;
+use conns::{Conn, Conns};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -50,33 +50,73 @@ const SCREEN_SNAPSHOT_REUSE: Millis = Millis(250);
 pub(crate) type Acked = HashMap<(String, String), (u64, wz_domain::Reply)>;
 
 pub(crate) enum ActorMsg {
-    Connect { key: PrincipalKey, from: Option<wz_protocol::Position>, reply: oneshot::Sender<ConnParts> },
-    Disconnect { conn: ConnId },
-    Command { conn: ConnId, msg: ClientMessage },
-    Direct { viewer: Viewer, cmd: Command, reply: oneshot::Sender<crate::CommandResult> },
-    Snapshot { viewer: Viewer, reply: oneshot::Sender<Box<wz_protocol::server::SnapshotDto>> },
-    Revoke { keys: Vec<PrincipalKey> },
+    Connect {
+        key: PrincipalKey,
+        from: Option<wz_protocol::Position>,
+        reply: oneshot::Sender<ConnParts>,
+    },
+    Disconnect {
+        conn: ConnId,
+    },
+    Command {
+        conn: ConnId,
+        msg: ClientMessage,
+    },
+    Direct {
+        viewer: Viewer,
+        cmd: Command,
+        reply: oneshot::Sender<crate::CommandResult>,
+    },
+    Snapshot {
+        viewer: Viewer,
+        reply: oneshot::Sender<Box<wz_protocol::server::SnapshotDto>>,
+    },
+    Revoke {
+        keys: Vec<PrincipalKey>,
+    },
     /// Would this command be accepted now? (Before storing a file for it.)
-    Check { viewer: Viewer, cmd: Command, reply: oneshot::Sender<Result<(), ErrorDto>> },
+    Check {
+        viewer: Viewer,
+        cmd: Command,
+        reply: oneshot::Sender<Result<(), ErrorDto>>,
+    },
     /// The public progress page (cached per seq and date).
-    Progress { reply: oneshot::Sender<Arc<str>> },
+    Progress {
+        reply: oneshot::Sender<Arc<str>>,
+    },
     /// May this viewer (`None`: the public) fetch evidence file `id`?
-    File { viewer: Option<Viewer>, id: String, reply: oneshot::Sender<Option<FileInfo>> },
+    File {
+        viewer: Option<Viewer>,
+        id: String,
+        reply: oneshot::Sender<Option<FileInfo>>,
+    },
     /// A read-only copy of the confirmed state and the record's chain head
     /// (documents and exports render from it).
-    State { reply: oneshot::Sender<crate::SessionState> },
+    State {
+        reply: oneshot::Sender<crate::SessionState>,
+    },
     Shutdown,
     /// Records the session's owner wrote, as this node's listener read them
     /// (issue 12; `remote.rs`).
-    Followed { records: Vec<(u64, Bytes)> },
+    Followed {
+        records: Vec<(u64, Bytes)>,
+    },
     /// A command another node forwarded to this one, the owner.
-    Forwarded { forward: wz_protocol::forward::Forward },
+    Forwarded {
+        forward: wz_protocol::forward::Forward,
+    },
     /// The owner's answer to a command this node forwarded.
-    Replied { reply: wz_protocol::forward::Reply },
+    Replied {
+        reply: wz_protocol::forward::Reply,
+    },
     /// The lease keeper: this node owns the session now, or no longer.
-    Role { role: Role },
+    Role {
+        role: Role,
+    },
     /// Another node's connections per venue.
-    Presence { presence: wz_protocol::forward::Presence },
+    Presence {
+        presence: wz_protocol::forward::Presence,
+    },
 }
 
 /// Why an actor's loop ended (a panic ends it too, seen by the supervisor).
@@ -102,7 +142,11 @@ enum ReplyTo {
     Conn(ConnId, String),
     Direct(oneshot::Sender<crate::CommandResult>),
     /// Back to the node that forwarded it (issue 12), with the client's id.
-    Remote { node: String, req: u64, id: Option<String> },
+    Remote {
+        node: String,
+        req: u64,
+        id: Option<String>,
+    },
 }
 
 pub(crate) struct SessionActor {
@@ -515,7 +559,8 @@ impl SessionActor {
             return;
         }
         // Oldest first (ids grow with every connection).
-        let open: Vec<ConnId> = self.conns.of_key(key).into_iter().filter(|id| self.conns.get(*id).is_some_and(|c| !c.tx.is_closed())).collect();
+        let open: Vec<ConnId> =
+            self.conns.of_key(key).into_iter().filter(|id| self.conns.get(*id).is_some_and(|c| !c.tx.is_closed())).collect();
         if open.len() < cap {
             return;
         }
@@ -540,17 +585,20 @@ impl SessionActor {
         let def = self.state.def_shared();
         let seal = self.state.seal().copied();
         let missed: Option<Vec<Bytes>> = since.and_then(|s| self.ring.since(s, last)).map(|entries| {
-            entries.flat_map(|e| {
-                let p = Perspective::of(viewer, &e.changes);
-                e.bytes(&session, &def, seal.as_ref(), &p)
-            })
-            .collect()
+            entries
+                .flat_map(|e| {
+                    let p = Perspective::of(viewer, &e.changes);
+                    e.bytes(&session, &def, seal.as_ref(), &p)
+                })
+                .collect()
         });
         let p = Perspective::for_snapshot(viewer);
         if let Some(mut frames) = missed {
             // More missed events than the queue holds: a snapshot is smaller.
-            if frames.len() < self.config.outbound_queue && frames.iter().map(Bytes::len).sum::<usize>() < self.config.outbound_queue_bytes {
-                let stats = render::stats(&self.state, &stats_perspective(&p, self.state.open_evaluation().is_some()), &self.health_for(&p), now);
+            if frames.len() < self.config.outbound_queue && frames.iter().map(Bytes::len).sum::<usize>() < self.config.outbound_queue_bytes
+            {
+                let stats =
+                    render::stats(&self.state, &stats_perspective(&p, self.state.open_evaluation().is_some()), &self.health_for(&p), now);
                 frames.push(Bytes::from(ServerMessage::Stats(stats).encode()));
                 return CatchUp { frames, resumed: true };
             }
@@ -675,4 +723,3 @@ fn stats_perspective(p: &Perspective, voting: bool) -> Perspective {
 fn deliver(c: &Conn, feed: u64, bytes: Bytes) -> bool {
     c.tx.try_send_after(feed, bytes)
 }
-

@@ -153,14 +153,23 @@ async fn lose(inner: &Weak<Inner>, session: &str, link: &Link, inbox: &watch::Se
     tell(inner, session, ActorMsg::Role { role: Role::Follower }).await;
 }
 
-async fn acquire(inner: &Weak<Inner>, session: &str, link: &Link, ttl: Duration, inbox: &watch::Sender<Option<String>>) -> Option<(u64, Instant)> {
+async fn acquire(
+    inner: &Weak<Inner>,
+    session: &str,
+    link: &Link,
+    ttl: Duration,
+    inbox: &watch::Sender<Option<String>>,
+) -> Option<(u64, Instant)> {
     let started = Instant::now();
     match link.cluster.acquire(session, &link.node, ttl).await {
         Ok(Lease::Acquired(token)) => {
-            // Where the inbox ends now: commands sent to the old owner that
-            // it did not answer time out at their node and are retried.
-            let end = match link.cluster.ends(session, &link.node).await {
-                Ok(ends) => ends.inbox,
+            // Commands forwarded while nobody owned the session (a failover,
+            // a session just created) are still waiting for their answers:
+            // read the inbox from one forward timeout ago. A command the old
+            // owner already ran is answered from its record (its id).
+            let lookback = inner.upgrade().map_or(Duration::ZERO, |i| i.config.forward_timeout);
+            let end = match link.cluster.ends(session, &link.node, lookback).await {
+                Ok(ends) => ends.inbox_recent,
                 Err(e) => {
                     warn!(session = %session, error = %e, "took the lease but cannot read the inbox; giving it back");
                     let _ = link.cluster.release(session, &link.node, token).await;
@@ -199,7 +208,7 @@ async fn listener(inner: Weak<Inner>, session: String, mut log_after: u64, link:
             inbox_after = inbox.borrow_and_update().clone();
         }
         if after.is_none() {
-            match link.cluster.ends(&session, &link.node).await {
+            match link.cluster.ends(&session, &link.node, Duration::ZERO).await {
                 Ok(ends) => after = Some((ends.replies, ends.presence)),
                 Err(e) => {
                     debug!(session = %session, error = %e, "cannot read where this node's replies end");
@@ -346,6 +355,11 @@ impl Hub {
             .get(session)
             .and_then(|h| h.link.as_ref().map(|l| l.lease.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_some()))
             .unwrap_or(false)
+    }
+
+    /// This node's id, when several nodes share the store.
+    pub fn node(&self) -> Option<&str> {
+        self.inner.cluster.as_ref().map(|n| n.id.as_str())
     }
 
     /// Counts the leases this node took or lost since it started: lets a

@@ -153,8 +153,7 @@ impl JoinCode {
     pub fn of_token(token: &str) -> Self {
         let d = Sha256::new().chain_update(b"wz-join-code-v1|").chain_update(token.as_bytes()).finalize();
         let bits = u64::from_be_bytes(d[..8].try_into().expect("8 bytes")) >> (64 - 5 * CODE_CHARS);
-        let code =
-            (0..CODE_CHARS).rev().map(|i| char::from(ALPHABET[usize::try_from((bits >> (5 * i)) & 31).expect("5 bits")])).collect();
+        let code = (0..CODE_CHARS).rev().map(|i| char::from(ALPHABET[usize::try_from((bits >> (5 * i)) & 31).expect("5 bits")])).collect();
         Self(code)
     }
 

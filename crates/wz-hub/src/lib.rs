@@ -191,11 +191,7 @@ pub struct Audit {
 }
 
 fn verify_report(loaded: &Loaded) -> VerifyReport {
-    VerifyReport {
-        events: loaded.session.seq(),
-        head: loaded.head.hex(),
-        problems: loaded.review.values().flatten().cloned().collect(),
-    }
+    VerifyReport { events: loaded.session.seq(), head: loaded.head.hex(), problems: loaded.review.values().flatten().cloned().collect() }
 }
 
 /// A read-only copy of a session as confirmed by the store (`Hub::state`).
@@ -362,8 +358,7 @@ fn replay(
     let mut acked = actor::Acked::new();
     let mut events = Vec::with_capacity(stored.events.len());
     for (i, raw) in stored.events.iter().enumerate() {
-        let (event, meta) =
-            wz_protocol::stored::decode_record(raw).map_err(|e| corrupt(format!("event {}: {e}", i + 1)))?;
+        let (event, meta) = wz_protocol::stored::decode_record(raw).map_err(|e| corrupt(format!("event {}: {e}", i + 1)))?;
         session.apply(&event).map_err(|e| corrupt(e.to_string()))?;
         // A command's records are consecutive; its reply follows from its last
         // one, so the entry of its last record is the one that stays.
@@ -421,7 +416,20 @@ impl Hub {
         let tasks = std::sync::Mutex::new(tokio::task::JoinSet::new());
         let (supervision, _) = tokio::sync::watch::channel(0);
         let cluster = cluster::Node::of(&store, &config);
-        let inner = Inner { store, health, config, sessions: DashMap::new(), refused: DashMap::new(), credentials: DashMap::new(), tasks, supervision, cluster, stopping: Default::default(), ownership: tokio::sync::watch::channel(0).0, notices_seen: tokio::sync::watch::channel(String::new()).0 };
+        let inner = Inner {
+            store,
+            health,
+            config,
+            sessions: DashMap::new(),
+            refused: DashMap::new(),
+            credentials: DashMap::new(),
+            tasks,
+            supervision,
+            cluster,
+            stopping: Default::default(),
+            ownership: tokio::sync::watch::channel(0).0,
+            notices_seen: tokio::sync::watch::channel(String::new()).0,
+        };
         let hub = Self { inner: Arc::new(inner) };
         hub.spawn_health_probe();
         if hub.inner.cluster.is_some() {
@@ -486,6 +494,11 @@ impl Hub {
     /// the hub started: lets a caller await a restart instead of polling.
     pub fn supervision(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.supervision.subscribe()
+    }
+
+    /// Whether evaluations run although the store is unsafe (`--allow-unsafe-redis`).
+    pub fn allows_unsafe_store(&self) -> bool {
+        self.inner.config.allow_unsafe_store
     }
 
     /// The store's persistence problems as last probed (empty when safe).
@@ -598,7 +611,15 @@ impl Hub {
         let mut creds = credentials::issue_all(&def);
         self.save_credentials(&def.id, &mut creds).await?;
         let session = wz_domain::Session::new(def).with_seal(seal);
-        self.spawn(Loaded { session, acked: actor::Acked::new(), epoch, review: Review::new(), derived: Derived::default(), last_at: Millis(0), head });
+        self.spawn(Loaded {
+            session,
+            acked: actor::Acked::new(),
+            epoch,
+            review: Review::new(),
+            derived: Derived::default(),
+            last_at: Millis(0),
+            head,
+        });
         Ok(creds)
     }
 
@@ -652,9 +673,7 @@ impl Hub {
         let mut creds: Vec<Credential> = keys.iter().map(|k| Credential::issue(k.clone())).collect();
         self.save_credentials(session, &mut creds).await?;
         let new: std::collections::HashSet<String> = creds.iter().flat_map(|c| [c.hash(), c.code().hash()]).collect();
-        self.inner
-            .credentials
-            .retain(|hash, p| !(p.session == session && keys.contains(&p.key) && !new.contains(hash)));
+        self.inner.credentials.retain(|hash, p| !(p.session == session && keys.contains(&p.key) && !new.contains(hash)));
         let _ = tx.send(ActorMsg::Revoke { keys: keys.to_vec() }).await;
         Ok(creds)
     }
@@ -666,12 +685,8 @@ impl Hub {
     }
 
     pub fn sessions(&self) -> Vec<SessionSummary> {
-        let mut v: Vec<SessionSummary> = self
-            .inner
-            .sessions
-            .iter()
-            .map(|e| SessionSummary { id: e.key().clone(), title: e.value().title.clone() })
-            .collect();
+        let mut v: Vec<SessionSummary> =
+            self.inner.sessions.iter().map(|e| SessionSummary { id: e.key().clone(), title: e.value().title.clone() }).collect();
         v.sort_by(|a, b| a.id.cmp(&b.id));
         v
     }
@@ -765,10 +780,8 @@ impl Hub {
         })?;
         let genesis = wz_protocol::stored::ChainHead::genesis(&stored.meta);
         let record = wz_protocol::record::assemble(&genesis, &loaded.head, entries, &loaded.session);
-        let checked = wz_protocol::record::check(&record).map_err(|e| HubError::Corrupt {
-            session: session.to_owned(),
-            detail: format!("the public record does not hold: {e}"),
-        })?;
+        let checked = wz_protocol::record::check(&record)
+            .map_err(|e| HubError::Corrupt { session: session.to_owned(), detail: format!("the public record does not hold: {e}") })?;
         Ok(Audit { report: verify_report(&loaded), record, checked })
     }
 

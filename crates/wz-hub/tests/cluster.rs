@@ -5,12 +5,12 @@
 
 mod common;
 
+use bytes::Bytes;
 use common::*;
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use bytes::Bytes;
 use wz_hub::{HubConfig, PrincipalKey};
 use wz_store::cluster::{Cluster, Ends, Lease, Listener, Message};
 use wz_store::testing::RedisServer;
@@ -32,7 +32,12 @@ impl Store for Panicky {
     async fn append(&self, s: &str, first: u64, r: Vec<Record>) -> Result<(), StoreError> {
         self.inner.append(s, first, r).await
     }
-    async fn reset_derived(&self, s: &str, c: std::collections::BTreeMap<String, String>, n: std::collections::BTreeMap<String, u64>) -> Result<(), StoreError> {
+    async fn reset_derived(
+        &self,
+        s: &str,
+        c: std::collections::BTreeMap<String, String>,
+        n: std::collections::BTreeMap<String, u64>,
+    ) -> Result<(), StoreError> {
         self.inner.reset_derived(s, c, n).await
     }
     async fn load(&self, s: &str) -> Result<Option<StoredSession>, StoreError> {
@@ -85,8 +90,8 @@ impl Cluster for PanickyCluster {
     async fn send(&self, s: &str, m: Vec<Message>) -> Result<(), StoreError> {
         self.0.send(s, m).await
     }
-    async fn ends(&self, s: &str, node: &str) -> Result<Ends, StoreError> {
-        self.0.ends(s, node).await
+    async fn ends(&self, s: &str, node: &str, lookback: Duration) -> Result<Ends, StoreError> {
+        self.0.ends(s, node, lookback).await
     }
     async fn notify(&self, n: Bytes) -> Result<(), StoreError> {
         self.0.notify(n).await

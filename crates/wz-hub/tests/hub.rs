@@ -57,10 +57,7 @@ async fn a_command_is_acked_once_and_its_event_reaches_everyone() {
     h.advance("check_in").await;
     for c in [&mut moderator, &mut op, &mut screen, &mut other_op] {
         let ev = next_msg(&mut c.receiver).await;
-        assert_eq!(
-            (ev["type"].as_str(), ev["seq"].as_u64(), ev["kind"].as_str()),
-            (Some("event"), Some(1), Some("phase_changed"))
-        );
+        assert_eq!((ev["type"].as_str(), ev["seq"].as_u64(), ev["kind"].as_str()), (Some("event"), Some(1), Some("phase_changed")));
     }
 
     // d02 belongs to baiyu.
@@ -76,8 +73,7 @@ async fn a_command_is_acked_once_and_its_event_reaches_everyone() {
 
     let ev = next_msg(&mut op.receiver).await;
     assert_eq!((ev["type"].as_str(), seq(&ev)), (Some("event"), 2));
-    let check_in =
-        ev["changes"].as_array().unwrap().iter().find(|c| c["entity"] == "check_in").expect("own venue sees who");
+    let check_in = ev["changes"].as_array().unwrap().iter().find(|c| c["entity"] == "check_in").expect("own venue sees who");
     assert_eq!(check_in["delegate"], "d02");
 
     // Screens and other venues learn the presence count, never the identity.
@@ -201,11 +197,7 @@ async fn ballots_queued_behind_a_slow_write_are_committed_together() {
     }
     acked.sort_unstable();
     assert_eq!(acked, ((at + 1)..=(at + N as u64)).collect::<Vec<_>>(), "one seq per ballot");
-    assert_eq!(
-        store.appends() - appends_before,
-        2,
-        "the first ballot alone, then the 19 queued behind it in one append"
-    );
+    assert_eq!(store.appends() - appends_before, 2, "the first ballot alone, then the 19 queued behind it in one append");
 
     // Neither the auditor nor the moderator receives a ballot: only the
     // live numbers, without a choice.
@@ -312,8 +304,7 @@ async fn a_resuming_delegate_gets_what_it_would_have_seen_live() {
     let (mut live, _) = h.join(&delegate(1)).await;
     h.check_in(0).await; // 2: someone else at main
     h.check_in(1).await; // 3: d02 themself
-    h.moderate(json!({"type": "submit_question", "id": "q", "on_behalf_of": "d03", "topic": "t1", "unit": "u1", "text": "修路"}))
-        .await; // 4: pending question of another delegate: invisible
+    h.moderate(json!({"type": "submit_question", "id": "q", "on_behalf_of": "d03", "topic": "t1", "unit": "u1", "text": "修路"})).await; // 4: pending question of another delegate: invisible
     let seen_live = barrier(&mut live).await;
     let mut resumed = h.connect(&delegate(1), Some(1)).await;
     let mut seen_resumed = Vec::new();
@@ -326,9 +317,7 @@ async fn a_resuming_delegate_gets_what_it_would_have_seen_live() {
     }
     assert_eq!(seen_resumed, seen_live, "byte-for-byte what the live connection got");
     assert_eq!(seen_live.iter().map(seq).collect::<Vec<_>>(), [2, 3]);
-    assert!(
-        seen_live[1]["changes"].as_array().unwrap().iter().any(|c| c["entity"] == "check_in" && c["delegate"] == "d02")
-    );
+    assert!(seen_live[1]["changes"].as_array().unwrap().iter().any(|c| c["entity"] == "check_in" && c["delegate"] == "d02"));
     assert!(!seen_live[0].to_string().contains("d01"));
 }
 
@@ -387,9 +376,7 @@ async fn identity_comes_from_the_connection() {
     assert_eq!((took_part[0]["delegate"].as_str(), took_part[0]["venue"].as_str()), (Some("d01"), Some(MAIN)));
     let own = h.snapshot(Viewer::Delegate(wz_domain::DelegateId::new("d01"))).await;
     assert_eq!(own["ballots"][0]["receipt"], ack["result"]["receipt"]);
-    assert!(
-        h.snapshot(Viewer::Delegate(wz_domain::DelegateId::new("d02"))).await["ballots"].as_array().unwrap().is_empty()
-    );
+    assert!(h.snapshot(Viewer::Delegate(wz_domain::DelegateId::new("d02"))).await["ballots"].as_array().unwrap().is_empty());
     assert!(events(&barrier(&mut d2).await).is_empty(), "another delegate's ballot is invisible");
 
     let before = h.snapshot(Viewer::Auditor).await;
@@ -421,11 +408,7 @@ async fn identity_comes_from_the_connection() {
         for cmd in cmds {
             let (seen, err) = call(conn, cmd.clone()).await;
             assert!(seen.is_empty());
-            assert_eq!(
-                (err["type"].as_str(), err["code"].as_str()),
-                (Some("error"), Some("forbidden")),
-                "{cmd} → {err}"
-            );
+            assert_eq!((err["type"].as_str(), err["code"].as_str()), (Some("error"), Some("forbidden")), "{cmd} → {err}");
             assert_eq!(err["retryable"], false);
         }
     }
@@ -506,11 +489,8 @@ fn a_restarted_hub_recovers_sessions_and_credentials() {
         assert_eq!(call(&mut d1, json!({"type": "check_in", "id": "me", "delegate": "d01"})).await.1["type"], "ack");
         assert_eq!(call(&mut op, json!({"type": "check_in", "id": "d2", "delegate": "d02"})).await.1["type"], "ack");
         h.check_in(2).await;
-        let (_, q) = call(
-            &mut d1,
-            json!({"type": "submit_question", "id": "q", "topic": "t2", "unit": "u2", "text": "学校什么时候扩建？"}),
-        )
-        .await;
+        let (_, q) =
+            call(&mut d1, json!({"type": "submit_question", "id": "q", "topic": "t2", "unit": "u2", "text": "学校什么时候扩建？"})).await;
         assert_eq!(q["result"]["question"], 1, "{q}");
         h.moderate(json!({"type": "approve_question", "id": "ok", "question": 1})).await;
         h.advance("questioning").await;
@@ -638,7 +618,8 @@ async fn a_screen_is_not_sent_numbers_that_did_not_change() {
     // broadcast (a new connection gets the next one whatever it holds).
     let first = until(&mut moderator.receiver, |v| is_type(v, "stats") && v["venues"].as_array().is_some()).await;
     let _ = until(&mut screen.receiver, |v| is_type(v, "stats")).await;
-    let baiyu_connections = |v: &Value| v["venues"].as_array().unwrap().iter().find(|x| x["venue"] == BAIYU).unwrap()["connections"].clone();
+    let baiyu_connections =
+        |v: &Value| v["venues"].as_array().unwrap().iter().find(|x| x["venue"] == BAIYU).unwrap()["connections"].clone();
     assert_eq!(baiyu_connections(&first), 0);
     // A baiyu delegate's phone: the moderator's board is sent the change…
     let (mut d02, _) = h.join(&delegate(1)).await;
@@ -673,8 +654,12 @@ async fn a_hidden_venue_cannot_be_recovered_by_subtraction() {
         assert_eq!(u1["counts"]["dissatisfied"], 1, "the unit's own counts are public");
         for breakdown in ["by_venue", "by_level"] {
             let cells = u1[breakdown].as_array().unwrap();
-            let hidden: u64 = cells.iter().filter(|c| c["counts"]["suppressed"] == true).map(|c| c["counts"]["total"].as_u64().unwrap()).sum();
-            assert!(hidden == 0 || hidden >= 3, "{viewer:?} {breakdown}: hidden cells hold {hidden} ballots, recoverable by subtraction: {u1}");
+            let hidden: u64 =
+                cells.iter().filter(|c| c["counts"]["suppressed"] == true).map(|c| c["counts"]["total"].as_u64().unwrap()).sum();
+            assert!(
+                hidden == 0 || hidden >= 3,
+                "{viewer:?} {breakdown}: hidden cells hold {hidden} ballots, recoverable by subtraction: {u1}"
+            );
             let shown_dissatisfied: u64 = cells.iter().filter_map(|c| c["counts"]["dissatisfied"].as_u64()).sum();
             if hidden > 0 {
                 assert_eq!(shown_dissatisfied, 0, "{viewer:?} {breakdown}: the dissatisfied ballot is inside a hidden group of 3+");

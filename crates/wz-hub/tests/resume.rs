@@ -200,8 +200,7 @@ async fn a_delegate_resuming_gets_only_the_events_it_may_see() {
     at_seq_4(&h).await;
     h.moderate(json!({"type": "advance_phase", "id": "q", "to": "questioning"})).await; // 5
     // 6: a pending question of d03: staff, the asker and its operator only.
-    h.moderate(json!({"type": "submit_question", "id": "s", "on_behalf_of": "d03", "topic": "t1", "unit": "u1", "text": "修路"}))
-        .await;
+    h.moderate(json!({"type": "submit_question", "id": "s", "on_behalf_of": "d03", "topic": "t1", "unit": "u1", "text": "修路"})).await;
     let epoch = h.epoch().await;
     // d02 (baiyu) missed every check-in (public presence, its own in full)
     // and the phase, but not the pending question of d03 (6): the stats

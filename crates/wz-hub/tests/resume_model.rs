@@ -133,8 +133,10 @@ async fn run(seed: u64) {
     // Operators of the two sub-venues, asking for their venue's delegates
     // in turn, and two delegates who only watch.
     let keys = [operator(BAIYU), operator(XINHUA), delegate(1), delegate(2)];
-    let mut clients: Vec<Client> =
-        keys.iter().map(|k| Client { key: k.clone(), conn: None, conn_no: 0, track: Tracker::default(), unanswered: Vec::new(), next_id: 0 }).collect();
+    let mut clients: Vec<Client> = keys
+        .iter()
+        .map(|k| Client { key: k.clone(), conn: None, conn_no: 0, track: Tracker::default(), unanswered: Vec::new(), next_id: 0 })
+        .collect();
     for c in &mut clients {
         c.reconnect(&h).await;
     }

@@ -15,7 +15,6 @@ use wz_domain as d;
 use wz_domain::Perspective;
 use wz_domain::assignment as a;
 
-
 wire_enum!(
     /// 草拟 → 已交办 → 办理中 → 已答复 → 已整改 → 已办结
     ItemStatus <=> a::ItemStatus { Draft, Issued, InHandling, Answered, Rectified, Closed }
@@ -83,11 +82,9 @@ impl SourceDto {
     pub fn into_domain(self) -> Option<a::Source> {
         let question = d::QuestionId(self.question);
         Some(match self.kind {
-            SourceKind::Commitment => a::Source::Commitment {
-                question,
-                follow_up: self.follow_up.map(d::FollowUpId),
-                index: u16::try_from(self.index?).ok()?,
-            },
+            SourceKind::Commitment => {
+                a::Source::Commitment { question, follow_up: self.follow_up.map(d::FollowUpId), index: u16::try_from(self.index?).ok()? }
+            }
             SourceKind::Answer => a::Source::Answer { question },
             SourceKind::Unasked => a::Source::Unasked { question },
             SourceKind::FollowUp => a::Source::FollowUp { question, follow_up: d::FollowUpId(self.follow_up?) },
@@ -355,21 +352,13 @@ pub fn item(it: &a::Item, p: &Perspective) -> Option<ItemDto> {
         askers: (*p != Perspective::Public).then(|| it.askers.iter().map(|x| asker(it, p, x)).collect()),
         reply: it.reply.clone(),
         rectification: it.rectification.clone(),
-        notes: work.then(|| {
-            it.notes.iter().map(|n| NoteDto { unit: n.unit.0.clone(), text: n.text.clone(), at: ms(n.at) }).collect()
-        }),
+        notes: work.then(|| it.notes.iter().map(|n| NoteDto { unit: n.unit.0.clone(), text: n.text.clone(), at: ms(n.at) }).collect()),
         evidence: it.evidence.iter().filter(|e| private_files || e.public).map(evidence).collect(),
         extensions: work.then(|| it.extensions.iter().map(extension).collect()),
         history: it
             .history
             .iter()
-            .map(|t| TransitionDto {
-                from: t.from.into(),
-                to: t.to.into(),
-                at: ms(t.at),
-                by: actor_label(&t.by),
-                reason: t.reason.clone(),
-            })
+            .map(|t| TransitionDto { from: t.from.into(), to: t.to.into(), at: ms(t.at), by: actor_label(&t.by), reason: t.reason.clone() })
             .collect(),
         ratings: ratings(it, p),
         // The request to handle it again was made openly, to the office: the
@@ -452,10 +441,11 @@ pub fn board(def: &d::SessionDef, b: &a::Dashboard, today: d::CalendarDate, p: &
             .iter()
             .map(|u| UnitBoardDto {
                 unit: u.id.0.clone(),
-                counts: b.by_unit.get(&u.id).map(|c| board_counts(c, flags)).unwrap_or_else(|| BoardCountsDto {
-                    flagged: flags.then_some(0),
-                    ..BoardCountsDto::default()
-                }),
+                counts: b
+                    .by_unit
+                    .get(&u.id)
+                    .map(|c| board_counts(c, flags))
+                    .unwrap_or_else(|| BoardCountsDto { flagged: flags.then_some(0), ..BoardCountsDto::default() }),
             })
             .collect(),
     }
@@ -512,10 +502,6 @@ pub fn progress(s: &d::Session, now: d::Millis) -> ProgressDto {
         server_time: now.0,
         board: board(s.def(), &s.assignments().dashboard(today), today, &p),
         items,
-        questions: s
-            .questions()
-            .filter(|q| wanted.contains(&q.id.0))
-            .filter_map(|q| crate::render::question(q, &p))
-            .collect(),
+        questions: s.questions().filter(|q| wanted.contains(&q.id.0)).filter_map(|q| crate::render::question(q, &p)).collect(),
     }
 }

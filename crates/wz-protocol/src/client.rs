@@ -10,8 +10,8 @@ use crate::codes::ErrorCode;
 use crate::dto::{CommitmentDto, Phase, Rating};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-use wz_domain::announce::{AnnouncementCommand, AnnouncementId};
 use wz_domain as d;
+use wz_domain::announce::{AnnouncementCommand, AnnouncementId};
 use wz_domain::assignment as a;
 
 /// Longest accepted command id.
@@ -29,10 +29,17 @@ pub struct ClientMessage {
 pub enum CommandDto {
     /// Application-level heartbeat (browsers cannot send WebSocket pings); acked at once.
     Ping,
-    AdvancePhase { to: Phase },
-    CheckIn { delegate: String },
+    AdvancePhase {
+        to: Phase,
+    },
+    CheckIn {
+        delegate: String,
+    },
     /// Moderator or the delegate's venue operator, before the evaluation: take a check-in back.
-    UndoCheckIn { delegate: String, reason: String },
+    UndoCheckIn {
+        delegate: String,
+        reason: String,
+    },
     /// A delegate, under the check-in policy `confirmed`: ask the venue's
     /// operator to check me in (again while pending: acknowledged, no change).
     RequestCheckIn,
@@ -52,14 +59,33 @@ pub enum CommandDto {
         unit: String,
         text: String,
     },
-    ApproveQuestion { question: u32 },
-    RejectQuestion { question: u32, reason: String },
-    MergeQuestion { question: u32, into: u32 },
-    EditQuestion { question: u32, text: String },
-    QueueQuestion { question: u32 },
-    ReorderQueue { order: Vec<u32> },
-    SecondQuestion { question: u32 },
-    RequestFloor { question: u32 },
+    ApproveQuestion {
+        question: u32,
+    },
+    RejectQuestion {
+        question: u32,
+        reason: String,
+    },
+    MergeQuestion {
+        question: u32,
+        into: u32,
+    },
+    EditQuestion {
+        question: u32,
+        text: String,
+    },
+    QueueQuestion {
+        question: u32,
+    },
+    ReorderQueue {
+        order: Vec<u32>,
+    },
+    SecondQuestion {
+        question: u32,
+    },
+    RequestFloor {
+        question: u32,
+    },
     GrantFloor {
         venue: String,
         question: u32,
@@ -67,13 +93,17 @@ pub enum CommandDto {
         #[ts(optional)]
         answer_seconds: Option<u32>,
     },
-    StartCountdown { seconds: u32 },
+    StartCountdown {
+        seconds: u32,
+    },
     /// Moderator: stop the countdown where it is.
     PauseCountdown,
     /// Moderator: run it again from the seconds that were left.
     ResumeCountdown,
     /// Moderator: `seconds` more for the speaker.
-    ExtendCountdown { seconds: u32 },
+    ExtendCountdown {
+        seconds: u32,
+    },
     AddFollowUp {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
@@ -92,9 +122,18 @@ pub enum CommandDto {
         commitments: Vec<CommitmentDto>,
     },
     EndFloor,
-    OpenEvaluation { units: Vec<String> },
-    CastBallot { ballot_id: String, evaluation: u32, unit: String, rating: Rating },
-    CloseEvaluation { evaluation: u32 },
+    OpenEvaluation {
+        units: Vec<String>,
+    },
+    CastBallot {
+        ballot_id: String,
+        evaluation: u32,
+        unit: String,
+        rating: Rating,
+    },
+    CloseEvaluation {
+        evaluation: u32,
+    },
     // ---- the assignment list (after the session) -------------------------
     /// Office: draft the list from the session now (closing does it too).
     DraftAssignments,
@@ -121,23 +160,50 @@ pub enum CommandDto {
         priority: crate::assignment::Priority,
     },
     /// Office: fold draft `from` into draft `into`.
-    MergeDrafts { into: u32, from: u32 },
+    MergeDrafts {
+        into: u32,
+        from: u32,
+    },
     /// Office: 交办 (numbered, visible to its units).
-    IssueItem { item: u32 },
+    IssueItem {
+        item: u32,
+    },
     /// Lead unit: 办理中.
-    StartHandling { item: u32 },
+    StartHandling {
+        item: u32,
+    },
     /// Lead unit: the written reply (已答复).
-    ReplyItem { item: u32, text: String },
+    ReplyItem {
+        item: u32,
+        text: String,
+    },
     /// Lead unit: what was rectified (已整改).
-    RectifyItem { item: u32, text: String },
+    RectifyItem {
+        item: u32,
+        text: String,
+    },
     /// Lead or co-handling unit: a dated progress note.
-    AddNote { item: u32, text: String },
+    AddNote {
+        item: u32,
+        text: String,
+    },
     /// Office: 退回 to handling, with the reason.
-    ReturnItem { item: u32, reason: String },
+    ReturnItem {
+        item: u32,
+        reason: String,
+    },
     /// Office: show (or hide) a file on the public progress page.
-    PublishEvidence { item: u32, file: String, public: bool },
+    PublishEvidence {
+        item: u32,
+        file: String,
+        public: bool,
+    },
     /// Lead unit: 申请延期 to a later date.
-    RequestExtension { item: u32, until: String, reason: String },
+    RequestExtension {
+        item: u32,
+        until: String,
+        reason: String,
+    },
     /// Office: grant or refuse the waiting extension (refusing needs an answer).
     DecideExtension {
         item: u32,
@@ -147,7 +213,9 @@ pub enum CommandDto {
         answer: Option<String>,
     },
     /// Office: 办结.
-    CloseItem { item: u32 },
+    CloseItem {
+        item: u32,
+    },
     /// An asker (or their venue operator, naming them): 跟踪测评, once.
     RateItem {
         item: u32,
@@ -172,9 +240,13 @@ pub enum CommandDto {
         venues: Vec<String>,
     },
     /// Moderator: takes an announcement off every screen.
-    ClearAnnouncement { announcement: u32 },
+    ClearAnnouncement {
+        announcement: u32,
+    },
     /// An addressed venue's operator page: the announcement is on screen.
-    AnnouncementSeen { announcement: u32 },
+    AnnouncementSeen {
+        announcement: u32,
+    },
 }
 
 /// Why a client message was refused before reaching the session.
@@ -189,11 +261,9 @@ pub struct ProtocolError {
 /// Parses one text frame.
 pub fn parse(text: &str) -> Result<ClientMessage, ProtocolError> {
     match serde_json::from_str::<ClientMessage>(text) {
-        Ok(m) if m.id.is_empty() || m.id.chars().count() > MAX_ID_LEN => Err(ProtocolError {
-            id: None,
-            code: ErrorCode::BadMessage,
-            message: format!("id must be 1-{MAX_ID_LEN} characters"),
-        }),
+        Ok(m) if m.id.is_empty() || m.id.chars().count() > MAX_ID_LEN => {
+            Err(ProtocolError { id: None, code: ErrorCode::BadMessage, message: format!("id must be 1-{MAX_ID_LEN} characters") })
+        }
         Ok(m) => Ok(m),
         Err(e) => {
             // Recover the id if we can, so the client can match the error to its command.
@@ -229,12 +299,9 @@ impl CommandDto {
             CommandDto::UndoCheckIn { delegate, reason } => C::UndoCheckIn { delegate: d::DelegateId(delegate), reason },
             CommandDto::RequestCheckIn => C::RequestCheckIn,
             CommandDto::DeclineCheckIn { delegate, reason } => C::DeclineCheckIn { delegate: d::DelegateId(delegate), reason },
-            CommandDto::SubmitQuestion { on_behalf_of, topic, unit, text } => C::SubmitQuestion {
-                on_behalf_of: on_behalf_of.map(d::DelegateId),
-                topic: d::TopicId(topic),
-                unit: d::UnitId(unit),
-                text,
-            },
+            CommandDto::SubmitQuestion { on_behalf_of, topic, unit, text } => {
+                C::SubmitQuestion { on_behalf_of: on_behalf_of.map(d::DelegateId), topic: d::TopicId(topic), unit: d::UnitId(unit), text }
+            }
             CommandDto::ApproveQuestion { question } => C::ApproveQuestion { question: q(question) },
             CommandDto::RejectQuestion { question, reason } => C::RejectQuestion { question: q(question), reason },
             CommandDto::MergeQuestion { question, into } => C::MergeQuestion { question: q(question), into: q(into) },
@@ -250,9 +317,7 @@ impl CommandDto {
             CommandDto::PauseCountdown => C::PauseCountdown,
             CommandDto::ResumeCountdown => C::ResumeCountdown,
             CommandDto::ExtendCountdown { seconds } => C::ExtendCountdown { seconds },
-            CommandDto::AddFollowUp { on_behalf_of, text } => {
-                C::AddFollowUp { on_behalf_of: on_behalf_of.map(d::DelegateId), text }
-            }
+            CommandDto::AddFollowUp { on_behalf_of, text } => C::AddFollowUp { on_behalf_of: on_behalf_of.map(d::DelegateId), text },
             CommandDto::RecordAnswer { follow_up, unit, official, summary, commitments } => C::RecordAnswer {
                 follow_up: follow_up.map(d::FollowUpId),
                 unit: d::UnitId(unit),
@@ -324,13 +389,9 @@ impl CommandDto {
             }
             CommandDto::DecideExtension { item, grant, answer } => A::DecideExtension { item: i(item), grant, answer },
             CommandDto::CloseItem { item } => A::Close { item: i(item) },
-            CommandDto::RateItem { item, on_behalf_of, rating, comment, rehandle } => A::Rate {
-                item: i(item),
-                on_behalf_of: on_behalf_of.map(d::DelegateId),
-                rating: rating.into(),
-                comment,
-                rehandle,
-            },
+            CommandDto::RateItem { item, on_behalf_of, rating, comment, rehandle } => {
+                A::Rate { item: i(item), on_behalf_of: on_behalf_of.map(d::DelegateId), rating: rating.into(), comment, rehandle }
+            }
             _ => unreachable!("live commands are converted by into_domain"),
         })
     }

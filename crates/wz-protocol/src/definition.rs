@@ -124,11 +124,7 @@ impl SessionDefinition {
             id: self.id,
             title: self.title,
             theme: self.theme,
-            venues: self
-                .venues
-                .into_iter()
-                .map(|v| d::Venue { id: d::VenueId(v.id), name: v.name, kind: v.kind.into() })
-                .collect(),
+            venues: self.venues.into_iter().map(|v| d::Venue { id: d::VenueId(v.id), name: v.name, kind: v.kind.into() }).collect(),
             delegates: self.delegates.into_iter().map(delegate_from_dto).collect(),
             units: self.units.into_iter().map(|u| d::Unit { id: d::UnitId(u.id), name: u.name }).collect(),
             topics: self.topics.into_iter().map(|u| d::Topic { id: d::TopicId(u.id), name: u.name }).collect(),
@@ -161,12 +157,9 @@ pub fn parse_delegates_csv(bytes: &[u8]) -> Result<Vec<DelegateDto>, DefinitionF
     let err = |line: u64, message: String| DefinitionFileError::Csv { line, message };
     let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
     let col = |names: &[&str]| headers.iter().position(|h| names.contains(&h));
-    let (Some(id), Some(name), Some(level), Some(venue)) = (
-        col(&["id", "编号"]),
-        col(&["name", "姓名"]),
-        col(&["level", "层级", "级别"]),
-        col(&["venue", "会场"]),
-    ) else {
+    let (Some(id), Some(name), Some(level), Some(venue)) =
+        (col(&["id", "编号"]), col(&["name", "姓名"]), col(&["level", "层级", "级别"]), col(&["venue", "会场"]))
+    else {
         return Err(err(1, "header must name the columns id,name,level,venue (or 编号,姓名,层级,会场)".into()));
     };
     let mut out = Vec::new();

@@ -83,10 +83,7 @@ pub fn resume_position(since: Option<&str>, epoch: Option<&str>) -> Result<Optio
         .map(|e| {
             Epoch::parse(e).ok_or_else(|| BadParameter {
                 parameter: "epoch",
-                message: format!(
-                    "the `epoch` parameter must be the 16 lowercase hex digits of `snapshot.epoch`; got {}",
-                    shown(e)
-                ),
+                message: format!("the `epoch` parameter must be the 16 lowercase hex digits of `snapshot.epoch`; got {}", shown(e)),
             })
         })
         .transpose()?;
@@ -105,11 +102,7 @@ fn parse_since(text: &str) -> Result<u64, BadParameter> {
     let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
     digits.then(|| text.parse::<u64>().ok()).flatten().ok_or_else(|| BadParameter {
         parameter: "since",
-        message: format!(
-            "the `since` parameter must be a whole number from 0 to {} (the last seq applied); got {}",
-            u64::MAX,
-            shown(text)
-        ),
+        message: format!("the `since` parameter must be a whole number from 0 to {} (the last seq applied); got {}", u64::MAX, shown(text)),
     })
 }
 
@@ -117,11 +110,7 @@ fn parse_since(text: &str) -> Result<u64, BadParameter> {
 /// that sent it, so it helps without letting a client make the error large.
 fn shown(text: &str) -> String {
     const MAX: usize = 40;
-    if text.chars().count() <= MAX {
-        format!("{text:?}")
-    } else {
-        format!("{:?}…", text.chars().take(MAX).collect::<String>())
-    }
+    if text.chars().count() <= MAX { format!("{text:?}") } else { format!("{:?}…", text.chars().take(MAX).collect::<String>()) }
 }
 
 #[cfg(test)]
@@ -133,7 +122,9 @@ mod tests {
         let e = Epoch::new(0x00ab_cdef_0123_4567);
         assert_eq!(e.to_string(), "00abcdef01234567");
         assert_eq!(Epoch::parse("00abcdef01234567"), Some(e));
-        for bad in ["", "00ABCDEF01234567", "abcdef01234567", "00abcdef012345678", "00abcdef0123456g", "+0abcdef01234567", " 0abcdef01234567"] {
+        for bad in
+            ["", "00ABCDEF01234567", "abcdef01234567", "00abcdef012345678", "00abcdef0123456g", "+0abcdef01234567", " 0abcdef01234567"]
+        {
             assert_eq!(Epoch::parse(bad), None, "{bad:?}");
         }
     }

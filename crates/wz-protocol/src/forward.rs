@@ -32,8 +32,11 @@ pub struct Forward {
 pub enum Forwarded {
     /// A client's message, as it came over its WebSocket.
     Client(ClientMessage),
-    /// A command from a REST endpoint (a delegates import, an evidence file).
-    Direct(d::Command),
+    /// A command from a REST endpoint (a delegates import, an evidence file),
+    /// with a command id the forwarding node made unique: the owner records
+    /// it, so a command the inbox hands out twice (to an old and a new
+    /// owner) is answered, not run twice.
+    Direct { id: String, command: d::Command },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -49,8 +52,8 @@ struct ForwardDto {
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum ForwardedDto {
     Client { message: ClientMessage },
-    ImportDelegates { delegates: Vec<DelegateDto> },
-    AddEvidence { item: u32, file: String, name: String, file_kind: FileKind, bytes: u64 },
+    ImportDelegates { id: String, delegates: Vec<DelegateDto> },
+    AddEvidence { id: String, item: u32, file: String, name: String, file_kind: FileKind, bytes: u64 },
 }
 
 /// The bytes of a forwarded command; `None` for a direct command that no
@@ -58,17 +61,20 @@ enum ForwardedDto {
 pub fn encode_forward(f: &Forward) -> Option<Vec<u8>> {
     let command = match &f.command {
         Forwarded::Client(m) => ForwardedDto::Client { message: m.clone() },
-        Forwarded::Direct(d::Command::ImportDelegates { delegates }) => {
-            ForwardedDto::ImportDelegates { delegates: delegates.iter().map(crate::definition::delegate_dto).collect() }
+        Forwarded::Direct { id, command: d::Command::ImportDelegates { delegates } } => {
+            ForwardedDto::ImportDelegates { id: id.clone(), delegates: delegates.iter().map(crate::definition::delegate_dto).collect() }
         }
-        Forwarded::Direct(d::Command::Assignment(a::AssignmentCommand::AddEvidence { item, file })) => ForwardedDto::AddEvidence {
-            item: item.0,
-            file: file.id.clone(),
-            name: file.name.clone(),
-            file_kind: file.kind.into(),
-            bytes: file.bytes,
-        },
-        Forwarded::Direct(_) => return None,
+        Forwarded::Direct { id, command: d::Command::Assignment(a::AssignmentCommand::AddEvidence { item, file }) } => {
+            ForwardedDto::AddEvidence {
+                id: id.clone(),
+                item: item.0,
+                file: file.id.clone(),
+                name: file.name.clone(),
+                file_kind: file.kind.into(),
+                bytes: file.bytes,
+            }
+        }
+        Forwarded::Direct { .. } => return None,
     };
     let dto = ForwardDto { node: f.node.clone(), req: f.req, by: f.by.clone(), command };
     Some(serde_json::to_vec(&dto).expect("forwarded commands always serialise"))
@@ -78,13 +84,17 @@ pub fn decode_forward(bytes: &[u8]) -> Result<Forward, String> {
     let dto: ForwardDto = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let command = match dto.command {
         ForwardedDto::Client { message } => Forwarded::Client(message),
-        ForwardedDto::ImportDelegates { delegates } => {
-            Forwarded::Direct(d::Command::ImportDelegates { delegates: crate::definition::delegates_into_domain(delegates) })
-        }
-        ForwardedDto::AddEvidence { item, file, name, file_kind, bytes } => Forwarded::Direct(d::Command::Assignment(a::AssignmentCommand::AddEvidence {
-            item: a::ItemId(item),
-            file: a::NewFile { id: file, name, kind: file_kind.into(), bytes },
-        })),
+        ForwardedDto::ImportDelegates { id, delegates } => Forwarded::Direct {
+            id,
+            command: d::Command::ImportDelegates { delegates: crate::definition::delegates_into_domain(delegates) },
+        },
+        ForwardedDto::AddEvidence { id, item, file, name, file_kind, bytes } => Forwarded::Direct {
+            id,
+            command: d::Command::Assignment(a::AssignmentCommand::AddEvidence {
+                item: a::ItemId(item),
+                file: a::NewFile { id: file, name, kind: file_kind.into(), bytes },
+            }),
+        },
     };
     Ok(Forward { node: dto.node, req: dto.req, by: dto.by, command })
 }
@@ -189,16 +199,27 @@ mod tests {
             command: Forwarded::Client(ClientMessage { id: "c1".into(), command: CommandDto::RequestCheckIn }),
         };
         assert_eq!(decode_forward(&encode_forward(&client).unwrap()).unwrap(), client);
-        let delegate = d::Delegate { id: d::DelegateId::new("d9"), name: "九".into(), level: d::DelegateLevel::ALL[0], venue: d::VenueId::new("main") };
-        let import = Forward { command: Forwarded::Direct(d::Command::ImportDelegates { delegates: vec![delegate] }), ..client.clone() };
+        let delegate = d::Delegate {
+            id: d::DelegateId::new("d9"),
+            name: "九".into(),
+            level: d::DelegateLevel::ALL[0],
+            venue: d::VenueId::new("main"),
+        };
+        let import = Forward {
+            command: Forwarded::Direct { id: "fwd-1".into(), command: d::Command::ImportDelegates { delegates: vec![delegate] } },
+            ..client.clone()
+        };
         assert_eq!(decode_forward(&encode_forward(&import).unwrap()).unwrap(), import);
         let file = a::NewFile { id: "ab".repeat(32), name: "照片.jpg".into(), kind: a::FileKind::Jpeg, bytes: 1234 };
         let evidence = Forward {
-            command: Forwarded::Direct(d::Command::Assignment(a::AssignmentCommand::AddEvidence { item: a::ItemId(3), file })),
+            command: Forwarded::Direct {
+                id: "fwd-2".into(),
+                command: d::Command::Assignment(a::AssignmentCommand::AddEvidence { item: a::ItemId(3), file }),
+            },
             ..client.clone()
         };
         assert_eq!(decode_forward(&encode_forward(&evidence).unwrap()).unwrap(), evidence);
-        let other = Forward { command: Forwarded::Direct(d::Command::EndFloor), ..client };
+        let other = Forward { command: Forwarded::Direct { id: "fwd-3".into(), command: d::Command::EndFloor }, ..client };
         assert_eq!(encode_forward(&other), None, "no endpoint issues it directly");
 
         let ack = Reply { req: 7, result: Ok(AckDto { id: "c1".into(), seq: 12, result: None }) };

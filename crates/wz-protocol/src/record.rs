@@ -326,10 +326,7 @@ fn count_kind(r: &PublicRecord, kind: EventKind) -> usize {
 fn check_ballots(r: &PublicRecord) -> Result<usize, RecordError> {
     let cast = count_kind(r, EventKind::BallotCast);
     if cast != r.participation.len() {
-        return Err(RecordError::new(
-            Where::File,
-            format!("{cast} ballot entries but {} participation lines", r.participation.len()),
-        ));
+        return Err(RecordError::new(Where::File, format!("{cast} ballot entries but {} participation lines", r.participation.len())));
     }
     let mut seen = BTreeSet::new();
     for p in &r.participation {
@@ -373,8 +370,14 @@ fn check_results(r: &PublicRecord, ev: u32, results: &crate::dto::ResultsDto) ->
                 at(),
                 format!(
                     "the choices count {}/{}/{} (of {}) but the revealed result is {}/{}/{} (of {})",
-                    recount.satisfied, recount.basically_satisfied, recount.dissatisfied, recount.total,
-                    u.counts.satisfied, u.counts.basically_satisfied, u.counts.dissatisfied, u.counts.total
+                    recount.satisfied,
+                    recount.basically_satisfied,
+                    recount.dissatisfied,
+                    recount.total,
+                    u.counts.satisfied,
+                    u.counts.basically_satisfied,
+                    u.counts.dissatisfied,
+                    u.counts.total
                 ),
             ));
         }

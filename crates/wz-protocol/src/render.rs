@@ -49,7 +49,8 @@ fn protect<'a>(cells: impl IntoIterator<Item = &'a mut CountsDto>) {
 }
 
 fn venue_counts(def: &d::SessionDef, m: &BTreeMap<d::VenueId, d::RatingCounts>) -> Vec<VenueCountsDto> {
-    let mut v: Vec<VenueCountsDto> = def.venues.iter().map(|v| VenueCountsDto { venue: v.id.0.clone(), counts: cell(m.get(&v.id)) }).collect();
+    let mut v: Vec<VenueCountsDto> =
+        def.venues.iter().map(|v| VenueCountsDto { venue: v.id.0.clone(), counts: cell(m.get(&v.id)) }).collect();
     protect(v.iter_mut().map(|x| &mut x.counts));
     v
 }
@@ -117,7 +118,13 @@ pub fn receipt_code(session: &str, seal: Option<&d::Seal>, b: &d::Ballot) -> Str
 
 /// The receipt code of a follow-up rating: like a ballot's, over
 /// `item|delegate|rating|at`, keyed with the seal (`wz-item-receipt-v2`).
-pub fn item_receipt_code(session: &str, seal: Option<&d::Seal>, item: u32, delegate: &d::DelegateId, r: &d::assignment::FollowUpRating) -> String {
+pub fn item_receipt_code(
+    session: &str,
+    seal: Option<&d::Seal>,
+    item: u32,
+    delegate: &d::DelegateId,
+    r: &d::assignment::FollowUpRating,
+) -> String {
     let rating = wire_name(Rating::from(r.rating));
     let body = format!("{session}|{item}|{}|{rating}|{}", delegate.0, r.at.0);
     keyed_code(seal, "wz-item-receipt", &body)
@@ -268,9 +275,7 @@ pub fn change(scope: Scope<'_>, c: &Change, p: &Perspective) -> Option<ChangeDto
         Change::CheckInDeclined { delegate, venue, reason } => {
             ChangeDto::CheckInDeclined { delegate: delegate.0.clone(), venue: venue.0.clone(), reason: reason.clone() }
         }
-        Change::Presence { venue, present, roster } => {
-            ChangeDto::Presence { venue: venue.0.clone(), present: *present, roster: *roster }
-        }
+        Change::Presence { venue, present, roster } => ChangeDto::Presence { venue: venue.0.clone(), present: *present, roster: *roster },
         Change::Question(q) => ChangeDto::Question { question: Box::new(question(q, p)?) },
         Change::Queue(order) => ChangeDto::Queue { order: order.iter().map(|q| q.0).collect() },
         Change::FloorRequests(rs) => ChangeDto::FloorRequests { requests: floor_requests(rs) },
@@ -283,9 +288,7 @@ pub fn change(scope: Scope<'_>, c: &Change, p: &Perspective) -> Option<ChangeDto
             ChangeDto::Ballot { ballot: ballot(session, seal, b) }
         }
         Change::Item(it) => ChangeDto::Item { item: Box::new(crate::assignment::item(it, p)?) },
-        Change::Board { board, today } => {
-            ChangeDto::Board { board: Box::new(crate::assignment::board(def, board, *today, p)) }
-        }
+        Change::Board { board, today } => ChangeDto::Board { board: Box::new(crate::assignment::board(def, board, *today, p)) },
         Change::Announcement(a) => ChangeDto::Announcement { announcement: Box::new(announcement(a, p)) },
     })
 }
@@ -443,12 +446,8 @@ pub fn snapshot(s: &Session, epoch: crate::Epoch, viewer: &Viewer, health: &Heal
     let def = s.def();
     let session = def.id.as_str();
     let delegates = s.delegates().filter(|x| p.sees_roster(&x.venue) || p == Perspective::Delegate(x.id.clone()));
-    let checked_in = s
-        .checked_in()
-        .keys()
-        .filter(|id| s.delegate(id).is_some_and(|x| p.sees_check_in(id, &x.venue)))
-        .map(|id| id.0.clone())
-        .collect();
+    let checked_in =
+        s.checked_in().keys().filter(|id| s.delegate(id).is_some_and(|x| p.sees_check_in(id, &x.venue))).map(|id| id.0.clone()).collect();
     let check_in_requests = s
         .check_in_requests()
         .iter()
@@ -548,9 +547,7 @@ pub fn ack_result(s: &Session, reply: &d::Reply) -> Option<AckResult> {
         d::Reply::Question(q) => Some(AckResult::Question(q.0)),
         d::Reply::FollowUp(f) => Some(AckResult::FollowUp(f.0)),
         d::Reply::Evaluation(e) => Some(AckResult::Evaluation(e.0)),
-        d::Reply::Closed(e) => {
-            s.evaluation(*e).map(|ev| AckResult::Closed(Box::new(evaluation(s.def(), ev))))
-        }
+        d::Reply::Closed(e) => s.evaluation(*e).map(|ev| AckResult::Closed(Box::new(evaluation(s.def(), ev)))),
         d::Reply::Ballot { evaluation, unit, delegate } => s
             .evaluation(*evaluation)
             .and_then(|e| e.ballots.get(&(delegate.clone(), unit.clone())))
@@ -579,7 +576,12 @@ mod tests {
     /// is hidden with it (issue 10: found on the big screen's data).
     #[test]
     fn a_lone_small_cell_takes_the_smallest_shown_one_with_it() {
-        let mut cells = vec![shown(5), cell(Some(&d::RatingCounts::default())), shown(4), CountsDto { total: 2, suppressed: true, ..CountsDto::default() }];
+        let mut cells = vec![
+            shown(5),
+            cell(Some(&d::RatingCounts::default())),
+            shown(4),
+            CountsDto { total: 2, suppressed: true, ..CountsDto::default() },
+        ];
         protect(cells.iter_mut());
         assert_eq!(hidden_totals(&cells), [(5, false), (0, false), (4, true), (2, true)]);
         assert_eq!(cells[2].satisfied, 0, "no split left on the newly hidden cell");

@@ -13,6 +13,32 @@ pub struct RestErrorDto {
     pub message: String,
 }
 
+/// `GET /readyz`: whether this server should get traffic, and why not.
+/// 200 when `ready`, 503 otherwise, with the same body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadyDto {
+    /// The store answers and its settings keep acknowledged ballots (or the
+    /// server runs with `--allow-unsafe-redis`).
+    pub ready: bool,
+    /// `memory`, `embedded` or `redis`.
+    pub store: String,
+    /// The store answered a probe just now.
+    pub store_reachable: bool,
+    /// Settings that put acknowledged ballots at risk, in words an operator
+    /// can act on (evaluations are paused while there are any).
+    pub store_problems: Vec<String>,
+    /// Sessions served.
+    pub sessions: usize,
+    /// Sessions not served because their stored record does not hold.
+    pub refused: Vec<String>,
+    /// This node's id, with several nodes on one Redis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// The sessions this node owns (holds the lease of), with several nodes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owns: Vec<String>,
+}
+
 /// A line of `GET /api/sessions`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionLineDto {
@@ -116,13 +142,26 @@ mod tests {
         assert_eq!(serde_json::to_string(&err).unwrap(), r#"{"code":"not_found","message":"no session x"}"#);
         let c = CreatedDto {
             session: "s".into(),
-            credentials: vec![IssuedCredentialDto { principal: "moderator".into(), token: "t".into(), code: "K7M2Q-8XRT4".into(), link: "l".into() }],
+            credentials: vec![IssuedCredentialDto {
+                principal: "moderator".into(),
+                token: "t".into(),
+                code: "K7M2Q-8XRT4".into(),
+                link: "l".into(),
+            }],
         };
         assert_eq!(
             serde_json::to_string(&c).unwrap(),
             r#"{"session":"s","credentials":[{"principal":"moderator","token":"t","code":"K7M2Q-8XRT4","link":"l"}]}"#
         );
-        let w = WhoamiDto { session: "s".into(), principal: "delegate:d017".into(), role: crate::dto::Role::Delegate, page: "delegate.html".into() };
-        assert_eq!(serde_json::to_string(&w).unwrap(), r#"{"session":"s","principal":"delegate:d017","role":"delegate","page":"delegate.html"}"#);
+        let w = WhoamiDto {
+            session: "s".into(),
+            principal: "delegate:d017".into(),
+            role: crate::dto::Role::Delegate,
+            page: "delegate.html".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&w).unwrap(),
+            r#"{"session":"s","principal":"delegate:d017","role":"delegate","page":"delegate.html"}"#
+        );
     }
 }

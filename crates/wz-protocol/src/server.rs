@@ -5,8 +5,8 @@
 //! `error` answer commands; `stats` carries conflated live numbers (presence,
 //! turnout, ballots per unit; never choices before the reveal) and is latest-value-wins.
 
-use crate::codes::ErrorCode;
 use crate::assignment::{BoardDto, ItemDto, ItemReceiptDto};
+use crate::codes::ErrorCode;
 use crate::dto::*;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -121,8 +121,12 @@ pub struct EventDto {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "entity", rename_all = "snake_case")]
 pub enum ChangeDto {
-    Phase { phase: Phase },
-    Roster { delegates: Vec<DelegateDto> },
+    Phase {
+        phase: Phase,
+    },
+    Roster {
+        delegates: Vec<DelegateDto>,
+    },
     CheckIn {
         delegate: String,
         venue: String,
@@ -130,7 +134,11 @@ pub enum ChangeDto {
         at: u64,
     },
     /// A check-in taken back (before the evaluation), with the reason.
-    CheckInUndone { delegate: String, venue: String, reason: String },
+    CheckInUndone {
+        delegate: String,
+        venue: String,
+        reason: String,
+    },
     /// A delegate asked to be checked in (policy `confirmed`); a `check_in`
     /// of the same delegate settles it.
     CheckInRequest {
@@ -147,19 +155,41 @@ pub enum ChangeDto {
         #[ts(optional)]
         reason: Option<String>,
     },
-    Presence { venue: String, present: u32, roster: u32 },
-    Question { question: Box<QuestionDto> },
-    Queue { order: Vec<u32> },
-    FloorRequests { requests: Vec<FloorRequestDto> },
-    Floor { floor: Option<FloorDto> },
-    Evaluation { evaluation: Box<EvaluationDto> },
-    Ballot { ballot: BallotDto },
+    Presence {
+        venue: String,
+        present: u32,
+        roster: u32,
+    },
+    Question {
+        question: Box<QuestionDto>,
+    },
+    Queue {
+        order: Vec<u32>,
+    },
+    FloorRequests {
+        requests: Vec<FloorRequestDto>,
+    },
+    Floor {
+        floor: Option<FloorDto>,
+    },
+    Evaluation {
+        evaluation: Box<EvaluationDto>,
+    },
+    Ballot {
+        ballot: BallotDto,
+    },
     /// An assignment item's new state, as this viewer may see it.
-    Item { item: Box<ItemDto> },
+    Item {
+        item: Box<ItemDto>,
+    },
     /// The assignment board after the change.
-    Board { board: Box<BoardDto> },
+    Board {
+        board: Box<BoardDto>,
+    },
     /// An announcement's new state.
-    Announcement { announcement: Box<AnnouncementDto> },
+    Announcement {
+        announcement: Box<AnnouncementDto>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
@@ -186,7 +216,10 @@ pub enum AckResult {
     /// The assignment item created or changed.
     Item(u32),
     /// Drafts added: the first id and how many (consecutive ids).
-    Drafted { first: u32, count: u32 },
+    Drafted {
+        first: u32,
+        count: u32,
+    },
     /// The accepted follow-up rating.
     ItemReceipt(ItemReceiptDto),
     /// The announcement made, cleared or acknowledged.

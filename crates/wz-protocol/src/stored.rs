@@ -70,32 +70,108 @@ struct WithMeta<T> {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Record {
-    PhaseChanged { to: Phase, at: u64 },
-    DelegatesImported { delegates: Vec<DelegateDto>, at: u64 },
-    CheckedIn { delegate: String, by_operator: bool, at: u64 },
-    CheckInUndone { delegate: String, reason: String, at: u64 },
-    CheckInRequested { delegate: String, at: u64 },
+    PhaseChanged {
+        to: Phase,
+        at: u64,
+    },
+    DelegatesImported {
+        delegates: Vec<DelegateDto>,
+        at: u64,
+    },
+    CheckedIn {
+        delegate: String,
+        by_operator: bool,
+        at: u64,
+    },
+    CheckInUndone {
+        delegate: String,
+        reason: String,
+        at: u64,
+    },
+    CheckInRequested {
+        delegate: String,
+        at: u64,
+    },
     CheckInDeclined {
         delegate: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
         at: u64,
     },
-    QuestionSubmitted { question: u32, asker: String, topic: String, unit: String, text: String, by_operator: bool, at: u64 },
-    QuestionApproved { question: u32, at: u64 },
-    QuestionRejected { question: u32, reason: String, at: u64 },
-    QuestionMerged { question: u32, into: u32, at: u64 },
-    QuestionEdited { question: u32, text: String, at: u64 },
-    QuestionQueued { question: u32, at: u64 },
-    QueueReordered { order: Vec<u32>, at: u64 },
-    QuestionSeconded { question: u32, delegate: String, at: u64 },
-    FloorRequested { question: u32, venue: String, at: u64 },
-    FloorGranted { question: u32, venue: String, answer_seconds: u32, at: u64 },
-    CountdownStarted { seconds: u32, at: u64 },
-    CountdownPaused { remaining: u32, at: u64 },
-    CountdownResumed { at: u64 },
-    CountdownExtended { seconds: u32, at: u64 },
-    FollowUpAdded { follow_up: u32, asker: String, text: String, by_operator: bool, at: u64 },
+    QuestionSubmitted {
+        question: u32,
+        asker: String,
+        topic: String,
+        unit: String,
+        text: String,
+        by_operator: bool,
+        at: u64,
+    },
+    QuestionApproved {
+        question: u32,
+        at: u64,
+    },
+    QuestionRejected {
+        question: u32,
+        reason: String,
+        at: u64,
+    },
+    QuestionMerged {
+        question: u32,
+        into: u32,
+        at: u64,
+    },
+    QuestionEdited {
+        question: u32,
+        text: String,
+        at: u64,
+    },
+    QuestionQueued {
+        question: u32,
+        at: u64,
+    },
+    QueueReordered {
+        order: Vec<u32>,
+        at: u64,
+    },
+    QuestionSeconded {
+        question: u32,
+        delegate: String,
+        at: u64,
+    },
+    FloorRequested {
+        question: u32,
+        venue: String,
+        at: u64,
+    },
+    FloorGranted {
+        question: u32,
+        venue: String,
+        answer_seconds: u32,
+        at: u64,
+    },
+    CountdownStarted {
+        seconds: u32,
+        at: u64,
+    },
+    CountdownPaused {
+        remaining: u32,
+        at: u64,
+    },
+    CountdownResumed {
+        at: u64,
+    },
+    CountdownExtended {
+        seconds: u32,
+        at: u64,
+    },
+    FollowUpAdded {
+        follow_up: u32,
+        asker: String,
+        text: String,
+        by_operator: bool,
+        at: u64,
+    },
     AnswerRecorded {
         follow_up: Option<u32>,
         unit: String,
@@ -104,10 +180,26 @@ enum Record {
         commitments: Vec<CommitmentDto>,
         at: u64,
     },
-    FloorEnded { at: u64 },
-    EvaluationOpened { evaluation: u32, units: Vec<String>, at: u64 },
-    BallotCast { evaluation: u32, unit: String, delegate: String, ballot_id: String, rating: Rating, at: u64 },
-    EvaluationClosed { evaluation: u32, at: u64 },
+    FloorEnded {
+        at: u64,
+    },
+    EvaluationOpened {
+        evaluation: u32,
+        units: Vec<String>,
+        at: u64,
+    },
+    BallotCast {
+        evaluation: u32,
+        unit: String,
+        delegate: String,
+        ballot_id: String,
+        rating: Rating,
+        at: u64,
+    },
+    EvaluationClosed {
+        evaluation: u32,
+        at: u64,
+    },
 }
 
 fn commitment_dto(c: &d::Commitment) -> CommitmentDto {
@@ -145,18 +237,15 @@ pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
     let s = |x: &str| x.to_owned();
     let body = match e {
         E::PhaseChanged { to, at } => Record::PhaseChanged { to: (*to).into(), at: at.0 },
-        E::DelegatesImported { delegates, at } => Record::DelegatesImported {
-            delegates: delegates.iter().map(crate::definition::delegate_dto).collect(),
-            at: at.0,
-        },
+        E::DelegatesImported { delegates, at } => {
+            Record::DelegatesImported { delegates: delegates.iter().map(crate::definition::delegate_dto).collect(), at: at.0 }
+        }
         E::CheckInUndone { delegate, reason, at } => Record::CheckInUndone { delegate: s(&delegate.0), reason: reason.clone(), at: at.0 },
         E::CheckInRequested { delegate, at } => Record::CheckInRequested { delegate: s(&delegate.0), at: at.0 },
         E::CheckInDeclined { delegate, reason, at } => {
             Record::CheckInDeclined { delegate: s(&delegate.0), reason: reason.clone(), at: at.0 }
         }
-        E::CheckedIn { delegate, by_operator, at } => {
-            Record::CheckedIn { delegate: s(&delegate.0), by_operator: *by_operator, at: at.0 }
-        }
+        E::CheckedIn { delegate, by_operator, at } => Record::CheckedIn { delegate: s(&delegate.0), by_operator: *by_operator, at: at.0 },
         E::QuestionSubmitted { question, asker, topic, unit, text, by_operator, at } => Record::QuestionSubmitted {
             question: question.0,
             asker: s(&asker.0),
@@ -167,9 +256,7 @@ pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
             at: at.0,
         },
         E::QuestionApproved { question, at } => Record::QuestionApproved { question: question.0, at: at.0 },
-        E::QuestionRejected { question, reason, at } => {
-            Record::QuestionRejected { question: question.0, reason: reason.clone(), at: at.0 }
-        }
+        E::QuestionRejected { question, reason, at } => Record::QuestionRejected { question: question.0, reason: reason.clone(), at: at.0 },
         E::QuestionMerged { question, into, at } => Record::QuestionMerged { question: question.0, into: into.0, at: at.0 },
         E::QuestionEdited { question, text, at } => Record::QuestionEdited { question: question.0, text: text.clone(), at: at.0 },
         E::QuestionQueued { question, at } => Record::QuestionQueued { question: question.0, at: at.0 },
@@ -177,26 +264,17 @@ pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
         E::QuestionSeconded { question, delegate, at } => {
             Record::QuestionSeconded { question: question.0, delegate: s(&delegate.0), at: at.0 }
         }
-        E::FloorRequested { question, venue, at } => {
-            Record::FloorRequested { question: question.0, venue: s(&venue.0), at: at.0 }
+        E::FloorRequested { question, venue, at } => Record::FloorRequested { question: question.0, venue: s(&venue.0), at: at.0 },
+        E::FloorGranted { question, venue, answer_seconds, at } => {
+            Record::FloorGranted { question: question.0, venue: s(&venue.0), answer_seconds: *answer_seconds, at: at.0 }
         }
-        E::FloorGranted { question, venue, answer_seconds, at } => Record::FloorGranted {
-            question: question.0,
-            venue: s(&venue.0),
-            answer_seconds: *answer_seconds,
-            at: at.0,
-        },
         E::CountdownStarted { seconds, at } => Record::CountdownStarted { seconds: *seconds, at: at.0 },
         E::CountdownPaused { remaining, at } => Record::CountdownPaused { remaining: *remaining, at: at.0 },
         E::CountdownResumed { at } => Record::CountdownResumed { at: at.0 },
         E::CountdownExtended { seconds, at } => Record::CountdownExtended { seconds: *seconds, at: at.0 },
-        E::FollowUpAdded { follow_up, asker, text, by_operator, at } => Record::FollowUpAdded {
-            follow_up: follow_up.0,
-            asker: s(&asker.0),
-            text: text.clone(),
-            by_operator: *by_operator,
-            at: at.0,
-        },
+        E::FollowUpAdded { follow_up, asker, text, by_operator, at } => {
+            Record::FollowUpAdded { follow_up: follow_up.0, asker: s(&asker.0), text: text.clone(), by_operator: *by_operator, at: at.0 }
+        }
         E::AnswerRecorded { follow_up, unit, official, summary, commitments, at } => Record::AnswerRecorded {
             follow_up: follow_up.map(|f| f.0),
             unit: s(&unit.0),
@@ -206,11 +284,9 @@ pub fn encode_record(e: &d::Event, meta: &RecordMeta) -> Vec<u8> {
             at: at.0,
         },
         E::FloorEnded { at } => Record::FloorEnded { at: at.0 },
-        E::EvaluationOpened { evaluation, units, at } => Record::EvaluationOpened {
-            evaluation: evaluation.0,
-            units: units.iter().map(|u| u.0.clone()).collect(),
-            at: at.0,
-        },
+        E::EvaluationOpened { evaluation, units, at } => {
+            Record::EvaluationOpened { evaluation: evaluation.0, units: units.iter().map(|u| u.0.clone()).collect(), at: at.0 }
+        }
         E::BallotCast { evaluation, unit, delegate, ballot_id, rating, at } => Record::BallotCast {
             evaluation: evaluation.0,
             unit: s(&unit.0),
@@ -265,25 +341,19 @@ pub fn decode_record(bytes: &[u8]) -> Result<(d::Event, RecordMeta), StoredError
             serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
         return Ok((E::Announcement(announce::decode(r.body.body)?), r.body.meta));
     }
-    let r: Versioned<WithMeta<Record>> =
-        serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
+    let r: Versioned<WithMeta<Record>> = serde_json::from_slice(bytes).map_err(|e| StoredError::Malformed(e.to_string()))?;
     let meta = r.body.meta;
     let m = d::Millis;
     let q = d::QuestionId;
     let event = match r.body.body {
         Record::PhaseChanged { to, at } => E::PhaseChanged { to: to.into(), at: m(at) },
-        Record::DelegatesImported { delegates, at } => E::DelegatesImported {
-            delegates: delegates.into_iter().map(crate::definition::delegate_from_dto).collect(),
-            at: m(at),
-        },
+        Record::DelegatesImported { delegates, at } => {
+            E::DelegatesImported { delegates: delegates.into_iter().map(crate::definition::delegate_from_dto).collect(), at: m(at) }
+        }
         Record::CheckInUndone { delegate, reason, at } => E::CheckInUndone { delegate: d::DelegateId(delegate), reason, at: m(at) },
         Record::CheckInRequested { delegate, at } => E::CheckInRequested { delegate: d::DelegateId(delegate), at: m(at) },
-        Record::CheckInDeclined { delegate, reason, at } => {
-            E::CheckInDeclined { delegate: d::DelegateId(delegate), reason, at: m(at) }
-        }
-        Record::CheckedIn { delegate, by_operator, at } => {
-            E::CheckedIn { delegate: d::DelegateId(delegate), by_operator, at: m(at) }
-        }
+        Record::CheckInDeclined { delegate, reason, at } => E::CheckInDeclined { delegate: d::DelegateId(delegate), reason, at: m(at) },
+        Record::CheckedIn { delegate, by_operator, at } => E::CheckedIn { delegate: d::DelegateId(delegate), by_operator, at: m(at) },
         Record::QuestionSubmitted { question, asker, topic, unit, text, by_operator, at } => E::QuestionSubmitted {
             question: q(question),
             asker: d::DelegateId(asker),
@@ -302,9 +372,7 @@ pub fn decode_record(bytes: &[u8]) -> Result<(d::Event, RecordMeta), StoredError
         Record::QuestionSeconded { question, delegate, at } => {
             E::QuestionSeconded { question: q(question), delegate: d::DelegateId(delegate), at: m(at) }
         }
-        Record::FloorRequested { question, venue, at } => {
-            E::FloorRequested { question: q(question), venue: d::VenueId(venue), at: m(at) }
-        }
+        Record::FloorRequested { question, venue, at } => E::FloorRequested { question: q(question), venue: d::VenueId(venue), at: m(at) },
         Record::FloorGranted { question, venue, answer_seconds, at } => {
             E::FloorGranted { question: q(question), venue: d::VenueId(venue), answer_seconds, at: m(at) }
         }
@@ -312,13 +380,9 @@ pub fn decode_record(bytes: &[u8]) -> Result<(d::Event, RecordMeta), StoredError
         Record::CountdownPaused { remaining, at } => E::CountdownPaused { remaining, at: m(at) },
         Record::CountdownResumed { at } => E::CountdownResumed { at: m(at) },
         Record::CountdownExtended { seconds, at } => E::CountdownExtended { seconds, at: m(at) },
-        Record::FollowUpAdded { follow_up, asker, text, by_operator, at } => E::FollowUpAdded {
-            follow_up: d::FollowUpId(follow_up),
-            asker: d::DelegateId(asker),
-            text,
-            by_operator,
-            at: m(at),
-        },
+        Record::FollowUpAdded { follow_up, asker, text, by_operator, at } => {
+            E::FollowUpAdded { follow_up: d::FollowUpId(follow_up), asker: d::DelegateId(asker), text, by_operator, at: m(at) }
+        }
         Record::AnswerRecorded { follow_up, unit, official, summary, commitments, at } => E::AnswerRecorded {
             follow_up: follow_up.map(d::FollowUpId),
             unit: d::UnitId(unit),
@@ -327,19 +391,16 @@ pub fn decode_record(bytes: &[u8]) -> Result<(d::Event, RecordMeta), StoredError
             commitments: commitments
                 .into_iter()
                 .map(|c| {
-                    let due = d::CalendarDate::parse(&c.due)
-                        .ok_or_else(|| StoredError::Malformed(format!("bad date {:?}", c.due)))?;
+                    let due = d::CalendarDate::parse(&c.due).ok_or_else(|| StoredError::Malformed(format!("bad date {:?}", c.due)))?;
                     Ok(d::Commitment { what: c.what, unit: d::UnitId(c.unit), due })
                 })
                 .collect::<Result<_, StoredError>>()?,
             at: m(at),
         },
         Record::FloorEnded { at } => E::FloorEnded { at: m(at) },
-        Record::EvaluationOpened { evaluation, units, at } => E::EvaluationOpened {
-            evaluation: d::EvaluationId(evaluation),
-            units: units.into_iter().map(d::UnitId).collect(),
-            at: m(at),
-        },
+        Record::EvaluationOpened { evaluation, units, at } => {
+            E::EvaluationOpened { evaluation: d::EvaluationId(evaluation), units: units.into_iter().map(d::UnitId).collect(), at: m(at) }
+        }
         Record::BallotCast { evaluation, unit, delegate, ballot_id, rating, at } => E::BallotCast {
             evaluation: d::EvaluationId(evaluation),
             unit: d::UnitId(unit),

@@ -7,8 +7,8 @@ use crate::assignment::*;
 use crate::client::*;
 use crate::codes::ErrorCode;
 use crate::dto::*;
-use crate::server::*;
 use crate::record::{ReceiptCheckDto, ReceiptKind};
+use crate::server::*;
 use ts_rs::{Config, TS};
 
 /// The whole generated file.
@@ -21,15 +21,76 @@ pub fn declarations() -> String {
         ($($t:ty),* $(,)?) => { $( out.push_str("export "); out.push_str(&<$t as TS>::decl(&cfg)); out.push_str("\n\n"); )* };
     }
     decl!(
-        ErrorCode, Phase, VenueKind, Level, Rating, QuestionStatus, EvaluationStatus, Role, EventKind,
-        VenueDto, DelegateDto, NamedDto, LimitsDto, CommitmentDto, AnswerDto, FollowUpDto, QuestionDto,
-        FloorRequestDto, FloorDto, SpeakerDto, CountsDto, VenueCountsDto, LevelCountsDto, UnitCountsDto, VenueTurnoutDto,
-        TurnoutDto, ResultsDto, EvaluationDto, ReceiptDto, BallotDto, VenueStatsDto, LiveEvaluationDto,
-        UnitBallotsDto, ClientMessage, CommandDto, ServerMessage, YouDto, SessionInfoDto, SnapshotDto, EventDto,
-        ChangeDto, AckDto, AckResult, ErrorDto, StatsDto, TimeZoneDto, ItemStatus, Priority, FileKind, SourceKind,
-        SourceDto, AskerDto, TransitionDto, NoteDto, EvidenceDto, ExtensionDto, ItemRatingDto, ItemRatingsDto,
-        ItemDto, BoardCountsDto, UnitBoardDto, BoardDto, ItemReceiptDto, ProgressDto, ReceiptCheckDto, ReceiptKind, AnnouncementDto, AnnouncementSeenDto,
-        CheckInPolicy, CheckInRequestDto,
+        ErrorCode,
+        Phase,
+        VenueKind,
+        Level,
+        Rating,
+        QuestionStatus,
+        EvaluationStatus,
+        Role,
+        EventKind,
+        VenueDto,
+        DelegateDto,
+        NamedDto,
+        LimitsDto,
+        CommitmentDto,
+        AnswerDto,
+        FollowUpDto,
+        QuestionDto,
+        FloorRequestDto,
+        FloorDto,
+        SpeakerDto,
+        CountsDto,
+        VenueCountsDto,
+        LevelCountsDto,
+        UnitCountsDto,
+        VenueTurnoutDto,
+        TurnoutDto,
+        ResultsDto,
+        EvaluationDto,
+        ReceiptDto,
+        BallotDto,
+        VenueStatsDto,
+        LiveEvaluationDto,
+        UnitBallotsDto,
+        ClientMessage,
+        CommandDto,
+        ServerMessage,
+        YouDto,
+        SessionInfoDto,
+        SnapshotDto,
+        EventDto,
+        ChangeDto,
+        AckDto,
+        AckResult,
+        ErrorDto,
+        StatsDto,
+        TimeZoneDto,
+        ItemStatus,
+        Priority,
+        FileKind,
+        SourceKind,
+        SourceDto,
+        AskerDto,
+        TransitionDto,
+        NoteDto,
+        EvidenceDto,
+        ExtensionDto,
+        ItemRatingDto,
+        ItemRatingsDto,
+        ItemDto,
+        BoardCountsDto,
+        UnitBoardDto,
+        BoardDto,
+        ItemReceiptDto,
+        ProgressDto,
+        ReceiptCheckDto,
+        ReceiptKind,
+        AnnouncementDto,
+        AnnouncementSeenDto,
+        CheckInPolicy,
+        CheckInRequestDto,
     );
     out.push_str(&format!("export const PROTOCOL_VERSION = {};\n", crate::PROTOCOL_VERSION));
     out
@@ -47,9 +108,6 @@ mod tests {
             return;
         }
         let have = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            have == want,
-            "web/src/protocol.ts is stale: run `UPDATE_TS=1 cargo test -p wz-protocol typescript` and commit it"
-        );
+        assert!(have == want, "web/src/protocol.ts is stale: run `UPDATE_TS=1 cargo test -p wz-protocol typescript` and commit it");
     }
 }

@@ -38,9 +38,7 @@ fn doc_examples() -> Vec<Vec<(String, String)>> {
         .filter_map(|block| block.split("```").next())
         .filter_map(|json| serde_json::from_str::<Value>(json).ok())
         .filter(|v| v.get("type").is_some())
-        .map(|v| {
-            v.as_object().expect("an object").iter().map(|(k, v)| (k.clone(), v.to_string())).collect()
-        })
+        .map(|v| v.as_object().expect("an object").iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
         .collect()
 }
 
@@ -141,10 +139,11 @@ fn plausible(key: &str) -> Vec<String> {
         }
         "commitments" => {
             let one = |due: &str| format!(r#"{{"what":"完成改造","unit":"minzheng","due":{}}}"#, quoted(due));
-            let mut v: Vec<String> = ["2026-12-31", "2026-02-30", "2026-13-01", "0000-01-01", "9999-12-31", "2024-02-29", "2023-02-29", "", "2026-1-1"]
-                .iter()
-                .map(|d| format!("[{}]", one(d)))
-                .collect();
+            let mut v: Vec<String> =
+                ["2026-12-31", "2026-02-30", "2026-13-01", "0000-01-01", "9999-12-31", "2024-02-29", "2023-02-29", "", "2026-1-1"]
+                    .iter()
+                    .map(|d| format!("[{}]", one(d)))
+                    .collect();
             v.push("[]".into());
             v.push(format!("[{}]", vec![one("2026-12-31"); 21].join(",")));
             v.push(r#"[{"what":"x","unit":"nope","due":"2026-12-31"}]"#.into());
@@ -157,9 +156,37 @@ fn plausible(key: &str) -> Vec<String> {
 /// A value no well-behaved client sends.
 fn hostile() -> impl Strategy<Value = String> {
     let fixed = [
-        "null", "true", "false", "[]", "{}", "-1", "-0", "1.5", "1e400", "-1e400", "1e-400", "18446744073709551616", "4294967296",
-        "9007199254740993", "1E2", r#""1""#, r#""\ud800""#, r#""\udc00\ud800""#, r#""\u0000""#, r#""\u200b\u200d\ufeff""#, r#""\u202e""#,
-        r#""\uffff""#, "\"\u{1F600}\"", "NaN", "Infinity", "01", "0x10", "", "[1,", "{\"a\":", "\"unterminated",
+        "null",
+        "true",
+        "false",
+        "[]",
+        "{}",
+        "-1",
+        "-0",
+        "1.5",
+        "1e400",
+        "-1e400",
+        "1e-400",
+        "18446744073709551616",
+        "4294967296",
+        "9007199254740993",
+        "1E2",
+        r#""1""#,
+        r#""\ud800""#,
+        r#""\udc00\ud800""#,
+        r#""\u0000""#,
+        r#""\u200b\u200d\ufeff""#,
+        r#""\u202e""#,
+        r#""\uffff""#,
+        "\"\u{1F600}\"",
+        "NaN",
+        "Infinity",
+        "01",
+        "0x10",
+        "",
+        "[1,",
+        "{\"a\":",
+        "\"unterminated",
     ];
     prop_oneof![
         4 => proptest::sample::select(fixed.to_vec()).prop_map(str::to_owned),
@@ -297,7 +324,12 @@ fn hostile_client_frames_never_break_the_session() {
         })
         .unwrap();
     let t = total.get();
-    eprintln!("fuzz_client: {cases} frames, {} with an accepted command, {} decisions accepted, {} refused", frames.get(), t.accepted, t.refused);
+    eprintln!(
+        "fuzz_client: {cases} frames, {} with an accepted command, {} decisions accepted, {} refused",
+        frames.get(),
+        t.accepted,
+        t.refused
+    );
     // The generator must reach every outcome, or the run proves little.
     assert!(t.unparsable, "no frame was refused by the parser");
     assert!(t.refused > 0, "no command was refused by the domain");

@@ -7,8 +7,8 @@
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use wz_protocol::ErrorCode;
-use wz_protocol::client::{self, ClientMessage, CommandDto, Parsed};
 use wz_protocol::assignment::Priority;
+use wz_protocol::client::{self, ClientMessage, CommandDto, Parsed};
 use wz_protocol::dto::{CommitmentDto, Phase, Rating};
 
 // ---------------------------------------------------------------------------
@@ -78,10 +78,7 @@ fn command_table() -> Vec<(&'static str, CommandDto)> {
         (
             r#"{"id":"c-05","type":"submit_question","on_behalf_of":"d004","topic":"service","unit":"weijian","text":"签约为何不落地？"}"#,
             C::SubmitQuestion {
-                on_behalf_of: Some(s("d004")),
-                topic: s("service"),
-                unit: s("weijian"),
-                text: s("签约为何不落地？"),
+                on_behalf_of: Some(s("d004")), topic: s("service"), unit: s("weijian"), text: s("签约为何不落地？")
             },
         ),
         (r#"{"id":"c-06","type":"approve_question","question":1}"#, C::ApproveQuestion { question: 1 }),
@@ -165,7 +162,10 @@ fn command_table() -> Vec<(&'static str, CommandDto)> {
         (r#"{"id":"c-29","type":"issue_item","item":1}"#, C::IssueItem { item: 1 }),
         (r#"{"id":"c-30","type":"start_handling","item":1}"#, C::StartHandling { item: 1 }),
         (r#"{"id":"c-31","type":"reply_item","item":1,"text":"已制定实施方案。"}"#, C::ReplyItem { item: 1, text: s("已制定实施方案。") }),
-        (r#"{"id":"c-32","type":"rectify_item","item":1,"text":"12个乡镇已覆盖。"}"#, C::RectifyItem { item: 1, text: s("12个乡镇已覆盖。") }),
+        (
+            r#"{"id":"c-32","type":"rectify_item","item":1,"text":"12个乡镇已覆盖。"}"#,
+            C::RectifyItem { item: 1, text: s("12个乡镇已覆盖。") },
+        ),
         (r#"{"id":"c-33","type":"add_note","item":1,"text":"已召开推进会"}"#, C::AddNote { item: 1, text: s("已召开推进会") }),
         (r#"{"id":"c-34","type":"return_item","item":1,"reason":"缺少整改照片"}"#, C::ReturnItem { item: 1, reason: s("缺少整改照片") }),
         (
@@ -180,7 +180,9 @@ fn command_table() -> Vec<(&'static str, CommandDto)> {
         (r#"{"id":"c-38","type":"close_item","item":1}"#, C::CloseItem { item: 1 }),
         (
             r#"{"id":"c-39","type":"rate_item","item":1,"rating":"dissatisfied","comment":"路灯仍未安装","rehandle":true}"#,
-            C::RateItem { item: 1, on_behalf_of: None, rating: Rating::Dissatisfied, comment: Some(s("路灯仍未安装")), rehandle: true },
+            C::RateItem {
+                item: 1, on_behalf_of: None, rating: Rating::Dissatisfied, comment: Some(s("路灯仍未安装")), rehandle: true
+            },
         ),
         (r#"{"id":"c-40","type":"announce","text":"休会五分钟"}"#, C::Announce { text: s("休会五分钟"), venues: vec![] }),
         (
@@ -227,14 +229,50 @@ fn every_command_parses_and_round_trips() {
         seen.insert(variant(&want));
     }
     let all = [
-        "ping", "advance_phase", "check_in", "submit_question", "approve_question", "reject_question", "merge_question",
-        "edit_question", "queue_question", "reorder_queue", "second_question", "request_floor", "grant_floor",
-        "start_countdown", "add_follow_up", "record_answer", "end_floor", "open_evaluation", "cast_ballot",
-        "close_evaluation", "draft_assignments", "draft_item", "edit_draft", "merge_drafts", "issue_item",
-        "start_handling", "reply_item", "rectify_item", "add_note", "return_item", "publish_evidence",
-        "request_extension", "decide_extension", "close_item", "rate_item", "announce", "clear_announcement",
-        "announcement_seen", "pause_countdown", "resume_countdown", "extend_countdown", "undo_check_in",
-        "request_check_in", "decline_check_in",
+        "ping",
+        "advance_phase",
+        "check_in",
+        "submit_question",
+        "approve_question",
+        "reject_question",
+        "merge_question",
+        "edit_question",
+        "queue_question",
+        "reorder_queue",
+        "second_question",
+        "request_floor",
+        "grant_floor",
+        "start_countdown",
+        "add_follow_up",
+        "record_answer",
+        "end_floor",
+        "open_evaluation",
+        "cast_ballot",
+        "close_evaluation",
+        "draft_assignments",
+        "draft_item",
+        "edit_draft",
+        "merge_drafts",
+        "issue_item",
+        "start_handling",
+        "reply_item",
+        "rectify_item",
+        "add_note",
+        "return_item",
+        "publish_evidence",
+        "request_extension",
+        "decide_extension",
+        "close_item",
+        "rate_item",
+        "announce",
+        "clear_announcement",
+        "announcement_seen",
+        "pause_countdown",
+        "resume_countdown",
+        "extend_countdown",
+        "undo_check_in",
+        "request_check_in",
+        "decline_check_in",
     ];
     assert_eq!(seen, all.into_iter().collect::<BTreeSet<_>>(), "every CommandDto variant has an example");
 }

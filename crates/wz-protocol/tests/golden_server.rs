@@ -108,13 +108,22 @@ fn a_screens_snapshot_abridges_only_settled_questions_off_the_floor() {
         let floor = full.floor.as_ref().map(|f| f.question);
         assert_eq!(full.questions.len(), ws.questions.len());
         for (f, w) in full.questions.iter().zip(&ws.questions) {
-            let settled = matches!(f.status, wz_protocol::dto::QuestionStatus::Answered | wz_protocol::dto::QuestionStatus::Rejected | wz_protocol::dto::QuestionStatus::Merged);
+            let settled = matches!(
+                f.status,
+                wz_protocol::dto::QuestionStatus::Answered
+                    | wz_protocol::dto::QuestionStatus::Rejected
+                    | wz_protocol::dto::QuestionStatus::Merged
+            );
             if settled && Some(f.id) != floor {
                 assert!(w.abridged && w.text.is_empty(), "question {} abridged", f.id);
                 assert!(w.follow_ups.iter().all(|x| x.text.is_empty()));
                 // The commitments board and the closing figures still add up.
                 let commitments = |q: &wz_protocol::dto::QuestionDto| {
-                    q.answer.iter().chain(q.follow_ups.iter().filter_map(|x| x.answer.as_ref())).map(|a| a.commitments.clone()).collect::<Vec<_>>()
+                    q.answer
+                        .iter()
+                        .chain(q.follow_ups.iter().filter_map(|x| x.answer.as_ref()))
+                        .map(|a| a.commitments.clone())
+                        .collect::<Vec<_>>()
                 };
                 assert_eq!(commitments(w), commitments(f));
                 assert_eq!((w.status, w.follow_ups.len(), &w.venues, &w.unit), (f.status, f.follow_ups.len(), &f.venues, &f.unit));
@@ -216,10 +225,7 @@ fn golden_acks() {
             _ => "error",
         })
         .collect();
-    assert_eq!(
-        results,
-        ["none", "none", "question", "follow_up", "evaluation", "receipt", "closed", "drafted", "item", "item_receipt"]
-    );
+    assert_eq!(results, ["none", "none", "question", "follow_up", "evaluation", "receipt", "closed", "drafted", "item", "item_receipt"]);
     insta::assert_json_snapshot!("acks", acks);
 }
 

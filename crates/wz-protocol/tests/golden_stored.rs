@@ -205,8 +205,7 @@ fn stored_events_round_trip_and_carry_their_version() {
     }
     assert_eq!(kinds.len(), 39, "every Event variant was round-tripped");
     // And the replayed log rebuilds the same state, the assignment list included.
-    let events: Vec<Event> =
-        sc.followup.steps.iter().map(|s| stored::decode_event(&stored::encode_event(&s.event)).unwrap()).collect();
+    let events: Vec<Event> = sc.followup.steps.iter().map(|s| stored::decode_event(&stored::encode_event(&s.event)).unwrap()).collect();
     let replayed = Session::replay(definition(), &events).unwrap();
     assert_eq!(replayed, sc.followup.s);
 }

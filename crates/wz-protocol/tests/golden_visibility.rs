@@ -130,11 +130,7 @@ fn pending_and_rejected_questions_stay_with_their_venue() {
     assert_eq!(question_ids(&r.snapshot(&del("d005"))), [1, 2, 4]);
 
     // The submission of q5 reaches only the moderator, the auditor, its venue and its asker.
-    let submitted = r
-        .steps
-        .iter()
-        .find(|s| matches!(&s.event, Event::QuestionSubmitted { question, .. } if question.0 == 5))
-        .unwrap();
+    let submitted = r.steps.iter().find(|s| matches!(&s.event, Event::QuestionSubmitted { question, .. } if question.0 == 5)).unwrap();
     for (who, v) in viewers().into_iter().chain([("operator:main", operator("main")), ("delegate:d001", del("d001"))]) {
         let got = event_for(&r.s, submitted, &v).is_some();
         let want = matches!(who, "moderator" | "auditor" | "operator:main" | "delegate:d001");
@@ -222,10 +218,7 @@ fn no_choice_before_the_reveal_for_anyone_and_results_only_after_close() {
         assert_eq!((results.turnout.voted, results.turnout.eligible), (3, 5));
         let minzheng = &results.units[0];
         assert_eq!(minzheng.unit, "minzheng");
-        assert_eq!(
-            (minzheng.counts.satisfied, minzheng.counts.basically_satisfied, minzheng.counts.dissatisfied),
-            (1, 1, 1)
-        );
+        assert_eq!((minzheng.counts.satisfied, minzheng.counts.basically_satisfied, minzheng.counts.dissatisfied), (1, 1, 1));
         assert_eq!(minzheng.counts.satisfaction_rate_bp, Some(6667));
     }
     let screen = snapshot_dto(sc.end.snapshot(&Viewer::Screen));
@@ -314,13 +307,11 @@ fn follow_up_ratings_and_askers_stay_secret() {
     assert!(office.items[0].ratings.mine.is_none());
     // Not even the auditor reads who rated what: the record is how counts are checked.
     let auditor = serde_json::to_string(&snapshot_dto(r.snapshot(&Viewer::Auditor)).items).unwrap();
-    assert!(!auditor.contains("\"rating\":\"") , "{auditor}");
+    assert!(!auditor.contains("\"rating\":\""), "{auditor}");
     let d002 = snapshot_dto(r.snapshot(&del("d002")));
-    let mine: Vec<(u32, &str)> =
-        d002.items.iter().filter_map(|i| Some((i.id, i.ratings.mine.as_ref()?.delegate.as_str()))).collect();
+    let mine: Vec<(u32, &str)> = d002.items.iter().filter_map(|i| Some((i.id, i.ratings.mine.as_ref()?.delegate.as_str()))).collect();
     assert_eq!(mine, [(1, "d002")], "d002's own rating, on the item they asked, and no other");
 }
-
 
 /// Announcements (issue 10) reach everyone; which venues have seen one
 /// only staff and the addressed venue's operator.

@@ -74,7 +74,12 @@ fn every_server_message_reads_and_writes_back_as_shown() {
         }
     }
     assert!(seen >= 10, "only {seen} server messages found: is the document's format unchanged?");
-    assert!(problems.is_empty(), "{} server message(s) in docs/protocol.md disagree with the code:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} server message(s) in docs/protocol.md disagree with the code:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -103,5 +108,10 @@ fn every_client_message_is_one_the_server_takes() {
         }
     }
     assert!(seen >= 30, "only {seen} client messages found: is the document's format unchanged?");
-    assert!(problems.is_empty(), "{} client message(s) in docs/protocol.md disagree with the code:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} client message(s) in docs/protocol.md disagree with the code:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

@@ -35,34 +35,17 @@ fn participation(out: &mut String, s: &Session, names: &Names<'_>) {
         let (present, roster) = s.presence(&v.id);
         present_all += present;
         roster_all += roster;
-        let kind = if v.kind == VenueKind::Main {
-            "主会场"
-        } else {
-            "分会场"
-        };
-        rows.push(vec![
-            esc(names.venue(v.id.as_str())),
-            kind.into(),
-            num(roster),
-            num(present),
-        ]);
+        let kind = if v.kind == VenueKind::Main { "主会场" } else { "分会场" };
+        rows.push(vec![esc(names.venue(v.id.as_str())), kind.into(), num(roster), num(present)]);
     }
-    rows.push(vec![
-        "合计 Total".into(),
-        String::new(),
-        num(roster_all),
-        num(present_all),
-    ]);
+    rows.push(vec!["合计 Total".into(), String::new(), num(roster_all), num(present_all)]);
     let _ = write!(
         out,
         "<h2>一、会场与参会情况 <span class=\"en\">Venues and participation</span></h2>\
          <p>本次问政设主会场 1 个、分会场 {} 个，应到代表 {roster_all} 名，签到 {present_all} 名。</p>",
         s.def().venues.len().saturating_sub(1)
     );
-    out.push_str(&table(
-        &["会场 Venue", "类别", "代表名册 Roster", "签到 Checked in"],
-        &rows,
-    ));
+    out.push_str(&table(&["会场 Venue", "类别", "代表名册 Roster", "签到 Checked in"], &rows));
 }
 
 fn answer(out: &mut String, names: &Names<'_>, a: &AnswerDto, label: &str) {
@@ -76,13 +59,7 @@ fn answer(out: &mut String, names: &Names<'_>, a: &AnswerDto, label: &str) {
     if !a.commitments.is_empty() {
         out.push_str("<p><span class=\"label\">承诺事项：</span></p><ol>");
         for c in &a.commitments {
-            let _ = write!(
-                out,
-                "<li>{}（责任单位：{}；期限：{}）</li>",
-                esc(&c.what),
-                esc(names.unit(&c.unit)),
-                esc(&c.due)
-            );
+            let _ = write!(out, "<li>{}（责任单位：{}；期限：{}）</li>", esc(&c.what), esc(names.unit(&c.unit)), esc(&c.due));
         }
         out.push_str("</ol>");
     }
@@ -103,12 +80,7 @@ fn question(out: &mut String, names: &Names<'_>, n: usize, q: &QuestionDto) {
         None => out.push_str("<p class=\"note\">（答复尚未记录）</p>"),
     }
     for f in &q.follow_ups {
-        let _ = write!(
-            out,
-            "<p><span class=\"label\">追问</span>（{}）：{}</p>",
-            esc(names.venue(&f.venue)),
-            esc_lines(&f.text)
-        );
+        let _ = write!(out, "<p><span class=\"label\">追问</span>（{}）：{}</p>", esc(names.venue(&f.venue)), esc_lines(&f.text));
         if let Some(a) = &f.answer {
             answer(out, names, a, "追问答复");
         }
@@ -132,19 +104,9 @@ fn questions(out: &mut String, s: &Session, names: &Names<'_>) {
         .filter(|q| matches!(q.status, QuestionStatus::Approved | QuestionStatus::Queued))
         .collect();
     if !written.is_empty() {
-        out.push_str(
-            "<h3>会后书面答复的问题 <span class=\"en\">Questions owed a written reply</span></h3>",
-        );
-        let rows: Vec<Vec<String>> = written
-            .iter()
-            .map(|q| {
-                vec![
-                    esc(&names.venues(&q.venues)),
-                    esc(names.unit(&q.unit)),
-                    esc_lines(&q.text),
-                ]
-            })
-            .collect();
+        out.push_str("<h3>会后书面答复的问题 <span class=\"en\">Questions owed a written reply</span></h3>");
+        let rows: Vec<Vec<String>> =
+            written.iter().map(|q| vec![esc(&names.venues(&q.venues)), esc(names.unit(&q.unit)), esc_lines(&q.text)]).collect();
         out.push_str(&table(&["会场", "应询单位", "问题"], &rows));
     }
 }
@@ -166,11 +128,7 @@ fn results(out: &mut String, s: &Session, names: &Names<'_>) {
             rate(crate::format::share_bp(t.voted, t.eligible))
         );
         out.push_str(&unit_table(names, r));
-        let bars: Vec<(String, _)> = r
-            .units
-            .iter()
-            .map(|u| (names.unit(&u.unit).to_owned(), u.counts))
-            .collect();
+        let bars: Vec<(String, _)> = r.units.iter().map(|u| (names.unit(&u.unit).to_owned(), u.counts)).collect();
         out.push_str(&chart::satisfaction(&bars));
         out.push_str("<h3>分会场 <span class=\"en\">Per venue</span></h3>");
         out.push_str(&venue_table(names, r));
@@ -194,12 +152,7 @@ fn board_row(name: String, c: &BoardCountsDto) -> Vec<String> {
 fn assignments(out: &mut String, input: &Input<'_>, names: &Names<'_>) {
     let s = input.session;
     let today = s.today(input.now);
-    let b = board(
-        s.def(),
-        &s.assignments().dashboard(today),
-        today,
-        &Perspective::Public,
-    );
+    let b = board(s.def(), &s.assignments().dashboard(today), today, &Perspective::Public);
     let _ = write!(
         out,
         "<h2>四、交办事项办理情况 <span class=\"en\">Assignment list</span></h2><p>截至{}，共交办 {} 件，答复整改率 {}。</p>",
@@ -207,22 +160,10 @@ fn assignments(out: &mut String, input: &Input<'_>, names: &Names<'_>) {
         b.overall.issued,
         rate(b.overall.resolved_rate_bp)
     );
-    let mut rows: Vec<Vec<String>> = b
-        .units
-        .iter()
-        .map(|u| board_row(names.unit(&u.unit).to_owned(), &u.counts))
-        .collect();
+    let mut rows: Vec<Vec<String>> = b.units.iter().map(|u| board_row(names.unit(&u.unit).to_owned(), &u.counts)).collect();
     rows.push(board_row("合计 Total".into(), &b.overall));
     out.push_str(&table(
-        &[
-            "承办单位 Unit",
-            "交办 Issued",
-            "办理中 In handling",
-            "已答复 Replied",
-            "已办结 Closed",
-            "逾期 Overdue",
-            "答复整改率 Resolved",
-        ],
+        &["承办单位 Unit", "交办 Issued", "办理中 In handling", "已答复 Replied", "已办结 Closed", "逾期 Overdue", "答复整改率 Resolved"],
         &rows,
     ));
     out.push_str("<p class=\"note\">办理中含已交办未启动；已答复含已整改。答复整改率 =（已答复 + 已整改 + 已办结）÷ 交办件数。</p>");

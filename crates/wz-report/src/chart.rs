@@ -13,11 +13,7 @@ const LABEL: u32 = 190;
 const BAR: u32 = 360;
 const ROW: u32 = 30;
 const TOP: u32 = 30;
-const COLORS: [(&str, &str); 3] = [
-    ("满意", "#2e7d32"),
-    ("基本满意", "#9ccc65"),
-    ("不满意", "#e53935"),
-];
+const COLORS: [(&str, &str); 3] = [("满意", "#2e7d32"), ("基本满意", "#9ccc65"), ("不满意", "#e53935")];
 
 /// A bar per `(name, counts)`; units without ballots get an empty bar.
 pub fn satisfaction(rows: &[(String, CountsDto)]) -> String {
@@ -29,22 +25,13 @@ pub fn satisfaction(rows: &[(String, CountsDto)]) -> String {
     );
     let mut x = LABEL;
     for (name, color) in COLORS {
-        let _ = write!(
-            s,
-            "<rect x=\"{x}\" y=\"6\" width=\"12\" height=\"12\" fill=\"{color}\"/>"
-        );
+        let _ = write!(s, "<rect x=\"{x}\" y=\"6\" width=\"12\" height=\"12\" fill=\"{color}\"/>");
         let _ = write!(s, "<text x=\"{}\" y=\"16\">{name}</text>", x + 16);
         x += 90;
     }
     for (i, (name, c)) in rows.iter().enumerate() {
         let y = TOP + ROW * i as u32;
-        let _ = write!(
-            s,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-            LABEL - 8,
-            y + 17,
-            esc(name)
-        );
+        let _ = write!(s, "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", LABEL - 8, y + 17, esc(name));
         let _ = write!(
             s,
             "<rect x=\"{LABEL}\" y=\"{}\" width=\"{BAR}\" height=\"20\" fill=\"#f2f2f2\" stroke=\"#999\" stroke-width=\"0.5\"/>",
@@ -52,28 +39,15 @@ pub fn satisfaction(rows: &[(String, CountsDto)]) -> String {
         );
         let mut x = LABEL;
         if c.total > 0 {
-            for (n, (_, color)) in [c.satisfied, c.basically_satisfied, c.dissatisfied]
-                .into_iter()
-                .zip(COLORS)
-            {
+            for (n, (_, color)) in [c.satisfied, c.basically_satisfied, c.dissatisfied].into_iter().zip(COLORS) {
                 let w = (u64::from(n) * u64::from(BAR) / u64::from(c.total)) as u32;
                 if w > 0 {
-                    let _ = write!(
-                        s,
-                        "<rect x=\"{x}\" y=\"{}\" width=\"{w}\" height=\"20\" fill=\"{color}\"/>",
-                        y + 3
-                    );
+                    let _ = write!(s, "<rect x=\"{x}\" y=\"{}\" width=\"{w}\" height=\"20\" fill=\"{color}\"/>", y + 3);
                 }
                 x += w;
             }
         }
-        let _ = write!(
-            s,
-            "<text x=\"{}\" y=\"{}\">{}</text>",
-            LABEL + BAR + 8,
-            y + 17,
-            esc(&rate(c.satisfaction_rate_bp))
-        );
+        let _ = write!(s, "<text x=\"{}\" y=\"{}\">{}</text>", LABEL + BAR + 8, y + 17, esc(&rate(c.satisfaction_rate_bp)));
     }
     s.push_str("</svg>\n");
     s
@@ -95,16 +69,10 @@ mod tests {
         };
         let svg = satisfaction(&[("<局>".into(), c), ("空".into(), CountsDto::default())]);
         assert!(svg.contains("&lt;局&gt;"));
-        assert!(
-            svg.contains("width=\"180\" height=\"20\" fill=\"#2e7d32\""),
-            "{svg}"
-        );
+        assert!(svg.contains("width=\"180\" height=\"20\" fill=\"#2e7d32\""), "{svg}");
         assert!(svg.contains("width=\"90\" height=\"20\" fill=\"#e53935\""));
         assert!(svg.contains("75.00%"));
-        assert!(
-            svg.contains(">—</text>"),
-            "a unit without ballots has no rate"
-        );
+        assert!(svg.contains(">—</text>"), "a unit without ballots has no rate");
         assert!(!svg.contains("<script"));
     }
 }

@@ -15,9 +15,7 @@ use wz_protocol::assignment::{ItemDto, Priority, SourceKind, item};
 use wz_protocol::dto::{AnswerDto, CountsDto, QuestionDto, QuestionStatus};
 
 fn public_questions(s: &Session) -> Vec<QuestionDto> {
-    s.questions()
-        .filter_map(|q| wz_protocol::render::question(q, &Perspective::Public))
-        .collect()
+    s.questions().filter_map(|q| wz_protocol::render::question(q, &Perspective::Public)).collect()
 }
 
 fn question_status(q: QuestionStatus) -> &'static str {
@@ -64,14 +62,7 @@ pub(crate) fn questions(input: &Input<'_>) -> Table {
     t
 }
 
-fn answer_rows(
-    t: &mut Table,
-    names: &Names<'_>,
-    q: &QuestionDto,
-    follow_up: Option<u32>,
-    text: &str,
-    a: &AnswerDto,
-) {
+fn answer_rows(t: &mut Table, names: &Names<'_>, q: &QuestionDto, follow_up: Option<u32>, text: &str, a: &AnswerDto) {
     let base = [
         Cell::int(q.id),
         follow_up.map_or(Cell::Empty, Cell::int),
@@ -90,11 +81,7 @@ fn answer_rows(
     }
     for c in &a.commitments {
         let mut row = base.to_vec();
-        row.extend([
-            Cell::text(c.what.clone()),
-            Cell::text(names.unit(&c.unit)),
-            Cell::text(c.due.clone()),
-        ]);
+        row.extend([Cell::text(c.what.clone()), Cell::text(names.unit(&c.unit)), Cell::text(c.due.clone())]);
         t.rows.push(row);
     }
 }
@@ -133,13 +120,7 @@ pub(crate) fn answers(input: &Input<'_>) -> Table {
 
 fn counts_cells(c: &CountsDto) -> [Cell; 5] {
     if c.suppressed {
-        return [
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::int(c.total),
-            Cell::Rate(None),
-        ];
+        return [Cell::Empty, Cell::Empty, Cell::Empty, Cell::int(c.total), Cell::Rate(None)];
     }
     [
         Cell::int(c.satisfied),
@@ -173,48 +154,19 @@ pub(crate) fn results(input: &Input<'_>) -> Table {
     for (ev, r) in crate::results::revealed(input.session) {
         for u in &r.units {
             let mut row = |scope: &str, name: String, c: &CountsDto, eligible: Cell| {
-                let mut cells = vec![
-                    Cell::int(ev.id),
-                    Cell::text(names.unit(&u.unit)),
-                    Cell::text(scope),
-                    Cell::text(name),
-                ];
+                let mut cells = vec![Cell::int(ev.id), Cell::text(names.unit(&u.unit)), Cell::text(scope), Cell::text(name)];
                 cells.extend(counts_cells(c));
                 cells.push(eligible);
-                cells.push(if c.suppressed {
-                    Cell::text(SUPPRESSED)
-                } else {
-                    Cell::Empty
-                });
+                cells.push(if c.suppressed { Cell::text(SUPPRESSED) } else { Cell::Empty });
                 t.rows.push(cells);
             };
-            row(
-                "合计 total",
-                String::new(),
-                &u.counts,
-                Cell::int(r.turnout.eligible),
-            );
+            row("合计 total", String::new(), &u.counts, Cell::int(r.turnout.eligible));
             for v in &u.by_venue {
-                let eligible = r
-                    .turnout
-                    .by_venue
-                    .iter()
-                    .find(|x| x.venue == v.venue)
-                    .map_or(Cell::Empty, |x| Cell::int(x.eligible));
-                row(
-                    "会场 venue",
-                    names.venue(&v.venue).to_owned(),
-                    &v.counts,
-                    eligible,
-                );
+                let eligible = r.turnout.by_venue.iter().find(|x| x.venue == v.venue).map_or(Cell::Empty, |x| Cell::int(x.eligible));
+                row("会场 venue", names.venue(&v.venue).to_owned(), &v.counts, eligible);
             }
             for l in &u.by_level {
-                row(
-                    "代表层级 level",
-                    level(l.level).to_owned(),
-                    &l.counts,
-                    l.eligible.map_or(Cell::Empty, Cell::int),
-                );
+                row("代表层级 level", level(l.level).to_owned(), &l.counts, l.eligible.map_or(Cell::Empty, Cell::int));
             }
         }
     }
@@ -234,11 +186,7 @@ fn source_label(it: &ItemDto) -> String {
             None => format!("问题{q}（{kind}）"),
         }
     };
-    it.sources
-        .iter()
-        .map(|x| one(x.kind, x.question, x.follow_up))
-        .collect::<Vec<_>>()
-        .join("；")
+    it.sources.iter().map(|x| one(x.kind, x.question, x.follow_up)).collect::<Vec<_>>().join("；")
 }
 
 pub(crate) fn assignments(input: &Input<'_>) -> Table {
@@ -275,20 +223,12 @@ pub(crate) fn assignments(input: &Input<'_>) -> Table {
             Cell::int(it.id),
             it.number.map_or(Cell::Empty, Cell::int),
             Cell::text(status(it.status)),
-            Cell::text(if it.priority == Priority::Supervised {
-                "重点督办"
-            } else {
-                "一般"
-            }),
+            Cell::text(if it.priority == Priority::Supervised { "重点督办" } else { "一般" }),
             Cell::text(names.unit(&it.lead)),
             Cell::text(names.units(&it.co_units)),
             Cell::text(it.requirement.clone()),
             it.deadline.clone().map_or(Cell::Empty, Cell::Text),
-            if domain.overdue(today) {
-                Cell::text("逾期")
-            } else {
-                Cell::Empty
-            },
+            if domain.overdue(today) { Cell::text("逾期") } else { Cell::Empty },
             Cell::text(source_label(&it)),
             it.reply.clone().map_or(Cell::Empty, Cell::Text),
             it.rectification.clone().map_or(Cell::Empty, Cell::Text),

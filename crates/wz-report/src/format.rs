@@ -42,17 +42,11 @@ impl<'a> Names<'a> {
     }
     /// Venue names joined with 、.
     pub fn venues(&self, ids: &[String]) -> String {
-        ids.iter()
-            .map(|v| self.venue(v))
-            .collect::<Vec<_>>()
-            .join("、")
+        ids.iter().map(|v| self.venue(v)).collect::<Vec<_>>().join("、")
     }
     /// Unit names joined with 、.
     pub fn units(&self, ids: &[String]) -> String {
-        ids.iter()
-            .map(|v| self.unit(v))
-            .collect::<Vec<_>>()
-            .join("、")
+        ids.iter().map(|v| self.unit(v)).collect::<Vec<_>>().join("、")
     }
 }
 
@@ -100,17 +94,9 @@ pub fn date_cn(d: CalendarDate) -> String {
 /// else the date of `now` (all in the session's time zone).
 pub fn session_day(s: &Session, now: Millis) -> CalendarDate {
     let first_eval = s.evaluations().map(|e| e.opened_at).min();
-    let first_answer = s
-        .questions()
-        .filter_map(|q| q.answer.as_ref().map(|a| a.at))
-        .min();
+    let first_answer = s.questions().filter_map(|q| q.answer.as_ref().map(|a| a.at)).min();
     let first_check_in = s.checked_in().values().map(|c| c.at).min();
-    s.today(
-        first_eval
-            .or(first_answer)
-            .or(first_check_in)
-            .unwrap_or(now),
-    )
+    s.today(first_eval.or(first_answer).or(first_check_in).unwrap_or(now))
 }
 
 #[cfg(test)]
@@ -129,13 +115,7 @@ mod tests {
 
     #[test]
     fn dates_print_in_chinese_without_leading_zeros() {
-        assert_eq!(
-            date_cn(CalendarDate::parse("2026-03-05").unwrap()),
-            "2026年3月5日"
-        );
-        assert_eq!(
-            date_cn(CalendarDate::parse("2026-12-31").unwrap()),
-            "2026年12月31日"
-        );
+        assert_eq!(date_cn(CalendarDate::parse("2026-03-05").unwrap()), "2026年3月5日");
+        assert_eq!(date_cn(CalendarDate::parse("2026-12-31").unwrap()), "2026年12月31日");
     }
 }

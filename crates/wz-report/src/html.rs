@@ -122,17 +122,10 @@ mod tests {
 
     #[test]
     fn escaping_neutralises_markup_and_quotes() {
-        assert_eq!(
-            esc("<script>alert('x')</script>"),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
-        );
+        assert_eq!(esc("<script>alert('x')</script>"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
         assert_eq!(esc("a & b \"c\""), "a &amp; b &quot;c&quot;");
         assert_eq!(esc("养老服务，何时落实？"), "养老服务，何时落实？");
-        assert_eq!(
-            esc("&amp;"),
-            "&amp;amp;",
-            "escaping twice shows the text, never decodes it"
-        );
+        assert_eq!(esc("&amp;"), "&amp;amp;", "escaping twice shows the text, never decodes it");
         assert_eq!(esc_lines("一\n<b>二</b>"), "一<br>&lt;b&gt;二&lt;/b&gt;");
     }
 
@@ -148,16 +141,10 @@ mod tests {
 
     #[test]
     fn tables_escape_headers_and_align_numbers() {
-        let t = table(
-            &["<h>"],
-            &[vec![num(3)], vec![esc("<x>")], vec![esc("\u{1}#")]],
-        );
+        let t = table(&["<h>"], &[vec![num(3)], vec![esc("<x>")], vec![esc("\u{1}#")]]);
         assert!(t.contains("<th>&lt;h&gt;</th>"));
         assert!(t.contains("<td class=\"n\">3</td>"));
         assert!(t.contains("<td>&lt;x&gt;</td>"));
-        assert!(
-            t.contains("<td>\u{FFFD}#</td>"),
-            "text cannot pass itself off as a number"
-        );
+        assert!(t.contains("<td>\u{FFFD}#</td>"), "text cannot pass itself off as a number");
     }
 }

@@ -36,21 +36,14 @@ fn sources(s: &Session, it: &ItemDto) -> String {
 }
 
 fn item_number(it: &ItemDto) -> String {
-    it.number
-        .map_or_else(|| format!("（{}）", it.id), |n| n.to_string())
+    it.number.map_or_else(|| format!("（{}）", it.id), |n| n.to_string())
 }
 
 /// Issued items, by number: those `unit` leads, and those it co-handles.
 fn items(s: &Session, unit: &UnitId) -> (Vec<ItemDto>, Vec<ItemDto>) {
-    let all: Vec<ItemDto> = s
-        .assignments()
-        .items()
-        .filter_map(|i| item(i, &Perspective::Public))
-        .collect();
-    let (mut lead, mut co): (Vec<ItemDto>, Vec<ItemDto>) = all
-        .into_iter()
-        .filter(|i| i.merged_into.is_none())
-        .partition(|i| i.lead == unit.as_str());
+    let all: Vec<ItemDto> = s.assignments().items().filter_map(|i| item(i, &Perspective::Public)).collect();
+    let (mut lead, mut co): (Vec<ItemDto>, Vec<ItemDto>) =
+        all.into_iter().filter(|i| i.merged_into.is_none()).partition(|i| i.lead == unit.as_str());
     co.retain(|i| i.co_units.iter().any(|u| u == unit.as_str()));
     lead.sort_by_key(|i| (i.number, i.id));
     co.sort_by_key(|i| (i.number, i.id));
@@ -66,10 +59,7 @@ fn lead_table(out: &mut String, s: &Session, names: &Names<'_>, lead: &[ItemDto]
                 num(item_number(i)),
                 esc_lines(&i.requirement),
                 sources(s, i),
-                format!(
-                    "<span class=\"nw\">{}</span>",
-                    esc(i.deadline.as_deref().unwrap_or("—"))
-                ),
+                format!("<span class=\"nw\">{}</span>", esc(i.deadline.as_deref().unwrap_or("—"))),
                 if i.priority == Priority::Supervised {
                     "<span class=\"nw\">重点督办</span>".into()
                 } else {
@@ -83,17 +73,7 @@ fn lead_table(out: &mut String, s: &Session, names: &Names<'_>, lead: &[ItemDto]
     if lead_rows.is_empty() {
         out.push_str("<p>无。</p>");
     } else {
-        out.push_str(&table(
-            &[
-                "编号",
-                "交办要求 Requirement",
-                "来源问题 Question",
-                "办理期限",
-                "督办",
-                "协办单位",
-            ],
-            &lead_rows,
-        ));
+        out.push_str(&table(&["编号", "交办要求 Requirement", "来源问题 Question", "办理期限", "督办", "协办单位"], &lead_rows));
     }
 }
 
@@ -103,27 +83,15 @@ fn co_table(out: &mut String, names: &Names<'_>, co: &[ItemDto]) {
         let rows: Vec<Vec<String>> = co
             .iter()
             .map(|i| {
-                vec![
-                    num(item_number(i)),
-                    esc(names.unit(&i.lead)),
-                    esc_lines(&i.requirement),
-                    esc(i.deadline.as_deref().unwrap_or("—")),
-                ]
+                vec![num(item_number(i)), esc(names.unit(&i.lead)), esc_lines(&i.requirement), esc(i.deadline.as_deref().unwrap_or("—"))]
             })
             .collect();
         out.push_str("<h2>协办事项 <span class=\"en\">Items you help with</span></h2>");
-        out.push_str(&table(
-            &["交办编号", "主办单位", "交办要求", "办理期限"],
-            &rows,
-        ));
+        out.push_str(&table(&["交办编号", "主办单位", "交办要求", "办理期限"], &rows));
     }
 }
 
-pub(crate) fn render(
-    input: &Input<'_>,
-    unit: &UnitId,
-    how_to_reply: Option<&str>,
-) -> Option<String> {
+pub(crate) fn render(input: &Input<'_>, unit: &UnitId, how_to_reply: Option<&str>) -> Option<String> {
     let s = input.session;
     let def = s.def();
     let names = Names::new(def);
@@ -142,11 +110,7 @@ pub(crate) fn render(
         date_cn(session_day(s, input.now)),
         esc(&def.title),
         lead.len(),
-        if co.is_empty() {
-            String::new()
-        } else {
-            format!("、{} 项协办", co.len())
-        }
+        if co.is_empty() { String::new() } else { format!("、{} 项协办", co.len()) }
     );
     lead_table(&mut out, s, &names, &lead);
     co_table(&mut out, &names, &co);
@@ -154,13 +118,8 @@ pub(crate) fn render(
     let _ = write!(
         out,
         "<p>{}</p><p>办理中可申请延期，须在期限前说明理由；逾期未答复的事项将在《人大工作信息》中通报。</p>",
-        esc(how_to_reply
-            .unwrap_or("请使用本单位的办理页面（unit.html）逐项答复、报送整改情况和佐证材料。"))
+        esc(how_to_reply.unwrap_or("请使用本单位的办理页面（unit.html）逐项答复、报送整改情况和佐证材料。"))
     );
-    let _ = write!(
-        out,
-        "<p class=\"sign\">县人大常委会办公室<br>{}</p>",
-        date_cn(s.today(input.now))
-    );
+    let _ = write!(out, "<p class=\"sign\">县人大常委会办公室<br>{}</p>", date_cn(s.today(input.now)));
     Some(page(&format!("交办函 {no} {unit_name}"), &out))
 }

@@ -68,9 +68,7 @@ impl Document {
             Document::Bulletin => "人大工作信息".into(),
             Document::ResultsReport => "测评结果报告".into(),
             Document::Letter(u) => {
-                let name = format::Names::new(s.def())
-                    .unit(u.as_str())
-                    .replace(['/', '\\'], "／");
+                let name = format::Names::new(s.def()).unit(u.as_str()).replace(['/', '\\'], "／");
                 format!("交办函-{name}")
             }
         }
@@ -102,12 +100,7 @@ pub enum Export {
 }
 
 impl Export {
-    pub const ALL: [Export; 4] = [
-        Export::Questions,
-        Export::Answers,
-        Export::Results,
-        Export::Assignments,
-    ];
+    pub const ALL: [Export; 4] = [Export::Questions, Export::Answers, Export::Results, Export::Assignments];
 
     /// The name in URLs and on the command line.
     pub fn slug(self) -> &'static str {

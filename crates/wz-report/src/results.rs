@@ -55,40 +55,20 @@ pub(crate) fn unit_table(names: &Names<'_>, r: &ResultsDto) -> String {
             ]
         })
         .collect();
-    table(
-        &[
-            "应询单位 Unit",
-            "满意",
-            "基本满意",
-            "不满意",
-            "票数 Ballots",
-            "满意率 Rate",
-        ],
-        &rows,
-    )
+    table(&["应询单位 Unit", "满意", "基本满意", "不满意", "票数 Ballots", "满意率 Rate"], &rows)
 }
 
 /// Venues down, units across.
 pub(crate) fn venue_table(names: &Names<'_>, r: &ResultsDto) -> String {
     let mut head = vec!["会场 Venue".to_owned()];
     head.extend(r.units.iter().map(|u| names.unit(&u.unit).to_owned()));
-    let venues: Vec<&str> = r
-        .turnout
-        .by_venue
-        .iter()
-        .map(|v| v.venue.as_str())
-        .collect();
+    let venues: Vec<&str> = r.turnout.by_venue.iter().map(|v| v.venue.as_str()).collect();
     let rows: Vec<Vec<String>> = venues
         .iter()
         .map(|v| {
             let mut row = vec![esc(names.venue(v))];
             for u in &r.units {
-                let c = u
-                    .by_venue
-                    .iter()
-                    .find(|x| x.venue == *v)
-                    .map(|x| x.counts)
-                    .unwrap_or_default();
+                let c = u.by_venue.iter().find(|x| x.venue == *v).map(|x| x.counts).unwrap_or_default();
                 row.push(num(cell(&c)));
             }
             row
@@ -112,9 +92,7 @@ pub(crate) fn level_table(names: &Names<'_>, r: &ResultsDto) -> String {
         .map(|(i, l)| {
             let mut row = vec![esc(level(l.level)), num(l.eligible.unwrap_or(0))];
             for u in &r.units {
-                row.push(num(cell(
-                    &u.by_level.get(i).map(|x| x.counts).unwrap_or_default(),
-                )));
+                row.push(num(cell(&u.by_level.get(i).map(|x| x.counts).unwrap_or_default())));
             }
             row
         })
@@ -129,30 +107,10 @@ fn turnout_table(names: &Names<'_>, r: &ResultsDto) -> String {
     let mut rows: Vec<Vec<String>> = t
         .by_venue
         .iter()
-        .map(|v| {
-            vec![
-                esc(names.venue(&v.venue)),
-                num(v.eligible),
-                num(v.voted),
-                num(rate(share_bp(v.voted, v.eligible))),
-            ]
-        })
+        .map(|v| vec![esc(names.venue(&v.venue)), num(v.eligible), num(v.voted), num(rate(share_bp(v.voted, v.eligible)))])
         .collect();
-    rows.push(vec![
-        "合计 Total".into(),
-        num(t.eligible),
-        num(t.voted),
-        num(rate(share_bp(t.voted, t.eligible))),
-    ]);
-    table(
-        &[
-            "会场 Venue",
-            "应参评（签到）Eligible",
-            "已参评 Voted",
-            "参评率 Turnout",
-        ],
-        &rows,
-    )
+    rows.push(vec!["合计 Total".into(), num(t.eligible), num(t.voted), num(rate(share_bp(t.voted, t.eligible)))]);
+    table(&["会场 Venue", "应参评（签到）Eligible", "已参评 Voted", "参评率 Turnout"], &rows)
 }
 
 /// The eligible roster at close, counted per level.
@@ -160,25 +118,12 @@ fn eligible_by_level(r: &ResultsDto) -> String {
     let Some(first) = r.units.first() else {
         return String::new();
     };
-    let rows: Vec<Vec<String>> = first
-        .by_level
-        .iter()
-        .map(|l| vec![esc(level(l.level)), num(l.eligible.unwrap_or(0))])
-        .collect();
+    let rows: Vec<Vec<String>> = first.by_level.iter().map(|l| vec![esc(level(l.level)), num(l.eligible.unwrap_or(0))]).collect();
     table(&["代表层级 Level", "应参评 Eligible"], &rows)
 }
 
-fn evaluation_section(
-    out: &mut String,
-    names: &Names<'_>,
-    ev: &EvaluationDto,
-    r: &ResultsDto,
-    s: &Session,
-) {
-    let closed = ev
-        .closed_at
-        .map(|m| date_cn(s.today(wz_domain::Millis(m))))
-        .unwrap_or_default();
+fn evaluation_section(out: &mut String, names: &Names<'_>, ev: &EvaluationDto, r: &ResultsDto, s: &Session) {
+    let closed = ev.closed_at.map(|m| date_cn(s.today(wz_domain::Millis(m)))).unwrap_or_default();
     let units = names.units(&ev.units);
     let _ = write!(
         out,

@@ -55,21 +55,15 @@ pub struct Table {
 
 impl Table {
     pub fn new(name: &str, headers: &[&str]) -> Table {
-        Table {
-            name: name.into(),
-            headers: headers.iter().map(|h| (*h).to_owned()).collect(),
-            rows: Vec::new(),
-        }
+        Table { name: name.into(), headers: headers.iter().map(|h| (*h).to_owned()).collect(), rows: Vec::new() }
     }
 
     /// CSV, UTF-8 with a BOM.
     pub fn to_csv(&self) -> Vec<u8> {
         let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-        w.write_record(&self.headers)
-            .expect("writing to memory cannot fail");
+        w.write_record(&self.headers).expect("writing to memory cannot fail");
         for r in &self.rows {
-            w.write_record(r.iter().map(Cell::csv))
-                .expect("writing to memory cannot fail");
+            w.write_record(r.iter().map(Cell::csv)).expect("writing to memory cannot fail");
         }
         w.into_inner().expect("writing to memory cannot fail")
     }
@@ -83,11 +77,7 @@ impl Table {
         let percent = Format::new().set_num_format("0.00%");
         for (c, h) in self.headers.iter().enumerate() {
             sheet.write_string_with_format(0, c as u16, h, &bold)?;
-            let width = h
-                .chars()
-                .map(|ch| if ch.is_ascii() { 1.0 } else { 2.0 })
-                .sum::<f64>()
-                .clamp(8.0, 40.0);
+            let width = h.chars().map(|ch| if ch.is_ascii() { 1.0 } else { 2.0 }).sum::<f64>().clamp(8.0, 40.0);
             sheet.set_column_width(c as u16, width)?;
         }
         sheet.set_freeze_panes(1, 0)?;
@@ -103,12 +93,7 @@ impl Table {
                         sheet.write_number(r, c, *n as f64)?;
                     }
                     Cell::Rate(Some(bp)) => {
-                        sheet.write_number_with_format(
-                            r,
-                            c,
-                            f64::from(*bp) / 10_000.0,
-                            &percent,
-                        )?;
+                        sheet.write_number_with_format(r, c, f64::from(*bp) / 10_000.0, &percent)?;
                     }
                     Cell::Rate(None) | Cell::Empty => {}
                 }
@@ -125,18 +110,8 @@ mod tests {
 
     fn sample() -> Table {
         let mut t = Table::new("测评结果", &["单位", "票数", "满意率", "说明"]);
-        t.rows.push(vec![
-            Cell::text("县民政局, \"养老\""),
-            Cell::int(12),
-            Cell::Rate(Some(6667)),
-            Cell::Empty,
-        ]);
-        t.rows.push(vec![
-            Cell::text("=1+1"),
-            Cell::int(0),
-            Cell::Rate(None),
-            Cell::text("少于3票"),
-        ]);
+        t.rows.push(vec![Cell::text("县民政局, \"养老\""), Cell::int(12), Cell::Rate(Some(6667)), Cell::Empty]);
+        t.rows.push(vec![Cell::text("=1+1"), Cell::int(0), Cell::Rate(None), Cell::text("少于3票")]);
         t
     }
 
@@ -146,22 +121,15 @@ mod tests {
         assert!(csv.starts_with(b"\xEF\xBB\xBF"));
         let text = String::from_utf8(csv[3..].to_vec()).unwrap();
         assert!(text.starts_with("单位,票数,满意率,说明\n"), "{text}");
-        assert!(
-            text.contains("\"县民政局, \"\"养老\"\"\",12,66.67%,\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("\n'=1+1,0,,少于3票\n"),
-            "a formula is not computed: {text}"
-        );
+        assert!(text.contains("\"县民政局, \"\"养老\"\"\",12,66.67%,\n"), "{text}");
+        assert!(text.contains("\n'=1+1,0,,少于3票\n"), "a formula is not computed: {text}");
     }
 
     #[test]
     fn xlsx_holds_the_same_cells_as_the_csv() {
         let t = sample();
         let bytes = t.to_xlsx().unwrap();
-        let mut book: Xlsx<_> =
-            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
         assert_eq!(book.sheet_names(), vec!["测评结果".to_owned()]);
         let range = book.worksheet_range("测评结果").unwrap();
         let cells: Vec<Vec<String>> = range
@@ -183,20 +151,10 @@ mod tests {
         expect.extend(t.rows.iter().map(|r| r.iter().map(Cell::display).collect()));
         // And the CSV, read back, says the same (but for the formula guard).
         let csv = t.to_csv();
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(&csv[3..]);
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_reader(&csv[3..]);
         let read: Vec<Vec<String>> = rdr
             .records()
-            .map(|r| {
-                r.unwrap()
-                    .iter()
-                    .map(|c| {
-                        c.strip_prefix("'=")
-                            .map_or(c.to_owned(), |x| format!("={x}"))
-                    })
-                    .collect()
-            })
+            .map(|r| r.unwrap().iter().map(|c| c.strip_prefix("'=").map_or(c.to_owned(), |x| format!("={x}"))).collect())
             .collect();
         assert_eq!(read, expect);
         assert_eq!(cells, expect);

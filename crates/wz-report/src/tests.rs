@@ -12,11 +12,7 @@ const T0: u64 = 1_772_676_000_000;
 const HEAD: &str = "ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34";
 
 fn def() -> SessionDef {
-    let venue = |id: &str, name: &str, kind| Venue {
-        id: VenueId::new(id),
-        name: name.into(),
-        kind,
-    };
+    let venue = |id: &str, name: &str, kind| Venue { id: VenueId::new(id), name: name.into(), kind };
     // Main: 4 delegates, baiyu: 2 (a cell under 3), xinhua: 3.
     let roster = [
         ("p01", "欧阳明远", DelegateLevel::County, "main"),
@@ -25,24 +21,9 @@ fn def() -> SessionDef {
         ("p04", "上官海涛", DelegateLevel::Province, "main"),
         ("p05", "慕容雪梅", DelegateLevel::Township, "baiyu"),
         ("p06", "东方卫东", DelegateLevel::Township, "baiyu"),
-        (
-            "p07",
-            "皇甫立新",
-            DelegateLevel::StreetDeliberation,
-            "xinhua",
-        ),
-        (
-            "p08",
-            "令狐保国",
-            DelegateLevel::StreetDeliberation,
-            "xinhua",
-        ),
-        (
-            "p09",
-            "宇文慧敏",
-            DelegateLevel::StreetDeliberation,
-            "xinhua",
-        ),
+        ("p07", "皇甫立新", DelegateLevel::StreetDeliberation, "xinhua"),
+        ("p08", "令狐保国", DelegateLevel::StreetDeliberation, "xinhua"),
+        ("p09", "宇文慧敏", DelegateLevel::StreetDeliberation, "xinhua"),
     ];
     let def = SessionDef {
         id: "t-2026".into(),
@@ -63,19 +44,10 @@ fn def() -> SessionDef {
             })
             .collect(),
         units: vec![
-            Unit {
-                id: UnitId::new("minzheng"),
-                name: "县民政局".into(),
-            },
-            Unit {
-                id: UnitId::new("weijian"),
-                name: "县卫健委".into(),
-            },
+            Unit { id: UnitId::new("minzheng"), name: "县民政局".into() },
+            Unit { id: UnitId::new("weijian"), name: "县卫健委".into() },
         ],
-        topics: vec![Topic {
-            id: TopicId::new("policy"),
-            name: "养老政策".into(),
-        }],
+        topics: vec![Topic { id: TopicId::new("policy"), name: "养老政策".into() }],
         limits: Limits::default(),
         time_zone: TimeZone::default(),
         // The delegates check themselves in below.
@@ -87,9 +59,7 @@ fn def() -> SessionDef {
 
 fn exec(s: &mut Session, who: &Viewer, cmd: Command) -> Reply {
     let now = Millis(T0 + s.seq() * 1000);
-    let out = s
-        .decide(who, &cmd, now)
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let out = s.decide(who, &cmd, now).unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     for e in &out.events {
         s.apply(e).unwrap();
     }
@@ -103,62 +73,19 @@ fn d(id: &str) -> Viewer {
 fn live_part(s: &mut Session, m: &Viewer) {
     exec(s, m, Command::AdvancePhase { to: Phase::CheckIn });
     for i in 1..=9 {
-        exec(
-            s,
-            &d(&format!("p0{i}")),
-            Command::CheckIn {
-                delegate: DelegateId::new(format!("p0{i}")),
-            },
-        );
+        exec(s, &d(&format!("p0{i}")), Command::CheckIn { delegate: DelegateId::new(format!("p0{i}")) });
     }
-    exec(
-        s,
-        m,
-        Command::AdvancePhase {
-            to: Phase::Questioning,
-        },
-    );
+    exec(s, m, Command::AdvancePhase { to: Phase::Questioning });
     let ask = |s: &mut Session, who: &str, unit: &str, text: &str| {
-        let cmd = Command::SubmitQuestion {
-            on_behalf_of: None,
-            topic: TopicId::new("policy"),
-            unit: UnitId::new(unit),
-            text: text.into(),
-        };
-        let Reply::Question(q) = exec(s, &d(who), cmd) else {
-            panic!()
-        };
-        exec(
-            s,
-            &Viewer::Moderator,
-            Command::ApproveQuestion { question: q },
-        );
+        let cmd = Command::SubmitQuestion { on_behalf_of: None, topic: TopicId::new("policy"), unit: UnitId::new(unit), text: text.into() };
+        let Reply::Question(q) = exec(s, &d(who), cmd) else { panic!() };
+        exec(s, &Viewer::Moderator, Command::ApproveQuestion { question: q });
         q
     };
-    let q1 = ask(
-        s,
-        "p05",
-        "minzheng",
-        "农村助餐点<script>alert(1)</script>何时全覆盖？",
-    );
+    let q1 = ask(s, "p05", "minzheng", "农村助餐点<script>alert(1)</script>何时全覆盖？");
     ask(s, "p07", "weijian", "医养结合签约何时落地？");
-    exec(
-        s,
-        m,
-        Command::GrantFloor {
-            venue: VenueId::new("baiyu"),
-            question: q1,
-            answer_seconds: None,
-        },
-    );
-    exec(
-        s,
-        &d("p06"),
-        Command::AddFollowUp {
-            on_behalf_of: None,
-            text: "资金从哪里来？".into(),
-        },
-    );
+    exec(s, m, Command::GrantFloor { venue: VenueId::new("baiyu"), question: q1, answer_seconds: None });
+    exec(s, &d("p06"), Command::AddFollowUp { on_behalf_of: None, text: "资金从哪里来？".into() });
     let commitment = CommitmentDraft {
         what: "年底前建成42个助餐点".into(),
         unit: UnitId::new("minzheng"),
@@ -185,20 +112,8 @@ fn live_part(s: &mut Session, m: &Viewer) {
 }
 
 fn evaluation(s: &mut Session, m: &Viewer) {
-    exec(
-        s,
-        m,
-        Command::AdvancePhase {
-            to: Phase::Evaluation,
-        },
-    );
-    let Reply::Evaluation(ev) = exec(
-        s,
-        m,
-        Command::OpenEvaluation {
-            units: vec![UnitId::new("minzheng"), UnitId::new("weijian")],
-        },
-    ) else {
+    exec(s, m, Command::AdvancePhase { to: Phase::Evaluation });
+    let Reply::Evaluation(ev) = exec(s, m, Command::OpenEvaluation { units: vec![UnitId::new("minzheng"), UnitId::new("weijian")] }) else {
         panic!()
     };
     // Main: S, S, B, D; baiyu (2 ballots): S, D; xinhua: B, B, S.
@@ -235,44 +150,20 @@ fn follow_up(s: &mut Session) {
         let it = s.assignments().item(id).unwrap().clone();
         let edit = DraftEdit {
             lead: it.lead.clone(),
-            co_units: if it.lead.as_str() == "minzheng" {
-                vec![UnitId::new("weijian")]
-            } else {
-                vec![]
-            },
+            co_units: if it.lead.as_str() == "minzheng" { vec![UnitId::new("weijian")] } else { vec![] },
             requirement: format!("{}（书面答复）", it.requirement),
             deadline: Some(CalendarDate::parse("2026-06-30").unwrap()),
             priority: Priority::Supervised,
         };
-        exec(
-            s,
-            &office,
-            Command::Assignment(AssignmentCommand::EditDraft { item: id, edit }),
-        );
-        exec(
-            s,
-            &office,
-            Command::Assignment(AssignmentCommand::Issue { item: id }),
-        );
+        exec(s, &office, Command::Assignment(AssignmentCommand::EditDraft { item: id, edit }));
+        exec(s, &office, Command::Assignment(AssignmentCommand::Issue { item: id }));
     }
     let first = s.assignments().items().next().unwrap().clone();
     let unit = Viewer::Unit(first.lead.clone());
-    exec(
-        s,
-        &unit,
-        Command::Assignment(AssignmentCommand::Reply {
-            item: first.id,
-            text: "已建成30个助餐点。".into(),
-        }),
-    );
+    exec(s, &unit, Command::Assignment(AssignmentCommand::Reply { item: first.id, text: "已建成30个助餐点。".into() }));
     for (who, _) in first.askers.clone() {
-        let rate = AssignmentCommand::Rate {
-            item: first.id,
-            on_behalf_of: None,
-            rating: Rating::Dissatisfied,
-            comment: None,
-            rehandle: false,
-        };
+        let rate =
+            AssignmentCommand::Rate { item: first.id, on_behalf_of: None, rating: Rating::Dissatisfied, comment: None, rehandle: false };
         exec(s, &Viewer::Delegate(who), Command::Assignment(rate));
     }
 }
@@ -287,20 +178,9 @@ fn session() -> Session {
 }
 
 fn everything(s: &Session) -> Vec<(String, String)> {
-    let input = Input {
-        session: s,
-        head: HEAD,
-        now: Millis(T0 + 86_400_000 * 3),
-    };
-    let mut out: Vec<(String, String)> = Document::all(s)
-        .iter()
-        .map(|doc| {
-            (
-                format!("{doc:?}"),
-                doc.render(&input, Some("请登录办理页面答复")).unwrap(),
-            )
-        })
-        .collect();
+    let input = Input { session: s, head: HEAD, now: Millis(T0 + 86_400_000 * 3) };
+    let mut out: Vec<(String, String)> =
+        Document::all(s).iter().map(|doc| (format!("{doc:?}"), doc.render(&input, Some("请登录办理页面答复")).unwrap())).collect();
     for e in Export::ALL {
         let csv = e.table(&input).to_csv();
         out.push((e.slug().into(), String::from_utf8(csv).unwrap()));
@@ -314,31 +194,18 @@ fn no_document_or_export_names_a_delegate() {
     for (name, text) in everything(&s) {
         for dl in s.delegates() {
             assert!(!text.contains(&dl.name), "{name} names {}", dl.name);
-            assert!(
-                !text.contains(dl.id.as_str()),
-                "{name} carries the id {}",
-                dl.id
-            );
+            assert!(!text.contains(dl.id.as_str()), "{name} carries the id {}", dl.id);
         }
-        assert!(
-            !text.contains("token") && !text.contains("#token="),
-            "{name}"
-        );
+        assert!(!text.contains("token") && !text.contains("#token="), "{name}");
     }
 }
 
 #[test]
 fn what_people_typed_is_escaped_everywhere() {
     let s = session();
-    for (name, text) in everything(&s)
-        .into_iter()
-        .filter(|(n, _)| !n.chars().all(|c| c.is_ascii_lowercase()))
-    {
+    for (name, text) in everything(&s).into_iter().filter(|(n, _)| !n.chars().all(|c| c.is_ascii_lowercase())) {
         assert!(!text.contains("<script>"), "{name}");
-        assert!(
-            !text.contains("<b>测试</b>"),
-            "{name}: the title is escaped"
-        );
+        assert!(!text.contains("<b>测试</b>"), "{name}: the title is escaped");
     }
     let bulletin = &everything(&s)[0].1;
     assert!(bulletin.contains("农村助餐点&lt;script&gt;alert(1)&lt;/script&gt;何时全覆盖？"));
@@ -347,11 +214,7 @@ fn what_people_typed_is_escaped_everywhere() {
 #[test]
 fn the_small_cell_rule_holds_in_every_table() {
     let s = session();
-    let input = Input {
-        session: &s,
-        head: HEAD,
-        now: Millis(T0),
-    };
+    let input = Input { session: &s, head: HEAD, now: Millis(T0) };
     // baiyu has 2 ballots per unit: its cells show the count, never a rate or a split.
     let report = Document::ResultsReport.render(&input, None).unwrap();
     let row = report
@@ -360,14 +223,9 @@ fn the_small_cell_rule_holds_in_every_table() {
         .expect("baiyu's row of the venue table");
     assert!(!row.contains('%'), "{row}");
     // The main venue's 4 ballots are broken down: 3 of 4 satisfied or basically.
-    assert!(
-        report.contains("<td>县代表联络站</td><td class=\"n\">75.00%（4）</td>"),
-        "{report}"
-    );
+    assert!(report.contains("<td>县代表联络站</td><td class=\"n\">75.00%（4）</td>"), "{report}");
     // Levels: the one province delegate's cell is suppressed.
-    assert!(
-        report.contains("<td>省人大代表</td><td class=\"n\">1</td><td class=\"n\">—（1）</td>")
-    );
+    assert!(report.contains("<td>省人大代表</td><td class=\"n\">1</td><td class=\"n\">—（1）</td>"));
     let results = Export::Results.table(&input);
     for r in &results.rows {
         let ballots = match &r[7] {
@@ -375,41 +233,23 @@ fn the_small_cell_rule_holds_in_every_table() {
             other => panic!("{other:?}"),
         };
         if (1..3).contains(&ballots) {
-            assert_eq!(
-                &r[4..7],
-                &[crate::Cell::Empty, crate::Cell::Empty, crate::Cell::Empty],
-                "{r:?}"
-            );
+            assert_eq!(&r[4..7], &[crate::Cell::Empty, crate::Cell::Empty, crate::Cell::Empty], "{r:?}");
             assert_eq!(r[8], crate::Cell::Rate(None));
         }
     }
     // Follow-up ratings: under 3 raters, counts only in the list.
     let list = Export::Assignments.table(&input);
-    let rated = list
-        .rows
-        .iter()
-        .find(|r| matches!(r[15], crate::Cell::Int(1..=2)))
-        .expect("the rated item");
-    assert_eq!(
-        &rated[12..15],
-        &[crate::Cell::Empty, crate::Cell::Empty, crate::Cell::Empty]
-    );
+    let rated = list.rows.iter().find(|r| matches!(r[15], crate::Cell::Int(1..=2))).expect("the rated item");
+    assert_eq!(&rated[12..15], &[crate::Cell::Empty, crate::Cell::Empty, crate::Cell::Empty]);
     assert_eq!(rated[16], crate::Cell::Rate(None));
 }
 
 #[test]
 fn figures_and_dates_are_right() {
     let s = session();
-    let input = Input {
-        session: &s,
-        head: HEAD,
-        now: Millis(T0 + 86_400_000 * 3),
-    };
+    let input = Input { session: &s, head: HEAD, now: Millis(T0 + 86_400_000 * 3) };
     let bulletin = Document::Bulletin.render(&input, None).unwrap();
-    assert!(
-        bulletin.contains("县人大常委会办公室　2026年3月8日"),
-        "dated by `now` in the session's zone"
-    );
+    assert!(bulletin.contains("县人大常委会办公室　2026年3月8日"), "dated by `now` in the session's zone");
     assert!(bulletin.contains("问政日期：2026年3月5日"));
     assert!(bulletin.contains("应到代表 9 名，签到 9 名"));
     assert!(bulletin.contains("应参评代表 9 名，实际参评 9 名，参评率 100.00%"));
@@ -419,33 +259,15 @@ fn figures_and_dates_are_right() {
     assert!(bulletin.contains("资金从哪里来？") && bulletin.contains("县财政统筹。"));
     assert!(bulletin.contains(HEAD));
     assert!(bulletin.contains("<svg class=\"chart\""));
-    let letter = Document::Letter(UnitId::new("weijian"))
-        .render(&input, Some("请使用办理页面"))
-        .unwrap();
-    assert!(
-        letter.contains("〔2026〕第2号"),
-        "the unit's place in the definition"
-    );
+    let letter = Document::Letter(UnitId::new("weijian")).render(&input, Some("请使用办理页面")).unwrap();
+    assert!(letter.contains("〔2026〕第2号"), "the unit's place in the definition");
     assert!(letter.contains("请使用办理页面"));
     assert!(letter.contains("2026-06-30"));
-    assert!(
-        Document::Letter(UnitId::new("nobody"))
-            .render(&input, None)
-            .is_none()
-    );
+    assert!(Document::Letter(UnitId::new("nobody")).render(&input, None).is_none());
     // weijian co-handles minzheng's items: they are on its letter too.
-    assert!(
-        letter.contains("协办事项") && letter.contains("年底前建成42个助餐点（书面答复）"),
-        "{letter}"
-    );
-    let minzheng = Document::Letter(UnitId::new("minzheng"))
-        .render(&input, None)
-        .unwrap();
-    assert!(
-        minzheng.contains("〔2026〕第1号")
-            && minzheng.contains("重点督办")
-            && !minzheng.contains("协办事项")
-    );
+    assert!(letter.contains("协办事项") && letter.contains("年底前建成42个助餐点（书面答复）"), "{letter}");
+    let minzheng = Document::Letter(UnitId::new("minzheng")).render(&input, None).unwrap();
+    assert!(minzheng.contains("〔2026〕第1号") && minzheng.contains("重点督办") && !minzheng.contains("协办事项"));
     let report = Document::ResultsReport.render(&input, None).unwrap();
     assert!(report.contains(HEAD) && report.contains("应参评代表共 9 名"));
 }
@@ -454,16 +276,11 @@ fn figures_and_dates_are_right() {
 fn the_xlsx_of_every_export_opens() {
     use calamine::Reader;
     let s = session();
-    let input = Input {
-        session: &s,
-        head: HEAD,
-        now: Millis(T0),
-    };
+    let input = Input { session: &s, head: HEAD, now: Millis(T0) };
     for e in Export::ALL {
         let t = e.table(&input);
         let bytes = t.to_xlsx().unwrap();
-        let mut book: calamine::Xlsx<_> =
-            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
         let range = book.worksheet_range(e.title()).unwrap();
         assert_eq!(range.height(), t.rows.len() + 1, "{}", e.slug());
     }

@@ -13,12 +13,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use wz_protocol::rest::{CreatedDto, EvaluationsDto, ImportedDto, IssuedCredentialDto, QuestionsDto, ReissuedDto, RestErrorDto, SessionLineDto, VenuesDto, WhoamiDto};
-use wz_protocol::server::{ServerMessage, SnapshotDto};
 use wz_domain::Viewer;
 use wz_hub::{Credential, Hub, HubError, Principal, PrincipalKey};
 use wz_protocol::ErrorCode;
 use wz_protocol::definition::{SessionDefinition, delegates_into_domain, parse_delegates_csv};
+use wz_protocol::rest::{
+    CreatedDto, EvaluationsDto, ImportedDto, IssuedCredentialDto, QuestionsDto, ReissuedDto, RestErrorDto, SessionLineDto, VenuesDto,
+    WhoamiDto,
+};
+use wz_protocol::server::{ServerMessage, SnapshotDto};
 
 pub fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -85,9 +88,9 @@ pub(crate) fn moderator(st: &AppState, session: &str, headers: &HeaderMap) -> Re
 /// is, so a page that was given a typed code can say at once whether it is
 /// right and send the person to their page.
 pub async fn whoami(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let p = bearer(&headers)
-        .and_then(|t| st.hub.authenticate(&t))
-        .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Forbidden, "入会码或凭证不正确 unknown join code or credential".into()))?;
+    let p = bearer(&headers).and_then(|t| st.hub.authenticate(&t)).ok_or_else(|| {
+        ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Forbidden, "入会码或凭证不正确 unknown join code or credential".into())
+    })?;
     let dto = WhoamiDto {
         session: p.session.clone(),
         principal: p.key.to_string(),
@@ -123,7 +126,8 @@ pub async fn create_session(State(st): State<AppState>, headers: HeaderMap, body
     if bearer(&headers).as_deref() != Some(&**admin) {
         return Err(forbidden("the admin token is required"));
     }
-    let text = std::str::from_utf8(&body).map_err(|_| ApiError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, "body is not UTF-8".into()))?;
+    let text =
+        std::str::from_utf8(&body).map_err(|_| ApiError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, "body is not UTF-8".into()))?;
     let is_toml = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("toml"));
     let parsed = if is_toml { SessionDefinition::from_toml(text) } else { SessionDefinition::from_json(text) };
     let def = parsed
@@ -161,7 +165,12 @@ pub async fn results(State(st): State<AppState>, Path(id): Path<String>, headers
 }
 
 /// `POST /api/sessions/{id}/delegates`: CSV body (id,name,level,venue), while preparing.
-pub async fn import_delegates(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn import_delegates(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     moderator(&st, &id, &headers)?;
     let rows = parse_delegates_csv(&body).map_err(|e| ApiError(StatusCode::BAD_REQUEST, ErrorCode::BadMessage, e.to_string()))?;
     let (result, creds) = st.hub.import_delegates(&id, delegates_into_domain(rows)).await?;
@@ -183,7 +192,12 @@ pub struct ReissueBody {
 
 /// `POST /api/sessions/{id}/credentials/reissue`: new join links for lost
 /// cards; the old credentials stop working and their connections close (4010).
-pub async fn reissue(State(st): State<AppState>, Path(id): Path<String>, headers: HeaderMap, Json(body): Json<ReissueBody>) -> Result<Response, ApiError> {
+pub async fn reissue(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<ReissueBody>,
+) -> Result<Response, ApiError> {
     moderator(&st, &id, &headers)?;
     let known = st.hub.principals(&id);
     let mut keys = Vec::new();
@@ -256,8 +270,10 @@ pub async fn receipt_check(State(st): State<AppState>, Path((id, code)): Path<(S
     if st.limiter.check_key(&format!("receipts/{id}")).is_err() {
         return Err(ApiError(StatusCode::TOO_MANY_REQUESTS, ErrorCode::Limit, "too many receipt checks; try again in a moment".into()));
     }
-    let found = st.hub.receipt(&id, &code).await?.ok_or_else(|| {
-        ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "a receipt code is 16 characters, 0-9 and a-f".into())
-    })?;
+    let found = st
+        .hub
+        .receipt(&id, &code)
+        .await?
+        .ok_or_else(|| ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "a receipt code is 16 characters, 0-9 and a-f".into()))?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(found)).into_response())
 }

@@ -91,13 +91,8 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsa
 pub fn app(state: AppState) -> Router {
     // The build writes .br/.gz next to every asset: weak township links get
     // the compressed bytes without the server compressing on every request.
-    let static_files = ServeDir::new(&state.web_dir)
-        .precompressed_br()
-        .precompressed_gzip()
-        .fallback(get(placeholder).with_state(()));
-    let static_files = tower::ServiceBuilder::new()
-        .layer(axum::middleware::from_fn(cache_control))
-        .service(static_files);
+    let static_files = ServeDir::new(&state.web_dir).precompressed_br().precompressed_gzip().fallback(get(placeholder).with_state(()));
+    let static_files = tower::ServiceBuilder::new().layer(axum::middleware::from_fn(cache_control)).service(static_files);
     // Evidence uploads are the one body larger than the rest's 4 MiB.
     let uploads = Router::new()
         .route("/api/sessions/{id}/items/{item}/files", post(crate::files::upload))
@@ -151,10 +146,32 @@ async fn cache_control(req: axum::extract::Request, next: axum::middleware::Next
 }
 
 async fn readyz(axum::extract::State(st): axum::extract::State<AppState>) -> impl IntoResponse {
-    match st.hub.store().ping().await {
-        Ok(()) => (StatusCode::OK, format!("ready ({})", st.hub.store().kind())),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store unavailable: {e}")),
-    }
+    const PROBE: std::time::Duration = std::time::Duration::from_secs(1);
+    let store = st.hub.store();
+    let reachable = matches!(tokio::time::timeout(PROBE, store.ping()).await, Ok(Ok(())));
+    let problems = match reachable {
+        // Read now, not the probe's last reading: an operator fixing a
+        // setting sees it take effect at once.
+        true => match tokio::time::timeout(PROBE, store.persistence_problems()).await {
+            Ok(Ok(p)) => p,
+            _ => st.hub.store_problems(),
+        },
+        false => st.hub.store_problems(),
+    };
+    let sessions = st.hub.sessions();
+    let ready = reachable && (problems.is_empty() || st.hub.allows_unsafe_store());
+    let dto = wz_protocol::rest::ReadyDto {
+        ready,
+        store: store.kind().to_owned(),
+        store_reachable: reachable,
+        store_problems: problems,
+        sessions: sessions.len(),
+        refused: st.hub.refused().into_iter().map(|(id, _)| id).collect(),
+        node: st.hub.node().map(str::to_owned),
+        owns: sessions.iter().filter(|s| st.hub.owns(&s.id)).map(|s| s.id.clone()).collect(),
+    };
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(dto))
 }
 
 async fn metrics(axum::extract::State(st): axum::extract::State<AppState>) -> impl IntoResponse {

@@ -95,13 +95,16 @@ pub async fn for_console(
         }
         Err(e) => {
             tracing::warn!(error = %e, "reading the credential sheet failed");
-            return Err(crate::api::ApiError(StatusCode::SERVICE_UNAVAILABLE, wz_protocol::ErrorCode::Unavailable, "the credential sheet could not be read".into()));
+            return Err(crate::api::ApiError(
+                StatusCode::SERVICE_UNAVAILABLE,
+                wz_protocol::ErrorCode::Unavailable,
+                "the credential sheet could not be read".into(),
+            ));
         }
     };
     let rows: Vec<[String; 7]> = rows.into_iter().filter(|r| q.venue.as_deref().is_none_or(|v| r[4] == v)).collect();
-    let html = page(&id, &rows, &st.base_url()).map_err(|e| {
-        crate::api::ApiError(StatusCode::INTERNAL_SERVER_ERROR, wz_protocol::ErrorCode::Unavailable, format!("cards: {e}"))
-    })?;
+    let html = page(&id, &rows, &st.base_url())
+        .map_err(|e| crate::api::ApiError(StatusCode::INTERNAL_SERVER_ERROR, wz_protocol::ErrorCode::Unavailable, format!("cards: {e}")))?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response())
 }
 

@@ -1,9 +1,9 @@
 //! Start-up: logging, store, hub, seeding, listener; and the small subcommands.
 
 use crate::app::{AppState, bind, serve};
+use crate::config::{Cli, Command, LinksArgs, LogFormat, RepairArgs, ServeArgs, StoreArgs, StoreKind};
 use crate::listener::ListenerLimits;
 use crate::origin::OriginPolicy;
-use crate::config::{Cli, Command, LinksArgs, LogFormat, RepairArgs, ServeArgs, StoreArgs, StoreKind};
 use anyhow::{Context, bail};
 use clap::Parser;
 use std::path::Path;
@@ -35,20 +35,18 @@ pub fn main() -> ExitCode {
             crate::cli_record::export_record(&args)
         }
         Some(Command::Report(args)) => crate::cli_report::run(&args),
-        Some(Command::CheckDefinition { file, delegates_csv }) => {
-            load_definition(&file, delegates_csv.as_deref()).map(|def| {
-                let check_in = serde_json::to_value(wz_protocol::dto::CheckInPolicy::from(def.check_in)).unwrap_or_default();
-                println!(
-                    "ok: session {} with {} venues, {} delegates, {} units, {} topics; check-in: {}",
-                    def.id,
-                    def.venues.len(),
-                    def.delegates.len(),
-                    def.units.len(),
-                    def.topics.len(),
-                    check_in.as_str().unwrap_or("?")
-                );
-            })
-        }
+        Some(Command::CheckDefinition { file, delegates_csv }) => load_definition(&file, delegates_csv.as_deref()).map(|def| {
+            let check_in = serde_json::to_value(wz_protocol::dto::CheckInPolicy::from(def.check_in)).unwrap_or_default();
+            println!(
+                "ok: session {} with {} venues, {} delegates, {} units, {} topics; check-in: {}",
+                def.id,
+                def.venues.len(),
+                def.delegates.len(),
+                def.units.len(),
+                def.topics.len(),
+                check_in.as_str().unwrap_or("?")
+            );
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -74,7 +72,8 @@ fn init_logging(format: LogFormat) {
     use tracing_subscriber::prelude::*;
     use tracing_subscriber::{EnvFilter, filter};
     let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let no_payloads = filter::filter_fn(|m| !(*m.level() == tracing::Level::TRACE && PAYLOAD_TARGETS.iter().any(|t| m.target().starts_with(t))));
+    let no_payloads =
+        filter::filter_fn(|m| !(*m.level() == tracing::Level::TRACE && PAYLOAD_TARGETS.iter().any(|t| m.target().starts_with(t))));
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let registry = tracing_subscriber::registry().with(env).with(no_payloads);
     let _ = match format {
@@ -107,10 +106,9 @@ pub(crate) async fn open_store(args: &StoreArgs, data_dir: &Path) -> anyhow::Res
         return Ok((Arc::new(redis), problems));
     }
     Ok(match args.store {
-        StoreKind::Embedded => (
-            Arc::new(EmbeddedStore::open(data_dir).with_context(|| format!("opening the store in {}", data_dir.display()))?),
-            Vec::new(),
-        ),
+        StoreKind::Embedded => {
+            (Arc::new(EmbeddedStore::open(data_dir).with_context(|| format!("opening the store in {}", data_dir.display()))?), Vec::new())
+        }
         StoreKind::Memory => {
             warn!("memory store: nothing survives a restart");
             (Arc::new(MemoryStore::new()), Vec::new())
@@ -120,8 +118,13 @@ pub(crate) async fn open_store(args: &StoreArgs, data_dir: &Path) -> anyhow::Res
 
 async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
     let (store, problems) = open_store(&args.store, &args.data_dir).await?;
-    let mut config =
-        HubConfig { outbound_queue: args.outbound_queue.max(16), outbound_queue_bytes: args.outbound_queue_bytes.max(64 * 1024), max_batch: args.max_batch.max(1), resume_window: args.resume_window.max(1), ..HubConfig::default() };
+    let mut config = HubConfig {
+        outbound_queue: args.outbound_queue.max(16),
+        outbound_queue_bytes: args.outbound_queue_bytes.max(64 * 1024),
+        max_batch: args.max_batch.max(1),
+        resume_window: args.resume_window.max(1),
+        ..HubConfig::default()
+    };
     config.max_connections_per_credential = args.max_connections_per_credential.max(1);
     config.max_connections_per_shared_credential = args.max_connections_per_shared_credential.max(1);
     config.node = args.node_id.clone();
@@ -202,11 +205,18 @@ async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
 /// accepts fail (and are retried) before the cap is reached.
 fn warn_if_descriptors_short(max_connections: usize) {
     let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
-    let soft = limits.lines().find(|l| l.starts_with("Max open files")).and_then(|l| l.split_whitespace().nth(3)).and_then(|n| n.parse::<usize>().ok());
+    let soft = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse::<usize>().ok());
     if let Some(soft) = soft
         && soft < max_connections + 64
     {
-        warn!(descriptors = soft, max_connections, "the descriptor limit is below --max-connections + 64: raise it (LimitNOFILE=, ulimit -n) or lower the cap");
+        warn!(
+            descriptors = soft,
+            max_connections, "the descriptor limit is below --max-connections + 64: raise it (LimitNOFILE=, ulimit -n) or lower the cap"
+        );
     }
 }
 
@@ -240,7 +250,10 @@ fn print_banner(args: &ServeArgs, addr: std::net::SocketAddr, base: &str, hub: &
             .iter()
             .find(|(d, _)| d.id == s.id)
             .map(|(_, creds)| {
-                creds.iter().map(|c| (c.key.to_string(), crate::sheet::link(base, &c.key, &c.token), c.code().to_string())).collect::<Vec<_>>()
+                creds
+                    .iter()
+                    .map(|c| (c.key.to_string(), crate::sheet::link(base, &c.key, &c.token), c.code().to_string()))
+                    .collect::<Vec<_>>()
             })
             .or_else(|| {
                 // Rebuild links from the tokens: the port may differ from the first run.
@@ -338,7 +351,10 @@ fn repair(args: &RepairArgs) -> anyhow::Result<()> {
     rt.block_on(async {
         let (store, _) = open_store(&args.at.store, &args.at.data_dir).await?;
         let fixed = Hub::repair(&store, &args.session).await?;
-        println!("session {}: claims and counters rewritten from the log ({fixed} problem(s) were found); restart the server", args.session);
+        println!(
+            "session {}: claims and counters rewritten from the log ({fixed} problem(s) were found); restart the server",
+            args.session
+        );
         Ok(())
     })
 }
@@ -353,7 +369,15 @@ fn cards(args: &LinksArgs) -> anyhow::Result<()> {
     // Without --base-url the links keep the address the sheet was written with.
     let base = match &args.base_url {
         Some(b) => b.trim_end_matches('/').to_owned(),
-        None => rows.first().and_then(|r| r[3].split_once("/moderator.html").or_else(|| r[3].split_once("/delegate.html")).or_else(|| r[3].split_once("/screen.html")).map(|(b, _)| b.to_owned())).unwrap_or_default(),
+        None => rows
+            .first()
+            .and_then(|r| {
+                r[3].split_once("/moderator.html")
+                    .or_else(|| r[3].split_once("/delegate.html"))
+                    .or_else(|| r[3].split_once("/screen.html"))
+                    .map(|(b, _)| b.to_owned())
+            })
+            .unwrap_or_default(),
     };
     let session = sheet.file_stem().and_then(|s| s.to_str()).unwrap_or("session");
     let html = crate::cards::page(session, &rows, &base)?;

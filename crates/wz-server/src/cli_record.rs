@@ -71,7 +71,8 @@ pub(crate) fn export_record(args: &ExportRecordArgs) -> anyhow::Result<()> {
     rt.block_on(async {
         let (store, _) = open_store(&args.at.store, &args.at.data_dir).await?;
         // Never published unless it checks (`Hub::audit` recounts it).
-        let audit = Hub::audit(&store, &args.session).await.with_context(|| format!("session {}: the record does not hold", args.session))?;
+        let audit =
+            Hub::audit(&store, &args.session).await.with_context(|| format!("session {}: the record does not hold", args.session))?;
         let (public, checked) = (audit.record, audit.checked);
         std::fs::write(&args.out, public.encode()).with_context(|| format!("writing {}", args.out.display()))?;
         println!(

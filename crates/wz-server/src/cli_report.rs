@@ -36,9 +36,7 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(report(args))
 }
 
@@ -46,72 +44,34 @@ async fn report(args: &ReportArgs) -> anyhow::Result<()> {
     let (store, _) = crate::cli::open_store(&args.at.store, &args.at.data_dir).await?;
     let hub = Hub::new(store, HubConfig::default());
     hub.load_all().await.context("loading stored sessions")?;
-    if let Some((_, why)) = hub
-        .refused()
-        .into_iter()
-        .find(|(id, _)| id == &args.session)
-    {
-        bail!(
-            "session {}: its stored record does not hold ({why}); run `wenzheng verify --session {}`",
-            args.session,
-            args.session
-        );
+    if let Some((_, why)) = hub.refused().into_iter().find(|(id, _)| id == &args.session) {
+        bail!("session {}: its stored record does not hold ({why}); run `wenzheng verify --session {}`", args.session, args.session);
     }
-    let state = hub
-        .state(&args.session)
-        .await
-        .with_context(|| format!("session {}", args.session))?;
+    let state = hub.state(&args.session).await.with_context(|| format!("session {}", args.session))?;
     hub.shutdown().await;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let head = state.head.hex();
-    let input = Input {
-        session: &state.session,
-        head: &head,
-        now: state.now,
-    };
-    let reply = crate::reports::how_to_reply(
-        args.public_url
-            .as_deref()
-            .unwrap_or("")
-            .trim_end_matches('/'),
-    );
+    let input = Input { session: &state.session, head: &head, now: state.now };
+    let reply = crate::reports::how_to_reply(args.public_url.as_deref().unwrap_or("").trim_end_matches('/'));
     let pdf = args.pdf.then(|| PdfRenderer::new(&args.chromium));
     let mut written = 0;
     for doc in Document::all(&state.session) {
-        let html = doc
-            .render(&input, Some(&reply))
-            .expect("every unit of the session has a letter");
+        let html = doc.render(&input, Some(&reply)).expect("every unit of the session has a letter");
         let stem = doc.file_stem(&state.session);
         written += write(&args.out, &format!("{stem}.html"), html.as_bytes())?;
         if let Some(r) = &pdf {
             let started = Instant::now();
-            let bytes = r
-                .render(&html)
-                .await
-                .with_context(|| format!("printing {stem}"))?;
+            let bytes = r.render(&html).await.with_context(|| format!("printing {stem}"))?;
             written += write(&args.out, &format!("{stem}.pdf"), &bytes)?;
-            println!(
-                "  {stem}.pdf: {} KiB in {:.1} s",
-                bytes.len().div_ceil(1024),
-                started.elapsed().as_secs_f64()
-            );
+            println!("  {stem}.pdf: {} KiB in {:.1} s", bytes.len().div_ceil(1024), started.elapsed().as_secs_f64());
         }
     }
     for e in Export::ALL {
         let t = e.table(&input);
         written += write(&args.out, &format!("{}.csv", e.title()), &t.to_csv())?;
-        written += write(
-            &args.out,
-            &format!("{}.xlsx", e.title()),
-            &t.to_xlsx().context("writing the xlsx")?,
-        )?;
+        written += write(&args.out, &format!("{}.xlsx", e.title()), &t.to_xlsx().context("writing the xlsx")?)?;
     }
-    println!(
-        "session {}: {written} files written to {}; chain head {head}",
-        args.session,
-        args.out.display()
-    );
+    println!("session {}: {written} files written to {}; chain head {head}", args.session, args.out.display());
     Ok(())
 }
 

@@ -5,7 +5,9 @@
 //!
 //! Names are generated deterministically so every fresh demo looks the same.
 
-use wz_domain::{CheckInPolicy, Delegate, DelegateId, DelegateLevel, Limits, SessionDef, Topic, TopicId, Unit, UnitId, Venue, VenueId, VenueKind};
+use wz_domain::{
+    CheckInPolicy, Delegate, DelegateId, DelegateLevel, Limits, SessionDef, Topic, TopicId, Unit, UnitId, Venue, VenueId, VenueKind,
+};
 
 pub const DEMO_SESSION_ID: &str = "xixia-2026";
 
@@ -58,13 +60,12 @@ pub const TOPICS: [(&str, &str); 7] = [
 ];
 
 const SURNAMES: &[char] = &[
-    '王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '胡', '朱', '高', '林', '何', '郭', '马', '罗',
-    '梁', '宋', '郑', '谢', '韩', '唐', '冯', '于', '董', '萧', '程', '曹', '袁', '邓', '许', '傅', '沈', '曾', '彭', '吕',
+    '王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '胡', '朱', '高', '林', '何', '郭', '马', '罗', '梁', '宋',
+    '郑', '谢', '韩', '唐', '冯', '于', '董', '萧', '程', '曹', '袁', '邓', '许', '傅', '沈', '曾', '彭', '吕',
 ];
 const GIVEN: &[&str] = &[
-    "建国", "秀英", "志强", "桂兰", "国华", "丽娟", "海涛", "春梅", "永胜", "玉兰", "德明", "红霞", "新民", "淑珍", "文斌",
-    "晓燕", "振华", "金凤", "卫东", "素芬", "明亮", "翠萍", "安华", "秋菊", "长青", "雪梅", "立新", "慧敏", "保国", "艳玲",
-    "树林", "凤英",
+    "建国", "秀英", "志强", "桂兰", "国华", "丽娟", "海涛", "春梅", "永胜", "玉兰", "德明", "红霞", "新民", "淑珍", "文斌", "晓燕", "振华",
+    "金凤", "卫东", "素芬", "明亮", "翠萍", "安华", "秋菊", "长青", "雪梅", "立新", "慧敏", "保国", "艳玲", "树林", "凤英",
 ];
 
 /// Delegates at the main venue; the rest are spread evenly over the sub-venues.
@@ -74,9 +75,11 @@ const PER_SUB_VENUE: usize = 15;
 /// The demo definition: 1 + 19 venues and exactly 320 delegates.
 pub fn definition() -> SessionDef {
     let mut venues = vec![Venue { id: VenueId::new("main"), name: "县人大代表联络站主会场".into(), kind: VenueKind::Main }];
-    venues.extend(
-        SUB_VENUES.iter().map(|(id, name, _)| Venue { id: VenueId::new(*id), name: format!("{name}人大代表联络站"), kind: VenueKind::Sub }),
-    );
+    venues.extend(SUB_VENUES.iter().map(|(id, name, _)| Venue {
+        id: VenueId::new(*id),
+        name: format!("{name}人大代表联络站"),
+        kind: VenueKind::Sub,
+    }));
     let mut delegates = Vec::with_capacity(320);
     let mut n = 0usize;
     let mut add = |venue: &str, level: DelegateLevel, delegates: &mut Vec<Delegate>| {

@@ -60,11 +60,9 @@ pub async fn upload(
     // Over the limit (announced or counted): the same JSON error as every
     // other refusal, not the body limit's plain text.
     let body = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::Invalid,
-            format!("file larger than {MAX_EVIDENCE_BYTES} bytes"),
-        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::Invalid, format!("file larger than {MAX_EVIDENCE_BYTES} bytes"))
+        }
         status => ApiError(status, ErrorCode::BadMessage, e.body_text()),
     })?;
     match st.hub.attach(&p, item, &q.name, body).await? {
@@ -74,7 +72,11 @@ pub async fn upload(
 }
 
 /// `GET /api/sessions/{id}/files/{file}`
-pub async fn download(State(st): State<AppState>, Path((id, file)): Path<(String, String)>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn download(
+    State(st): State<AppState>,
+    Path((id, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let viewer = principal(&st, &id, &headers)?.map(|p| p.viewer());
     let Some((info, bytes)) = st.hub.file(&id, viewer, &file).await? else {
         return Err(ApiError(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("no file {file} that this credential may see")));

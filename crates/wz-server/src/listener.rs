@@ -138,7 +138,9 @@ impl Refusal {
 
     fn text(self) -> &'static str {
         match self {
-            Refusal::Total => "服务器连接数已满，请稍后重试。The server is at its connection limit (--max-connections); retry in a few seconds.\n",
+            Refusal::Total => {
+                "服务器连接数已满，请稍后重试。The server is at its connection limit (--max-connections); retry in a few seconds.\n"
+            }
             Refusal::Unauthenticated => {
                 "正在建立的连接过多，请稍后重试。Too many connections are still opening (--max-unauthenticated); retry in a few seconds.\n"
             }
@@ -165,7 +167,10 @@ impl Caps {
 /// Serves `app` on `listener` until `shutdown` completes, then shuts down
 /// gracefully (see the module documentation).
 pub async fn run(listener: TcpListener, app: Router, limits: ListenerLimits, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-    let caps = Caps { total: Arc::new(Semaphore::new(limits.max_connections)), unauthenticated: Arc::new(Semaphore::new(limits.max_unauthenticated)) };
+    let caps = Caps {
+        total: Arc::new(Semaphore::new(limits.max_connections)),
+        unauthenticated: Arc::new(Semaphore::new(limits.max_unauthenticated)),
+    };
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_header_size(MAX_HEADER_BYTES);
     let http = Arc::new(http);
@@ -245,7 +250,12 @@ async fn accept_failed(e: std::io::Error) {
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
-async fn serve_connection(tcp: TcpStream, http: Arc<hyper::server::conn::http1::Builder>, service: RequestService, mut stop: watch::Receiver<bool>) {
+async fn serve_connection(
+    tcp: TcpStream,
+    http: Arc<hyper::server::conn::http1::Builder>,
+    service: RequestService,
+    mut stop: watch::Receiver<bool>,
+) {
     let conn = http.serve_connection(TokioIo::new(tcp), service).with_upgrades();
     tokio::pin!(conn);
     let ended = tokio::select! {

@@ -40,7 +40,9 @@ impl OriginPolicy {
             allowed.insert(normalize(url, true).ok_or_else(|| format!("--public-url {url}: not an http(s) URL"))?);
         }
         for o in extra.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
-            allowed.insert(normalize(o, false).ok_or_else(|| format!("--allowed-origin {o}: not an origin (scheme://host[:port], http or https)"))?);
+            allowed.insert(
+                normalize(o, false).ok_or_else(|| format!("--allowed-origin {o}: not an origin (scheme://host[:port], http or https)"))?,
+            );
         }
         Ok(Self { allowed })
     }
@@ -109,11 +111,31 @@ mod tests {
 
     #[test]
     fn exact_origins_only() {
-        let p = OriginPolicy::new("0.0.0.0:8080".parse().unwrap(), Some("https://wz.example.org/wenzheng/"), &["http://LOCALHOST:5173".into()]).unwrap();
-        for ok in ["https://wz.example.org", "https://wz.example.org:443", "HTTPS://WZ.example.org", "http://localhost:5173", "http://127.0.0.1:8080", "http://[::1]:8080"] {
+        let p =
+            OriginPolicy::new("0.0.0.0:8080".parse().unwrap(), Some("https://wz.example.org/wenzheng/"), &["http://LOCALHOST:5173".into()])
+                .unwrap();
+        for ok in [
+            "https://wz.example.org",
+            "https://wz.example.org:443",
+            "HTTPS://WZ.example.org",
+            "http://localhost:5173",
+            "http://127.0.0.1:8080",
+            "http://[::1]:8080",
+        ] {
             assert!(p.allows(&with_origin(ok)), "{ok}");
         }
-        for bad in ["null", "", "http://wz.example.org", "https://wz.example.org:8443", "https://wz.example.org.evil.example", "https://user@wz.example.org", "https://wz.example.org/x", "ws://wz.example.org", "http://localhost:5174", "http://10.0.0.1:8080"] {
+        for bad in [
+            "null",
+            "",
+            "http://wz.example.org",
+            "https://wz.example.org:8443",
+            "https://wz.example.org.evil.example",
+            "https://user@wz.example.org",
+            "https://wz.example.org/x",
+            "ws://wz.example.org",
+            "http://localhost:5174",
+            "http://10.0.0.1:8080",
+        ] {
             assert!(!p.allows(&with_origin(bad)), "{bad}");
         }
         assert!(p.allows(&HeaderMap::new()), "no Origin: not a browser page");

@@ -28,9 +28,7 @@ pub const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
 #[derive(Debug, thiserror::Error)]
 pub enum PdfError {
     /// No browser to print with: the HTML is still available.
-    #[error(
-        "no PDF renderer: {0} (install Debian's chromium, or set WZ_CHROMIUM; the print HTML works without it)"
-    )]
+    #[error("no PDF renderer: {0} (install Debian's chromium, or set WZ_CHROMIUM; the print HTML works without it)")]
     Unavailable(String),
     #[error("the PDF renderer did not finish within {} s", TIMEOUT.as_secs())]
     Timeout,
@@ -47,21 +45,14 @@ pub struct PdfRenderer {
 
 impl PdfRenderer {
     pub fn new(chromium: impl Into<PathBuf>) -> Self {
-        Self {
-            chromium: chromium.into(),
-            permit: Arc::new(Semaphore::new(1)),
-            timeout: TIMEOUT,
-        }
+        Self { chromium: chromium.into(), permit: Arc::new(Semaphore::new(1)), timeout: TIMEOUT }
     }
 
     /// The server's renderer: `WZ_CHROMIUM`, or [`DEFAULT_CHROMIUM`]; one per process.
     pub fn shared() -> &'static PdfRenderer {
         static SHARED: OnceLock<PdfRenderer> = OnceLock::new();
         SHARED.get_or_init(|| {
-            PdfRenderer::new(
-                std::env::var_os("WZ_CHROMIUM")
-                    .map_or_else(|| PathBuf::from(DEFAULT_CHROMIUM), PathBuf::from),
-            )
+            PdfRenderer::new(std::env::var_os("WZ_CHROMIUM").map_or_else(|| PathBuf::from(DEFAULT_CHROMIUM), PathBuf::from))
         })
     }
 
@@ -73,27 +64,15 @@ impl PdfRenderer {
     /// Prints `html` (a whole document with no external resources) to PDF.
     pub async fn render(&self, html: &str) -> Result<Vec<u8>, PdfError> {
         if !self.chromium.is_file() {
-            return Err(PdfError::Unavailable(format!(
-                "{} not found",
-                self.chromium.display()
-            )));
+            return Err(PdfError::Unavailable(format!("{} not found", self.chromium.display())));
         }
-        let _permit = self
-            .permit
-            .acquire()
-            .await
-            .map_err(|_| PdfError::Failed("renderer closed".into()))?;
-        let dir =
-            TempDir::new().map_err(|e| PdfError::Failed(format!("temporary directory: {e}")))?;
+        let _permit = self.permit.acquire().await.map_err(|_| PdfError::Failed("renderer closed".into()))?;
+        let dir = TempDir::new().map_err(|e| PdfError::Failed(format!("temporary directory: {e}")))?;
         let page = dir.0.join("document.html");
         let out = dir.0.join("document.pdf");
-        tokio::fs::write(&page, html)
-            .await
-            .map_err(|e| PdfError::Failed(format!("writing the document: {e}")))?;
+        tokio::fs::write(&page, html).await.map_err(|e| PdfError::Failed(format!("writing the document: {e}")))?;
         self.print(&dir.0, &page, &out).await?;
-        tokio::fs::read(&out)
-            .await
-            .map_err(|e| PdfError::Failed(format!("no PDF written: {e}")))
+        tokio::fs::read(&out).await.map_err(|e| PdfError::Failed(format!("no PDF written: {e}")))
     }
 
     async fn print(&self, dir: &Path, page: &Path, out: &Path) -> Result<(), PdfError> {
@@ -125,25 +104,12 @@ impl PdfRenderer {
             _ => PdfError::Failed(format!("starting {}: {e}", self.chromium.display())),
         })?;
         // Dropping the future on timeout drops the child, which kills it.
-        let output = tokio::time::timeout(self.timeout, child.wait_with_output())
-            .await
-            .map_err(|_| PdfError::Timeout)?;
+        let output = tokio::time::timeout(self.timeout, child.wait_with_output()).await.map_err(|_| PdfError::Timeout)?;
         let output = output.map_err(|e| PdfError::Failed(e.to_string()))?;
         if !output.status.success() || !out.is_file() {
             let err = String::from_utf8_lossy(&output.stderr);
-            let tail: String = err
-                .chars()
-                .rev()
-                .take(400)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            return Err(PdfError::Failed(format!(
-                "{}: {}",
-                output.status,
-                tail.trim()
-            )));
+            let tail: String = err.chars().rev().take(400).collect::<Vec<_>>().into_iter().rev().collect();
+            return Err(PdfError::Failed(format!("{}: {}", output.status, tail.trim())));
         }
         Ok(())
     }
@@ -154,11 +120,7 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new() -> std::io::Result<TempDir> {
-        let name = format!(
-            "wz-pdf-{}-{:016x}",
-            std::process::id(),
-            rand::random::<u64>()
-        );
+        let name = format!("wz-pdf-{}-{:016x}", std::process::id(), rand::random::<u64>());
         let path = std::env::temp_dir().join(name);
         std::fs::create_dir(&path)?;
         #[cfg(unix)]
@@ -182,19 +144,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_browser_is_unavailable_not_a_failure() {
-        let r = PdfRenderer::new("/nonexistent/chromium")
-            .render("<p>x</p>")
-            .await;
+        let r = PdfRenderer::new("/nonexistent/chromium").render("<p>x</p>").await;
         assert!(matches!(r, Err(PdfError::Unavailable(_))), "{r:?}");
     }
 
     #[tokio::test]
     async fn a_renderer_that_hangs_is_killed_at_the_timeout() {
         // `sleep` stands in for a Chromium that never finishes.
-        let Some(sleep) = ["/usr/bin/sleep", "/bin/sleep"]
-            .into_iter()
-            .find(|p| Path::new(p).is_file())
-        else {
+        let Some(sleep) = ["/usr/bin/sleep", "/bin/sleep"].into_iter().find(|p| Path::new(p).is_file()) else {
             return;
         };
         let dir = TempDir::new().unwrap();
@@ -206,10 +163,7 @@ mod tests {
             std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
         let started = std::time::Instant::now();
-        let r = PdfRenderer::new(&script)
-            .with_timeout(Duration::from_millis(300))
-            .render("<p>x</p>")
-            .await;
+        let r = PdfRenderer::new(&script).with_timeout(Duration::from_millis(300)).render("<p>x</p>").await;
         assert!(matches!(r, Err(PdfError::Timeout)), "{r:?}");
         assert!(started.elapsed() < Duration::from_secs(10));
     }

@@ -55,29 +55,15 @@ impl IntoResponse for DocError {
             DocError::Api(e) => e.into_response(),
             DocError::Pdf(e) => {
                 let (status, code) = match e {
-                    PdfError::Unavailable(_) => {
-                        (StatusCode::SERVICE_UNAVAILABLE, DocCode::PdfUnavailable)
-                    }
-                    PdfError::Timeout | PdfError::Failed(_) => {
-                        (StatusCode::INTERNAL_SERVER_ERROR, DocCode::PdfFailed)
-                    }
+                    PdfError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, DocCode::PdfUnavailable),
+                    PdfError::Timeout | PdfError::Failed(_) => (StatusCode::INTERNAL_SERVER_ERROR, DocCode::PdfFailed),
                 };
                 tracing::warn!(error = %e, "PDF document not rendered");
-                (
-                    status,
-                    Json(DocErrorBody {
-                        code,
-                        message: e.to_string(),
-                    }),
-                )
-                    .into_response()
+                (status, Json(DocErrorBody { code, message: e.to_string() })).into_response()
             }
             DocError::Xlsx(e) => {
                 tracing::warn!(error = %e, "spreadsheet not written");
-                let body = DocErrorBody {
-                    code: DocCode::ExportFailed,
-                    message: e,
-                };
+                let body = DocErrorBody { code: DocCode::ExportFailed, message: e };
                 (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
             }
         }
@@ -97,24 +83,14 @@ impl From<wz_hub::HubError> for DocError {
 }
 
 fn not_found(what: &str) -> DocError {
-    DocError::Api(ApiError(
-        StatusCode::NOT_FOUND,
-        ErrorCode::NotFound,
-        format!("no document {what}"),
-    ))
+    DocError::Api(ApiError(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("no document {what}")))
 }
 
 /// The reader's viewer: a credential of this session is required.
 fn viewer(st: &AppState, session: &str, headers: &HeaderMap) -> Result<Viewer, DocError> {
-    let p = bearer(headers)
-        .and_then(|t| st.hub.authenticate(&t))
-        .filter(|p| p.session == session);
+    let p = bearer(headers).and_then(|t| st.hub.authenticate(&t)).filter(|p| p.session == session);
     p.map(|p| p.viewer()).ok_or_else(|| {
-        DocError::Api(ApiError(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden,
-            "a credential of this session is required".into(),
-        ))
+        DocError::Api(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Forbidden, "a credential of this session is required".into()))
     })
 }
 
@@ -131,13 +107,8 @@ fn check(v: &Viewer, doc: Option<&Document>) -> Result<(), DocError> {
     if may_read(v, doc) {
         return Ok(());
     }
-    let why =
-        "documents are for the moderator, the auditor and the office; a unit reads its own letter";
-    Err(DocError::Api(ApiError(
-        StatusCode::FORBIDDEN,
-        ErrorCode::Forbidden,
-        why.into(),
-    )))
+    let why = "documents are for the moderator, the auditor and the office; a unit reads its own letter";
+    Err(DocError::Api(ApiError(StatusCode::FORBIDDEN, ErrorCode::Forbidden, why.into())))
 }
 
 /// RFC 5987 `filename*` value: UTF-8, percent-encoded but for attr-chars.
@@ -153,38 +124,19 @@ pub fn filename_star(name: &str) -> String {
     out
 }
 
-fn respond(
-    body: Vec<u8>,
-    content_type: &'static str,
-    disposition: &str,
-    ascii_name: &str,
-    name: &str,
-) -> Response {
-    let value = format!(
-        "{disposition}; filename=\"{ascii_name}\"; filename*={}",
-        filename_star(name)
-    );
+fn respond(body: Vec<u8>, content_type: &'static str, disposition: &str, ascii_name: &str, name: &str) -> Response {
+    let value = format!("{disposition}; filename=\"{ascii_name}\"; filename*={}", filename_star(name));
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&value).expect("percent-encoded ASCII"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&value).expect("percent-encoded ASCII"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     res
 }
 
 /// The letter's line on how to reply: the unit page's address, never a token.
 pub fn how_to_reply(base: &str) -> String {
-    let page = if base.is_empty() {
-        "unit.html".to_owned()
-    } else {
-        format!("{base}/unit.html")
-    };
+    let page = if base.is_empty() { "unit.html".to_owned() } else { format!("{base}/unit.html") };
     format!("请使用本单位的办理页面 {page} 登录链接（另行发送）逐项答复、报送整改情况和佐证材料。")
 }
 
@@ -198,47 +150,19 @@ fn split_ext(file: &str) -> Option<(&str, bool)> {
     }
 }
 
-async fn document(
-    st: &AppState,
-    id: &str,
-    headers: &HeaderMap,
-    doc: Document,
-    ascii: &str,
-    pdf: bool,
-) -> Result<Response, DocError> {
+async fn document(st: &AppState, id: &str, headers: &HeaderMap, doc: Document, ascii: &str, pdf: bool) -> Result<Response, DocError> {
     let v = viewer(st, id, headers)?;
     check(&v, Some(&doc))?;
     let state = st.hub.state(id).await?;
     let head = state.head.hex();
-    let input = Input {
-        session: &state.session,
-        head: &head,
-        now: state.now,
-    };
-    let html = doc
-        .render(&input, Some(&how_to_reply(&st.base_url())))
-        .ok_or_else(|| not_found(ascii))?;
+    let input = Input { session: &state.session, head: &head, now: state.now };
+    let html = doc.render(&input, Some(&how_to_reply(&st.base_url()))).ok_or_else(|| not_found(ascii))?;
     let name = format!("{}-{}", id, doc.file_stem(&state.session));
     if !pdf {
-        return Ok(respond(
-            html.into_bytes(),
-            "text/html; charset=utf-8",
-            "inline",
-            &format!("{ascii}.html"),
-            &format!("{name}.html"),
-        ));
+        return Ok(respond(html.into_bytes(), "text/html; charset=utf-8", "inline", &format!("{ascii}.html"), &format!("{name}.html")));
     }
-    let bytes = PdfRenderer::shared()
-        .render(&html)
-        .await
-        .map_err(DocError::Pdf)?;
-    Ok(respond(
-        bytes,
-        "application/pdf",
-        "inline",
-        &format!("{ascii}.pdf"),
-        &format!("{name}.pdf"),
-    ))
+    let bytes = PdfRenderer::shared().render(&html).await.map_err(DocError::Pdf)?;
+    Ok(respond(bytes, "application/pdf", "inline", &format!("{ascii}.pdf"), &format!("{name}.pdf")))
 }
 
 /// `GET /api/sessions/{id}/documents/{bulletin|results-report}.{html|pdf}`
@@ -263,22 +187,8 @@ pub async fn letter(
     headers: HeaderMap,
 ) -> Result<Response, DocError> {
     let (unit, pdf) = split_ext(&file).ok_or_else(|| not_found(&file))?;
-    let ascii = format!(
-        "letter-{}",
-        unit.replace(
-            |c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_',
-            "_"
-        )
-    );
-    document(
-        &st,
-        &id,
-        &headers,
-        Document::Letter(UnitId::new(unit)),
-        &ascii,
-        pdf,
-    )
-    .await
+    let ascii = format!("letter-{}", unit.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_', "_"));
+    document(&st, &id, &headers, Document::Letter(UnitId::new(unit)), &ascii, pdf).await
 }
 
 /// `GET /api/sessions/{id}/export/{questions|answers|results|assignments}.{csv|xlsx}`
@@ -296,32 +206,14 @@ pub async fn export(
     check(&v, None)?;
     let state = st.hub.state(&id).await?;
     let head = state.head.hex();
-    let table = kind.table(&Input {
-        session: &state.session,
-        head: &head,
-        now: state.now,
-    });
+    let table = kind.table(&Input { session: &state.session, head: &head, now: state.now });
     let name = format!("{id}-{}.{ext}", kind.title());
     let ascii = format!("{id}-{slug}.{ext}");
     if ext == "csv" {
-        return Ok(respond(
-            table.to_csv(),
-            "text/csv; charset=utf-8",
-            "attachment",
-            &ascii,
-            &name,
-        ));
+        return Ok(respond(table.to_csv(), "text/csv; charset=utf-8", "attachment", &ascii, &name));
     }
-    let bytes = table
-        .to_xlsx()
-        .map_err(|e| DocError::Xlsx(format!("xlsx: {e}")))?;
-    Ok(respond(
-        bytes,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "attachment",
-        &ascii,
-        &name,
-    ))
+    let bytes = table.to_xlsx().map_err(|e| DocError::Xlsx(format!("xlsx: {e}")))?;
+    Ok(respond(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "attachment", &ascii, &name))
 }
 
 #[cfg(test)]
@@ -338,17 +230,11 @@ mod tests {
         assert!(!may_read(&unit, Some(&Document::Bulletin)));
         assert!(!may_read(&unit, None));
         for v in [Viewer::Moderator, Viewer::Auditor, Viewer::Office] {
-            assert!(
-                may_read(&v, Some(&Document::Bulletin))
-                    && may_read(&v, Some(&other))
-                    && may_read(&v, None)
-            );
+            assert!(may_read(&v, Some(&Document::Bulletin)) && may_read(&v, Some(&other)) && may_read(&v, None));
         }
-        for v in [
-            Viewer::Screen,
-            Viewer::VenueOperator(wz_domain::VenueId::new("baiyu")),
-            Viewer::Delegate(wz_domain::DelegateId::new("d001")),
-        ] {
+        for v in
+            [Viewer::Screen, Viewer::VenueOperator(wz_domain::VenueId::new("baiyu")), Viewer::Delegate(wz_domain::DelegateId::new("d001"))]
+        {
             assert!(!may_read(&v, Some(&Document::Bulletin)) && !may_read(&v, None));
         }
     }
@@ -362,9 +248,6 @@ mod tests {
 
     #[test]
     fn file_names_are_percent_encoded() {
-        assert_eq!(
-            filename_star("交办函.pdf"),
-            "UTF-8''%E4%BA%A4%E5%8A%9E%E5%87%BD.pdf"
-        );
+        assert_eq!(filename_star("交办函.pdf"), "UTF-8''%E4%BA%A4%E5%8A%9E%E5%87%BD.pdf");
     }
 }

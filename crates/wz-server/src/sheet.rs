@@ -71,7 +71,13 @@ pub fn matches(r: &[String; 7], filter: &str) -> bool {
 
 /// Appends credentials to the session's sheet (creating it with a header).
 /// Reissued credentials are appended: the last line of a key wins.
-pub fn append(data_dir: &Path, session: &str, who: &dyn Fn(&PrincipalKey) -> Who, creds: &[Credential], base: &str) -> std::io::Result<PathBuf> {
+pub fn append(
+    data_dir: &Path,
+    session: &str,
+    who: &dyn Fn(&PrincipalKey) -> Who,
+    creds: &[Credential],
+    base: &str,
+) -> std::io::Result<PathBuf> {
     let p = path(data_dir, session);
     std::fs::create_dir_all(p.parent().expect("has parent"))?;
     let new = !p.exists();
@@ -100,7 +106,7 @@ pub fn append(data_dir: &Path, session: &str, who: &dyn Fn(&PrincipalKey) -> Who
             w2.venue_name,
             c.code().to_string(),
         ])
-            .map_err(std::io::Error::other)?;
+        .map_err(std::io::Error::other)?;
     }
     f.write_all(&w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?)?;
     f.sync_all()?;
@@ -143,7 +149,9 @@ mod tests {
             Credential { key: PrincipalKey::Delegate(wz_domain::DelegateId::new("d002")), token: "t2".into() },
         ];
         let who = |k: &PrincipalKey| match k {
-            PrincipalKey::Operator(_) => Who { name: "白羽街道 联络员".into(), venue: "baiyu".into(), venue_name: "白羽街道".into() },
+            PrincipalKey::Operator(_) => {
+                Who { name: "白羽街道 联络员".into(), venue: "baiyu".into(), venue_name: "白羽街道".into() }
+            }
             _ => Who { name: "钱秀英".into(), venue: "baiyu".into(), venue_name: "白羽街道".into() },
         };
         append(dir.path(), "s", &who, &creds, "http://x").unwrap();
@@ -157,4 +165,3 @@ mod tests {
         assert_eq!(rows.iter().filter(|r| matches(r, "白羽街道")).count(), 2);
     }
 }
-

@@ -22,8 +22,8 @@ use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use std::future::Future;
 use tokio_tungstenite::WebSocketStream;
-use tungstenite::protocol::{Role, WebSocketConfig};
 use tracing::debug;
+use tungstenite::protocol::{Role, WebSocketConfig};
 
 /// An upgraded connection.
 pub type Socket = WebSocketStream<TokioIo<Upgraded>>;
@@ -63,12 +63,7 @@ impl IntoResponse for Rejection {
 
 /// Whether any comma-separated token of `name` equals `token`, ignoring case.
 fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
-    headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
+    headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for WsUpgrade {
@@ -142,7 +137,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_that_is_not_a_handshake_is_refused_with_its_reason() {
-        let good = [("connection", "Upgrade"), ("upgrade", "websocket"), ("sec-websocket-version", "13"), ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")];
+        let good = [
+            ("connection", "Upgrade"),
+            ("upgrade", "websocket"),
+            ("sec-websocket-version", "13"),
+            ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ];
         assert_eq!(extract(Method::POST, &good).await.err(), Some(Rejection::MethodNotGet));
         assert_eq!(extract(Method::GET, &good[1..]).await.err(), Some(Rejection::NoConnectionUpgrade));
         let mut v12 = good;

@@ -20,8 +20,8 @@ use futures_util::future::{AbortHandle, Abortable};
 use futures_util::stream::FuturesUnordered;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::OnceLock;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use tokio::sync::{mpsc, oneshot};
@@ -162,7 +162,10 @@ impl Future for Turn {
 /// A running writer: its result, and dropping it stops the writer.
 pub enum WriterHandle<T> {
     Task(AbortOnDropHandle<T>),
-    Shard { end: oneshot::Receiver<T>, abort: AbortHandle },
+    Shard {
+        end: oneshot::Receiver<T>,
+        abort: AbortHandle,
+    },
     /// It could not be started.
     Gone,
 }
@@ -207,7 +210,12 @@ mod tests {
         let (dropped_tx, dropped) = oneshot::channel::<()>();
         // The writer holds `dropped_tx`: once it is stopped, the sender is
         // dropped and `dropped` resolves with an error.
-        let h = writers.run(true, async move { std::future::pending::<()>().await; drop(dropped_tx) }).await;
+        let h = writers
+            .run(true, async move {
+                std::future::pending::<()>().await;
+                drop(dropped_tx)
+            })
+            .await;
         drop(h);
         assert!(dropped.await.is_err());
     }

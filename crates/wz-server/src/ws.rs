@@ -25,6 +25,7 @@
 
 use crate::app::{AppState, SocketLimits};
 use crate::upgrade::{Socket, WsUpgrade};
+use crate::writers::{WriterHandle, Writers};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -36,12 +37,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
-use crate::writers::{WriterHandle, Writers};
 use tracing::debug;
 use tungstenite::Message;
 use tungstenite::Utf8Bytes;
-use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::protocol::frame::Frame;
+use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use wz_hub::{ConnReceiver, ConnSender, Connection, Outbound};
 use wz_protocol::server::{ErrorDto, ServerMessage};
@@ -126,36 +126,36 @@ pub async fn upgrade(
         .max_message_size(Some(max))
         .max_frame_size(Some(max));
     ws.on_upgrade(config, move |mut socket: Socket| async move {
-            // Browsers cannot read an HTTP status of a failed upgrade, so an
-            // unknown credential gets a documented close code instead.
-            let Some(principal) = principal else {
-                let _ = socket.send(close_message(Close::from(CloseCode::Unauthorized))).await;
+        // Browsers cannot read an HTTP status of a failed upgrade, so an
+        // unknown credential gets a documented close code instead.
+        let Some(principal) = principal else {
+            let _ = socket.send(close_message(Close::from(CloseCode::Unauthorized))).await;
+            return;
+        };
+        let from = match from {
+            Ok(from) => from,
+            Err(bad) => {
+                debug!(parameter = bad.parameter, "malformed /ws query");
+                let e = ServerMessage::Error(ErrorDto::new(None, ErrorCode::BadMessage, bad.message));
+                let _ = socket.send(Message::Text(e.encode().into())).await;
+                let _ = socket.send(close_message(Close::from(CloseCode::BadRequest))).await;
                 return;
-            };
-            let from = match from {
-                Ok(from) => from,
-                Err(bad) => {
-                    debug!(parameter = bad.parameter, "malformed /ws query");
-                    let e = ServerMessage::Error(ErrorDto::new(None, ErrorCode::BadMessage, bad.message));
-                    let _ = socket.send(Message::Text(e.encode().into())).await;
-                    let _ = socket.send(close_message(Close::from(CloseCode::BadRequest))).await;
-                    return;
-                }
-            };
-            let conn = match st.hub.connect(&principal, from).await {
-                Ok(c) => c,
-                Err(e) => {
-                    debug!(error = %e, "connect refused");
-                    let _ = socket.send(close_message(Close::from(CloseCode::GoingAway))).await;
-                    return;
-                }
-            };
-            // Authenticated: out of the listener's cap of unauthenticated
-            // connections; `admission` keeps the total place until the end.
-            admission.authenticated();
-            let (sink, stream) = socket.split();
-            run_socket(sink, stream, conn, st.limits.clone(), st.limiter.clone(), &st.writers).await;
-        })
+            }
+        };
+        let conn = match st.hub.connect(&principal, from).await {
+            Ok(c) => c,
+            Err(e) => {
+                debug!(error = %e, "connect refused");
+                let _ = socket.send(close_message(Close::from(CloseCode::GoingAway))).await;
+                return;
+            }
+        };
+        // Authenticated: out of the listener's cap of unauthenticated
+        // connections; `admission` keeps the total place until the end.
+        admission.authenticated();
+        let (sink, stream) = socket.split();
+        run_socket(sink, stream, conn, st.limits.clone(), st.limiter.clone(), &st.writers).await;
+    })
 }
 
 /// A close frame's code and reason.
@@ -369,10 +369,7 @@ async fn linger<R>(stream: &mut R, deadline: Instant)
 where
     R: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
-    let _ = tokio::time::timeout_at(deadline, async {
-        while let Some(Ok(_)) = stream.next().await {}
-    })
-    .await;
+    let _ = tokio::time::timeout_at(deadline, async { while let Some(Ok(_)) = stream.next().await {} }).await;
 }
 
 /// The writer's end, once: pending while it runs, and forever after it was seen.
@@ -428,7 +425,12 @@ where
 }
 
 /// Writes `first` and whatever else is queued, then flushes once.
-async fn write_batch<W: Sink<Message> + Unpin>(sink: &mut W, receiver: &mut ConnReceiver, first: bytes::Bytes, limit: Duration) -> Result<(), ()> {
+async fn write_batch<W: Sink<Message> + Unpin>(
+    sink: &mut W,
+    receiver: &mut ConnReceiver,
+    first: bytes::Bytes,
+    limit: Duration,
+) -> Result<(), ()> {
     timed(limit, feed(sink, first)).await?;
     while let Some(more) = receiver.try_next() {
         timed(limit, feed(sink, more)).await?;

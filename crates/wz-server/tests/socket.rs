@@ -2,7 +2,6 @@
 //! frames out, rate limiting (every frame counts), pings, the idle timeout and
 //! the write deadline (with paused time), and the outbound queue's byte bound.
 
-use tungstenite::Message;
 use futures_channel::mpsc;
 use futures_util::StreamExt;
 use governor::{Quota, RateLimiter};
@@ -10,6 +9,7 @@ use serde_json::Value;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
+use tungstenite::Message;
 use wz_hub::{Hub, HubConfig, PrincipalKey};
 use wz_server::app::SocketLimits;
 use wz_server::ws::run_socket;
@@ -34,7 +34,11 @@ async fn demo_hub(config: HubConfig) -> (Hub, wz_hub::Principal) {
 }
 
 /// Runs the socket loop for the moderator, writing into `sink`.
-async fn start<W>(limits: SocketLimits, burst: u32, sink: W) -> (mpsc::UnboundedSender<Result<Message, tungstenite::Error>>, tokio::task::JoinHandle<()>)
+async fn start<W>(
+    limits: SocketLimits,
+    burst: u32,
+    sink: W,
+) -> (mpsc::UnboundedSender<Result<Message, tungstenite::Error>>, tokio::task::JoinHandle<()>)
 where
     W: futures_util::Sink<Message> + Unpin + Send + 'static,
 {

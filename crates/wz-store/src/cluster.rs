@@ -45,6 +45,10 @@ pub struct Cursor {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ends {
     pub inbox: String,
+    /// Where the inbox stood `lookback` ago (by the store's clock): a new
+    /// owner reads from here, so commands forwarded while no node owned the
+    /// session (a failover, a session just created) are not lost.
+    pub inbox_recent: String,
     pub replies: String,
     pub presence: String,
 }
@@ -122,8 +126,9 @@ pub trait Cluster: Send + Sync + 'static {
     async fn send(&self, session: &str, messages: Vec<Message>) -> Result<(), StoreError>;
 
     /// The current ends of the session's inbox, of `node`'s replies and of
-    /// the presence reports: where a reader starts to see only what comes next.
-    async fn ends(&self, session: &str, node: &str) -> Result<Ends, StoreError>;
+    /// the presence reports: where a reader starts to see only what comes
+    /// next; and where the inbox stood `lookback` ago.
+    async fn ends(&self, session: &str, node: &str, lookback: Duration) -> Result<Ends, StoreError>;
 
     /// Tells every node something (opaque bytes).
     async fn notify(&self, notice: Bytes) -> Result<(), StoreError>;

@@ -39,8 +39,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use redb::{
-    CommitError, Database, DatabaseError, ReadableDatabase, ReadableTable, StorageError,
-    TableDefinition, TableError, TableHandle, TransactionError,
+    CommitError, Database, DatabaseError, ReadableDatabase, ReadableTable, StorageError, TableDefinition, TableError, TableHandle,
+    TransactionError,
 };
 use std::collections::BTreeMap;
 
@@ -81,9 +81,7 @@ pub struct EmbeddedStore {
 
 impl std::fmt::Debug for EmbeddedStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedStore")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
+        f.debug_struct("EmbeddedStore").field("path", &self.path).finish_non_exhaustive()
     }
 }
 
@@ -124,29 +122,20 @@ impl EmbeddedStore {
     /// [`StoreError::Corrupt`] if the file is damaged, is not a Wenzheng file,
     /// or has a different format version.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Unavailable(format!("cannot create data dir {}: {e}", dir.display()))
-        })?;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(format!("cannot create data dir {}: {e}", dir.display())))?;
         let path = dir.join(FILE_NAME);
         // A plain redb open trusts the file and may panic on damage done
         // outside redb (a bad disk, a careless copy). Checking on open turns
         // that into a clean `Corrupt` at startup, before the session begins;
         // the files are small enough that the extra read is negligible.
-        let db = Database::builder()
-            .set_check_integrity_on_open(true)
-            .create(&path)
-            .map_err(|e| match e {
-                DatabaseError::DatabaseAlreadyOpen => StoreError::Unavailable(format!(
-                    "{} is already open: one server owns a data dir",
-                    path.display()
-                )),
-                other => in_file(&path, other.into_store_error()),
-            })?;
+        let db = Database::builder().set_check_integrity_on_open(true).create(&path).map_err(|e| match e {
+            DatabaseError::DatabaseAlreadyOpen => {
+                StoreError::Unavailable(format!("{} is already open: one server owns a data dir", path.display()))
+            }
+            other => in_file(&path, other.into_store_error()),
+        })?;
         init_or_check_format(&db).map_err(|e| in_file(&path, e))?;
-        Ok(Self {
-            db: Arc::new(db),
-            path,
-        })
+        Ok(Self { db: Arc::new(db), path })
     }
 
     /// Path of the database file, for logs.
@@ -161,9 +150,7 @@ impl EmbeddedStore {
         F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
     {
         let db = Arc::clone(&self.db);
-        tokio::task::spawn_blocking(move || f(&db))
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+        tokio::task::spawn_blocking(move || f(&db)).await.map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
     }
 }
 
@@ -172,28 +159,20 @@ impl EmbeddedStore {
 fn init_or_check_format(db: &Database) -> Result<(), StoreError> {
     let txn = db.begin_write().store()?;
     {
-        let existing: Vec<String> = txn
-            .list_tables()
-            .store()?
-            .map(|t| t.name().to_owned())
-            .collect();
+        let existing: Vec<String> = txn.list_tables().store()?.map(|t| t.name().to_owned()).collect();
         let mut meta = txn.open_table(META).store()?;
         let stored = meta.get(FORMAT_KEY).store()?.map(|v| v.value());
         match stored {
             Some(FORMAT_VERSION) => {}
             Some(other) => {
-                return Err(StoreError::Corrupt(format!(
-                    "format version {other}, this build only reads version {FORMAT_VERSION}"
-                )));
+                return Err(StoreError::Corrupt(format!("format version {other}, this build only reads version {FORMAT_VERSION}")));
             }
             None if existing.is_empty() => {
                 meta.insert(FORMAT_KEY, FORMAT_VERSION).store()?;
             }
             None => {
                 // Tables but no version: some other program's redb file.
-                return Err(StoreError::Corrupt(format!(
-                    "no format record (tables: {existing:?}); not a Wenzheng data file"
-                )));
+                return Err(StoreError::Corrupt(format!("no format record (tables: {existing:?}); not a Wenzheng data file")));
             }
         }
         txn.open_table(SESSIONS).store()?;
@@ -213,10 +192,7 @@ fn event_keys(session: &str) -> std::ops::RangeInclusive<(&str, u64)> {
 
 /// Sequence number of the last stored event of `session` (0 if none). Because
 /// the log is gap-free from 1, this is also the number of stored events.
-fn last_seq(
-    events: &impl ReadableTable<(&'static str, u64), &'static [u8]>,
-    session: &str,
-) -> Result<u64, StoreError> {
+fn last_seq(events: &impl ReadableTable<(&'static str, u64), &'static [u8]>, session: &str) -> Result<u64, StoreError> {
     match events.range(event_keys(session)).store()?.next_back() {
         Some(entry) => Ok(entry.store()?.0.value().1),
         None => Ok(0),
@@ -243,10 +219,7 @@ fn session_entries<V: redb::Value + 'static, T>(
     Ok(out)
 }
 
-fn require_session(
-    sessions: &impl ReadableTable<&'static str, &'static [u8]>,
-    session: &str,
-) -> Result<(), StoreError> {
+fn require_session(sessions: &impl ReadableTable<&'static str, &'static [u8]>, session: &str) -> Result<(), StoreError> {
     match sessions.get(session).store()? {
         Some(_) => Ok(()),
         None => Err(StoreError::NotFound(session.to_owned())),
@@ -275,12 +248,7 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn append(
-        &self,
-        session: &str,
-        first_seq: u64,
-        records: Vec<Record>,
-    ) -> Result<(), StoreError> {
+    async fn append(&self, session: &str, first_seq: u64, records: Vec<Record>) -> Result<(), StoreError> {
         let session = session.to_owned();
         self.run(move |db| {
             let txn = db.begin_write().store()?;
@@ -292,30 +260,16 @@ impl Store for EmbeddedStore {
                     return Err(conflict(&session, len, first_seq));
                 }
                 let mut claims = txn.open_table(CLAIMS).store()?;
-                check_claims(&session, &records, |k| {
-                    Ok(claims
-                        .get((session.as_str(), k))
-                        .store()?
-                        .map(|v| v.value().to_owned()))
-                })?;
+                check_claims(&session, &records, |k| Ok(claims.get((session.as_str(), k)).store()?.map(|v| v.value().to_owned())))?;
                 let mut counters = txn.open_table(COUNTERS).store()?;
                 for (seq, r) in (first_seq..).zip(&records) {
-                    table
-                        .insert((session.as_str(), seq), r.data.as_ref())
-                        .store()?;
+                    table.insert((session.as_str(), seq), r.data.as_ref()).store()?;
                     if let Some((k, v)) = &r.claim {
-                        claims
-                            .insert((session.as_str(), k.as_str()), v.as_str())
-                            .store()?;
+                        claims.insert((session.as_str(), k.as_str()), v.as_str()).store()?;
                     }
                     if let Some(k) = &r.count {
-                        let n = counters
-                            .get((session.as_str(), k.as_str()))
-                            .store()?
-                            .map_or(0, |v| v.value());
-                        counters
-                            .insert((session.as_str(), k.as_str()), n + 1)
-                            .store()?;
+                        let n = counters.get((session.as_str(), k.as_str())).store()?.map_or(0, |v| v.value());
+                        counters.insert((session.as_str(), k.as_str()), n + 1).store()?;
                     }
                 }
             }
@@ -351,25 +305,13 @@ impl Store for EmbeddedStore {
                 // file was damaged or edited; returning a log with a hole in
                 // it would misnumber every later record.
                 if seq != want {
-                    return Err(StoreError::Corrupt(format!(
-                        "session {session}: expected event {want}, found {seq}"
-                    )));
+                    return Err(StoreError::Corrupt(format!("session {session}: expected event {want}, found {seq}")));
                 }
                 events.push(Bytes::copy_from_slice(value.value()));
             }
-            let claims =
-                session_entries(&txn.open_table(CLAIMS).store()?, &session, |v| v.to_owned())?
-                    .into_iter()
-                    .collect();
-            let counters = session_entries(&txn.open_table(COUNTERS).store()?, &session, |v| v)?
-                .into_iter()
-                .collect();
-            Ok(Some(StoredSession {
-                meta,
-                events,
-                claims,
-                counters,
-            }))
+            let claims = session_entries(&txn.open_table(CLAIMS).store()?, &session, |v| v.to_owned())?.into_iter().collect();
+            let counters = session_entries(&txn.open_table(COUNTERS).store()?, &session, |v| v)?.into_iter().collect();
+            Ok(Some(StoredSession { meta, events, claims, counters }))
         })
         .await
     }
@@ -379,20 +321,12 @@ impl Store for EmbeddedStore {
             let txn = db.begin_read().store()?;
             let sessions = txn.open_table(SESSIONS).store()?;
             // redb orders &str keys bytewise, which is exactly `String`'s `Ord`.
-            sessions
-                .iter()
-                .store()?
-                .map(|entry| Ok(entry.store()?.0.value().to_owned()))
-                .collect()
+            sessions.iter().store()?.map(|entry| Ok(entry.store()?.0.value().to_owned())).collect()
         })
         .await
     }
 
-    async fn put_credentials(
-        &self,
-        session: &str,
-        creds: Vec<(String, String)>,
-    ) -> Result<(), StoreError> {
+    async fn put_credentials(&self, session: &str, creds: Vec<(String, String)>) -> Result<(), StoreError> {
         let session = session.to_owned();
         self.run(move |db| {
             let txn = db.begin_write().store()?;
@@ -401,9 +335,7 @@ impl Store for EmbeddedStore {
                 let mut table = txn.open_table(CREDENTIALS).store()?;
                 // Inserted in order, so a principal given twice keeps its last hash.
                 for (principal, hash) in &creds {
-                    table
-                        .insert((session.as_str(), principal.as_str()), hash.as_str())
-                        .store()?;
+                    table.insert((session.as_str(), principal.as_str()), hash.as_str()).store()?;
                 }
             }
             if creds.is_empty() {
@@ -460,9 +392,7 @@ impl Store for EmbeddedStore {
             require_session(&txn.open_table(SESSIONS).store()?, &session)?;
             // Keys sort by session first, so this session's principals are one
             // contiguous run, in principal order.
-            session_entries(&txn.open_table(CREDENTIALS).store()?, &session, |v| {
-                v.to_owned()
-            })
+            session_entries(&txn.open_table(CREDENTIALS).store()?, &session, |v| v.to_owned())
         })
         .await
     }
@@ -483,9 +413,7 @@ impl Store for EmbeddedStore {
                     table.remove((session.as_str(), k.as_str())).store()?;
                 }
                 for (k, v) in &claims {
-                    table
-                        .insert((session.as_str(), k.as_str()), v.as_str())
-                        .store()?;
+                    table.insert((session.as_str(), k.as_str()), v.as_str()).store()?;
                 }
                 let mut table = txn.open_table(COUNTERS).store()?;
                 for (k, ()) in session_entries(&table, &session, |_| ())? {
@@ -539,14 +467,12 @@ impl IntoStoreError for StorageError {
             // redb reports "this is not a redb file" (bad magic number etc.)
             // as an I/O error of kind InvalidData; real device failures come
             // through as other kinds and stay retryable below.
-            StorageError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                StoreError::Corrupt(e.to_string())
-            }
+            StorageError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => StoreError::Corrupt(e.to_string()),
             // After an I/O error redb refuses further writes until reopened;
             // say so, since retrying in-process will not help.
-            StorageError::PreviousIo => StoreError::Unavailable(
-                "an earlier I/O error disabled the database; restart the server".to_owned(),
-            ),
+            StorageError::PreviousIo => {
+                StoreError::Unavailable("an earlier I/O error disabled the database; restart the server".to_owned())
+            }
             // Io (disk full, device error), closed database, poisoned lock,
             // and ValueTooLarge (> 3 GiB: unreachable behind the server's frame
             // limits) all mean "this write did not happen".
@@ -593,9 +519,7 @@ impl IntoStoreError for DatabaseError {
     fn into_store_error(self) -> StoreError {
         match self {
             DatabaseError::Storage(e) => e.into_store_error(),
-            e @ (DatabaseError::UpgradeRequired(_) | DatabaseError::RepairAborted) => {
-                StoreError::Corrupt(e.to_string())
-            }
+            e @ (DatabaseError::UpgradeRequired(_) | DatabaseError::RepairAborted) => StoreError::Corrupt(e.to_string()),
             other => StoreError::Unavailable(other.to_string()),
         }
     }

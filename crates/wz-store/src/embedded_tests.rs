@@ -37,47 +37,20 @@ async fn everything_survives_reopen() {
     let events: Vec<Bytes> = (1..=5).map(|i| Bytes::from(format!("e{i}"))).collect();
     {
         let store = EmbeddedStore::open(dir.path()).unwrap();
-        store
-            .create_session("s2", Bytes::from_static(b"m2"))
-            .await
-            .unwrap();
-        store
-            .create_session("s1", Bytes::from_static(b"m1\0"))
-            .await
-            .unwrap();
+        store.create_session("s2", Bytes::from_static(b"m2")).await.unwrap();
+        store.create_session("s1", Bytes::from_static(b"m1\0")).await.unwrap();
         store.append("s1", 1, recs(&events[..2])).await.unwrap();
         let mut batch = recs(&events[2..]);
         batch[0].claim = Some(pair("ballot:d017", "yes"));
         batch[0].count = Some("yes".to_owned());
         batch[1].count = Some("yes".to_owned());
         store.append("s1", 3, batch).await.unwrap();
-        store
-            .reset_derived(
-                "s2",
-                BTreeMap::from([pair("repaired", "v")]),
-                BTreeMap::from([("n".to_owned(), 4)]),
-            )
-            .await
-            .unwrap();
-        store
-            .put_credentials("s1", vec![pair("chair", "old"), pair("delegate:d017", "h")])
-            .await
-            .unwrap();
-        store
-            .put_credentials("s1", vec![pair("chair", "new")])
-            .await
-            .unwrap();
-        store
-            .put_attachment("s1", "photo", Bytes::from_static(b"\xff\xd8\xff\0jpeg"))
-            .await
-            .unwrap();
+        store.reset_derived("s2", BTreeMap::from([pair("repaired", "v")]), BTreeMap::from([("n".to_owned(), 4)])).await.unwrap();
+        store.put_credentials("s1", vec![pair("chair", "old"), pair("delegate:d017", "h")]).await.unwrap();
+        store.put_credentials("s1", vec![pair("chair", "new")]).await.unwrap();
+        store.put_attachment("s1", "photo", Bytes::from_static(b"\xff\xd8\xff\0jpeg")).await.unwrap();
         // A rejected batch must not reappear after reopen either.
-        assert!(
-            store
-                .append("s1", 2, vec![Record::new(Bytes::from_static(b"late"))])
-                .await
-                .is_err()
-        );
+        assert!(store.append("s1", 2, vec![Record::new(Bytes::from_static(b"late"))]).await.is_err());
     }
     let store = EmbeddedStore::open(dir.path()).unwrap();
     assert_eq!(store.sessions().await.unwrap(), ["s1", "s2"]);
@@ -86,23 +59,14 @@ async fn everything_survives_reopen() {
     assert_eq!(s1.events, events);
     assert_eq!(s1.claims, BTreeMap::from([pair("ballot:d017", "yes")]));
     assert_eq!(s1.counters, BTreeMap::from([("yes".to_owned(), 2)]));
-    assert_eq!(
-        store.credentials("s1").await.unwrap(),
-        [pair("chair", "new"), pair("delegate:d017", "h")]
-    );
-    assert_eq!(
-        store.attachment("s1", "photo").await.unwrap(),
-        Some(Bytes::from_static(b"\xff\xd8\xff\0jpeg"))
-    );
+    assert_eq!(store.credentials("s1").await.unwrap(), [pair("chair", "new"), pair("delegate:d017", "h")]);
+    assert_eq!(store.attachment("s1", "photo").await.unwrap(), Some(Bytes::from_static(b"\xff\xd8\xff\0jpeg")));
     let s2 = store.load("s2").await.unwrap().unwrap();
     assert!(s2.events.is_empty());
     assert_eq!(s2.claims, BTreeMap::from([pair("repaired", "v")]));
     assert_eq!(s2.counters, BTreeMap::from([("n".to_owned(), 4)]));
     // The sequence continues where it stopped before the restart.
-    store
-        .append("s1", 6, vec![Record::new(Bytes::from_static(b"e6"))])
-        .await
-        .unwrap();
+    store.append("s1", 6, vec![Record::new(Bytes::from_static(b"e6"))]).await.unwrap();
     assert_eq!(store.load("s1").await.unwrap().unwrap().events.len(), 6);
 }
 
@@ -121,22 +85,13 @@ fn other_format_version_is_refused() {
     let dir = TempDir::new().unwrap();
     drop(EmbeddedStore::open(dir.path()).unwrap());
     tamper(dir.path(), |txn| {
-        txn.open_table(META)
-            .unwrap()
-            .insert(FORMAT_KEY, FORMAT_VERSION + 1)
-            .unwrap();
+        txn.open_table(META).unwrap().insert(FORMAT_KEY, FORMAT_VERSION + 1).unwrap();
     });
     expect_corrupt(EmbeddedStore::open(dir.path()), "format version 2");
     // Refusing must not rewrite the record: a newer binary can still open it.
     let db = Database::create(dir.path().join(FILE_NAME)).unwrap();
     let txn = db.begin_read().unwrap();
-    let version = txn
-        .open_table(META)
-        .unwrap()
-        .get(FORMAT_KEY)
-        .unwrap()
-        .unwrap()
-        .value();
+    let version = txn.open_table(META).unwrap().get(FORMAT_KEY).unwrap().unwrap().value();
     assert_eq!(version, FORMAT_VERSION + 1);
 }
 
@@ -155,10 +110,7 @@ fn wrongly_typed_table_is_refused() {
     let dir = TempDir::new().unwrap();
     let meta_as_text: TableDefinition<&str, &str> = TableDefinition::new("meta");
     tamper(dir.path(), |txn| {
-        txn.open_table(meta_as_text)
-            .unwrap()
-            .insert(FORMAT_KEY, "1")
-            .unwrap();
+        txn.open_table(meta_as_text).unwrap().insert(FORMAT_KEY, "1").unwrap();
     });
     expect_corrupt(EmbeddedStore::open(dir.path()), "");
 }
@@ -191,11 +143,7 @@ async fn gap_in_stored_log_is_corrupt_not_silently_renumbered() {
     {
         let store = EmbeddedStore::open(dir.path()).unwrap();
         store.create_session("s1", Bytes::new()).await.unwrap();
-        let evs = vec![
-            Bytes::from_static(b"1"),
-            Bytes::from_static(b"2"),
-            Bytes::from_static(b"3"),
-        ];
+        let evs = vec![Bytes::from_static(b"1"), Bytes::from_static(b"2"), Bytes::from_static(b"3")];
         store.append("s1", 1, recs(&evs)).await.unwrap();
     }
     tamper(dir.path(), |txn| {

@@ -66,11 +66,7 @@ pub enum StoreError {
     NotFound(String),
     /// The log already holds events past `expected`: another writer got there first.
     #[error("append conflict on {session}: expected next seq {expected}, got {got}")]
-    Conflict {
-        session: String,
-        expected: u64,
-        got: u64,
-    },
+    Conflict { session: String, expected: u64, got: u64 },
     /// Backend unreachable or failing; retryable.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -80,11 +76,7 @@ pub enum StoreError {
     /// A record's claim is already held: e.g. a second ballot for the same
     /// (evaluation, unit, delegate). Nothing of the append was written.
     #[error("claim {key} of {session} is already held by {held_by}")]
-    Claimed {
-        session: String,
-        key: String,
-        held_by: String,
-    },
+    Claimed { session: String, key: String, held_by: String },
     /// Other bytes are already stored under this attachment id: ids are
     /// write-once (the caller derives them from the content).
     #[error("attachment {id} of {session} already holds other bytes")]
@@ -122,11 +114,7 @@ pub struct Record {
 
 impl Record {
     pub fn new(data: impl Into<Bytes>) -> Self {
-        Self {
-            data: data.into(),
-            claim: None,
-            count: None,
-        }
+        Self { data: data.into(), claim: None, count: None }
     }
 }
 
@@ -173,12 +161,7 @@ pub trait Store: Send + Sync + 'static {
     /// NotFound if the session does not exist. When this returns Ok, the records are durable
     /// (fsync'd for the embedded store, AOF-fsync'd for Redis with `appendfsync always`).
     /// An empty `records` vec is Ok and a no-op (still checks existence and first_seq).
-    async fn append(
-        &self,
-        session: &str,
-        first_seq: u64,
-        records: Vec<Record>,
-    ) -> Result<(), StoreError>;
+    async fn append(&self, session: &str, first_seq: u64, records: Vec<Record>) -> Result<(), StoreError>;
 
     /// Replaces all claims and counters of a session: the operator's repair
     /// after a start-up cross-check found them disagreeing with the log (the
@@ -200,11 +183,7 @@ pub trait Store: Send + Sync + 'static {
     /// Replacing revokes the old credential. NotFound if the session does not exist.
     /// All pairs are written together or not at all; if a principal appears
     /// twice in `creds`, the later pair wins.
-    async fn put_credentials(
-        &self,
-        session: &str,
-        creds: Vec<(String, String)>,
-    ) -> Result<(), StoreError>;
+    async fn put_credentials(&self, session: &str, creds: Vec<(String, String)>) -> Result<(), StoreError>;
 
     /// All (principal, hash) pairs of a session, sorted by principal.
     /// NotFound if the session does not exist (an unknown session is a caller
@@ -259,11 +238,7 @@ pub(crate) fn check_claims(
                 None => held(key)?,
             };
             if let Some(held_by) = holder {
-                return Err(StoreError::Claimed {
-                    session: session.to_owned(),
-                    key: key.clone(),
-                    held_by,
-                });
+                return Err(StoreError::Claimed { session: session.to_owned(), key: key.clone(), held_by });
             }
             seen.insert(key.as_str(), value.clone());
         }
@@ -292,9 +267,5 @@ pub(crate) fn attachment_write(session: &str, id: &str, held: Option<&[u8]>, dat
 /// the field order (`expected` = what the log needs, `got` = what was asked)
 /// from drifting between them.
 pub(crate) fn conflict(session: &str, stored_len: u64, first_seq: u64) -> StoreError {
-    StoreError::Conflict {
-        session: session.to_owned(),
-        expected: stored_len + 1,
-        got: first_seq,
-    }
+    StoreError::Conflict { session: session.to_owned(), expected: stored_len + 1, got: first_seq }
 }

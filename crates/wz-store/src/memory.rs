@@ -56,10 +56,7 @@ impl MemoryStore {
     }
 
     fn session_mut<'a>(inner: &'a mut Inner, session: &str) -> Result<&'a mut Session, StoreError> {
-        inner
-            .sessions
-            .get_mut(session)
-            .ok_or_else(|| StoreError::NotFound(session.to_owned()))
+        inner.sessions.get_mut(session).ok_or_else(|| StoreError::NotFound(session.to_owned()))
     }
 }
 
@@ -74,22 +71,11 @@ impl Store for MemoryStore {
         if inner.sessions.contains_key(session) {
             return Err(StoreError::AlreadyExists(session.to_owned()));
         }
-        inner.sessions.insert(
-            session.to_owned(),
-            Session {
-                meta,
-                ..Session::default()
-            },
-        );
+        inner.sessions.insert(session.to_owned(), Session { meta, ..Session::default() });
         Ok(())
     }
 
-    async fn append(
-        &self,
-        session: &str,
-        first_seq: u64,
-        records: Vec<Record>,
-    ) -> Result<(), StoreError> {
+    async fn append(&self, session: &str, first_seq: u64, records: Vec<Record>) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let s = Self::session_mut(&mut inner, session)?;
         let len = s.events.len() as u64;
@@ -138,11 +124,7 @@ impl Store for MemoryStore {
         Ok(self.lock().sessions.keys().cloned().collect())
     }
 
-    async fn put_credentials(
-        &self,
-        session: &str,
-        creds: Vec<(String, String)>,
-    ) -> Result<(), StoreError> {
+    async fn put_credentials(&self, session: &str, creds: Vec<(String, String)>) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let s = Self::session_mut(&mut inner, session)?;
         // `extend` inserts in order, so a principal given twice ends up with
@@ -153,14 +135,8 @@ impl Store for MemoryStore {
 
     async fn credentials(&self, session: &str) -> Result<Vec<(String, String)>, StoreError> {
         let inner = self.lock();
-        let s = inner
-            .sessions
-            .get(session)
-            .ok_or_else(|| StoreError::NotFound(session.to_owned()))?;
-        Ok(s.credentials
-            .iter()
-            .map(|(p, h)| (p.clone(), h.clone()))
-            .collect())
+        let s = inner.sessions.get(session).ok_or_else(|| StoreError::NotFound(session.to_owned()))?;
+        Ok(s.credentials.iter().map(|(p, h)| (p.clone(), h.clone())).collect())
     }
 
     async fn put_attachment(&self, session: &str, id: &str, data: Bytes) -> Result<(), StoreError> {

@@ -333,9 +333,7 @@ pub struct RedisStore {
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisStore")
-            .field("url", &self.url)
-            .finish_non_exhaustive()
+        f.debug_struct("RedisStore").field("url", &self.url).finish_non_exhaustive()
     }
 }
 
@@ -379,8 +377,7 @@ impl RedisStore {
     /// another layout version.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let shown = redact(url);
-        let client = ::redis::Client::open(url)
-            .map_err(|e| StoreError::Unavailable(format!("invalid Redis URL {shown}: {e}")))?;
+        let client = ::redis::Client::open(url).map_err(|e| StoreError::Unavailable(format!("invalid Redis URL {shown}: {e}")))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
@@ -405,10 +402,7 @@ impl RedisStore {
     async fn check_format(&self) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         let get = || ::redis::cmd("GET").arg(FORMAT_KEY).clone();
-        let mut stored = bytes_of(
-            get().query_async(&mut conn).await.map_err(store_error)?,
-            FORMAT_KEY,
-        )?;
+        let mut stored = bytes_of(get().query_async(&mut conn).await.map_err(store_error)?, FORMAT_KEY)?;
         if stored.is_none() {
             // A fresh database (written only when missing, so a Redis that is
             // full can still be connected to once it has been used).
@@ -438,16 +432,10 @@ impl RedisStore {
     /// [`RedisPersistence::problems`].
     pub async fn persistence(&self) -> Result<RedisPersistence, StoreError> {
         let mut out = RedisPersistence::default();
-        for (name, slot) in [
-            ("appendonly", &mut out.appendonly),
-            ("appendfsync", &mut out.appendfsync),
-            ("maxmemory-policy", &mut out.maxmemory_policy),
-        ] {
-            let reply: Result<Value, RedisError> = ::redis::cmd("CONFIG")
-                .arg("GET")
-                .arg(name)
-                .query_async(&mut self.conn.clone())
-                .await;
+        for (name, slot) in
+            [("appendonly", &mut out.appendonly), ("appendfsync", &mut out.appendfsync), ("maxmemory-policy", &mut out.maxmemory_policy)]
+        {
+            let reply: Result<Value, RedisError> = ::redis::cmd("CONFIG").arg("GET").arg(name).query_async(&mut self.conn.clone()).await;
             match reply {
                 Ok(v) => *slot = config_value(v, name),
                 // A reply from the server (unknown command, NOPERM): Redis is
@@ -493,11 +481,7 @@ impl RedisStore {
                 (false, true) => "n",
                 (false, false) => "",
             };
-            inv.arg(r.data.as_ref())
-                .arg(flags)
-                .arg(claim_key)
-                .arg(claim_value)
-                .arg(r.count.as_deref().unwrap_or(""));
+            inv.arg(r.data.as_ref()).arg(flags).arg(claim_key).arg(claim_value).arg(r.count.as_deref().unwrap_or(""));
         }
         let status = strings_of(self.run_script(&inv).await?, "append status")?;
         match status.iter().map(String::as_str).collect::<Vec<_>>()[..] {
@@ -505,29 +489,19 @@ impl RedisStore {
             ["not_found"] => Err(StoreError::NotFound(session.to_owned())),
             ["fenced", why] => Err(StoreError::Fenced { session: session.to_owned(), detail: why.to_owned() }),
             ["conflict", len] => {
-                let len: u64 = len.parse().map_err(|_| {
-                    StoreError::Corrupt(format!("append: bad log length {len:?} from Redis"))
-                })?;
+                let len: u64 = len.parse().map_err(|_| StoreError::Corrupt(format!("append: bad log length {len:?} from Redis")))?;
                 Err(crate::conflict(session, len, first_seq))
             }
-            ["claimed", key, held_by] => Err(StoreError::Claimed {
-                session: session.to_owned(),
-                key: key.to_owned(),
-                held_by: held_by.to_owned(),
-            }),
-            ["corrupt", message] => {
-                Err(StoreError::Corrupt(format!("session {session}: {message}")))
+            ["claimed", key, held_by] => {
+                Err(StoreError::Claimed { session: session.to_owned(), key: key.to_owned(), held_by: held_by.to_owned() })
             }
-            _ => Err(StoreError::Corrupt(format!(
-                "append: unexpected status {status:?} from Redis"
-            ))),
+            ["corrupt", message] => Err(StoreError::Corrupt(format!("session {session}: {message}"))),
+            _ => Err(StoreError::Corrupt(format!("append: unexpected status {status:?} from Redis"))),
         }
     }
 
     pub(crate) async fn run_script(&self, inv: &::redis::ScriptInvocation<'_>) -> Result<Value, StoreError> {
-        inv.invoke_async(&mut self.conn.clone())
-            .await
-            .map_err(store_error)
+        inv.invoke_async(&mut self.conn.clone()).await.map_err(store_error)
     }
 }
 
@@ -589,12 +563,8 @@ impl Store for RedisStore {
         let keys = Keys::of(session);
         // Registered first: a failure between the two leaves an id without
         // a session, which `sessions` skips, never a session nobody lists.
-        let _: Value = ::redis::cmd("SADD")
-            .arg(SESSIONS_KEY)
-            .arg(session)
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(store_error)?;
+        let _: Value =
+            ::redis::cmd("SADD").arg(SESSIONS_KEY).arg(session).query_async(&mut self.conn.clone()).await.map_err(store_error)?;
         let mut inv = CREATE.prepare_invoke();
         inv.key(&keys.meta).arg(meta.as_ref());
         match int_of(self.run_script(&inv).await?, "create")? {
@@ -603,12 +573,7 @@ impl Store for RedisStore {
         }
     }
 
-    async fn append(
-        &self,
-        session: &str,
-        first_seq: u64,
-        records: Vec<Record>,
-    ) -> Result<(), StoreError> {
+    async fn append(&self, session: &str, first_seq: u64, records: Vec<Record>) -> Result<(), StoreError> {
         self.append_with(session, None, first_seq, records).await
     }
 
@@ -620,10 +585,7 @@ impl Store for RedisStore {
     ) -> Result<(), StoreError> {
         let keys = Keys::of(session);
         let mut inv = RESET_DERIVED.prepare_invoke();
-        inv.key(&keys.meta)
-            .key(&keys.claims)
-            .key(&keys.counters)
-            .arg(claims.len());
+        inv.key(&keys.meta).key(&keys.claims).key(&keys.counters).arg(claims.len());
         for (k, v) in &claims {
             inv.arg(k).arg(v);
         }
@@ -656,16 +618,14 @@ impl Store for RedisStore {
         let Some(meta) = bytes_of(meta, "meta")? else {
             return Ok(None);
         };
-        let len = u64::try_from(int_of(len, "XLEN")?)
-            .map_err(|_| StoreError::Corrupt(format!("session {session}: negative log length")))?;
+        let len =
+            u64::try_from(int_of(len, "XLEN")?).map_err(|_| StoreError::Corrupt(format!("session {session}: negative log length")))?;
         let claims = string_pairs(claims, "claims")?.into_iter().collect();
         let counters = string_pairs(counters, "counters")?
             .into_iter()
             .map(|(k, v)| match v.parse::<u64>() {
                 Ok(n) => Ok((k, n)),
-                Err(_) => Err(StoreError::Corrupt(format!(
-                    "session {session}: counter {k:?} holds {v:?}, not a count"
-                ))),
+                Err(_) => Err(StoreError::Corrupt(format!("session {session}: counter {k:?} holds {v:?}, not a count"))),
             })
             .collect::<Result<_, _>>()?;
 
@@ -683,37 +643,21 @@ impl Store for RedisStore {
                 .map_err(store_error)?;
             let entries = array_of(chunk, "XRANGE")?;
             if entries.is_empty() {
-                return Err(StoreError::Corrupt(format!(
-                    "session {session}: log holds {len} events, but event {from} is missing"
-                )));
+                return Err(StoreError::Corrupt(format!("session {session}: log holds {len} events, but event {from} is missing")));
             }
             for entry in entries {
                 let want = events.len() as u64 + 1;
-                events.push(log_entry(entry, want).map_err(|m| {
-                    StoreError::Corrupt(format!("session {session}: event {want}: {m}"))
-                })?);
+                events.push(log_entry(entry, want).map_err(|m| StoreError::Corrupt(format!("session {session}: event {want}: {m}")))?);
             }
         }
         if events.len() as u64 != len {
-            return Err(StoreError::Corrupt(format!(
-                "session {session}: log holds {len} events, read {}",
-                events.len()
-            )));
+            return Err(StoreError::Corrupt(format!("session {session}: log holds {len} events, read {}", events.len())));
         }
-        Ok(Some(StoredSession {
-            meta,
-            events,
-            claims,
-            counters,
-        }))
+        Ok(Some(StoredSession { meta, events, claims, counters }))
     }
 
     async fn sessions(&self) -> Result<Vec<String>, StoreError> {
-        let members: Value = ::redis::cmd("SMEMBERS")
-            .arg(SESSIONS_KEY)
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(store_error)?;
+        let members: Value = ::redis::cmd("SMEMBERS").arg(SESSIONS_KEY).query_async(&mut self.conn.clone()).await.map_err(store_error)?;
         let mut ids = strings_of(members, SESSIONS_KEY)?;
         ids.sort();
         if ids.is_empty() {
@@ -724,22 +668,11 @@ impl Store for RedisStore {
         for id in &ids {
             exists.cmd("EXISTS").arg(Keys::of(id).meta);
         }
-        let found: Vec<i64> = exists
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(store_error)?;
-        Ok(ids
-            .into_iter()
-            .zip(found)
-            .filter_map(|(id, n)| (n == 1).then_some(id))
-            .collect())
+        let found: Vec<i64> = exists.query_async(&mut self.conn.clone()).await.map_err(store_error)?;
+        Ok(ids.into_iter().zip(found).filter_map(|(id, n)| (n == 1).then_some(id)).collect())
     }
 
-    async fn put_credentials(
-        &self,
-        session: &str,
-        creds: Vec<(String, String)>,
-    ) -> Result<(), StoreError> {
+    async fn put_credentials(&self, session: &str, creds: Vec<(String, String)>) -> Result<(), StoreError> {
         let keys = Keys::of(session);
         let mut inv = PUT_CREDENTIALS.prepare_invoke();
         inv.key(&keys.meta).key(&keys.creds);
@@ -791,15 +724,10 @@ impl Store for RedisStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let reply: Value = ::redis::cmd("PING")
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(store_error)?;
+        let reply: Value = ::redis::cmd("PING").query_async(&mut self.conn.clone()).await.map_err(store_error)?;
         match reply {
             Value::SimpleString(s) if s == "PONG" => Ok(()),
-            other => Err(StoreError::Unavailable(format!(
-                "unexpected PING reply from Redis: {other:?}"
-            ))),
+            other => Err(StoreError::Unavailable(format!("unexpected PING reply from Redis: {other:?}"))),
         }
     }
 }
@@ -894,9 +822,7 @@ pub(crate) fn bytes_of(v: Value, what: &str) -> Result<Option<Bytes>, StoreError
 
 pub(crate) fn string_of(v: Value, what: &str) -> Result<String, StoreError> {
     match v {
-        Value::BulkString(b) => {
-            String::from_utf8(b).map_err(|e| StoreError::Corrupt(format!("{what}: not UTF-8: {e}")))
-        }
+        Value::BulkString(b) => String::from_utf8(b).map_err(|e| StoreError::Corrupt(format!("{what}: not UTF-8: {e}"))),
         Value::SimpleString(s) => Ok(s),
         other => Err(corrupt(what, &other)),
     }
@@ -917,19 +843,13 @@ pub(crate) fn array_of(v: Value, what: &str) -> Result<Vec<Value>, StoreError> {
 }
 
 pub(crate) fn strings_of(v: Value, what: &str) -> Result<Vec<String>, StoreError> {
-    array_of(v, what)?
-        .into_iter()
-        .map(|s| string_of(s, what))
-        .collect()
+    array_of(v, what)?.into_iter().map(|s| string_of(s, what)).collect()
 }
 
 /// A hash: a flat array (RESP2) or a map (RESP3).
 fn string_pairs(v: Value, what: &str) -> Result<Vec<(String, String)>, StoreError> {
     match v {
-        Value::Map(pairs) => pairs
-            .into_iter()
-            .map(|(k, v)| Ok((string_of(k, what)?, string_of(v, what)?)))
-            .collect(),
+        Value::Map(pairs) => pairs.into_iter().map(|(k, v)| Ok((string_of(k, what)?, string_of(v, what)?))).collect(),
         Value::Array(items) if items.len() % 2 == 0 => {
             let mut it = items.into_iter();
             let mut out = Vec::new();
@@ -944,11 +864,7 @@ fn string_pairs(v: Value, what: &str) -> Result<Vec<(String, String)>, StoreErro
 
 /// The reply to `CONFIG GET name`: `[name, value]` (RESP2) or `{name: value}`.
 fn config_value(v: Value, name: &str) -> Option<String> {
-    string_pairs(v, name)
-        .ok()?
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
+    string_pairs(v, name).ok()?.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 /// One `XRANGE` entry, `[id, [field, value]]`, which must be event `want`.
@@ -956,8 +872,7 @@ fn log_entry(entry: Value, want: u64) -> Result<Bytes, String> {
     let Value::Array(parts) = entry else {
         return Err(format!("malformed entry {entry:?}"));
     };
-    let [id, fields] =
-        <[Value; 2]>::try_from(parts).map_err(|p| format!("malformed entry {p:?}"))?;
+    let [id, fields] = <[Value; 2]>::try_from(parts).map_err(|p| format!("malformed entry {p:?}"))?;
     let id = string_of(id, "stream id").map_err(|e| e.to_string())?;
     if id != format!("{want}-0") {
         return Err(format!("found stream id {id}, want {want}-0"));
@@ -968,9 +883,7 @@ fn log_entry(entry: Value, want: u64) -> Result<Bytes, String> {
         other => return Err(format!("malformed fields {other:?}")),
     };
     match <[Value; 2]>::try_from(fields) {
-        Ok([Value::BulkString(name), Value::BulkString(data)]) if name == DATA_FIELD.as_bytes() => {
-            Ok(Bytes::from(data))
-        }
+        Ok([Value::BulkString(name), Value::BulkString(data)]) if name == DATA_FIELD.as_bytes() => Ok(Bytes::from(data)),
         Ok(other) => Err(format!("fields {other:?}, want only {DATA_FIELD:?}")),
         Err(other) => Err(format!("fields {other:?}, want only {DATA_FIELD:?}")),
     }
@@ -1001,19 +914,10 @@ mod tests {
 
     #[test]
     fn redact_hides_passwords() {
-        assert_eq!(
-            redact("redis://127.0.0.1:6379/0"),
-            "redis://127.0.0.1:6379/0"
-        );
-        assert_eq!(
-            redact("redis://:s3cret@10.0.0.5:6379/2"),
-            "redis://***@10.0.0.5:6379/2"
-        );
+        assert_eq!(redact("redis://127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
+        assert_eq!(redact("redis://:s3cret@10.0.0.5:6379/2"), "redis://***@10.0.0.5:6379/2");
         assert_eq!(redact("redis://user:p@ss@host/1"), "redis://***@host/1");
-        assert_eq!(
-            redact("redis+unix:///run/r.sock?db=1&pass=s3cret"),
-            "redis+unix:///run/r.sock?db=1&pass=***"
-        );
+        assert_eq!(redact("redis+unix:///run/r.sock?db=1&pass=s3cret"), "redis+unix:///run/r.sock?db=1&pass=***");
     }
 
     #[test]
@@ -1025,19 +929,12 @@ mod tests {
             unreadable: None,
         };
         assert!(good.problems().is_empty());
-        let bad = RedisPersistence {
-            appendfsync: Some("everysec".into()),
-            maxmemory_policy: None,
-            ..good.clone()
-        };
+        let bad = RedisPersistence { appendfsync: Some("everysec".into()), maxmemory_policy: None, ..good.clone() };
         let p = bad.problems();
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p[0].starts_with("appendfsync is everysec; evaluations need appendfsync always"));
         assert!(p[1].starts_with("maxmemory-policy is not reported;"));
-        let unreadable = RedisPersistence {
-            unreadable: Some("ERR unknown command 'CONFIG'".into()),
-            ..good
-        };
+        let unreadable = RedisPersistence { unreadable: Some("ERR unknown command 'CONFIG'".into()), ..good };
         assert_eq!(unreadable.problems().len(), 1);
         assert!(unreadable.problems()[0].contains("unknown command"));
     }

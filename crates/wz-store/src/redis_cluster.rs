@@ -145,14 +145,25 @@ impl Cluster for RedisStore {
         pipe.query_async::<()>(&mut self.conn.clone()).await.map_err(store_error)
     }
 
-    async fn ends(&self, session: &str, node: &str) -> Result<Ends, StoreError> {
+    async fn ends(&self, session: &str, node: &str, lookback: Duration) -> Result<Ends, StoreError> {
         let keys = Keys::of(session);
         let mut pipe = ::redis::pipe();
         for stream in [keys.inbox.clone(), keys.replies(node), keys.presence.clone()] {
             pipe.cmd("XREVRANGE").arg(stream).arg("+").arg("-").arg("COUNT").arg(1);
         }
-        let (inbox, replies, presence): (Value, Value, Value) = pipe.query_async(&mut self.conn.clone()).await.map_err(store_error)?;
-        Ok(Ends { inbox: last_id(inbox)?, replies: last_id(replies)?, presence: last_id(presence)? })
+        pipe.cmd("TIME");
+        let (inbox, replies, presence, time): (Value, Value, Value, Value) =
+            pipe.query_async(&mut self.conn.clone()).await.map_err(store_error)?;
+        // Entry ids are the store's clock in ms: an id `lookback` ago.
+        let now = strings_of(time, "TIME")?;
+        let ms = match &now[..] {
+            [secs, micros] => secs.parse::<u64>().unwrap_or(0) * 1000 + micros.parse::<u64>().unwrap_or(0) / 1000,
+            _ => return Err(StoreError::Corrupt(format!("TIME answered {now:?}"))),
+        };
+        let recent = format!("{}-0", ms.saturating_sub(millis(lookback)));
+        let inbox = last_id(inbox)?;
+        let inbox_recent = if crate::cluster::at_or_after(&recent, &inbox) { inbox.clone() } else { recent };
+        Ok(Ends { inbox, inbox_recent, replies: last_id(replies)?, presence: last_id(presence)? })
     }
 
     async fn notify(&self, notice: Bytes) -> Result<(), StoreError> {
@@ -236,7 +247,12 @@ impl RedisListener {
     }
 
     /// `XREAD COUNT max BLOCK ms STREAMS k… id…`: each stream's entries.
-    async fn xread(&mut self, streams: &[(String, String)], block: Duration, max: usize) -> Result<Vec<(String, Vec<(String, Bytes)>)>, StoreError> {
+    async fn xread(
+        &mut self,
+        streams: &[(String, String)],
+        block: Duration,
+        max: usize,
+    ) -> Result<Vec<(String, Vec<(String, Bytes)>)>, StoreError> {
         let mut cmd = ::redis::cmd("XREAD");
         cmd.arg("COUNT").arg(max.max(1)).arg("BLOCK").arg(millis(block)).arg("STREAMS");
         for (k, _) in streams {
@@ -281,9 +297,7 @@ impl RedisListener {
 
 /// A log entry id `<seq>-0` as its sequence number.
 fn seq_of(id: &str) -> Result<u64, StoreError> {
-    id.strip_suffix("-0")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| StoreError::Corrupt(format!("log entry id {id} is not <seq>-0")))
+    id.strip_suffix("-0").and_then(|n| n.parse().ok()).ok_or_else(|| StoreError::Corrupt(format!("log entry id {id} is not <seq>-0")))
 }
 
 #[async_trait::async_trait]

@@ -62,17 +62,7 @@ impl RedisServer {
     pub fn start(dir: &Path, extra_args: &[&str]) -> Self {
         let mut args = Vec::new();
         args.extend(
-            [
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--maxmemory-policy",
-                "noeviction",
-            ]
-            .map(str::to_owned),
+            ["--save", "", "--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction"].map(str::to_owned),
         );
         args.extend(extra_args.iter().map(|a| (*a).to_owned()));
         Self::launch(dir, None, args)
@@ -84,10 +74,7 @@ impl RedisServer {
     /// `extra_args`: every other setting is the file's own. For checking a
     /// shipped configuration.
     pub fn start_with_config(dir: &Path, config: &Path, extra_args: &[&str]) -> Self {
-        let config = config
-            .to_str()
-            .expect("config path must be UTF-8")
-            .to_owned();
+        let config = config.to_str().expect("config path must be UTF-8").to_owned();
         let args = extra_args.iter().map(|a| (*a).to_owned()).collect();
         Self::launch(dir, Some(config), args)
     }
@@ -95,40 +82,17 @@ impl RedisServer {
     fn launch(dir: &Path, config: Option<String>, settings: Vec<String>) -> Self {
         let socket = dir.join("redis.sock");
         // sun_path is 108 bytes; longer paths fail with a puzzling error.
-        assert!(
-            socket.as_os_str().len() < 100,
-            "socket path {} is too long for a unix socket; use a shorter dir",
-            socket.display()
-        );
+        assert!(socket.as_os_str().len() < 100, "socket path {} is too long for a unix socket; use a shorter dir", socket.display());
         let dir_str = dir.to_str().expect("test dir path must be UTF-8");
         let socket_str = socket.to_str().expect("socket path must be UTF-8");
         // A config file must come first; command-line settings after it win.
         let mut args: Vec<String> = config.into_iter().collect();
         args.extend(
-            [
-                "--port",
-                "0",
-                "--unixsocket",
-                socket_str,
-                "--unixsocketperm",
-                "700",
-                "--dir",
-                dir_str,
-                "--daemonize",
-                "no",
-                "--logfile",
-                "",
-            ]
-            .map(str::to_owned),
+            ["--port", "0", "--unixsocket", socket_str, "--unixsocketperm", "700", "--dir", dir_str, "--daemonize", "no", "--logfile", ""]
+                .map(str::to_owned),
         );
         args.extend(settings);
-        let mut server = Self {
-            child: None,
-            dir: dir.to_owned(),
-            socket,
-            args,
-            _temp: None,
-        };
+        let mut server = Self { child: None, dir: dir.to_owned(), socket, args, _temp: None };
         server.spawn();
         server
     }
@@ -138,10 +102,7 @@ impl RedisServer {
     pub fn start_temp(extra_args: &[&str]) -> Self {
         // Under /tmp rather than $TMPDIR: a short path keeps the socket
         // within the unix socket path limit.
-        let temp = tempfile::Builder::new()
-            .prefix("wz-redis-")
-            .tempdir_in("/tmp")
-            .expect("create temp dir for redis-server");
+        let temp = tempfile::Builder::new().prefix("wz-redis-").tempdir_in("/tmp").expect("create temp dir for redis-server");
         let mut server = Self::start(temp.path(), extra_args);
         server._temp = Some(temp);
         server
@@ -205,9 +166,7 @@ impl RedisServer {
     /// an operator could at run time; panics unless Redis answers `OK`.
     pub fn config_set(&self, name: &str, value: &str) {
         let mut stream = UnixStream::connect(&self.socket).expect("connect to redis-server");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("set read timeout");
+        stream.set_read_timeout(Some(Duration::from_secs(5))).expect("set read timeout");
         let args = ["CONFIG", "SET", name, value];
         let mut cmd = format!("*{}\r\n", args.len());
         for a in args {
@@ -222,11 +181,7 @@ impl RedisServer {
 
     fn signal(&self, sig: &str) {
         let pid = self.pid().expect("redis-server is not running");
-        let status = Command::new("kill")
-            .arg(sig)
-            .arg(pid.to_string())
-            .status()
-            .expect("run kill(1)");
+        let status = Command::new("kill").arg(sig).arg(pid.to_string()).status().expect("run kill(1)");
         assert!(status.success(), "kill {sig} {pid} failed: {status}");
     }
 
@@ -236,23 +191,14 @@ impl RedisServer {
 
     fn spawn(&mut self) {
         let bin = std::env::var_os("WZ_REDIS_SERVER").unwrap_or_else(|| "redis-server".into());
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())
-            .expect("open redis.log");
+        let log = OpenOptions::new().create(true).append(true).open(self.log_path()).expect("open redis.log");
         let child = Command::new(&bin)
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone log handle"))
             .stderr(log)
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run {} (install redis-server, or set WZ_REDIS_SERVER): {e}",
-                    bin.to_string_lossy()
-                )
-            });
+            .unwrap_or_else(|e| panic!("cannot run {} (install redis-server, or set WZ_REDIS_SERVER): {e}", bin.to_string_lossy()));
         self.child = Some(child);
         self.wait_ready();
     }
@@ -266,25 +212,13 @@ impl RedisServer {
             if self.answers_ping() {
                 return;
             }
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().expect("try_wait redis-server"))
-            {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().expect("try_wait redis-server")) {
                 self.child = None;
-                panic!(
-                    "redis-server exited with {status} before it was ready; args {:?}; log:\n{}",
-                    self.args,
-                    self.log_tail()
-                );
+                panic!("redis-server exited with {status} before it was ready; args {:?}; log:\n{}", self.args, self.log_tail());
             }
             if started.elapsed() > READY_WITHIN {
                 self.kill();
-                panic!(
-                    "redis-server did not answer PING on {} within {READY_WITHIN:?}; log:\n{}",
-                    self.socket.display(),
-                    self.log_tail()
-                );
+                panic!("redis-server did not answer PING on {} within {READY_WITHIN:?}; log:\n{}", self.socket.display(), self.log_tail());
             }
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(50));

@@ -36,9 +36,7 @@ mod redis {
     /// A fresh redis-server per check, in its own temp dir.
     async fn fresh() -> (DynStore, RedisServer) {
         let server = RedisServer::start_temp(&[]);
-        let store = RedisStore::connect(&server.url())
-            .await
-            .expect("connect to test redis-server");
+        let store = RedisStore::connect(&server.url()).await.expect("connect to test redis-server");
         (Arc::new(store), server)
     }
 

@@ -19,18 +19,12 @@ use wz_store::{Record, RedisStore, Store, StoreError};
 const GUARD: Duration = Duration::from_secs(10);
 
 async fn connect(server: &RedisServer) -> RedisStore {
-    RedisStore::connect(&server.url())
-        .await
-        .expect("connect to test redis-server")
+    RedisStore::connect(&server.url()).await.expect("connect to test redis-server")
 }
 
 /// A raw client for tampering with what the store wrote.
 async fn raw(server: &RedisServer) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(server.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
+    redis::Client::open(server.url()).unwrap().get_multiplexed_async_connection().await.unwrap()
 }
 
 fn rec(s: &str) -> Record {
@@ -38,11 +32,7 @@ fn rec(s: &str) -> Record {
 }
 
 fn ballot(data: &str, key: &str, value: &str, count: &str) -> Record {
-    Record {
-        data: Bytes::copy_from_slice(data.as_bytes()),
-        claim: Some((key.to_owned(), value.to_owned())),
-        count: Some(count.to_owned()),
-    }
+    Record { data: Bytes::copy_from_slice(data.as_bytes()), claim: Some((key.to_owned(), value.to_owned())), count: Some(count.to_owned()) }
 }
 
 fn pair(a: &str, b: &str) -> (String, String) {
@@ -64,10 +54,7 @@ async fn until_available(store: &RedisStore) -> Duration {
         match store.ping().await {
             Ok(()) => return started.elapsed(),
             Err(StoreError::Unavailable(m)) => {
-                assert!(
-                    started.elapsed() < GUARD,
-                    "store did not recover within {GUARD:?}: {m}"
-                );
+                assert!(started.elapsed() < GUARD, "store did not recover within {GUARD:?}: {m}");
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             Err(e) => panic!("ping while recovering: {e:?}"),
@@ -81,14 +68,8 @@ async fn everything_survives_kill_and_restart() {
     let events: Vec<Bytes> = (1..=5).map(|i| Bytes::from(format!("e{i}\0"))).collect();
     {
         let store = connect(&server).await;
-        store
-            .create_session("s2", Bytes::from_static(b"m2"))
-            .await
-            .unwrap();
-        store
-            .create_session("s1", Bytes::from_static(b"m1\0\xff"))
-            .await
-            .unwrap();
+        store.create_session("s2", Bytes::from_static(b"m2")).await.unwrap();
+        store.create_session("s1", Bytes::from_static(b"m1\0\xff")).await.unwrap();
         let first: Vec<Record> = events[..2].iter().cloned().map(Record::from).collect();
         store.append("s1", 1, first).await.unwrap();
         let mut rest: Vec<Record> = events[2..].iter().cloned().map(Record::from).collect();
@@ -96,22 +77,9 @@ async fn everything_survives_kill_and_restart() {
         rest[0].count = Some("yes".to_owned());
         rest[2].count = Some("yes".to_owned());
         store.append("s1", 3, rest).await.unwrap();
-        store
-            .put_credentials("s1", vec![pair("chair", "h1"), pair("delegate:d017", "h2")])
-            .await
-            .unwrap();
-        store
-            .reset_derived(
-                "s2",
-                BTreeMap::from([pair("repaired", "v")]),
-                BTreeMap::from([("n".to_owned(), 4)]),
-            )
-            .await
-            .unwrap();
-        store
-            .put_attachment("s1", "photo", Bytes::from_static(b"\xff\xd8\xff\0jpeg"))
-            .await
-            .unwrap();
+        store.put_credentials("s1", vec![pair("chair", "h1"), pair("delegate:d017", "h2")]).await.unwrap();
+        store.reset_derived("s2", BTreeMap::from([pair("repaired", "v")]), BTreeMap::from([("n".to_owned(), 4)])).await.unwrap();
+        store.put_attachment("s1", "photo", Bytes::from_static(b"\xff\xd8\xff\0jpeg")).await.unwrap();
         // The last reply came back: with appendfsync always, it is on disk.
         server.kill();
     }
@@ -123,23 +91,14 @@ async fn everything_survives_kill_and_restart() {
     assert_eq!(s1.events, events);
     assert_eq!(s1.claims, BTreeMap::from([pair("ballot:d017", "yes")]));
     assert_eq!(s1.counters, BTreeMap::from([("yes".to_owned(), 2)]));
-    assert_eq!(
-        store.credentials("s1").await.unwrap(),
-        [pair("chair", "h1"), pair("delegate:d017", "h2")]
-    );
-    assert_eq!(
-        store.attachment("s1", "photo").await.unwrap(),
-        Some(Bytes::from_static(b"\xff\xd8\xff\0jpeg"))
-    );
+    assert_eq!(store.credentials("s1").await.unwrap(), [pair("chair", "h1"), pair("delegate:d017", "h2")]);
+    assert_eq!(store.attachment("s1", "photo").await.unwrap(), Some(Bytes::from_static(b"\xff\xd8\xff\0jpeg")));
     let s2 = store.load("s2").await.unwrap().unwrap();
     assert!(s2.events.is_empty());
     assert_eq!(s2.claims, BTreeMap::from([pair("repaired", "v")]));
     assert_eq!(s2.counters, BTreeMap::from([("n".to_owned(), 4)]));
     // Claims still hold and the sequence continues after the restart.
-    match store
-        .append("s1", 6, vec![ballot("again", "ballot:d017", "no", "no")])
-        .await
-    {
+    match store.append("s1", 6, vec![ballot("again", "ballot:d017", "no", "no")]).await {
         Err(StoreError::Claimed { held_by, .. }) => assert_eq!(held_by, "yes"),
         other => panic!("want Claimed after restart, got {other:?}"),
     }
@@ -165,28 +124,13 @@ async fn persistence_reports_each_wrong_setting() {
             "appendfsync is everysec; evaluations need appendfsync always (an acknowledged \
              ballot could be lost in a crash)",
         ),
-        (
-            ["--appendonly", "no"],
-            "appendonly is no; evaluations need appendonly yes",
-        ),
-        (
-            ["--maxmemory-policy", "allkeys-lru"],
-            "maxmemory-policy is allkeys-lru; evaluations need maxmemory-policy noeviction",
-        ),
+        (["--appendonly", "no"], "appendonly is no; evaluations need appendonly yes"),
+        (["--maxmemory-policy", "allkeys-lru"], "maxmemory-policy is allkeys-lru; evaluations need maxmemory-policy noeviction"),
     ] {
         let server = RedisServer::start_temp(&args);
-        let problems = connect(&server)
-            .await
-            .persistence()
-            .await
-            .unwrap()
-            .problems();
+        let problems = connect(&server).await.persistence().await.unwrap().problems();
         assert_eq!(problems.len(), 1, "{args:?}: {problems:?}");
-        assert!(
-            problems[0].starts_with(want),
-            "{args:?}: {:?} does not start with {want:?}",
-            problems[0]
-        );
+        assert!(problems[0].starts_with(want), "{args:?}: {:?} does not start with {want:?}", problems[0]);
     }
 }
 
@@ -212,20 +156,11 @@ async fn persistence_problems_follow_config_set_at_run_time() {
 async fn persistence_without_config_command_is_a_problem_not_an_error() {
     let server = RedisServer::start_temp(&["--rename-command", "CONFIG", ""]);
     let store = connect(&server).await;
-    let p = store
-        .persistence()
-        .await
-        .expect("persistence must not fail");
+    let p = store.persistence().await.expect("persistence must not fail");
     let problems = p.problems();
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(
-        problems[0].starts_with("cannot read the Redis persistence settings"),
-        "{problems:?}"
-    );
-    assert!(
-        problems[0].contains("appendfsync is always"),
-        "{problems:?}"
-    );
+    assert!(problems[0].starts_with("cannot read the Redis persistence settings"), "{problems:?}");
+    assert!(problems[0].contains("appendfsync is always"), "{problems:?}");
     store.ping().await.unwrap();
 }
 
@@ -233,48 +168,24 @@ async fn persistence_without_config_command_is_a_problem_not_an_error() {
 async fn shipped_config_passes_the_persistence_check() {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/redis.conf");
     let text = std::fs::read_to_string(&shipped).expect("read deploy/redis.conf");
-    let dir = tempfile::Builder::new()
-        .prefix("wz-redis-")
-        .tempdir_in("/tmp")
-        .unwrap();
+    let dir = tempfile::Builder::new().prefix("wz-redis-").tempdir_in("/tmp").unwrap();
     // Redis applies `dir` while reading the file (it chdirs at once), so a
     // command-line --dir cannot rescue a directory that does not exist here:
     // point that one line at the temp dir and keep every other line as shipped.
     let dir_lines = text.lines().filter(|l| l.starts_with("dir ")).count();
-    assert_eq!(
-        dir_lines, 1,
-        "deploy/redis.conf should set dir exactly once"
-    );
-    let text: String = text
-        .lines()
-        .map(|l| {
-            if l.starts_with("dir ") {
-                format!("dir {}\n", dir.path().display())
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect();
+    assert_eq!(dir_lines, 1, "deploy/redis.conf should set dir exactly once");
+    let text: String =
+        text.lines().map(|l| if l.starts_with("dir ") { format!("dir {}\n", dir.path().display()) } else { format!("{l}\n") }).collect();
     let config = dir.path().join("redis.conf");
     std::fs::write(&config, text).unwrap();
 
     let server = RedisServer::start_with_config(dir.path(), &config, &[]);
     let store = connect(&server).await;
     let p = store.persistence().await.unwrap();
-    assert!(
-        p.problems().is_empty(),
-        "deploy/redis.conf: {:?}",
-        p.problems()
-    );
+    assert!(p.problems().is_empty(), "deploy/redis.conf: {:?}", p.problems());
     // And the store works on it (Redis 7 script flags accepted, etc.).
-    store
-        .create_session("s1", Bytes::from_static(b"m"))
-        .await
-        .unwrap();
-    store
-        .append("s1", 1, vec![ballot("b", "ballot:d1", "yes", "yes")])
-        .await
-        .unwrap();
+    store.create_session("s1", Bytes::from_static(b"m")).await.unwrap();
+    store.append("s1", 1, vec![ballot("b", "ballot:d1", "yes", "yes")]).await.unwrap();
     assert_eq!(store.load("s1").await.unwrap().unwrap().events.len(), 1);
 }
 
@@ -282,18 +193,12 @@ async fn shipped_config_passes_the_persistence_check() {
 async fn paused_server_is_unavailable_then_recovers() {
     let mut server = RedisServer::start_temp(&[]);
     let store = connect(&server).await;
-    store
-        .create_session("s1", Bytes::from_static(b"m"))
-        .await
-        .unwrap();
+    store.create_session("s1", Bytes::from_static(b"m")).await.unwrap();
     store.append("s1", 1, vec![rec("before")]).await.unwrap();
 
     server.pause();
     let started = Instant::now();
-    let (ping, append) = tokio::join!(
-        store.ping(),
-        store.append("s1", 2, vec![ballot("during", "ballot:d1", "yes", "yes")])
-    );
+    let (ping, append) = tokio::join!(store.ping(), store.append("s1", 2, vec![ballot("during", "ballot:d1", "yes", "yes")]));
     let took = started.elapsed();
     expect_unavailable("ping while paused", ping);
     expect_unavailable("append while paused", append);
@@ -315,20 +220,14 @@ async fn paused_server_is_unavailable_then_recovers() {
         }
         n => panic!("{n} events after a paused append"),
     }
-    store
-        .append("s1", s.next_seq(), vec![rec("after")])
-        .await
-        .expect("append after resume, same store");
+    store.append("s1", s.next_seq(), vec![rec("after")]).await.expect("append after resume, same store");
 }
 
 #[tokio::test]
 async fn killed_server_is_unavailable_then_recovers() {
     let mut server = RedisServer::start_temp(&[]);
     let store = connect(&server).await;
-    store
-        .create_session("s1", Bytes::from_static(b"m"))
-        .await
-        .unwrap();
+    store.create_session("s1", Bytes::from_static(b"m")).await.unwrap();
     store.append("s1", 1, vec![rec("before")]).await.unwrap();
 
     server.kill();
@@ -337,15 +236,9 @@ async fn killed_server_is_unavailable_then_recovers() {
     for round in 0..3 {
         let started = Instant::now();
         expect_unavailable(&format!("ping {round} while down"), store.ping().await);
-        let m = expect_unavailable(
-            &format!("append {round} while down"),
-            store.append("s1", 2, vec![rec("during")]).await,
-        );
+        let m = expect_unavailable(&format!("append {round} while down"), store.append("s1", 2, vec![rec("during")]).await);
         let took = started.elapsed();
-        assert!(
-            took < GUARD,
-            "round {round}: calls to a dead Redis took {took:?} ({m})"
-        );
+        assert!(took < GUARD, "round {round}: calls to a dead Redis took {took:?} ({m})");
         eprintln!("killed, round {round}: ping and append failed after {took:?}: {m}");
     }
 
@@ -353,15 +246,8 @@ async fn killed_server_is_unavailable_then_recovers() {
     let back = until_available(&store).await;
     eprintln!("restarted: available again after {back:?}");
     let s = store.load("s1").await.unwrap().unwrap();
-    assert_eq!(
-        s.events,
-        [Bytes::from_static(b"before")],
-        "nothing of the failed appends"
-    );
-    store
-        .append("s1", 2, vec![rec("after")])
-        .await
-        .expect("append after restart, same store");
+    assert_eq!(s.events, [Bytes::from_static(b"before")], "nothing of the failed appends");
+    store.append("s1", 2, vec![rec("after")]).await.expect("append after restart, same store");
     assert_eq!(store.load("s1").await.unwrap().unwrap().events.len(), 2);
 }
 
@@ -374,11 +260,7 @@ async fn unreachable_redis_fails_fast_on_connect() {
         Err(StoreError::Unavailable(m)) => assert!(m.contains("nobody.sock"), "{m}"),
         other => panic!("want Unavailable, got {other:?}"),
     }
-    assert!(
-        started.elapsed() < GUARD,
-        "connect took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < GUARD, "connect took {:?}", started.elapsed());
     match RedisStore::connect("http://example.org/").await {
         Err(StoreError::Unavailable(m)) => assert!(m.contains("invalid Redis URL"), "{m}"),
         other => panic!("want Unavailable for a bad URL, got {other:?}"),
@@ -389,18 +271,12 @@ async fn unreachable_redis_fails_fast_on_connect() {
 async fn out_of_memory_refuses_the_whole_append() {
     let server = RedisServer::start_temp(&["--maxmemory", "2mb"]);
     let store = connect(&server).await;
-    store
-        .create_session("s1", Bytes::from_static(b"m"))
-        .await
-        .unwrap();
+    store.create_session("s1", Bytes::from_static(b"m")).await.unwrap();
     let big = Bytes::from(vec![7u8; 256 * 1024]);
     let mut next = 1;
     let message = loop {
         assert!(next < 100, "2 MB Redis never ran out of memory");
-        let batch = vec![
-            Record::new(big.clone()),
-            ballot("ballot", &format!("ballot:{next}"), "yes", "yes"),
-        ];
+        let batch = vec![Record::new(big.clone()), ballot("ballot", &format!("ballot:{next}"), "yes", "yes")];
         match store.append("s1", next, batch).await {
             Ok(()) => next += 2,
             Err(StoreError::Unavailable(m)) => break m,
@@ -410,16 +286,8 @@ async fn out_of_memory_refuses_the_whole_append() {
     assert!(message.contains("OOM"), "operator must see OOM: {message}");
     let s = store.load("s1").await.expect("reads still work").unwrap();
     assert_eq!(s.next_seq(), next, "a refused append left events behind");
-    assert_eq!(
-        s.claims.len() as u64,
-        (next - 1) / 2,
-        "a refused append took a claim"
-    );
-    assert_eq!(
-        s.counters["yes"],
-        (next - 1) / 2,
-        "a refused append counted"
-    );
+    assert_eq!(s.claims.len() as u64, (next - 1) / 2, "a refused append took a claim");
+    assert_eq!(s.counters["yes"], (next - 1) / 2, "a refused append counted");
     store.ping().await.expect("ping works when full");
     // A server restarting against a full Redis can still connect and read.
     let again = connect(&server).await;
@@ -433,12 +301,7 @@ async fn an_id_registered_without_a_session_is_not_listed_and_can_still_be_creat
     let server = RedisServer::start_temp(&[]);
     let store = connect(&server).await;
     store.create_session("real", Bytes::from_static(b"m")).await.unwrap();
-    let _: i64 = redis::cmd("SADD")
-        .arg("wz:v1:sessions")
-        .arg("ghost")
-        .query_async(&mut raw(&server).await)
-        .await
-        .unwrap();
+    let _: i64 = redis::cmd("SADD").arg("wz:v1:sessions").arg("ghost").query_async(&mut raw(&server).await).await.unwrap();
     assert_eq!(store.sessions().await.unwrap(), vec!["real".to_owned()]);
     assert!(store.load("ghost").await.unwrap().is_none());
     store.create_session("ghost", Bytes::from_static(b"g")).await.unwrap();
@@ -450,28 +313,15 @@ async fn other_format_version_is_refused() {
     let server = RedisServer::start_temp(&[]);
     connect(&server).await; // writes the format key
     let mut conn = raw(&server).await;
-    let stored: String = redis::cmd("GET")
-        .arg("wz:v1:format")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let stored: String = redis::cmd("GET").arg("wz:v1:format").query_async(&mut conn).await.unwrap();
     assert_eq!(stored, "1");
-    let () = redis::cmd("SET")
-        .arg("wz:v1:format")
-        .arg("2")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let () = redis::cmd("SET").arg("wz:v1:format").arg("2").query_async(&mut conn).await.unwrap();
     match RedisStore::connect(&server.url()).await {
         Err(StoreError::Corrupt(m)) => assert!(m.contains("version"), "{m}"),
         other => panic!("want Corrupt, got {other:?}"),
     }
     // Refusing must not rewrite it.
-    let stored: String = redis::cmd("GET")
-        .arg("wz:v1:format")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let stored: String = redis::cmd("GET").arg("wz:v1:format").query_async(&mut conn).await.unwrap();
     assert_eq!(stored, "2");
 }
 
@@ -482,19 +332,11 @@ async fn damaged_data_is_corrupt_and_never_half_written() {
     let mut conn = raw(&server).await;
     for id in ["gap", "counter", "wrongtype"] {
         store.create_session(id, Bytes::new()).await.unwrap();
-        store
-            .append(id, 1, vec![rec("1"), counting_rec("2"), rec("3")])
-            .await
-            .unwrap();
+        store.append(id, 1, vec![rec("1"), counting_rec("2"), rec("3")]).await.unwrap();
     }
 
     // A hole in the log: load refuses to renumber, append refuses to write.
-    let _: i64 = redis::cmd("XDEL")
-        .arg("wz:v1:{gap}:log")
-        .arg("2-0")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let _: i64 = redis::cmd("XDEL").arg("wz:v1:{gap}:log").arg("2-0").query_async(&mut conn).await.unwrap();
     match store.load("gap").await {
         Err(StoreError::Corrupt(m)) => assert!(m.contains("event 2"), "{m}"),
         other => panic!("load of a log with a hole: want Corrupt, got {other:?}"),
@@ -505,47 +347,19 @@ async fn damaged_data_is_corrupt_and_never_half_written() {
     }
 
     // A counter that is not a count: the append is refused before any write.
-    let _: i64 = redis::cmd("HSET")
-        .arg("wz:v1:{counter}:counters")
-        .arg("n")
-        .arg("lots")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    match store
-        .append("counter", 4, vec![rec("4"), counting_rec("5")])
-        .await
-    {
+    let _: i64 = redis::cmd("HSET").arg("wz:v1:{counter}:counters").arg("n").arg("lots").query_async(&mut conn).await.unwrap();
+    match store.append("counter", 4, vec![rec("4"), counting_rec("5")]).await {
         Err(StoreError::Corrupt(m)) => assert!(m.contains("not a count"), "{m}"),
         other => panic!("want Corrupt for a bad counter, got {other:?}"),
     }
-    let len: i64 = redis::cmd("XLEN")
-        .arg("wz:v1:{counter}:log")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let len: i64 = redis::cmd("XLEN").arg("wz:v1:{counter}:log").query_async(&mut conn).await.unwrap();
     assert_eq!(len, 3, "a refused append wrote events");
-    assert!(matches!(
-        store.load("counter").await,
-        Err(StoreError::Corrupt(_))
-    ));
+    assert!(matches!(store.load("counter").await, Err(StoreError::Corrupt(_))));
 
     // A key of the wrong type: not our data.
-    let _: () = redis::cmd("DEL")
-        .arg("wz:v1:{wrongtype}:claims")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let _: () = redis::cmd("SET")
-        .arg("wz:v1:{wrongtype}:claims")
-        .arg("x")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    match store
-        .append("wrongtype", 4, vec![ballot("b", "k", "v", "n")])
-        .await
-    {
+    let _: () = redis::cmd("DEL").arg("wz:v1:{wrongtype}:claims").query_async(&mut conn).await.unwrap();
+    let _: () = redis::cmd("SET").arg("wz:v1:{wrongtype}:claims").arg("x").query_async(&mut conn).await.unwrap();
+    match store.append("wrongtype", 4, vec![ballot("b", "k", "v", "n")]).await {
         Err(StoreError::Corrupt(m)) => assert!(m.contains("WRONGTYPE"), "{m}"),
         other => panic!("want Corrupt for a wrongly typed key, got {other:?}"),
     }
@@ -556,10 +370,7 @@ async fn damaged_data_is_corrupt_and_never_half_written() {
 }
 
 fn counting_rec(s: &str) -> Record {
-    Record {
-        count: Some("n".to_owned()),
-        ..rec(s)
-    }
+    Record { count: Some("n".to_owned()), ..rec(s) }
 }
 
 #[tokio::test]
@@ -572,10 +383,7 @@ async fn long_logs_load_in_chunks() {
     let all: Vec<Bytes> = (1..=n).map(|i| Bytes::from(format!("event {i}"))).collect();
     for (k, chunk) in all.chunks(400).enumerate() {
         let records = chunk.iter().cloned().map(Record::from).collect();
-        store
-            .append("long", k as u64 * 400 + 1, records)
-            .await
-            .unwrap();
+        store.append("long", k as u64 * 400 + 1, records).await.unwrap();
     }
     let s = store.load("long").await.unwrap().unwrap();
     assert_eq!(s.events.len(), n);

@@ -101,7 +101,8 @@ async fn a_listener_hears_the_log_the_inbox_and_its_own_replies() {
     let s = store(&server).await;
     s.create_session("s", Bytes::from_static(b"meta")).await.unwrap();
     let c = s.cluster().unwrap();
-    let ends = c.ends("s", "b").await.unwrap();
+    let ends = c.ends("s", "b", Duration::from_secs(5)).await.unwrap();
+    assert_eq!(ends.inbox_recent, "0-0", "an empty inbox: from its start");
     assert_eq!((ends.inbox.as_str(), ends.replies.as_str(), ends.presence.as_str()), ("0-0", "0-0", "0-0"));
     let (inbox_end, replies_end) = (ends.inbox.clone(), ends.replies.clone());
     s.append("s", 1, vec![rec("e1"), rec("e2")]).await.unwrap();
@@ -117,7 +118,19 @@ async fn a_listener_hears_the_log_the_inbox_and_its_own_replies() {
     .await
     .unwrap();
     let mut l = c.listener("b").await.unwrap();
-    let owner = Cursor { log_after: 0, inbox_after: Some(inbox_end.clone()), replies_after: replies_end.clone(), presence_after: ends.presence.clone() };
+    let owner = Cursor {
+        log_after: 0,
+        inbox_after: Some(inbox_end.clone()),
+        replies_after: replies_end.clone(),
+        presence_after: ends.presence.clone(),
+    };
+    // A new owner reading from where the inbox stood a while ago gets what
+    // was forwarded meanwhile, while nobody owned the session.
+    let recent = c.ends("s", "b", Duration::from_secs(60)).await.unwrap();
+    assert!(recent.inbox_recent != recent.inbox, "{recent:?}");
+    let late = Cursor { inbox_after: Some(recent.inbox_recent.clone()), ..owner.clone() };
+    let heard = l.listen("s", &late, BLOCK, 100).await.unwrap();
+    assert_eq!(heard.inbox.iter().map(|e| e.1.clone()).collect::<Vec<_>>(), vec![Bytes::from_static(b"cmd1")]);
     let heard = l.listen("s", &owner, BLOCK, 100).await.unwrap();
     assert_eq!(heard.log, vec![(1, Bytes::from_static(b"e1")), (2, Bytes::from_static(b"e2"))]);
     assert_eq!(heard.inbox.iter().map(|e| e.1.clone()).collect::<Vec<_>>(), vec![Bytes::from_static(b"cmd1")]);
@@ -126,7 +139,8 @@ async fn a_listener_hears_the_log_the_inbox_and_its_own_replies() {
 
     // A follower does not read the inbox; a read after everything blocks
     // until the next entry comes.
-    let follower = Cursor { log_after: 2, inbox_after: None, replies_after: heard.replies[0].0.clone(), presence_after: heard.presence[0].0.clone() };
+    let follower =
+        Cursor { log_after: 2, inbox_after: None, replies_after: heard.replies[0].0.clone(), presence_after: heard.presence[0].0.clone() };
     let append = async {
         // The read is blocked by now or starts after this append: either way it sees it.
         s.append("s", 3, vec![rec("e3")]).await.unwrap();

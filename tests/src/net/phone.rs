@@ -396,7 +396,8 @@ impl Phone {
         match v["type"].as_str() {
             Some("snapshot") => {
                 self.phase = v["session"]["phase"].as_str().unwrap_or("").to_owned();
-                let by_id = |key: &str| v[key].as_array().into_iter().flatten().map(|e| (e["id"].as_u64().unwrap_or(0), e.clone())).collect();
+                let by_id =
+                    |key: &str| v[key].as_array().into_iter().flatten().map(|e| (e["id"].as_u64().unwrap_or(0), e.clone())).collect();
                 self.evaluations = by_id("evaluations");
                 self.questions = by_id("questions");
             }

@@ -1,7 +1,10 @@
 //! What each assignment command would do: one small function per command.
 //! Nothing here mutates; `today` is the session's date, passed in.
 
-use super::{Actor, AssignmentCommand, AssignmentEvent, Assignments, DraftEdit, DraftSpec, Evidence, Item, ItemId, ItemStatus, Move, NewFile, allowed};
+use super::{
+    Actor, AssignmentCommand, AssignmentEvent, Assignments, DraftEdit, DraftSpec, Evidence, Item, ItemId, ItemStatus, Move, NewFile,
+    allowed,
+};
 use crate::error::{AlreadyDone, CommandError, Forbidden, Invalid, InvalidState, NotFound};
 use crate::ids::{CalendarDate, DelegateId, Millis};
 use crate::tally::Rating;
@@ -245,7 +248,15 @@ impl Assignments {
         Ok(vec![moved(id, ItemStatus::Closed, by, None, None, None, now)])
     }
 
-    fn rate(&self, by: &Actor, id: ItemId, on_behalf_of: Option<&DelegateId>, (rating, rehandle): (Rating, bool), comment: Option<&str>, now: Millis) -> Decided {
+    fn rate(
+        &self,
+        by: &Actor,
+        id: ItemId,
+        on_behalf_of: Option<&DelegateId>,
+        (rating, rehandle): (Rating, bool),
+        comment: Option<&str>,
+        now: Millis,
+    ) -> Decided {
         if rehandle && rating != Rating::Dissatisfied {
             return Err(Invalid::RehandleNeedsDissatisfied.into());
         }
@@ -286,6 +297,14 @@ fn office(by: &Actor) -> Result<(), CommandError> {
     }
 }
 
-fn moved(item: ItemId, to: ItemStatus, by: &Actor, text: Option<String>, reason: Option<String>, number: Option<u32>, at: Millis) -> AssignmentEvent {
+fn moved(
+    item: ItemId,
+    to: ItemStatus,
+    by: &Actor,
+    text: Option<String>,
+    reason: Option<String>,
+    number: Option<u32>,
+    at: Millis,
+) -> AssignmentEvent {
     AssignmentEvent::Moved { item, change: Move { to, by: by.clone(), text, reason, number }, at }
 }

@@ -60,7 +60,8 @@ fn drafts_of(session: &Session, q: &Question) -> Vec<DraftSpec> {
         }
         _ => {
             let mut out = Vec::new();
-            let answers = q.answer.iter().map(|a| (None, a)).chain(q.follow_ups.iter().filter_map(|f| f.answer.as_ref().map(|a| (Some(f.id), a))));
+            let answers =
+                q.answer.iter().map(|a| (None, a)).chain(q.follow_ups.iter().filter_map(|f| f.answer.as_ref().map(|a| (Some(f.id), a))));
             for (follow_up, a) in answers {
                 out.extend(commitments(q, follow_up, a, &draft));
             }

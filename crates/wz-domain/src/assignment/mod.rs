@@ -29,8 +29,8 @@ mod evidence;
 mod rules;
 
 pub use dashboard::{Counts, Dashboard};
-pub use rules::Rules;
 pub use evidence::{Evidence, FileKind, sniff};
+pub use rules::Rules;
 
 use crate::ids::{CalendarDate, DelegateId, FollowUpId, Millis, QuestionId, UnitId, VenueId};
 use crate::tally::Rating;
@@ -275,28 +275,73 @@ impl Item {
 pub enum AssignmentCommand {
     Draft(DraftSpec),
     /// Only drafts can be edited.
-    EditDraft { item: ItemId, edit: DraftEdit },
+    EditDraft {
+        item: ItemId,
+        edit: DraftEdit,
+    },
     /// Folds draft `from` into draft `into` (sources and askers together).
-    MergeDrafts { into: ItemId, from: ItemId },
+    MergeDrafts {
+        into: ItemId,
+        from: ItemId,
+    },
     /// 交办: numbered and visible to its units from now on.
-    Issue { item: ItemId },
-    StartHandling { item: ItemId },
-    Reply { item: ItemId, text: String },
-    Rectify { item: ItemId, text: String },
-    AddNote { item: ItemId, text: String },
+    Issue {
+        item: ItemId,
+    },
+    StartHandling {
+        item: ItemId,
+    },
+    Reply {
+        item: ItemId,
+        text: String,
+    },
+    Rectify {
+        item: ItemId,
+        text: String,
+    },
+    AddNote {
+        item: ItemId,
+        text: String,
+    },
     /// 退回: back to handling, with the reason.
-    Return { item: ItemId, reason: String },
+    Return {
+        item: ItemId,
+        reason: String,
+    },
     /// A file the hub has stored and recognised.
-    AddEvidence { item: ItemId, file: NewFile },
+    AddEvidence {
+        item: ItemId,
+        file: NewFile,
+    },
     /// The office shows (or hides) a file on the public progress page.
-    PublishEvidence { item: ItemId, id: String, public: bool },
-    RequestExtension { item: ItemId, until: CalendarDate, reason: String },
-    DecideExtension { item: ItemId, grant: bool, answer: Option<String> },
+    PublishEvidence {
+        item: ItemId,
+        id: String,
+        public: bool,
+    },
+    RequestExtension {
+        item: ItemId,
+        until: CalendarDate,
+        reason: String,
+    },
+    DecideExtension {
+        item: ItemId,
+        grant: bool,
+        answer: Option<String>,
+    },
     /// 办结.
-    Close { item: ItemId },
+    Close {
+        item: ItemId,
+    },
     /// 跟踪测评: an asker's rating, or their venue operator's on their behalf.
     /// `rehandle` (申请重办) only with 不满意.
-    Rate { item: ItemId, on_behalf_of: Option<DelegateId>, rating: Rating, comment: Option<String>, rehandle: bool },
+    Rate {
+        item: ItemId,
+        on_behalf_of: Option<DelegateId>,
+        rating: Rating,
+        comment: Option<String>,
+        rehandle: bool,
+    },
 }
 
 /// What happened to the assignment list; `apply` makes it so.
@@ -455,7 +500,14 @@ impl Assignments {
                     return fail("extension not allowed");
                 }
                 // Checked: nothing below fails.
-                it.extensions.push(Extension { until: *until, reason: reason.clone(), requested_at: *at, granted: None, decided_at: None, answer: None });
+                it.extensions.push(Extension {
+                    until: *until,
+                    reason: reason.clone(),
+                    requested_at: *at,
+                    granted: None,
+                    decided_at: None,
+                    answer: None,
+                });
                 Ok(())
             }
             AssignmentEvent::ExtensionDecided { item, granted, answer, at } => {
@@ -480,7 +532,10 @@ impl Assignments {
                     return fail("rating not allowed");
                 }
                 // Checked: nothing below fails.
-                it.ratings.insert(delegate.clone(), FollowUpRating { rating: *rating, comment: comment.clone(), by_operator: *by_operator, rehandle: *rehandle, at: *at });
+                it.ratings.insert(
+                    delegate.clone(),
+                    FollowUpRating { rating: *rating, comment: comment.clone(), by_operator: *by_operator, rehandle: *rehandle, at: *at },
+                );
                 Ok(())
             }
         }

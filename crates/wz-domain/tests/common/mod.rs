@@ -49,10 +49,7 @@ impl Default for Fixture {
         Self {
             limits: Limits::default(),
             check_in: CheckInPolicy::SelfService,
-            delegates: ROSTER
-                .iter()
-                .map(|(id, level, venue)| delegate(id, *level, venue))
-                .collect(),
+            delegates: ROSTER.iter().map(|(id, level, venue)| delegate(id, *level, venue)).collect(),
         }
     }
 }
@@ -69,11 +66,7 @@ impl Fixture {
     }
 
     pub fn build(self) -> SessionDef {
-        let venue = |id: &str, name: &str, kind| Venue {
-            id: vid(id),
-            name: name.into(),
-            kind,
-        };
+        let venue = |id: &str, name: &str, kind| Venue { id: vid(id), name: name.into(), kind };
         let def = SessionDef {
             id: "county-2026-spring".into(),
             title: "县人大常委会代表问政".into(),
@@ -86,28 +79,13 @@ impl Fixture {
             ],
             delegates: self.delegates,
             units: vec![
-                Unit {
-                    id: uid(UNITS[0]),
-                    name: "县交通运输局".into(),
-                },
-                Unit {
-                    id: uid(UNITS[1]),
-                    name: "县教育局".into(),
-                },
-                Unit {
-                    id: uid(UNITS[2]),
-                    name: "县卫健委".into(),
-                },
+                Unit { id: uid(UNITS[0]), name: "县交通运输局".into() },
+                Unit { id: uid(UNITS[1]), name: "县教育局".into() },
+                Unit { id: uid(UNITS[2]), name: "县卫健委".into() },
             ],
             topics: vec![
-                Topic {
-                    id: TopicId::new(TOPICS[0]),
-                    name: "农村道路".into(),
-                },
-                Topic {
-                    id: TopicId::new(TOPICS[1]),
-                    name: "义务教育".into(),
-                },
+                Topic { id: TopicId::new(TOPICS[0]), name: "农村道路".into() },
+                Topic { id: TopicId::new(TOPICS[1]), name: "义务教育".into() },
             ],
             limits: self.limits,
             time_zone: Default::default(),
@@ -131,12 +109,7 @@ pub fn session() -> Session {
 }
 
 pub fn delegate(id: &str, level: DelegateLevel, venue: &str) -> Delegate {
-    Delegate {
-        id: did(id),
-        name: format!("代表{id}"),
-        level,
-        venue: vid(venue),
-    }
+    Delegate { id: did(id), name: format!("代表{id}"), level, venue: vid(venue) }
 }
 
 pub fn did(s: &str) -> DelegateId {
@@ -167,40 +140,24 @@ pub fn delegate_viewer(id: &str) -> Viewer {
 
 /// Home venue of a roster delegate.
 pub fn venue_of(id: &str) -> &'static str {
-    ROSTER
-        .iter()
-        .find(|(d, _, _)| *d == id)
-        .map(|(_, _, v)| *v)
-        .expect("roster delegate")
+    ROSTER.iter().find(|(d, _, _)| *d == id).map(|(_, _, v)| *v).expect("roster delegate")
 }
 
 /// Runs `decide` then `apply` for every event, as the hub does. A refused
 /// command changes nothing; an accepted one must always apply.
-pub fn exec(
-    s: &mut Session,
-    actor: &Viewer,
-    cmd: Command,
-    now: u64,
-) -> Result<Reply, CommandError> {
+pub fn exec(s: &mut Session, actor: &Viewer, cmd: Command, now: u64) -> Result<Reply, CommandError> {
     let out = s.decide(actor, &cmd, Millis(now))?;
     for e in &out.events {
-        s.apply(e)
-            .unwrap_or_else(|err| panic!("decided event {e:?} failed to apply: {err}"));
+        s.apply(e).unwrap_or_else(|err| panic!("decided event {e:?} failed to apply: {err}"));
     }
     Ok(out.reply)
 }
 
 /// Like [`exec`] but returns the events as well.
-pub fn exec_events(
-    s: &mut Session,
-    actor: &Viewer,
-    cmd: Command,
-    now: u64,
-) -> Result<Outcome, CommandError> {
+pub fn exec_events(s: &mut Session, actor: &Viewer, cmd: Command, now: u64) -> Result<Outcome, CommandError> {
     let out = s.decide(actor, &cmd, Millis(now))?;
     for e in &out.events {
-        s.apply(e)
-            .unwrap_or_else(|err| panic!("decided event {e:?} failed to apply: {err}"));
+        s.apply(e).unwrap_or_else(|err| panic!("decided event {e:?} failed to apply: {err}"));
     }
     Ok(out)
 }
@@ -224,10 +181,7 @@ pub fn err(s: &mut Session, actor: &Viewer, cmd: Command) -> CommandError {
     match exec(s, actor, cmd.clone(), now) {
         Ok(r) => panic!("{cmd:?} by {actor:?} was accepted ({r:?}), expected a refusal"),
         Err(e) => {
-            assert_eq!(
-                *s, before,
-                "a refused command must leave the state untouched"
-            );
+            assert_eq!(*s, before, "a refused command must leave the state untouched");
             e
         }
     }
@@ -249,20 +203,11 @@ pub fn check_in_all(s: &mut Session) {
 }
 
 pub fn check_in(s: &mut Session, d: &str) {
-    ok(
-        s,
-        &delegate_viewer(d),
-        Command::CheckIn { delegate: did(d) },
-    );
+    ok(s, &delegate_viewer(d), Command::CheckIn { delegate: did(d) });
 }
 
 pub fn submit_cmd(text: &str) -> Command {
-    Command::SubmitQuestion {
-        on_behalf_of: None,
-        topic: tid(TOPICS[0]),
-        unit: uid(UNITS[0]),
-        text: text.into(),
-    }
+    Command::SubmitQuestion { on_behalf_of: None, topic: tid(TOPICS[0]), unit: uid(UNITS[0]), text: text.into() }
 }
 
 /// Submits a question as `asker` (themself) and returns its id.
@@ -304,22 +249,11 @@ pub fn questioning() -> Session {
 pub fn evaluating() -> Session {
     let mut s = questioning();
     advance_to(&mut s, Phase::Evaluation);
-    let r = ok(
-        &mut s,
-        &moderator(),
-        Command::OpenEvaluation {
-            units: UNITS.iter().map(|u| uid(u)).collect(),
-        },
-    );
+    let r = ok(&mut s, &moderator(), Command::OpenEvaluation { units: UNITS.iter().map(|u| uid(u)).collect() });
     assert_eq!(r, Reply::Evaluation(EvaluationId(1)));
     s
 }
 
 pub fn ballot(id: &str, evaluation: u32, unit: &str, rating: Rating) -> Command {
-    Command::CastBallot {
-        ballot_id: bid(id),
-        evaluation: EvaluationId(evaluation),
-        unit: uid(unit),
-        rating,
-    }
+    Command::CastBallot { ballot_id: bid(id), evaluation: EvaluationId(evaluation), unit: uid(unit), rating }
 }

@@ -6,21 +6,12 @@ use super::*;
 use proptest::prelude::*;
 
 /// Delegate pool: the roster, one importable newcomer and one unknown id.
-pub const DELEGATE_POOL: [&str; 14] = [
-    "d01", "d02", "d03", "d04", "d05", "d06", "d07", "d08", "d09", "d10", "d11", "d12", "n01",
-    "ghost",
-];
+pub const DELEGATE_POOL: [&str; 14] = ["d01", "d02", "d03", "d04", "d05", "d06", "d07", "d08", "d09", "d10", "d11", "d12", "n01", "ghost"];
 pub const VENUE_POOL: [&str; 5] = [MAIN, BAIYU, XINHUA, DONGCHENG, "nowhere"];
 pub const UNIT_POOL: [&str; 4] = [UNITS[0], UNITS[1], UNITS[2], "ghost"];
 pub const TOPIC_POOL: [&str; 3] = [TOPICS[0], TOPICS[1], "nope"];
 pub const BALLOT_POOL: [&str; 5] = ["b1", "b2", "b3", " b1 ", ""];
-pub const PHASES: [Phase; 5] = [
-    Phase::Preparing,
-    Phase::CheckIn,
-    Phase::Questioning,
-    Phase::Evaluation,
-    Phase::Closed,
-];
+pub const PHASES: [Phase; 5] = [Phase::Preparing, Phase::CheckIn, Phase::Questioning, Phase::Evaluation, Phase::Closed];
 
 #[derive(Clone, Debug)]
 pub enum Text {
@@ -78,15 +69,8 @@ impl Who {
         match (self, actor) {
             (Who::Me(_), Viewer::Delegate(me)) => me.clone(),
             (Who::Me(i), Viewer::VenueOperator(v)) => {
-                let mine: Vec<_> = ROSTER
-                    .iter()
-                    .filter(|(_, _, dv)| *dv == v.as_str())
-                    .collect();
-                if mine.is_empty() {
-                    did(ROSTER[*i].0)
-                } else {
-                    did(mine[*i % mine.len()].0)
-                }
+                let mine: Vec<_> = ROSTER.iter().filter(|(_, _, dv)| *dv == v.as_str()).collect();
+                if mine.is_empty() { did(ROSTER[*i].0) } else { did(mine[*i % mine.len()].0) }
             }
             (Who::Me(i), _) => did(ROSTER[*i].0),
             (Who::Pool(i), _) => did(DELEGATE_POOL[*i]),
@@ -202,17 +186,8 @@ pub enum Op {
 impl Op {
     pub fn role(&self) -> Role {
         match self {
-            Op::CheckIn(_)
-            | Op::Second(_)
-            | Op::Ballot { .. }
-            | Op::BallotGuided { .. }
-            | Op::RetryBallot { .. } => Role::Delegate,
-            Op::Submit {
-                on_behalf_of: None, ..
-            }
-            | Op::FollowUp {
-                on_behalf_of: None, ..
-            } => Role::Delegate,
+            Op::CheckIn(_) | Op::Second(_) | Op::Ballot { .. } | Op::BallotGuided { .. } | Op::RetryBallot { .. } => Role::Delegate,
+            Op::Submit { on_behalf_of: None, .. } | Op::FollowUp { on_behalf_of: None, .. } => Role::Delegate,
             Op::Submit { .. } | Op::FollowUp { .. } | Op::RequestFloor(_) => Role::Operator,
             _ => Role::Moderator,
         }
@@ -317,110 +292,49 @@ pub fn command(s: &Session, actor: &Viewer, op: &Op) -> Command {
         Op::Advance(p) => Command::AdvancePhase { to: PHASES[*p] },
         // Guided advances stop at evaluation, so that runs spend time voting;
         // `Advance(Closed)` still closes sessions now and then.
-        Op::AdvanceNext => Command::AdvancePhase {
-            to: s
-                .phase()
-                .next()
-                .filter(|p| *p != Phase::Closed)
-                .unwrap_or(Phase::Evaluation),
+        Op::AdvanceNext => Command::AdvancePhase { to: s.phase().next().filter(|p| *p != Phase::Closed).unwrap_or(Phase::Evaluation) },
+        Op::Import { delegate: i, venue, level: l } => Command::ImportDelegates {
+            delegates: vec![Delegate { id: d(*i), name: "新代表".into(), level: level(*l), venue: vid(VENUE_POOL[*venue]) }],
         },
-        Op::Import {
-            delegate: i,
-            venue,
-            level: l,
-        } => Command::ImportDelegates {
-            delegates: vec![Delegate {
-                id: d(*i),
-                name: "新代表".into(),
-                level: level(*l),
-                venue: vid(VENUE_POOL[*venue]),
-            }],
-        },
-        Op::CheckIn(w) => Command::CheckIn {
-            delegate: w.resolve(actor),
-        },
-        Op::Submit {
-            on_behalf_of,
-            topic,
-            unit: u,
-            text,
-        } => Command::SubmitQuestion {
+        Op::CheckIn(w) => Command::CheckIn { delegate: w.resolve(actor) },
+        Op::Submit { on_behalf_of, topic, unit: u, text } => Command::SubmitQuestion {
             on_behalf_of: on_behalf_of.as_ref().map(|w| w.resolve(actor)),
             topic: tid(TOPIC_POOL[*topic]),
             unit: unit(*u),
             text: text.render(),
         },
         Op::Approve(x) => Command::ApproveQuestion { question: q(*x) },
-        Op::Reject(x, t) => Command::RejectQuestion {
-            question: q(*x),
-            reason: t.render(),
-        },
-        Op::Merge(a, b) => Command::MergeQuestion {
-            question: q(*a),
-            into: q(*b),
-        },
-        Op::Edit(x, t) => Command::EditQuestion {
-            question: q(*x),
-            text: t.render(),
-        },
+        Op::Reject(x, t) => Command::RejectQuestion { question: q(*x), reason: t.render() },
+        Op::Merge(a, b) => Command::MergeQuestion { question: q(*a), into: q(*b) },
+        Op::Edit(x, t) => Command::EditQuestion { question: q(*x), text: t.render() },
         Op::Queue(x) => Command::QueueQuestion { question: q(*x) },
-        Op::Reorder(v) => Command::ReorderQueue {
-            order: v.iter().copied().map(q).collect(),
-        },
-        Op::ReorderReversed => Command::ReorderQueue {
-            order: s.queue().iter().rev().copied().collect(),
-        },
+        Op::Reorder(v) => Command::ReorderQueue { order: v.iter().copied().map(q).collect() },
+        Op::ReorderReversed => Command::ReorderQueue { order: s.queue().iter().rev().copied().collect() },
         Op::Second(x) => Command::SecondQuestion { question: q(*x) },
         Op::RequestFloor(x) => Command::RequestFloor { question: q(*x) },
-        Op::Grant {
-            venue,
-            question,
-            secs,
-        } => Command::GrantFloor {
-            venue: vid(VENUE_POOL[*venue]),
-            question: q(*question),
-            answer_seconds: *secs,
-        },
+        Op::Grant { venue, question, secs } => {
+            Command::GrantFloor { venue: vid(VENUE_POOL[*venue]), question: q(*question), answer_seconds: *secs }
+        }
         Op::GrantGuided => {
-            let pick = s
-                .queue()
-                .first()
-                .and_then(|id| s.question(*id))
-                .or_else(|| s.questions().find(|x| x.status == QuestionStatus::Approved));
+            let pick =
+                s.queue().first().and_then(|id| s.question(*id)).or_else(|| s.questions().find(|x| x.status == QuestionStatus::Approved));
             match pick {
-                Some(x) => Command::GrantFloor {
-                    venue: x.venues[0].clone(),
-                    question: x.id,
-                    answer_seconds: None,
-                },
-                None => Command::GrantFloor {
-                    venue: vid(MAIN),
-                    question: q(1),
-                    answer_seconds: None,
-                },
+                Some(x) => Command::GrantFloor { venue: x.venues[0].clone(), question: x.id, answer_seconds: None },
+                None => Command::GrantFloor { venue: vid(MAIN), question: q(1), answer_seconds: None },
             }
         }
         Op::Countdown(secs) => Command::StartCountdown { seconds: *secs },
-        Op::FollowUp { on_behalf_of, text } => Command::AddFollowUp {
-            on_behalf_of: on_behalf_of.as_ref().map(|w| w.resolve(actor)),
-            text: text.render(),
-        },
-        Op::Answer {
-            follow_up,
-            unit: u,
-            commitment_unit,
-        } => Command::RecordAnswer {
+        Op::FollowUp { on_behalf_of, text } => {
+            Command::AddFollowUp { on_behalf_of: on_behalf_of.as_ref().map(|w| w.resolve(actor)), text: text.render() }
+        }
+        Op::Answer { follow_up, unit: u, commitment_unit } => Command::RecordAnswer {
             follow_up: follow_up.map(FollowUpId),
             unit: unit(*u),
             official: "局长".into(),
             summary: "答复".into(),
             commitments: commitment_unit
                 .iter()
-                .map(|c| CommitmentDraft {
-                    what: "承诺".into(),
-                    unit: unit(*c),
-                    due: CalendarDate::new(2026, 12, 31).unwrap(),
-                })
+                .map(|c| CommitmentDraft { what: "承诺".into(), unit: unit(*c), due: CalendarDate::new(2026, 12, 31).unwrap() })
                 .collect(),
         },
         Op::AnswerGuided => {
@@ -437,71 +351,37 @@ pub fn command(s: &Session, actor: &Viewer, op: &Op) -> Command {
             c
         }
         Op::EndFloor => Command::EndFloor,
-        Op::Open(units) => Command::OpenEvaluation {
-            units: units.iter().map(|u| unit(*u)).collect(),
-        },
-        Op::Ballot {
-            ballot: b,
-            evaluation,
-            unit: u,
-            rating,
-        } => Command::CastBallot {
+        Op::Open(units) => Command::OpenEvaluation { units: units.iter().map(|u| unit(*u)).collect() },
+        Op::Ballot { ballot: b, evaluation, unit: u, rating } => Command::CastBallot {
             ballot_id: bid(BALLOT_POOL[*b]),
             evaluation: EvaluationId(*evaluation),
             unit: unit(*u),
             rating: Rating::ALL[*rating],
         },
-        Op::BallotGuided {
-            ballot: b,
-            unit: u,
-            rating,
-        } => {
-            let evaluation = s
-                .open_evaluation()
-                .or_else(|| s.evaluations().last())
-                .map_or(EvaluationId(1), |e| e.id);
-            Command::CastBallot {
-                ballot_id: bid(BALLOT_POOL[*b]),
-                evaluation,
-                unit: unit(*u),
-                rating: Rating::ALL[*rating],
-            }
+        Op::BallotGuided { ballot: b, unit: u, rating } => {
+            let evaluation = s.open_evaluation().or_else(|| s.evaluations().last()).map_or(EvaluationId(1), |e| e.id);
+            Command::CastBallot { ballot_id: bid(BALLOT_POOL[*b]), evaluation, unit: unit(*u), rating: Rating::ALL[*rating] }
         }
         Op::RetryBallot { pick, change } => match picked_ballot(s, *pick) {
             None => ballot("b1", 1, UNITS[0], Rating::Satisfied),
             Some(b) => {
-                let next = |r: Rating| {
-                    Rating::ALL[(Rating::ALL.iter().position(|x| *x == r).unwrap() + 1) % 3]
-                };
+                let next = |r: Rating| Rating::ALL[(Rating::ALL.iter().position(|x| *x == r).unwrap() + 1) % 3];
                 let (id, rating) = match change {
                     Retry::Same => (b.ballot_id.clone(), b.rating),
                     Retry::Padded => (bid(&format!(" {} ", b.ballot_id)), b.rating),
                     Retry::OtherRating => (b.ballot_id.clone(), next(b.rating)),
                     Retry::OtherId => (bid("b9"), b.rating),
                 };
-                Command::CastBallot {
-                    ballot_id: id,
-                    evaluation: b.evaluation,
-                    unit: b.unit.clone(),
-                    rating,
-                }
+                Command::CastBallot { ballot_id: id, evaluation: b.evaluation, unit: b.unit.clone(), rating }
             }
         },
-        Op::Close(x) => Command::CloseEvaluation {
-            evaluation: EvaluationId(*x),
-        },
-        Op::CloseGuided => Command::CloseEvaluation {
-            evaluation: s.open_evaluation().map_or(EvaluationId(1), |e| e.id),
-        },
+        Op::Close(x) => Command::CloseEvaluation { evaluation: EvaluationId(*x) },
+        Op::CloseGuided => Command::CloseEvaluation { evaluation: s.open_evaluation().map_or(EvaluationId(1), |e| e.id) },
     }
 }
 
 /// A run: brisk sessions reach voting early; deliberate ones spend long in
 /// questioning and on the floor.
 pub fn steps(len: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<(Actor, Op)>> {
-    prop_oneof![
-        proptest::collection::vec((actor(), op(6)), len.clone()),
-        proptest::collection::vec((actor(), op(3)), len),
-    ]
+    prop_oneof![proptest::collection::vec((actor(), op(6)), len.clone()), proptest::collection::vec((actor(), op(3)), len),]
 }
-

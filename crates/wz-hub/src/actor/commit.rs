@@ -300,7 +300,7 @@ impl SessionActor {
                 ActorMsg::Forwarded { forward } => {
                     let id = match &forward.command {
                         wz_protocol::forward::Forwarded::Client(m) => Some(m.id.clone()),
-                        wz_protocol::forward::Forwarded::Direct(_) => None,
+                        wz_protocol::forward::Forwarded::Direct { .. } => None,
                     };
                     self.reply_remote(forward.node, forward.req, Err(ErrorDto::new(id, ErrorCode::Unavailable, why)));
                 }
@@ -319,7 +319,14 @@ impl SessionActor {
     }
 
     /// `key` is (principal, command id) for commands from a connection.
-    pub(super) fn run_command(&mut self, pending: &mut Pending, viewer: Viewer, cmd: &Command, reply: ReplyTo, key: Option<(String, String)>) {
+    pub(super) fn run_command(
+        &mut self,
+        pending: &mut Pending,
+        viewer: Viewer,
+        cmd: &Command,
+        reply: ReplyTo,
+        key: Option<(String, String)>,
+    ) {
         let now = self.event_time();
         let id = reply_id(&reply);
         metrics::counter!("wz_commands_total").increment(1);
@@ -448,15 +455,18 @@ impl SessionActor {
             }
             _ => Box::pin(async move { store.append(&session, first_seq, records).await }),
         };
-        self.busy = p.replies.iter().filter_map(|(r, _)| match r {
-            ReplyTo::Conn(c, _) => Some(*c),
-            ReplyTo::Direct(_) | ReplyTo::Remote { .. } => None,
-        })
-        .chain(self.held.iter().filter_map(|m| match m {
-            ActorMsg::Command { conn, .. } => Some(*conn),
-            _ => None,
-        }))
-        .collect();
+        self.busy = p
+            .replies
+            .iter()
+            .filter_map(|(r, _)| match r {
+                ReplyTo::Conn(c, _) => Some(*c),
+                ReplyTo::Direct(_) | ReplyTo::Remote { .. } => None,
+            })
+            .chain(self.held.iter().filter_map(|m| match m {
+                ActorMsg::Command { conn, .. } => Some(*conn),
+                _ => None,
+            }))
+            .collect();
         self.inflight = Some(Inflight {
             write,
             started: tokio::time::Instant::now(),
@@ -566,12 +576,8 @@ mod tests {
 
     fn session() -> Session {
         let venue = Venue { id: VenueId::new("main"), name: "主会场".into(), kind: VenueKind::Main };
-        let delegate = |id: &str| Delegate {
-            id: DelegateId::new(id),
-            name: id.into(),
-            level: DelegateLevel::ALL[0],
-            venue: VenueId::new("main"),
-        };
+        let delegate =
+            |id: &str| Delegate { id: DelegateId::new(id), name: id.into(), level: DelegateLevel::ALL[0], venue: VenueId::new("main") };
         let def = SessionDef {
             id: "s".into(),
             title: "t".into(),

@@ -194,7 +194,13 @@ mod tests {
         let op = PrincipalKey::Operator(wz_domain::VenueId::new("baiyu"));
         let mut conns = Conns::default();
         let mut keep = Vec::new();
-        for (id, key, fed) in [(1, &PrincipalKey::Moderator, false), (2, &PrincipalKey::Screen, true), (3, &d1, false), (4, &op, false), (5, &PrincipalKey::Screen, true)] {
+        for (id, key, fed) in [
+            (1, &PrincipalKey::Moderator, false),
+            (2, &PrincipalKey::Screen, true),
+            (3, &d1, false),
+            (4, &op, false),
+            (5, &PrincipalKey::Screen, true),
+        ] {
             let (mut c, rx) = conn(key);
             c.fed = fed;
             conns.insert(id, c);

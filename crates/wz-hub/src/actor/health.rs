@@ -9,8 +9,8 @@
 
 use super::SessionActor;
 use crate::StoreHealth;
-use tokio::sync::watch;
 use std::collections::BTreeMap;
+use tokio::sync::watch;
 use wz_domain::{Perspective, VenueId};
 use wz_protocol::render;
 

@@ -21,6 +21,7 @@
 //! owner whose lease could not be renewed; an owner whose append is refused
 //! as fenced steps down by itself and tells the keeper.
 
+use super::commit::{Answer, Pending};
 use super::{ActorMsg, ConnId, ReplyTo, SessionActor};
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -30,10 +31,9 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 use wz_domain::{Millis, VenueId, Viewer};
 use wz_protocol::ErrorCode;
-use super::commit::{Answer, Pending};
 use wz_protocol::client::{CommandDto, Parsed};
-use wz_protocol::render;
 use wz_protocol::forward::{Forward, Forwarded, Reply};
+use wz_protocol::render;
 use wz_protocol::server::{AckDto, ErrorDto};
 use wz_store::cluster::{Cluster, Message};
 
@@ -122,7 +122,9 @@ impl SessionActor {
                 ActorMsg::Command { conn, msg } => self.forward_client(conn, msg),
                 ActorMsg::Direct { viewer, cmd, reply } => {
                     let by = crate::credentials::PrincipalKey::from(&viewer).to_string();
-                    self.forward(ReplyTo::Direct(reply), by, Forwarded::Direct(cmd), None);
+                    // Unique across this node's restarts too: the owner records it.
+                    let id = format!("fwd-{:032x}", rand::random::<u128>());
+                    self.forward(ReplyTo::Direct(reply), by, Forwarded::Direct { id, command: cmd }, None);
                 }
                 // Forwarded to a node that is no longer the owner: its origin
                 // times out and the client retries through the new owner.
@@ -162,7 +164,14 @@ impl SessionActor {
             return;
         };
         if link.out.try_send(Message::Forward(Bytes::from(bytes))).is_err() {
-            self.reply(to, Err(ErrorDto::new(id, ErrorCode::Unavailable, "too many commands on their way to the session's owner; retry with the same id")));
+            self.reply(
+                to,
+                Err(ErrorDto::new(
+                    id,
+                    ErrorCode::Unavailable,
+                    "too many commands on their way to the session's owner; retry with the same id",
+                )),
+            );
             return;
         }
         metrics::counter!("wz_forwarded_total").increment(1);
@@ -190,7 +199,11 @@ impl SessionActor {
         for w in self.forwarding.waiting.values_mut() {
             if w.result.is_none() && now >= w.deadline {
                 let id = super::commit::reply_id(&w.to);
-                w.result = Some(Err(ErrorDto::new(id, ErrorCode::Unavailable, "the session's owner did not answer in time; retry with the same id")));
+                w.result = Some(Err(ErrorDto::new(
+                    id,
+                    ErrorCode::Unavailable,
+                    "the session's owner did not answer in time; retry with the same id",
+                )));
             }
         }
         let seq = self.state.seq();
@@ -200,13 +213,8 @@ impl SessionActor {
             Some(Err(_)) => true,
         };
         // Answers of REST commands: no order to keep.
-        let direct: Vec<u64> = self
-            .forwarding
-            .waiting
-            .iter()
-            .filter(|(_, w)| matches!(w.to, ReplyTo::Direct(_)) && ready(w))
-            .map(|(r, _)| *r)
-            .collect();
+        let direct: Vec<u64> =
+            self.forwarding.waiting.iter().filter(|(_, w)| matches!(w.to, ReplyTo::Direct(_)) && ready(w)).map(|(r, _)| *r).collect();
         let mut out = Vec::new();
         for r in direct {
             if let Some(w) = self.forwarding.waiting.remove(&r) {
@@ -237,18 +245,6 @@ impl SessionActor {
         for (conn, id) in pings {
             self.reply(ReplyTo::Conn(conn, id.clone()), Ok(AckDto { id, seq, result: None }));
         }
-    }
-
-    /// Every command still waiting for the old owner gets `unavailable` at
-    /// once (a new owner will not answer what was sent to the old one).
-    fn give_up_forwarded(&mut self, why: &str) {
-        for w in self.forwarding.waiting.values_mut() {
-            if w.result.is_none() {
-                let id = super::commit::reply_id(&w.to);
-                w.result = Some(Err(ErrorDto::new(id, ErrorCode::Unavailable, why)));
-            }
-        }
-        self.flush_forwarded();
     }
 
     pub(super) fn forget_conn(&mut self, conn: ConnId) {
@@ -310,14 +306,14 @@ impl SessionActor {
             return;
         }
         info!(session = %self.session_id(), from = ?self.role, to = ?role, "session role changes");
-        let was_follower = self.is_follower();
         self.role = role;
         // Whatever the other owner wrote is in the store: read it back
         // (nothing of it can land after the token moved on).
         self.suspect = !self.reload().await;
-        if was_follower {
-            self.give_up_forwarded("the session's owner changed; retry with the same id");
-        }
+        // Commands this node forwarded and still waits for stay waiting: as
+        // the new owner it reads the inbox from one forward timeout back, so
+        // it runs them itself (or answers them from the record, by their
+        // ids, if the old owner did) and answers itself.
     }
 
     /// The owner's append was refused: another node holds the lease.
@@ -418,9 +414,17 @@ impl SessionActor {
             self.seen(v);
         }
         match f.command {
-            Forwarded::Direct(cmd) => {
+            Forwarded::Direct { id, command } => {
                 let reply = ReplyTo::Remote { node: f.node, req: f.req, id: None };
-                self.run_command(pending, viewer, &cmd, reply, None);
+                // Recorded with its id: handed out twice, it is answered, not run twice.
+                let key = (f.by, id);
+                if let Some((seq, r)) = self.acked.get(&key) {
+                    metrics::counter!("wz_duplicate_commands_total").increment(1);
+                    let ack = AckDto { id: String::new(), seq: *seq, result: render::ack_result(&self.state, r) };
+                    pending.replies.push((reply, Answer::Done(ack)));
+                    return;
+                }
+                self.run_command(pending, viewer, &command, reply, Some(key));
             }
             Forwarded::Client(msg) => {
                 let reply = ReplyTo::Remote { node: f.node, req: f.req, id: Some(msg.id.clone()) };

@@ -11,10 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
-use wz_domain::{
-    Delegate, DelegateId, DelegateLevel, Limits, SessionDef, Topic, TopicId, Unit, UnitId, Venue, VenueId, VenueKind,
-    Viewer,
-};
+use wz_domain::{Delegate, DelegateId, DelegateLevel, Limits, SessionDef, Topic, TopicId, Unit, UnitId, Venue, VenueId, VenueKind, Viewer};
 use wz_hub::{ConnReceiver, Connection, Credential, Hub, HubConfig, Outbound, PrincipalKey};
 use wz_protocol::client::{ClientMessage, Parsed};
 use wz_protocol::server::AckDto;
@@ -60,14 +57,8 @@ pub fn def(id: &str, delegates: usize) -> SessionDef {
                 venue: VenueId::new(venue_of(i)),
             })
             .collect(),
-        units: vec![
-            Unit { id: UnitId::new("u1"), name: "县交通运输局".into() },
-            Unit { id: UnitId::new("u2"), name: "县教育局".into() },
-        ],
-        topics: vec![
-            Topic { id: TopicId::new("t1"), name: "道路".into() },
-            Topic { id: TopicId::new("t2"), name: "学校".into() },
-        ],
+        units: vec![Unit { id: UnitId::new("u1"), name: "县交通运输局".into() }, Unit { id: UnitId::new("u2"), name: "县教育局".into() }],
+        topics: vec![Topic { id: TopicId::new("t1"), name: "道路".into() }, Topic { id: TopicId::new("t2"), name: "学校".into() }],
         limits: Limits::default(),
         time_zone: Default::default(),
         // The hub's tests have delegates check themselves in.
@@ -179,10 +170,7 @@ impl FlakyStore {
     /// Waits until `n` appends are held at the gate.
     pub async fn until_held(&self, n: usize) {
         let mut rx = self.waiting.subscribe();
-        tokio::time::timeout(WAIT, rx.wait_for(|w| *w >= n))
-            .await
-            .unwrap_or_else(|_| panic!("no {n} appends held"))
-            .expect("store alive");
+        tokio::time::timeout(WAIT, rx.wait_for(|w| *w >= n)).await.unwrap_or_else(|_| panic!("no {n} appends held")).expect("store alive");
     }
 }
 

@@ -19,8 +19,15 @@ pub(super) enum AnnouncementRecord {
         venues: Vec<String>,
         at: u64,
     },
-    AnnouncementCleared { announcement: u32, at: u64 },
-    AnnouncementSeen { announcement: u32, venue: String, at: u64 },
+    AnnouncementCleared {
+        announcement: u32,
+        at: u64,
+    },
+    AnnouncementSeen {
+        announcement: u32,
+        venue: String,
+        at: u64,
+    },
 }
 
 pub(super) const PREFIX: &str = "announcement_";

@@ -37,7 +37,11 @@ pub(super) enum ItemRecord {
         priority: Priority,
         at: u64,
     },
-    ItemDraftsMerged { into: u32, from: u32, at: u64 },
+    ItemDraftsMerged {
+        into: u32,
+        from: u32,
+        at: u64,
+    },
     ItemMoved {
         item: u32,
         to: ItemStatus,
@@ -52,10 +56,34 @@ pub(super) enum ItemRecord {
         number: Option<u32>,
         at: u64,
     },
-    ItemNoteAdded { item: u32, unit: String, text: String, at: u64 },
-    ItemEvidenceAdded { item: u32, file: String, name: String, kind: FileKind, bytes: u64, unit: String, public: bool, at: u64 },
-    ItemEvidencePublished { item: u32, file: String, public: bool, at: u64 },
-    ItemExtensionRequested { item: u32, until: String, reason: String, at: u64 },
+    ItemNoteAdded {
+        item: u32,
+        unit: String,
+        text: String,
+        at: u64,
+    },
+    ItemEvidenceAdded {
+        item: u32,
+        file: String,
+        name: String,
+        kind: FileKind,
+        bytes: u64,
+        unit: String,
+        public: bool,
+        at: u64,
+    },
+    ItemEvidencePublished {
+        item: u32,
+        file: String,
+        public: bool,
+        at: u64,
+    },
+    ItemExtensionRequested {
+        item: u32,
+        until: String,
+        reason: String,
+        at: u64,
+    },
     ItemExtensionDecided {
         item: u32,
         granted: bool,
@@ -195,14 +223,8 @@ pub(super) fn decode(r: ItemRecord) -> Result<a::AssignmentEvent, StoredError> {
         ItemRecord::ItemExtensionDecided { item, granted, answer, at } => {
             E::ExtensionDecided { item: id(item), granted, answer, at: m(at) }
         }
-        ItemRecord::ItemRated { item, delegate, rating, comment, by_operator, rehandle, at } => E::Rated {
-            item: id(item),
-            delegate: d::DelegateId(delegate),
-            rating: rating.into(),
-            comment,
-            by_operator,
-            rehandle,
-            at: m(at),
-        },
+        ItemRecord::ItemRated { item, delegate, rating, comment, by_operator, rehandle, at } => {
+            E::Rated { item: id(item), delegate: d::DelegateId(delegate), rating: rating.into(), comment, by_operator, rehandle, at: m(at) }
+        }
     })
 }

@@ -104,9 +104,8 @@ pub fn unit(u: &str) -> Viewer {
 }
 
 pub fn connections() -> render::Health {
-    let connections: BTreeMap<d::VenueId, u32> = {
-    [("main", 1), ("baiyu", 3), ("qiaotou", 2)].into_iter().map(|(v, n)| (d::VenueId::new(v), n)).collect()
-};
+    let connections: BTreeMap<d::VenueId, u32> =
+        { [("main", 1), ("baiyu", 3), ("qiaotou", 2)].into_iter().map(|(v, n)| (d::VenueId::new(v), n)).collect() };
     render::Health { store_available: true, warnings: Vec::new(), connections, last_seen: BTreeMap::new(), chain_head: None }
 }
 
@@ -231,7 +230,11 @@ pub fn scenario() -> Scenario {
     r.ok("moderator", &m, r#"{"id":"m-01a","type":"check_in","delegate":"d001"}"#);
     r.ok("operator:baiyu", &operator("baiyu"), r#"{"id":"baiyu-01","type":"check_in","delegate":"d002"}"#);
     r.ok("delegate:d003", &del("d003"), r#"{"id":"d003-01","type":"request_check_in"}"#);
-    r.ok("operator:baiyu", &operator("baiyu"), r#"{"id":"baiyu-01a","type":"decline_check_in","delegate":"d003","reason":"请本人到签到处"}"#);
+    r.ok(
+        "operator:baiyu",
+        &operator("baiyu"),
+        r#"{"id":"baiyu-01a","type":"decline_check_in","delegate":"d003","reason":"请本人到签到处"}"#,
+    );
     r.ok("delegate:d003", &del("d003"), r#"{"id":"d003-01a","type":"request_check_in"}"#);
     // Asked again while pending: acknowledged, nothing recorded.
     r.ok("delegate:d003", &del("d003"), r#"{"id":"d003-01b","type":"request_check_in"}"#);
@@ -316,9 +319,8 @@ pub fn scenario() -> Scenario {
     r.ok("moderator", &m, r#"{"id":"m-18","type":"advance_phase","to":"evaluation"}"#);
     r.ok("moderator", &m, r#"{"id":"m-19","type":"open_evaluation","units":["minzheng","weijian"]}"#);
     let vote = |r: &mut Run, by: &'static str, id: &str, n: u32, unit: &str, rating: &str| {
-        let text = format!(
-            r#"{{"id":"{id}","type":"cast_ballot","ballot_id":"b-{id}","evaluation":1,"unit":"{unit}","rating":"{rating}"}}"#
-        );
+        let text =
+            format!(r#"{{"id":"{id}","type":"cast_ballot","ballot_id":"b-{id}","evaluation":1,"unit":"{unit}","rating":"{rating}"}}"#);
         r.ok(by, &del(&by["delegate:".len()..]), &text);
         assert_eq!(r.s.evaluation(d::EvaluationId(1)).unwrap().ballots.len() as u32, n);
     };
@@ -340,7 +342,11 @@ pub fn scenario() -> Scenario {
 fn follow_up(r: &mut Run) -> Run {
     let (o, mz, wj, m) = (Viewer::Office, unit("minzheng"), unit("weijian"), moderator());
     r.ok("office", &o, r#"{"id":"o-01","type":"edit_draft","item":1,"lead":"minzheng","co_units":["weijian"],"requirement":"实现农村助餐服务全覆盖","deadline":"2026-12-31","priority":"supervised"}"#);
-    r.ok("office", &o, r#"{"id":"o-02","type":"edit_draft","item":2,"lead":"weijian","requirement":"书面答复医养结合签约进展","deadline":"2026-03-31"}"#);
+    r.ok(
+        "office",
+        &o,
+        r#"{"id":"o-02","type":"edit_draft","item":2,"lead":"weijian","requirement":"书面答复医养结合签约进展","deadline":"2026-03-31"}"#,
+    );
     r.ok("office", &o, r#"{"id":"o-03","type":"draft_item","lead":"minzheng","requirement":"排查助餐点食品安全","deadline":"2026-06-30"}"#);
     r.ok("office", &o, r#"{"id":"o-04","type":"merge_drafts","into":1,"from":3}"#);
     r.ok("office", &o, r#"{"id":"o-05","type":"issue_item","item":1}"#);
@@ -351,17 +357,30 @@ fn follow_up(r: &mut Run) -> Run {
     let mut handling = r.clone();
     handling.ok("unit:weijian", &wj, r#"{"id":"wj-09","type":"reply_item","item":2,"text":"已与两家养老机构签约。"}"#);
     r.ok("office", &o, r#"{"id":"o-07","type":"decide_extension","item":1,"grant":true}"#);
-    let file = a::NewFile { id: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(), name: "助餐点照片.jpg".into(), kind: a::FileKind::Jpeg, bytes: 48_213 };
+    let file = a::NewFile {
+        id: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+        name: "助餐点照片.jpg".into(),
+        kind: a::FileKind::Jpeg,
+        bytes: 48_213,
+    };
     r.domain(&mz, d::Command::Assignment(a::AssignmentCommand::AddEvidence { item: a::ItemId(1), file }));
     r.ok("office", &o, r#"{"id":"o-08","type":"publish_evidence","item":1,"file":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","public":true}"#);
     r.ok("unit:minzheng", &mz, r#"{"id":"mz-03","type":"reply_item","item":1,"text":"已新建助餐点42个。"}"#);
-    r.ok("delegate:d002", &del("d002"), r#"{"id":"d002-20","type":"rate_item","item":1,"rating":"dissatisfied","comment":"偏远村仍未覆盖","rehandle":true}"#);
+    r.ok(
+        "delegate:d002",
+        &del("d002"),
+        r#"{"id":"d002-20","type":"rate_item","item":1,"rating":"dissatisfied","comment":"偏远村仍未覆盖","rehandle":true}"#,
+    );
     r.ok("office", &o, r#"{"id":"o-09","type":"return_item","item":1,"reason":"偏远村尚未覆盖，请重办"}"#);
     r.ok("unit:minzheng", &mz, r#"{"id":"mz-04","type":"rectify_item","item":1,"text":"偏远村助餐点已全部开放。"}"#);
     r.ok("delegate:d003", &del("d003"), r#"{"id":"d003-20","type":"rate_item","item":1,"rating":"satisfied"}"#);
     r.ok("office", &o, r#"{"id":"o-10","type":"close_item","item":1}"#);
     r.ok("unit:weijian", &wj, r#"{"id":"wj-02","type":"reply_item","item":2,"text":"已与两家养老机构签约。"}"#);
-    r.ok("operator:qiaotou", &operator("qiaotou"), r#"{"id":"qiaotou-20","type":"rate_item","item":2,"on_behalf_of":"d004","rating":"basically_satisfied"}"#);
+    r.ok(
+        "operator:qiaotou",
+        &operator("qiaotou"),
+        r#"{"id":"qiaotou-20","type":"rate_item","item":2,"on_behalf_of":"d004","rating":"basically_satisfied"}"#,
+    );
     r.ok("office", &o, r#"{"id":"o-11","type":"close_item","item":2}"#);
     // Announcements (issue 10): to everyone, to one venue; seen; cleared.
     r.ok("moderator", &m, r#"{"id":"m-30","type":"announce","text":"感谢各位代表参加本次问政"}"#);
@@ -447,4 +466,3 @@ pub fn chained(header: &[u8], steps: &[Step]) -> (Vec<Vec<u8>>, wz_protocol::sto
     }
     (records, head)
 }
-

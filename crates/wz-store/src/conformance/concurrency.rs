@@ -7,10 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tokio::sync::Barrier;
 
-use super::{
-    assert_claimed, assert_conflict, b, claiming, claims_map, counters_map, counting, created,
-    loaded, log_of, rec,
-};
+use super::{assert_claimed, assert_conflict, b, claiming, claims_map, counters_map, counting, created, loaded, log_of, rec};
 use crate::{DynStore, StoreError};
 
 /// Many tasks race for the same seq at once: exactly one wins each round and
@@ -30,9 +27,7 @@ pub async fn concurrent_race_for_same_seq(store: DynStore) {
                 tokio::spawn(async move {
                     let payload = Bytes::from(format!("round {round} task {t}"));
                     barrier.wait().await;
-                    let r = store
-                        .append("race", seq, vec![payload.clone().into(), rec("tail")])
-                        .await;
+                    let r = store.append("race", seq, vec![payload.clone().into(), rec("tail")]).await;
                     (payload, r)
                 })
             })
@@ -41,24 +36,15 @@ pub async fn concurrent_race_for_same_seq(store: DynStore) {
         for h in handles {
             match h.await.expect("racing task panicked") {
                 (payload, Ok(())) => won.push(payload),
-                (_, r) => {
-                    assert_conflict(&format!("loser of round {round}"), r, "race", seq + 2, seq)
-                }
+                (_, r) => assert_conflict(&format!("loser of round {round}"), r, "race", seq + 2, seq),
             }
         }
-        assert_eq!(
-            won.len(),
-            1,
-            "round {round}: want exactly one winner, got {won:?}"
-        );
+        assert_eq!(won.len(), 1, "round {round}: want exactly one winner, got {won:?}");
         winners.extend(won);
     }
     let log = log_of(&*store, "race").await;
     let want: Vec<Bytes> = winners.into_iter().flat_map(|w| [w, b("tail")]).collect();
-    assert_eq!(
-        log, want,
-        "log must hold exactly the winners' batches, in round order"
-    );
+    assert_eq!(log, want, "log must hold exactly the winners' batches, in round order");
 }
 
 /// Writers that retry on Conflict (the hub's pattern) all eventually land, with
@@ -74,16 +60,8 @@ pub async fn concurrent_appenders_leave_no_gaps(store: DynStore) {
                 for i in 0..PER_TASK {
                     let payload = Bytes::from(format!("task {t} item {i}"));
                     loop {
-                        let next = store
-                            .load("busy")
-                            .await
-                            .expect("load")
-                            .expect("exists")
-                            .next_seq();
-                        match store
-                            .append("busy", next, vec![payload.clone().into()])
-                            .await
-                        {
+                        let next = store.load("busy").await.expect("load").expect("exists").next_seq();
+                        match store.append("busy", next, vec![payload.clone().into()]).await {
                             Ok(()) => break,
                             // Lost a race: another writer took `next`; re-read and retry.
                             Err(StoreError::Conflict { expected, got, .. }) if expected > got => {}
@@ -103,17 +81,9 @@ pub async fn concurrent_appenders_leave_no_gaps(store: DynStore) {
     let unique: HashSet<&Bytes> = log.iter().collect();
     assert_eq!(unique.len(), log.len(), "an event was stored twice");
     for t in 0..TASKS {
-        let mine: Vec<&Bytes> = log
-            .iter()
-            .filter(|e| e.starts_with(format!("task {t} ").as_bytes()))
-            .collect();
-        let want: Vec<Bytes> = (0..PER_TASK)
-            .map(|i| Bytes::from(format!("task {t} item {i}")))
-            .collect();
-        assert!(
-            mine.iter().copied().eq(want.iter()),
-            "task {t}'s events out of order: {mine:?}"
-        );
+        let mine: Vec<&Bytes> = log.iter().filter(|e| e.starts_with(format!("task {t} ").as_bytes())).collect();
+        let want: Vec<Bytes> = (0..PER_TASK).map(|i| Bytes::from(format!("task {t} item {i}"))).collect();
+        assert!(mine.iter().copied().eq(want.iter()), "task {t}'s events out of order: {mine:?}");
     }
 }
 
@@ -131,16 +101,8 @@ pub async fn concurrent_race_for_same_claim(store: DynStore) {
                 let value = format!("task {t}");
                 barrier.wait().await;
                 loop {
-                    let next = store
-                        .load("vote")
-                        .await
-                        .expect("load")
-                        .expect("exists")
-                        .next_seq();
-                    let batch = vec![
-                        claiming(&value, "ballot:d017", &value, Some("e1:yes")),
-                        counting(&format!("{value} tail"), "tails"),
-                    ];
+                    let next = store.load("vote").await.expect("load").expect("exists").next_seq();
+                    let batch = vec![claiming(&value, "ballot:d017", &value, Some("e1:yes")), counting(&format!("{value} tail"), "tails")];
                     match store.append("vote", next, batch).await {
                         Err(StoreError::Conflict { expected, got, .. }) if expected > got => {
                             tokio::task::yield_now().await;
@@ -155,11 +117,7 @@ pub async fn concurrent_race_for_same_claim(store: DynStore) {
     for h in handles {
         results.push(h.await.expect("racing task panicked"));
     }
-    let winners: Vec<&String> = results
-        .iter()
-        .filter(|(_, r)| r.is_ok())
-        .map(|(v, _)| v)
-        .collect();
+    let winners: Vec<&String> = results.iter().filter(|(_, r)| r.is_ok()).map(|(v, _)| v).collect();
     assert_eq!(winners.len(), 1, "want exactly one winner, got {winners:?}");
     let winner = winners[0].clone();
     for (value, r) in results {

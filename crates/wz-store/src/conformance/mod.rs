@@ -22,22 +22,15 @@ mod log;
 
 pub use attachments::{attachments_are_write_once, attachments_isolated_per_session, attachments_missing_session_and_limit};
 pub use claims::{
-    claims_are_enforced, claims_isolated_per_session, conflict_takes_no_claim_and_counts_nothing,
-    counters_count_per_key, derived_state_starts_empty, duplicate_claim_in_batch,
-    reset_derived_missing_session, reset_derived_replaces_both,
+    claims_are_enforced, claims_isolated_per_session, conflict_takes_no_claim_and_counts_nothing, counters_count_per_key,
+    derived_state_starts_empty, duplicate_claim_in_batch, reset_derived_missing_session, reset_derived_replaces_both,
 };
-pub use concurrency::{
-    concurrent_appenders_leave_no_gaps, concurrent_race_for_same_claim,
-    concurrent_race_for_same_seq,
-};
-pub use credentials::{
-    credentials_isolated_per_session, credentials_missing_session, credentials_put_replace_list,
-};
+pub use concurrency::{concurrent_appenders_leave_no_gaps, concurrent_race_for_same_claim, concurrent_race_for_same_seq};
+pub use credentials::{credentials_isolated_per_session, credentials_missing_session, credentials_put_replace_list};
 pub use log::{
-    append_conflict_too_high, append_conflict_too_low, append_in_batches,
-    append_sequence_roundtrip, append_to_missing_session, batch_is_all_or_nothing,
-    create_then_load, duplicate_create_fails, empty_append, large_binary_payloads,
-    load_missing_is_none, ping_ok, sessions_are_isolated, sessions_sorted_and_complete,
+    append_conflict_too_high, append_conflict_too_low, append_in_batches, append_sequence_roundtrip, append_to_missing_session,
+    batch_is_all_or_nothing, create_then_load, duplicate_create_fails, empty_append, large_binary_payloads, load_missing_is_none, ping_ok,
+    sessions_are_isolated, sessions_sorted_and_complete,
 };
 
 use std::collections::BTreeMap;
@@ -156,27 +149,16 @@ fn recs(events: Vec<Bytes>) -> Vec<Record> {
 
 /// A record that takes claim `key` = `value` and counts under `count`.
 fn claiming(data: &str, key: &str, value: &str, count: Option<&str>) -> Record {
-    Record {
-        data: b(data),
-        claim: Some((key.to_owned(), value.to_owned())),
-        count: count.map(str::to_owned),
-    }
+    Record { data: b(data), claim: Some((key.to_owned(), value.to_owned())), count: count.map(str::to_owned) }
 }
 
 /// A record that only counts under `count`.
 fn counting(data: &str, count: &str) -> Record {
-    Record {
-        data: b(data),
-        claim: None,
-        count: Some(count.to_owned()),
-    }
+    Record { data: b(data), claim: None, count: Some(count.to_owned()) }
 }
 
 fn claims_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn counters_map(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
@@ -185,9 +167,7 @@ fn counters_map(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
 
 /// `n` distinct events for `session`, numbered from `from`.
 fn events(session: &str, from: u64, n: u64) -> Vec<Bytes> {
-    (from..from + n)
-        .map(|i| Bytes::from(format!("{session}/event-{i}")))
-        .collect()
+    (from..from + n).map(|i| Bytes::from(format!("{session}/event-{i}"))).collect()
 }
 
 async fn created(store: &dyn Store, session: &str) {
@@ -216,11 +196,7 @@ async fn loaded(store: &dyn Store, session: &str) -> StoredSession {
 
 fn assert_claimed(what: &str, r: Result<(), StoreError>, session: &str, key: &str, held_by: &str) {
     match r {
-        Err(StoreError::Claimed {
-            session: s,
-            key: k,
-            held_by: h,
-        }) => assert!(
+        Err(StoreError::Claimed { session: s, key: k, held_by: h }) => assert!(
             s == session && k == key && h == held_by,
             "{what}: wrong Claimed fields: session {s:?} key {k:?} held_by {h:?}, \
              want session {session:?} key {key:?} held_by {held_by:?}"
@@ -233,11 +209,7 @@ fn assert_claimed(what: &str, r: Result<(), StoreError>, session: &str, key: &st
 
 fn assert_conflict(what: &str, r: Result<(), StoreError>, session: &str, expected: u64, got: u64) {
     match r {
-        Err(StoreError::Conflict {
-            session: s,
-            expected: e,
-            got: g,
-        }) => assert!(
+        Err(StoreError::Conflict { session: s, expected: e, got: g }) => assert!(
             s == session && e == expected && g == got,
             "{what}: wrong Conflict fields: session {s:?} expected {e} got {g}, \
              want session {session:?} expected {expected} got {got}"
