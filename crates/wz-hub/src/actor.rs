@@ -704,6 +704,14 @@ impl SessionActor {
             self.drop_slow(id);
         }
         metrics::gauge!("wz_connections", "session" => self.state.def().id.clone()).set(self.conns.len() as f64);
+        let mut by_role: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for c in self.conns.values() {
+            *by_role.entry(wz_protocol::dto::Role::from(&c.viewer).name()).or_insert(0) += 1;
+        }
+        for role in ["moderator", "venue_operator", "delegate", "screen", "auditor", "office", "unit"] {
+            let n = by_role.get(role).copied().unwrap_or(0);
+            metrics::gauge!("wz_connections_by_role", "session" => self.state.def().id.clone(), "role" => role).set(n as f64);
+        }
     }
 }
 

@@ -465,6 +465,7 @@ impl Hub {
                 let store = inner.store.clone();
                 drop(inner);
                 let ok = tokio::time::timeout(timeout, store.ping()).await.is_ok_and(|r| r.is_ok());
+                metrics::gauge!("wz_store_up").set(if ok { 1.0 } else { 0.0 });
                 // Unknown when the store does not answer: keep what we knew.
                 let problems = match ok {
                     true => tokio::time::timeout(timeout, store.persistence_problems()).await.ok().and_then(Result::ok),

@@ -287,6 +287,11 @@ pub enum Parsed {
 }
 
 impl CommandDto {
+    /// The command's `type` as on the wire (`cast_ballot`), for metrics.
+    pub fn type_name(&self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.get("type")?.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+
     /// Converts to a domain command. Fails with `invalid` for content the wire
     /// shape allows but the domain cannot represent (e.g. an impossible date).
     pub fn into_domain(self) -> Result<Parsed, (ErrorCode, String)> {

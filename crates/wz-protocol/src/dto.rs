@@ -96,6 +96,21 @@ pub enum Role {
     Unit,
 }
 
+impl Role {
+    /// The role as on the wire (`venue_operator`), for metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Moderator => "moderator",
+            Role::VenueOperator => "venue_operator",
+            Role::Delegate => "delegate",
+            Role::Screen => "screen",
+            Role::Auditor => "auditor",
+            Role::Office => "office",
+            Role::Unit => "unit",
+        }
+    }
+}
+
 impl From<&d::Viewer> for Role {
     fn from(v: &d::Viewer) -> Self {
         match v {

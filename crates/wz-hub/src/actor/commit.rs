@@ -186,6 +186,7 @@ impl SessionActor {
                         self.seen(v);
                     }
                     let reply = ReplyTo::Conn(conn, msg.id.clone());
+                    metrics::counter!("wz_commands_by_type_total", "type" => msg.command.type_name()).increment(1);
                     match msg.command.into_domain() {
                         // Answered in order with the connection's other
                         // commands, with the seq confirmed by then.
@@ -444,6 +445,8 @@ impl SessionActor {
                 wz_store::Record { data: Bytes::from(data), claim, count }
             })
             .collect();
+        metrics::histogram!("wz_group_commit_records").record(records.len() as f64);
+        metrics::histogram!("wz_group_commit_commands").record(p.replies.len() as f64);
         let after = std::mem::replace(&mut self.state, before);
         let store = self.store.clone();
         let session = self.session_id().to_owned();
@@ -509,9 +512,14 @@ impl SessionActor {
                 self.state = w.after;
                 self.head = w.head;
                 self.set_store_available(true);
+                let ballots = w.events.iter().filter(|(e, _, _)| matches!(e, Event::BallotCast { .. })).count();
+                if ballots > 0 {
+                    metrics::counter!("wz_ballots_total").increment(ballots as u64);
+                }
                 for (seq, (event, _, changes)) in (w.first_seq..).zip(w.events) {
                     self.broadcast(Entry::new(seq, event.at(), event.kind(), changes));
                 }
+                metrics::gauge!("wz_log_events", "session" => self.session_id().to_owned()).set(self.state.seq() as f64);
                 self.stats_dirty = true;
                 true
             }

@@ -298,6 +298,7 @@ impl SessionActor {
             self.acked.insert((by, cmd), (seq, wz_domain::Reply::of_events(std::slice::from_ref(&event))));
         }
         self.broadcast(crate::ring::Entry::new(seq, event.at(), event.kind(), changes));
+        metrics::gauge!("wz_log_events", "session" => self.session_id().to_owned()).set(seq as f64);
         true
     }
 
