@@ -2,7 +2,8 @@
 //! read it: the nginx site passes `nginx -t` with a certificate this test
 //! makes, the systemd units pass `systemd-analyze verify` without a single
 //! complaint, and the example environment names only variables the server
-//! reads and starts a server that is ready. (`deploy/redis.conf` passes the
+//! reads and starts a server that is ready, and the Grafana dashboard asks
+//! only for series the server exports. (`deploy/redis.conf` passes the
 //! persistence guard against a real redis-server: wz-store's Redis tests.)
 
 use std::path::{Path, PathBuf};
@@ -131,4 +132,59 @@ async fn the_example_environment_names_real_settings_and_starts_a_ready_server()
     assert_eq!(status, 200, "{body}");
     let ready: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!((ready["store"].as_str(), ready["sessions"].as_u64()), (Some("redis"), Some(0)), "no demo: {ready}");
+}
+
+/// Every `wz_…` name in `text`.
+fn series_names(text: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("wz_") {
+        let name: String = rest[i..].chars().take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_').collect();
+        rest = &rest[i + name.len()..];
+        out.insert(name);
+    }
+    out
+}
+
+/// The names the server's code emits: `counter!("wz_…"`, `gauge!(…)`, `histogram!(…)`.
+fn exported() -> std::collections::BTreeSet<String> {
+    fn walk(dir: &Path, out: &mut std::collections::BTreeSet<String>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for kind in ["counter!(\"", "gauge!(\"", "histogram!(\""] {
+                    for (i, _) in text.match_indices(kind) {
+                        let name: String = text[i + kind.len()..].chars().take_while(|c| *c != '"').collect();
+                        out.insert(name);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("crates"), &mut out);
+    out
+}
+
+#[test]
+fn the_grafana_dashboard_uses_only_series_the_server_exports() {
+    let dashboard: serde_json::Value = serde_json::from_str(&read("grafana-dashboard.json")).expect("the dashboard is JSON");
+    let panels = dashboard["panels"].as_array().expect("panels");
+    assert!(panels.len() >= 10, "{} panels", panels.len());
+    let exprs: Vec<String> = panels
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .map(|t| t["expr"].as_str().expect("every target has a PromQL expr").to_owned())
+        .chain(dashboard["templating"]["list"].as_array().unwrap().iter().filter_map(|v| v["query"].as_str().map(str::to_owned)))
+        .collect();
+    let exported = exported();
+    assert!(exported.contains("wz_acks_total") && exported.contains("wz_store_up"), "{exported:?}");
+    for name in exprs.iter().flat_map(|e| series_names(e)) {
+        // A summary's `_count` and `_sum` belong to its name.
+        let base = name.trim_end_matches("_count").trim_end_matches("_sum");
+        assert!(exported.contains(base), "the dashboard asks for {name}, which the server does not export");
+    }
 }
