@@ -41,8 +41,9 @@ async fn the_key_series_move_during_a_session() {
             .await;
     }
     let last = m.ok(json!({"type": "close_evaluation", "evaluation": 1})).await["seq"].as_u64().unwrap();
-    // The connection gauges follow the stats tick: a ping's answer comes after it.
-    m.until(|v| v["type"] == "stats").await;
+    // The connection gauges are set when stats go out: await the stats of
+    // the closed session (not one queued before the close).
+    m.until(|v| v["type"] == "stats" && v["seq"].as_u64() >= Some(last)).await;
 
     let (status, text) = server.http("GET", "/metrics", None, None).await;
     assert_eq!(status, 200);

@@ -31,14 +31,20 @@ pub struct ReportArgs {
     note: Vec<String>,
 }
 
-pub fn main(a: &ReportArgs) -> anyhow::Result<()> {
+/// Every JSON line of the results files `loadgen run` wrote.
+pub fn read_results(files: &[PathBuf]) -> anyhow::Result<Vec<Value>> {
     let mut lines = Vec::new();
-    for f in &a.results {
+    for f in files {
         let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
         for l in text.lines().filter(|l| !l.trim().is_empty()) {
             lines.push(serde_json::from_str::<Value>(l).with_context(|| format!("bad line in {}: {l}", f.display()))?);
         }
     }
+    Ok(lines)
+}
+
+pub fn main(a: &ReportArgs) -> anyhow::Result<()> {
+    let lines = read_results(&a.results)?;
     let commands = match &a.commands {
         Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
         None => String::new(),

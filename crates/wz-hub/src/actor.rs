@@ -522,14 +522,7 @@ impl SessionActor {
         let (close_tx, close) = oneshot::channel();
         let id = self.next_conn;
         self.next_conn += 1;
-        // A venue's connections are its station's and its delegates': the
-        // moderator's own console is not the main venue's station (issue 10:
-        // it made the main venue look connected when its operator was not).
-        let venue = match &viewer {
-            Viewer::VenueOperator(v) => Some(v.clone()),
-            Viewer::Delegate(d) => self.state.delegate(d).map(|x| x.venue.clone()),
-            Viewer::Moderator | Viewer::Screen | Viewer::Auditor | Viewer::Office | Viewer::Unit(_) => None,
-        };
+        let venue = self.venue_of(&viewer);
         if let Some(v) = venue.clone() {
             self.seen(v);
         }
@@ -545,6 +538,18 @@ impl SessionActor {
         }
         self.stats_dirty = true;
         let _ = reply.send(ConnParts { id, frames, frames_tx: tx, feed, close });
+    }
+
+    /// The venue a viewer's connections and commands count for: a station's
+    /// and its delegates'. The moderator's own console is not the main
+    /// venue's station (issue 10: it made the main venue look connected when
+    /// its operator was not).
+    fn venue_of(&self, viewer: &Viewer) -> Option<VenueId> {
+        match viewer {
+            Viewer::VenueOperator(v) => Some(v.clone()),
+            Viewer::Delegate(d) => self.state.delegate(d).map(|x| x.venue.clone()),
+            Viewer::Moderator | Viewer::Screen | Viewer::Auditor | Viewer::Office | Viewer::Unit(_) => None,
+        }
     }
 
     /// Closes the oldest open connections of `key` (with `replaced`) until a
@@ -640,7 +645,9 @@ impl SessionActor {
     /// Open connections per venue on this node.
     fn local_connection_counts(&self) -> BTreeMap<VenueId, u32> {
         let mut m = BTreeMap::new();
-        for c in self.conns.values() {
+        // Screens count for no venue: only the direct connections (a few
+        // hundred), not every screen's.
+        for (_, c) in self.conns.direct() {
             if let Some(v) = &c.venue
                 && !c.tx.is_closed()
             {
@@ -704,8 +711,9 @@ impl SessionActor {
             self.drop_slow(id);
         }
         metrics::gauge!("wz_connections", "session" => self.state.def().id.clone()).set(self.conns.len() as f64);
-        let mut by_role: BTreeMap<&'static str, usize> = BTreeMap::new();
-        for c in self.conns.values() {
+        // Screens read the feed: counted, not visited.
+        let mut by_role: BTreeMap<&'static str, usize> = BTreeMap::from([("screen", self.conns.fed())]);
+        for (_, c) in self.conns.direct() {
             *by_role.entry(wz_protocol::dto::Role::from(&c.viewer).name()).or_insert(0) += 1;
         }
         for role in ["moderator", "venue_operator", "delegate", "screen", "auditor", "office", "unit"] {

@@ -55,8 +55,8 @@ impl Node {
         Some(Node { id, cluster })
     }
 
-    /// A session's link, and the queue its sender task reads.
-    pub fn link(&self, _session: &str) -> (Link, mpsc::Receiver<Message>) {
+    /// A new session's link, and the queue its sender task reads.
+    pub fn link(&self) -> (Link, mpsc::Receiver<Message>) {
         let (out, rx) = mpsc::channel(OUTBOX);
         let link = Link {
             node: self.id.clone(),

@@ -580,7 +580,7 @@ impl Hub {
         let id = loaded.session.def().id.clone();
         let title = loaded.session.def().title.clone();
         let seq = loaded.session.seq();
-        let link = self.inner.cluster.as_ref().map(|n| n.link(&id));
+        let link = self.inner.cluster.as_ref().map(cluster::Node::link);
         let (tx, actor) = self.inner.start_actor(loaded, link.as_ref().map(|(l, _)| l.clone()));
         self.inner.sessions.insert(id.clone(), SessionHandle { tx, title, link: link.as_ref().map(|(l, _)| l.clone()) });
         self.spawn_task(supervisor::supervise(Arc::downgrade(&self.inner), id.clone(), actor));

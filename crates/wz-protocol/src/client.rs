@@ -287,9 +287,57 @@ pub enum Parsed {
 }
 
 impl CommandDto {
-    /// The command's `type` as on the wire (`cast_ballot`), for metrics.
-    pub fn type_name(&self) -> String {
-        serde_json::to_value(self).ok().and_then(|v| v.get("type")?.as_str().map(str::to_owned)).unwrap_or_default()
+    /// The command's `type` as on the wire (`cast_ballot`), for metrics:
+    /// named, not serialised (it is counted for every command; every
+    /// documented example checks it against serde's tag, tests/protocol_doc.rs).
+    pub fn type_name(&self) -> &'static str {
+        use CommandDto as C;
+        match self {
+            C::Ping => "ping",
+            C::AdvancePhase { .. } => "advance_phase",
+            C::CheckIn { .. } => "check_in",
+            C::UndoCheckIn { .. } => "undo_check_in",
+            C::RequestCheckIn => "request_check_in",
+            C::DeclineCheckIn { .. } => "decline_check_in",
+            C::SubmitQuestion { .. } => "submit_question",
+            C::ApproveQuestion { .. } => "approve_question",
+            C::RejectQuestion { .. } => "reject_question",
+            C::MergeQuestion { .. } => "merge_question",
+            C::EditQuestion { .. } => "edit_question",
+            C::QueueQuestion { .. } => "queue_question",
+            C::ReorderQueue { .. } => "reorder_queue",
+            C::SecondQuestion { .. } => "second_question",
+            C::RequestFloor { .. } => "request_floor",
+            C::GrantFloor { .. } => "grant_floor",
+            C::StartCountdown { .. } => "start_countdown",
+            C::PauseCountdown => "pause_countdown",
+            C::ResumeCountdown => "resume_countdown",
+            C::ExtendCountdown { .. } => "extend_countdown",
+            C::AddFollowUp { .. } => "add_follow_up",
+            C::RecordAnswer { .. } => "record_answer",
+            C::EndFloor => "end_floor",
+            C::OpenEvaluation { .. } => "open_evaluation",
+            C::CastBallot { .. } => "cast_ballot",
+            C::CloseEvaluation { .. } => "close_evaluation",
+            C::DraftAssignments => "draft_assignments",
+            C::DraftItem { .. } => "draft_item",
+            C::EditDraft { .. } => "edit_draft",
+            C::MergeDrafts { .. } => "merge_drafts",
+            C::IssueItem { .. } => "issue_item",
+            C::StartHandling { .. } => "start_handling",
+            C::ReplyItem { .. } => "reply_item",
+            C::RectifyItem { .. } => "rectify_item",
+            C::AddNote { .. } => "add_note",
+            C::ReturnItem { .. } => "return_item",
+            C::PublishEvidence { .. } => "publish_evidence",
+            C::RequestExtension { .. } => "request_extension",
+            C::DecideExtension { .. } => "decide_extension",
+            C::CloseItem { .. } => "close_item",
+            C::RateItem { .. } => "rate_item",
+            C::Announce { .. } => "announce",
+            C::ClearAnnouncement { .. } => "clear_announcement",
+            C::AnnouncementSeen { .. } => "announcement_seen",
+        }
     }
 
     /// Converts to a domain command. Fails with `invalid` for content the wire

@@ -869,21 +869,27 @@ fn config_value(v: Value, name: &str) -> Option<String> {
 
 /// One `XRANGE` entry, `[id, [field, value]]`, which must be event `want`.
 fn log_entry(entry: Value, want: u64) -> Result<Bytes, String> {
+    let (id, data) = stream_entry(entry)?;
+    if id != format!("{want}-0") {
+        return Err(format!("found stream id {id}, want {want}-0"));
+    }
+    Ok(data)
+}
+
+/// One stream entry of ours, `[id, [d, bytes]]` (RESP2 or RESP3): its id and bytes.
+pub(crate) fn stream_entry(entry: Value) -> Result<(String, Bytes), String> {
     let Value::Array(parts) = entry else {
         return Err(format!("malformed entry {entry:?}"));
     };
     let [id, fields] = <[Value; 2]>::try_from(parts).map_err(|p| format!("malformed entry {p:?}"))?;
     let id = string_of(id, "stream id").map_err(|e| e.to_string())?;
-    if id != format!("{want}-0") {
-        return Err(format!("found stream id {id}, want {want}-0"));
-    }
     let fields = match fields {
         Value::Array(f) => f,
         Value::Map(m) => m.into_iter().flat_map(|(k, v)| [k, v]).collect(),
         other => return Err(format!("malformed fields {other:?}")),
     };
     match <[Value; 2]>::try_from(fields) {
-        Ok([Value::BulkString(name), Value::BulkString(data)]) if name == DATA_FIELD.as_bytes() => Ok(Bytes::from(data)),
+        Ok([Value::BulkString(name), Value::BulkString(data)]) if name == DATA_FIELD.as_bytes() => Ok((id, Bytes::from(data))),
         Ok(other) => Err(format!("fields {other:?}, want only {DATA_FIELD:?}")),
         Err(other) => Err(format!("fields {other:?}, want only {DATA_FIELD:?}")),
     }

@@ -208,20 +208,7 @@ fn last_id(v: Value) -> Result<String, StoreError> {
 
 /// One stream entry `[id, [d, bytes]]`.
 fn entry_of(entry: Value) -> Result<(String, Bytes), StoreError> {
-    let bad = |v: &dyn std::fmt::Debug| StoreError::Corrupt(format!("malformed stream entry from Redis: {v:?}"));
-    let Value::Array(parts) = entry else { return Err(bad(&entry)) };
-    let [id, fields] = <[Value; 2]>::try_from(parts).map_err(|p| bad(&p))?;
-    let id = string_of(id, "stream id")?;
-    let fields = match fields {
-        Value::Array(f) => f,
-        Value::Map(m) => m.into_iter().flat_map(|(k, v)| [k, v]).collect(),
-        other => return Err(bad(&other)),
-    };
-    match <[Value; 2]>::try_from(fields) {
-        Ok([Value::BulkString(name), Value::BulkString(data)]) if name == DATA_FIELD.as_bytes() => Ok((id, Bytes::from(data))),
-        Ok(other) => Err(bad(&other)),
-        Err(other) => Err(bad(&other)),
-    }
+    crate::redis::stream_entry(entry).map_err(|m| StoreError::Corrupt(format!("stream entry from Redis: {m}")))
 }
 
 /// A connection of its own for `XREAD BLOCK`, opened on first use and again

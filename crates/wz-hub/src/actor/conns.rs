@@ -114,10 +114,6 @@ impl Conns {
         self.fed.range(from..).map(|(id, c)| (*id, c))
     }
 
-    pub fn values(&self) -> impl Iterator<Item = &Conn> {
-        self.direct.values().chain(self.fed.values())
-    }
-
     pub fn len(&self) -> usize {
         self.direct.len() + self.fed.len()
     }

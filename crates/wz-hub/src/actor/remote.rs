@@ -347,18 +347,17 @@ impl SessionActor {
         if self.peers.reports.len() != before {
             self.stats_dirty = true;
         }
-        let counts = self.local_connection_counts();
-        let seen = self.last_seen.clone();
-        let due = match &self.peers.sent {
-            None => true,
-            Some((at, c, l)) => {
-                let age = now.duration_since(*at);
-                age >= PRESENCE_MAX || (age >= PRESENCE_MIN && (*c != counts || *l != seen))
-            }
-        };
-        if !due {
+        let age = self.peers.sent.as_ref().map(|(at, _, _)| now.duration_since(*at));
+        if age.is_some_and(|a| a < PRESENCE_MIN) {
+            // Reported within the last second: nothing to count yet.
             return;
         }
+        let counts = self.local_connection_counts();
+        let changed = self.peers.sent.as_ref().is_none_or(|(_, c, l)| *c != counts || *l != self.last_seen);
+        if !changed && age.is_some_and(|a| a < PRESENCE_MAX) {
+            return;
+        }
+        let seen = self.last_seen.clone();
         let report = wz_protocol::forward::Presence {
             node: link.node.clone(),
             connections: counts.iter().map(|(v, n)| (v.0.clone(), *n)).collect(),
@@ -452,13 +451,8 @@ impl SessionActor {
 
     /// The viewer and venue a forwarded command comes from, by its principal key.
     pub(super) fn forwarded_viewer(&self, by: &str) -> Option<(Viewer, Option<wz_domain::VenueId>)> {
-        let key = crate::credentials::PrincipalKey::parse(by)?;
-        let viewer = key.viewer();
-        let venue = match &viewer {
-            Viewer::VenueOperator(v) => Some(v.clone()),
-            Viewer::Delegate(d) => self.state.delegate(d).map(|x| x.venue.clone()),
-            _ => None,
-        };
+        let viewer = crate::credentials::PrincipalKey::parse(by)?.viewer();
+        let venue = self.venue_of(&viewer);
         Some((viewer, venue))
     }
 }
