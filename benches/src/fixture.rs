@@ -5,15 +5,10 @@
 //! Everything listens on 127.0.0.1 (port 0) or on a unix socket; the server is
 //! killed with SIGKILL when the [`ServerProc`] is dropped.
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
+use std::path::Path;
 
 /// The session every configuration creates.
 pub const SESSION: &str = "bench";
@@ -66,9 +61,10 @@ pub struct ServerArgs<'a> {
     pub max_batch: Option<usize>,
 }
 
-/// A running server process; SIGKILLed on drop.
+/// A running server process, started by the same harness as the
+/// end-to-end suites (`wz_e2e::Server`); SIGKILLed on drop.
 pub struct ServerProc {
-    child: Child,
+    server: wz_e2e::Server,
     pub addr: String,
     pub pid: u32,
 }
@@ -78,94 +74,33 @@ impl ServerProc {
         if !a.bin.exists() {
             bail!("server binary {} not found: build it with `cargo build --release -p wz-server`", a.bin.display());
         }
-        let mut cmd = Command::new(a.bin);
-        cmd.arg("serve").args(["--bind", "127.0.0.1:0", "--data-dir"]).arg(a.data_dir).arg("--session-file").arg(a.session_file).args([
-            "--no-demo",
-            "--rate-per-second",
-            "100000",
-            "--rate-burst",
-            "100000",
-            "--outbound-queue",
-            "65536",
-        ]);
+        let bin = a.bin.to_str().context("the server binary's path is not UTF-8")?;
+        let session_file = a.session_file.to_str().context("the session file's path is not UTF-8")?;
+        let mut args = vec!["--session-file", session_file, "--no-demo"];
+        args.extend(["--rate-per-second", "100000", "--rate-burst", "100000", "--outbound-queue", "65536"]);
         if let Some(url) = &a.redis_url {
-            cmd.args(["--redis-url", url]);
+            args.extend(["--redis-url", url]);
         }
-        if let Some(n) = a.max_batch {
-            cmd.args(["--max-batch", &n.to_string()]);
+        let batch = a.max_batch.map(|n| n.to_string());
+        if let Some(n) = &batch {
+            args.extend(["--max-batch", n]);
         }
-        let mut child = cmd
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("spawning {}", a.bin.display()))?;
-        let pid = child.id().ok_or_else(|| anyhow!("server exited at once"))?;
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(60), async {
-            while let Some(line) = lines.next_line().await? {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    return Ok::<_, anyhow::Error>(rest.trim().to_owned());
-                }
-            }
-            bail!("the server exited before it was listening (see its log above)")
-        })
-        .await
-        .context("the server did not print `listening on http://…` within 60 s")??;
-        // Keep draining stdout so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        if !addr.starts_with("127.0.0.1:") {
-            bail!("the server listens on {addr}, not on 127.0.0.1");
+        let server = wz_e2e::Server::start(bin, a.data_dir, &args).await?;
+        if !server.addr.starts_with("127.0.0.1:") {
+            bail!("the server listens on {}, not on 127.0.0.1", server.addr);
         }
-        Ok(Self { child, addr, pid })
+        Ok(Self { addr: server.addr.clone(), pid: server.pid(), server })
     }
 
     /// SIGKILL and reap.
     pub async fn kill(mut self) {
-        let _ = self.child.kill().await;
+        self.server.kill().await;
     }
-}
 
-/// Reads `<data-dir>/credentials/<session>.csv` (UTF-8 BOM; columns
-/// principal,name,token,link): principal → token.
-pub fn read_tokens(data_dir: &Path, session: &str) -> anyhow::Result<HashMap<String, String>> {
-    let path: PathBuf = data_dir.join("credentials").join(format!("{session}.csv"));
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let text = String::from_utf8(bytes).context("credential sheet is not UTF-8")?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut rows = text.lines().filter(|l| !l.trim().is_empty()).map(csv_fields);
-    let header = rows.next().ok_or_else(|| anyhow!("{} is empty", path.display()))?;
-    let col = |name: &str| header.iter().position(|h| h.trim() == name).ok_or_else(|| anyhow!("{} has no column {name}", path.display()));
-    let (p, t) = (col("principal")?, col("token")?);
-    let mut out = HashMap::new();
-    for r in rows {
-        if let (Some(k), Some(v)) = (r.get(p), r.get(t)) {
-            out.insert(k.clone(), v.clone());
-        }
+    /// principal → token, from the credential sheet the server wrote.
+    pub fn tokens(&self) -> &HashMap<String, String> {
+        &self.server.tokens
     }
-    Ok(out)
-}
-
-/// Splits one CSV line (RFC 4180 quoting; no quoted newlines in the sheet).
-fn csv_fields(line: &str) -> Vec<String> {
-    let line = line.trim_end_matches('\r');
-    let (mut out, mut cur, mut quoted, mut chars) = (Vec::new(), String::new(), false, line.chars().peekable());
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
 }
 
 /// One reading of the counters a round is measured with.
@@ -213,45 +148,18 @@ async fn scrape_appends(addr: &str) -> anyhow::Result<Option<(f64, f64)>> {
     Ok(value("wz_store_append_seconds_count").zip(value("wz_store_append_seconds_sum")))
 }
 
-/// A plain HTTP/1.1 GET to 127.0.0.1; returns the body of a 200 answer.
+/// A GET to the server; returns the body of a 200 answer.
 async fn http_get(addr: &str, path: &str) -> anyhow::Result<String> {
-    let io = async {
-        let mut s = TcpStream::connect(addr).await?;
-        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).await?;
-        Ok::<_, std::io::Error>(raw)
-    };
-    let raw = tokio::time::timeout(Duration::from_secs(10), io).await.context("GET timed out")??;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    if !head.starts_with("HTTP/1.1 200") {
-        bail!("GET {path}: {}", head.lines().next().unwrap_or(""));
+    let (status, body) = wz_e2e::http(addr, "GET", path, None, None).await?;
+    if status != 200 {
+        bail!("GET {path}: {status}");
     }
-    Ok(if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() })
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((len, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
+    Ok(body)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_quotes() {
-        assert_eq!(csv_fields("a,\"b, c\",\"d\"\"e\",f\r"), ["a", "b, c", "d\"e", "f"]);
-    }
 
     #[test]
     fn definition_spreads_delegates() {

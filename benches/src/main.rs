@@ -140,11 +140,7 @@ async fn one_config(args: &Args, config: Config, rounds: u32) -> anyhow::Result<
         redis_pid: redis.as_ref().and_then(|r| r.pid()),
         clk_tck: fixture::clk_tck(),
     };
-    let measured = async {
-        let tokens = fixture::read_tokens(&data_dir, fixture::SESSION)?;
-        swarm::run(&server.addr, &tokens, &fixture::delegate_ids(args.voters), rounds, &probe).await
-    }
-    .await;
+    let measured = async { swarm::run(&server.addr, server.tokens(), &fixture::delegate_ids(args.voters), rounds, &probe).await }.await;
     server.kill().await;
     if let Some(r) = redis {
         tokio::task::spawn_blocking(move || drop(r)).await.ok();

@@ -6,14 +6,14 @@
 //! queue, so the server never sees a slow reader, and the test awaits the
 //! messages it expects (with a timeout that only guards against hangs).
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
@@ -277,6 +277,15 @@ pub fn read_tokens(data_dir: &Path) -> anyhow::Result<HashMap<String, String>> {
     Ok(out)
 }
 
+/// The HTTP client every suite uses: a real one (reqwest over hyper), with
+/// no proxy from the environment and no connection reuse, so each request
+/// is what a fresh browser or curl would send.
+fn client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder().no_proxy().pool_max_idle_per_host(0).timeout(guard()).build()?)
+}
+
+/// A request with a bearer credential and an optional body (content type,
+/// bytes); returns (status, body as text).
 pub async fn http(
     addr: &str,
     method: &str,
@@ -284,35 +293,32 @@ pub async fn http(
     bearer: Option<&str>,
     body: Option<(&str, &[u8])>,
 ) -> anyhow::Result<(u16, String)> {
-    let auth = bearer.map(|t| format!("Bearer {t}"));
-    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
-    request(addr, method, path, &headers, body).await
+    let r = http_raw(addr, method, path, bearer, body).await?;
+    Ok((r.status, String::from_utf8_lossy(&r.body).into_owned()))
 }
 
-/// A bodyless HTTP/1.1 request with the given headers; returns (status, body).
+/// A bodyless request with the given headers; returns (status, body as text).
 pub async fn http_with(addr: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> anyhow::Result<(u16, String)> {
-    request(addr, method, path, headers, None).await
+    let r = send(addr, method, path, headers, None).await?;
+    Ok((r.status, String::from_utf8_lossy(&r.body).into_owned()))
 }
 
-/// A response as the client received it: status, the head (status line and
-/// headers, as sent) and the body's bytes (de-chunked).
+/// A response as the client received it: status, headers and the body's bytes.
+#[derive(Debug)]
 pub struct RawResponse {
     pub status: u16,
-    pub head: String,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
 }
 
 impl RawResponse {
-    /// A header's value (case-insensitive name), if present.
+    /// A header's value (case-insensitive name), if present and text.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.head.lines().find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-        })
+        self.headers.get(name)?.to_str().ok().map(str::to_owned)
     }
 }
 
-/// An HTTP/1.1 request with a bearer credential and a body of raw bytes.
+/// A request with a bearer credential and a body of raw bytes.
 pub async fn http_raw(
     addr: &str,
     method: &str,
@@ -322,88 +328,23 @@ pub async fn http_raw(
 ) -> anyhow::Result<RawResponse> {
     let auth = bearer.map(|t| format!("Bearer {t}"));
     let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
-    let mut s = TcpStream::connect(addr).await?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in &headers {
-        req.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if let Some((ct, b)) = body {
-        req.push_str(&format!("Content-Type: {ct}\r\nContent-Length: {}\r\n", b.len()));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).await?;
-    if let Some((_, b)) = body {
-        // A refused upload may be answered (and the socket closed) before the
-        // whole body is written: that is the server's right.
-        let _ = s.write_all(b).await;
-    }
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw).await;
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| anyhow!("no head"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let status: u16 = head.split_whitespace().nth(1).ok_or_else(|| anyhow!("no status"))?.parse()?;
-    let mut body = raw[split + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        body = dechunk_bytes(&body);
-    }
-    Ok(RawResponse { status, head, body })
+    send(addr, method, path, &headers, body).await
 }
 
-fn dechunk_bytes(mut s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(i) = s.windows(2).position(|w| w == b"\r\n") {
-        let n = std::str::from_utf8(&s[..i]).ok().and_then(|l| usize::from_str_radix(l.trim(), 16).ok()).unwrap_or(0);
-        let rest = &s[i + 2..];
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.extend_from_slice(&rest[..n]);
-        s = rest[n..].strip_prefix(b"\r\n").unwrap_or(&rest[n..]);
-    }
-    out
-}
-
-async fn request(
-    addr: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<(&str, &[u8])>,
-) -> anyhow::Result<(u16, String)> {
-    let mut s = TcpStream::connect(addr).await?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+async fn send(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<(&str, &[u8])>) -> anyhow::Result<RawResponse> {
+    let method = reqwest::Method::from_bytes(method.as_bytes())?;
+    let mut req = client()?.request(method, format!("http://{addr}{path}"));
     for (name, value) in headers {
-        req.push_str(&format!("{name}: {value}\r\n"));
+        req = req.header(*name, *value);
     }
-    let payload = body.map(|(ct, b)| {
-        req.push_str(&format!("Content-Type: {ct}\r\nContent-Length: {}\r\n", b.len()));
-        b.to_vec()
-    });
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).await?;
-    if let Some(p) = payload {
-        s.write_all(&p).await?;
+    if let Some((content_type, bytes)) = body {
+        req = req.header(reqwest::header::CONTENT_TYPE, content_type).body(bytes.to_vec());
     }
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status: u16 = text.split_whitespace().nth(1).ok_or_else(|| anyhow!("no status"))?.parse()?;
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
-    Ok((status, body))
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((len, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
+    let res = req.send().await?;
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let body = res.bytes().await?.to_vec();
+    Ok(RawResponse { status, headers, body })
 }
 
 type Sink = futures_util::stream::SplitSink<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>, Message>;
@@ -454,6 +395,7 @@ impl Client {
         let (sink, mut stream) = ws.split();
         let (tx, rx) = mpsc::unbounded_channel();
         let reader = tokio::spawn(async move {
+            let mut closed = false;
             while let Some(m) = stream.next().await {
                 match m {
                     Ok(Message::Text(t)) => {
@@ -463,12 +405,17 @@ impl Client {
                         }
                     }
                     Ok(Message::Close(f)) => {
+                        // Read on, as a browser does: the next read sends
+                        // tungstenite's reply to the close, and the server
+                        // need not wait for its close handshake to time out.
+                        closed = true;
                         let _ = tx.send(Incoming::Closed(f.map(|f| (u16::from(f.code), f.reason.to_string()))));
-                        break;
                     }
                     Ok(_) => {}
                     Err(_) => {
-                        let _ = tx.send(Incoming::Closed(None));
+                        if !closed {
+                            let _ = tx.send(Incoming::Closed(None));
+                        }
                         break;
                     }
                 }
@@ -645,4 +592,26 @@ impl Client {
             }
         }
     }
+}
+
+/// As the moderator whose snapshot `moderator` has read: checks every
+/// delegate of the session in (pipelined), moves to the evaluation phase and
+/// opens an evaluation of `units`. Returns the delegates' ids, in the
+/// snapshot's order.
+pub async fn check_in_all_and_open_evaluation(moderator: &mut Client, units: &[&str]) -> Vec<String> {
+    let snapshot = moderator.log.iter().find(|m| m["type"] == "snapshot").expect("the moderator's snapshot was read");
+    let delegates: Vec<String> =
+        snapshot["delegates"].as_array().expect("delegates").iter().map(|d| d["id"].as_str().expect("id").to_owned()).collect();
+    moderator.ok(json!({"type": "advance_phase", "to": "check_in"})).await;
+    let ids: Vec<String> = delegates.iter().map(|_| moderator.fresh_id()).collect();
+    for (d, id) in delegates.iter().zip(&ids) {
+        moderator.send(id, json!({"type": "check_in", "delegate": d})).await;
+    }
+    for id in &ids {
+        moderator.reply(id).await.expect("check-in acknowledged");
+    }
+    moderator.ok(json!({"type": "advance_phase", "to": "questioning"})).await;
+    moderator.ok(json!({"type": "advance_phase", "to": "evaluation"})).await;
+    moderator.ok(json!({"type": "open_evaluation", "units": units})).await;
+    delegates
 }

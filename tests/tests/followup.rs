@@ -267,7 +267,7 @@ async fn follow_up(dir: &Path, args: &[&str], redis: Option<&mut RedisServer>) {
     assert_eq!((r.status, r.body.as_slice()), (200, PDF));
     assert_eq!(r.header("content-type").as_deref(), Some("application/pdf"));
     assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"));
-    assert!(r.header("content-disposition").unwrap().starts_with("attachment;"), "{}", r.head);
+    assert!(r.header("content-disposition").unwrap().starts_with("attachment;"), "{:?}", r.headers);
     assert_eq!(http_raw(&server.addr, "GET", &file_path, None, None).await.unwrap().status, 404);
     assert_eq!(http_raw(&server.addr, "GET", &file_path, Some(&server.token("unit:caizheng")), None).await.unwrap().status, 404);
     minzheng.ok(json!({"type": "rectify_item", "item": 1, "text": "42个助餐点已全部开放。"})).await;

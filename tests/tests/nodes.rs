@@ -344,20 +344,8 @@ async fn voter(
 async fn killing_the_owner_while_320_delegates_vote_loses_and_doubles_nothing() {
     let mut nodes = Nodes::start().await;
     let mut moderator = nodes.connect(1, "moderator").await;
-    let delegates: Vec<String> =
-        moderator.log[0]["delegates"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect();
+    let delegates = wz_e2e::check_in_all_and_open_evaluation(&mut moderator, &UNITS).await;
     assert_eq!(delegates.len(), 320);
-    ok(&mut moderator, json!({"type": "advance_phase", "to": "check_in"})).await;
-    let ids: Vec<String> = delegates.iter().map(|_| moderator.fresh_id()).collect();
-    for (d, id) in delegates.iter().zip(&ids) {
-        moderator.send(id, json!({"type": "check_in", "delegate": d})).await;
-    }
-    for id in &ids {
-        moderator.reply(id).await.expect("check-in acknowledged");
-    }
-    ok(&mut moderator, json!({"type": "advance_phase", "to": "questioning"})).await;
-    ok(&mut moderator, json!({"type": "advance_phase", "to": "evaluation"})).await;
-    ok(&mut moderator, json!({"type": "open_evaluation", "units": UNITS})).await;
 
     // A screen on node a, the owner, which will die, and one on node c
     // that stays (ballots are secret: a screen's events skip their seqs).

@@ -48,19 +48,8 @@ async fn start_server(data: &std::path::Path, redis: &RedisServer, extra: &[&str
 /// Moderator connected, all 320 delegates checked in, an evaluation of two units open.
 async fn evaluation_open(server: &Server) -> (Client, Vec<String>) {
     let mut m = server.connect("moderator", None).await;
-    let snap = m.next().await;
-    let delegates: Vec<String> = snap["delegates"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect();
-    m.ok(json!({"type": "advance_phase", "to": "check_in"})).await;
-    let ids: Vec<String> = delegates.iter().map(|_| m.fresh_id()).collect();
-    for (d, id) in delegates.iter().zip(&ids) {
-        m.send(id, json!({"type": "check_in", "delegate": d})).await;
-    }
-    for id in &ids {
-        m.reply(id).await.expect("check-in acknowledged");
-    }
-    m.ok(json!({"type": "advance_phase", "to": "questioning"})).await;
-    m.ok(json!({"type": "advance_phase", "to": "evaluation"})).await;
-    m.ok(json!({"type": "open_evaluation", "units": UNITS})).await;
+    m.next().await;
+    let delegates = wz_e2e::check_in_all_and_open_evaluation(&mut m, &UNITS).await;
     (m, delegates)
 }
 
@@ -554,4 +543,30 @@ async fn a_frozen_redis_does_not_stall_pings_connects_or_snapshots() {
     let snap = auditor.next().await;
     assert_eq!(snap["checked_in"], json!(["d001"]));
     assert_eq!(snap["seq"], ack["seq"]);
+}
+
+/// A Redis that answers but refuses writes (here NOREPLICAS, as with
+/// `min-replicas-to-write` and no replica; MISCONF after a failed save and
+/// READONLY on a replica look the same): /readyz takes the node out and says
+/// why, and puts it back once writes are taken again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_probes_that_redis_takes_writes() {
+    let redis_dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(redis_dir.path(), &[]);
+    let server = start_server(data.path(), &redis, &[]).await;
+    let readyz = || async {
+        let (status, body) = server.http("GET", "/readyz", None, None).await;
+        (status, serde_json::from_str::<Value>(&body).unwrap())
+    };
+    assert_eq!(readyz().await.0, 200);
+    redis.config_set("min-replicas-to-write", "1");
+    let (status, ready) = readyz().await;
+    assert_eq!(status, 503, "{ready}");
+    assert_eq!(ready["store_reachable"], false, "{ready}");
+    let problems = ready["store_problems"].to_string();
+    assert!(problems.contains("write probe") && problems.contains("NOREPLICAS"), "{ready}");
+    redis.config_set("min-replicas-to-write", "0");
+    let (status, ready) = readyz().await;
+    assert_eq!((status, ready["store_problems"].clone()), (200, json!([])), "{ready}");
 }

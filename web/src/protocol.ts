@@ -497,4 +497,135 @@ export type CheckInPolicy = "operator" | "confirmed" | "self";
 
 export type CheckInRequestDto = { delegate: string, venue: string, at: number, };
 
+export type RestErrorDto = { code: ErrorCode, message: string, };
+
+export type ReadyDto = { 
+/**
+ * The store answers and its settings keep acknowledged ballots (or the
+ * server runs with `--allow-unsafe-redis`).
+ */
+ready: boolean, 
+/**
+ * `memory`, `embedded` or `redis`.
+ */
+store: string, 
+/**
+ * The store took a write probe just now (reachable and taking writes).
+ */
+store_reachable: boolean, 
+/**
+ * Settings that put acknowledged ballots at risk, and a failed write
+ * probe, in words an operator can act on (evaluations are paused while
+ * there are any).
+ */
+store_problems: Array<string>, 
+/**
+ * Sessions served.
+ */
+sessions: number, 
+/**
+ * Sessions not served because their stored record does not hold.
+ */
+refused: Array<string>, 
+/**
+ * This node's id, with several nodes on one Redis.
+ */
+node?: string, 
+/**
+ * The sessions this node owns (holds the lease of), with several nodes.
+ */
+owns?: Array<string>, };
+
+export type SessionLineDto = { id: string, title: string, };
+
+export type IssuedCredentialDto = { principal: string, token: string, 
+/**
+ * The short join code to type (`K7M2Q-8XRT4`), another form of the token.
+ */
+code: string, link: string, };
+
+export type WhoamiDto = { session: string, principal: string, role: Role, 
+/**
+ * `delegate.html`, `moderator.html`, …
+ */
+page: string, };
+
+export type CreatedDto = { session: string, credentials: Array<IssuedCredentialDto>, };
+
+export type ImportedDto = { seq: number, credentials: Array<IssuedCredentialDto>, };
+
+export type ReissueDto = { 
+/**
+ * Principal keys such as `delegate:d017` or `operator:baiyu`.
+ */
+principals: Array<string>, };
+
+export type ReissuedDto = { credentials: Array<IssuedCredentialDto>, };
+
+export type VenuesDto = { venues: Array<VenueDto>, stats: Array<VenueStatsDto>, };
+
+export type QuestionsDto = { questions: Array<QuestionDto>, queue: Array<number>, floor: FloorDto | null, };
+
+export type EvaluationsDto = { evaluations: Array<EvaluationDto>, live: LiveEvaluationDto | null, };
+
+export type DocumentCode = "pdf_unavailable" | "pdf_failed" | "export_failed";
+
+export type DocumentErrorCode = ErrorCode | DocumentCode;
+
+export type DocumentErrorDto = { code: DocumentErrorCode, message: string, };
+
+export type PublicRecord = { format: number, session: string, title: string, 
+/**
+ * SHA-256 of the session's header record: the chain starts there.
+ */
+genesis: string, 
+/**
+ * The hash of the last entry (the genesis with no entry).
+ */
+head: string, entries: Array<EntryLine>, 
+/**
+ * Every evaluation as the public saw it; a closed one with its results.
+ */
+evaluations: Array<EvaluationDto>, participation: Array<Participation>, 
+/**
+ * Choices of closed evaluations only: an open one's would be live counts.
+ */
+choices: Array<Choice>, item_participation: Array<ItemParticipation>, item_choices: Array<ItemChoice>, 
+/**
+ * Each rated item's counts as revealed (small cells show only the total).
+ */
+items: Array<ItemCounts>, 
+/**
+ * Follow-up choices not listed: items and pool below the small-cell size.
+ */
+withheld_item_choices: number, };
+
+export type EntryLine = { seq: number, kind: EventKind, 
+/**
+ * The hash the record names as its predecessor's (absent before the chain began).
+ */
+prev?: string, 
+/**
+ * SHA-256 of the record's stored bytes.
+ */
+hash: string, };
+
+export type Participation = { evaluation: number, unit: string, delegate: string, venue: string, };
+
+export type Choice = { evaluation: number, unit: string, 
+/**
+ * The ballot's receipt code.
+ */
+code: string, rating: Rating, };
+
+export type ItemParticipation = { item: number, delegate: string, };
+
+export type ItemChoice = { 
+/**
+ * Absent for a pooled choice (its item has fewer than 3 ratings).
+ */
+item?: number, code: string, rating: Rating, };
+
+export type ItemCounts = { item: number, counts: CountsDto, };
+
 export const PROTOCOL_VERSION = 1;

@@ -33,7 +33,7 @@ use conns::{Conn, Conns};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
-use tracing::warn;
+use tracing::{debug, warn};
 use wz_domain::{Command, Millis, Perspective, Session, VenueId, Viewer};
 use wz_protocol::client::ClientMessage;
 use wz_protocol::server::{AckDto, ErrorDto, ServerMessage, StatsDto};
@@ -41,6 +41,11 @@ use wz_protocol::{CloseCode, render};
 use wz_store::DynStore;
 
 pub(crate) type ConnId = u64;
+
+/// Connection ids are unique in the process, not only in one session's
+/// actor (a restarted actor would start again at 1): a log line's `conn`
+/// names one connection. They grow with every connection.
+static NEXT_CONN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// How long a screen snapshot is handed to screens that connect after it
 /// was built, while nothing changed.
@@ -54,6 +59,9 @@ pub(crate) enum ActorMsg {
         key: PrincipalKey,
         from: Option<wz_protocol::Position>,
         reply: oneshot::Sender<ConnParts>,
+        /// The server's span of the connection: the hub's log lines about
+        /// it carry its fields, and it gets the connection's id and venue.
+        span: tracing::Span,
     },
     Disconnect {
         conn: ConnId,
@@ -139,7 +147,9 @@ pub(crate) struct ConnParts {
 
 /// Where a command's answer goes.
 enum ReplyTo {
-    Conn(ConnId, String),
+    /// A client's connection, with the command's id and its wire type (for
+    /// `wz_commands_by_type_total`).
+    Conn(ConnId, String, &'static str),
     Direct(oneshot::Sender<crate::CommandResult>),
     /// Back to the node that forwarded it (issue 12), with the client's id.
     Remote {
@@ -185,6 +195,7 @@ pub(crate) struct SessionActor {
     config: HubConfig,
     rx: mpsc::Receiver<ActorMsg>,
     conns: Conns,
+    /// Above the id of this session's newest connection.
     next_conn: ConnId,
     ring: Ring,
     /// What every public screen receives, published once (issue 11).
@@ -380,11 +391,23 @@ impl SessionActor {
                 let _ = tx.send(r);
             }
             ReplyTo::Remote { node, req, .. } => self.reply_remote(node, req, r),
-            ReplyTo::Conn(conn, _) => {
-                match &r {
-                    Ok(_) => metrics::counter!("wz_acks_total").increment(1),
-                    Err(e) => metrics::counter!("wz_errors_total", "code" => e.code.as_str()).increment(1),
-                }
+            ReplyTo::Conn(conn, _, kind) => {
+                // Counted where the client is connected (a follower counts
+                // what it forwarded, the owner does not count it again).
+                let result = match &r {
+                    Ok(_) => {
+                        metrics::counter!("wz_acks_total").increment(1);
+                        "ok"
+                    }
+                    Err(e) => {
+                        metrics::counter!("wz_errors_total", "code" => e.code.as_str()).increment(1);
+                        if let Some(c) = self.conns.get(conn) {
+                            debug!(parent: &c.span, command = kind, code = e.code.as_str(), "command refused");
+                        }
+                        e.code.as_str()
+                    }
+                };
+                metrics::counter!("wz_commands_by_type_total", "type" => kind, "result" => result).increment(1);
                 let msg = match r {
                     Ok(a) => ServerMessage::Ack(a),
                     Err(e) => ServerMessage::Error(e),
@@ -459,8 +482,9 @@ impl SessionActor {
     fn drop_slow(&mut self, conn: ConnId) {
         if let Some(mut c) = self.conns.remove(conn) {
             if !c.tx.is_closed() {
-                warn!(session = %self.state.def().id, principal = %c.key, "closing slow consumer");
-                metrics::counter!("wz_slow_consumers_total").increment(1);
+                // The connection's span names the session, principal and connection.
+                warn!(parent: &c.span, "closing slow consumer: its queue is full");
+                metrics::counter!("wz_slow_consumers_total", "reason" => "queue").increment(1);
             }
             c.close(CloseCode::SlowConsumer);
             self.stats_dirty = true;
@@ -469,7 +493,7 @@ impl SessionActor {
 
     fn handle_other(&mut self, msg: ActorMsg) {
         match msg {
-            ActorMsg::Connect { key, from, reply } => self.connect(key, from, reply),
+            ActorMsg::Connect { key, from, reply, span } => self.connect(key, from, reply, span),
             ActorMsg::Disconnect { conn } => {
                 self.forget_conn(conn);
                 if self.conns.remove(conn).is_some() {
@@ -486,6 +510,7 @@ impl SessionActor {
                 let ids: Vec<ConnId> = keys.iter().flat_map(|k| self.conns.of_key(k)).collect();
                 for id in ids {
                     if let Some(mut c) = self.conns.remove(id) {
+                        debug!(parent: &c.span, "closing: the credential was reissued");
                         c.close(CloseCode::Revoked);
                     }
                 }
@@ -515,20 +540,25 @@ impl SessionActor {
         }
     }
 
-    fn connect(&mut self, key: PrincipalKey, from: Option<wz_protocol::Position>, reply: oneshot::Sender<ConnParts>) {
+    fn connect(&mut self, key: PrincipalKey, from: Option<wz_protocol::Position>, reply: oneshot::Sender<ConnParts>, span: tracing::Span) {
         self.make_room_for(&key);
         let viewer = key.viewer();
         let (tx, frames) = crate::conn::outbox(self.config.outbound_queue, self.config.outbound_queue_bytes);
         let (close_tx, close) = oneshot::channel();
-        let id = self.next_conn;
-        self.next_conn += 1;
+        let id = NEXT_CONN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.next_conn = id + 1;
         let venue = self.venue_of(&viewer);
         if let Some(v) = venue.clone() {
             self.seen(v);
         }
+        // Every line the connection logs from here on names it and its venue.
+        span.record("conn", id);
+        if let Some(v) = &venue {
+            span.record("venue", v.as_str());
+        }
         // Every public screen receives the same frames: from the feed.
         let feed = matches!(viewer, Viewer::Screen).then(|| self.feed.subscribe());
-        let conn = Conn { key, viewer: viewer.clone(), venue, tx: tx.clone(), fed: feed.is_some(), close: Some(close_tx) };
+        let conn = Conn { key, viewer: viewer.clone(), venue, tx: tx.clone(), fed: feed.is_some(), close: Some(close_tx), span };
         // Inserted first: the snapshot's presence counts include this connection.
         self.conns.insert(id, conn);
         let catch_up = self.catch_up(&viewer, from);
@@ -571,6 +601,7 @@ impl SessionActor {
         }
         for id in &open[..=open.len() - cap] {
             if let Some(mut c) = self.conns.remove(*id) {
+                debug!(parent: &c.span, cap, "closing: a newer connection of the same credential replaces it");
                 c.close(CloseCode::Replaced);
             }
             metrics::counter!("wz_connections_replaced_total").increment(1);
@@ -710,7 +741,15 @@ impl SessionActor {
         for id in dead {
             self.drop_slow(id);
         }
-        metrics::gauge!("wz_connections", "session" => self.state.def().id.clone()).set(self.conns.len() as f64);
+        self.connection_gauges();
+    }
+
+    /// This node's connections of the session, in all, by role and by venue
+    /// (every venue of the definition, 0 when none is connected: a venue
+    /// that drops out shows as 0, not as a series that stops).
+    fn connection_gauges(&self) {
+        let session = self.session_id();
+        metrics::gauge!("wz_connections", "session" => session.to_owned()).set(self.conns.len() as f64);
         // Screens read the feed: counted, not visited.
         let mut by_role: BTreeMap<&'static str, usize> = BTreeMap::from([("screen", self.conns.fed())]);
         for (_, c) in self.conns.direct() {
@@ -718,7 +757,13 @@ impl SessionActor {
         }
         for role in ["moderator", "venue_operator", "delegate", "screen", "auditor", "office", "unit"] {
             let n = by_role.get(role).copied().unwrap_or(0);
-            metrics::gauge!("wz_connections_by_role", "session" => self.state.def().id.clone(), "role" => role).set(n as f64);
+            metrics::gauge!("wz_connections_by_role", "session" => session.to_owned(), "role" => role).set(n as f64);
+        }
+        let by_venue = self.local_connection_counts();
+        for v in &self.state.def().venues {
+            let n = by_venue.get(&v.id).copied().unwrap_or(0);
+            metrics::gauge!("wz_connections_by_venue", "session" => session.to_owned(), "venue" => v.id.as_str().to_owned())
+                .set(f64::from(n));
         }
     }
 }

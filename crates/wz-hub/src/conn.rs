@@ -268,7 +268,7 @@ impl ConnReceiver {
             }
             if self.lagged {
                 self.closed = true;
-                metrics::counter!("wz_slow_consumers_total").increment(1);
+                metrics::counter!("wz_slow_consumers_total", "reason" => "feed").increment(1);
                 return Some(Outbound::Close(CloseCode::SlowConsumer));
             }
             tokio::select! {

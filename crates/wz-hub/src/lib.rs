@@ -704,10 +704,17 @@ impl Hub {
     /// otherwise (no position, another epoch, events no longer held in
     /// memory, a seq ahead of the session) a snapshot. More connections on
     /// one credential than its cap close the oldest with `replaced` (4409).
+    ///
+    /// The caller's current span is the connection's (the server's span per
+    /// WebSocket): the hub records the connection's id and venue in it
+    /// (fields `conn` and `venue`, when it declares them) and makes it the
+    /// parent of its own log lines about the connection.
     pub async fn connect(&self, principal: &Principal, from: Option<wz_protocol::Position>) -> Result<Connection, HubError> {
         let tx = self.sender(&principal.session)?;
         let (reply, rx) = oneshot::channel();
-        tx.send(ActorMsg::Connect { key: principal.key.clone(), from, reply }).await.map_err(|_| HubError::Closed)?;
+        tx.send(ActorMsg::Connect { key: principal.key.clone(), from, reply, span: tracing::Span::current() })
+            .await
+            .map_err(|_| HubError::Closed)?;
         let parts = rx.await.map_err(|_| HubError::Closed)?;
         Ok(Connection::new(parts, principal.clone(), tx))
     }

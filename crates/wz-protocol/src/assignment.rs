@@ -36,7 +36,7 @@ impl Default for Priority {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     /// A commitment (承诺事项) made on the floor.
@@ -50,7 +50,7 @@ pub enum SourceKind {
 }
 
 /// Where an item comes from in the live session.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceDto {
     pub kind: SourceKind,
@@ -114,7 +114,7 @@ pub fn actor_from_label(s: &str) -> Option<a::Actor> {
     })
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct AskerDto {
     pub venue: String,
     /// Only for the office, the auditor, the asker themself and their venue's operator.
@@ -128,7 +128,7 @@ pub struct AskerDto {
     pub rated: Option<bool>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct TransitionDto {
     pub from: ItemStatus,
     pub to: ItemStatus,
@@ -141,7 +141,7 @@ pub struct TransitionDto {
     pub reason: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct NoteDto {
     pub unit: String,
     pub text: String,
@@ -151,7 +151,7 @@ pub struct NoteDto {
 
 /// A file attached to an item. Download: `GET /api/sessions/{session}/files/{id}`
 /// with the credential (or without one, once the office made it public).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct EvidenceDto {
     /// The content's SHA-256 (hex).
     pub id: String,
@@ -165,7 +165,7 @@ pub struct EvidenceDto {
     pub public: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct ExtensionDto {
     /// `YYYY-MM-DD`
     pub until: String,
@@ -185,7 +185,7 @@ pub struct ExtensionDto {
 }
 
 /// One asker's rating as its rater sees it (nobody else receives one).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct ItemRatingDto {
     pub delegate: String,
     pub rating: Rating,
@@ -198,7 +198,7 @@ pub struct ItemRatingDto {
     pub at: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct ItemRatingsDto {
     /// Counts; with fewer than 3 ratings only `total` (`suppressed`), for every role.
     pub counts: CountsDto,
@@ -208,7 +208,7 @@ pub struct ItemRatingsDto {
     pub mine: Option<ItemRatingDto>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct ItemDto {
     pub id: u32,
     /// The number on the assignment letter (交办编号), given at issue.
@@ -369,7 +369,7 @@ pub fn item(it: &a::Item, p: &Perspective) -> Option<ItemDto> {
     })
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct BoardCountsDto {
     /// Issued items, whatever their status since.
     pub issued: u32,
@@ -394,14 +394,14 @@ pub struct BoardCountsDto {
     pub ratings: CountsDto,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct UnitBoardDto {
     pub unit: String,
     pub counts: BoardCountsDto,
 }
 
 /// The assignment board: public figures, derived from the items.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct BoardDto {
     /// The date (`YYYY-MM-DD`, session's time zone) "overdue" and "due soon" refer to.
     pub as_of: String,
@@ -454,7 +454,7 @@ pub fn board(def: &d::SessionDef, b: &a::Dashboard, today: d::CalendarDate, p: &
 /// The receipt of a follow-up rating: what the rater chose, as accepted,
 /// and its receipt code (like a ballot's: see `render::item_receipt_code`),
 /// under which the public record lists the choice and `verify.html` finds it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct ItemReceiptDto {
     pub item: u32,
     pub rating: ItemRatingDto,
@@ -470,7 +470,7 @@ pub fn item_receipt(s: &d::Session, item: a::ItemId, delegate: &d::DelegateId) -
 /// The public progress page's data (`GET /api/sessions/{id}/progress`):
 /// what the public perspective sees, with the public questions the items
 /// come from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct ProgressDto {
     pub session: crate::server::SessionInfoDto,
     #[ts(type = "number")]

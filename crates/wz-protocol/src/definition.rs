@@ -31,10 +31,13 @@ use crate::dto::{CheckInPolicy, DelegateDto, Level, LimitsDto, NamedDto, VenueDt
 use serde::{Deserialize, Serialize};
 use wz_domain as d;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionDefinition {
+    /// 1 to 64 characters of a-z, 0-9, `-` and `_`.
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
     pub id: String,
+    #[schema(min_length = 1)]
     pub title: String,
     #[serde(default)]
     pub theme: String,

@@ -10,7 +10,7 @@ use wz_domain as d;
 macro_rules! wire_enum {
     ($(#[$m:meta])* $name:ident <=> $dom:path { $($v:ident),* $(,)? }) => {
         $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($v),* }
         impl From<$dom> for $name {
@@ -43,7 +43,7 @@ wire_enum!(EvaluationStatus <=> d::EvaluationStatus { Open, Closed });
 /// Who may check a delegate in (the session definition's `check_in`):
 /// `operator` (the venue's station or the moderator; the default),
 /// `confirmed` (the delegate asks, the station confirms), `self`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckInPolicy {
     #[default]
@@ -74,7 +74,7 @@ impl From<CheckInPolicy> for d::CheckInPolicy {
 }
 
 /// A delegate's pending request to be checked in (policy `confirmed`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct CheckInRequestDto {
     pub delegate: String,
     pub venue: String,
@@ -82,7 +82,7 @@ pub struct CheckInRequestDto {
     pub at: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Moderator,
@@ -125,7 +125,7 @@ impl From<&d::Viewer> for Role {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VenueDto {
     pub id: String,
@@ -133,7 +133,7 @@ pub struct VenueDto {
     pub kind: VenueKind,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DelegateDto {
     pub id: String,
@@ -142,14 +142,14 @@ pub struct DelegateDto {
     pub venue: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NamedDto {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsDto {
     pub question_chars: u32,
@@ -188,7 +188,7 @@ impl From<&d::Limits> for LimitsDto {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommitmentDto {
     pub what: String,
@@ -197,7 +197,7 @@ pub struct CommitmentDto {
     pub due: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct AnswerDto {
     pub unit: String,
     pub official: String,
@@ -207,7 +207,7 @@ pub struct AnswerDto {
     pub at: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct FollowUpDto {
     pub id: u32,
     pub venue: String,
@@ -224,7 +224,7 @@ pub struct FollowUpDto {
     pub answer: Option<AnswerDto>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct QuestionDto {
     pub id: u32,
     pub status: QuestionStatus,
@@ -270,7 +270,7 @@ pub struct QuestionDto {
     pub abridged: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct FloorRequestDto {
     pub question: u32,
     pub venue: String,
@@ -280,7 +280,7 @@ pub struct FloorRequestDto {
 
 /// What is on the floor. Remaining time = countdown_started_at + countdown_seconds·1000 − now
 /// (clients correct `now` with the `server_time` of their snapshot).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct FloorDto {
     pub question: u32,
     pub venue: String,
@@ -302,13 +302,13 @@ pub struct FloorDto {
 }
 
 /// A speaker on the floor as announced: name and level, no delegate id.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct SpeakerDto {
     pub name: String,
     pub level: Level,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct CountsDto {
     pub satisfied: u32,
     pub basically_satisfied: u32,
@@ -338,13 +338,13 @@ impl From<&d::RatingCounts> for CountsDto {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct VenueCountsDto {
     pub venue: String,
     pub counts: CountsDto,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct LevelCountsDto {
     pub level: Level,
     pub counts: CountsDto,
@@ -354,7 +354,7 @@ pub struct LevelCountsDto {
     pub eligible: Option<u32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct UnitCountsDto {
     pub unit: String,
     pub counts: CountsDto,
@@ -362,7 +362,7 @@ pub struct UnitCountsDto {
     pub by_level: Vec<LevelCountsDto>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct VenueTurnoutDto {
     pub venue: String,
     pub voted: u32,
@@ -370,20 +370,20 @@ pub struct VenueTurnoutDto {
 }
 
 /// 参评率: delegates who cast at least one ballot / checked-in delegates.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct TurnoutDto {
     pub voted: u32,
     pub eligible: u32,
     pub by_venue: Vec<VenueTurnoutDto>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct ResultsDto {
     pub turnout: TurnoutDto,
     pub units: Vec<UnitCountsDto>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct EvaluationDto {
     pub id: u32,
     pub units: Vec<String>,
@@ -402,7 +402,7 @@ pub struct EvaluationDto {
 /// Proof that a ballot was counted. `code` is the first 16 hex digits of
 /// SHA-256 over `wz-receipt-v1|session|evaluation|unit|delegate|ballot_id|rating|seq`,
 /// so an auditor holding the record can recompute it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct ReceiptDto {
     pub evaluation: u32,
     pub unit: String,
@@ -416,14 +416,14 @@ pub struct ReceiptDto {
 }
 
 /// An individual ballot: only its caster ever receives one.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct BallotDto {
     pub delegate: String,
     pub venue: String,
     pub receipt: ReceiptDto,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct VenueStatsDto {
     pub venue: String,
     /// Checked-in delegates.
@@ -440,7 +440,7 @@ pub struct VenueStatsDto {
     pub last_seen: Option<u64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct LiveEvaluationDto {
     pub evaluation: u32,
     pub turnout: TurnoutDto,
@@ -454,7 +454,7 @@ pub struct LiveEvaluationDto {
     pub not_voted: Option<Vec<String>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct UnitBallotsDto {
     pub unit: String,
     pub ballots: u32,
@@ -462,7 +462,7 @@ pub struct UnitBallotsDto {
 
 /// An announcement (会场通知). Everyone receives every announcement; a page
 /// shows those addressed to it (a screen only those to everyone).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct AnnouncementDto {
     pub id: u32,
     pub text: String,
@@ -481,7 +481,7 @@ pub struct AnnouncementDto {
     pub seen: Option<Vec<AnnouncementSeenDto>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct AnnouncementSeenDto {
     pub venue: String,
     #[ts(type = "number")]

@@ -8,18 +8,22 @@
 //! * [`epoch`]: positions in a session's history (epoch, seq) and the resume parameters;
 //! * [`definition`]: session definition files (TOML/JSON) and delegate CSV import;
 //! * [`dto`]: the data shapes shared by all of the above;
+//! * [`rest`]: the REST requests and answers; [`openapi`]: the OpenAPI document's frame;
+//! * [`backup`]: the backup file of `wenzheng backup` and `restore`;
 //! * [`typescript`]: the generated TypeScript declarations for `web/`.
 //!
 //! Architecture Invariant: domain types never derive `Serialize`; every
 //! conversion between JSON and the domain happens in this crate.
 
 pub mod assignment;
+pub mod backup;
 pub mod client;
 pub mod codes;
 pub mod definition;
 pub mod dto;
 pub mod epoch;
 pub mod forward;
+pub mod openapi;
 pub mod record;
 pub mod render;
 pub mod rest;

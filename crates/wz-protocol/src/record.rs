@@ -37,7 +37,7 @@ use wz_domain as d;
 /// The public record's format version.
 pub const PUBLIC_RECORD_FORMAT: u32 = 1;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct PublicRecord {
     pub format: u32,
     pub session: String,
@@ -61,18 +61,19 @@ pub struct PublicRecord {
 }
 
 /// One stored record, without its content.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct EntryLine {
     pub seq: u64,
     pub kind: EventKind,
     /// The hash the record names as its predecessor's (absent before the chain began).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub prev: Option<String>,
     /// SHA-256 of the record's stored bytes.
     pub hash: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct Participation {
     pub evaluation: u32,
     pub unit: String,
@@ -80,7 +81,7 @@ pub struct Participation {
     pub venue: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct Choice {
     pub evaluation: u32,
     pub unit: String,
@@ -89,22 +90,23 @@ pub struct Choice {
     pub rating: Rating,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct ItemParticipation {
     pub item: u32,
     pub delegate: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct ItemChoice {
     /// Absent for a pooled choice (its item has fewer than 3 ratings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub item: Option<u32>,
     pub code: String,
     pub rating: Rating,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct ItemCounts {
     pub item: u32,
     pub counts: CountsDto,
@@ -445,7 +447,7 @@ fn check_item_ratings(r: &PublicRecord) -> Result<usize, RecordError> {
 /// What the receipt check answers (`GET /api/sessions/{id}/receipts/{code}`):
 /// whether a ballot or a follow-up rating with this code is in the record
 /// and counted, never its choice or its caster.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct ReceiptCheckDto {
     pub code: String,
     pub found: bool,
@@ -469,7 +471,7 @@ pub struct ReceiptCheckDto {
     pub head: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiptKind {
     Ballot,

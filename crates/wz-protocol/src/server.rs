@@ -11,7 +11,7 @@ use crate::dto::*;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     Snapshot(Box<SnapshotDto>),
@@ -28,7 +28,7 @@ impl ServerMessage {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct YouDto {
     pub role: Role,
     /// Display name of the participant (delegate's name, venue name for an operator).
@@ -45,7 +45,7 @@ pub struct YouDto {
     pub unit: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct SessionInfoDto {
     pub id: String,
     pub title: String,
@@ -61,7 +61,7 @@ pub struct SessionInfoDto {
     pub check_in: CheckInPolicy,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct TimeZoneDto {
     /// e.g. `Asia/Shanghai`
     pub name: String,
@@ -69,7 +69,7 @@ pub struct TimeZoneDto {
     pub utc_offset_minutes: i32,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct SnapshotDto {
     /// The last event this snapshot includes; resume from here.
     #[ts(type = "number")]
@@ -107,7 +107,7 @@ pub struct SnapshotDto {
     pub stats: StatsDto,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct EventDto {
     #[ts(type = "number")]
     pub seq: u64,
@@ -118,7 +118,7 @@ pub struct EventDto {
     pub changes: Vec<ChangeDto>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(tag = "entity", rename_all = "snake_case")]
 pub enum ChangeDto {
     Phase {
@@ -192,7 +192,7 @@ pub enum ChangeDto {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct AckDto {
     pub id: String,
     /// Session sequence number once the command took effect: the state
@@ -204,7 +204,7 @@ pub struct AckDto {
     pub result: Option<AckResult>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AckResult {
     Question(u32),
@@ -226,7 +226,7 @@ pub enum AckResult {
     Announcement(u32),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct ErrorDto {
     /// The command's id; absent when the message could not be read far enough.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -244,7 +244,7 @@ impl ErrorDto {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS, utoipa::ToSchema)]
 pub struct StatsDto {
     #[ts(type = "number")]
     pub seq: u64,

@@ -7,7 +7,10 @@ use crate::assignment::*;
 use crate::client::*;
 use crate::codes::ErrorCode;
 use crate::dto::*;
-use crate::record::{ReceiptCheckDto, ReceiptKind};
+use crate::record::{
+    Choice, EntryLine, ItemChoice, ItemCounts, ItemParticipation, Participation, PublicRecord, ReceiptCheckDto, ReceiptKind,
+};
+use crate::rest::*;
 use crate::server::*;
 use ts_rs::{Config, TS};
 
@@ -91,6 +94,29 @@ pub fn declarations() -> String {
         AnnouncementSeenDto,
         CheckInPolicy,
         CheckInRequestDto,
+        // The REST requests and answers (docs/protocol.md section 12).
+        RestErrorDto,
+        ReadyDto,
+        SessionLineDto,
+        IssuedCredentialDto,
+        WhoamiDto,
+        CreatedDto,
+        ImportedDto,
+        ReissueDto,
+        ReissuedDto,
+        VenuesDto,
+        QuestionsDto,
+        EvaluationsDto,
+        DocumentCode,
+        DocumentErrorCode,
+        DocumentErrorDto,
+        PublicRecord,
+        EntryLine,
+        Participation,
+        Choice,
+        ItemParticipation,
+        ItemChoice,
+        ItemCounts,
     );
     out.push_str(&format!("export const PROTOCOL_VERSION = {};\n", crate::PROTOCOL_VERSION));
     out

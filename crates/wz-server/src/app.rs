@@ -4,18 +4,23 @@ use crate::config::ServeArgs;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::future::Future;
 use std::num::NonZeroU32;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::path::ParameterIn;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use wz_hub::Hub;
+use wz_protocol::rest::ReadyDto;
 
 /// Limits of the WebSocket endpoint.
 #[derive(Clone, Debug)]
@@ -88,43 +93,98 @@ impl AppState {
 /// is the second line of defence.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+/// The routes the OpenAPI document describes, each registered from its
+/// handler's `#[utoipa::path]` (utoipa-axum), so that serving a route and
+/// describing it are one step. [`app`] adds what the document leaves out:
+/// `/ws` (a WebSocket, docs/protocol.md sections 2 to 8), the JSON 404 of
+/// every other `/api/…` path, and the web pages.
+pub fn documented() -> OpenApiRouter<AppState> {
+    use crate::{api, cards, files, reports};
+    // Evidence uploads are the one body larger than the rest's 4 MiB.
+    let uploads =
+        OpenApiRouter::new().routes(routes!(files::upload)).layer(axum::extract::DefaultBodyLimit::max(crate::files::UPLOAD_BODY_LIMIT));
+    OpenApiRouter::with_openapi(wz_protocol::openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi_json))
+        .routes(routes!(api::whoami))
+        .routes(routes!(api::list_sessions, api::create_session))
+        .routes(routes!(api::snapshot))
+        .routes(routes!(api::venues))
+        .routes(routes!(api::questions))
+        .routes(routes!(api::results))
+        .routes(routes!(api::import_delegates))
+        .routes(routes!(reports::export))
+        .routes(routes!(reports::session_document))
+        .routes(routes!(reports::letter))
+        .routes(routes!(api::reissue))
+        .routes(routes!(api::public_record))
+        .routes(routes!(cards::for_console))
+        .routes(routes!(api::receipt_check))
+        .routes(routes!(files::progress))
+        .routes(routes!(files::download))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024))
+        .merge(uploads)
+}
+
+/// The OpenAPI document of [`documented`], with the answers a layer in
+/// front of every route gives; built once.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static SPEC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        use wz_protocol::openapi::add_response;
+        use wz_protocol::rest::RestErrorDto;
+        let mut spec = documented().into_openapi();
+        // `crate::auth::guard`: a join code presented too often from one address.
+        let limited = "Too many wrong join codes from this address (`limit`, with `Retry-After`)";
+        add_response::<RestErrorDto>(&mut spec, "429", limited, |_| true);
+        // `ApiPath`: a segment that is not percent-encoded UTF-8, or not a number where one is due.
+        let bad_path = "A path segment that is not of its type (`bad_message`)";
+        add_response::<RestErrorDto>(&mut spec, "400", bad_path, |op| {
+            op.parameters.iter().flatten().any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.parameter_in == ParameterIn::Path))
+        });
+        spec
+    })
+}
+
+/// `GET /api/openapi.json`
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "This document (OpenAPI 3.1)", content_type = "application/json", body = Object))
+)]
+async fn openapi_json() -> impl IntoResponse {
+    static JSON: OnceLock<String> = OnceLock::new();
+    let json = JSON.get_or_init(|| serde_json::to_string(openapi()).expect("the OpenAPI document always serialises"));
+    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")], json.as_str())
+}
+
+/// `GET /healthz`
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "The process is alive: `ok`", content_type = "text/plain", body = String, example = "ok"))
+)]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
 pub fn app(state: AppState) -> Router {
     // The build writes .br/.gz next to every asset: weak township links get
     // the compressed bytes without the server compressing on every request.
     let static_files = ServeDir::new(&state.web_dir).precompressed_br().precompressed_gzip().fallback(get(placeholder).with_state(()));
     let static_files = tower::ServiceBuilder::new().layer(axum::middleware::from_fn(cache_control)).service(static_files);
-    // Evidence uploads are the one body larger than the rest's 4 MiB.
-    let uploads = Router::new()
-        .route("/api/sessions/{id}/items/{item}/files", post(crate::files::upload))
-        .layer(axum::extract::DefaultBodyLimit::max(crate::files::UPLOAD_BODY_LIMIT));
-    let api = Router::new()
+    let (documented, _) = documented().split_for_parts();
+    documented
         .route("/ws", get(crate::ws::upgrade).route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::origin::check)))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/api/whoami", get(crate::api::whoami))
-        .route("/api/sessions", get(crate::api::list_sessions).post(crate::api::create_session))
-        .route("/api/sessions/{id}", get(crate::api::snapshot))
-        .route("/api/sessions/{id}/venues", get(crate::api::venues))
-        .route("/api/sessions/{id}/questions", get(crate::api::questions))
-        .route("/api/sessions/{id}/results", get(crate::api::results))
-        .route("/api/sessions/{id}/delegates", post(crate::api::import_delegates))
-        .route("/api/sessions/{id}/export/{file}", get(crate::reports::export))
-        .route("/api/sessions/{id}/documents/{file}", get(crate::reports::session_document))
-        .route("/api/sessions/{id}/documents/letters/{file}", get(crate::reports::letter))
-        .route("/api/sessions/{id}/credentials/reissue", post(crate::api::reissue))
-        .route("/api/sessions/{id}/record", get(crate::api::public_record))
-        .route("/api/sessions/{id}/cards", get(crate::cards::for_console))
-        .route("/api/sessions/{id}/receipts/{code}", get(crate::api::receipt_check))
-        .route("/api/sessions/{id}/progress", get(crate::files::progress))
-        .route("/api/sessions/{id}/files/{file}", get(crate::files::download))
         // A mistyped API call gets a JSON error, never the web app's page.
         .route("/api", any(crate::api::no_such_endpoint))
         .route("/api/", any(crate::api::no_such_endpoint))
         .route("/api/{*rest}", any(crate::api::no_such_endpoint))
         .method_not_allowed_fallback(crate::api::method_not_allowed)
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024));
-    api.merge(uploads)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::guard))
         .fallback_service(static_files)
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
@@ -145,11 +205,23 @@ async fn cache_control(req: axum::extract::Request, next: axum::middleware::Next
     res
 }
 
+/// `GET /readyz`
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready: the store answered a probe just now and keeps acknowledged ballots (`Cache-Control: no-store`)", body = ReadyDto),
+        (status = 503, description = "Not ready, with the same body: why", body = ReadyDto),
+    )
+)]
 async fn readyz(axum::extract::State(st): axum::extract::State<AppState>) -> impl IntoResponse {
     const PROBE: std::time::Duration = std::time::Duration::from_secs(1);
     let store = st.hub.store();
-    let reachable = matches!(tokio::time::timeout(PROBE, store.ping()).await, Ok(Ok(())));
-    let problems = match reachable {
+    // A write probe (`Store::ping`): reachable is not enough, the store must take writes.
+    let probe = tokio::time::timeout(PROBE, store.ping()).await;
+    let reachable = matches!(probe, Ok(Ok(())));
+    let mut problems = match reachable {
         // Read now, not the probe's last reading: an operator fixing a
         // setting sees it take effect at once.
         true => match tokio::time::timeout(PROBE, store.persistence_problems()).await {
@@ -158,9 +230,14 @@ async fn readyz(axum::extract::State(st): axum::extract::State<AppState>) -> imp
         },
         false => st.hub.store_problems(),
     };
+    match probe {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => problems.push(format!("the store refused the write probe: {e}")),
+        Err(_) => problems.push(format!("the store did not answer the write probe within {} s", PROBE.as_secs())),
+    }
     let sessions = st.hub.sessions();
     let ready = reachable && (problems.is_empty() || st.hub.allows_unsafe_store());
-    let dto = wz_protocol::rest::ReadyDto {
+    let dto = ReadyDto {
         ready,
         store: store.kind().to_owned(),
         store_reachable: reachable,
@@ -174,6 +251,16 @@ async fn readyz(axum::extract::State(st): axum::extract::State<AppState>) -> imp
     (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(dto))
 }
 
+/// `GET /metrics`
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text (docs/operations.md lists the series)", content_type = "text/plain", body = String),
+        (status = 404, description = "Metrics are disabled", content_type = "text/plain", body = String),
+    )
+)]
 async fn metrics(axum::extract::State(st): axum::extract::State<AppState>) -> impl IntoResponse {
     match &st.metrics {
         Some(h) => {

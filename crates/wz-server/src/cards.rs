@@ -6,15 +6,17 @@
 //! The sheet holds live tokens, so the page does too: print it, then delete
 //! both.
 
+use crate::api::{ApiPath, ApiQuery};
 use crate::app::AppState;
 use crate::sheet;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
 use std::fmt::Write;
 use wz_hub::PrincipalKey;
+use wz_protocol::rest::{CardsQuery, RestErrorDto, SessionPath};
 
 // The one HTML escaping of the project (it also escapes `'`).
 use wz_report::html::esc as escape;
@@ -66,20 +68,31 @@ pub fn page(title: &str, rows: &[[String; 7]], base: &str) -> anyhow::Result<Str
     Ok(out)
 }
 
-/// `?venue=` of [`for_console`].
-#[derive(serde::Deserialize)]
-pub struct CardsQuery {
-    venue: Option<String>,
-}
-
 /// `GET /api/sessions/{id}/cards[?venue=V]`: the cards page from the
 /// session's sheet, for the moderator to print from the console (all, or
 /// one venue's operator and delegates). Never cached; 404 when the sheet is
 /// gone (deleted after printing, as it should be).
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/cards",
+    operation_id = "cards",
+    tag = "credentials",
+    params(SessionPath, CardsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The join cards (入会卡): an HTML page without script (`Cache-Control: no-store`)", content_type = "text/html", body = String),
+        (status = 400, description = "A query that is not `venue=<venue>` (`bad_message`)", body = RestErrorDto),
+        (status = 401, description = "No credential of this session (`forbidden`)", body = RestErrorDto),
+        (status = 403, description = "Not the moderator (`forbidden`)", body = RestErrorDto),
+        (status = 404, description = "No such session, or its credential sheet is gone (`not_found`)", body = RestErrorDto),
+        (status = 500, description = "The page could not be rendered (`unavailable`)", body = RestErrorDto),
+        (status = 503, description = "The sheet cannot be read (`unavailable`)", body = RestErrorDto),
+    )
+)]
 pub async fn for_console(
     State(st): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<CardsQuery>,
+    ApiPath(SessionPath { id }): ApiPath<SessionPath>,
+    ApiQuery(q): ApiQuery<CardsQuery>,
     headers: HeaderMap,
 ) -> Result<Response, crate::api::ApiError> {
     crate::api::moderator(&st, &id, &headers)?;

@@ -34,6 +34,14 @@ pub fn main() -> ExitCode {
             init_logging(LogFormat::Text);
             crate::cli_record::export_record(&args)
         }
+        Some(Command::Backup(args)) => {
+            init_logging(LogFormat::Text);
+            crate::cli_backup::backup(&args)
+        }
+        Some(Command::Restore(args)) => {
+            init_logging(LogFormat::Text);
+            crate::cli_backup::restore(&args)
+        }
         Some(Command::Report(args)) => crate::cli_report::run(&args),
         Some(Command::CheckDefinition { file, delegates_csv }) => load_definition(&file, delegates_csv.as_deref()).map(|def| {
             let check_in = serde_json::to_value(wz_protocol::dto::CheckInPolicy::from(def.check_in)).unwrap_or_default();
@@ -58,6 +66,11 @@ pub fn main() -> ExitCode {
 }
 
 fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let problems = crate::settings::check(&args);
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+        bail!("{} setting(s) cannot work; nothing was started:\n{}", problems.len(), lines.join("\n"));
+    }
     init_logging(args.log_format);
     crate::alloc::start();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -78,7 +91,12 @@ fn init_logging(format: LogFormat) {
     let registry = tracing_subscriber::registry().with(env).with(no_payloads);
     let _ = match format {
         LogFormat::Text => registry.with(fmt).try_init(),
-        LogFormat::Json => registry.with(fmt.json()).try_init(),
+        // Each line carries its span's fields under `span` (a WebSocket's
+        // session, role, principal, venue and conn; a request's method and
+        // route): the span an event names as its parent, else the current
+        // one. No span list: it would repeat them, and list the current
+        // spans rather than the parent the hub names.
+        LogFormat::Json => registry.with(fmt.json().with_current_span(true).with_span_list(false)).try_init(),
     };
 }
 
@@ -144,7 +162,15 @@ async fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
     // ones it starts with, so there is no moment without the guard.
     config.store_problems = problems;
     config.allow_unsafe_store = args.allow_unsafe_redis;
-    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    // Store write latency as a histogram with buckets (not the exporter's
+    // default summary): buckets add up across nodes, quantiles do not.
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full("wz_store_append_seconds".into()),
+            &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+        )
+        .ok()
+        .and_then(|b| b.install_recorder().ok());
     let hub = Hub::new(store.clone(), config);
     let loaded = hub.load_all().await.context("loading stored sessions")?;
     info!(sessions = loaded, store = store.kind(), "store loaded");

@@ -40,6 +40,16 @@ pub enum Command {
     /// the chain's entries without content) for an outside party to check
     /// with `verify --file`.
     ExportRecord(ExportRecordArgs),
+    /// Write every stored session (its header, event log, credential hashes,
+    /// claims and counters, and evidence files) to one backup file, checked
+    /// by a digest per session and one for the whole file. Works against a
+    /// running server's Redis; the embedded store must be stopped (see
+    /// docs/operations.md, "Back up and restore").
+    Backup(BackupArgs),
+    /// Check a backup file and write its sessions into a store: an empty one,
+    /// or with --force one that holds other sessions. A stored session is
+    /// never overwritten. Nothing is written unless the whole file checks.
+    Restore(RestoreArgs),
     /// Write every document (bulletin, results report, a letter per unit;
     /// HTML, and PDF with --pdf) and spreadsheet (CSV and xlsx) of a stored
     /// session to a directory.
@@ -300,6 +310,36 @@ pub struct ExportRecordArgs {
     /// Where to write the public record (JSON).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Parser, Debug, Clone)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub at: StoredAt,
+    /// Where to write the backup (a new file: an existing one is never replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Only this session (repeatable; default: every stored session).
+    #[arg(long)]
+    pub session: Vec<String>,
+}
+
+#[derive(Parser, Debug, Clone)]
+pub struct RestoreArgs {
+    /// The backup file (`wenzheng backup --out`).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub at: StoredAt,
+    /// Restore although the target store holds sessions the backup does not
+    /// (they are kept). A session of the backup that the target holds with
+    /// another record is refused all the same.
+    #[arg(long)]
+    pub force: bool,
+    /// Only check the file: read it whole, replay and recount every session
+    /// as `verify` does, in memory; no store is opened (the store's
+    /// settings are ignored).
+    #[arg(long, conflicts_with = "force")]
+    pub check: bool,
 }
 
 #[derive(Parser, Debug, Clone)]

@@ -12,16 +12,18 @@
 //! * `GET /api/sessions/{id}/progress`: the public progress page's data,
 //!   rendered by the session's actor once per change.
 
-use crate::api::{ApiError, bearer, status_for};
+use crate::api::{ApiError, ApiPath, ApiQuery, bearer, status_for};
 use crate::app::AppState;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use wz_hub::{MAX_EVIDENCE_BYTES, Principal};
 use wz_protocol::ErrorCode;
+use wz_protocol::assignment::ProgressDto;
+use wz_protocol::openapi::Binary;
+use wz_protocol::rest::{FilePath, ItemPath, RestErrorDto, SessionPath, UploadQuery};
 use wz_protocol::server::ServerMessage;
 
 fn unauthorized() -> ApiError {
@@ -42,17 +44,34 @@ fn json(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-#[derive(Deserialize)]
-pub struct Upload {
-    /// The file's name as the unit knows it (shown, never trusted for the type).
-    name: String,
-}
-
 /// `POST /api/sessions/{id}/items/{item}/files?name=…`
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/items/{item}/files",
+    tag = "follow-up",
+    params(ItemPath, UploadQuery),
+    security(("bearer" = [])),
+    request_body(
+        description = "The file itself: JPEG, PNG, WebP or PDF, recognised by its bytes (any `Content-Type`), at most 10 MiB",
+        content((Binary = "application/octet-stream")),
+    ),
+    responses(
+        (status = 201, description = "Stored and recorded: the `ack` message (`result.item`)", body = ServerMessage),
+        (status = 400, description = "No `name`, or a path that is not a session and an item number (`bad_message`)", body = RestErrorDto),
+        (status = 401, description = "No credential of this session (`forbidden`)", body = RestErrorDto),
+        (status = 403, description = "Not one of the item's units (`forbidden`)", body = RestErrorDto),
+        (status = 404, description = "No such session or item (`not_found`)", body = RestErrorDto),
+        (status = 409, description = "Not in the item's state, or the same file again (`invalid_state`, `already_done`)", body = RestErrorDto),
+        (status = 413, description = "Larger than 10 MiB (`invalid`)", body = RestErrorDto),
+        (status = 422, description = "Not a JPEG, PNG, WebP or PDF, or over a quota (`invalid`)", body = RestErrorDto),
+        (status = 429, description = "A limit (`limit`)", body = RestErrorDto),
+        (status = 503, description = "The store could not confirm it (`unavailable`)", body = RestErrorDto),
+    )
+)]
 pub async fn upload(
     State(st): State<AppState>,
-    Path((id, item)): Path<(String, u32)>,
-    Query(q): Query<Upload>,
+    ApiPath(ItemPath { id, item }): ApiPath<ItemPath>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -72,9 +91,24 @@ pub async fn upload(
 }
 
 /// `GET /api/sessions/{id}/files/{file}`
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/files/{file}",
+    tag = "follow-up",
+    params(FilePath),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The file, as an attachment (`nosniff`, `Cache-Control: private, no-cache`)", content(
+            (Binary = "image/jpeg"), (Binary = "image/png"), (Binary = "image/webp"), (Binary = "application/pdf")
+        )),
+        (status = 401, description = "A credential that is not one of this session's (`forbidden`)", body = RestErrorDto),
+        (status = 404, description = "No such session, or no such file that this credential may see (`not_found`)", body = RestErrorDto),
+        (status = 503, description = "The session or the file cannot be read now (`unavailable`)", body = RestErrorDto),
+    )
+)]
 pub async fn download(
     State(st): State<AppState>,
-    Path((id, file)): Path<(String, String)>,
+    ApiPath(FilePath { id, file }): ApiPath<FilePath>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let viewer = principal(&st, &id, &headers)?.map(|p| p.viewer());
@@ -100,7 +134,18 @@ pub async fn download(
 }
 
 /// `GET /api/sessions/{id}/progress`
-pub async fn progress(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/progress",
+    tag = "follow-up",
+    params(SessionPath),
+    responses(
+        (status = 200, description = "The public progress page's data", body = ProgressDto),
+        (status = 404, description = "No such session (`not_found`)", body = RestErrorDto),
+        (status = 503, description = "The session cannot be read now (`unavailable`)", body = RestErrorDto),
+    )
+)]
+pub async fn progress(State(st): State<AppState>, ApiPath(SessionPath { id }): ApiPath<SessionPath>) -> Result<Response, ApiError> {
     let text = st.hub.progress(&id).await?;
     Ok(json(StatusCode::OK, text.to_string()))
 }

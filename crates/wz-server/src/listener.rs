@@ -14,6 +14,11 @@
 //! second is closed within seconds, and there are never more of them than
 //! the cap.
 //!
+//! Every request runs in a span `http` with its method and its route: the
+//! path with every part that could be a secret replaced by `{}` ([`route`]),
+//! never the query (a mistaken `?token=` stays out of the logs) nor a
+//! header. At `debug`, a line per request gives its status and duration.
+//!
 //! Shutdown stops accepting, lets every connection finish its request (hyper's
 //! graceful shutdown) and waits, at most [`SHUTDOWN_GRACE`], until every place
 //! is given back, the upgraded WebSockets' included.
@@ -36,7 +41,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
-use tracing::{debug, warn};
+use tracing::{Instrument, debug, warn};
 
 /// Largest request head (request line and headers) accepted; larger gets 431.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
@@ -324,7 +329,11 @@ impl hyper::service::Service<Request<Incoming>> for RequestService {
         let client = crate::auth::ClientAddr::of(self.peer, req.headers(), &self.trusted);
         req.extensions_mut().insert(client);
         let (app, admission, deadline) = (self.app.clone(), self.admission.clone(), self.deadline);
-        Box::pin(async move {
+        // At `ERROR` level so it is enabled whatever the filter (like a
+        // WebSocket's span): a warning during a request names it.
+        let span = tracing::error_span!("http", method = %req.method(), route = %route(req.uri().path()));
+        let started = std::time::Instant::now();
+        let served = async move {
             let res = match tokio::time::timeout(deadline, app.oneshot(req)).await {
                 Ok(Ok(res)) => res,
                 Ok(Err(never)) => match never {},
@@ -337,9 +346,68 @@ impl hyper::service::Service<Request<Incoming>> for RequestService {
             if res.status() != StatusCode::SWITCHING_PROTOCOLS {
                 admission.authenticated();
             }
+            debug!(status = res.status().as_u16(), ms = started.elapsed().as_millis(), "request");
             Ok(res)
-        })
+        };
+        Box::pin(served.instrument(span))
     }
+}
+
+/// The words of the server's routes (`app.rs`), kept as they are in a
+/// logged route; everything else is a parameter.
+const ROUTE_WORDS: &[&str] = &[
+    "api",
+    "ws",
+    "healthz",
+    "readyz",
+    "metrics",
+    "openapi.json",
+    "whoami",
+    "sessions",
+    "venues",
+    "questions",
+    "results",
+    "delegates",
+    "export",
+    "documents",
+    "letters",
+    "credentials",
+    "reissue",
+    "record",
+    "cards",
+    "receipts",
+    "progress",
+    "items",
+    "files",
+    "assets",
+];
+
+/// A request's path as logged: the route's words, the session's id after
+/// `sessions/` (a session id, unless it could be a join code), and file
+/// names (`delegate.html`, `results.csv`: lower case, with a dot); every
+/// other part is `{}`. A token (43 characters without a dot), a join code
+/// or a receipt code in a path is never logged, nor is the query.
+pub fn route(path: &str) -> String {
+    let mut out = String::with_capacity(path.len().min(128));
+    let mut after_sessions = false;
+    for part in path.split('/').skip(1) {
+        out.push('/');
+        let file = part.len() <= 64
+            && part.contains('.')
+            && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'));
+        // A session id's form (lower case; `SessionDef::validate`).
+        let session = after_sessions
+            && part.len() <= 64
+            && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_'))
+            && wz_hub::JoinCode::parse(part).is_none();
+        if part.is_empty() || ROUTE_WORDS.contains(&part) || file || session {
+            out.push_str(part);
+        } else {
+            out.push_str("{}");
+        }
+        after_sessions = part == "sessions";
+    }
+    out
 }
 
 fn timed_out(deadline: Duration) -> Response {
@@ -350,4 +418,26 @@ fn timed_out(deadline: Duration) -> Response {
     let mut res = (StatusCode::REQUEST_TIMEOUT, text).into_response();
     res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route;
+
+    #[test]
+    fn a_logged_route_keeps_the_routes_words_and_hides_what_could_be_a_secret() {
+        assert_eq!(route("/"), "/");
+        assert_eq!(route("/delegate.html"), "/delegate.html");
+        assert_eq!(route("/ws"), "/ws");
+        assert_eq!(route("/api/sessions/xixia-2026/export/results.csv"), "/api/sessions/xixia-2026/export/results.csv");
+        assert_eq!(route("/api/sessions/xixia-2026/receipts/0123456789abcdef"), "/api/sessions/xixia-2026/receipts/{}");
+        let token = "Vh3kq0Jx_9aB-4sLmNoPqRsTuVwXyZ0123456789abc";
+        assert_eq!(route(&format!("/{token}")), "/{}");
+        assert_eq!(route(&format!("/api/sessions/{token}")), "/api/sessions/{}");
+        // A join code, however typed, even where a session id goes.
+        assert_eq!(route("/api/sessions/abcde-fghjk"), "/api/sessions/{}");
+        assert_eq!(route("/ABCDE-FGHJK"), "/{}");
+        assert_eq!(route("/assets/index-B2x9Kf.js"), "/assets/{}");
+        assert_eq!(route("/api/sessions/s1/items/7/files"), "/api/sessions/s1/items/{}/files");
+    }
 }

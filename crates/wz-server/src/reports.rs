@@ -15,16 +15,17 @@
 //! print it is 503 `pdf_unavailable`, a render that failed 500 `pdf_failed`,
 //! an xlsx that could not be written 500 `export_failed`.
 
-use crate::api::{ApiError, bearer};
+use crate::api::{ApiError, ApiPath, bearer};
 use crate::app::AppState;
 use crate::pdf::{PdfError, PdfRenderer};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use wz_domain::{UnitId, Viewer};
 use wz_protocol::ErrorCode;
+use wz_protocol::openapi::Binary;
+use wz_protocol::rest::{DocumentCode, DocumentErrorDto, DocumentPath, ExportPath, LetterPath};
 use wz_report::{Document, Export, Input};
 
 /// An error of these routes: the API's, or a PDF's.
@@ -35,35 +36,21 @@ pub enum DocError {
     Xlsx(String),
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "snake_case")]
-enum DocCode {
-    PdfUnavailable,
-    PdfFailed,
-    ExportFailed,
-}
-
-#[derive(Serialize)]
-struct DocErrorBody {
-    code: DocCode,
-    message: String,
-}
-
 impl IntoResponse for DocError {
     fn into_response(self) -> Response {
         match self {
             DocError::Api(e) => e.into_response(),
             DocError::Pdf(e) => {
                 let (status, code) = match e {
-                    PdfError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, DocCode::PdfUnavailable),
-                    PdfError::Timeout | PdfError::Failed(_) => (StatusCode::INTERNAL_SERVER_ERROR, DocCode::PdfFailed),
+                    PdfError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, DocumentCode::PdfUnavailable),
+                    PdfError::Timeout | PdfError::Failed(_) => (StatusCode::INTERNAL_SERVER_ERROR, DocumentCode::PdfFailed),
                 };
                 tracing::warn!(error = %e, "PDF document not rendered");
-                (status, Json(DocErrorBody { code, message: e.to_string() })).into_response()
+                (status, Json(DocumentErrorDto { code: code.into(), message: e.to_string() })).into_response()
             }
             DocError::Xlsx(e) => {
                 tracing::warn!(error = %e, "spreadsheet not written");
-                let body = DocErrorBody { code: DocCode::ExportFailed, message: e };
+                let body = DocumentErrorDto { code: DocumentCode::ExportFailed.into(), message: e };
                 (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
             }
         }
@@ -166,9 +153,24 @@ async fn document(st: &AppState, id: &str, headers: &HeaderMap, doc: Document, a
 }
 
 /// `GET /api/sessions/{id}/documents/{bulletin|results-report}.{html|pdf}`
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/documents/{file}",
+    tag = "documents",
+    params(DocumentPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The bulletin (人大工作信息) or the results report (测评结果报告): print HTML or its PDF, `inline`", content((String = "text/html"), (Binary = "application/pdf"))),
+        (status = 401, description = "No credential of this session (`forbidden`)", body = DocumentErrorDto),
+        (status = 403, description = "A credential that may not read it (`forbidden`)", body = DocumentErrorDto),
+        (status = 404, description = "No such session or document (`not_found`)", body = DocumentErrorDto),
+        (status = 500, description = "The render failed (`pdf_failed`, `export_failed`)", body = DocumentErrorDto),
+        (status = 503, description = "No browser to print the PDF with (`pdf_unavailable`), or the session cannot be read now (`unavailable`)", body = DocumentErrorDto),
+    )
+)]
 pub async fn session_document(
     State(st): State<AppState>,
-    Path((id, file)): Path<(String, String)>,
+    ApiPath(DocumentPath { id, file }): ApiPath<DocumentPath>,
     headers: HeaderMap,
 ) -> Result<Response, DocError> {
     let (stem, pdf) = split_ext(&file).ok_or_else(|| not_found(&file))?;
@@ -181,9 +183,24 @@ pub async fn session_document(
 }
 
 /// `GET /api/sessions/{id}/documents/letters/{unit}.{html|pdf}`
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/documents/letters/{file}",
+    tag = "documents",
+    params(LetterPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The assignment letter (交办函) to one unit: print HTML or its PDF, `inline`", content((String = "text/html"), (Binary = "application/pdf"))),
+        (status = 401, description = "No credential of this session (`forbidden`)", body = DocumentErrorDto),
+        (status = 403, description = "A credential that may not read it (`forbidden`)", body = DocumentErrorDto),
+        (status = 404, description = "No such session or document (`not_found`)", body = DocumentErrorDto),
+        (status = 500, description = "The render failed (`pdf_failed`, `export_failed`)", body = DocumentErrorDto),
+        (status = 503, description = "No browser to print the PDF with (`pdf_unavailable`), or the session cannot be read now (`unavailable`)", body = DocumentErrorDto),
+    )
+)]
 pub async fn letter(
     State(st): State<AppState>,
-    Path((id, file)): Path<(String, String)>,
+    ApiPath(LetterPath { id, file }): ApiPath<LetterPath>,
     headers: HeaderMap,
 ) -> Result<Response, DocError> {
     let (unit, pdf) = split_ext(&file).ok_or_else(|| not_found(&file))?;
@@ -192,9 +209,24 @@ pub async fn letter(
 }
 
 /// `GET /api/sessions/{id}/export/{questions|answers|results|assignments}.{csv|xlsx}`
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/export/{file}",
+    tag = "documents",
+    params(ExportPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A spreadsheet as an attachment: CSV (UTF-8 with BOM) or xlsx with the same cells", content((String = "text/csv"), (Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 401, description = "No credential of this session (`forbidden`)", body = DocumentErrorDto),
+        (status = 403, description = "A credential that may not read it (`forbidden`)", body = DocumentErrorDto),
+        (status = 404, description = "No such session or document (`not_found`)", body = DocumentErrorDto),
+        (status = 500, description = "The render failed (`pdf_failed`, `export_failed`)", body = DocumentErrorDto),
+        (status = 503, description = "No browser to print the PDF with (never for a spreadsheet), or the session cannot be read now (`unavailable`)", body = DocumentErrorDto),
+    )
+)]
 pub async fn export(
     State(st): State<AppState>,
-    Path((id, file)): Path<(String, String)>,
+    ApiPath(ExportPath { id, file }): ApiPath<ExportPath>,
     headers: HeaderMap,
 ) -> Result<Response, DocError> {
     let (slug, ext) = file.rsplit_once('.').ok_or_else(|| not_found(&file))?;

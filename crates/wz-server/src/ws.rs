@@ -22,6 +22,15 @@
 //! going away, 4008 slow consumer, 4010 credential revoked, 4029 rate limited,
 //! 4400 malformed query (after a typed `error`), 4409 replaced by a newer
 //! connection of the same credential.
+//!
+//! Logs: every connection runs in a span `ws` with its session, role,
+//! principal (`delegate:d017`, never a token or join code), venue and
+//! connection id (`conn`, the hub's, unique in the process); the hub's
+//! lines about the connection have the same span as their parent. Metrics:
+//! `wz_ws_messages_total{direction="in"|"out"}` (data messages read and
+//! written), `wz_ws_closed_total{reason}` (why each WebSocket ended),
+//! `wz_errors_total{code}` also for what the connection answers itself
+//! (`bad_message`, `limit`).
 
 use crate::app::{AppState, SocketLimits};
 use crate::upgrade::{Socket, WsUpgrade};
@@ -37,7 +46,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
-use tracing::debug;
+use tracing::{Instrument, Span, debug, info};
 use tungstenite::Message;
 use tungstenite::Utf8Bytes;
 use tungstenite::protocol::frame::Frame;
@@ -119,43 +128,69 @@ pub async fn upgrade(
     let from = q.position();
     let token = q.token.or_else(|| crate::api::bearer(&headers));
     let principal = token.as_deref().and_then(|t| st.hub.authenticate(t));
+    let span = principal.as_ref().map_or_else(Span::none, connection_span);
     let max = st.limits.max_message_bytes;
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(BUFFER_BYTES)
         .max_message_size(Some(max))
         .max_frame_size(Some(max));
-    ws.on_upgrade(config, move |mut socket: Socket| async move {
-        // Browsers cannot read an HTTP status of a failed upgrade, so an
-        // unknown credential gets a documented close code instead.
-        let Some(principal) = principal else {
-            let _ = socket.send(close_message(Close::from(CloseCode::Unauthorized))).await;
-            return;
-        };
-        let from = match from {
-            Ok(from) => from,
-            Err(bad) => {
-                debug!(parameter = bad.parameter, "malformed /ws query");
-                let e = ServerMessage::Error(ErrorDto::new(None, ErrorCode::BadMessage, bad.message));
-                let _ = socket.send(Message::Text(e.encode().into())).await;
-                let _ = socket.send(close_message(Close::from(CloseCode::BadRequest))).await;
+    ws.on_upgrade(config, move |mut socket: Socket| {
+        async move {
+            // Browsers cannot read an HTTP status of a failed upgrade, so an
+            // unknown credential gets a documented close code instead.
+            let Some(principal) = principal else {
+                closed(CloseCode::Unauthorized.reason());
+                let _ = socket.send(close_message(Close::from(CloseCode::Unauthorized))).await;
                 return;
-            }
-        };
-        let conn = match st.hub.connect(&principal, from).await {
-            Ok(c) => c,
-            Err(e) => {
-                debug!(error = %e, "connect refused");
-                let _ = socket.send(close_message(Close::from(CloseCode::GoingAway))).await;
-                return;
-            }
-        };
-        // Authenticated: out of the listener's cap of unauthenticated
-        // connections; `admission` keeps the total place until the end.
-        admission.authenticated();
-        let (sink, stream) = socket.split();
-        run_socket(sink, stream, conn, st.limits.clone(), st.limiter.clone(), &st.writers).await;
+            };
+            let from = match from {
+                Ok(from) => from,
+                Err(bad) => {
+                    debug!(parameter = bad.parameter, "malformed /ws query");
+                    closed(CloseCode::BadRequest.reason());
+                    let e = ServerMessage::Error(ErrorDto::new(None, ErrorCode::BadMessage, bad.message));
+                    let _ = socket.send(Message::Text(e.encode().into())).await;
+                    let _ = socket.send(close_message(Close::from(CloseCode::BadRequest))).await;
+                    return;
+                }
+            };
+            // The hub records the connection's id and venue in the current span.
+            let conn = match st.hub.connect(&principal, from).await {
+                Ok(c) => c,
+                Err(e) => {
+                    debug!(error = %e, "connect refused");
+                    closed(CloseCode::GoingAway.reason());
+                    let _ = socket.send(close_message(Close::from(CloseCode::GoingAway))).await;
+                    return;
+                }
+            };
+            // Authenticated: out of the listener's cap of unauthenticated
+            // connections; `admission` keeps the total place until the end.
+            admission.authenticated();
+            debug!(resume = from.is_some(), "connected");
+            let (sink, stream) = socket.split();
+            run_socket(sink, stream, conn, st.limits.clone(), st.limiter.clone(), &st.writers).await;
+        }
+        .instrument(span)
     })
+}
+
+/// The span every log line of one connection is in: who it speaks for,
+/// never with what (no token, no join code). `venue` and `conn` are
+/// recorded by the hub when it admits the connection. At `ERROR` level so
+/// it is enabled whatever the filter: a warning about a connection names
+/// it at `RUST_LOG=warn` too. A root span: the upgrade's request is over
+/// long before the connection.
+fn connection_span(p: &wz_hub::Principal) -> Span {
+    let role = wz_protocol::dto::Role::from(&p.viewer()).name();
+    use tracing::field::Empty;
+    tracing::error_span!(parent: None, "ws", session = %p.session, role, principal = %p.key, venue = Empty, conn = Empty)
+}
+
+/// Counts a WebSocket that ended, by why (`wz_ws_closed_total{reason}`).
+fn closed(reason: &'static str) {
+    metrics::counter!("wz_ws_closed_total", "reason" => reason).increment(1);
 }
 
 /// A close frame's code and reason.
@@ -185,8 +220,9 @@ fn close_message(c: Close) -> Message {
 #[derive(Debug)]
 enum Ending {
     /// EOF, reset, idle timeout, or the writer could not write: nothing more
-    /// can be delivered, so the connection is dropped at once.
-    Gone,
+    /// can be delivered, so the connection is dropped at once. Says which
+    /// (`gone`, `idle`, `write_failed`: the label of `wz_ws_closed_total`).
+    Gone(&'static str),
     /// The client sent a close frame; tungstenite queued the echo.
     ClientClosed,
     /// The server closes: queued frames, then this close frame, then wait for
@@ -196,8 +232,22 @@ enum Ending {
     /// frame goes out and nothing more is read.
     Failed(Close),
     /// The writer already sent a close the session asked for (slow consumer,
-    /// revoked, shutdown): wait for the client's close while discarding input.
-    WriterClosed,
+    /// revoked, shutdown; its reason): wait for the client's close while
+    /// discarding input.
+    WriterClosed(&'static str),
+}
+
+impl Ending {
+    /// Why the connection ended, as `wz_ws_closed_total{reason}` counts it:
+    /// a close code's reason when the server closed, `client` when the
+    /// client did, or how it was lost.
+    fn reason(&self) -> &'static str {
+        match self {
+            Ending::Gone(why) | Ending::WriterClosed(why) => why,
+            Ending::ClientClosed => "client",
+            Ending::Close(c) | Ending::Failed(c) => c.reason,
+        }
+    }
 }
 
 /// What the reader asks of the writer when it is done.
@@ -212,8 +262,8 @@ enum Stop {
 /// How the writer ended.
 #[derive(Debug)]
 enum WriterEnd {
-    /// A close frame went out (or was queued for the kernel).
-    SentClose,
+    /// A close frame went out (or was queued for the kernel), with its reason.
+    SentClose(&'static str),
     /// It stopped without one: a write failed or missed its deadline, or it was told to.
     Stopped,
 }
@@ -234,17 +284,27 @@ pub async fn run_socket<W, R>(
     let Connection { sender, receiver } = conn;
     let (stop_tx, stop_rx) = oneshot::channel::<Stop>();
     metrics::gauge!("wz_ws_open").increment(1.0);
-    // Public screens' writers run on the shards (see `writers`).
+    // Public screens' writers run on the shards (see `writers`), and are
+    // not instrumented (entering a span at every poll of ten thousand
+    // writers is not free): the writer names the connection's span as the
+    // parent of the lines it logs.
     let screen = matches!(sender.principal().key, wz_hub::PrincipalKey::Screen);
-    let mut writer = Some(writers.run(screen, write_loop(sink, receiver, stop_rx, limits.ping_interval, limits.write_timeout)).await);
+    let writes = Deadline { limit: limits.write_timeout, span: Span::current() };
+    let mut writer = Some(writers.run(screen, write_loop(sink, receiver, stop_rx, limits.ping_interval, writes)).await);
 
     let mut budget = Budget::new(&sender, limiter, limits.max_strikes);
     let ending = read_loop(&mut stream, &sender, &mut budget, limits.idle_timeout, &mut writer).await;
-    debug!(?ending, "connection ending");
+    let reason = ending.reason();
+    closed(reason);
+    match ending {
+        // The server's own verdict on what the client did: worth a line.
+        Ending::Close(c) | Ending::Failed(c) => info!(close = c.code, reason, "closing the connection"),
+        _ => debug!(reason, "connection ended"),
+    }
     let stop = match ending {
         Ending::Close(c) | Ending::Failed(c) => Stop::Close(c),
         Ending::ClientClosed => Stop::Flush,
-        Ending::Gone | Ending::WriterClosed => Stop::Abandon,
+        Ending::Gone(_) | Ending::WriterClosed(_) => Stop::Abandon,
     };
     // The verdict first: dropping the sender closes the queue, and the writer
     // must not mistake that for the session going away (1001).
@@ -256,7 +316,7 @@ pub async fn run_socket<W, R>(
     // One deadline for all that is left: the writer's last frames and close,
     // and the client's answer to it.
     let deadline = Instant::now() + limits.write_timeout;
-    if matches!(ending, Ending::Close(_) | Ending::ClientClosed | Ending::WriterClosed) {
+    if matches!(ending, Ending::Close(_) | Ending::ClientClosed | Ending::WriterClosed(_)) {
         linger(&mut stream, deadline).await;
     }
     if let Some(w) = writer
@@ -279,28 +339,31 @@ async fn read_loop<R>(
 where
     R: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
+    // One handle per connection: counting is then an atomic add.
+    let received = metrics::counter!("wz_ws_messages_total", "direction" => "in");
     loop {
         let next = tokio::select! {
             n = tokio::time::timeout(idle, stream.next()) => n,
             end = finished(writer) => return match end {
-                WriterEnd::SentClose => Ending::WriterClosed,
-                WriterEnd::Stopped => Ending::Gone,
+                WriterEnd::SentClose(reason) => Ending::WriterClosed(reason),
+                WriterEnd::Stopped => Ending::Gone("write_failed"),
             },
         };
         let msg = match next {
-            Err(_) => return Ending::Gone, // idle: the client is gone without a close
-            Ok(None) => return Ending::Gone,
-            Ok(Some(Err(e))) => return violation(e).map_or(Ending::Gone, Ending::Failed),
+            Err(_) => return Ending::Gone("idle"), // the client is gone without a close
+            Ok(None) => return Ending::Gone("gone"),
+            Ok(Some(Err(e))) => return violation(e).map_or(Ending::Gone("gone"), Ending::Failed),
             Ok(Some(Ok(m))) => m,
         };
-        if let Some(ending) = handle(msg, sender, budget).await {
+        if let Some(ending) = handle(msg, sender, budget, &received).await {
             return ending;
         }
     }
 }
 
-/// Handles one frame; `Some` when the connection must end.
-async fn handle(msg: Message, sender: &ConnSender, budget: &mut Budget) -> Option<Ending> {
+/// Handles one frame; `Some` when the connection must end. Data messages
+/// are counted in `received`.
+async fn handle(msg: Message, sender: &ConnSender, budget: &mut Budget, received: &metrics::Counter) -> Option<Ending> {
     let text = match msg {
         Message::Close(_) => return Some(Ending::ClientClosed),
         // tungstenite answers pings itself; what is left to do is to count them.
@@ -308,7 +371,7 @@ async fn handle(msg: Message, sender: &ConnSender, budget: &mut Budget) -> Optio
             return matches!(budget.control(), Charge::Exceeded).then_some(Ending::Close(CloseCode::RateLimited.into()));
         }
         Message::Binary(_) => {
-            metrics::counter!("wz_ws_messages_total").increment(1);
+            received.increment(1);
             let e = match budget.data() {
                 Charge::Exceeded => return Some(Ending::Close(CloseCode::RateLimited.into())),
                 Charge::Limited => limit_error(None),
@@ -320,18 +383,27 @@ async fn handle(msg: Message, sender: &ConnSender, budget: &mut Budget) -> Optio
         // Only ever written, never read (tungstenite's raw frames).
         Message::Frame(_) => return None,
     };
-    metrics::counter!("wz_ws_messages_total").increment(1);
+    received.increment(1);
     match budget.data() {
         Charge::Exceeded => return Some(Ending::Close(CloseCode::RateLimited.into())),
         Charge::Limited => {
-            let id = wz_protocol::client::parse(&text).ok().map(|m| m.id);
-            return answer(sender, limit_error(id));
+            let m = wz_protocol::client::parse(&text).ok();
+            if let Some(m) = &m {
+                // Refused before the session saw it: counted here, as the session counts what it answers.
+                metrics::counter!("wz_commands_by_type_total", "type" => m.command.type_name(), "result" => ErrorCode::Limit.as_str())
+                    .increment(1);
+            }
+            return answer(sender, limit_error(m.map(|m| m.id)));
         }
         Charge::Allowed => {}
     }
     match wz_protocol::client::parse(&text) {
         Ok(m) => sender.command(m).await.is_err().then_some(Ending::Close(CloseCode::GoingAway.into())),
-        Err(e) => answer(sender, ErrorDto::new(e.id, e.code, e.message)),
+        Err(e) => {
+            // What was wrong, never the message itself (it may hold a question's text).
+            debug!(code = e.code.as_str(), "message not understood");
+            answer(sender, ErrorDto::new(e.id, e.code, e.message))
+        }
     }
 }
 
@@ -342,7 +414,12 @@ fn limit_error(id: Option<String>) -> ErrorDto {
 /// Queues an error the connection answers itself; a full queue means the
 /// client does not read what it is sent: closed as a slow consumer.
 fn answer(sender: &ConnSender, e: ErrorDto) -> Option<Ending> {
-    (!sender.error(e)).then_some(Ending::Close(CloseCode::SlowConsumer.into()))
+    metrics::counter!("wz_errors_total", "code" => e.code.as_str()).increment(1);
+    if sender.error(e) {
+        return None;
+    }
+    metrics::counter!("wz_slow_consumers_total", "reason" => "queue").increment(1);
+    Some(Ending::Close(CloseCode::SlowConsumer.into()))
 }
 
 /// The close a stream error calls for; `None` when the client simply went away.
@@ -382,41 +459,44 @@ async fn finished(writer: &mut Option<WriterHandle<WriterEnd>>) -> WriterEnd {
 
 /// The writer owns the sink: it flushes everything queued since its last
 /// wakeup in one write, pings on a timer, and writes the close frame.
+/// Messages written are counted in `wz_ws_messages_total{direction="out"}`.
 async fn write_loop<W>(
     mut sink: W,
     mut receiver: ConnReceiver,
     mut stop: oneshot::Receiver<Stop>,
     ping_every: Duration,
-    limit: Duration,
+    deadline: Deadline,
 ) -> WriterEnd
 where
     W: Sink<Message> + Unpin,
 {
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+    // One handle per connection: counting is then an atomic add per batch.
+    let sent = metrics::counter!("wz_ws_messages_total", "direction" => "out");
     loop {
         tokio::select! {
             // The reader's verdict (e.g. 4029) wins over the queue closing,
             // which follows from the reader ending.
             biased;
             s = &mut stop => return match s {
-                Ok(Stop::Close(c)) => finish(&mut sink, &mut receiver, c, limit).await,
+                Ok(Stop::Close(c)) => finish(&mut sink, &mut receiver, c, &deadline, &sent).await,
                 Ok(Stop::Flush) => {
-                    let _ = timed(limit, sink.flush()).await;
-                    WriterEnd::SentClose
+                    let _ = deadline.run(sink.flush()).await;
+                    WriterEnd::SentClose("client")
                 }
                 Ok(Stop::Abandon) | Err(_) => WriterEnd::Stopped,
             },
             out = receiver.next() => match out {
                 Some(Outbound::Frame(first)) => {
-                    if write_batch(&mut sink, &mut receiver, first, limit).await.is_err() {
+                    if write_batch(&mut sink, &mut receiver, first, &deadline, &sent).await.is_err() {
                         return WriterEnd::Stopped;
                     }
                 }
-                Some(Outbound::Close(code)) => return send_close(&mut sink, code.into(), limit).await,
-                None => return send_close(&mut sink, CloseCode::GoingAway.into(), limit).await,
+                Some(Outbound::Close(code)) => return send_close(&mut sink, code.into(), &deadline).await,
+                None => return send_close(&mut sink, CloseCode::GoingAway.into(), &deadline).await,
             },
             _ = ping.tick() => {
-                if timed(limit, sink.send(Message::Ping(Default::default()))).await.is_err() {
+                if deadline.run(sink.send(Message::Ping(Default::default()))).await.is_err() {
                     return WriterEnd::Stopped;
                 }
             }
@@ -429,47 +509,75 @@ async fn write_batch<W: Sink<Message> + Unpin>(
     sink: &mut W,
     receiver: &mut ConnReceiver,
     first: bytes::Bytes,
-    limit: Duration,
+    deadline: &Deadline,
+    sent: &metrics::Counter,
 ) -> Result<(), ()> {
-    timed(limit, feed(sink, first)).await?;
-    while let Some(more) = receiver.try_next() {
-        timed(limit, feed(sink, more)).await?;
+    let mut n = 0;
+    let written = async {
+        deadline.run(feed(sink, first)).await?;
+        n += 1;
+        while let Some(more) = receiver.try_next() {
+            deadline.run(feed(sink, more)).await?;
+            n += 1;
+        }
+        deadline.run(sink.flush()).await
     }
-    timed(limit, sink.flush()).await
+    .await;
+    sent.increment(n);
+    written
 }
 
 /// What the client was already told (e.g. the `limit` errors before a 4029)
 /// goes out before the close; all of it within one deadline.
-async fn finish<W: Sink<Message> + Unpin>(sink: &mut W, receiver: &mut ConnReceiver, c: Close, limit: Duration) -> WriterEnd {
+async fn finish<W: Sink<Message> + Unpin>(
+    sink: &mut W,
+    receiver: &mut ConnReceiver,
+    c: Close,
+    deadline: &Deadline,
+    sent: &metrics::Counter,
+) -> WriterEnd {
+    let mut n = 0;
     let all = async {
         while let Some(frame) = receiver.try_next() {
             feed(sink, frame).await?;
+            n += 1;
         }
         sink.send(close_message(c)).await.map_err(|_| ())
     };
-    match timed(limit, all).await {
-        Ok(()) => WriterEnd::SentClose,
+    let done = deadline.run(all).await;
+    sent.increment(n);
+    match done {
+        Ok(()) => WriterEnd::SentClose(c.reason),
         Err(()) => WriterEnd::Stopped,
     }
 }
 
-async fn send_close<W: Sink<Message> + Unpin>(sink: &mut W, c: Close, limit: Duration) -> WriterEnd {
-    match timed(limit, sink.send(close_message(c))).await {
-        Ok(()) => WriterEnd::SentClose,
+async fn send_close<W: Sink<Message> + Unpin>(sink: &mut W, c: Close, deadline: &Deadline) -> WriterEnd {
+    match deadline.run(sink.send(close_message(c))).await {
+        Ok(()) => WriterEnd::SentClose(c.reason),
         Err(()) => WriterEnd::Stopped,
     }
 }
 
-/// A write or flush with its deadline: a client that does not read makes it
-/// miss, and the connection ends.
-async fn timed<T, E>(limit: Duration, f: impl Future<Output = Result<T, E>>) -> Result<T, ()> {
-    match tokio::time::timeout(limit, f).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(_)) => Err(()),
-        Err(_) => {
-            metrics::counter!("wz_ws_write_timeouts_total").increment(1);
-            debug!("write deadline missed; closing the connection");
-            Err(())
+/// The deadline of every write and flush (`--write-timeout-seconds`), and
+/// the connection's span, the parent of the line that says one was missed.
+struct Deadline {
+    limit: Duration,
+    span: Span,
+}
+
+impl Deadline {
+    /// A write or flush with its deadline: a client that does not read makes
+    /// it miss, and the connection ends.
+    async fn run<T, E>(&self, f: impl Future<Output = Result<T, E>>) -> Result<T, ()> {
+        match tokio::time::timeout(self.limit, f).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(_)) => Err(()),
+            Err(_) => {
+                metrics::counter!("wz_ws_write_timeouts_total").increment(1);
+                debug!(parent: &self.span, "write deadline missed; closing the connection");
+                Err(())
+            }
         }
     }
 }

@@ -138,6 +138,18 @@ impl EmbeddedStore {
         Ok(Self { db: Arc::new(db), path })
     }
 
+    /// Opens the data directory `dir` like [`EmbeddedStore::open`], but only
+    /// when its `wenzheng.redb` exists: for the offline subcommands that read
+    /// a store (a backup), where a mistyped `--data-dir` must be an error,
+    /// not a new empty store.
+    pub fn open_existing(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(FILE_NAME);
+        if !path.is_file() {
+            return Err(StoreError::Unavailable(format!("no data file {}: is the data directory right?", path.display())));
+        }
+        Self::open(dir)
+    }
+
     /// Path of the database file, for logs.
     pub fn path(&self) -> &Path {
         &self.path
@@ -381,6 +393,58 @@ impl Store for EmbeddedStore {
                 Err(e) => return Err(e).store(),
             };
             Ok(table.get((session.as_str(), id.as_str())).store()?.map(|v| Bytes::copy_from_slice(v.value())))
+        })
+        .await
+    }
+
+    async fn attachment_ids(&self, session: &str) -> Result<Vec<String>, StoreError> {
+        let session = session.to_owned();
+        self.run(move |db| {
+            let txn = db.begin_read().store()?;
+            require_session(&txn.open_table(SESSIONS).store()?, &session)?;
+            let table = match txn.open_table(ATTACHMENTS) {
+                Ok(t) => t,
+                Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(e).store(),
+            };
+            Ok(session_entries(&table, &session, |_| ())?.into_iter().map(|(id, ())| id).collect())
+        })
+        .await
+    }
+
+    async fn import_session(&self, session: &str, stored: StoredSession, credentials: Vec<(String, String)>) -> Result<(), StoreError> {
+        let session = session.to_owned();
+        self.run(move |db| {
+            let txn = db.begin_write().store()?;
+            {
+                let mut sessions = txn.open_table(SESSIONS).store()?;
+                if sessions.get(session.as_str()).store()?.is_some() {
+                    return Err(StoreError::AlreadyExists(session));
+                }
+                let mut events = txn.open_table(EVENTS).store()?;
+                // No session, yet events under its id: not written by this
+                // crate (there is no delete); refuse rather than mix logs.
+                if last_seq(&events, &session)? != 0 {
+                    return Err(StoreError::Corrupt(format!("session {session}: events stored without its header")));
+                }
+                sessions.insert(session.as_str(), stored.meta.as_ref()).store()?;
+                for (seq, data) in (1u64..).zip(&stored.events) {
+                    events.insert((session.as_str(), seq), data.as_ref()).store()?;
+                }
+                let mut claims = txn.open_table(CLAIMS).store()?;
+                for (k, v) in &stored.claims {
+                    claims.insert((session.as_str(), k.as_str()), v.as_str()).store()?;
+                }
+                let mut counters = txn.open_table(COUNTERS).store()?;
+                for (k, n) in &stored.counters {
+                    counters.insert((session.as_str(), k.as_str()), *n).store()?;
+                }
+                let mut creds = txn.open_table(CREDENTIALS).store()?;
+                for (principal, hash) in &credentials {
+                    creds.insert((session.as_str(), principal.as_str()), hash.as_str()).store()?;
+                }
+            }
+            txn.commit().store()
         })
         .await
     }

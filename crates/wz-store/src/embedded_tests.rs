@@ -155,3 +155,20 @@ async fn gap_in_stored_log_is_corrupt_not_silently_renumbered() {
         other => panic!("want Corrupt for a gap, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn open_existing_creates_nothing() {
+    let dir = TempDir::new().unwrap();
+    let missing = dir.path().join("typo");
+    match EmbeddedStore::open_existing(&missing) {
+        Err(StoreError::Unavailable(m)) => assert!(m.contains("no data file") && m.contains("typo"), "{m}"),
+        other => panic!("want Unavailable, got {other:?}"),
+    }
+    assert!(!missing.exists(), "a mistyped data directory is not created");
+    {
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        store.create_session("s1", Bytes::from_static(b"m")).await.unwrap();
+    }
+    let store = EmbeddedStore::open_existing(dir.path()).unwrap();
+    assert_eq!(store.sessions().await.unwrap(), ["s1"]);
+}

@@ -19,7 +19,10 @@
 //!   credential hash; replacing one revokes the old credential;
 //! * per-session **attachments** (a unit's evidence photos and PDFs) are
 //!   write-once blobs under an id the caller chooses (a content hash), stored
-//!   as durably as the log, before the event that refers to them.
+//!   as durably as the log, before the event that refers to them;
+//! * for a backup, everything of a session can be read (`load`,
+//!   `credentials`, `attachment_ids`) and written back in one atomic step
+//!   (`import_session`, then its attachments).
 //!
 //! Three backends implement [`Store`]: [`MemoryStore`] (tests, demos, dry
 //! runs), [`EmbeddedStore`] (redb file, fsync on every commit) and
@@ -202,7 +205,34 @@ pub trait Store: Send + Sync + 'static {
     /// `id`. NotFound if the session does not exist.
     async fn attachment(&self, session: &str, id: &str) -> Result<Option<Bytes>, StoreError>;
 
-    /// Cheap liveness check used by /readyz.
+    /// The ids of a session's attachments, sorted ascending (for a backup:
+    /// read them after [`Store::load`], and every attachment an event of the
+    /// loaded log refers to is listed, since an attachment is stored before
+    /// its event). NotFound if the session does not exist.
+    ///
+    /// Every store of this crate implements this and [`Store::import_session`];
+    /// the defaults (Unavailable) are for test doubles that wrap a store.
+    async fn attachment_ids(&self, session: &str) -> Result<Vec<String>, StoreError> {
+        let _ = session;
+        Err(StoreError::Unavailable(format!("the {} store cannot list attachments", self.kind())))
+    }
+
+    /// Creates a session with everything a backup holds of it, in one atomic
+    /// step: the header, the events (numbered from 1, written as they are:
+    /// no claim is checked or taken, no counter counted), the claims and
+    /// counters exactly as given, and the credentials. Restoring a backup
+    /// (`wenzheng restore`) is the only caller; the server never imports.
+    /// Fails with AlreadyExists, and writes nothing, when the session exists.
+    /// Attachments follow with [`Store::put_attachment`].
+    async fn import_session(&self, session: &str, stored: StoredSession, credentials: Vec<(String, String)>) -> Result<(), StoreError> {
+        let _ = (session, stored, credentials);
+        Err(StoreError::Unavailable(format!("the {} store cannot import a session", self.kind())))
+    }
+
+    /// Cheap check that the store is reachable *and takes writes now*, used
+    /// by the hub's health probe and /readyz: Redis writes a small expiring
+    /// probe key (a Redis that answers PING may still refuse writes), the
+    /// embedded store begins a write transaction, the memory store is up.
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// Settings of the backend that would let an acknowledged write be lost

@@ -155,6 +155,24 @@ impl Store for MemoryStore {
         Ok(s.attachments.get(id).cloned())
     }
 
+    async fn attachment_ids(&self, session: &str) -> Result<Vec<String>, StoreError> {
+        let inner = self.lock();
+        let s = inner.sessions.get(session).ok_or_else(|| StoreError::NotFound(session.to_owned()))?;
+        Ok(s.attachments.keys().cloned().collect())
+    }
+
+    async fn import_session(&self, session: &str, stored: StoredSession, credentials: Vec<(String, String)>) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if inner.sessions.contains_key(session) {
+            return Err(StoreError::AlreadyExists(session.to_owned()));
+        }
+        let StoredSession { meta, events, claims, counters } = stored;
+        let session_data =
+            Session { meta, events, credentials: credentials.into_iter().collect(), claims, counters, attachments: BTreeMap::new() };
+        inner.sessions.insert(session.to_owned(), session_data);
+        Ok(())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         // Nothing to reach: an in-process map is up for as long as the process is.
         Ok(())

@@ -17,6 +17,7 @@
 //! | `wz:v1:{<session>}:creds`    | HASH   | principal → credential hash               |
 //! | `wz:v1:{<session>}:claims`   | HASH   | claim key → claim value                   |
 //! | `wz:v1:{<session>}:counters` | HASH   | counter key → count (integer)             |
+//! | `wz:v1:{<session>}:attachments` | HASH | attachment id → bytes                   |
 //!
 //! The two suffixes never collide between sessions: a session id may contain
 //! `}` (it then ends the hash tag early, which only means that some sessions
@@ -107,6 +108,8 @@ pub(crate) const PREFIX: &str = "wz:v1:";
 const FORMAT_KEY: &str = "wz:v1:format";
 const FORMAT_VERSION: &str = "1";
 const SESSIONS_KEY: &str = "wz:v1:sessions";
+/// Written by every health probe ([`Store::ping`]); expires after a minute.
+const PROBE_KEY: &str = "wz:v1:probe";
 /// Notices to every node (issue 12): a key of its own, outside any session's slot.
 pub(crate) const NOTICES_KEY: &str = "wz:v1:notices";
 /// Stream field holding a record's bytes.
@@ -286,6 +289,43 @@ if held == ARGV[2] then
   return 1
 end
 return 2
+",
+    )
+});
+
+/// KEYS: meta, log, creds, claims, counters, attachments.
+/// ARGV: header, number of events, number of credential pairs, number of
+///   claim pairs, then the events, the credential pairs, the claim pairs and
+///   the counter pairs.
+/// Returns 1 when imported, 0 when the session exists, 2 when keys of the
+/// session exist without its header (nothing is written then: an `XADD`
+/// onto a leftover log would fail half-way through the script).
+static IMPORT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"#!lua
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+if redis.call('EXISTS', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]) > 0 then
+  return 2
+end
+redis.call('SET', KEYS[1], ARGV[1])
+local events = tonumber(ARGV[2])
+local creds_end = 4 + events + 2 * tonumber(ARGV[3])
+local claims_end = creds_end + 2 * tonumber(ARGV[4])
+for i = 1, events do
+  redis.call('XADD', KEYS[2], string.format('%d-0', i), 'd', ARGV[4 + i])
+end
+for i = 5 + events, creds_end, 2 do
+  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+end
+for i = creds_end + 1, claims_end, 2 do
+  redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
+end
+for i = claims_end + 1, #ARGV, 2 do
+  redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 1])
+end
+return 1
 ",
     )
 });
@@ -707,6 +747,41 @@ impl Store for RedisStore {
         }
     }
 
+    async fn attachment_ids(&self, session: &str) -> Result<Vec<String>, StoreError> {
+        let keys = Keys::of(session);
+        let ids = self.read_in_session(session, &keys, ::redis::cmd("HKEYS").arg(&keys.attachments)).await?;
+        let mut ids = strings_of(ids, "attachment ids")?;
+        ids.sort();
+        Ok(ids)
+    }
+
+    async fn import_session(&self, session: &str, stored: StoredSession, credentials: Vec<(String, String)>) -> Result<(), StoreError> {
+        let keys = Keys::of(session);
+        // Registered first, as `create_session` does.
+        let _: Value =
+            ::redis::cmd("SADD").arg(SESSIONS_KEY).arg(session).query_async(&mut self.conn.clone()).await.map_err(store_error)?;
+        let mut inv = IMPORT.prepare_invoke();
+        inv.key(&keys.meta).key(&keys.log).key(&keys.creds).key(&keys.claims).key(&keys.counters).key(&keys.attachments);
+        inv.arg(stored.meta.as_ref()).arg(stored.events.len()).arg(credentials.len()).arg(stored.claims.len());
+        for e in &stored.events {
+            inv.arg(e.as_ref());
+        }
+        for (principal, hash) in &credentials {
+            inv.arg(principal).arg(hash);
+        }
+        for (k, v) in &stored.claims {
+            inv.arg(k).arg(v);
+        }
+        for (k, n) in &stored.counters {
+            inv.arg(k).arg(*n);
+        }
+        match int_of(self.run_script(&inv).await?, "import_session")? {
+            1 => Ok(()),
+            0 => Err(StoreError::AlreadyExists(session.to_owned())),
+            _ => Err(StoreError::Corrupt(format!("session {session}: keys of it exist without its header; remove them first"))),
+        }
+    }
+
     async fn credentials(&self, session: &str) -> Result<Vec<(String, String)>, StoreError> {
         let keys = Keys::of(session);
         let creds = self.read_in_session(session, &keys, ::redis::cmd("HGETALL").arg(&keys.creds)).await?;
@@ -724,10 +799,22 @@ impl Store for RedisStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let reply: Value = ::redis::cmd("PING").query_async(&mut self.conn.clone()).await.map_err(store_error)?;
+        // A write, not PING: a Redis that answers but refuses writes (MISCONF
+        // after a failed save, READONLY as a replica, OOM at maxmemory,
+        // NOREPLICAS under min-replicas-to-write) would refuse every append
+        // too, and /readyz must take the node out. One small key, expiring.
+        let reply: Value = ::redis::cmd("SET")
+            .arg(PROBE_KEY)
+            .arg(1)
+            .arg("PX")
+            .arg(60_000)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(store_error)?;
         match reply {
-            Value::SimpleString(s) if s == "PONG" => Ok(()),
-            other => Err(StoreError::Unavailable(format!("unexpected PING reply from Redis: {other:?}"))),
+            Value::Okay => Ok(()),
+            Value::SimpleString(s) if s == "OK" => Ok(()),
+            other => Err(StoreError::Unavailable(format!("unexpected reply from Redis to the write probe: {other:?}"))),
         }
     }
 }

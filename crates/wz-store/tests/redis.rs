@@ -397,3 +397,32 @@ async fn kind_and_url() {
     assert_eq!(store.kind(), "redis");
     assert_eq!(store.url(), server.url());
 }
+
+/// An import onto keys a session left without its header (a hand-made
+/// mess: the store never deletes) is refused before anything is written,
+/// and a large session imports in one script.
+#[tokio::test]
+async fn import_refuses_leftover_keys_and_takes_a_long_log() {
+    let server = RedisServer::start_temp(&[]);
+    let store = connect(&server).await;
+    let mut conn = raw(&server).await;
+    let _: String = redis::cmd("XADD").arg("wz:v1:{left}:log").arg("1-0").arg("d").arg("old").query_async(&mut conn).await.unwrap();
+    let content = wz_store::StoredSession {
+        meta: Bytes::from_static(b"header"),
+        events: vec![Bytes::from_static(b"new")],
+        claims: BTreeMap::new(),
+        counters: BTreeMap::new(),
+    };
+    match store.import_session("left", content.clone(), vec![]).await {
+        Err(StoreError::Corrupt(m)) => assert!(m.contains("without its header"), "{m}"),
+        other => panic!("want Corrupt, got {other:?}"),
+    }
+    assert_eq!(store.load("left").await.unwrap(), None, "no header was written");
+    assert!(store.sessions().await.unwrap().is_empty());
+
+    let n = 5000;
+    let long = wz_store::StoredSession { events: (1..=n).map(|i| Bytes::from(format!("event {i}"))).collect(), ..content };
+    store.import_session("long", long.clone(), vec![pair("moderator", "h")]).await.unwrap();
+    assert_eq!(store.load("long").await.unwrap(), Some(long));
+    store.append("long", n as u64 + 1, vec![rec("next")]).await.unwrap();
+}

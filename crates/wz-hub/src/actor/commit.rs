@@ -142,7 +142,7 @@ fn opens_evaluation(msg: &ActorMsg) -> bool {
 
 pub(super) fn reply_id(reply: &ReplyTo) -> Option<String> {
     match reply {
-        ReplyTo::Conn(_, id) => Some(id.clone()),
+        ReplyTo::Conn(_, id, _) => Some(id.clone()),
         ReplyTo::Direct(_) => None,
         ReplyTo::Remote { id, .. } => id.clone(),
     }
@@ -185,8 +185,8 @@ impl SessionActor {
                     if let Some(v) = c.venue.clone() {
                         self.seen(v);
                     }
-                    let reply = ReplyTo::Conn(conn, msg.id.clone());
-                    metrics::counter!("wz_commands_by_type_total", "type" => msg.command.type_name()).increment(1);
+                    // Counted by type and result when answered (`reply`).
+                    let reply = ReplyTo::Conn(conn, msg.id.clone(), msg.command.type_name());
                     match msg.command.into_domain() {
                         // Answered in order with the connection's other
                         // commands, with the seq confirmed by then.
@@ -263,7 +263,7 @@ impl SessionActor {
                     self.seen(v);
                 }
                 let ack = AckDto { id: msg.id.clone(), seq: self.state.seq(), result: None };
-                self.reply(ReplyTo::Conn(conn, msg.id), Ok(ack));
+                self.reply(ReplyTo::Conn(conn, msg.id, "ping"), Ok(ack));
             }
             ActorMsg::Command { conn, msg } => {
                 self.busy.insert(conn);
@@ -289,11 +289,12 @@ impl SessionActor {
                     if !self.conns.contains(conn) {
                         continue;
                     }
+                    let kind = msg.command.type_name();
                     let r = match msg.command {
                         CommandDto::Ping => Ok(AckDto { id: msg.id.clone(), seq: self.state.seq(), result: None }),
                         _ => Err(ErrorDto::new(Some(msg.id.clone()), ErrorCode::Unavailable, why)),
                     };
-                    self.reply(ReplyTo::Conn(conn, msg.id), r);
+                    self.reply(ReplyTo::Conn(conn, msg.id, kind), r);
                 }
                 ActorMsg::Direct { reply, .. } => {
                     let _ = reply.send(Err(ErrorDto::new(None, ErrorCode::Unavailable, why)));
@@ -462,7 +463,7 @@ impl SessionActor {
             .replies
             .iter()
             .filter_map(|(r, _)| match r {
-                ReplyTo::Conn(c, _) => Some(*c),
+                ReplyTo::Conn(c, _, _) => Some(*c),
                 ReplyTo::Direct(_) | ReplyTo::Remote { .. } => None,
             })
             .chain(self.held.iter().filter_map(|m| match m {

@@ -27,6 +27,9 @@ pub(super) struct Conn {
     /// Reads the session's feed rather than having broadcasts pushed.
     pub fed: bool,
     pub close: Option<oneshot::Sender<CloseCode>>,
+    /// The server's span of the connection (session, role, principal,
+    /// venue, id): the parent of the hub's log lines about it.
+    pub span: tracing::Span,
 }
 
 impl Conn {
@@ -152,7 +155,7 @@ mod tests {
 
     fn conn(key: &PrincipalKey) -> (Conn, crate::conn::OutboxRx) {
         let (tx, rx) = crate::conn::outbox(4, 1024);
-        (Conn { key: key.clone(), viewer: key.viewer(), venue: None, tx, fed: false, close: None }, rx)
+        (Conn { key: key.clone(), viewer: key.viewer(), venue: None, tx, fed: false, close: None, span: tracing::Span::none() }, rx)
     }
 
     /// The index by credential follows every insertion and removal, oldest first.

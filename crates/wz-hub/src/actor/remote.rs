@@ -145,13 +145,14 @@ impl SessionActor {
                 Some(q) if !q.is_empty() => q.push_back(Queued::Ping(msg.id)),
                 _ => {
                     let ack = AckDto { id: msg.id.clone(), seq: self.state.seq(), result: None };
-                    self.reply(ReplyTo::Conn(conn, msg.id), Ok(ack));
+                    self.reply(ReplyTo::Conn(conn, msg.id, "ping"), Ok(ack));
                 }
             }
             return;
         }
         let id = msg.id.clone();
-        self.forward(ReplyTo::Conn(conn, id), by, Forwarded::Client(msg), Some(conn));
+        let kind = msg.command.type_name();
+        self.forward(ReplyTo::Conn(conn, id, kind), by, Forwarded::Client(msg), Some(conn));
     }
 
     fn forward(&mut self, to: ReplyTo, by: String, command: Forwarded, conn: Option<ConnId>) {
@@ -243,7 +244,7 @@ impl SessionActor {
             self.reply(to, r);
         }
         for (conn, id) in pings {
-            self.reply(ReplyTo::Conn(conn, id.clone()), Ok(AckDto { id, seq, result: None }));
+            self.reply(ReplyTo::Conn(conn, id.clone(), "ping"), Ok(AckDto { id, seq, result: None }));
         }
     }
 

@@ -15,12 +15,14 @@
 //! crate can run the same suite.
 
 mod attachments;
+mod backup;
 mod claims;
 mod concurrency;
 mod credentials;
 mod log;
 
 pub use attachments::{attachments_are_write_once, attachments_isolated_per_session, attachments_missing_session_and_limit};
+pub use backup::{attachment_ids_sorted_per_session, import_refuses_an_existing_session, import_then_load_and_carry_on};
 pub use claims::{
     claims_are_enforced, claims_isolated_per_session, conflict_takes_no_claim_and_counts_nothing, counters_count_per_key,
     derived_state_starts_empty, duplicate_claim_in_batch, reset_derived_missing_session, reset_derived_replaces_both,
@@ -108,6 +110,9 @@ macro_rules! store_conformance_tests {
             attachments_are_write_once,
             attachments_isolated_per_session,
             attachments_missing_session_and_limit,
+            import_then_load_and_carry_on,
+            import_refuses_an_existing_session,
+            attachment_ids_sorted_per_session,
         );
     };
     (@checks $mode:ident $make:expr; $($check:ident),+ $(,)?) => {
