@@ -43,8 +43,10 @@ async fn a_delegate_joins_with_the_short_code_in_any_spelling() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_codes_slow_one_address_but_not_links_or_other_addresses() {
     let dir = tempfile::tempdir().unwrap();
-    // As behind a reverse proxy on the same machine: the proxy names the client.
-    let server = Server::start(BIN, dir.path(), &["--trusted-proxy", "127.0.0.1"]).await.unwrap();
+    // As behind a reverse proxy on the same machine: the proxy names the
+    // client. Named by a range, as an ingress's moving pods are (a single
+    // address is the deploy kit's example environment, tests/deploy.rs).
+    let server = Server::start(BIN, dir.path(), &["--trusted-proxy", "127.0.0.0/8"]).await.unwrap();
     let code = server.code("operator:baiyu");
     let whoami = |credential: String, client: &'static str| {
         let addr = server.addr.clone();

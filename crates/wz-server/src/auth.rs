@@ -56,13 +56,14 @@ pub struct ClientAddr(pub IpAddr);
 impl ClientAddr {
     /// The peer, or, when the peer is a trusted proxy, the nearest address
     /// in `X-Forwarded-For` that is not one.
-    pub fn of(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> Self {
-        if !trusted.contains(&peer) {
+    pub fn of(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> Self {
+        let is_proxy = |a: &IpAddr| trusted.iter().any(|n| n.contains(a));
+        if !is_proxy(&peer) {
             return Self(peer);
         }
         let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(','));
         let hops: Vec<IpAddr> = forwarded.filter_map(|a| a.trim().parse().ok()).collect();
-        Self(hops.into_iter().rev().find(|a| !trusted.contains(a)).unwrap_or(peer))
+        Self(hops.into_iter().rev().find(|a| !is_proxy(a)).unwrap_or(peer))
     }
 }
 
@@ -173,8 +174,23 @@ mod tests {
         let proxy: IpAddr = "127.0.0.1".parse().unwrap();
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.9, 10.0.0.7"));
-        assert_eq!(ClientAddr::of(proxy, &h, &[proxy]).0, HOME, "the hop the proxy saw");
-        assert_eq!(ClientAddr::of(OTHER, &h, &[proxy]).0, OTHER, "an untrusted peer cannot claim an address");
-        assert_eq!(ClientAddr::of(proxy, &HeaderMap::new(), &[proxy]).0, proxy);
+        let trusted = [ipnet::IpNet::from(proxy)];
+        assert_eq!(ClientAddr::of(proxy, &h, &trusted).0, HOME, "the hop the proxy saw");
+        assert_eq!(ClientAddr::of(OTHER, &h, &trusted).0, OTHER, "an untrusted peer cannot claim an address");
+        assert_eq!(ClientAddr::of(proxy, &HeaderMap::new(), &trusted).0, proxy);
+    }
+
+    #[test]
+    fn proxies_named_by_a_range_are_trusted_and_skipped() {
+        // An ingress whose pods move (Kubernetes): its proxies are a range.
+        let pods = crate::config::parse_trusted_proxy("10.42.0.0/16").unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.9, 10.42.7.1"));
+        let ingress: IpAddr = "10.42.3.5".parse().unwrap();
+        let client: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(ClientAddr::of(ingress, &h, &[pods]).0, client, "the client, past both proxies of the range");
+        assert_eq!(ClientAddr::of(OTHER, &h, &[pods]).0, OTHER, "outside the range: not a proxy");
+        assert_eq!(crate::config::parse_trusted_proxy("10.0.0.7").unwrap().prefix_len(), 32, "an address is a range of one");
+        assert!(crate::config::parse_trusted_proxy("10.0.0.0/33").is_err());
     }
 }

@@ -239,12 +239,21 @@ pub struct ListenerArgs {
     /// comma-separated). Other origins get 403.
     #[arg(long = "allowed-origin", env = "WENZHENG_ALLOWED_ORIGINS", value_delimiter = ',', value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
-    /// A reverse proxy's address (repeatable; the variable is comma-separated):
-    /// requests from it are counted against the client address it passes in
-    /// `X-Forwarded-For` when limiting wrong join codes. Without it every
-    /// client behind the proxy would share one limit.
-    #[arg(long = "trusted-proxy", env = "WENZHENG_TRUSTED_PROXIES", value_delimiter = ',', value_name = "IP")]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A reverse proxy's address, or a range of them such as an ingress's
+    /// pod network `10.42.0.0/16` (repeatable; the variable is
+    /// comma-separated): requests from it are counted against the client
+    /// address it passes in `X-Forwarded-For` when limiting wrong join codes.
+    /// Without it every client behind the proxy would share one limit.
+    #[arg(long = "trusted-proxy", env = "WENZHENG_TRUSTED_PROXIES", value_delimiter = ',', value_name = "IP[/BITS]", value_parser = parse_trusted_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// A trusted proxy: an address (a range of one) or a range in CIDR notation.
+pub fn parse_trusted_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s} is neither an IP address nor a range such as 10.42.0.0/16"))
 }
 
 impl ServeArgs {

@@ -61,7 +61,7 @@ pub struct ListenerLimits {
     pub max_connections: usize,
     pub max_unauthenticated: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the client ([`crate::auth::ClientAddr`]).
-    pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
 impl ListenerLimits {
@@ -316,7 +316,7 @@ struct RequestService {
     admission: Admission,
     deadline: Duration,
     peer: std::net::IpAddr,
-    trusted: Arc<[std::net::IpAddr]>,
+    trusted: Arc<[ipnet::IpNet]>,
 }
 
 impl hyper::service::Service<Request<Incoming>> for RequestService {
