@@ -696,6 +696,9 @@ impl SessionActor {
     fn broadcast_stats(&mut self) {
         self.stats_dirty = false;
         self.conns.remove_closed();
+        // Before the stats go out: whoever reads these stats and then
+        // scrapes /metrics sees gauges at least as new.
+        self.connection_gauges();
         let now = (self.config.clock)();
         let health = self.health();
         let voting = self.state.open_evaluation().is_some();
@@ -738,10 +741,12 @@ impl SessionActor {
                 }
             }
         }
-        for id in dead {
-            self.drop_slow(id);
+        if !dead.is_empty() {
+            for id in dead {
+                self.drop_slow(id);
+            }
+            self.connection_gauges();
         }
-        self.connection_gauges();
     }
 
     /// This node's connections of the session, in all, by role and by venue
