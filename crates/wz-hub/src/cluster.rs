@@ -20,6 +20,9 @@
 //! Architecture Invariant: a session's log is written only by the holder of
 //! its newest fencing token; the store checks the token inside the append.
 
+/// Requests with an unknown credential waiting at once for this node to
+/// catch up with the notices ([`Hub::catch_up`]).
+pub const MAX_CATCH_UPS: usize = 64;
 use crate::actor::{ActorMsg, Link, Role};
 use crate::credentials::{self, Principal, PrincipalKey};
 use crate::{Hub, HubError, Inner};
@@ -45,6 +48,8 @@ const RETRY: Duration = Duration::from_millis(500);
 pub(crate) struct Node {
     pub id: String,
     pub cluster: Arc<dyn Cluster>,
+    /// Places for requests waiting in [`Hub::catch_up`] ([`MAX_CATCH_UPS`]).
+    pub catch_ups: tokio::sync::Semaphore,
 }
 
 impl Node {
@@ -52,7 +57,7 @@ impl Node {
     pub fn of(store: &wz_store::DynStore, config: &crate::HubConfig) -> Option<Node> {
         let id = config.node.clone()?;
         let cluster = store.cluster()?;
-        Some(Node { id, cluster })
+        Some(Node { id, cluster, catch_ups: tokio::sync::Semaphore::new(MAX_CATCH_UPS) })
     }
 
     /// A new session's link, and the queue its sender task reads.
@@ -376,6 +381,12 @@ impl Hub {
     pub async fn catch_up(&self) {
         const WAIT: Duration = Duration::from_secs(1);
         let Some(node) = &self.inner.cluster else { return };
+        // Each waiting request costs a Redis read: a flood of made-up tokens
+        // gets the refusal at once once enough are waiting.
+        let Ok(_place) = node.catch_ups.try_acquire() else {
+            metrics::counter!("wz_catch_ups_skipped_total").increment(1);
+            return;
+        };
         let Ok(Ok(end)) = tokio::time::timeout(WAIT, node.cluster.notices_end()).await else { return };
         let mut seen = self.inner.notices_seen.subscribe();
         // Empty until the notices reader has started.

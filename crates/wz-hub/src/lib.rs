@@ -23,6 +23,7 @@ mod conn;
 mod credentials;
 mod followup;
 pub use actor::FileInfo;
+pub use cluster::MAX_CATCH_UPS;
 pub use followup::MAX_EVIDENCE_BYTES;
 mod ring;
 mod supervisor;

@@ -148,3 +148,29 @@ async fn a_node_catches_up_with_credentials_issued_on_another() {
     let mut c = b.connect(&p, None).await.unwrap();
     assert!(is_type(&next_json(&mut c.receiver).await, "snapshot"));
 }
+
+/// Every request with an unknown credential waits for the node to catch up
+/// with the notices, one Redis read each: a flood of made-up tokens must
+/// not become a flood of Redis reads. At most `MAX_CATCH_UPS` wait at once;
+/// one more returns at once (its request is refused as unknown; a real
+/// client retries).
+#[tokio::test]
+async fn catching_up_is_bounded() {
+    let redis = RedisServer::start_temp(&[]);
+    let node = HubConfig { node: Some("b".into()), ..quiet_config() };
+    let store = Arc::new(RedisStore::connect(&redis.url()).await.unwrap()) as wz_store::DynStore;
+    let b = wz_hub::Hub::new(store, node);
+    b.catch_up().await;
+    // Each waits on Redis after its first poll, holding its place.
+    let mut waiting: Vec<_> = (0..wz_hub::MAX_CATCH_UPS).map(|_| Box::pin(b.catch_up())).collect();
+    for w in waiting.iter_mut() {
+        assert!(futures_util::poll!(w.as_mut()).is_pending(), "a catch-up waits for Redis");
+    }
+    let mut one_more = Box::pin(b.catch_up());
+    assert!(futures_util::poll!(one_more.as_mut()).is_ready(), "one more than the limit does not wait");
+    // The places are given back: once they are done, a catch-up waits again.
+    futures_util::future::join_all(waiting).await;
+    let mut next = Box::pin(b.catch_up());
+    assert!(futures_util::poll!(next.as_mut()).is_pending());
+    next.await;
+}

@@ -25,7 +25,9 @@
 //! moment ago may not be known here yet: before a request with an unknown
 //! credential goes on (to be refused), the node catches up with the notices
 //! (`Hub::catch_up`, at most a second), so a card reissued or a session
-//! created through one node works at once through any other.
+//! created through one node works at once through any other. At most
+//! `wz_hub::MAX_CATCH_UPS` requests wait so at once; more are refused
+//! without waiting, so made-up tokens cannot turn into Redis reads.
 
 use crate::app::AppState;
 use axum::extract::{Query, Request, State};
