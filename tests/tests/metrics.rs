@@ -27,8 +27,10 @@ async fn scrape(server: &Server) -> String {
     text
 }
 
-/// Scrapes until `series` has `want` (a connection's end is counted when the
-/// server's side of it is done, a moment after the client saw its close).
+/// Scrapes until `series` has `want`, for at most 10 s. A connection's end
+/// is counted when the server's side of it is done, which no message tells
+/// a client: the writer may end the TCP stream before the reader's side
+/// counts why (a client awaiting the end still raced the count).
 async fn until_value(server: &Server, series: &str, want: f64) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
@@ -106,6 +108,7 @@ async fn the_key_series_move_during_a_session() {
     assert!(value(&text, r#"wz_ws_messages_total{direction="out"}"#) >= 13.0 + connections, "{text}");
     // The per-credential cap closed one connection, and nothing else ended.
     assert_eq!(value(&text, "wz_connections_replaced_total"), 1.0);
+    assert_eq!(value(&text, r#"wz_ws_closed_total{reason="replaced"}"#), 1.0, "awaited above");
     assert_eq!(find(&text, r#"wz_ws_closed_total{reason="slow_consumer"}"#), None, "{text}");
     // The log and the connections: 3 voters and the 4 phones of d010.
     assert_eq!(value(&text, &format!(r#"wz_log_events{{session="{SESSION}"}}"#)), last as f64);

@@ -77,6 +77,21 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// What a read from a viewer's perspective may answer besides its 200
+/// (`GET /api/sessions/{id}` and its venues, questions and results), for the
+/// OpenAPI document: described once, never built (the handlers answer
+/// [`ApiError`]).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum ViewerReadErrors {
+    #[response(status = 401, description = "A credential that is not one of this session's (`forbidden`)")]
+    Unauthorized(RestErrorDto),
+    #[response(status = 404, description = "No such session (`not_found`)")]
+    NotFound(RestErrorDto),
+    #[response(status = 503, description = "The session cannot be read now (`unavailable`)")]
+    Unavailable(RestErrorDto),
+}
+
 /// Any `/api/…` path no endpoint serves: 404 `not_found`, in JSON.
 pub async fn no_such_endpoint(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
     ApiError(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("no endpoint {method} {}; see docs/protocol.md, section 12", uri.path()))
@@ -233,9 +248,7 @@ async fn snapshot_dto(st: &AppState, id: &str, headers: &HeaderMap) -> Result<Sn
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The `snapshot` message for the viewer (docs/protocol.md section 5)", body = ServerMessage),
-        (status = 401, description = "A credential that is not one of this session's (`forbidden`)", body = RestErrorDto),
-        (status = 404, description = "No such session (`not_found`)", body = RestErrorDto),
-        (status = 503, description = "The session cannot be read now (`unavailable`)", body = RestErrorDto),
+        ViewerReadErrors,
     )
 )]
 pub async fn snapshot(
@@ -255,9 +268,7 @@ pub async fn snapshot(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Venues with presence (and connections for staff)", body = VenuesDto),
-        (status = 401, description = "A credential that is not one of this session's (`forbidden`)", body = RestErrorDto),
-        (status = 404, description = "No such session (`not_found`)", body = RestErrorDto),
-        (status = 503, description = "The session cannot be read now (`unavailable`)", body = RestErrorDto),
+        ViewerReadErrors,
     )
 )]
 pub async fn venues(
@@ -277,9 +288,7 @@ pub async fn venues(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The questions this viewer may see, the queue and the floor", body = QuestionsDto),
-        (status = 401, description = "A credential that is not one of this session's (`forbidden`)", body = RestErrorDto),
-        (status = 404, description = "No such session (`not_found`)", body = RestErrorDto),
-        (status = 503, description = "The session cannot be read now (`unavailable`)", body = RestErrorDto),
+        ViewerReadErrors,
     )
 )]
 pub async fn questions(
@@ -299,9 +308,7 @@ pub async fn questions(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Evaluations (results once closed) and the live one's turnout", body = EvaluationsDto),
-        (status = 401, description = "A credential that is not one of this session's (`forbidden`)", body = RestErrorDto),
-        (status = 404, description = "No such session (`not_found`)", body = RestErrorDto),
-        (status = 503, description = "The session cannot be read now (`unavailable`)", body = RestErrorDto),
+        ViewerReadErrors,
     )
 )]
 pub async fn results(

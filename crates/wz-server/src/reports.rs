@@ -152,6 +152,26 @@ async fn document(st: &AppState, id: &str, headers: &HeaderMap, doc: Document, a
     Ok(respond(bytes, "application/pdf", "inline", &format!("{ascii}.pdf"), &format!("{name}.pdf")))
 }
 
+/// What a document may answer besides its 200, for the OpenAPI document:
+/// described once, never built (the handlers answer [`DocError`]).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum DocumentErrors {
+    #[response(status = 401, description = "No credential of this session (`forbidden`)")]
+    Unauthorized(DocumentErrorDto),
+    #[response(status = 403, description = "A credential that may not read it (`forbidden`)")]
+    Forbidden(DocumentErrorDto),
+    #[response(status = 404, description = "No such session or document (`not_found`)")]
+    NotFound(DocumentErrorDto),
+    #[response(status = 500, description = "The render failed (`pdf_failed`, `export_failed`)")]
+    Failed(DocumentErrorDto),
+    #[response(
+        status = 503,
+        description = "No browser to print the PDF with (`pdf_unavailable`), or the session cannot be read now (`unavailable`)"
+    )]
+    Unavailable(DocumentErrorDto),
+}
+
 /// `GET /api/sessions/{id}/documents/{bulletin|results-report}.{html|pdf}`
 #[utoipa::path(
     get,
@@ -161,11 +181,7 @@ async fn document(st: &AppState, id: &str, headers: &HeaderMap, doc: Document, a
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The bulletin (人大工作信息) or the results report (测评结果报告): print HTML or its PDF, `inline`", content((String = "text/html"), (Binary = "application/pdf"))),
-        (status = 401, description = "No credential of this session (`forbidden`)", body = DocumentErrorDto),
-        (status = 403, description = "A credential that may not read it (`forbidden`)", body = DocumentErrorDto),
-        (status = 404, description = "No such session or document (`not_found`)", body = DocumentErrorDto),
-        (status = 500, description = "The render failed (`pdf_failed`, `export_failed`)", body = DocumentErrorDto),
-        (status = 503, description = "No browser to print the PDF with (`pdf_unavailable`), or the session cannot be read now (`unavailable`)", body = DocumentErrorDto),
+        DocumentErrors,
     )
 )]
 pub async fn session_document(
@@ -191,11 +207,7 @@ pub async fn session_document(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The assignment letter (交办函) to one unit: print HTML or its PDF, `inline`", content((String = "text/html"), (Binary = "application/pdf"))),
-        (status = 401, description = "No credential of this session (`forbidden`)", body = DocumentErrorDto),
-        (status = 403, description = "A credential that may not read it (`forbidden`)", body = DocumentErrorDto),
-        (status = 404, description = "No such session or document (`not_found`)", body = DocumentErrorDto),
-        (status = 500, description = "The render failed (`pdf_failed`, `export_failed`)", body = DocumentErrorDto),
-        (status = 503, description = "No browser to print the PDF with (`pdf_unavailable`), or the session cannot be read now (`unavailable`)", body = DocumentErrorDto),
+        DocumentErrors,
     )
 )]
 pub async fn letter(
